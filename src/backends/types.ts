@@ -1,0 +1,69 @@
+// One contract for every server kind. The monitor only ever talks to a MediaBackend; the
+// kind-specific sign-in flows (Plex PIN, Jellyfin name/password and Quick Connect) live in each
+// backend's folder and are called by the server's add-source endpoints.
+import type { Library, ProbeError, ProbeResult, Route, RouteKind, SourceKind } from '../core/types.js';
+
+/** Secrets for one source. Lives only in the credential store and in backend calls. */
+export interface Credentials {
+  /** Plex: the per-server accessToken from resources. Jellyfin: the AccessToken. */
+  token: string;
+  /** Plex: the account token (plex.tv), used to refresh resources. */
+  accountToken?: string;
+  /** Jellyfin: the signed-in user's Id. */
+  userId?: string;
+  /** Jellyfin: the DeviceId used at sign-in (re-login with another one would not revoke). */
+  deviceId?: string;
+}
+
+/** What a backend needs to know about a source to talk to it (no names, no status). */
+export interface BackendTarget {
+  kind: SourceKind;
+  serverId: string;
+}
+
+export interface CallOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export type LibrariesResult = { ok: true; libraries: Library[] } | { ok: false; error: ProbeError };
+
+/** A discovered route candidate before it is stored. */
+export interface RouteCandidate {
+  url: string;
+  kind: RouteKind;
+  priority: number;
+}
+
+/** Push channel (issue 6): one open WebSocket on the current route. */
+export interface PushHandlers {
+  /** The channel is open and authenticated. */
+  onOpen(): void;
+  /** The server announced it is going away (graceful stop/restart). */
+  onServerGoingAway(reason: 'server_shutting_down' | 'server_restarting'): void;
+  /** Closed, errored, or silent past the pong timeout. */
+  onLost(detail: { code: 'closed' | 'error' | 'pong_timeout' | 'unauthorized' | 'refused'; message: string }): void;
+  /** Something changed on the server (e.g. library changed). Optional hint to resync. */
+  onActivity?(hint: 'library_changed' | 'other'): void;
+}
+export interface PushOptions {
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+export interface PushChannel {
+  close(): void;
+}
+
+export interface MediaBackend {
+  readonly kind: SourceKind;
+  /**
+   * Check one route: reachability, identity (the server answering must be `target.serverId`, else
+   * `wrong_server`) and the token (401/403 -> `unauthorized`). Never throws: failures are data.
+   */
+  probe(target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<ProbeResult>;
+  /** Fetch libraries through a chosen route. Never throws. */
+  libraries(target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<LibrariesResult>;
+  /** Open the push channel on a route (issue 6). */
+  openPush?(target: BackendTarget, route: Route, credentials: Credentials, handlers: PushHandlers, options: PushOptions): PushChannel;
+}

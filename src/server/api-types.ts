@@ -1,0 +1,111 @@
+// The wire contract between the Marquee server and its clients (web UI, `marquee status`).
+// Types only, so the web bundle can import it without pulling server code.
+import type { EngineEvent, LibraryType, LossReason, ProbeErrorCode, RouteKind, SourceKind, SourceState } from '../core/types.js';
+
+export interface ApiRouteRef {
+  id: string;
+  url: string;
+  kind: RouteKind;
+  latencyMs: number | null;
+}
+
+export interface ApiLibrary {
+  id: string;
+  name: string;
+  type: LibraryType;
+}
+
+/** GET /api/sources item. */
+export interface ApiSource {
+  id: string;
+  name: string;
+  kind: SourceKind;
+  status: SourceState;
+  /** The route in use (connected / sync_failed), else null. */
+  route: ApiRouteRef | null;
+  attempt?: number;
+  /** Epoch ms of the next retry while reconnecting/disconnected. */
+  nextRetryAt?: number;
+  /** Why the source went away, when known ("server is restarting"). */
+  reason?: LossReason;
+  /** Plain-words error for disconnected / sync_failed / auth_required. */
+  error?: string;
+  lastCheckedAt: number | null;
+  nextCheckAt: number | null;
+  /** Since when the current status holds. */
+  since: number | null;
+  /** Push channel state (issue 6): 'open' | 'polling' (refused or disabled) | 'connecting' | 'off'. */
+  push: 'open' | 'polling' | 'connecting' | 'off';
+  libraries: ApiLibrary[];
+}
+
+export interface ApiRouteDetail {
+  id: string;
+  url: string;
+  kind: RouteKind;
+  priority: number;
+  lastResult: 'ok' | ProbeErrorCode | null;
+  /** Plain words, e.g. "the server at this address is a different Plex server". */
+  lastError: string | null;
+  latencyMs: number | null;
+  checkedAt: number | null;
+  /** Recent latencies (oldest first) for a sparkline; null entries are failures. */
+  recentLatencies: (number | null)[];
+}
+
+export interface ApiHistoryEntry {
+  at: number;
+  kind: 'transition' | 'check';
+  /** transition: the new state; check: 'ok' or the error code. */
+  state: string;
+  routeKind?: RouteKind;
+  detail?: string;
+}
+
+/** GET /api/sources/{id}. */
+export interface ApiSourceDetail extends ApiSource {
+  serverId: string;
+  routes: ApiRouteDetail[];
+  history: ApiHistoryEntry[];
+  monitoring: { enabled: boolean; push: boolean; probeTimeoutMs: number };
+}
+
+/** The first SSE message (`event: snapshot`). */
+export interface ApiSnapshot {
+  sources: ApiSource[];
+  /** Id of the latest event included in this snapshot. */
+  lastEventId: number;
+  demo: boolean;
+  serverTime: number;
+}
+
+/** Every later SSE message (`event: engine`, `id: <seq>`): the engine event plus the source's new view. */
+export interface ApiEventMessage {
+  seq: number;
+  event: EngineEvent;
+  source: ApiSource | null;
+}
+
+/** SSE `event: source` — a view changed without a domain event (check time, libraries, push state). */
+export interface ApiSourceUpdate {
+  source: ApiSource;
+}
+
+/** SSE `event: removed`. */
+export interface ApiSourceRemoved {
+  sourceId: string;
+}
+
+export interface ApiError {
+  error: string;
+  message: string;
+}
+
+/** GET /api/demo/routes item (demo mode only). */
+export interface ApiDemoRoute {
+  id: string;
+  sourceId: string;
+  serverName: string;
+  kind: RouteKind;
+  url: string;
+}
