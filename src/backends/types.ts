@@ -67,3 +67,87 @@ export interface MediaBackend {
   /** Open the push channel on a route (issue 6). */
   openPush?(target: BackendTarget, route: Route, credentials: Credentials, handlers: PushHandlers, options: PushOptions): PushChannel;
 }
+
+// ---- Sign-in flows, used by the server's add-source endpoints -------------------------------
+
+/** A Plex server found in the account's resources (plex.tv). */
+export interface PlexDiscoveredServer {
+  /** machineIdentifier (40 hex). */
+  serverId: string;
+  name: string;
+  owned: boolean;
+  /** plex.tv's own view of whether the server is online. */
+  presence: boolean;
+  routes: RouteCandidate[];
+  /** Per-server accessToken and the account token. Server-side only. */
+  credentials: Credentials;
+}
+
+export interface PlexPin {
+  id: number;
+  code: string;
+  /** https://app.plex.tv/auth#?clientID=…&code=…&context[device][product]=Marquee */
+  authUrl: string;
+  expiresAt: number;
+}
+
+export type PlexPinState =
+  | { state: 'pending' }
+  | { state: 'expired' }
+  | { state: 'authorized'; accountToken: string };
+
+export interface PlexSignIn {
+  createPin(): Promise<PlexPin>;
+  checkPin(id: number): Promise<PlexPinState>;
+  /** Servers (owned and shared) the account can reach, with their routes. */
+  listServers(accountToken: string): Promise<PlexDiscoveredServer[]>;
+}
+
+export interface JellyfinPublicInfo {
+  serverId: string;
+  name: string;
+  version: string;
+  /** The URL that answered (after @jellyfin/sdk candidate discovery). */
+  url: string;
+}
+
+export interface JellyfinSignInResult {
+  serverId: string;
+  serverName: string;
+  routes: RouteCandidate[];
+  credentials: Credentials;
+  userName: string;
+}
+
+export type JellyfinQuickConnectState =
+  | { state: 'pending' }
+  | { state: 'expired' }
+  | { state: 'authorized'; result: JellyfinSignInResult };
+
+export interface JellyfinSignIn {
+  /** Discover the server behind what the user typed; errors are thrown as SignInError. */
+  probe(userInput: string): Promise<JellyfinPublicInfo>;
+  signInByName(url: string, username: string, password: string): Promise<JellyfinSignInResult>;
+  quickConnectStart(url: string): Promise<{ code: string; secret: string }>;
+  quickConnectPoll(url: string, secret: string): Promise<JellyfinQuickConnectState>;
+}
+
+/** Typed sign-in failures so the UI can tell a bad address from a bad password. */
+export type SignInErrorCode =
+  | 'invalid_url'
+  | 'unreachable'
+  | 'not_a_server'
+  | 'bad_credentials'
+  | 'quick_connect_disabled'
+  | 'expired'
+  | 'upstream_error';
+
+export class SignInError extends Error {
+  constructor(
+    readonly code: SignInErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SignInError';
+  }
+}
