@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// The UI is served by the Marquee server, possibly under a reverse-proxy sub-path
+// (MARQUEE_BASE_URL). `base: './'` keeps every asset URL relative to index.html, and the
+// server rewrites <meta name="marquee-base"> so the app can build its API URLs.
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: './',
+  plugins: [react()],
+  build: {
+    outDir: fileURLToPath(new URL('../../dist/web', import.meta.url)),
+    emptyOutDir: true,
+    sourcemap: true,
+  },
+  server: {
+    // `npx vite --config src/web/vite.config.ts` during development: forward the API to a running
+    // Marquee (or the mock in src/web/dev/mock-server.ts).
+    proxy: { '/api': process.env.MARQUEE_DEV_API ?? 'http://127.0.0.1:8080' },
+  },
+});
