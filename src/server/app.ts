@@ -1,0 +1,114 @@
+// buildApp: the Fastify instance, wired by hand in a fixed order —
+// external plugins -> app concerns (errors, guard, SSE hub lifecycle) -> API routes -> web UI.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { JellyfinSignIn, PlexSignIn } from '../backends/types.js';
+import type { Engine } from '../monitor/engine-types.js';
+import type { ApiError } from './api-types.js';
+import { createGuard } from './auth.js';
+import type { AppConfig } from './config.js';
+import type { AppContext } from './context.js';
+import type { DemoControl } from './demo-control.js';
+import { installErrorHandler } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { demoRoutes } from './routes/demo.js';
+import { eventRoutes } from './routes/events.js';
+import { signInRoutes } from './routes/sign-in.js';
+import { sourceRoutes } from './routes/sources.js';
+import { systemRoutes } from './routes/system.js';
+import { SignInService } from './sign-in-service.js';
+import { SignInSessions } from './sign-in-sessions.js';
+import { SseHub } from './sse.js';
+import { isApiPath, registerWeb } from './web.js';
+
+export interface AppDeps {
+  engine: Engine;
+  plexSignIn: PlexSignIn;
+  jellyfinSignIn: JellyfinSignIn;
+  config: AppConfig;
+  /** A pino logger (see createLogger); default: one made from config.logLevel. */
+  logger?: Logger;
+  /** Demo mode: enables /api/demo/* and `demo: true` in the snapshot. */
+  demo?: DemoControl;
+  /** Share one Metrics with the engine wiring (observeProbe); default: a fresh one. */
+  metrics?: Metrics;
+  /** Clock for sessions and snapshots (tests). */
+  now?: () => number;
+}
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { engine, config } = deps;
+  const logger = deps.logger ?? createLogger({ level: config.logLevel });
+  const metrics = deps.metrics ?? createMetrics();
+  const now = deps.now ?? Date.now;
+
+  const app = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    disableRequestLogging: true,
+    trustProxy: 'loopback',
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  // ---- app concerns ----
+  installErrorHandler(app);
+  const hub = new SseHub(engine, {
+    heartbeatMs: config.sseHeartbeatMs,
+    demo: deps.demo !== undefined,
+    onClientCount: (n) => metrics.setSseClients(n),
+    onDropped: () => {
+      metrics.countSseDropped();
+      app.log.warn('dropped a slow SSE client; it will resync on reconnect');
+    },
+    now,
+  });
+  metrics.setSourceReader(() => engine.listSources());
+  app.addHook('onReady', async () => hub.start());
+  // Open SSE streams would keep app.close() waiting forever.
+  app.addHook('preClose', async () => hub.stop());
+  app.addHook('onRequest', createGuard(config, now));
+  app.addHook('onResponse', async (request, reply) => {
+    const level = reply.statusCode >= 500 ? 'error' : request.method !== 'GET' || reply.statusCode >= 400 ? 'info' : 'debug';
+    request.log[level]({ req: request, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  const ctx: AppContext = {
+    engine,
+    config,
+    signIn: new SignInService(engine, deps.plexSignIn, deps.jellyfinSignIn, new SignInSessions(now)),
+    hub,
+    metrics,
+    demo: deps.demo ?? null,
+    now,
+  };
+
+  // ---- routes, all under the base path ----
+  const prefix = config.basePath.slice(0, -1);
+  await app.register(systemRoutes, { prefix, ctx });
+  await app.register(sourceRoutes, { prefix, ctx });
+  await app.register(signInRoutes, { prefix, ctx });
+  await app.register(eventRoutes, { prefix, ctx });
+  if (deps.demo) await app.register(demoRoutes, { prefix, demo: deps.demo });
+
+  // ---- web UI last: static files and the SPA fallback ----
+  const sendIndex = await registerWeb(app, config);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const spa =
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      path.startsWith(config.basePath) &&
+      !isApiPath(request.url, config) &&
+      path !== `${config.basePath}healthz` &&
+      path !== `${config.basePath}metrics` &&
+      !/\.[A-Za-z0-9]{1,8}$/.test(path); // a missing file stays a 404, not the app page
+    if (spa) return sendIndex(request, reply);
+    return reply
+      .status(404)
+      .send({ error: 'not_found', message: `Nothing at ${request.method} ${path.slice(0, 200)}.` } satisfies ApiError);
+  });
+
+  return app;
+}

@@ -1,0 +1,209 @@
+// Boot configuration: flags and environment, validated once with zod. Everything after boot reads
+// the frozen AppConfig, never process.env.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** Absolute path of the data directory (database, logs). */
+  dataDir: string;
+  /** null: no key (allowed only on a loopback host). */
+  apiKey: string | null;
+  /** Reverse-proxy sub-path, always with leading and trailing slash: "/" or "/marquee/". */
+  basePath: string;
+  /** Origin of MARQUEE_BASE_URL when it was given as a full URL (accepted as a same origin), else null. */
+  publicOrigin: string | null;
+  plexTvUrl: string;
+  logLevel: LogLevel;
+  /** SSE heartbeat (comment line) interval. */
+  sseHeartbeatMs: number;
+  /** Folder of the built web UI (index.html + assets). */
+  webDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_PORT = 8844;
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Loopback: localhost, 127.0.0.0/8, ::1. 0.0.0.0 and :: listen everywhere, so they are not. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
+  return false;
+}
+
+const FLAG_OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'base-url': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+const rawSchema = z.object({
+  port: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number between 0 and 65535')
+    .transform(Number)
+    .pipe(z.number().int().min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535')),
+  host: z.string().trim().min(1, 'must not be empty'),
+  dataDir: z.string().trim().min(1, 'must not be empty'),
+  baseUrl: z.string().trim(),
+  plexTvUrl: z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        const u = new URL(v);
+        return u.protocol === 'http:' || u.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    }, 'must be an http(s) URL such as https://plex.tv'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+  }),
+  sseHeartbeatMs: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().int().min(100, 'must be at least 100 ms').max(300_000, 'must be at most 300000 ms')),
+});
+
+const NAMES: Record<string, string> = {
+  port: '--port / MARQUEE_PORT',
+  host: '--host / MARQUEE_HOST',
+  dataDir: '--data-dir / MARQUEE_DATA_DIR',
+  baseUrl: '--base-url / MARQUEE_BASE_URL',
+  plexTvUrl: 'MARQUEE_PLEX_TV_URL',
+  logLevel: '--log-level / LOG_LEVEL',
+  sseHeartbeatMs: 'MARQUEE_SSE_HEARTBEAT_MS',
+};
+
+function parseBaseUrl(value: string): { basePath: string; publicOrigin: string | null } {
+  if (value === '' || value === '/') return { basePath: '/', publicOrigin: null };
+  let path = value;
+  let publicOrigin: string | null = null;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(`Invalid configuration: --base-url / MARQUEE_BASE_URL is not a valid URL ("${value}").`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ConfigError('Invalid configuration: --base-url / MARQUEE_BASE_URL must be an http(s) URL or a path such as /marquee.');
+    }
+    publicOrigin = url.origin;
+    path = url.pathname;
+  }
+  if (!path.startsWith('/')) path = `/${path}`;
+  if (!/^[A-Za-z0-9/_.~-]*$/.test(path) || path.includes('//') || path.split('/').some((seg) => seg === '..' || seg === '.')) {
+    throw new ConfigError(
+      `Invalid configuration: --base-url / MARQUEE_BASE_URL must be a plain path such as /marquee (got "${value}").`,
+    );
+  }
+  if (!path.endsWith('/')) path = `${path}/`;
+  return { basePath: path, publicOrigin };
+}
+
+function readApiKey(env: Record<string, string | undefined>): string | null {
+  const inline = env.MARQUEE_API_KEY;
+  const file = env.MARQUEE_API_KEY_FILE;
+  if (inline && file) {
+    throw new ConfigError('Invalid configuration: set either MARQUEE_API_KEY or MARQUEE_API_KEY_FILE, not both.');
+  }
+  let key: string | undefined = inline;
+  if (file) {
+    try {
+      key = readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      throw new ConfigError(`Invalid configuration: cannot read MARQUEE_API_KEY_FILE "${file}" (${code}).`);
+    }
+  }
+  if (key === undefined) return null;
+  key = key.trim();
+  if (key === '') {
+    throw new ConfigError(
+      file ? `Invalid configuration: MARQUEE_API_KEY_FILE "${file}" is empty.` : 'Invalid configuration: MARQUEE_API_KEY is empty.',
+    );
+  }
+  if (key.length < 16) {
+    throw new ConfigError('Invalid configuration: the API key must be at least 16 characters long (try `openssl rand -hex 24`).');
+  }
+  if (/\s/.test(key)) throw new ConfigError('Invalid configuration: the API key must not contain whitespace.');
+  return key;
+}
+
+/**
+ * Reads flags (argv without the command word) and env. Throws ConfigError with a message fit to
+ * print as-is; the message never contains the API key.
+ */
+export function loadConfig(argv: readonly string[], env: Record<string, string | undefined>): AppConfig {
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: FLAG_OPTIONS, strict: true, allowPositionals: false }) as {
+      values: Record<string, string | undefined>;
+    });
+  } catch (err) {
+    throw new ConfigError(`Invalid command line: ${(err as Error).message}`);
+  }
+
+  const raw = {
+    port: values.port ?? env.MARQUEE_PORT ?? String(DEFAULT_PORT),
+    host: values.host ?? env.MARQUEE_HOST ?? '127.0.0.1',
+    dataDir: values['data-dir'] ?? env.MARQUEE_DATA_DIR ?? './data',
+    baseUrl: values['base-url'] ?? env.MARQUEE_BASE_URL ?? '/',
+    plexTvUrl: env.MARQUEE_PLEX_TV_URL ?? 'https://plex.tv',
+    logLevel: (values['log-level'] ?? env.LOG_LEVEL ?? 'info').toLowerCase(),
+    sseHeartbeatMs: env.MARQUEE_SSE_HEARTBEAT_MS ?? '15000',
+  };
+  const parsed = rawSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const shown = key in raw ? ` (got "${String(raw[key as keyof typeof raw])}")` : '';
+      return `  ${NAMES[key] ?? key}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const apiKey = readApiKey(env);
+  const { basePath, publicOrigin } = parseBaseUrl(parsed.data.baseUrl);
+  const host = parsed.data.host;
+  if (!apiKey && !isLoopbackHost(host)) {
+    throw new ConfigError(
+      `Refusing to start: binding to ${host} exposes Marquee beyond this machine, but no API key is set. ` +
+        'Set MARQUEE_API_KEY (or MARQUEE_API_KEY_FILE) to a long random secret, or bind to 127.0.0.1.',
+    );
+  }
+  return Object.freeze({
+    port: parsed.data.port,
+    host,
+    dataDir: resolve(parsed.data.dataDir),
+    apiKey,
+    basePath,
+    publicOrigin,
+    plexTvUrl: parsed.data.plexTvUrl.replace(/\/+$/, ''),
+    logLevel: parsed.data.logLevel,
+    sseHeartbeatMs: parsed.data.sseHeartbeatMs,
+    webDir: resolve(env.MARQUEE_WEB_DIR ?? resolve(PACKAGE_ROOT, 'dist', 'web')),
+  });
+}

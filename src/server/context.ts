@@ -1,0 +1,17 @@
+// What every route plugin receives: the engine and services, wired once in buildApp.
+import type { Engine } from '../monitor/engine-types.js';
+import type { AppConfig } from './config.js';
+import type { DemoControl } from './demo-control.js';
+import type { Metrics } from './metrics.js';
+import type { SignInService } from './sign-in-service.js';
+import type { SseHub } from './sse.js';
+
+export interface AppContext {
+  engine: Engine;
+  config: AppConfig;
+  signIn: SignInService;
+  hub: SseHub;
+  metrics: Metrics;
+  demo: DemoControl | null;
+  now: () => number;
+}

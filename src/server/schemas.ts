@@ -1,0 +1,84 @@
+// Every request body, params and query the API accepts. Messages say what is expected in words.
+import { z } from 'zod';
+
+const text = (field: string, max: number) =>
+  z.string({ error: `${field} must be a string` }).trim().min(1, `${field} must not be empty`).max(max, `${field} is too long (max ${max})`);
+
+export const sourceIdParams = z.object({
+  id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'not a valid source id'),
+});
+
+export const pinIdParams = z.object({
+  id: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive').max(Number.MAX_SAFE_INTEGER),
+});
+
+export const handleParams = z.object({
+  handle: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'not a valid Quick Connect handle'),
+});
+
+export const routeIdParams = z.object({ id: z.string().min(1).max(256) });
+
+export const monitoringSchema = z
+  .object({
+    enabled: z.boolean({ error: 'must be true or false' }).optional(),
+    push: z.boolean({ error: 'must be true or false' }).optional(),
+    probeTimeoutMs: z
+      .number({ error: 'must be a number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(500, 'must be at least 500 ms')
+      .max(60_000, 'must be at most 60000 ms')
+      .optional(),
+  }, { error: 'must be an object' });
+
+export const patchSourceBody = z
+  .object({ name: text('name', 100).optional(), monitoring: monitoringSchema.optional() }, { error: 'expected a JSON object' })
+  .refine((b) => b.name !== undefined || b.monitoring !== undefined, { message: 'give a new name or monitoring settings' });
+
+const url = text('url', 2048);
+const serverId = z.string({ error: 'serverId must be a string' }).min(1, 'serverId must not be empty').max(128).regex(/^[A-Za-z0-9_-]+$/, 'not a valid server id');
+const optionalName = text('name', 100).optional();
+const handle = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(128).regex(/^[A-Za-z0-9_-]+$/, 'not a valid Quick Connect handle');
+const password = z.string({ error: 'password must be a string' }).max(1024, 'password is too long');
+const username = text('username', 256);
+const pinId = z.number({ error: 'pinId must be the number from POST /api/plex/pins' }).int().positive();
+
+const plexAdd = z.object({ kind: z.literal('plex'), serverId, pinId, name: optionalName });
+
+const jellyfinAdd = z
+  .object({
+    kind: z.literal('jellyfin'),
+    url: url.optional(),
+    username: username.optional(),
+    password: password.optional(),
+    /** The opaque handle from POST /api/jellyfin/quickconnect. `quickConnectSecret` is accepted as an alias. */
+    quickConnectHandle: handle.optional(),
+    quickConnectSecret: handle.optional(),
+    name: optionalName,
+  })
+  .superRefine((b, ctx) => {
+    if (b.quickConnectHandle ?? b.quickConnectSecret) return;
+    if (b.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'the Jellyfin server address is required' });
+    if (b.username === undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'required (or use quickConnectHandle)' });
+    if (b.password === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'required (may be empty)' });
+  });
+
+export const addSourceBody = z.discriminatedUnion('kind', [plexAdd, jellyfinAdd], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'kind must be "plex" or "jellyfin"' : 'expected a JSON object with a kind'),
+});
+
+export const signInAgainBody = z.union(
+  [
+    z.object({ pinId }),
+    z.object({ quickConnectHandle: handle }),
+    z.object({ username, password, url: url.optional() }),
+  ],
+  { error: 'give {pinId} (Plex), {username, password} or {quickConnectHandle} (Jellyfin)' },
+);
+
+export const probeQuery = z.object({ url });
+export const quickConnectBody = z.object({ url }, { error: 'expected a JSON object with url' });
+export const sessionBody = z.object({ apiKey: z.string({ error: 'apiKey must be a string' }).min(1, 'apiKey must not be empty').max(1024) }, { error: 'expected a JSON object with apiKey' });
+export const faultBody = z.object({ mode: z.string({ error: 'mode must be a string' }).min(1, 'mode must not be empty').max(64) }, { error: 'expected a JSON object with mode' });
+export const eventsQuery = z.object({
+  lastEventId: z.string().regex(/^\d{1,15}$/, 'must be a whole number').optional(),
+});

@@ -1,0 +1,170 @@
+// Server-Sent Events fan-out. One engine subscription feeds every client; each client gets a
+// snapshot (or a lossless resume), then the ordered stream, plus heartbeat comments. A client that
+// reads too slowly is dropped (its buffer would grow without bound) and resyncs on reconnect.
+import type { ServerResponse } from 'node:http';
+import type { Engine, EngineStreamMessage } from '../monitor/engine-types.js';
+import type { ApiEventMessage, ApiSnapshot } from './api-types.js';
+
+export interface SseHubOptions {
+  heartbeatMs: number;
+  /** Bytes queued in the socket before a client counts as too slow. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  demo: boolean;
+  onClientCount?(count: number): void;
+  onDropped?(): void;
+  now?: () => number;
+}
+
+interface Client {
+  res: ServerResponse;
+  closed: boolean;
+}
+
+const MAX_REMEMBERED_REMOVALS = 10_000;
+
+export function formatSse(event: string, data: unknown, id?: number): string {
+  return `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+export class SseHub {
+  private readonly clients = new Set<Client>();
+  private unsubscribe: (() => void) | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  /** For lossless resume of messages that carry no sequence number: the engine seq current when each source last changed view. */
+  private readonly sourceTouchedAt = new Map<string, number>();
+  private readonly removedAt = new Map<string, number>();
+  /** Resumes from before this seq cannot be vouched for (hub start or forgotten removals). */
+  private completeFromSeq = 0;
+  private readonly maxBuffered: number;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: SseHubOptions,
+  ) {
+    this.maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+  }
+
+  start(): void {
+    if (this.unsubscribe) return;
+    this.completeFromSeq = this.engine.lastSeq();
+    this.unsubscribe = this.engine.subscribe((m) => this.onMessage(m));
+    this.heartbeat = setInterval(() => this.broadcast(': heartbeat\n\n'), this.options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Ends every stream (so the HTTP server can close) and stops listening to the engine. */
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    for (const c of [...this.clients]) this.close(c, false);
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /**
+   * Starts a stream on a raw response. `lastEventId` (from the Last-Event-ID header or query) asks
+   * for a resume; everything here is synchronous, so no engine message can slip between the
+   * snapshot and the live stream.
+   */
+  open(res: ServerResponse, lastEventId: number | null): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const client: Client = { res, closed: false };
+    res.on('close', () => this.close(client, false));
+    res.on('error', () => this.close(client, false));
+    this.clients.add(client);
+    this.options.onClientCount?.(this.clients.size);
+
+    let out = 'retry: 2000\n\n';
+    out += lastEventId === null ? this.snapshotMessage() : this.resumeMessages(lastEventId);
+    this.write(client, out);
+  }
+
+  private snapshotMessage(): string {
+    const snapshot: ApiSnapshot = {
+      sources: this.engine.listSources(),
+      lastEventId: this.engine.lastSeq(),
+      demo: this.options.demo,
+      serverTime: (this.options.now ?? Date.now)(),
+    };
+    return formatSse('snapshot', snapshot, snapshot.lastEventId);
+  }
+
+  private resumeMessages(since: number): string {
+    const latest = this.engine.lastSeq();
+    const missed: ApiEventMessage[] | null = since <= latest ? this.engine.eventsSince(since) : null;
+    if (missed === null) return this.snapshotMessage();
+    let out = missed.map((m) => formatSse('engine', m, m.seq)).join('');
+    if (since < this.completeFromSeq) {
+      // Source views from before this process started are unknown: the events above still give
+      // the missed notifications, the snapshot puts the state right.
+      return out + this.snapshotMessage();
+    }
+    const current = new Map(this.engine.listSources().map((s) => [s.id, s]));
+    for (const [sourceId, at] of this.removedAt) {
+      if (at >= since && !current.has(sourceId)) out += formatSse('removed', { sourceId });
+    }
+    for (const [sourceId, at] of this.sourceTouchedAt) {
+      const source = current.get(sourceId);
+      if (at >= since && source) out += formatSse('source', { source });
+    }
+    return out;
+  }
+
+  private onMessage(message: EngineStreamMessage): void {
+    const seq = this.engine.lastSeq();
+    let frame: string;
+    switch (message.type) {
+      case 'engine':
+        frame = formatSse('engine', message.message, message.message.seq);
+        break;
+      case 'source':
+        this.sourceTouchedAt.set(message.source.id, seq);
+        frame = formatSse('source', { source: message.source });
+        break;
+      case 'removed':
+        this.sourceTouchedAt.delete(message.sourceId);
+        this.removedAt.delete(message.sourceId);
+        this.removedAt.set(message.sourceId, seq);
+        if (this.removedAt.size > MAX_REMEMBERED_REMOVALS) {
+          const [oldestId, oldestSeq] = this.removedAt.entries().next().value as [string, number];
+          this.removedAt.delete(oldestId);
+          this.completeFromSeq = Math.max(this.completeFromSeq, oldestSeq + 1);
+        }
+        frame = formatSse('removed', { sourceId: message.sourceId });
+        break;
+    }
+    this.broadcast(frame);
+  }
+
+  private broadcast(frame: string): void {
+    for (const c of this.clients) this.write(c, frame);
+  }
+
+  private write(client: Client, frame: string): void {
+    if (client.closed) return;
+    if (client.res.writableLength > this.maxBuffered) {
+      this.options.onDropped?.();
+      this.close(client, true);
+      return;
+    }
+    client.res.write(frame);
+  }
+
+  private close(client: Client, destroy: boolean): void {
+    if (client.closed) return;
+    client.closed = true;
+    this.clients.delete(client);
+    this.options.onClientCount?.(this.clients.size);
+    if (destroy) client.res.destroy();
+    else if (!client.res.writableEnded) client.res.end();
+  }
+}

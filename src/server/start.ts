@@ -1,0 +1,40 @@
+// startServer: build the app over a runtime, start the engine, listen. Returns a close() that stops
+// in the right order (HTTP first, so no request meets a stopped engine).
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppDeps } from './app.js';
+import type { AppConfig } from './config.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** e.g. http://127.0.0.1:8844/marquee/ */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: AppConfig, deps: Omit<AppDeps, 'config'>): Promise<RunningServer> {
+  const app = await buildApp({ ...deps, config });
+  await deps.engine.start();
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await deps.engine.stop().catch(() => undefined);
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}${config.basePath}`;
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    url,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await deps.engine.stop();
+      })();
+      return closing;
+    },
+  };
+}
