@@ -1,0 +1,71 @@
+// Wiring: one HttpClient (one connection pool, one set of guarantees) shared by both backends.
+import type { LookupFunction } from 'node:net';
+import type { SourceKind } from '../core/types.js';
+import { createSafeAxios } from './axios.js';
+import { HttpClient } from './http.js';
+import { JellyfinBackend, JellyfinSignInFlow } from './jellyfin/backend.js';
+import { PlexBackend, PlexSignInFlow } from './plex/backend.js';
+import type { JellyfinSignIn, MediaBackend, PlexSignIn } from './types.js';
+
+export interface BackendsConfig {
+  /** Stable per install (UUID). Plex X-Plex-Client-Identifier; Jellyfin DeviceIds derive from it. */
+  clientIdentifier: string;
+  /** Default https://plex.tv. */
+  plexTvUrl?: string;
+  /** Default https://app.plex.tv/auth. */
+  plexAuthAppUrl?: string;
+  version?: string;
+  /** Shown by servers under their device lists. Default "Marquee". */
+  deviceName?: string;
+  /** Timeout of sign-in calls (plex.tv, Jellyfin auth). Default 10 s. */
+  signInTimeoutMs?: number;
+  /** Test hook: name resolution for HTTP and WebSocket connections. */
+  lookup?: LookupFunction;
+  /** Verify TLS certificates (default true). */
+  rejectUnauthorized?: boolean;
+  now?: () => number;
+}
+
+export interface Backends {
+  backends: Record<SourceKind, MediaBackend>;
+  plexSignIn: PlexSignIn;
+  jellyfinSignIn: JellyfinSignIn;
+  /** Close pooled connections (call on shutdown). */
+  close(): Promise<void>;
+}
+
+export function createBackends(config: BackendsConfig): Backends {
+  const http = new HttpClient({
+    ...(config.lookup ? { lookup: config.lookup } : {}),
+    ...(config.rejectUnauthorized !== undefined ? { rejectUnauthorized: config.rejectUnauthorized } : {}),
+  });
+  const common = {
+    ...(config.version ? { version: config.version } : {}),
+    ...(config.deviceName ? { deviceName: config.deviceName } : {}),
+    ...(config.signInTimeoutMs ? { signInTimeoutMs: config.signInTimeoutMs } : {}),
+    ...(config.lookup ? { lookup: config.lookup } : {}),
+    ...(config.rejectUnauthorized !== undefined ? { rejectUnauthorized: config.rejectUnauthorized } : {}),
+    ...(config.now ? { now: config.now } : {}),
+  };
+  const plexConfig = {
+    ...common,
+    http,
+    clientIdentifier: config.clientIdentifier,
+    ...(config.plexTvUrl ? { plexTvUrl: config.plexTvUrl } : {}),
+    ...(config.plexAuthAppUrl ? { plexAuthAppUrl: config.plexAuthAppUrl } : {}),
+  };
+  const jellyfinConfig = { ...common, axios: createSafeAxios(http), installId: config.clientIdentifier };
+  return {
+    backends: { plex: new PlexBackend(plexConfig), jellyfin: new JellyfinBackend(jellyfinConfig) },
+    plexSignIn: new PlexSignInFlow(plexConfig),
+    jellyfinSignIn: new JellyfinSignInFlow(jellyfinConfig),
+    close: () => http.close(),
+  };
+}
+
+export { HttpClient, redactUrl, MAX_BODY_BYTES } from './http.js';
+export { createSafeAxios } from './axios.js';
+export { PlexBackend, PlexSignInFlow } from './plex/backend.js';
+export { JellyfinBackend, JellyfinSignInFlow, jellyfinDeviceId } from './jellyfin/backend.js';
+export * as plexParsers from './plex/parsers.js';
+export * as jellyfinParsers from './jellyfin/parsers.js';

@@ -1,0 +1,48 @@
+// Routes for a Jellyfin source (Jellyfin has no account service listing addresses):
+// - the URL the user gave (after SDK discovery), kind `local` when its host is a loopback, private
+//   (RFC 1918 / ULA) or link-local address, `localhost`, a single-label name or a `.local` /
+//   `.lan` / `.home.arpa` name; otherwise `remote`;
+// - plus the server's own `LocalAddress` from /System/Info when it differs, as a `local` route.
+import { isIP } from 'node:net';
+import type { RouteKind } from '../../core/types.js';
+import type { RouteCandidate } from '../types.js';
+
+export function isLocalHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const family = isIP(host);
+  if (family === 4) {
+    const [a = 0, b = 0] = host.split('.').map(Number);
+    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+  }
+  if (family === 6) {
+    if (host === '::1') return true;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+    if (mapped?.[1]) return isLocalHost(mapped[1]);
+    return /^f[cd][0-9a-f]{2}:/.test(host) || /^fe[89ab][0-9a-f]:/.test(host);
+  }
+  return host === 'localhost' || !host.includes('.') || /\.(local|lan|home\.arpa|internal)$/.test(host);
+}
+
+/** Canonical base URL (no trailing slash, no query) or null if not http(s). */
+export function normaliseBaseUrl(raw: string): string | null {
+  try {
+    const url = new URL(raw);
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password) return null;
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return null;
+  }
+}
+
+export function jellyfinRoutes(givenUrl: string, localAddress?: string): RouteCandidate[] {
+  const routes: RouteCandidate[] = [];
+  const given = normaliseBaseUrl(givenUrl);
+  if (!given) return routes;
+  const kindOf = (u: string): RouteKind => (isLocalHost(new URL(u).hostname) ? 'local' : 'remote');
+  routes.push({ url: given, kind: kindOf(given), priority: 0 });
+  const local = localAddress ? normaliseBaseUrl(localAddress) : null;
+  if (local && local !== given) {
+    routes.push({ url: local, kind: 'local', priority: routes.some((r) => r.kind === 'local') ? 1 : 0 });
+  }
+  return routes;
+}

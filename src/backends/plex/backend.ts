@@ -1,0 +1,204 @@
+// Plex: the MediaBackend (probe, libraries, push channel) and the PIN sign-in against plex.tv.
+import type { LookupFunction } from 'node:net';
+import type { ProbeError, ProbeResult, Route } from '../../core/types.js';
+import { classifyStatus, describeHost, type HttpClient, type HttpResult } from '../http.js';
+import type { Parsed } from '../parse.js';
+import { openPushSocket, toWsUrl } from '../push-socket.js';
+import {
+  SignInError,
+  type BackendTarget,
+  type CallOptions,
+  type Credentials,
+  type LibrariesResult,
+  type MediaBackend,
+  type PlexDiscoveredServer,
+  type PlexPin,
+  type PlexPinState,
+  type PlexSignIn,
+  type PushChannel,
+  type PushHandlers,
+  type PushOptions,
+} from '../types.js';
+import { parsePlexNotification, parsePlexPin, parsePlexResources, parsePmsIdentity, parsePmsSections } from './parsers.js';
+import { routesFromResource } from './routes.js';
+
+export const PLEX_PRODUCT = 'Marquee';
+
+export interface PlexConfig {
+  http: HttpClient;
+  /** Stable per install (a UUID); also shown by plex.tv under Authorized Devices. */
+  clientIdentifier: string;
+  /** Default https://plex.tv; tests and the demo point it at the simulator. */
+  plexTvUrl?: string;
+  /** Default https://app.plex.tv/auth. */
+  plexAuthAppUrl?: string;
+  version?: string;
+  deviceName?: string;
+  /** Timeout for plex.tv calls during sign-in. */
+  signInTimeoutMs?: number;
+  /** For the push channel (ws does its own connecting). */
+  lookup?: LookupFunction;
+  rejectUnauthorized?: boolean;
+  now?: () => number;
+}
+
+function plexHeaders(config: PlexConfig, token?: string): Record<string, string> {
+  return {
+    accept: 'application/json',
+    'x-plex-product': PLEX_PRODUCT,
+    'x-plex-version': config.version ?? '0.1.0',
+    'x-plex-client-identifier': config.clientIdentifier,
+    'x-plex-platform': 'Node.js',
+    'x-plex-device-name': config.deviceName ?? 'Marquee',
+    ...(token ? { 'x-plex-token': token } : {}),
+  };
+}
+
+function joinUrl(base: string, path: string): string {
+  return base.replace(/\/+$/, '') + path;
+}
+
+type Fetched<T> = { ok: true; value: T; latencyMs: number; status: number } | { ok: false; error: ProbeError; latencyMs: number };
+
+async function fetchParsed<T>(res: HttpResult, url: string, parse: (body: string) => Parsed<T>): Promise<Fetched<T>> {
+  if (!res.ok) return res;
+  const statusError = classifyStatus(res.status, url, res.headers);
+  if (statusError) return { ok: false, error: statusError, latencyMs: res.latencyMs };
+  const parsed = parse(res.body);
+  if (!parsed.ok) return { ok: false, error: { ...parsed.error, message: `${describeHost(url)}: ${parsed.error.message}` }, latencyMs: res.latencyMs };
+  return { ok: true, value: parsed.value, latencyMs: res.latencyMs, status: res.status };
+}
+
+export class PlexBackend implements MediaBackend {
+  readonly kind = 'plex' as const;
+  constructor(private readonly config: PlexConfig) {}
+
+  private now(): number {
+    return (this.config.now ?? Date.now)();
+  }
+
+  /** `GET {route}/` with the per-server token: reachability, identity and token in one call. */
+  async probe(target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<ProbeResult> {
+    const at = this.now();
+    const url = joinUrl(route.url, '/');
+    const res = await this.config.http.request({ url, headers: plexHeaders(this.config, credentials.token), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    const r = await fetchParsed(res, url, parsePmsIdentity);
+    if (!r.ok) return { ok: false, routeId: route.id, at, latencyMs: r.latencyMs, error: r.error };
+    if (r.value.machineIdentifier !== target.serverId) {
+      return {
+        ok: false,
+        routeId: route.id,
+        at,
+        latencyMs: r.latencyMs,
+        error: { code: 'wrong_server', message: 'the server at this address is a different Plex server', foundServerId: r.value.machineIdentifier.slice(0, 64) },
+      };
+    }
+    return {
+      ok: true,
+      routeId: route.id,
+      at,
+      latencyMs: r.latencyMs,
+      ...(r.value.friendlyName !== undefined ? { serverName: r.value.friendlyName } : {}),
+      ...(r.value.version !== undefined ? { version: r.value.version } : {}),
+    };
+  }
+
+  async libraries(_target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<LibrariesResult> {
+    const url = joinUrl(route.url, '/library/sections');
+    const res = await this.config.http.request({ url, headers: plexHeaders(this.config, credentials.token), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    const r = await fetchParsed(res, url, parsePmsSections);
+    return r.ok ? { ok: true, libraries: r.value } : { ok: false, error: r.error };
+  }
+
+  /**
+   * `/:/websockets/notifications` with the token in the X-Plex-Token header (PMS reads any
+   * X-Plex-* header), so the token never appears in a URL. PMS has no "shutting down" message: a
+   * server-initiated close 1001 (going away) is read as a shutdown, 1012 (service restart) as a
+   * restart; a crash shows up as an error or the pong timeout.
+   */
+  openPush(_target: BackendTarget, route: Route, credentials: Credentials, handlers: PushHandlers, options: PushOptions): PushChannel {
+    return openPushSocket({
+      url: toWsUrl(route.url, '/:/websockets/notifications'),
+      headers: plexHeaders(this.config, credentials.token),
+      handlers,
+      options,
+      ...(this.config.lookup ? { lookup: this.config.lookup } : {}),
+      ...(this.config.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+      onText(text) {
+        const n = parsePlexNotification(text);
+        if (n.ok) handlers.onActivity?.(n.value.hint);
+      },
+      onServerClose(code) {
+        if (code === 1001) handlers.onServerGoingAway('server_shutting_down');
+        else if (code === 1012) handlers.onServerGoingAway('server_restarting');
+      },
+    });
+  }
+}
+
+export class PlexSignInFlow implements PlexSignIn {
+  constructor(private readonly config: PlexConfig) {}
+
+  private tv(path: string): string {
+    return joinUrl(this.config.plexTvUrl ?? 'https://plex.tv', path);
+  }
+  private get timeoutMs(): number {
+    return this.config.signInTimeoutMs ?? 10_000;
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, parse: (b: string) => Parsed<T>, token?: string): Promise<Fetched<T>> {
+    const url = this.tv(path);
+    const res = await this.config.http.request({ url, method, headers: plexHeaders(this.config, token), timeoutMs: this.timeoutMs });
+    return fetchParsed(res, url, parse);
+  }
+
+  async createPin(): Promise<PlexPin> {
+    const r = await this.call('POST', '/api/v2/pins?strong=true', parsePlexPin);
+    if (!r.ok) throw toSignInError(r.error, 'plex.tv');
+    const now = (this.config.now ?? Date.now)();
+    const expiresAt = r.value.expiresAt && Number.isFinite(Date.parse(r.value.expiresAt)) ? Date.parse(r.value.expiresAt) : now + (r.value.expiresIn ?? 1800) * 1000;
+    const params = new URLSearchParams({ clientID: this.config.clientIdentifier, code: r.value.code, 'context[device][product]': PLEX_PRODUCT });
+    return { id: r.value.id, code: r.value.code, authUrl: `${this.config.plexAuthAppUrl ?? 'https://app.plex.tv/auth'}#?${params.toString()}`, expiresAt };
+  }
+
+  async checkPin(id: number): Promise<PlexPinState> {
+    if (!Number.isSafeInteger(id) || id < 0) return { state: 'expired' };
+    const r = await this.call('GET', `/api/v2/pins/${id}`, parsePlexPin);
+    if (!r.ok) {
+      if (r.error.status === 404) return { state: 'expired' };
+      throw toSignInError(r.error, 'plex.tv');
+    }
+    if (r.value.authToken) return { state: 'authorized', accountToken: r.value.authToken };
+    const expiresAt = r.value.expiresAt ? Date.parse(r.value.expiresAt) : NaN;
+    if (Number.isFinite(expiresAt) && expiresAt <= (this.config.now ?? Date.now)()) return { state: 'expired' };
+    return { state: 'pending' };
+  }
+
+  async listServers(accountToken: string): Promise<PlexDiscoveredServer[]> {
+    const r = await this.call('GET', '/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1', parsePlexResources, accountToken);
+    if (!r.ok) throw toSignInError(r.error, 'plex.tv');
+    return r.value.map((res) => ({
+      serverId: res.clientIdentifier,
+      name: res.name,
+      owned: res.owned,
+      presence: res.presence,
+      routes: routesFromResource(res),
+      // Shared servers need their own accessToken; the account token is the fallback for owned ones.
+      credentials: { token: res.accessToken ?? accountToken, accountToken },
+    }));
+  }
+}
+
+export function toSignInError(error: ProbeError, service: string): SignInError {
+  switch (error.code) {
+    case 'unauthorized':
+      return new SignInError('bad_credentials', `${service} did not accept the sign-in; sign in again`);
+    case 'refused':
+    case 'timeout':
+    case 'dns':
+    case 'tls':
+      return new SignInError('unreachable', `${service} could not be reached: ${error.message}`);
+    default:
+      return new SignInError('upstream_error', `${service} answered unexpectedly: ${error.message}`);
+  }
+}
