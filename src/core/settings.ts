@@ -1,0 +1,56 @@
+// Monitoring settings: one validated object with defaults. Every cadence, timeout and backoff knob
+// of the connection engine lives here, so config files and tests override them in one place.
+import { z } from 'zod';
+
+const ms = () => z.number().int().nonnegative();
+const positiveMs = () => z.number().int().positive();
+
+export const BackoffSettingsSchema = z
+  .object({
+    initialMs: positiveMs().default(1_000),
+    factor: z.number().min(1).max(100).default(2),
+    capMs: positiveMs().default(30_000),
+    /**
+     * Lower bound of a delay, clamped to half the attempt's ceiling so early retries stay jittered.
+     * 0 (default) is pure full jitter. 4000 keeps a dead route at most one request per 4 s once the
+     * backoff has grown (issue 6).
+     */
+    minDelayMs: ms().default(0),
+  })
+  .refine((b) => b.capMs >= b.initialMs, { message: 'backoff.capMs must be >= backoff.initialMs' });
+
+export const ReselectSettingsSchema = z.object({
+  local: positiveMs().default(300_000),
+  remote: positiveMs().default(120_000),
+  relay: positiveMs().default(30_000),
+  /** When no route kind is known (e.g. auth_required: how often to try the token again). */
+  unknown: positiveMs().default(60_000),
+});
+
+export const MonitorSettingsSchema = z.object({
+  /** Light check of the current route. */
+  baseTickMs: positiveMs().default(10_000),
+  /** Full re-selection cadence by the current route kind. */
+  reselectMs: ReselectSettingsSchema.prefault({}),
+  /** Per-route probe timeout (a source's monitoring.probeTimeoutMs overrides it). */
+  probeTimeoutMs: positiveMs().default(5_000),
+  /** After a less preferred route answered, how long to wait for a better one. */
+  graceMs: ms().default(100),
+  librariesTimeoutMs: positiveMs().default(10_000),
+  backoff: BackoffSettingsSchema.prefault({}),
+  /** Failed reconnection attempts before `reconnecting` becomes `disconnected`. */
+  disconnectAfterAttempts: z.number().int().min(1).max(1000).default(3),
+  /** Checks running at once across all sources. */
+  maxConcurrentChecks: z.number().int().min(1).max(10_000).default(64),
+});
+
+export type MonitorSettings = z.infer<typeof MonitorSettingsSchema>;
+export type MonitorSettingsInput = z.input<typeof MonitorSettingsSchema>;
+export type BackoffSettings = z.infer<typeof BackoffSettingsSchema>;
+
+/** Validates and fills in defaults; throws a ZodError naming the bad field. */
+export function parseMonitorSettings(input: MonitorSettingsInput = {}): MonitorSettings {
+  return MonitorSettingsSchema.parse(input);
+}
+
+export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = parseMonitorSettings();
