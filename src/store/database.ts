@@ -1,0 +1,312 @@
+// Opens (or creates) the Marquee database: a 0700 data directory, a 0600 SQLite file in WAL mode,
+// validated before use and migrated with the committed drizzle-kit SQL. Every failure to open is
+// a StoreOpenError with a message meant for people, never a raw stack.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { DEFAULT_RETENTION, type RetentionPolicy, type StoreContext } from './context.js';
+import { StoreOpenError, classifyStorageError } from './errors.js';
+import { silentLogger, type StoreLogger } from './logger.js';
+import { CredentialsRepo } from './repos/credentials-repo.js';
+import { EventLogRepo } from './repos/event-log-repo.js';
+import { LibrariesRepo } from './repos/libraries-repo.js';
+import { ProbeHistoryRepo } from './repos/probe-history-repo.js';
+import { RoutesRepo } from './repos/routes-repo.js';
+import { SettingsRepo } from './repos/settings-repo.js';
+import { SourcesRepo } from './repos/sources-repo.js';
+import { StatusRepo } from './repos/status-repo.js';
+import * as schema from './schema.js';
+import { WriteGuard, type StoreHealth } from './write-guard.js';
+
+/** Resolved from this module, so migrations are found whatever the working directory. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
+export const DATABASE_FILE_NAME = 'marquee.db';
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+export interface OpenDatabaseOptions {
+  dataDir: string;
+  logger?: StoreLogger;
+  /** Injected clock (epoch ms) for stored times that the caller does not pass. */
+  now?: () => number;
+  /**
+   * NORMAL (default): in WAL mode a commit is atomic and survives the process being killed
+   * (kill -9, OOM) — the WAL is in the OS page cache — and the file is never corrupted; only an
+   * OS crash or power cut may drop the last few commits. Sources and credentials are committed
+   * with FULL anyway (see StoreContext.durably). FULL here would fsync every status write.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** How long a write waits for a lock held by another connection (e.g. a backup). */
+  busyTimeoutMs?: number;
+  /** While degraded, buffered writes are retried this often. */
+  retryIntervalMs?: number;
+  /** Bound on buffered history/probe/event writes while degraded. */
+  maxPendingWrites?: number;
+  retention?: Partial<RetentionPolicy>;
+  /** Retention pruning period; 0 disables the timer (call `prune()` yourself). */
+  maintenanceIntervalMs?: number;
+}
+
+export interface Store {
+  readonly path: string;
+  readonly sources: SourcesRepo;
+  readonly routes: RoutesRepo;
+  readonly credentials: CredentialsRepo;
+  readonly status: StatusRepo;
+  readonly probes: ProbeHistoryRepo;
+  readonly libraries: LibrariesRepo;
+  readonly events: EventLogRepo;
+  readonly settings: SettingsRepo;
+  /** 'ok', or 'degraded' with a reason in plain words (for /healthz and the UI warning). */
+  health(): StoreHealth;
+  onHealthChange(listener: (health: StoreHealth) => void): () => void;
+  /** Replays writes buffered while degraded; true when storage is healthy afterwards. */
+  retryNow(): boolean;
+  /** Applies the retention policy now. */
+  prune(options?: { allRoutes?: boolean }): { probes: number; history: number; events: number };
+  /** The raw connection: for tests and maintenance tools only. */
+  readonly sqlite: Database.Database;
+  close(): void;
+}
+
+export function openDatabase(options: OpenDatabaseOptions): Store {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const retention: RetentionPolicy = { ...DEFAULT_RETENTION, ...options.retention };
+  const dataDir = options.dataDir;
+  const path = join(dataDir, DATABASE_FILE_NAME);
+
+  prepareDataDir(dataDir, logger);
+  prepareDatabaseFile(path, logger);
+
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(path, { fileMustExist: true, timeout: options.busyTimeoutMs ?? 5000 });
+  } catch (error) {
+    throw openFailure(error, path);
+  }
+  try {
+    configure(sqlite, options.synchronous ?? 'NORMAL', options.busyTimeoutMs ?? 5000, logger);
+    check(sqlite, path);
+    tightenSidecars(path);
+    runMigrations(sqlite, path);
+  } catch (error) {
+    sqlite.close();
+    throw error instanceof StoreOpenError ? error : openFailure(error, path);
+  }
+
+  const db = drizzle(sqlite, { schema });
+  const guard = new WriteGuard({
+    logger,
+    now,
+    maxPendingWrites: options.maxPendingWrites ?? 10_000,
+    retryIntervalMs: options.retryIntervalMs ?? 5000,
+    heartbeat: () =>
+      sqlite
+        .prepare("INSERT INTO settings (key, value, updated_at) VALUES ('store.heartbeat', ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+        .run(String(now()), now()),
+  });
+  const baseSynchronous = options.synchronous ?? 'NORMAL';
+  const ctx: StoreContext = {
+    db,
+    sqlite,
+    guard,
+    logger,
+    now,
+    durably<T>(fn: () => T): T {
+      if (baseSynchronous === 'FULL' || sqlite.inTransaction) return sqlite.transaction(fn)();
+      sqlite.pragma('synchronous = FULL');
+      try {
+        return sqlite.transaction(fn)();
+      } finally {
+        sqlite.pragma(`synchronous = ${baseSynchronous}`);
+      }
+    },
+  };
+
+  const probes = new ProbeHistoryRepo(ctx);
+  const status = new StatusRepo(ctx);
+  const events = new EventLogRepo(ctx);
+  let closed = false;
+
+  const prune = (pruneOptions: { allRoutes?: boolean } = {}) => {
+    if (closed) return { probes: 0, history: 0, events: 0 };
+    const at = now();
+    return {
+      probes: probes.prune({
+        keepPerRoute: retention.probesPerRoute,
+        olderThan: at - retention.probeMaxAgeMs,
+        batchSize: retention.batchSize,
+        allRoutes: pruneOptions.allRoutes ?? false,
+      }),
+      history: status.pruneHistory(retention.historyPerSource, at - retention.historyMaxAgeMs, retention.batchSize),
+      events: events.prune({ keep: retention.eventsKept, olderThan: at - retention.eventMaxAgeMs, batchSize: retention.batchSize }),
+    };
+  };
+
+  // Startup is the moment to catch up on retention (the previous run may have been killed).
+  prune({ allRoutes: true });
+  const maintenanceMs = options.maintenanceIntervalMs ?? 10 * 60 * 1000;
+  const maintenance = maintenanceMs > 0 ? setInterval(() => prune(), maintenanceMs) : null;
+  maintenance?.unref();
+
+  return {
+    path,
+    sources: new SourcesRepo(ctx),
+    routes: new RoutesRepo(ctx),
+    credentials: new CredentialsRepo(ctx),
+    status,
+    probes,
+    libraries: new LibrariesRepo(ctx),
+    events,
+    settings: new SettingsRepo(ctx),
+    sqlite,
+    health: () => guard.health(),
+    onHealthChange: (listener) => guard.onChange(listener),
+    retryNow: () => guard.retryNow(),
+    prune,
+    close() {
+      if (closed) return;
+      closed = true;
+      if (maintenance) clearInterval(maintenance);
+      // Last chance for writes buffered while degraded.
+      guard.retryNow();
+      guard.close();
+      try {
+        sqlite.close();
+      } catch (error) {
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'closing the database failed');
+      }
+    },
+  };
+}
+
+function prepareDataDir(dataDir: string, logger: StoreLogger): void {
+  const existed = existsSync(dataDir);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // mkdir's mode is filtered by the umask; be explicit. An existing directory is the user's
+    // choice (e.g. a shared volume): only warn, the files inside are 0600 anyway.
+    if (!existed) chmodSync(dataDir, 0o700);
+    else if ((statSync(dataDir).mode & 0o077) !== 0) logger.warn({ dataDir }, 'data directory is accessible to other users; the database file itself is private (0600)');
+  } catch (error) {
+    throw new StoreOpenError(classifyStorageError(error)?.code === 'EROFS' ? 'read_only' : 'cannot_open', `Cannot use the data directory ${dataDir}: ${plain(error)}.`, { cause: error });
+  }
+  if (!statSync(dataDir).isDirectory()) throw new StoreOpenError('cannot_open', `The data directory ${dataDir} is not a directory.`);
+}
+
+/** Refuses anything that is not an SQLite file before SQLite touches it; creates a new file 0600. */
+function prepareDatabaseFile(path: string, logger: StoreLogger): void {
+  if (!existsSync(path)) {
+    try {
+      // Created by us with 0600 so neither SQLite nor the umask decides who may read credentials.
+      closeSync(openSync(path, 'wx', 0o600));
+      chmodSync(path, 0o600);
+    } catch (error) {
+      throw new StoreOpenError(readOnlyOr(error, 'cannot_open'), `Cannot create the database ${path}: ${plain(error)}.`, { cause: error });
+    }
+    return;
+  }
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new StoreOpenError('not_a_database', `${path} is not a regular file, so it cannot be Marquee's database.`);
+  if (stat.size > 0) {
+    const header = Buffer.alloc(SQLITE_HEADER.length);
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      readSync(fd, header, 0, header.length, 0);
+    } catch (error) {
+      throw new StoreOpenError('cannot_open', `Cannot read the database ${path}: ${plain(error)}.`, { cause: error });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    if (!header.equals(SQLITE_HEADER)) {
+      throw new StoreOpenError(
+        'not_a_database',
+        `${path} is not an SQLite database (it may be another program's file or damaged). Move it away or choose another data directory.`,
+      );
+    }
+  }
+  if ((stat.mode & 0o077) !== 0) {
+    try {
+      chmodSync(path, 0o600);
+    } catch {
+      logger.warn({ path }, 'database file is readable by other users and could not be made private');
+    }
+  }
+}
+
+function configure(sqlite: Database.Database, synchronous: 'NORMAL' | 'FULL', busyTimeoutMs: number, logger: StoreLogger): void {
+  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal') logger.warn({ mode }, 'the database could not switch to WAL mode');
+  sqlite.pragma(`synchronous = ${synchronous}`);
+  sqlite.pragma('foreign_keys = ON');
+  // After a checkpoint, shrink the WAL back instead of leaving a large file behind.
+  sqlite.pragma('journal_size_limit = 67108864');
+}
+
+function check(sqlite: Database.Database, path: string): void {
+  const rows = sqlite.pragma('quick_check') as Array<{ quick_check: string }>;
+  const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+  if (problems.length > 0) {
+    throw new StoreOpenError(
+      'corrupt',
+      `The database ${path} is damaged (${problems.slice(0, 2).join('; ')}). Restore a backup or move the file away to start fresh.`,
+    );
+  }
+}
+
+/** SQLite gives -wal/-shm the main file's mode; make sure even if they pre-existed. */
+function tightenSidecars(path: string): void {
+  for (const suffix of ['-wal', '-shm']) {
+    try {
+      if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
+    } catch {
+      // Best effort: a read-only directory is reported by the first write.
+    }
+  }
+}
+
+function runMigrations(sqlite: Database.Database, path: string): void {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ when: number }> };
+  const known = Math.max(0, ...journal.entries.map((e) => e.when));
+  const hasTable = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get();
+  if (hasTable) {
+    const applied = sqlite.prepare('SELECT max(created_at) FROM __drizzle_migrations').pluck().get() as number | null;
+    if (applied !== null && applied > known) {
+      throw new StoreOpenError('too_new', `The database ${path} was written by a newer version of Marquee. Upgrade Marquee or use another data directory.`);
+    }
+  }
+  try {
+    migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+  } catch (error) {
+    const fault = classifyStorageError(error) ?? classifyStorageError((error as { cause?: unknown }).cause);
+    throw new StoreOpenError(
+      fault?.code.startsWith('SQLITE_READONLY') ? 'read_only' : 'migration_failed',
+      `Cannot prepare the database ${path}: ${fault ? fault.reason : plain(error)}.`,
+      { cause: error },
+    );
+  }
+}
+
+function openFailure(error: unknown, path: string): StoreOpenError {
+  const code = (error as { code?: string }).code ?? '';
+  if (code.startsWith('SQLITE_NOTADB')) return new StoreOpenError('not_a_database', `${path} is not an SQLite database.`, { cause: error });
+  if (code.startsWith('SQLITE_CORRUPT')) return new StoreOpenError('corrupt', `The database ${path} is damaged. Restore a backup or move the file away to start fresh.`, { cause: error });
+  const fault = classifyStorageError(error);
+  return new StoreOpenError(readOnlyOr(error, 'cannot_open'), `Cannot open the database ${path}: ${fault ? fault.reason : plain(error)}.`, { cause: error });
+}
+
+function readOnlyOr(error: unknown, fallback: 'cannot_open'): 'read_only' | 'cannot_open' {
+  const code = (error as { code?: string }).code ?? '';
+  return code === 'EROFS' || code === 'EACCES' || code.startsWith('SQLITE_READONLY') ? 'read_only' : fallback;
+}
+
+function plain(error: unknown): string {
+  const fault = classifyStorageError(error);
+  if (fault) return fault.reason;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,109 @@
+import type { ProbeErrorCode, ProbeResult } from '../../core/types.js';
+import type { StoreContext } from '../context.js';
+import { probeHistory } from '../schema.js';
+import { probeErrorCodeSchema } from '../validation.js';
+import { deleteInBatches } from './status-repo.js';
+
+export interface ProbeRecord {
+  id: number;
+  routeId: string;
+  at: number;
+  ok: boolean;
+  code: ProbeErrorCode | null;
+  latencyMs: number | null;
+}
+
+/** Every probe result, with bounded retention (per route and by age). */
+export class ProbeHistoryRepo {
+  /** Routes written since the last prune: only they can be over the per-route cap. */
+  private readonly touched = new Set<string>();
+
+  constructor(private readonly ctx: StoreContext) {}
+
+  /** One transaction for the batch. Never throws; buffered while storage is degraded. */
+  appendMany(results: readonly ProbeResult[]): void {
+    if (results.length === 0) return;
+    const rows = results.map((r) => ({
+      routeId: r.routeId,
+      at: r.at,
+      ok: r.ok,
+      code: r.ok ? null : r.error.code,
+      latencyMs: r.ok ? Math.round(r.latencyMs) : null,
+    }));
+    for (const r of rows) this.touched.add(r.routeId);
+    this.ctx.guard.background('probes.appendMany', () => {
+      // Results for routes removed meanwhile would fail the foreign key and sink the whole batch.
+      const known = this.ctx.sqlite.prepare('SELECT 1 FROM routes WHERE id = ?').pluck();
+      const insertable = rows.filter((r) => known.get(r.routeId) !== undefined);
+      if (insertable.length > 0) this.ctx.db.insert(probeHistory).values(insertable).run();
+    });
+  }
+
+  /** Newest first. */
+  recent(routeId: string, limit = 30): ProbeRecord[] {
+    const rows = this.ctx.sqlite
+      .prepare('SELECT id, route_id AS routeId, at, ok, code, latency_ms AS latencyMs FROM probe_history WHERE route_id = ? ORDER BY id DESC LIMIT ?')
+      .all(routeId, limit) as Array<{ id: number; routeId: string; at: number; ok: number; code: string | null; latencyMs: number | null }>;
+    return rows.map((r) => ({ ...r, ok: r.ok === 1, code: r.code === null ? null : (probeErrorCodeSchema.safeParse(r.code).data ?? 'malformed') }));
+  }
+
+  /** Latencies for a sparkline, oldest first; failures are null. */
+  recentLatencies(routeId: string, limit = 30): (number | null)[] {
+    return this.recent(routeId, limit)
+      .reverse()
+      .map((r) => (r.ok ? r.latencyMs : null));
+  }
+
+  /** Sparkline data for every route of a source in one query: routeId -> latencies, oldest first. */
+  recentLatenciesForSource(sourceId: string, perRoute = 30): Map<string, (number | null)[]> {
+    const rows = this.ctx.sqlite
+      .prepare(
+        `SELECT route_id AS routeId, ok, latency_ms AS latencyMs FROM (
+           SELECT p.route_id, p.ok, p.latency_ms, p.id,
+                  ROW_NUMBER() OVER (PARTITION BY p.route_id ORDER BY p.id DESC) AS n
+           FROM probe_history p JOIN routes r ON r.id = p.route_id
+           WHERE r.source_id = ?
+         ) WHERE n <= ? ORDER BY id ASC`,
+      )
+      .all(sourceId, perRoute) as Array<{ routeId: string; ok: number; latencyMs: number | null }>;
+    const out = new Map<string, (number | null)[]>();
+    for (const r of rows) {
+      const list = out.get(r.routeId) ?? [];
+      list.push(r.ok === 1 ? r.latencyMs : null);
+      out.set(r.routeId, list);
+    }
+    return out;
+  }
+
+  /**
+   * Deletes results older than `olderThan`, then caps each route written since the last prune
+   * at `keepPerRoute` (all routes when `allRoutes`). Returns the number of rows deleted.
+   */
+  prune(options: { keepPerRoute: number; olderThan: number; batchSize: number; allRoutes?: boolean }): number {
+    const { keepPerRoute, olderThan, batchSize } = options;
+    let deleted = deleteInBatches(this.ctx, batchSize, (limit) =>
+      this.ctx.sqlite.prepare('DELETE FROM probe_history WHERE id IN (SELECT id FROM probe_history WHERE at < ? LIMIT ?)').run(olderThan, limit).changes,
+    );
+    const routeIds = options.allRoutes
+      ? (this.ctx.sqlite.prepare('SELECT DISTINCT route_id FROM probe_history').pluck().all() as string[])
+      : [...this.touched];
+    this.touched.clear();
+    const cutoffOf = this.ctx.sqlite.prepare('SELECT id FROM probe_history WHERE route_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?').pluck();
+    const deleteBelow = this.ctx.sqlite.prepare('DELETE FROM probe_history WHERE id IN (SELECT id FROM probe_history WHERE route_id = ? AND id < ? LIMIT ?)');
+    for (const routeId of routeIds) {
+      let cutoff: number | undefined;
+      try {
+        cutoff = cutoffOf.get(routeId, keepPerRoute - 1) as number | undefined;
+      } catch {
+        continue;
+      }
+      if (cutoff === undefined) continue;
+      deleted += deleteInBatches(this.ctx, batchSize, (limit) => deleteBelow.run(routeId, cutoff, limit).changes);
+    }
+    return deleted;
+  }
+
+  count(): number {
+    return this.ctx.sqlite.prepare('SELECT count(*) FROM probe_history').pluck().get() as number;
+  }
+}

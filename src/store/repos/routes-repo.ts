@@ -1,0 +1,68 @@
+import { asc, eq } from 'drizzle-orm';
+import type { ProbeErrorCode, ProbeResult, Route } from '../../core/types.js';
+import type { StoreContext } from '../context.js';
+import { routes } from '../schema.js';
+import { probeErrorCodeSchema, routeKindSchema } from '../validation.js';
+
+export interface RouteRecord extends Route {
+  sourceId: string;
+  lastResult: 'ok' | ProbeErrorCode | null;
+  /** Plain words from ProbeError.message; never a token. */
+  lastError: string | null;
+  latencyMs: number | null;
+  checkedAt: number | null;
+}
+
+/** Each route's latest probe result. Monitor writes: never throw (see WriteGuard). */
+export class RoutesRepo {
+  constructor(private readonly ctx: StoreContext) {}
+
+  recordResult(result: ProbeResult): void {
+    this.ctx.guard.background('routes.recordResult', () => this.write(result), `route:${result.routeId}`);
+  }
+
+  /** One transaction for a whole check's results. */
+  recordResults(results: readonly ProbeResult[]): void {
+    if (results.length === 0) return;
+    const batch = [...results];
+    this.ctx.guard.background('routes.recordResults', () => this.ctx.sqlite.transaction(() => batch.forEach((r) => this.write(r)))());
+  }
+
+  listForSource(sourceId: string): RouteRecord[] {
+    const rows = this.ctx.db.select().from(routes).where(eq(routes.sourceId, sourceId)).orderBy(asc(routes.priority), asc(routes.id)).all();
+    const out: RouteRecord[] = [];
+    for (const row of rows) {
+      const kind = routeKindSchema.safeParse(row.kind);
+      const lastResult = row.lastResult === null || row.lastResult === 'ok' ? row.lastResult : probeErrorCodeSchema.safeParse(row.lastResult).data;
+      if (!kind.success || lastResult === undefined) {
+        this.ctx.logger.warn({ table: 'routes', id: row.id, problem: kind.success ? 'last_result: invalid' : 'kind: invalid' }, 'skipping unreadable route row');
+        continue;
+      }
+      out.push({
+        id: row.id,
+        sourceId: row.sourceId,
+        url: row.url,
+        kind: kind.data,
+        priority: row.priority,
+        lastResult,
+        lastError: row.lastError,
+        latencyMs: row.latencyMs,
+        checkedAt: row.checkedAt,
+      });
+    }
+    return out;
+  }
+
+  private write(result: ProbeResult): void {
+    this.ctx.db
+      .update(routes)
+      .set({
+        lastResult: result.ok ? 'ok' : result.error.code,
+        lastError: result.ok ? null : result.error.message,
+        latencyMs: Math.round(result.latencyMs),
+        checkedAt: result.at,
+      })
+      .where(eq(routes.id, result.routeId))
+      .run();
+  }
+}

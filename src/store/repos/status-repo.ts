@@ -1,0 +1,173 @@
+import { desc, eq, sql } from 'drizzle-orm';
+import type { RouteKind, SourceStatus } from '../../core/types.js';
+import type { StoreContext } from '../context.js';
+import { sourceStatus, statusHistory } from '../schema.js';
+import { parseJsonColumn, routeKindSchema, sourceStatusSchema } from '../validation.js';
+
+export interface StoredStatus {
+  sourceId: string;
+  status: SourceStatus;
+  updatedAt: number;
+  lastCheckedAt: number | null;
+  nextCheckAt: number | null;
+}
+
+export interface StatusTimes {
+  /** Defaults to now. */
+  updatedAt?: number;
+  lastCheckedAt?: number | null;
+  nextCheckAt?: number | null;
+}
+
+export interface HistoryEntry {
+  sourceId: string;
+  at: number;
+  /** The new SourceState. */
+  state: string;
+  routeKind?: RouteKind | null;
+  /** Plain words, e.g. the error that caused the transition. Never a token. */
+  detail?: string | null;
+}
+
+export interface StoredHistoryEntry extends HistoryEntry {
+  id: number;
+  routeKind: RouteKind | null;
+  detail: string | null;
+}
+
+/** Last-known status of every source (served at once after a restart) and its transitions. */
+export class StatusRepo {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /** Every readable last-known status; corrupt rows are skipped with a warning. */
+  loadAll(): StoredStatus[] {
+    const out: StoredStatus[] = [];
+    for (const row of this.ctx.db.select().from(sourceStatus).all()) {
+      const stored = this.toStored(row);
+      if (stored) out.push(stored);
+    }
+    return out;
+  }
+
+  get(sourceId: string): StoredStatus | null {
+    const row = this.ctx.db.select().from(sourceStatus).where(eq(sourceStatus.sourceId, sourceId)).get();
+    return row ? this.toStored(row) : null;
+  }
+
+  /** Upserts the current status. Never throws; buffered (latest wins) while storage is degraded. */
+  save(sourceId: string, status: SourceStatus, times: StatusTimes = {}): void {
+    const json = JSON.stringify(status);
+    const updatedAt = times.updatedAt ?? this.ctx.now();
+    const lastCheckedAt = times.lastCheckedAt ?? null;
+    const nextCheckAt = times.nextCheckAt ?? null;
+    this.ctx.guard.background(
+      'status.save',
+      () =>
+        this.ctx.db
+          .insert(sourceStatus)
+          .values({ sourceId, status: json, updatedAt, lastCheckedAt, nextCheckAt })
+          .onConflictDoUpdate({ target: sourceStatus.sourceId, set: { status: json, updatedAt, lastCheckedAt, nextCheckAt } })
+          .run(),
+      `status:${sourceId}`,
+    );
+  }
+
+  /** Updates only the check times (a check that changed nothing). */
+  touch(sourceId: string, times: { lastCheckedAt: number | null; nextCheckAt: number | null }): void {
+    this.ctx.guard.background(
+      'status.touch',
+      () => this.ctx.db.update(sourceStatus).set(times).where(eq(sourceStatus.sourceId, sourceId)).run(),
+      `status-times:${sourceId}`,
+    );
+  }
+
+  appendHistory(entries: HistoryEntry | readonly HistoryEntry[]): void {
+    const list = (Array.isArray(entries) ? [...entries] : [entries]) as HistoryEntry[];
+    if (list.length === 0) return;
+    const rows = list.map((e) => ({ sourceId: e.sourceId, at: e.at, state: e.state, routeKind: e.routeKind ?? null, detail: e.detail ?? null }));
+    this.ctx.guard.background('status.appendHistory', () => {
+      this.ctx.db.insert(statusHistory).values(rows).run();
+    });
+  }
+
+  /** Newest first. */
+  recentHistory(sourceId: string, limit = 50): StoredHistoryEntry[] {
+    const rows = this.ctx.db
+      .select()
+      .from(statusHistory)
+      .where(eq(statusHistory.sourceId, sourceId))
+      .orderBy(desc(statusHistory.id))
+      .limit(limit)
+      .all();
+    return rows.map((row) => ({
+      id: row.id,
+      sourceId: row.sourceId,
+      at: row.at,
+      state: row.state,
+      routeKind: routeKindSchema.safeParse(row.routeKind).data ?? null,
+      detail: row.detail,
+    }));
+  }
+
+  /** Keeps the newest `keepPerSource` transitions per source and none older than `olderThan`. */
+  pruneHistory(keepPerSource: number, olderThan: number, batchSize: number): number {
+    let deleted = 0;
+    deleted += deleteInBatches(this.ctx, batchSize, (limit) =>
+      this.ctx.sqlite
+        .prepare('DELETE FROM status_history WHERE id IN (SELECT id FROM status_history WHERE at < ? LIMIT ?)')
+        .run(olderThan, limit).changes,
+    );
+    const over = this.ctx.db
+      .select({ sourceId: statusHistory.sourceId, n: sql<number>`count(*)` })
+      .from(statusHistory)
+      .groupBy(statusHistory.sourceId)
+      .having(sql`count(*) > ${keepPerSource}`)
+      .all();
+    for (const { sourceId } of over) {
+      const cutoff = this.ctx.db
+        .select({ id: statusHistory.id })
+        .from(statusHistory)
+        .where(eq(statusHistory.sourceId, sourceId))
+        .orderBy(desc(statusHistory.id))
+        .limit(1)
+        .offset(keepPerSource - 1)
+        .get();
+      if (!cutoff) continue;
+      deleted += deleteInBatches(this.ctx, batchSize, (limit) =>
+        this.ctx.sqlite
+          .prepare('DELETE FROM status_history WHERE id IN (SELECT id FROM status_history WHERE source_id = ? AND id < ? LIMIT ?)')
+          .run(sourceId, cutoff.id, limit).changes,
+      );
+    }
+    return deleted;
+  }
+
+  private toStored(row: typeof sourceStatus.$inferSelect): StoredStatus | null {
+    const parsed = parseJsonColumn(sourceStatusSchema, row.status);
+    if (!parsed.ok) {
+      this.ctx.logger.warn({ table: 'source_status', sourceId: row.sourceId, problem: parsed.problem }, 'skipping unreadable status row');
+      return null;
+    }
+    return { sourceId: row.sourceId, status: parsed.value, updatedAt: row.updatedAt, lastCheckedAt: row.lastCheckedAt, nextCheckAt: row.nextCheckAt };
+  }
+}
+
+/**
+ * Runs `deleteBatch(limit)` until it deletes fewer than `limit` rows. Each batch is its own short
+ * write transaction, so pruning a large backlog never blocks writers for long. Maintenance work:
+ * a storage fault stops it quietly (the guard reports storage health from the real writes).
+ */
+export function deleteInBatches(ctx: StoreContext, batchSize: number, deleteBatch: (limit: number) => number): number {
+  let total = 0;
+  for (;;) {
+    let n: number;
+    try {
+      n = deleteBatch(batchSize);
+    } catch (error) {
+      ctx.logger.warn({ op: 'prune', err: error instanceof Error ? error.message : String(error) }, 'pruning stopped');
+      return total;
+    }
+    total += n;
+    if (n < batchSize) return total;
+  }
+}
