@@ -1,0 +1,143 @@
+// `npm run bench [-- --quick] [-- --only name[,name]] [-- --out file]`
+// Runs every benchmark module in turn (never in parallel: they would disturb each other's
+// timings), prints one table and writes bench/results.json with the machine it ran on.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { routeChoice } from './route-choice.js';
+import type { Benchmark, BenchReport, BenchResult, BenchRow, MachineInfo } from './types.js';
+
+/** Registry: detection, recovery and scale plug in here as further modules. */
+export const BENCHMARKS: Benchmark[] = [routeChoice];
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export function machineInfo(): MachineInfo {
+  return {
+    nproc: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryTotalMB: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    kernel: os.release(),
+  };
+}
+
+function formatValue(value: number | null | undefined, unit: BenchRow['unit']): string {
+  if (value === null || value === undefined) return '–';
+  if (unit === 'x') return `${value.toFixed(1)}×`;
+  if (unit === 'ms') return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(0)} ms`;
+  if (unit === '%') return `${value.toFixed(1)} %`;
+  return `${value.toFixed(value < 10 ? 2 : 0)} ${unit}`;
+}
+
+/** A plain-text table (also pasted into docs/BENCHMARKS.md as Markdown by `markdownTable`). */
+export function textTable(results: BenchResult[]): string {
+  const header = ['benchmark', 'case', 'n', 'p50', 'p95', 'goal', 'met'];
+  const lines: string[][] = [header];
+  for (const result of results) {
+    if (result.error) {
+      lines.push([result.name, `FAILED: ${result.error}`, '', '', '', '', '']);
+      continue;
+    }
+    for (const row of result.rows) {
+      lines.push([
+        result.name,
+        row.case + (row.note ? ` (${row.note})` : ''),
+        String(row.n),
+        formatValue(row.p50, row.unit),
+        formatValue(row.p95, row.unit),
+        row.goal ?? '',
+        row.met === undefined ? '' : row.met === null ? '?' : row.met ? 'yes' : 'NO',
+      ]);
+    }
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map((line) => line[i]!.length)));
+  const render = (line: string[]) => line.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [render(lines[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.slice(1).map(render)].join('\n');
+}
+
+export function markdownTable(results: BenchResult[]): string {
+  const rows = ['| benchmark | case | n | p50 | p95 | goal | met |', '|---|---|---:|---:|---:|---|---|'];
+  for (const result of results) {
+    if (result.error) {
+      rows.push(`| ${result.name} | FAILED: ${result.error} | | | | | |`);
+      continue;
+    }
+    for (const row of result.rows) {
+      const met = row.met === undefined ? '' : row.met === null ? '?' : row.met ? 'yes' : '**no**';
+      rows.push(
+        `| ${result.name} | ${row.case}${row.note ? ` (${row.note})` : ''} | ${row.n} | ${formatValue(row.p50, row.unit)} | ${formatValue(row.p95, row.unit)} | ${row.goal ?? ''} | ${met} |`,
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
+interface CliOptions {
+  quick: boolean;
+  only: string[] | null;
+  out: string;
+  markdown: boolean;
+}
+
+function parseArgs(argv: string[]): CliOptions {
+  const options: CliOptions = { quick: false, only: null, out: path.join(here, 'results.json'), markdown: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--markdown') options.markdown = true;
+    else if (arg === '--only') options.only = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (arg === '--out') options.out = path.resolve(argv[++i] ?? options.out);
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write('usage: npm run bench -- [--quick] [--only name,…] [--out file] [--markdown]\n');
+      process.stdout.write(`benchmarks: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg}`);
+  }
+  return options;
+}
+
+async function main(): Promise<void> {
+  const cli = parseArgs(process.argv.slice(2));
+  const selected = cli.only ? BENCHMARKS.filter((b) => cli.only!.includes(b.name)) : BENCHMARKS;
+  if (cli.only && selected.length !== cli.only.length) {
+    throw new Error(`unknown benchmark in --only (known: ${BENCHMARKS.map((b) => b.name).join(', ')})`);
+  }
+  const startedAt = new Date().toISOString();
+  const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+  const results: BenchResult[] = [];
+  for (const benchmark of selected) {
+    log(`${benchmark.name}: ${benchmark.description}`);
+    const started = performance.now();
+    try {
+      const rows = await benchmark.run({ quick: cli.quick, log: (m) => log(`${benchmark.name}: ${m}`) });
+      results.push({ name: benchmark.name, description: benchmark.description, durationMs: performance.now() - started, rows });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`${benchmark.name} failed: ${error instanceof Error ? (error.stack ?? message) : message}`);
+      results.push({ name: benchmark.name, description: benchmark.description, durationMs: performance.now() - started, rows: [], error: message });
+    }
+  }
+  const report: BenchReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    mode: cli.quick ? 'quick' : 'full',
+    machine: machineInfo(),
+    benchmarks: results,
+  };
+  writeFileSync(cli.out, `${JSON.stringify(report, null, 2)}\n`);
+  const m = report.machine;
+  process.stdout.write(`\nMarquee benchmarks (${report.mode}) — ${m.nproc} CPU ${m.cpuModel}, ${m.memoryTotalMB} MB, Node ${m.node}\n\n`);
+  process.stdout.write(`${cli.markdown ? markdownTable(results) : textTable(results)}\n\nwritten to ${path.relative(process.cwd(), cli.out)}\n`);
+  // Exit explicitly: a library's idle keep-alive socket must not hold the run open.
+  process.exit(results.some((r) => r.error) ? 1 : 0);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
