@@ -228,6 +228,9 @@ export class HttpClient {
       }
       return { ok: true, status: res.statusCode, headers, body: Buffer.concat(chunks).toString('utf8'), latencyMs: elapsed() };
     } catch (err) {
+      if (!timedOut && req.signal?.aborted) {
+        return { ok: false, latencyMs: elapsed(), error: { code: 'timeout', message: `request to ${describeHost(req.url)} was cancelled` } };
+      }
       return { ok: false, latencyMs: elapsed(), error: classifyNetworkError(err, req.url, req.timeoutMs, timedOut) };
     } finally {
       clearTimeout(timer);
