@@ -1,0 +1,207 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import * as jf from './jellyfin/parsers.js';
+import * as plex from './plex/parsers.js';
+import type { Parsed } from './parse.js';
+
+// ≥1,000 cases per parser in `npm test`; the benchmark run raises it with FUZZ_RUNS.
+const RUNS = Math.max(1000, Number(process.env['FUZZ_RUNS'] ?? 0) || 0);
+
+const MID = 'a'.repeat(40);
+const JID = '0123456789abcdef0123456789abcdef';
+
+const parsers: Record<string, (body: unknown) => Parsed<unknown>> = {
+  parsePlexPin: plex.parsePlexPin,
+  parsePlexUser: plex.parsePlexUser,
+  parsePlexResources: plex.parsePlexResources,
+  parsePmsIdentity: plex.parsePmsIdentity,
+  parsePmsSections: plex.parsePmsSections,
+  parsePlexNotification: plex.parsePlexNotification,
+  parseJellyfinInfo: jf.parseJellyfinInfo,
+  parseJellyfinAuth: jf.parseJellyfinAuth,
+  parseJellyfinViews: jf.parseJellyfinViews,
+  parseJellyfinQuickConnect: jf.parseJellyfinQuickConnect,
+  parseJellyfinBoolean: jf.parseJellyfinBoolean,
+  parseJellyfinSocketMessage: jf.parseJellyfinSocketMessage,
+};
+
+function expectTyped(r: Parsed<unknown>) {
+  expect(typeof r.ok).toBe('boolean');
+  if (!r.ok) {
+    expect(r.error.code).toBe('malformed');
+    expect(typeof r.error.message).toBe('string');
+    expect(r.error.message.length).toBeLessThan(300);
+  }
+}
+
+// Inputs that look like the real thing, then get bent: shapes from the wire with random values.
+const anyValue = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.double(), fc.array(fc.string(), { maxLength: 3 }));
+const nearPlex = fc.record({
+  MediaContainer: fc.dictionary(fc.constantFrom('machineIdentifier', 'friendlyName', 'version', 'Directory', 'size'), anyValue),
+});
+const nearResources = fc.array(
+  fc.record({
+    name: anyValue,
+    clientIdentifier: anyValue,
+    provides: fc.constantFrom('server', 'client,player', 'server,player', 7),
+    accessToken: anyValue,
+    connections: fc.array(fc.dictionary(fc.constantFrom('protocol', 'address', 'port', 'uri', 'local', 'relay', 'IPv6'), anyValue), { maxLength: 3 }),
+  }),
+  { maxLength: 3 },
+);
+const nearJellyfin = fc.dictionary(fc.constantFrom('Id', 'ServerName', 'Version', 'Items', 'AccessToken', 'User', 'ServerId', 'MessageType', 'Data', 'Secret', 'Code', 'Authenticated'), anyValue);
+const xmlish = fc
+  .tuple(fc.constantFrom('<MediaContainer', '<?xml version="1.0"?><MediaContainer', '<MediaContainer><Directory', '<html'), fc.string(), fc.constantFrom('/>', '>', '></MediaContainer>', ''))
+  .map(([a, b, c]) => `${a} ${b}${c}`);
+const inputs = fc.oneof(
+  fc.json(),
+  fc.string(),
+  fc.anything(),
+  nearPlex,
+  nearPlex.map((v) => JSON.stringify(v)),
+  nearResources,
+  nearJellyfin,
+  nearJellyfin.map((v) => JSON.stringify(v)),
+  xmlish,
+);
+
+describe('every parser, fuzzed', () => {
+  for (const [name, parse] of Object.entries(parsers)) {
+    it(`${name} never throws and always returns a typed result (${RUNS} cases)`, () => {
+      fc.assert(
+        fc.property(inputs, (input) => {
+          expectTyped(parse(input));
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  }
+});
+
+describe('Plex parsers', () => {
+  it('reads PMS identity in JSON and XML', () => {
+    const json = plex.parsePmsIdentity(JSON.stringify({ MediaContainer: { size: 0, machineIdentifier: MID, friendlyName: 'Living room', version: '1.40' } }));
+    expect(json).toEqual({ ok: true, value: { machineIdentifier: MID, friendlyName: 'Living room', version: '1.40' } });
+    const xml = plex.parsePmsIdentity(`<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="0" claimed="1" machineIdentifier="${MID}" friendlyName="Living &amp; room" version="1.40"/>`);
+    expect(xml).toEqual({ ok: true, value: { machineIdentifier: MID, friendlyName: 'Living & room', version: '1.40' } });
+  });
+
+  it('rejects the 401 html page and a missing machineIdentifier as malformed', () => {
+    const html = plex.parsePmsIdentity('<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>');
+    expect(html.ok).toBe(false);
+    const missing = plex.parsePmsIdentity('{"MediaContainer":{"size":0}}');
+    expect(!missing.ok && missing.error.message).toContain('machineIdentifier');
+  });
+
+  it('reads library sections in JSON and XML, normalising types', () => {
+    const body = {
+      MediaContainer: {
+        size: 4,
+        Directory: [
+          { key: '1', title: 'Movies', type: 'movie', uuid: 'x' },
+          { key: '2', title: 'TV', type: 'show' },
+          { key: 3, title: 'Music', type: 'artist' },
+          { key: '4', title: 'Photos', type: 'photo' },
+          { key: '5', title: 'Odd', type: 'clip' },
+        ],
+      },
+    };
+    const expected = [
+      { id: '1', name: 'Movies', type: 'movie' },
+      { id: '2', name: 'TV', type: 'show' },
+      { id: '3', name: 'Music', type: 'music' },
+      { id: '4', name: 'Photos', type: 'photo' },
+      { id: '5', name: 'Odd', type: 'other' },
+    ];
+    expect(plex.parsePmsSections(JSON.stringify(body))).toEqual({ ok: true, value: expected });
+    const xml = `<?xml version="1.0"?><MediaContainer size="5" allowSync="0">${expected
+      .map((l, i) => `<Directory key="${l.id}" title="${l.name}" type="${['movie', 'show', 'artist', 'photo', 'clip'][i]}" refreshing="0"><Location id="1" path="/x"/></Directory>`)
+      .join('')}</MediaContainer>`;
+    expect(plex.parsePmsSections(xml)).toEqual({ ok: true, value: expected });
+    // One library in XML is still a list.
+    expect(plex.parsePmsSections('<MediaContainer size="1"><Directory key="9" title="Only" type="movie"/></MediaContainer>')).toEqual({
+      ok: true,
+      value: [{ id: '9', name: 'Only', type: 'movie' }],
+    });
+    expect(plex.parsePmsSections('{"MediaContainer":{"size":0}}')).toEqual({ ok: true, value: [] });
+    expect(plex.parsePmsSections('{"MediaContainer":{"Directory":[{"key":"1"}]}}').ok).toBe(false);
+  });
+
+  it('reads resources: servers only, booleans from JSON or "1"/"0", bad entries skipped', () => {
+    const body = [
+      {
+        name: 'Living room',
+        clientIdentifier: MID,
+        provides: 'server',
+        accessToken: 'per-server',
+        owned: true,
+        presence: true,
+        httpsRequired: false,
+        connections: [
+          { protocol: 'https', address: '10.0.0.2', port: 32400, uri: 'https://10-0-0-2.abc.plex.direct:32400', local: true, relay: false, IPv6: false },
+          { protocol: 'https', address: '1.2.3.4', port: '32400', uri: 'https://1-2-3-4.abc.plex.direct:32400', local: '0', relay: '0' },
+          { protocol: 'gopher', address: 'x', port: 1, uri: 'gopher://x' },
+        ],
+      },
+      { name: 'Phone', clientIdentifier: 'p', provides: 'client,player', connections: [] },
+      { name: 'Broken', provides: 'server' },
+    ];
+    const r = plex.parsePlexResources(JSON.stringify(body));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value).toHaveLength(1);
+    expect(r.value[0]).toMatchObject({ name: 'Living room', clientIdentifier: MID, accessToken: 'per-server', owned: true, presence: true });
+    expect(r.value[0]?.connections.map((c) => [c.local, c.relay, c.port])).toEqual([
+      [true, false, 32400],
+      [false, false, 32400],
+    ]);
+    expect(plex.parsePlexResources('{"errors":[{"code":1001}]}').ok).toBe(false);
+  });
+
+  it('reads pins and notifications', () => {
+    expect(plex.parsePlexPin('{"id":5,"code":"ABCD","authToken":null,"expiresIn":900}')).toEqual({ ok: true, value: { id: 5, code: 'ABCD', authToken: null, expiresIn: 900 } });
+    const n = plex.parsePlexNotification('{"NotificationContainer":{"type":"timeline","size":1,"TimelineEntry":[{"sectionID":1,"state":5}]}}');
+    expect(n).toEqual({ ok: true, value: { type: 'timeline', hint: 'library_changed' } });
+    expect(plex.parsePlexNotification('{"NotificationContainer":{"type":"playing"}}')).toEqual({ ok: true, value: { type: 'playing', hint: 'other' } });
+  });
+});
+
+describe('Jellyfin parsers', () => {
+  it('reads public info and normalises dashed ids', () => {
+    const r = jf.parseJellyfinInfo({ LocalAddress: 'http://10.0.0.3:8096', ServerName: 'Den', Version: '10.11.0', ProductName: 'Jellyfin Server', Id: '01234567-89AB-CDEF-0123-456789ABCDEF', StartupWizardCompleted: true });
+    expect(r).toEqual({
+      ok: true,
+      value: { id: JID, name: 'Den', version: '10.11.0', productName: 'Jellyfin Server', localAddress: 'http://10.0.0.3:8096', startupWizardCompleted: true },
+    });
+    expect(jf.parseJellyfinInfo('{"Id":"not-hex"}').ok).toBe(false);
+    expect(jf.parseJellyfinInfo('').ok).toBe(false);
+  });
+
+  it('reads the auth result and user views', () => {
+    const auth = jf.parseJellyfinAuth({ User: { Name: 'ann', Id: JID, ServerId: JID }, AccessToken: 'tok', ServerId: JID, SessionInfo: {} });
+    expect(auth).toEqual({ ok: true, value: { accessToken: 'tok', serverId: JID, userId: JID, userName: 'ann' } });
+    const views = jf.parseJellyfinViews({
+      Items: [
+        { Id: 'a', Name: 'Movies', CollectionType: 'movies' },
+        { Id: 'b', Name: 'Shows', CollectionType: 'tvshows' },
+        { Id: 'c', Name: 'Music', CollectionType: 'music' },
+        { Id: 'd', Name: 'Pics', CollectionType: 'photos' },
+        { Id: 'e', Name: 'Mixed' },
+        { Id: 'f', Name: 'Books', CollectionType: 'books' },
+      ],
+      TotalRecordCount: 6,
+    });
+    expect(views.ok && views.value.map((l) => l.type)).toEqual(['movie', 'show', 'music', 'photo', 'other', 'other']);
+    expect(jf.parseJellyfinViews({ Items: [{ Name: 'no id' }] }).ok).toBe(false);
+  });
+
+  it('reads Quick Connect and socket messages', () => {
+    expect(jf.parseJellyfinQuickConnect({ Authenticated: false, Secret: 'S', Code: '123456' })).toEqual({ ok: true, value: { authenticated: false, secret: 'S', code: '123456' } });
+    expect(jf.parseJellyfinBoolean('true')).toEqual({ ok: true, value: true });
+    expect(jf.parseJellyfinSocketMessage('{"MessageType":"ForceKeepAlive","Data":60}')).toEqual({ ok: true, value: { type: 'ForceKeepAlive', seconds: 60 } });
+    expect(jf.parseJellyfinSocketMessage('{"MessageType":"ForceKeepAlive","Data":-1}')).toEqual({ ok: true, value: { type: 'ForceKeepAlive', seconds: 60 } });
+    expect(jf.parseJellyfinSocketMessage('{"MessageType":"ServerShuttingDown","Data":""}')).toEqual({ ok: true, value: { type: 'ServerShuttingDown' } });
+    expect(jf.parseJellyfinSocketMessage('{"MessageType":"UserUpdated"}')).toEqual({ ok: true, value: { type: 'other', messageType: 'UserUpdated' } });
+    expect(jf.parseJellyfinSocketMessage('KeepAlive').ok).toBe(false);
+  });
+});
