@@ -1,0 +1,63 @@
+import { useEffect, useRef } from 'react';
+import { Toaster } from 'sonner';
+import { ConnectionBanner } from './components/ConnectionBanner';
+import { Header } from './components/Header';
+import { LiveRegion } from './components/LiveRegion';
+import { Sidebar } from './components/Sidebar';
+import { SignInDialog } from './components/SignInDialog';
+import { useApp, useRoute } from './lib/hooks';
+import { restartLive, startLive } from './lib/live';
+import { AddSourcePage } from './pages/AddSourcePage';
+import { ApiKeyLogin } from './pages/ApiKeyLogin';
+import { DemoPage } from './pages/DemoPage';
+import { SourcesPage } from './pages/SourcesPage';
+
+export function App() {
+  const route = useRoute();
+  const link = useApp((s) => s.link);
+  const stopRef = useRef<(() => void) | null>(null);
+
+  useEffect(() => {
+    stopRef.current = startLive();
+    return () => stopRef.current?.();
+  }, []);
+
+  // Move focus to the main heading on navigation, so keyboard and screen-reader users follow.
+  const mainRef = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    if (route.sourceId) return; // the sources page focuses the card itself
+    const heading = mainRef.current?.querySelector('h1');
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+    }
+  }, [route.page, route.addKind, route.sourceId]);
+
+  if (link === 'unauthorized') {
+    return <ApiKeyLogin onSignedIn={() => (stopRef.current = restartLive(stopRef.current ?? (() => {})))} />;
+  }
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>
+        Skip to content
+      </a>
+      <Header />
+      <ConnectionBanner />
+      <div className="app-body">
+        <Sidebar />
+        <main id="main" ref={mainRef} className="main" tabIndex={-1}>
+          {route.page === 'add' ? <AddSourcePage kind={route.addKind} /> : route.page === 'demo' ? <DemoPage /> : <SourcesPage focusId={route.sourceId} />}
+        </main>
+      </div>
+      <SignInDialog />
+      <LiveRegion />
+      <Toaster theme="system" position="bottom-right" richColors closeButton visibleToasts={4} duration={6000} toastOptions={{ className: 'mq-toast' }} />
+    </div>
+  );
+}

@@ -1,0 +1,115 @@
+// Jellyfin credentials: username/password, or a Quick Connect code approved from another device.
+import { useState } from 'react';
+import { apiFetch, errorMessage } from '../lib/api';
+import { usePoll } from '../lib/use-poll';
+import type { JellyfinCredentialsBody, QuickConnectPoll, QuickConnectStart } from '../lib/wizard-types';
+import { FormError } from './FormError';
+import { SpinnerIcon } from './Icons';
+
+export function JellyfinCredentials({ url, submitLabel, onSubmit }: { url: string; submitLabel: string; onSubmit: (body: JellyfinCredentialsBody) => Promise<void> }) {
+  const [method, setMethod] = useState<'password' | 'quickconnect'>('password');
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [quick, setQuick] = useState<QuickConnectStart | null>(null);
+  const [quickExpired, setQuickExpired] = useState(false);
+
+  const submit = async (body: JellyfinCredentialsBody) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onSubmit(body);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  usePoll(method === 'quickconnect' && !!quick && !quickExpired && !busy, 2000, async () => {
+    if (!quick) return true;
+    const result = await apiFetch<QuickConnectPoll>(`jellyfin/quickconnect/${encodeURIComponent(quick.handle)}`);
+    if (result.state === 'expired') {
+      setQuickExpired(true);
+      return true;
+    }
+    if (result.state === 'authorized') {
+      await submit({ quickConnectHandle: quick.handle });
+      return true;
+    }
+    return false;
+  });
+
+  const startQuickConnect = async () => {
+    setBusy(true);
+    setError(null);
+    setQuickExpired(false);
+    try {
+      setQuick(await apiFetch<QuickConnectStart>('jellyfin/quickconnect', { method: 'POST', body: { url } }));
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="wizard-step">
+      <div className="segmented" role="tablist" aria-label="How to sign in">
+        <button type="button" role="tab" aria-selected={method === 'password'} className={method === 'password' ? 'selected' : ''} onClick={() => setMethod('password')} data-testid="jellyfin-method-password">
+          Username and password
+        </button>
+        <button type="button" role="tab" aria-selected={method === 'quickconnect'} className={method === 'quickconnect' ? 'selected' : ''} onClick={() => { setMethod('quickconnect'); setError(null); }} data-testid="jellyfin-method-quickconnect">
+          Quick Connect
+        </button>
+      </div>
+      {method === 'password' ? (
+        <form
+          className="form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!username.trim()) return setError('Enter your Jellyfin username.');
+            void submit({ username: username.trim(), password });
+          }}
+        >
+          <label className="field">
+            <span>Username</span>
+            <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" autoCapitalize="none" spellCheck={false} required data-testid="jellyfin-username" />
+          </label>
+          <label className="field">
+            <span>Password</span>
+            <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" data-testid="jellyfin-password" />
+          </label>
+          <FormError message={error} />
+          <div className="form-actions">
+            <button type="submit" className="button primary" disabled={busy} data-testid="jellyfin-submit">
+              {busy ? 'Signing in…' : submitLabel}
+            </button>
+          </div>
+        </form>
+      ) : quick && !quickExpired ? (
+        <div className="pin-step">
+          <p>On a device already signed in to Jellyfin, open <strong>Settings → Quick Connect</strong> and enter:</p>
+          <div className="pin-code" data-testid="jellyfin-qc-code">
+            {quick.code}
+          </div>
+          <FormError message={error} />
+          <p className="waiting" role="status">
+            <SpinnerIcon size={16} /> {busy ? 'Signing in…' : 'Waiting for approval…'}
+          </p>
+        </div>
+      ) : (
+        <div className="form">
+          <p className="muted">{quickExpired ? 'The code expired. Get a new one.' : 'Sign in without typing a password: approve a short code from a device where you are already signed in.'}</p>
+          <FormError message={error} />
+          <div className="form-actions">
+            <button type="button" className="button primary" onClick={startQuickConnect} disabled={busy} data-testid="jellyfin-qc-start">
+              {busy ? 'Asking the server…' : 'Get a code'}
+            </button>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+// Plex sign-in by PIN: create a PIN, show its code, open plex.tv in a new tab, poll every 2 s.
+import { useState } from 'react';
+import { apiFetch, errorMessage } from '../lib/api';
+import { usePoll } from '../lib/use-poll';
+import type { PlexFoundServer, PlexPinPoll, PlexPinStart } from '../lib/wizard-types';
+import { FormError } from './FormError';
+import { ExternalIcon, PlexIcon, SpinnerIcon } from './Icons';
+
+export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: string, servers: PlexFoundServer[]) => void; intro: string }) {
+  const [pin, setPin] = useState<PlexPinStart | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [expired, setExpired] = useState(false);
+
+  usePoll(!!pin && !expired, 2000, async () => {
+    if (!pin) return true;
+    const result = await apiFetch<PlexPinPoll>(`plex/pins/${encodeURIComponent(String(pin.id))}`);
+    if (result.state === 'expired') {
+      setExpired(true);
+      return true;
+    }
+    if (result.state === 'authorized') {
+      onAuthorized(String(pin.id), result.servers);
+      return true;
+    }
+    return false;
+  });
+
+  const start = async () => {
+    setBusy(true);
+    setError(null);
+    setExpired(false);
+    // Open the tab within the click so popup blockers allow it, then point it at plex.tv.
+    const tab = window.open('', '_blank');
+    try {
+      const created = await apiFetch<PlexPinStart>('plex/pins', { method: 'POST' });
+      setPin(created);
+      if (tab) {
+        tab.opener = null;
+        tab.location.href = created.authUrl;
+      }
+    } catch (err) {
+      tab?.close();
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!pin || expired) {
+    return (
+      <div className="wizard-step">
+        <p>{expired ? 'The code expired before it was approved. Start again to get a new one.' : intro}</p>
+        <FormError message={error} />
+        <button type="button" className="button primary large plex" onClick={start} disabled={busy} data-testid="plex-start">
+          <PlexIcon size={20} /> {busy ? 'Contacting plex.tv…' : expired ? 'Get a new code' : 'Sign in with Plex'}
+        </button>
+      </div>
+    );
+  }
+
+  return (
+    <div className="wizard-step pin-step">
+      <p>A plex.tv tab has opened. Sign in there and approve Marquee; if asked for a code, enter:</p>
+      <div className="pin-code" data-testid="plex-pin-code" aria-label={`Code ${pin.code.split('').join(' ')}`}>
+        {pin.code}
+      </div>
+      <a className="button" href={pin.authUrl} target="_blank" rel="noopener noreferrer" data-testid="plex-auth-link">
+        <ExternalIcon size={16} /> Open plex.tv again
+      </a>
+      <p className="waiting" role="status">
+        <SpinnerIcon size={16} /> Waiting for your approval…
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,41 @@
+import { useState } from 'react';
+import type { ApiSource } from '../../server/api-types';
+import { apiFetch, errorMessage } from '../lib/api';
+import { navigate } from '../lib/hooks';
+import { FormError } from './FormError';
+import { Modal } from './Modal';
+
+export function RemoveDialog({ source, onClose }: { source: ApiSource; onClose: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Modal title={`Remove ${source.name}?`} onClose={onClose} testId="remove-dialog">
+      <p>Marquee will stop watching this server and forget its sign-in. Nothing on the server itself is changed; you can add it again later.</p>
+      <FormError message={error} />
+      <div className="form-actions">
+        <button type="button" className="button ghost" onClick={onClose} autoFocus>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="button danger"
+          disabled={busy}
+          data-testid="remove-confirm"
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await apiFetch(`sources/${encodeURIComponent(source.id)}`, { method: 'DELETE' });
+              onClose();
+              navigate({ page: 'sources' });
+            } catch (err) {
+              setError(errorMessage(err));
+              setBusy(false);
+            }
+          }}
+        >
+          {busy ? 'Removing…' : 'Remove'}
+        </button>
+      </div>
+    </Modal>
+  );
+}

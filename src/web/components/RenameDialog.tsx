@@ -1,0 +1,45 @@
+import { useState } from 'react';
+import type { ApiSource } from '../../server/api-types';
+import { apiFetch, errorMessage } from '../lib/api';
+import { FormError } from './FormError';
+import { Modal } from './Modal';
+
+export function RenameDialog({ source, onClose }: { source: ApiSource; onClose: () => void }) {
+  const [name, setName] = useState(source.name);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const trimmed = name.trim();
+  return (
+    <Modal title={`Rename ${source.name}`} onClose={onClose} testId="rename-dialog">
+      <form
+        className="form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          if (!trimmed) return setError('Give the server a name.');
+          setBusy(true);
+          try {
+            await apiFetch(`sources/${encodeURIComponent(source.id)}`, { method: 'PATCH', body: { name: trimmed } });
+            onClose();
+          } catch (err) {
+            setError(errorMessage(err));
+            setBusy(false);
+          }
+        }}
+      >
+        <label className="field">
+          <span>Name</span>
+          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={100} autoFocus required data-testid="rename-input" />
+        </label>
+        <FormError message={error} />
+        <div className="form-actions">
+          <button type="button" className="button ghost" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button primary" disabled={busy || !trimmed} data-testid="rename-save">
+            {busy ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,71 @@
+import type { ApiRouteDetail } from '../../server/api-types';
+import { formatLatency, formatRelative } from '../lib/format';
+import { useServerNow } from '../lib/hooks';
+import { CheckCircleIcon, OfflineIcon, SpinnerIcon } from './Icons';
+import { Sparkline } from './Sparkline';
+
+function RouteState({ route, inUse }: { route: ApiRouteDetail; inUse: boolean }) {
+  if (route.lastResult === null) {
+    return (
+      <span className="status-badge tone-neutral">
+        <SpinnerIcon size={14} /> <span className="status-label">Not checked yet</span>
+      </span>
+    );
+  }
+  if (route.lastResult === 'ok') {
+    return (
+      <span className="status-badge tone-ok">
+        <CheckCircleIcon size={14} /> <span className="status-label">{inUse ? 'In use' : 'Answering'}</span>
+      </span>
+    );
+  }
+  return (
+    <span className="status-badge tone-error">
+      <OfflineIcon size={14} /> <span className="status-label">Failing</span>
+    </span>
+  );
+}
+
+export function RouteTable({ sourceId, routes, inUseRouteId }: { sourceId: string; routes: ApiRouteDetail[]; inUseRouteId: string | null }) {
+  const now = useServerNow(5000);
+  if (routes.length === 0) return <p className="muted">No routes known for this server.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="route-table" data-testid={`route-table-${sourceId}`}>
+        <caption className="visually-hidden">Routes to this server</caption>
+        <thead>
+          <tr>
+            <th scope="col">Address</th>
+            <th scope="col">Kind</th>
+            <th scope="col">State</th>
+            <th scope="col">Latency</th>
+            <th scope="col">Last problem</th>
+          </tr>
+        </thead>
+        <tbody>
+          {routes.map((route) => (
+            <tr key={route.id} data-testid={`route-row-${route.id}`} data-result={route.lastResult ?? 'none'} className={route.id === inUseRouteId ? 'in-use' : undefined}>
+              <td className="route-url" data-label="Address">
+                <code>{route.url}</code>
+              </td>
+              <td data-label="Kind">
+                <span className={`chip kind-${route.kind}`}>{route.kind}</span>
+              </td>
+              <td data-label="State">
+                <RouteState route={route} inUse={route.id === inUseRouteId} />
+                {route.checkedAt !== null && <div className="muted tiny">{formatRelative(route.checkedAt, now)}</div>}
+              </td>
+              <td data-label="Latency" className="route-latency">
+                <span className="latency-figure">{formatLatency(route.latencyMs)}</span>
+                <Sparkline values={route.recentLatencies} label={`Latency of ${route.url}`} />
+              </td>
+              <td data-label="Last problem" className="route-error">
+                {route.lastError ? <span>{route.lastError}</span> : <span className="muted">None</span>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,41 @@
+import type { ApiSource } from '../../server/api-types';
+import { href } from '../lib/hooks';
+import { openSignIn, setNavOpen } from '../lib/ui-state';
+import { LibraryIcon, SourceKindIcon } from './Icons';
+import { StatusBadge } from './StatusBadge';
+
+export function SidebarSource({ source, active }: { source: ApiSource; active: boolean }) {
+  return (
+    <li className={`sidebar-source${active ? ' active' : ''}`} data-testid={`sidebar-source-${source.id}`}>
+      <div className="sidebar-source-head">
+        <a
+          className="sidebar-source-link"
+          href={href({ page: 'sources', sourceId: source.id })}
+          aria-current={active ? 'page' : undefined}
+          onClick={() => setNavOpen(false)}
+        >
+          <SourceKindIcon kind={source.kind} />
+          <span className="sidebar-source-name">{source.name}</span>
+        </a>
+        <StatusBadge source={source} testId={`source-status-${source.id}`} />
+      </div>
+      {source.status === 'auth_required' && (
+        <button type="button" className="button small warn sidebar-signin" data-testid={`sidebar-signin-${source.id}`} onClick={() => openSignIn(source.id)}>
+          Sign in again
+        </button>
+      )}
+      {source.libraries.length > 0 ? (
+        <ul className="library-list" aria-label={`${source.name} libraries`}>
+          {source.libraries.map((library) => (
+            <li key={library.id} className="library-item" data-testid={`library-${source.id}-${library.id}`} data-library-type={library.type}>
+              <LibraryIcon type={library.type} />
+              <span>{library.name}</span>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="library-empty">{source.status === 'connecting' ? 'Loading libraries…' : 'No libraries'}</p>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,24 @@
+// A source's status: icon shape + short visible label + full sentence for screen readers.
+// `compact` hides the visible label (the sentence stays available to assistive tech).
+import type { ApiSource } from '../../server/api-types';
+import { useServerNow } from '../lib/hooks';
+import { describeStatus } from '../lib/status';
+import { StatusGlyph } from './Icons';
+
+export function StatusBadge({ source, compact = false, testId }: { source: ApiSource; compact?: boolean; testId?: string }) {
+  const now = useServerNow();
+  const view = describeStatus(source, now);
+  return (
+    <span
+      className={`status-badge tone-${view.tone}${compact ? ' compact' : ''}`}
+      data-testid={testId}
+      data-state={source.status}
+      data-route-kind={source.route?.kind ?? ''}
+      title={view.hint}
+    >
+      <StatusGlyph icon={view.icon} size={compact ? 16 : 15} />
+      <span className={compact ? 'visually-hidden' : 'status-label'}>{view.label}</span>
+      <span className="visually-hidden">. {view.sentence}</span>
+    </span>
+  );
+}

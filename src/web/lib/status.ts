@@ -1,0 +1,128 @@
+// How a source's status is presented: one place decides the words, the icon shape and the
+// tone, so the sidebar, the header, the cards and the live region always agree. Never colour
+// alone: every tone comes with its own icon shape and text.
+import type { LossReason, RouteKind } from '../../core/types';
+import type { ApiSource } from '../../server/api-types';
+import { secondsUntil } from './format';
+
+export type Tone = 'ok' | 'warn' | 'error' | 'busy' | 'neutral';
+export type StatusIcon = 'ok' | 'warn' | 'spinner' | 'offline' | 'key' | 'sync';
+
+export interface StatusView {
+  tone: Tone;
+  icon: StatusIcon;
+  /** Short visible label, e.g. "Remote", "Retry in 4 s". */
+  label: string;
+  /** A full sentence for screen readers and the live region. */
+  sentence: string;
+  /** Extra explanation shown as a tooltip. */
+  hint?: string;
+}
+
+export const ROUTE_KIND_WORDS: Record<RouteKind, string> = { local: 'local', remote: 'remote', relay: 'relay' };
+
+export const REASON_WORDS: Record<LossReason, string> = {
+  server_shutting_down: 'the server is shutting down',
+  server_restarting: 'the server is restarting',
+  push_lost: 'the live connection to the server dropped',
+  network_changed: 'the network changed',
+};
+
+export function remoteHint(kind: RouteKind): string {
+  return `Using a ${kind} route: more latency and limited bandwidth`;
+}
+
+export function describeStatus(source: ApiSource, now: number): StatusView {
+  const name = source.name;
+  switch (source.status) {
+    case 'connected': {
+      const kind = source.route?.kind ?? 'local';
+      if (kind === 'local') return { tone: 'ok', icon: 'ok', label: 'Connected', sentence: `${name} is connected.` };
+      return {
+        tone: 'warn',
+        icon: 'warn',
+        label: kind === 'relay' ? 'Relay' : 'Remote',
+        sentence: `${name} is connected through a ${kind} route, with more latency and limited bandwidth.`,
+        hint: remoteHint(kind),
+      };
+    }
+    case 'connecting':
+      return { tone: 'busy', icon: 'spinner', label: 'Connecting…', sentence: `${name} is connecting.` };
+    case 'reconnecting': {
+      const seconds = secondsUntil(source.nextRetryAt, now);
+      const why = source.reason ? ` because ${REASON_WORDS[source.reason]}` : '';
+      return {
+        tone: 'busy',
+        icon: 'spinner',
+        label: seconds > 0 ? `Retry in ${seconds} s` : 'Reconnecting…',
+        sentence: `${name} is reconnecting${why}${source.attempt ? `, attempt ${source.attempt}` : ''}.`,
+        hint: source.error,
+      };
+    }
+    case 'disconnected': {
+      const seconds = secondsUntil(source.nextRetryAt, now);
+      return {
+        tone: 'error',
+        icon: 'offline',
+        label: 'Offline',
+        sentence: `${name} is disconnected${source.error ? `: ${source.error}` : ''}.${seconds > 0 ? ` Next try in ${seconds} seconds.` : ''}`,
+        hint: source.error ?? (seconds > 0 ? `Next try in ${seconds} s` : undefined),
+      };
+    }
+    case 'auth_required':
+      return {
+        tone: 'warn',
+        icon: 'key',
+        label: 'Sign in needed',
+        sentence: `${name} needs you to sign in again.`,
+        hint: source.error ?? 'The sign-in has expired or was revoked.',
+      };
+    case 'sync_failed':
+      return {
+        tone: 'warn',
+        icon: 'sync',
+        label: 'Sync failed',
+        sentence: `${name} is reachable, but its libraries could not be refreshed${source.error ? `: ${source.error}` : ''}.`,
+        hint: source.error,
+      };
+  }
+}
+
+export type OverallState = 'ok' | 'degraded' | 'offline' | 'connecting' | 'empty';
+
+export interface OverallView {
+  state: OverallState;
+  label: string;
+  sentence: string;
+}
+
+function isHealthy(source: ApiSource): boolean {
+  return source.status === 'connected' && (source.route?.kind ?? 'local') === 'local';
+}
+
+function isUsable(source: ApiSource): boolean {
+  return source.status === 'connected' || source.status === 'sync_failed';
+}
+
+export function overallStatus(sources: readonly ApiSource[]): OverallView {
+  if (sources.length === 0) return { state: 'empty', label: 'No servers', sentence: 'No servers have been added yet.' };
+  if (sources.every(isHealthy)) {
+    return { state: 'ok', label: 'All connected', sentence: sources.length === 1 ? 'Your server is connected.' : `All ${sources.length} servers are connected.` };
+  }
+  if (sources.every((s) => s.status === 'connecting')) return { state: 'connecting', label: 'Connecting…', sentence: 'Connecting to your servers.' };
+  const offline = sources.filter((s) => s.status === 'disconnected');
+  if (!sources.some(isUsable) && offline.length > 0 && sources.every((s) => s.status === 'disconnected' || s.status === 'reconnecting')) {
+    return {
+      state: 'offline',
+      label: 'Offline',
+      sentence: sources.length === 1 ? 'Your server is offline.' : 'None of your servers can be reached.',
+    };
+  }
+  const attention = sources.filter((s) => !isHealthy(s));
+  const label = attention.length === 1 ? `${attention[0]!.name}: ${describeStatus(attention[0]!, 0).label.replace(/^Retry in .*/, 'Reconnecting')}` : `${attention.length} need attention`;
+  return {
+    state: 'degraded',
+    label,
+    sentence: `${attention.length} of ${sources.length} servers need attention: ${attention.map((s) => s.name).join(', ')}.`,
+  };
+}
