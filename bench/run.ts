@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [-- --only name[,name]] [-- --out file]`
 // Runs every benchmark module in turn (never in parallel: they would disturb each other's
 // timings), prints one table and writes bench/results.json with the machine it ran on.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,23 +75,51 @@ export function markdownTable(results: BenchResult[]): string {
   return rows.join('\n');
 }
 
+const DOCS_FILE = path.join(here, '..', 'docs', 'BENCHMARKS.md');
+
+/** Replaces the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`. */
+export function replaceSection(document: string, name: string, content: string): string {
+  const start = `<!-- bench:${name} -->`;
+  const end = `<!-- /bench:${name} -->`;
+  const from = document.indexOf(start);
+  const to = document.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`docs/BENCHMARKS.md has no ${start} … ${end} section`);
+  return `${document.slice(0, from + start.length)}\n${content}\n${document.slice(to)}`;
+}
+
+function updateDocs(report: BenchReport): void {
+  const m = report.machine;
+  const machine = [
+    `- mode: ${report.mode}, run ${report.startedAt} – ${report.finishedAt}`,
+    `- CPU: ${m.nproc} × ${m.cpuModel}`,
+    `- memory: ${m.memoryTotalMB} MB`,
+    `- Node ${m.node}, ${m.platform}, kernel ${m.kernel}`,
+  ].join('\n');
+  let document = readFileSync(DOCS_FILE, 'utf8');
+  document = replaceSection(document, 'machine', machine);
+  document = replaceSection(document, 'table', markdownTable(report.benchmarks));
+  writeFileSync(DOCS_FILE, document);
+}
+
 interface CliOptions {
   quick: boolean;
   only: string[] | null;
   out: string;
   markdown: boolean;
+  docs: boolean;
 }
 
 function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { quick: false, only: null, out: path.join(here, 'results.json'), markdown: false };
+  const options: CliOptions = { quick: false, only: null, out: path.join(here, 'results.json'), markdown: false, docs: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') options.quick = true;
     else if (arg === '--markdown') options.markdown = true;
+    else if (arg === '--docs') options.docs = true;
     else if (arg === '--only') options.only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (arg === '--out') options.out = path.resolve(argv[++i] ?? options.out);
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--only name,…] [--out file] [--markdown]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--only name,…] [--out file] [--markdown] [--docs]\n');
       process.stdout.write(`benchmarks: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`);
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -131,6 +159,10 @@ async function main(): Promise<void> {
   const m = report.machine;
   process.stdout.write(`\nMarquee benchmarks (${report.mode}) — ${m.nproc} CPU ${m.cpuModel}, ${m.memoryTotalMB} MB, Node ${m.node}\n\n`);
   process.stdout.write(`${cli.markdown ? markdownTable(results) : textTable(results)}\n\nwritten to ${path.relative(process.cwd(), cli.out)}\n`);
+  if (cli.docs) {
+    updateDocs(report);
+    process.stdout.write(`updated ${path.relative(process.cwd(), DOCS_FILE)}\n`);
+  }
   // Exit explicitly: a library's idle keep-alive socket must not hold the run open.
   process.exit(results.some((r) => r.error) ? 1 : 0);
 }
