@@ -1,0 +1,47 @@
+// `npm run sim -- --config FILE [--scale N]`: starts the simulators, prints ONE line of JSON
+// (control URL, plex.tv URL, servers and their route URLs) and serves until SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import { loadSimConfig } from './config.js';
+import { raiseFdLimit } from './fd-limit.js';
+import { makeScaleConfig } from './scale.js';
+import { createSimulation } from './simulation.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string', short: 'c' },
+      scale: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || (!values.config && !values.scale)) {
+    process.stderr.write('usage: npm run sim -- --config sim/example.json\n       npm run sim -- --scale 10000   (N servers x 3 routes)\n');
+    process.exitCode = values.help ? 0 : 2;
+    return;
+  }
+  const config = values.config ? loadSimConfig(values.config) : makeScaleConfig(Number(values.scale));
+  const routeCount = (config.servers ?? []).reduce((n, s) => n + s.routes.length, 0);
+  const wanted = routeCount + 1024;
+  const limit = raiseFdLimit(wanted);
+  if (limit !== undefined && limit < wanted) process.stderr.write(`warning: file descriptor limit ${limit} < ${wanted} needed; start under \`prlimit --nofile=${wanted}\`\n`);
+
+  const sim = await createSimulation(config);
+  process.stdout.write(`${JSON.stringify({ control: sim.controlUrl, plexTv: sim.plexTvUrl, servers: sim.servers })}\n`);
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    sim.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`sim: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,142 @@
+// Simulation config: the JSON a test or the CLI hands to createSimulation. Validated with zod so a
+// typo in a fixture fails loudly instead of silently producing a different simulation.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const loopbackHost = z
+  .string()
+  .refine((h) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::1', 'must be a loopback address (127.0.0.0/8 or ::1)');
+
+const port = z.number().int().min(0).max(65535);
+
+export const RouteConfigSchema = z.object({
+  id: z.string().min(1),
+  kind: z.enum(['local', 'remote', 'relay']),
+  host: loopbackHost,
+  port: port.default(0),
+});
+
+const PlexLibrarySchema = z.object({
+  key: z.string().optional(),
+  title: z.string().min(1),
+  type: z.enum(['movie', 'show', 'artist', 'photo']),
+});
+
+const JellyfinLibrarySchema = z.object({
+  name: z.string().min(1),
+  /** Absent for a mixed library, as on the real server. */
+  collectionType: z
+    .enum(['movies', 'tvshows', 'music', 'musicvideos', 'trailers', 'homevideos', 'boxsets', 'books', 'photos', 'livetv', 'playlists', 'folders', 'unknown'])
+    .optional(),
+});
+
+const PlexServerSchema = z.object({
+  id: z.string().min(1),
+  kind: z.literal('plex'),
+  name: z.string().min(1),
+  /** 40 hex; derived from `id` when omitted (stable across runs). */
+  machineId: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+  version: z.string().default('1.41.3.9314-a0bfb8370'),
+  /** plex.tv username owning the server; defaults to the first account. */
+  owner: z.string().optional(),
+  /** plex.tv usernames the server is shared with. */
+  sharedWith: z.array(z.string()).default([]),
+  /** Sources disagree whether /identity needs a token; off by default (OAS says no). */
+  requireTokenForIdentity: z.boolean().default(false),
+  /** What plex.tv reports as `presence`. */
+  presence: z.boolean().default(true),
+  routes: z.array(RouteConfigSchema).min(1),
+  libraries: z.array(PlexLibrarySchema).default([]),
+});
+
+const JellyfinUserSchema = z.object({
+  name: z.string().min(1),
+  password: z.string().default(''),
+  admin: z.boolean().default(false),
+  disabled: z.boolean().default(false),
+});
+
+const JellyfinServerSchema = z.object({
+  id: z.string().min(1),
+  kind: z.literal('jellyfin'),
+  name: z.string().min(1),
+  /** 32 hex, no dashes; derived from `id` when omitted. */
+  machineId: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+  version: z.string().default('10.11.3'),
+  /** Accept X-Emby-Token, X-Emby-Authorization, api_key, the Emby scheme (12.0 default: off). */
+  legacyAuth: z.boolean().default(false),
+  quickConnect: z.boolean().default(true),
+  /** Start in "starting up" mode: 503 + Retry-After (Info/Public reports StartupWizardCompleted=false). */
+  startup: z.boolean().default(false),
+  users: z.array(JellyfinUserSchema).default([{ name: 'demo', password: 'demo', admin: true, disabled: false }]),
+  routes: z.array(RouteConfigSchema).min(1),
+  libraries: z.array(JellyfinLibrarySchema).default([]),
+});
+
+export const ServerConfigSchema = z.discriminatedUnion('kind', [PlexServerSchema, JellyfinServerSchema]);
+
+const PlexAccountSchema = z.object({
+  username: z.string().min(1),
+  email: z.string().optional(),
+  /** Fixed account token (handy for demos); generated when omitted. */
+  token: z.string().min(8).optional(),
+});
+
+export const SimConfigSchema = z.object({
+  control: z.object({ host: loopbackHost.default('127.0.0.1'), port: port.default(0) }).default({ host: '127.0.0.1', port: 0 }),
+  plexTv: z
+    .object({
+      host: loopbackHost.default('127.0.0.1'),
+      port: port.default(0),
+      accounts: z.array(PlexAccountSchema).min(1).default([{ username: 'demo' }]),
+      /** Overrides the PIN lifetime in seconds (real: 900 plain, 1800 strong). */
+      pinExpiresIn: z.number().positive().optional(),
+    })
+    .default({ host: '127.0.0.1', port: 0, accounts: [{ username: 'demo' }] }),
+  /** Multiplies Jellyfin's WebSocket keep-alive timers (12 s tick, 45 s resend, 60 s abort). */
+  jellyfinKeepAliveScale: z.number().positive().max(10).default(1),
+  servers: z.array(ServerConfigSchema).default([]),
+});
+
+export type SimConfig = z.input<typeof SimConfigSchema>;
+export type ParsedSimConfig = z.output<typeof SimConfigSchema>;
+export type RouteConfig = z.output<typeof RouteConfigSchema>;
+export type ServerConfig = z.output<typeof ServerConfigSchema>;
+export type PlexServerConfig = z.output<typeof PlexServerSchema>;
+export type JellyfinServerConfig = z.output<typeof JellyfinServerSchema>;
+
+/** Parses and cross-checks a config (unique ids, known plex.tv accounts). Throws with every problem listed. */
+export function parseSimConfig(input: unknown): ParsedSimConfig {
+  const config = SimConfigSchema.parse(input);
+  const problems: string[] = [];
+  const serverIds = new Set<string>();
+  const routeIds = new Set<string>();
+  const endpoints = new Set<string>();
+  const accounts = new Set(config.plexTv.accounts.map((a) => a.username));
+  for (const server of config.servers) {
+    if (serverIds.has(server.id)) problems.push(`duplicate server id "${server.id}"`);
+    serverIds.add(server.id);
+    for (const route of server.routes) {
+      if (routeIds.has(route.id)) problems.push(`duplicate route id "${route.id}"`);
+      routeIds.add(route.id);
+      if (route.port !== 0) {
+        const endpoint = `${route.host}:${route.port}`;
+        if (endpoints.has(endpoint)) problems.push(`two routes on ${endpoint}`);
+        endpoints.add(endpoint);
+      }
+    }
+    if (server.kind === 'plex') {
+      for (const user of [server.owner, ...server.sharedWith]) {
+        if (user !== undefined && !accounts.has(user)) problems.push(`server "${server.id}" names unknown plex.tv account "${user}"`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new Error(`invalid simulation config: ${problems.join('; ')}`);
+  return config;
+}
+
+export function loadSimConfig(path: string): SimConfig {
+  const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  parseSimConfig(raw);
+  return raw as SimConfig;
+}

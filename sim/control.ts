@@ -1,0 +1,122 @@
+// The HTTP control API (for the CLI, the demo and tests in other processes). It only drives the
+// programmatic Simulation handles, so both surfaces behave the same.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { RouteFaultSchema, SERVER_FAULT_MODES } from './faults.js';
+import { parseJsonBody, readBody } from './http-util.js';
+import type { SimRoute } from './route.js';
+import type { Simulation } from './simulation.js';
+
+const ServerFaultBody = z.object({ mode: z.enum(SERVER_FAULT_MODES), restarting: z.boolean().optional() });
+const UserBody = z.object({ username: z.string().optional() }).default({});
+const ApproveQuickConnectBody = z.object({ username: z.string().optional(), serverId: z.string().optional() }).default({});
+const NotifyBody = z.object({ type: z.string().optional(), data: z.unknown().optional() }).default({});
+const StartupBody = z.object({ starting: z.boolean() });
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function routeView(r: SimRoute) {
+  return { id: r.id, serverId: r.serverId, kind: r.kind, url: r.url, mode: r.mode, fault: r.fault, listening: r.listener.listening, openSockets: r.webSockets.size, lastError: r.lastError };
+}
+
+export async function startControlServer(sim: Simulation, routes: () => SimRoute[], host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+  const handle = async (req: IncomingMessage): Promise<unknown> => {
+    const url = new URL(req.url ?? '/', 'http://control.invalid');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const method = req.method ?? 'GET';
+    const raw = method === 'POST' ? parseJsonBody(await readBody(req)) : undefined;
+    const body = <T>(schema: z.ZodType<T>): T => {
+      const parsed = schema.safeParse(raw);
+      if (!parsed.success) throw new HttpError(400, z.prettifyError(parsed.error));
+      return parsed.data;
+    };
+    const guard = <T>(fn: () => T): T => {
+      try {
+        return fn();
+      } catch (err) {
+        throw new HttpError(404, (err as Error).message);
+      }
+    };
+    const [a, b, c, d] = parts;
+
+    if (method === 'GET' && a === 'health') return { ok: true };
+    if (method === 'GET' && a === 'routes' && !b) return routes().map(routeView);
+    if (method === 'POST' && a === 'routes' && b && c === 'fault') {
+      const route = guard(() => sim.route(b));
+      await route.fault(body(RouteFaultSchema));
+      return routeView(routes().find((r) => r.id === b) as SimRoute);
+    }
+    if (method === 'GET' && a === 'servers' && !b) return sim.servers.map((s) => ({ ...s, mode: sim.server(s.id).mode, openSockets: sim.server(s.id).openSockets }));
+    if (method === 'POST' && a === 'servers' && b && c === 'fault') {
+      const server = guard(() => sim.server(b));
+      const f = body(ServerFaultBody);
+      await server.fault(f.restarting === undefined ? { mode: f.mode } : { mode: f.mode, restarting: f.restarting });
+      return { id: b, mode: server.mode };
+    }
+    if (method === 'POST' && a === 'servers' && b && c === 'notify') {
+      const server = guard(() => sim.server(b));
+      const n = body(NotifyBody);
+      return { sent: server.notify(n.type, n.data) };
+    }
+    if (method === 'POST' && a === 'plex' && b === 'pins' && c && (d === 'approve' || d === 'expire')) {
+      const pinId = Number(c);
+      if (d === 'expire') sim.plexTv.expirePin(pinId);
+      else guard(() => sim.plexTv.approvePin(pinId, body(UserBody).username));
+      return { ok: true };
+    }
+    if (method === 'GET' && a === 'plex' && b === 'token') return { token: guard(() => sim.plexTv.accountToken(url.searchParams.get('username') ?? undefined)) };
+    if (method === 'POST' && a === 'jellyfin' && b === 'quickconnect' && c && d === 'approve') {
+      const { username, serverId } = body(ApproveQuickConnectBody);
+      const candidates = serverId ? [serverId] : sim.servers.filter((s) => s.kind === 'jellyfin').map((s) => s.id);
+      for (const id of candidates) {
+        try {
+          sim.jellyfin(id).approveQuickConnect(c, username);
+          return { ok: true, serverId: id };
+        } catch {
+          // try the next server: codes are per server
+        }
+      }
+      throw new HttpError(404, `no pending Quick Connect request with code ${c}`);
+    }
+    if (method === 'POST' && a === 'jellyfin' && b && c === 'startup') {
+      guard(() => sim.jellyfin(b).setStartup(body(StartupBody).starting));
+      return { ok: true };
+    }
+    throw new HttpError(404, `no control endpoint ${method} ${url.pathname}`);
+  };
+
+  const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
+    handle(req).then(
+      (result) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(result));
+      },
+      (err: unknown) => {
+        const status = err instanceof HttpError ? err.status : 500;
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: (err as Error).message }));
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

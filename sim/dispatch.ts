@@ -1,0 +1,88 @@
+// One HTTP parser for every route of a simulation: route listeners hand accepted sockets here,
+// and each request is run through its route's fault before (and after) the service answers.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { DEFAULT_OVERSIZED_BYTES, DEFAULT_SLOW_MS, errorResponse, malform, type MalformedVariant } from './faults.js';
+import { readBody, rejectUpgrade, writeResponse } from './http-util.js';
+import type { SimRoute } from './route.js';
+import type { Timers } from './timers.js';
+
+export class Dispatcher {
+  readonly http: http.Server;
+  /** Shared by all services; pongs are sent by hand so a hung route can ignore pings. */
+  readonly wss = new WebSocketServer({ noServer: true, autoPong: false, clientTracking: false, maxPayload: 1024 * 1024 });
+  private readonly routeOf = new WeakMap<net.Socket, SimRoute>();
+
+  constructor(private readonly timers: Timers) {
+    this.http = http.createServer({ keepAliveTimeout: 5000, requestTimeout: 0, headersTimeout: 0 });
+    this.http.on('request', (req, res) => void this.onRequest(req, res));
+    this.http.on('upgrade', (req, socket, head) => void this.onUpgrade(req, socket, head));
+    this.http.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  accept = (socket: net.Socket, route: SimRoute): void => {
+    this.routeOf.set(socket, route);
+    this.http.emit('connection', socket);
+  };
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const route = this.routeOf.get(req.socket as net.Socket);
+    if (!route) return void res.destroy();
+    try {
+      if (route.silent) return; // hang: accepted (and parsed) but never answered, also on kept-alive sockets
+      const body = await readBody(req);
+      if (route.fault.mode === 'slow') await this.timers.sleep(route.fault.delayMs ?? DEFAULT_SLOW_MS);
+      const fault = route.fault;
+      if (fault.mode === 'hang') return;
+      if (fault.mode === 'error') return writeResponse(res, errorResponse(fault.status));
+      let response = await route.service.handle(req, body, { route, impostor: fault.mode === 'wrong-identity' });
+      if (route.silent) return;
+      if (fault.mode === 'malformed') {
+        const variant = (fault.variant as MalformedVariant | undefined) ?? 'truncated';
+        if (variant === 'oversized') return this.streamOversized(res, fault.sizeBytes ?? DEFAULT_OVERSIZED_BYTES);
+        response = malform(response, variant);
+      }
+      writeResponse(res, response);
+    } catch (err) {
+      if (!res.headersSent && !res.destroyed) writeResponse(res, errorResponse(500));
+      void err;
+    }
+  }
+
+  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const route = this.routeOf.get(req.socket as net.Socket);
+    socket.on('error', () => {});
+    if (!route) return void socket.destroy();
+    if (route.silent) return;
+    if (route.fault.mode === 'slow') await this.timers.sleep(route.fault.delayMs ?? DEFAULT_SLOW_MS);
+    const fault = route.fault;
+    if (fault.mode === 'hang' || socket.destroyed) return;
+    if (fault.mode === 'drop-socket') return void socket.destroy();
+    if (fault.mode === 'error') return rejectUpgrade(socket, errorResponse(fault.status));
+    route.service.upgrade(req, socket, head, { route, impostor: fault.mode === 'wrong-identity' });
+  }
+
+  /** A body far larger than any real answer, streamed with backpressure until the client gives up. */
+  private streamOversized(res: ServerResponse, size: number): void {
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const prefix = Buffer.from('{"MediaContainer":{"padding":"');
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(size) });
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < size && !res.destroyed) {
+        const piece = sent === 0 ? prefix.subarray(0, Math.min(prefix.length, size)) : chunk.subarray(0, Math.min(chunk.length, size - sent));
+        sent += piece.length;
+        if (!res.write(piece)) return void res.once('drain', pump);
+      }
+      if (!res.destroyed) res.end();
+    };
+    pump();
+  }
+
+  close(): void {
+    this.wss.close();
+    this.http.close();
+  }
+}

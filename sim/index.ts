@@ -1,0 +1,7 @@
+// Public API of the simulators: tests, the bench and the demo import from here only.
+export { createSimulation } from './simulation.js';
+export type { Simulation, SimServerInfo, SimRouteInfo, RouteHandle, ServerHandle } from './simulation.js';
+export { loadSimConfig, parseSimConfig } from './config.js';
+export type { SimConfig } from './config.js';
+export type { RouteFault, RouteFaultMode, ServerFaultMode, MalformedVariant, DropVariant } from './faults.js';
+export { ROUTE_FAULT_MODES, MALFORMED_VARIANTS, SERVER_FAULT_MODES } from './faults.js';

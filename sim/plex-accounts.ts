@@ -1,0 +1,95 @@
+// plex.tv's token book, shared by the fake plex.tv and the fake servers: account tokens (one per
+// signed-in device) and per-server access tokens (one per server and user, as in /resources).
+import { plexToken, stableHex, uuidFromHex } from './ids.js';
+
+export interface PlexAccount {
+  id: number;
+  uuid: string;
+  username: string;
+  email: string;
+  /** The most recently minted account token. */
+  token: string;
+}
+
+export type TokenEntry =
+  | { kind: 'account'; username: string; seq: number; revoked: boolean }
+  | { kind: 'server'; username: string; serverId: string; seq: number; revoked: boolean };
+
+export class PlexAccounts {
+  private readonly accounts = new Map<string, PlexAccount>();
+  private readonly tokens = new Map<string, TokenEntry>();
+  private readonly serverTokens = new Map<string, string>();
+  private seq = 0;
+
+  constructor(accounts: { username: string; email?: string | undefined; token?: string | undefined }[]) {
+    accounts.forEach((a, i) => {
+      const account: PlexAccount = {
+        id: 10_000_000 + i * 7919,
+        uuid: stableHex(`plex-account:${a.username}`, 16),
+        username: a.username,
+        email: a.email ?? `${a.username}@example.invalid`,
+        token: '',
+      };
+      this.accounts.set(a.username, account);
+      account.token = this.mintAccountToken(a.username, a.token);
+    });
+  }
+
+  get defaultUsername(): string {
+    return [...this.accounts.keys()][0] ?? 'demo';
+  }
+
+  account(username = this.defaultUsername): PlexAccount {
+    const account = this.accounts.get(username);
+    if (!account) throw new Error(`unknown plex.tv account "${username}"`);
+    return account;
+  }
+
+  all(): PlexAccount[] {
+    return [...this.accounts.values()];
+  }
+
+  /** A sequence mark: tokens minted before it can be revoked in one go. */
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  mintAccountToken(username: string, fixed?: string): string {
+    const token = fixed ?? plexToken();
+    this.tokens.set(token, { kind: 'account', username, seq: ++this.seq, revoked: false });
+    this.account(username).token = token;
+    return token;
+  }
+
+  /** The accessToken /resources gives `username` for `serverId` (created on first use). */
+  serverToken(serverId: string, username: string): string {
+    const key = `${serverId}\u0000${username}`;
+    let token = this.serverTokens.get(key);
+    if (!token) {
+      token = plexToken();
+      this.serverTokens.set(key, token);
+      this.tokens.set(token, { kind: 'server', username, serverId, seq: ++this.seq, revoked: false });
+    }
+    return token;
+  }
+
+  /** New access tokens for every user of a server (after its old ones were revoked). */
+  rotateServerTokens(serverId: string): void {
+    for (const key of [...this.serverTokens.keys()]) if (key.startsWith(`${serverId}\u0000`)) this.serverTokens.delete(key);
+  }
+
+  lookup(token: string | undefined): TokenEntry | undefined {
+    if (!token) return undefined;
+    const entry = this.tokens.get(token);
+    return entry && !entry.revoked ? entry : undefined;
+  }
+
+  /** plex.tv-level sign-out: every account token of the user stops working everywhere. */
+  revokeAccountTokens(username: string): void {
+    for (const entry of this.tokens.values()) if (entry.kind === 'account' && entry.username === username) entry.revoked = true;
+  }
+}
+
+export function accountUuid(account: PlexAccount): string {
+  return uuidFromHex(stableHex(account.uuid, 32));
+}

@@ -1,0 +1,206 @@
+// Builds a running simulation from a config: plex.tv, every server and every route listener,
+// one shared HTTP parser, and the handles tests drive faults through.
+import { parseSimConfig, type SimConfig } from './config.js';
+import { Dispatcher } from './dispatch.js';
+import type { RouteFault, RouteFaultMode, ServerFaultMode } from './faults.js';
+import { JellyfinServerSim } from './jellyfin-server.js';
+import { PlexAccounts } from './plex-accounts.js';
+import { PlexServerSim } from './plex-server.js';
+import { PlexTv } from './plex-tv.js';
+import { SimRoute, type RouteKind } from './route.js';
+import { Timers } from './timers.js';
+import { startControlServer } from './control.js';
+
+export interface SimRouteInfo {
+  id: string;
+  url: string;
+  kind: RouteKind;
+}
+
+export interface SimServerInfo {
+  id: string;
+  kind: 'plex' | 'jellyfin';
+  name: string;
+  machineId: string;
+  routes: SimRouteInfo[];
+}
+
+export interface RouteHandle {
+  readonly id: string;
+  readonly url: string;
+  readonly mode: RouteFaultMode;
+  /** The full fault (mode plus options) currently applied. */
+  readonly current: RouteFault;
+  /** Applies at once; the promise settles when the port is (re)bound or closed. */
+  fault(f: RouteFault): Promise<void>;
+  /** Number of push channels (WebSockets) open through this route. */
+  readonly openSockets: number;
+}
+
+export interface ServerHandle {
+  readonly info: SimServerInfo;
+  readonly mode: ServerFaultMode;
+  fault(f: { mode: ServerFaultMode; restarting?: boolean }): Promise<void>;
+  /** Push an event: Plex `NotificationContainer` of `type`, Jellyfin `MessageType` with Data. Returns sockets reached. */
+  notify(type?: string, data?: unknown): number;
+  /** Push channels open to this server, over all routes. */
+  readonly openSockets: number;
+}
+
+export interface Simulation {
+  controlUrl: string;
+  plexTvUrl: string;
+  servers: SimServerInfo[];
+  route(id: string): RouteHandle;
+  server(id: string): ServerHandle;
+  plexTv: {
+    approvePin(pinId: number, username?: string): void;
+    expirePin(pinId: number): void;
+    /** The account's latest token (a fresh one is minted by each PIN approval). */
+    accountToken(username?: string): string;
+    /** The per-server accessToken /resources hands `username` for a Plex server. */
+    serverToken(serverId: string, username?: string): string;
+    /** plex.tv-level sign-out: all account tokens of the user stop working everywhere. */
+    revokeAccount(username?: string): void;
+    readonly route: RouteHandle;
+  };
+  jellyfin(serverId: string): {
+    approveQuickConnect(code: string, username?: string): void;
+    user(name?: string): { name: string; password: string; id: string };
+    /** Mints a token as a sign-in would (DeviceId random unless given). */
+    issueToken(username?: string, deviceId?: string): string;
+    /** Startup mode: 503 + Retry-After everywhere but the anonymous checks. */
+    setStartup(starting: boolean): void;
+  };
+  close(): Promise<void>;
+}
+
+export async function createSimulation(input: SimConfig): Promise<Simulation> {
+  const config = parseSimConfig(input);
+  const timers = new Timers();
+  const dispatcher = new Dispatcher(timers);
+  const accounts = new PlexAccounts(config.plexTv.accounts);
+  const plexServers: PlexServerSim[] = [];
+  const jellyfinServers: JellyfinServerSim[] = [];
+  const routes = new Map<string, SimRoute>();
+  const servers = new Map<string, PlexServerSim | JellyfinServerSim>();
+
+  const plexTv = new PlexTv(accounts, () => plexServers, config.plexTv.pinExpiresIn);
+  const plexTvRoute = new SimRoute('plex.tv', 'remote', 'plex.tv', config.plexTv.host, config.plexTv.port, plexTv, timers, dispatcher.accept);
+  routes.set(plexTvRoute.id, plexTvRoute);
+
+  for (const sc of config.servers) {
+    const server = sc.kind === 'plex' ? new PlexServerSim(sc, accounts, dispatcher, timers) : new JellyfinServerSim(sc, dispatcher, timers, config.jellyfinKeepAliveScale);
+    server.routes = sc.routes.map((rc) => new SimRoute(rc.id, rc.kind, sc.id, rc.host, rc.port, server, timers, dispatcher.accept));
+    for (const r of server.routes) routes.set(r.id, r);
+    servers.set(sc.id, server);
+    if (server instanceof PlexServerSim) plexServers.push(server);
+    else jellyfinServers.push(server);
+  }
+
+  const allRoutes = [...routes.values()];
+  try {
+    // Bind in modest batches: thousands of listen() calls at once only queue up anyway.
+    for (let i = 0; i < allRoutes.length; i += 500) await Promise.all(allRoutes.slice(i, i + 500).map((r) => r.start()));
+  } catch (err) {
+    for (const r of allRoutes) r.close();
+    dispatcher.close();
+    timers.clearAll();
+    throw err;
+  }
+
+  const serverInfo = (s: PlexServerSim | JellyfinServerSim): SimServerInfo => ({
+    id: s.id,
+    kind: s instanceof PlexServerSim ? 'plex' : 'jellyfin',
+    name: s.name,
+    machineId: s.machineId,
+    routes: s.routes.map((r) => ({ id: r.id, url: r.url, kind: r.kind })),
+  });
+
+  const routeHandle = (id: string): RouteHandle => {
+    const r = routes.get(id);
+    if (!r) throw new Error(`unknown route "${id}"`);
+    return {
+      id: r.id,
+      get url() {
+        return r.url;
+      },
+      get mode() {
+        return r.mode;
+      },
+      get current() {
+        return r.fault;
+      },
+      get openSockets() {
+        return r.webSockets.size;
+      },
+      fault: (f: RouteFault) => r.setFault(f),
+    };
+  };
+
+  const serverOf = (id: string) => {
+    const s = servers.get(id);
+    if (!s) throw new Error(`unknown server "${id}"`);
+    return s;
+  };
+
+  const jellyfinOf = (id: string) => {
+    const s = serverOf(id);
+    if (!(s instanceof JellyfinServerSim)) throw new Error(`server "${id}" is not a Jellyfin server`);
+    return s;
+  };
+
+  let closed = false;
+  const sim: Simulation = {
+    controlUrl: '',
+    plexTvUrl: plexTvRoute.url,
+    servers: [...servers.values()].map(serverInfo),
+    route: routeHandle,
+    server: (id) => {
+      const s = serverOf(id);
+      return {
+        info: serverInfo(s),
+        get mode() {
+          return s.mode;
+        },
+        get openSockets() {
+          return s.openSockets;
+        },
+        fault: (f) => (s instanceof JellyfinServerSim ? s.setFault(f.mode, { restarting: f.restarting ?? false }) : s.setFault(f.mode)),
+        notify: (type, data) => (s instanceof JellyfinServerSim ? s.notify(type, data) : s.notify(type, data as Record<string, unknown> | undefined)),
+      };
+    },
+    plexTv: {
+      approvePin: (pinId, username) => plexTv.approvePin(pinId, username),
+      expirePin: (pinId) => plexTv.expirePin(pinId),
+      accountToken: (username) => accounts.account(username).token,
+      serverToken: (serverId, username) => {
+        if (!(serverOf(serverId) instanceof PlexServerSim)) throw new Error(`server "${serverId}" is not a Plex server`);
+        return accounts.serverToken(serverId, username ?? accounts.defaultUsername);
+      },
+      revokeAccount: (username) => accounts.revokeAccountTokens(username ?? accounts.defaultUsername),
+      route: routeHandle('plex.tv'),
+    },
+    jellyfin: (serverId) => {
+      const s = jellyfinOf(serverId);
+      return {
+        approveQuickConnect: (code, username) => s.approveQuickConnect(code, username),
+        user: (name) => s.user(name),
+        issueToken: (username, deviceId) => s.issueToken(username, deviceId),
+        setStartup: (starting) => s.setStartup(starting),
+      };
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await control.close();
+      for (const r of allRoutes) r.close();
+      dispatcher.close();
+      timers.clearAll();
+    },
+  };
+
+  const control = await startControlServer(sim, () => allRoutes, config.control.host, config.control.port);
+  sim.controlUrl = control.url;
+  return sim;
+}
