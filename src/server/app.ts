@@ -1,6 +1,6 @@
 // buildApp: the Fastify instance, wired by hand in a fixed order —
 // external plugins -> app concerns (errors, guard, SSE hub lifecycle) -> API routes -> web UI.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { JellyfinSignIn, PlexSignIn } from '../backends/types.js';
 import type { Engine } from '../monitor/engine-types.js';
 import type { ApiError } from './api-types.js';
@@ -47,7 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: 'loopback',
     forceCloseConnections: 'idle',
     return503OnClosing: true,
