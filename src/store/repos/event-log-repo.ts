@@ -36,7 +36,7 @@ export class EventLogRepo {
     this.unflushed.set(seq, stored);
     this.ctx.guard.background('events.append', () => {
       this.ctx.sqlite
-        .prepare('INSERT OR IGNORE INTO events (seq, at, source_id, type, json) VALUES (?, ?, ?, ?, ?)')
+        .prepare('INSERT INTO events (seq, at, source_id, type, json) VALUES (?, ?, ?, ?, ?)')
         .run(seq, event.at, event.sourceId, event.type, json);
       this.unflushed.delete(seq);
     });
