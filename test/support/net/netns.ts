@@ -53,6 +53,24 @@ function tail(text: string, max: number): string {
 
 const checked = new Map<string, true>();
 
+/** Process groups still running; killed if this process exits first (e.g. the test runner aborts). */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+function trackGroup(pid: number): void {
+  liveGroups.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const group of liveGroups) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
 /**
  * Proves a private namespace can be made here (cached per unshare binary). Throws
  * NetnsUnavailableError with the reason otherwise.
@@ -115,6 +133,7 @@ export async function runInNetns<T = unknown>(scenarioFile: string, args: unknow
     },
   );
 
+  if (child.pid !== undefined) trackGroup(child.pid);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -152,6 +171,7 @@ export async function runInNetns<T = unknown>(scenarioFile: string, args: unknow
   );
   // Whatever happened, leave nothing behind (the scenario may have forked helpers).
   killGroup();
+  if (child.pid !== undefined) liveGroups.delete(child.pid);
 
   const name = path.relative(repoRoot, file);
   if (exit.spawnError) throw new NetnsUnavailableError(`${unshareBinary}: ${exit.spawnError.message}`);
