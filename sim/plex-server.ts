@@ -193,7 +193,7 @@ export class PlexServerSim implements SimService, PlexResourceSource {
         content: true,
         directory: true,
         contentChangedAt: 4000 + i,
-        hidden: 0,
+        hidden: false,
         Location: [{ id: i + 1, path: `/data/${lib.title}` }],
       };
     });

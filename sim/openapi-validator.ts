@@ -1,0 +1,102 @@
+// Validates recorded responses against the published OpenAPI documents with Ajv. OpenAPI 3.0
+// (Jellyfin) marks null with `nullable`, which JSON Schema lacks, so 3.0 schemas are rewritten to
+// `type: [T, "null"]` / `anyOf [.., null]` first; 3.1 (Plex) is JSON Schema 2020-12 already.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+
+// ajv-formats is CommonJS; its default export arrives wrapped under tsx/vitest.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as typeof addFormatsModule;
+
+type Json = Record<string, unknown>;
+
+export interface ValidationResult {
+  valid: boolean;
+  errors: string[];
+}
+
+/** Rewrites OpenAPI 3.0 `nullable` into JSON Schema; returns a new tree. */
+export function rewriteNullable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(rewriteNullable);
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node)) out[k] = rewriteNullable(v);
+  if (out['nullable'] !== true) return out;
+  delete out['nullable'];
+  if (typeof out['type'] === 'string' && !('$ref' in out) && !('allOf' in out) && !('oneOf' in out) && !('anyOf' in out)) {
+    out['type'] = [out['type'], 'null'];
+    if (Array.isArray(out['enum'])) out['enum'] = [...(out['enum'] as unknown[]), null];
+    return out;
+  }
+  // A nullable composition: the value is either null or the composed schema.
+  const { description, ...rest } = out;
+  return { ...(description === undefined ? {} : { description }), anyOf: [rest, { type: 'null' }] };
+}
+
+const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+
+export class OpenApiValidator {
+  private readonly ajv: Ajv;
+  private readonly spec: Json;
+  private readonly cache = new Map<string, ValidateFunction>();
+
+  constructor(specPath: string) {
+    const raw = JSON.parse(readFileSync(specPath, 'utf8')) as Json;
+    const version = String(raw['openapi'] ?? '');
+    this.spec = (version.startsWith('3.0') ? rewriteNullable(raw) : raw) as Json;
+    const options = { strict: false, allErrors: true, validateSchema: false, validateFormats: true } as const;
+    this.ajv = version.startsWith('3.1') ? new Ajv2020(options) : new Ajv(options);
+    addFormats(this.ajv);
+    // OpenAPI's numeric/binary formats are annotations for code generators, not constraints.
+    for (const f of ['int32', 'int64', 'float', 'double', 'binary', 'byte']) this.ajv.addFormat(f, true);
+    this.ajv.addSchema({ ...this.spec, $id: 'spec.json' } as Json);
+  }
+
+  /** The declared response schema for `method path status contentType`, or undefined. */
+  schemaPointer(path: string, method: string, status: number, contentType = 'application/json'): string | undefined {
+    const paths = this.spec['paths'] as Record<string, Json>;
+    const op = paths[path]?.[method.toLowerCase()] as Json | undefined;
+    const responses = op?.['responses'] as Record<string, Json> | undefined;
+    const response = responses?.[String(status)] ?? responses?.[`${String(status)[0]}XX`] ?? responses?.['default'];
+    if (!response) return undefined;
+    const statusKey = Object.entries(responses ?? {}).find(([, r]) => r === response)?.[0] ?? String(status);
+    const content = response['content'] as Record<string, Json> | undefined;
+    if (!content?.[contentType]?.['schema']) return undefined;
+    return `spec.json#/paths/${escapePointer(path)}/${method.toLowerCase()}/responses/${statusKey}/content/${escapePointer(contentType)}/schema`;
+  }
+
+  /** True when the spec documents this status for the operation at all. */
+  documentsStatus(path: string, method: string, status: number): boolean {
+    const paths = this.spec['paths'] as Record<string, Json>;
+    const responses = (paths[path]?.[method.toLowerCase()] as Json | undefined)?.['responses'] as Json | undefined;
+    return !!responses && String(status) in responses;
+  }
+
+  validate(path: string, method: string, status: number, body: unknown, contentType = 'application/json'): ValidationResult {
+    const pointer = this.schemaPointer(path, method, status, contentType);
+    if (!pointer) return { valid: false, errors: [`spec has no ${contentType} schema for ${method.toUpperCase()} ${path} ${status}`] };
+    let validate = this.cache.get(pointer);
+    if (!validate) {
+      validate = this.ajv.compile({ $ref: pointer });
+      this.cache.set(pointer, validate);
+    }
+    const valid = validate(body) as boolean;
+    return { valid, errors: valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`) };
+  }
+
+  /** Validates a value against a named component schema (for payloads with no documented path, e.g. WebSocket frames). */
+  validateComponent(name: string, value: unknown): ValidationResult {
+    const pointer = `spec.json#/components/schemas/${escapePointer(name)}`;
+    let validate = this.cache.get(pointer);
+    if (!validate) {
+      validate = this.ajv.compile({ $ref: pointer });
+      this.cache.set(pointer, validate);
+    }
+    const valid = validate(value) as boolean;
+    return { valid, errors: valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''}`) };
+  }
+}
+
+export const JELLYFIN_SPEC = '/work/shared/specs/jellyfin-openapi.json';
+export const PLEX_SPEC = '/work/shared/specs/plex-openapi.json';
