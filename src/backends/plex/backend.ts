@@ -40,11 +40,13 @@ export interface PlexConfig {
   lookup?: LookupFunction;
   rejectUnauthorized?: boolean;
   now?: () => number;
+  /** Ask PMS for XML (its default format) instead of JSON; both are parsed. For tests and odd proxies. */
+  preferXml?: boolean;
 }
 
-function plexHeaders(config: PlexConfig, token?: string): Record<string, string> {
+function plexHeaders(config: PlexConfig, token?: string, xml = false): Record<string, string> {
   return {
-    accept: 'application/json',
+    accept: xml ? 'application/xml' : 'application/json',
     'x-plex-product': PLEX_PRODUCT,
     'x-plex-version': config.version ?? '0.1.0',
     'x-plex-client-identifier': config.clientIdentifier,
@@ -81,7 +83,7 @@ export class PlexBackend implements MediaBackend {
   async probe(target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<ProbeResult> {
     const at = this.now();
     const url = joinUrl(route.url, '/');
-    const res = await this.config.http.request({ url, headers: plexHeaders(this.config, credentials.token), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    const res = await this.config.http.request({ url, headers: plexHeaders(this.config, credentials.token, this.config.preferXml), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
     const r = await fetchParsed(res, url, parsePmsIdentity);
     if (!r.ok) return { ok: false, routeId: route.id, at, latencyMs: r.latencyMs, error: r.error };
     if (r.value.machineIdentifier !== target.serverId) {
@@ -105,7 +107,7 @@ export class PlexBackend implements MediaBackend {
 
   async libraries(_target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<LibrariesResult> {
     const url = joinUrl(route.url, '/library/sections');
-    const res = await this.config.http.request({ url, headers: plexHeaders(this.config, credentials.token), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    const res = await this.config.http.request({ url, headers: plexHeaders(this.config, credentials.token, this.config.preferXml), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
     const r = await fetchParsed(res, url, parsePmsSections);
     return r.ok ? { ok: true, libraries: r.value } : { ok: false, error: r.error };
   }

@@ -1,0 +1,385 @@
+// Both backends against the protocol-faithful simulators (sim/), over loopback.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSimulation, type Simulation } from '../../sim/index.js';
+import type { Route } from '../core/types.js';
+import { createSafeAxios } from './axios.js';
+import { HttpClient } from './http.js';
+import { JellyfinBackend, JellyfinSignInFlow, jellyfinDeviceId } from './jellyfin/backend.js';
+import { PlexBackend, PlexSignInFlow } from './plex/backend.js';
+import { SignInError, type BackendTarget, type Credentials, type PushHandlers, type PushOptions } from './types.js';
+
+const INSTALL = 'marquee-test-install-0001';
+let sim: Simulation;
+let http: HttpClient;
+const opts = { timeoutMs: 2000 };
+const push: PushOptions = { pingIntervalMs: 200, pongTimeoutMs: 400, connectTimeoutMs: 2000 };
+
+beforeAll(async () => {
+  sim = await createSimulation({
+    plexTv: { accounts: [{ username: 'demo' }, { username: 'friend' }] },
+    jellyfinKeepAliveScale: 0.05,
+    servers: [
+      {
+        id: 'lr',
+        kind: 'plex',
+        name: 'Living-room Plex',
+        owner: 'demo',
+        routes: [
+          { id: 'lr-local', kind: 'local', host: '127.0.0.2' },
+          { id: 'lr-remote', kind: 'remote', host: '127.0.0.3' },
+          { id: 'lr-relay', kind: 'relay', host: '127.0.0.4' },
+        ],
+        libraries: [
+          { title: 'Movies', type: 'movie' },
+          { title: 'TV Shows', type: 'show' },
+          { title: 'Music', type: 'artist' },
+        ],
+      },
+      { id: 'fr', kind: 'plex', name: "Friend's Plex", owner: 'friend', sharedWith: ['demo'], routes: [{ id: 'fr-remote', kind: 'remote', host: '127.0.0.5' }], libraries: [{ title: 'Photos', type: 'photo' }] },
+      {
+        id: 'jf',
+        kind: 'jellyfin',
+        name: 'Home Jellyfin',
+        users: [{ name: 'demo', password: 'pw', admin: true }],
+        routes: [
+          { id: 'jf-local', kind: 'local', host: '127.0.0.6' },
+          { id: 'jf-remote', kind: 'remote', host: '127.0.0.7' },
+        ],
+        libraries: [{ name: 'Movies', collectionType: 'movies' }, { name: 'Shows', collectionType: 'tvshows' }, { name: 'Mixed' }],
+      },
+    ],
+  });
+  http = new HttpClient();
+});
+
+afterAll(async () => {
+  await http?.close();
+  await sim?.close();
+});
+
+afterEach(async () => {
+  for (const s of sim.servers) {
+    await sim.server(s.id).fault({ mode: 'up' });
+    for (const r of s.routes) await sim.route(r.id).fault({ mode: 'up' });
+  }
+});
+
+const info = (id: string) => {
+  const s = sim.servers.find((x) => x.id === id);
+  if (!s) throw new Error(id);
+  return s;
+};
+const route = (id: string, priority = 0): Route => {
+  for (const s of sim.servers) for (const r of s.routes) if (r.id === id) return { id: r.id, url: r.url, kind: r.kind, priority };
+  throw new Error(id);
+};
+
+function recorder() {
+  const events: { t: number; e: string; detail?: unknown }[] = [];
+  const started = Date.now();
+  const handlers: PushHandlers = {
+    onOpen: () => events.push({ t: Date.now() - started, e: 'open' }),
+    onServerGoingAway: (reason) => events.push({ t: Date.now() - started, e: 'going_away', detail: reason }),
+    onLost: (detail) => events.push({ t: Date.now() - started, e: 'lost', detail }),
+    onActivity: (hint) => events.push({ t: Date.now() - started, e: 'activity', detail: hint }),
+  };
+  const waitFor = async (e: string, ms = 4000) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const hit = events.find((x) => x.e === e);
+      if (hit) return hit;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no "${e}" within ${ms} ms; saw ${JSON.stringify(events)}`);
+  };
+  return { events, handlers, waitFor };
+}
+
+describe('Plex against the simulator', () => {
+  const config = () => ({ http, clientIdentifier: INSTALL, plexTvUrl: sim.plexTvUrl });
+  const plexTarget = (): BackendTarget => ({ kind: 'plex', serverId: info('lr').machineId });
+  const creds = (): Credentials => ({ token: sim.plexTv.serverToken('lr') });
+
+  it('signs in with a PIN and lists owned and shared servers with per-server tokens and ranked routes', async () => {
+    const signIn = new PlexSignInFlow(config());
+    const pin = await signIn.createPin();
+    expect(pin.code.length).toBeGreaterThan(3);
+    expect(pin.authUrl).toContain(`clientID=${INSTALL}`);
+    expect(pin.authUrl).toContain('context%5Bdevice%5D%5Bproduct%5D=Marquee');
+    expect(pin.expiresAt).toBeGreaterThan(Date.now());
+    expect(await signIn.checkPin(pin.id)).toEqual({ state: 'pending' });
+    sim.plexTv.approvePin(pin.id);
+    const state = await signIn.checkPin(pin.id);
+    expect(state).toEqual({ state: 'authorized', accountToken: sim.plexTv.accountToken() });
+    if (state.state !== 'authorized') return;
+
+    const servers = await signIn.listServers(state.accountToken);
+    const lr = servers.find((s) => s.serverId === info('lr').machineId);
+    const fr = servers.find((s) => s.serverId === info('fr').machineId);
+    expect(lr?.owned).toBe(true);
+    expect(fr?.owned).toBe(false);
+    expect(lr?.credentials.token).toBe(sim.plexTv.serverToken('lr'));
+    expect(fr?.credentials.token).toBe(sim.plexTv.serverToken('fr'));
+    expect(fr?.credentials.token).not.toBe(state.accountToken);
+    expect(lr?.routes.map((r) => [r.kind, r.url])).toEqual(
+      expect.arrayContaining([
+        ['local', route('lr-local').url],
+        ['remote', route('lr-remote').url],
+        ['relay', route('lr-relay').url],
+      ]),
+    );
+    const kinds = lr?.routes.map((r) => r.kind) ?? [];
+    expect(kinds.indexOf('local')).toBeLessThan(kinds.indexOf('remote'));
+    expect(kinds.indexOf('remote')).toBeLessThan(kinds.indexOf('relay'));
+  });
+
+  it('reports an expired PIN and a bad account token', async () => {
+    const signIn = new PlexSignInFlow(config());
+    const pin = await signIn.createPin();
+    sim.plexTv.expirePin(pin.id);
+    expect(await signIn.checkPin(pin.id)).toEqual({ state: 'expired' });
+    await expect(signIn.listServers('not-a-token')).rejects.toMatchObject({ code: 'bad_credentials' });
+  });
+
+  it('probes: ok, wrong_server, unauthorized, refused', async () => {
+    const plex = new PlexBackend(config());
+    const ok = await plex.probe(plexTarget(), route('lr-local'), creds(), opts);
+    expect(ok).toMatchObject({ ok: true, routeId: 'lr-local', serverName: 'Living-room Plex' });
+
+    const wrong = await plex.probe(plexTarget(), route('fr-remote'), { token: sim.plexTv.serverToken('fr') }, opts);
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'wrong_server', message: 'the server at this address is a different Plex server', foundServerId: info('fr').machineId } });
+
+    const bad = await plex.probe(plexTarget(), route('lr-local'), { token: 'wrong-token-123' }, opts);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'unauthorized', status: 401 } });
+    expect(JSON.stringify(bad)).not.toContain('wrong-token-123');
+
+    await sim.route('lr-remote').fault({ mode: 'refuse' });
+    const refused = await plex.probe(plexTarget(), route('lr-remote'), creds(), opts);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'refused' } });
+  });
+
+  it('bounds a hang on a kept-alive connection by the timeout', async () => {
+    const plex = new PlexBackend(config());
+    expect((await plex.probe(plexTarget(), route('lr-local'), creds(), opts)).ok).toBe(true);
+    await sim.route('lr-local').fault({ mode: 'hang' });
+    const started = Date.now();
+    const hung = await plex.probe(plexTarget(), route('lr-local'), creds(), { timeoutMs: 500 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(hung).toMatchObject({ ok: false, error: { code: 'timeout', message: expect.stringMatching(/no answer within 0.5 s/) } });
+  });
+
+  it('revoked token → unauthorized; malformed and oversized bodies → malformed', async () => {
+    const plex = new PlexBackend(config());
+    const old = creds();
+    await sim.server('lr').fault({ mode: 'bad-token' });
+    expect(await plex.probe(plexTarget(), route('lr-local'), old, opts)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    await sim.server('lr').fault({ mode: 'up' });
+    for (const variant of ['truncated', 'html', 'garbage', 'wrong-type', 'missing-fields'] as const) {
+      await sim.route('lr-local').fault({ mode: 'malformed', variant });
+      const r = await plex.probe(plexTarget(), route('lr-local'), creds(), opts);
+      expect(r, variant).toMatchObject({ ok: false, error: { code: 'malformed' } });
+    }
+    await sim.route('lr-local').fault({ mode: 'malformed', variant: 'oversized', sizeBytes: 5 * 1024 * 1024 });
+    const big = await plex.probe(plexTarget(), route('lr-local'), creds(), opts);
+    expect(big).toMatchObject({ ok: false, error: { code: 'malformed', message: expect.stringContaining('larger than 1 MB') } });
+    await sim.route('lr-local').fault({ mode: 'error', status: 503 });
+    expect(await plex.probe(plexTarget(), route('lr-local'), creds(), opts)).toMatchObject({ ok: false, error: { code: 'http_error', status: 503 } });
+  });
+
+  it('reads libraries in JSON and in XML', async () => {
+    const expected = [
+      { name: 'Movies', type: 'movie' },
+      { name: 'TV Shows', type: 'show' },
+      { name: 'Music', type: 'music' },
+    ];
+    const json = await new PlexBackend(config()).libraries(plexTarget(), route('lr-local'), creds(), opts);
+    expect(json.ok && json.libraries.map(({ name, type }) => ({ name, type }))).toEqual(expected);
+    const xml = await new PlexBackend({ ...config(), preferXml: true }).libraries(plexTarget(), route('lr-local'), creds(), opts);
+    expect(xml.ok && xml.libraries.map(({ name, type }) => ({ name, type }))).toEqual(expected);
+    expect(xml.ok && xml.libraries.every((l) => l.id.length > 0)).toBe(true);
+  });
+
+  it('push channel: opens, sees activity, survives pings, and is lost at once on a crash', async () => {
+    const plex = new PlexBackend(config());
+    const rec = recorder();
+    const ch = plex.openPush(plexTarget(), route('lr-local'), creds(), rec.handlers, push);
+    try {
+      await rec.waitFor('open');
+      expect(sim.server('lr').openSockets).toBe(1);
+      sim.server('lr').notify('timeline');
+      await rec.waitFor('activity');
+      await new Promise((r) => setTimeout(r, 1000)); // several ping/pong rounds
+      expect(rec.events.some((e) => e.e === 'lost')).toBe(false);
+      const crashAt = Date.now();
+      await sim.server('lr').fault({ mode: 'crash' });
+      await rec.waitFor('lost', 2000);
+      expect(Date.now() - crashAt).toBeLessThan(1500);
+    } finally {
+      ch.close();
+    }
+  });
+
+  it('push channel: graceful stop → going away; hang → pong timeout; bad token → unauthorized; refused', async () => {
+    const plex = new PlexBackend(config());
+    const a = recorder();
+    const chA = plex.openPush(plexTarget(), route('lr-local'), creds(), a.handlers, push);
+    await a.waitFor('open');
+    await sim.server('lr').fault({ mode: 'stop' });
+    expect((await a.waitFor('going_away')).detail).toBe('server_shutting_down');
+    await a.waitFor('lost');
+    chA.close();
+    await sim.server('lr').fault({ mode: 'up' });
+
+    const b = recorder();
+    const chB = plex.openPush(plexTarget(), route('lr-remote'), creds(), b.handlers, push);
+    await b.waitFor('open');
+    await sim.route('lr-remote').fault({ mode: 'hang' });
+    expect((await b.waitFor('lost', 3000)).detail).toMatchObject({ code: 'pong_timeout' });
+    chB.close();
+
+    const c = recorder();
+    const chC = plex.openPush(plexTarget(), route('lr-local'), { token: 'bogus-token-xyz' }, c.handlers, push);
+    const lostC = await c.waitFor('lost');
+    expect(lostC.detail).toMatchObject({ code: 'unauthorized' });
+    expect(JSON.stringify(lostC)).not.toContain('bogus-token-xyz');
+    expect(c.events.some((e) => e.e === 'open')).toBe(false);
+    chC.close();
+
+    await sim.route('lr-relay').fault({ mode: 'refuse' });
+    const d = recorder();
+    const chD = plex.openPush(plexTarget(), route('lr-relay'), creds(), d.handlers, push);
+    expect((await d.waitFor('lost')).detail).toMatchObject({ code: 'refused' });
+    chD.close();
+  });
+});
+
+describe('Jellyfin against the simulator', () => {
+  const axiosConfig = () => ({ axios: createSafeAxios(http), installId: INSTALL });
+  const jfTarget = (): BackendTarget => ({ kind: 'jellyfin', serverId: info('jf').machineId });
+  let signedIn: Credentials;
+  beforeAll(() => {
+    // Independent of the sign-in tests, so any test can run alone.
+    const deviceId = jellyfinDeviceId(INSTALL, info('jf').machineId);
+    signedIn = { token: sim.jellyfin('jf').issueToken('demo', deviceId), userId: sim.jellyfin('jf').user('demo').id, deviceId };
+  });
+
+  it('discovers the server behind user input, with typed failures', async () => {
+    const flow = new JellyfinSignInFlow(axiosConfig());
+    const found = await flow.probe(route('jf-local').url);
+    expect(found).toMatchObject({ serverId: info('jf').machineId, name: 'Home Jellyfin', url: route('jf-local').url });
+    await expect(flow.probe('http://')).rejects.toMatchObject({ code: 'invalid_url' });
+    await expect(flow.probe('ftp://x y')).rejects.toBeInstanceOf(SignInError);
+    await sim.route('jf-remote').fault({ mode: 'refuse' });
+    await expect(flow.probe(route('jf-remote').url)).rejects.toMatchObject({ code: 'unreachable' });
+    await expect(flow.probe(route('lr-local').url)).rejects.toMatchObject({ code: 'not_a_server' });
+  });
+
+  it('signs in by name with the MediaBrowser header and a stable DeviceId; routes from the given URL', async () => {
+    const flow = new JellyfinSignInFlow(axiosConfig());
+    await expect(flow.signInByName(route('jf-local').url, 'demo', 'nope')).rejects.toMatchObject({ code: 'bad_credentials' });
+    const r = await flow.signInByName(route('jf-local').url, 'demo', 'pw');
+    expect(r.serverId).toBe(info('jf').machineId);
+    expect(r.userName).toBe('demo');
+    expect(r.credentials.deviceId).toBe(jellyfinDeviceId(INSTALL, info('jf').machineId));
+    expect(r.credentials.userId).toBe(sim.jellyfin('jf').user('demo').id);
+    expect(r.routes[0]).toEqual({ url: route('jf-local').url, kind: 'local', priority: 0 });
+    signedIn = r.credentials; // re-login with the same DeviceId revoked the previous token
+  });
+
+  it('signs in with Quick Connect (code, approval, token)', async () => {
+    const flow = new JellyfinSignInFlow(axiosConfig());
+    const { code, secret } = await flow.quickConnectStart(route('jf-local').url);
+    expect(code).toMatch(/^\d{6}$/);
+    expect(await flow.quickConnectPoll(route('jf-local').url, secret)).toEqual({ state: 'pending' });
+    sim.jellyfin('jf').approveQuickConnect(code, 'demo');
+    const done = await flow.quickConnectPoll(route('jf-local').url, secret);
+    expect(done.state).toBe('authorized');
+    if (done.state !== 'authorized') return;
+    expect(done.result.serverId).toBe(info('jf').machineId);
+    expect(done.result.credentials.token.length).toBeGreaterThan(8);
+    expect(await flow.quickConnectPoll(route('jf-local').url, 'F'.repeat(64))).toEqual({ state: 'expired' });
+    // The Quick Connect token is our stable device's token now: use it from here on.
+    signedIn = done.result.credentials;
+  });
+
+  it('probes: ok, wrong_server, unauthorized, starting (503), refused, hang', async () => {
+    const jf = new JellyfinBackend(axiosConfig());
+    expect(await jf.probe(jfTarget(), route('jf-local'), signedIn, opts)).toMatchObject({ ok: true, serverName: 'Home Jellyfin' });
+    const wrong = await jf.probe({ kind: 'jellyfin', serverId: 'f'.repeat(32) }, route('jf-local'), signedIn, opts);
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'wrong_server', message: 'the server at this address is a different Jellyfin server' } });
+    const bad = await jf.probe(jfTarget(), route('jf-local'), { ...signedIn, token: 'f'.repeat(32) }, opts);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'unauthorized', status: 401 } });
+    expect(JSON.stringify(bad)).not.toContain('f'.repeat(32) + '"');
+    sim.jellyfin('jf').setStartup(true);
+    try {
+      expect(await jf.probe(jfTarget(), route('jf-local'), signedIn, opts)).toMatchObject({ ok: false, error: { code: 'http_error', status: 503, message: expect.stringContaining('server is starting') } });
+    } finally {
+      sim.jellyfin('jf').setStartup(false);
+    }
+    await sim.route('jf-remote').fault({ mode: 'refuse' });
+    expect(await jf.probe(jfTarget(), route('jf-remote'), signedIn, opts)).toMatchObject({ ok: false, error: { code: 'refused' } });
+    await sim.route('jf-remote').fault({ mode: 'hang' });
+    const started = Date.now();
+    expect(await jf.probe(jfTarget(), route('jf-remote'), signedIn, { timeoutMs: 400 })).toMatchObject({ ok: false, error: { code: 'timeout' } });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('reads user views as libraries', async () => {
+    const jf = new JellyfinBackend(axiosConfig());
+    const libs = await jf.libraries(jfTarget(), route('jf-local'), signedIn, opts);
+    expect(libs.ok && libs.libraries.map(({ name, type }) => ({ name, type }))).toEqual([
+      { name: 'Movies', type: 'movie' },
+      { name: 'Shows', type: 'show' },
+      { name: 'Mixed', type: 'other' },
+    ]);
+    await sim.route('jf-local').fault({ mode: 'malformed', variant: 'wrong-type' });
+    expect(await jf.libraries(jfTarget(), route('jf-local'), signedIn, opts)).toMatchObject({ ok: false, error: { code: 'malformed' } });
+  });
+
+  it('push channel: honours ForceKeepAlive (never dropped), sees LibraryChanged, going-away on stop', async () => {
+    const jf = new JellyfinBackend(axiosConfig());
+    const rec = recorder();
+    // Pings off (long interval) so only our KeepAlive keeps the server from dropping us.
+    const ch = jf.openPush(jfTarget(), route('jf-local'), signedIn, rec.handlers, { pingIntervalMs: 60_000, pongTimeoutMs: 2000, connectTimeoutMs: 2000 });
+    try {
+      await rec.waitFor('open');
+      // Scale 0.05: the server drops a silent client after ~3 s. Stay well past that.
+      await new Promise((r) => setTimeout(r, 5000));
+      expect(rec.events.filter((e) => e.e === 'lost')).toEqual([]);
+      expect(sim.server('jf').openSockets).toBe(1);
+      sim.server('jf').notify('LibraryChanged');
+      expect((await rec.waitFor('activity')).detail).toBe('library_changed');
+      await sim.server('jf').fault({ mode: 'stop' });
+      expect((await rec.waitFor('going_away')).detail).toBe('server_shutting_down');
+      await rec.waitFor('lost');
+    } finally {
+      ch.close();
+    }
+  });
+
+  it('push channel: restart message, crash, bad token (403) → unauthorized', async () => {
+    const jf = new JellyfinBackend(axiosConfig());
+    const a = recorder();
+    const chA = jf.openPush(jfTarget(), route('jf-local'), signedIn, a.handlers, push);
+    await a.waitFor('open');
+    await sim.server('jf').fault({ mode: 'stop', restarting: true });
+    expect((await a.waitFor('going_away')).detail).toBe('server_restarting');
+    chA.close();
+    await sim.server('jf').fault({ mode: 'up' });
+
+    const b = recorder();
+    const chB = jf.openPush(jfTarget(), route('jf-local'), signedIn, b.handlers, push);
+    await b.waitFor('open');
+    const crashAt = Date.now();
+    await sim.server('jf').fault({ mode: 'crash' });
+    await b.waitFor('lost', 2000);
+    expect(Date.now() - crashAt).toBeLessThan(1500);
+    chB.close();
+    await sim.server('jf').fault({ mode: 'up' });
+
+    const c = recorder();
+    const chC = jf.openPush(jfTarget(), route('jf-local'), { ...signedIn, token: 'e'.repeat(32) }, c.handlers, push);
+    expect((await c.waitFor('lost')).detail).toMatchObject({ code: 'unauthorized', message: expect.stringContaining('403') });
+    chC.close();
+  });
+});
