@@ -383,3 +383,94 @@ describe('Jellyfin against the simulator', () => {
     chC.close();
   });
 });
+
+describe('what we send, checked against the official specs', () => {
+  class RecordingHttpClient extends HttpClient {
+    readonly sent: { method: string; url: string; headers: Record<string, string> }[] = [];
+    override request(req: Parameters<HttpClient['request']>[0]) {
+      this.sent.push({ method: req.method ?? 'GET', url: req.url, headers: Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])) });
+      return super.request(req);
+    }
+  }
+
+  async function specPaths(file: string): Promise<{ method: string; re: RegExp; template: string }[]> {
+    const { readFile } = await import('node:fs/promises');
+    const spec = JSON.parse(await readFile(file, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    return Object.entries(spec.paths).flatMap(([template, ops]) =>
+      Object.keys(ops)
+        .filter((m) => ['get', 'post', 'delete', 'put'].includes(m))
+        .map((m) => ({ method: m.toUpperCase(), template, re: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`, 'i') })),
+    );
+  }
+
+  it('Jellyfin: every request is a documented operation and carries the full MediaBrowser header, no legacy header, no token in the URL', async () => {
+    const rec = new RecordingHttpClient();
+    try {
+      const config = { axios: createSafeAxios(rec), installId: INSTALL };
+      const flow = new JellyfinSignInFlow(config);
+      const base = route('jf-local').url;
+      await flow.probe(base);
+      const r = await flow.signInByName(base, 'demo', 'pw');
+      const qc = await flow.quickConnectStart(base);
+      await flow.quickConnectPoll(base, qc.secret);
+      const jf = new JellyfinBackend(config);
+      const target: BackendTarget = { kind: 'jellyfin', serverId: r.serverId };
+      await jf.probe(target, route('jf-local'), r.credentials, opts);
+      await jf.libraries(target, route('jf-local'), r.credentials, opts);
+
+      const paths = await specPaths('/work/shared/specs/jellyfin-openapi.json');
+      expect(rec.sent.length).toBeGreaterThanOrEqual(8);
+      for (const s of rec.sent) {
+        const url = new URL(s.url);
+        expect(paths.some((p) => p.method === s.method && p.re.test(url.pathname)), `${s.method} ${url.pathname}`).toBe(true);
+        const auth = s.headers['authorization'] ?? '';
+        expect(auth).toMatch(/^MediaBrowser Client="Marquee", Device="[^"]+", DeviceId="[0-9a-f]{32}", Version="[^"]+", Token="[^"]*"$/);
+        expect(Object.keys(s.headers).filter((h) => h.startsWith('x-emby') || h.startsWith('x-mediabrowser'))).toEqual([]);
+        expect(url.searchParams.has('ApiKey') || url.searchParams.has('api_key')).toBe(false);
+        expect(s.url).not.toContain(r.credentials.token);
+      }
+      // One DeviceId per install and server, on every request to that server.
+      const ids = new Set(rec.sent.filter((s) => !s.url.includes('/System/Info/Public')).map((s) => /DeviceId="([^"]+)"/.exec(s.headers['authorization'] ?? '')?.[1]));
+      expect([...ids]).toEqual([jellyfinDeviceId(INSTALL, r.serverId)]);
+    } finally {
+      await rec.close();
+    }
+  });
+
+  it('Plex: PMS requests are documented, plex.tv and PMS requests carry product and client id, the token only in a header', async () => {
+    const rec = new RecordingHttpClient();
+    try {
+      const config = { http: rec, clientIdentifier: INSTALL, plexTvUrl: sim.plexTvUrl };
+      const signIn = new PlexSignInFlow(config);
+      const pin = await signIn.createPin();
+      sim.plexTv.approvePin(pin.id);
+      const state = await signIn.checkPin(pin.id);
+      if (state.state !== 'authorized') throw new Error('pin not authorized');
+      const servers = await signIn.listServers(state.accountToken);
+      const lr = servers.find((s) => s.serverId === info('lr').machineId);
+      if (!lr) throw new Error('no server');
+      const plex = new PlexBackend(config);
+      await plex.probe({ kind: 'plex', serverId: lr.serverId }, route('lr-local'), lr.credentials, opts);
+      await plex.libraries({ kind: 'plex', serverId: lr.serverId }, route('lr-local'), lr.credentials, opts);
+
+      const paths = await specPaths('/work/shared/specs/plex-openapi.json');
+      for (const s of rec.sent) {
+        const url = new URL(s.url);
+        expect(s.headers['x-plex-product']).toBe('Marquee');
+        expect(s.headers['x-plex-client-identifier']).toBe(INSTALL);
+        expect(s.headers['accept']).toBe('application/json');
+        expect([...url.searchParams.keys()].filter((k) => /token/i.test(k))).toEqual([]);
+        if (url.origin !== new URL(sim.plexTvUrl).origin) {
+          // /library/sections is what PMS, python-plexapi and Reel use; the community spec only
+          // documents its alias /library/sections/all (PROTOCOLS.md §2.2).
+          const path = url.pathname === '/library/sections' ? '/library/sections/all' : url.pathname;
+          expect(paths.some((p) => p.method === s.method && p.re.test(path)), `${s.method} ${url.pathname}`).toBe(true);
+          expect(s.headers['x-plex-token']).toBe(lr.credentials.token);
+        }
+      }
+      expect(rec.sent.filter((s) => s.url.includes('/api/v2/resources'))[0]?.headers['x-plex-token']).toBe(state.accountToken);
+    } finally {
+      await rec.close();
+    }
+  });
+});
