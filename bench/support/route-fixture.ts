@@ -1,67 +1,55 @@
-// One Jellyfin-like server reachable by three routes: local (127.0.0.2) answers
-// /System/Info/Public, remote (127.0.0.3) and relay (127.0.0.4) accept connections and never
-// answer. Stand-in until the simulators are wired in; everything it opens, close() removes.
-import { createHash } from 'node:crypto';
-import http from 'node:http';
-import net from 'node:net';
+// One simulated Jellyfin server (sim/) reachable by three routes: local (127.0.0.2) answers,
+// remote (127.0.0.3) and relay (127.0.0.4) are put in the simulator's `hang` fault (they accept
+// connections and never answer). close() removes everything it started.
+import { createSimulation, type Simulation } from '../../sim/index.js';
 
 export interface RouteFixture {
+  sim: Simulation;
+  /** The simulator's server id (for sim handles). */
+  simServerId: string;
+  /** Jellyfin server Id (32 hex) the answering server must present. */
   serverId: string;
   urls: { local: string; remote: string; relay: string };
+  routeIds: { local: string; remote: string; relay: string };
+  /** A user token minted as a sign-in would, for contenders that probe with auth. */
+  token: string;
+  userId: string;
   close(): Promise<void>;
 }
 
-async function listen(server: net.Server, host: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  return (server.address() as net.AddressInfo).port;
-}
-
 export async function startRouteFixture(): Promise<RouteFixture> {
-  const serverId = createHash('sha256').update('bench-jellyfin').digest('hex').slice(0, 32);
-  const local = http.createServer((request, response) => {
-    if (request.url?.toLowerCase().startsWith('/system/info/public')) {
-      const host = request.headers.host ?? '127.0.0.2';
-      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-      response.end(
-        JSON.stringify({
-          LocalAddress: `http://${host}`,
-          ServerName: 'Bench Jellyfin',
-          Version: '10.11.3',
-          ProductName: 'Jellyfin Server',
-          OperatingSystem: '',
-          Id: serverId,
-          StartupWizardCompleted: true,
-        }),
-      );
-      return;
-    }
-    response.writeHead(404).end();
+  const sim = await createSimulation({
+    servers: [
+      {
+        id: 'bench-jf',
+        kind: 'jellyfin',
+        name: 'Bench Jellyfin',
+        routes: [
+          { id: 'bench-local', kind: 'local', host: '127.0.0.2' },
+          { id: 'bench-remote', kind: 'remote', host: '127.0.0.3' },
+          { id: 'bench-relay', kind: 'relay', host: '127.0.0.4' },
+        ],
+      },
+    ],
   });
-  const hung = new Set<net.Socket>();
-  const hang = () =>
-    net.createServer((socket) => {
-      hung.add(socket);
-      socket.on('close', () => hung.delete(socket));
-      socket.on('error', () => {});
-      socket.resume(); // read and ignore: a peer that accepted and never answers
-    });
-  const remote = hang();
-  const relay = hang();
-  const [localPort, remotePort, relayPort] = await Promise.all([listen(local, '127.0.0.2'), listen(remote, '127.0.0.3'), listen(relay, '127.0.0.4')]);
-  return {
-    serverId,
-    urls: {
-      local: `http://127.0.0.2:${localPort}`,
-      remote: `http://127.0.0.3:${remotePort}`,
-      relay: `http://127.0.0.4:${relayPort}`,
-    },
-    async close() {
-      for (const socket of hung) socket.destroy();
-      local.closeAllConnections();
-      await Promise.all([local, remote, relay].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    },
-  };
+  try {
+    await sim.route('bench-remote').fault({ mode: 'hang' });
+    await sim.route('bench-relay').fault({ mode: 'hang' });
+    const info = sim.servers.find((s) => s.id === 'bench-jf')!;
+    const url = (id: string) => info.routes.find((r) => r.id === id)!.url.replace(/\/+$/, '');
+    const jf = sim.jellyfin('bench-jf');
+    return {
+      sim,
+      simServerId: 'bench-jf',
+      serverId: info.machineId,
+      urls: { local: url('bench-local'), remote: url('bench-remote'), relay: url('bench-relay') },
+      routeIds: { local: 'bench-local', remote: 'bench-remote', relay: 'bench-relay' },
+      token: jf.issueToken(undefined, 'marquee-bench-device'),
+      userId: jf.user().id,
+      close: () => sim.close(),
+    };
+  } catch (error) {
+    await sim.close();
+    throw error;
+  }
 }
