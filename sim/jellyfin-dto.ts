@@ -175,7 +175,6 @@ export function sessionInfo(server: ServerIdentity, user: JellyfinUser, s: Sessi
     SupportsMediaControl: false,
     SupportsRemoteControl: false,
     NowPlayingQueue: [],
-    NowPlayingQueueFullItems: [],
     HasCustomDeviceName: false,
     ServerId: server.id,
     SupportedCommands: [],

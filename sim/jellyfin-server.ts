@@ -49,6 +49,17 @@ interface PushSession {
 
 const errorText = (status: number) => text(status, ERROR_BODY);
 
+/** ASP.NET ProblemDetails, which the spec documents for Quick Connect's 401/404 answers. */
+function problem(status: 401 | 404): SimResponse {
+  const titles = { 401: 'Unauthorized', 404: 'Not Found' } as const;
+  const sections = { 401: '15.5.2', 404: '15.5.5' } as const;
+  return json(
+    status,
+    { type: `https://tools.ietf.org/html/rfc9110#section-${sections[status]}`, title: titles[status], status, traceId: `00-${randomHex(32)}-${randomHex(16)}-00` },
+    { 'content-type': 'application/problem+json; charset=utf-8' },
+  );
+}
+
 export class JellyfinServerSim implements SimService {
   readonly id: string;
   readonly name: string;
@@ -204,7 +215,7 @@ export class JellyfinServerSim implements SimService {
 
   private initiateQuickConnect(auth: JellyfinAuthInfo): SimResponse {
     if (!auth.client || !auth.deviceId || !auth.device || !auth.version) return errorText(400);
-    if (!this.config.quickConnect) return errorText(401);
+    if (!this.config.quickConnect) return problem(401);
     this.expireQuickConnect();
     let code = sixDigitCode();
     while ([...this.quickConnect.values()].some((r) => r.code === code)) code = sixDigitCode();
@@ -224,10 +235,10 @@ export class JellyfinServerSim implements SimService {
   }
 
   private quickConnectState(secret: string | undefined): SimResponse {
-    if (!this.config.quickConnect) return errorText(401);
+    if (!this.config.quickConnect) return problem(401);
     this.expireQuickConnect();
     const request = secret ? this.quickConnect.get(secret) : undefined;
-    if (!request) return errorText(404);
+    if (!request) return problem(404);
     return json(200, quickConnectResult(request));
   }
 

@@ -50,6 +50,9 @@ export class OpenApiValidator {
     addFormats(this.ajv);
     // OpenAPI's numeric/binary formats are annotations for code generators, not constraints.
     for (const f of ['int32', 'int64', 'float', 'double', 'binary', 'byte']) this.ajv.addFormat(f, true);
+    // Jellyfin declares Guids as format "uuid" but its JsonGuidConverter writes them as 32 hex
+    // without dashes ("N" format); both spellings are the real wire format.
+    this.ajv.addFormat('uuid', /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i);
     this.ajv.addSchema({ ...this.spec, $id: 'spec.json' } as Json);
   }
 
