@@ -1,0 +1,397 @@
+// The scheduler for all sources. It executes what the pure core decides: the reducer says what the
+// status is and when the next check runs; the monitor runs checks (never two of one source at once,
+// at most `maxConcurrentChecks` overall), feeds every outcome back into the reducer and reports.
+import type { Credentials, MediaBackend } from '../backends/types.js';
+import { initialMonitorState, type MonitorState } from '../core/monitor-state.js';
+import type { Outcome } from '../core/outcomes.js';
+import { redactProbeError } from '../core/redact.js';
+import { reduce } from '../core/reducer.js';
+import type { CheckKind } from '../core/scheduling.js';
+import { MonitorSettingsSchema, type MonitorSettings, type MonitorSettingsInput } from '../core/settings.js';
+import type { LossReason, ProbeResult, Route, Source, SourceKind, SourceStatus } from '../core/types.js';
+import { clampDelay, realClock, type Clock, type TimerHandle } from './clock.js';
+import { ConnectionService, formatSeconds } from './connection-service.js';
+import { guardedCall } from './guarded-call.js';
+import type { MonitorListener } from './monitor-listener.js';
+import { Semaphore } from './semaphore.js';
+
+export interface ConnectionMonitorOptions {
+  getBackend(kind: SourceKind): MediaBackend | undefined;
+  /** The source's secrets; null/undefined when none are stored (-> auth_required). */
+  getCredentials(sourceId: string): Credentials | null | undefined | Promise<Credentials | null | undefined>;
+  clock?: Clock;
+  /** Uniform in [0, 1), for backoff jitter. Defaults to Math.random. */
+  random?: () => number;
+  settings?: MonitorSettingsInput;
+  listener?: MonitorListener;
+  service?: ConnectionService;
+}
+
+/** Last-known state loaded from the database at start-up: served at once, then re-verified. */
+export interface InitialSourceState {
+  status?: SourceStatus | null;
+}
+
+interface Entry {
+  source: Source;
+  state: MonitorState;
+  timer: TimerHandle | null;
+  /** The check loop in flight, if any: the per-source mutex. */
+  running: Promise<void> | null;
+  /** A full check was asked for while one was in flight: run exactly one more right after. */
+  rerun: boolean;
+  controller: AbortController | null;
+  removed: boolean;
+}
+
+export class ConnectionMonitor {
+  readonly settings: MonitorSettings;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly service: ConnectionService;
+  private readonly semaphore: Semaphore;
+  private readonly entries = new Map<string, Entry>();
+  /** Stragglers' `settled` promises, awaited by stop(). */
+  private readonly stragglers = new Set<Promise<unknown>>();
+  /** Check loops in flight, including those of sources removed meanwhile, awaited by stop(). */
+  private readonly loops = new Set<Promise<void>>();
+  private listener: MonitorListener;
+  private started = false;
+
+  constructor(private readonly options: ConnectionMonitorOptions) {
+    this.settings = MonitorSettingsSchema.parse(options.settings ?? {});
+    this.clock = options.clock ?? realClock;
+    this.random = options.random ?? Math.random;
+    this.service = options.service ?? new ConnectionService({ clock: this.clock });
+    this.semaphore = new Semaphore(this.settings.maxConcurrentChecks);
+    this.listener = options.listener ?? {};
+  }
+
+  /** Replace the listener (e.g. once the engine has wired store and SSE). */
+  setListener(listener: MonitorListener): void {
+    this.listener = listener;
+  }
+
+  get isRunning(): boolean {
+    return this.started;
+  }
+
+  // ---- sources ------------------------------------------------------------------------------
+
+  /** Add a source (or update it if known). `initial` serves a stored status until re-verified. */
+  addSource(source: Source, initial?: InitialSourceState): void {
+    if (this.entries.has(source.id)) {
+      this.updateSource(source);
+      return;
+    }
+    const state = initialMonitorState({ id: source.id, name: source.name, kind: source.kind }, this.clock.now(), initial?.status ?? null);
+    const entry: Entry = { source: cloneSource(source), state, timer: null, running: null, rerun: false, controller: null, removed: false };
+    this.entries.set(source.id, entry);
+    this.schedule(entry);
+  }
+
+  /** Name, routes or monitoring settings changed. Changed routes are re-checked at once. */
+  updateSource(source: Source): boolean {
+    const entry = this.entries.get(source.id);
+    if (!entry) return false;
+    const previous = entry.source;
+    entry.source = cloneSource(source);
+    if (previous.name !== source.name) this.apply(entry, { type: 'renamed', name: source.name });
+    const routesChanged = JSON.stringify(previous.routes) !== JSON.stringify(source.routes) || previous.serverId !== source.serverId;
+    if (routesChanged) this.requestFullCheck(entry);
+    else this.schedule(entry); // `enabled` may have changed
+    return true;
+  }
+
+  removeSource(sourceId: string): boolean {
+    const entry = this.entries.get(sourceId);
+    if (!entry) return false;
+    entry.removed = true;
+    this.entries.delete(sourceId);
+    this.clearTimer(entry);
+    entry.controller?.abort();
+    return true;
+  }
+
+  hasSource(sourceId: string): boolean {
+    return this.entries.has(sourceId);
+  }
+
+  /** The reducer state (status + bookkeeping + next planned check). Replaced, never mutated. */
+  getState(sourceId: string): MonitorState | undefined {
+    return this.entries.get(sourceId)?.state;
+  }
+
+  getStatus(sourceId: string): SourceStatus | undefined {
+    return this.entries.get(sourceId)?.state.status;
+  }
+
+  /** When the next check runs (null: none planned, e.g. monitoring disabled or monitor stopped). */
+  nextCheckAt(sourceId: string): number | null {
+    const entry = this.entries.get(sourceId);
+    if (!entry || !this.started || entry.source.monitoring.enabled === false) return null;
+    return entry.state.next.at;
+  }
+
+  isChecking(sourceId: string): boolean {
+    return this.entries.get(sourceId)?.running != null;
+  }
+
+  sourceIds(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  // ---- triggers -----------------------------------------------------------------------------
+
+  /** A full check now, coalesced with one in flight. False when the source is unknown. */
+  checkNow(sourceId: string): boolean {
+    const entry = this.entries.get(sourceId);
+    if (!entry) return false;
+    this.requestFullCheck(entry);
+    return true;
+  }
+
+  /**
+   * The push channel closed or went silent (immediate full check), or the server announced it is
+   * going away (`server_shutting_down` / `server_restarting`: reconnecting at once, with the reason).
+   */
+  pushLost(sourceId: string, reason?: LossReason): boolean {
+    const entry = this.entries.get(sourceId);
+    if (!entry) return false;
+    this.apply(entry, { type: 'push_lost', ...(reason ? { reason } : {}), jitter: this.random() });
+    this.followPlan(entry);
+    return true;
+  }
+
+  /** The user signed in again: try the new token at once. */
+  credentialsUpdated(sourceId: string): boolean {
+    const entry = this.entries.get(sourceId);
+    if (!entry) return false;
+    this.apply(entry, { type: 'credentials_updated' });
+    this.followPlan(entry);
+    return true;
+  }
+
+  /** The host's network changed: re-check every source at once (bounded by the concurrency limit). */
+  networkChanged(): void {
+    for (const entry of this.entries.values()) {
+      this.apply(entry, { type: 'network_changed' });
+      this.followPlan(entry);
+    }
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const entry of this.entries.values()) this.schedule(entry);
+  }
+
+  /** Cancels timers, aborts probes, and waits for in-flight checks and stragglers to finish. */
+  async stop(): Promise<void> {
+    this.started = false;
+    for (const entry of this.entries.values()) {
+      this.clearTimer(entry);
+      entry.rerun = false;
+      entry.controller?.abort();
+    }
+    await Promise.allSettled([...this.loops, ...this.stragglers]);
+  }
+
+  // ---- scheduling ---------------------------------------------------------------------------
+
+  private requestFullCheck(entry: Entry): void {
+    if (!this.started || entry.removed) return;
+    if (entry.running) {
+      entry.rerun = true;
+      return;
+    }
+    this.clearTimer(entry);
+    this.launch(entry, 'full');
+  }
+
+  /** After an outcome from outside a check: run now if the reducer planned it, else reschedule. */
+  private followPlan(entry: Entry): void {
+    if (entry.state.next.at <= this.clock.now()) this.requestFullCheck(entry);
+    else if (!entry.running) this.schedule(entry);
+  }
+
+  private schedule(entry: Entry): void {
+    this.clearTimer(entry);
+    if (!this.started || entry.removed || entry.running || entry.source.monitoring.enabled === false) return;
+    const next = entry.state.next;
+    entry.timer = this.clock.setTimeout(() => {
+      entry.timer = null;
+      this.launch(entry, next.kind);
+    }, clampDelay(next.at - this.clock.now()));
+    this.notify(entry.source.id, (l) => l.onCheckScheduled?.(entry.source.id, next));
+  }
+
+  private clearTimer(entry: Entry): void {
+    if (entry.timer !== null) this.clock.clearTimeout(entry.timer);
+    entry.timer = null;
+  }
+
+  private launch(entry: Entry, kind: CheckKind): void {
+    if (entry.running || !this.started || entry.removed) return;
+    const loop = this.checkLoop(entry, kind)
+      .catch((error: unknown) => this.notify(entry.source.id, (l) => l.onError?.(entry.source.id, error)))
+      .finally(() => {
+        entry.running = null;
+        this.loops.delete(loop);
+        this.schedule(entry);
+      });
+    entry.running = loop;
+    this.loops.add(loop);
+  }
+
+  /** One check, then at most the follow-ups it calls for (a requested re-run, or a failed light check escalated). */
+  private async checkLoop(entry: Entry, firstKind: CheckKind): Promise<void> {
+    let kind = firstKind;
+    for (;;) {
+      await this.runCheck(entry, kind);
+      if (!this.started || entry.removed) return;
+      if (entry.rerun) {
+        entry.rerun = false;
+        kind = 'full';
+        continue;
+      }
+      if (kind === 'light' && entry.state.next.kind === 'full' && entry.state.next.at <= this.clock.now()) {
+        kind = 'full';
+        continue;
+      }
+      return;
+    }
+  }
+
+  // ---- one check ----------------------------------------------------------------------------
+
+  private async runCheck(entry: Entry, requested: CheckKind): Promise<void> {
+    const controller = new AbortController();
+    entry.controller = controller;
+    const release = await this.semaphore.acquire(controller.signal);
+    if (!release) return;
+    const id = entry.source.id;
+    const stale = () => !this.started || entry.removed || controller.signal.aborted;
+    try {
+      if (stale()) return;
+      const startedAt = this.clock.now();
+      const source = entry.source;
+      const currentRoute = this.currentRoute(entry);
+      const kind: CheckKind = requested === 'light' && currentRoute ? 'light' : 'full';
+      this.notify(id, (l) => l.onCheckStarted?.(id, { kind, startedAt }));
+
+      let credentials: Credentials | null | undefined;
+      try {
+        credentials = await this.options.getCredentials(id);
+      } catch (error) {
+        this.notify(id, (l) => l.onError?.(id, error));
+        credentials = null;
+      }
+      if (stale()) return;
+      const timeoutMs = source.monitoring.probeTimeoutMs ?? this.settings.probeTimeoutMs;
+      const backend = this.options.getBackend(source.kind);
+
+      if (!credentials) {
+        this.apply(entry, { type: 'credentials_missing' });
+      } else if (!backend) {
+        this.notify(id, (l) => l.onError?.(id, new Error(`no backend for ${source.kind}`)));
+        const at = this.clock.now();
+        const results: ProbeResult[] = source.routes.map((r) => ({ ok: false, routeId: r.id, at, latencyMs: 0, error: { code: 'malformed', message: `no ${source.kind} backend is available` } }));
+        this.apply(entry, { type: 'selection', routes: source.routes, results, chosenRouteId: null, jitter: this.random() });
+      } else if (kind === 'light' && currentRoute) {
+        const target = { kind: source.kind, serverId: source.serverId };
+        const result = await this.service.probeRoute(target, currentRoute, backend, credentials, { timeoutMs, signal: controller.signal });
+        if (stale()) return;
+        this.notify(id, (l) => l.onProbe?.(id, result, { check: 'light', late: false }));
+        this.apply(entry, { type: 'light_check', result, jitter: this.random() });
+        if (result.ok && entry.state.status.state === 'sync_failed') await this.fetchLibraries(entry, backend, credentials, controller.signal);
+      } else {
+        const selection = await this.service.select(source, backend, credentials, { timeoutMs, graceMs: this.settings.graceMs, signal: controller.signal });
+        if (stale()) return;
+        const reported = new Set(selection.results);
+        for (const result of selection.results) this.notify(id, (l) => l.onProbe?.(id, result, { check: 'full', late: false }));
+        this.recordStragglers(entry, selection.settled, reported);
+        this.apply(entry, { type: 'selection', routes: source.routes, results: selection.results, chosenRouteId: selection.chosen?.routeId ?? null, jitter: this.random() });
+        const state = entry.state.status.state;
+        if (state === 'connected' || state === 'sync_failed') await this.fetchLibraries(entry, backend, credentials, controller.signal);
+      }
+      if (stale()) return;
+      const finishedAt = this.clock.now();
+      this.notify(id, (l) => l.onCheckCompleted?.(id, { kind, startedAt, finishedAt, state: entry.state }));
+    } finally {
+      release();
+      if (entry.controller === controller) entry.controller = null;
+    }
+  }
+
+  private recordStragglers(entry: Entry, settled: Promise<ProbeResult[]>, reported: Set<ProbeResult>): void {
+    const id = entry.source.id;
+    const done = settled.then((all) => {
+      if (entry.removed) return;
+      for (const result of all) if (!reported.has(result)) this.notify(id, (l) => l.onProbe?.(id, result, { check: 'full', late: true }));
+    });
+    this.stragglers.add(done);
+    void done.finally(() => this.stragglers.delete(done));
+  }
+
+  private async fetchLibraries(entry: Entry, backend: MediaBackend, credentials: Credentials, signal: AbortSignal): Promise<void> {
+    const status = entry.state.status;
+    if (status.state !== 'connected' && status.state !== 'sync_failed') return;
+    const route = entry.source.routes.find((r) => r.id === status.routeId);
+    if (!route) return;
+    const id = entry.source.id;
+    const timeoutMs = this.settings.librariesTimeoutMs;
+    const result = await guardedCall(
+      (child) => backend.libraries({ kind: entry.source.kind, serverId: entry.source.serverId }, route, credentials, { timeoutMs, signal: child }),
+      (end) => ({
+        ok: false as const,
+        error:
+          end.kind === 'threw'
+            ? { code: 'malformed' as const, message: 'fetching libraries failed unexpectedly' }
+            : { code: 'timeout' as const, message: end.kind === 'aborted' ? 'the check was cancelled' : `libraries did not arrive within ${formatSeconds(timeoutMs)}` },
+      }),
+      { clock: this.clock, deadlineMs: timeoutMs + 250, signal },
+    );
+    if (!this.started || entry.removed || signal.aborted) return;
+    if (result && result.ok === true && Array.isArray(result.libraries)) {
+      const libraries = result.libraries;
+      this.notify(id, (l) => l.onLibraries?.(id, libraries, route.id));
+      this.apply(entry, { type: 'libraries', routeId: route.id, ok: true, libraryCount: libraries.length });
+    } else {
+      const error = result && result.ok === false && result.error ? redactProbeError(result.error) : { code: 'malformed' as const, message: 'libraries came back in an unexpected shape' };
+      this.apply(entry, { type: 'libraries', routeId: route.id, ok: false, error });
+    }
+  }
+
+  private currentRoute(entry: Entry): Route | undefined {
+    const status = entry.state.status;
+    if (status.state !== 'connected' && status.state !== 'sync_failed') return undefined;
+    return entry.source.routes.find((r) => r.id === status.routeId);
+  }
+
+  // ---- reducer and listener -----------------------------------------------------------------
+
+  private apply(entry: Entry, outcome: Outcome): void {
+    const { state, events } = reduce(entry.state, outcome, this.clock.now(), this.settings);
+    entry.state = state;
+    if (events.length > 0) this.notify(entry.source.id, (l) => l.onEvents?.(entry.source.id, events, state));
+  }
+
+  private notify(sourceId: string, call: (listener: MonitorListener) => void): void {
+    try {
+      call(this.listener);
+    } catch (error) {
+      try {
+        this.listener.onError?.(sourceId, error);
+      } catch {
+        // A listener that fails on its own error report has nowhere left to report to.
+      }
+    }
+  }
+}
+
+function cloneSource(source: Source): Source {
+  return { ...source, routes: source.routes.map((r) => ({ ...r })), monitoring: { ...source.monitoring } };
+}
