@@ -26,7 +26,8 @@ function words(entry: ApiHistoryEntry): string {
 }
 
 function tone(entry: ApiHistoryEntry): string {
-  if (entry.state === 'ok' || entry.state === 'connected') return entry.routeKind && entry.routeKind !== 'local' ? 'warn' : 'ok';
+  if (entry.state === 'ok') return 'ok';
+  if (entry.state === 'connected') return entry.routeKind && entry.routeKind !== 'local' ? 'warn' : 'ok';
   if (entry.state === 'reconnecting' || entry.state === 'connecting') return 'busy';
   if (entry.state === 'auth_required' || entry.state === 'sync_failed' || entry.state === 'unauthorized') return 'warn';
   return 'error';

@@ -1,4 +1,5 @@
 import type { ApiSource } from '../../server/api-types';
+import { formatLatency } from '../lib/format';
 import { href } from '../lib/hooks';
 import { openSignIn, setNavOpen } from '../lib/ui-state';
 import { LibraryIcon, SourceKindIcon } from './Icons';
@@ -17,7 +18,10 @@ export function SidebarSource({ source, active }: { source: ApiSource; active: b
           <SourceKindIcon kind={source.kind} />
           <span className="sidebar-source-name">{source.name}</span>
         </a>
-        <StatusBadge source={source} testId={`source-status-${source.id}`} />
+        <div className="sidebar-source-meta">
+          <StatusBadge source={source} testId={`source-status-${source.id}`} />
+          {source.route && source.status === 'connected' && <span className="sidebar-latency">{formatLatency(source.route.latencyMs)}</span>}
+        </div>
       </div>
       {source.status === 'auth_required' && (
         <button type="button" className="button small warn sidebar-signin" data-testid={`sidebar-signin-${source.id}`} onClick={() => openSignIn(source.id)}>

@@ -56,7 +56,6 @@ export function SourceCard({ source, highlighted }: { source: ApiSource; highlig
       {(source.status !== 'connected' || (source.route && source.route.kind !== 'local')) && (
         <p className={`status-sentence tone-${view.tone}`} data-testid={`status-sentence-${source.id}`}>
           {view.sentence}
-          {view.hint && view.hint !== source.error && !view.sentence.includes(view.hint) ? ` ${view.hint}.` : ''}
         </p>
       )}
 

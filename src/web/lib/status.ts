@@ -55,7 +55,7 @@ export function describeStatus(source: ApiSource, now: number): StatusView {
         tone: 'busy',
         icon: 'spinner',
         label: seconds > 0 ? `Retry in ${seconds} s` : 'Reconnecting…',
-        sentence: `${name} is reconnecting${why}${source.attempt ? `, attempt ${source.attempt}` : ''}.`,
+        sentence: `${name} is reconnecting${why}${source.attempt ? `, attempt ${source.attempt}` : ''}.${source.error ? ` Last problem: ${source.error}.` : ''}`,
         hint: source.error,
       };
     }

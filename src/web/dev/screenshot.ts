@@ -1,0 +1,120 @@
+// Screenshots of the UI against the mock API, for eyeballing layout in dark/light, desktop/phone.
+//   npm run build:web && npx tsx src/web/dev/screenshot.ts [only-name-substring]
+// Writes PNGs under test-results/web-screens/ and prints any console error of the page.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { startMockServer } from './mock-server';
+
+const outDir = join(process.cwd(), 'test-results', 'web-screens');
+mkdirSync(outDir, { recursive: true });
+const only = process.argv[2];
+
+const mock = await startMockServer({ base: '/marquee/' });
+// Playwright gives every launch a fresh temporary profile (the brief's fresh --user-data-dir).
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+const errors: string[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function open(scheme: 'dark' | 'light', width: number, height: number, hash = ''): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme: scheme, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`${scheme} ${width}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`${scheme} ${width}: ${e.message}`));
+  await page.goto(`${mock.url}${hash}`);
+  await page.waitForSelector('[data-testid="header-indicator"][data-state]:not([data-state="connecting"])', { timeout: 10_000 });
+  return page;
+}
+
+async function shot(page: Page, name: string, fullPage = false) {
+  if (only && !name.includes(only)) return;
+  await page.screenshot({ path: join(outDir, `${name}.png`), fullPage });
+  console.log(`wrote ${name}.png`);
+}
+
+try {
+  await sleep(1500);
+  for (const scheme of ['dark', 'light'] as const) {
+    const desk = await open(scheme, 1440, 900);
+    await sleep(1200);
+    await shot(desk, `01-desktop-${scheme}`);
+    await shot(desk, `01b-desktop-${scheme}-full`, true);
+    const phone = await open(scheme, 390, 844);
+    await sleep(800);
+    await shot(phone, `02-phone-${scheme}`);
+    await phone.click('[data-testid="nav-toggle"]');
+    await sleep(400);
+    await shot(phone, `03-phone-${scheme}-menu`);
+    await phone.context().close();
+    await desk.context().close();
+  }
+
+  const page = await open('dark', 1440, 900);
+  mock.setRouteMode('plex-living-local', 'refuse');
+  await sleep(2500);
+  await shot(page, '04-remote-route');
+  mock.setServerMode('plex-cabin', 'stop');
+  mock.setServerMode('jf-attic', 'bad-token');
+  await sleep(2500);
+  await shot(page, '05-reconnecting-auth');
+  await page.goto(`${mock.url}#/sources/plex-living`);
+  await sleep(2000);
+  await shot(page, '06-source-card', true);
+  mock.dropClients(4000);
+  await sleep(1500);
+  await shot(page, '07-connection-banner');
+  await sleep(4500);
+  await shot(page, '07b-reconnected');
+
+  await page.goto(`${mock.url}#/add`);
+  await sleep(500);
+  await shot(page, '08-add-choose');
+  await page.goto(`${mock.url}#/add/jellyfin`);
+  await page.fill('[data-testid="jellyfin-url-input"]', 'http://bad.example:8096');
+  await page.click('[data-testid="jellyfin-probe-submit"]');
+  await sleep(600);
+  await shot(page, '09-jellyfin-error');
+  await page.fill('[data-testid="jellyfin-url-input"]', 'http://192.168.1.20:8096');
+  await page.click('[data-testid="jellyfin-probe-submit"]');
+  await sleep(600);
+  await shot(page, '10-jellyfin-preview');
+  await page.click('[data-testid="jellyfin-method-quickconnect"]');
+  await page.click('[data-testid="jellyfin-qc-start"]');
+  await sleep(500);
+  await shot(page, '11-jellyfin-quickconnect');
+  await page.goto(`${mock.url}#/add/plex`);
+  await page.click('[data-testid="plex-start"]');
+  await sleep(800);
+  await shot(page, '12-plex-pin');
+  await sleep(3500);
+  await shot(page, '13-plex-servers');
+
+  await page.goto(`${mock.url}#/demo`);
+  await sleep(1000);
+  await shot(page, '14-demo', true);
+  await page.click('[data-testid="sidebar-signin-jf-attic"]');
+  await sleep(800);
+  await shot(page, '15-signin-dialog');
+
+  const phone = await open('light', 390, 844, '#/sources/jf-attic');
+  await sleep(2000);
+  await shot(phone, '16-phone-card-light', true);
+} finally {
+  await browser.close();
+  await mock.close();
+}
+console.log(errors.length ? `Console errors:\n${errors.join('\n')}` : 'No console errors.');
