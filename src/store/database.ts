@@ -1,14 +1,14 @@
 // Opens (or creates) the Marquee database: a 0700 data directory, a 0600 SQLite file in WAL mode,
 // validated before use and migrated with the committed drizzle-kit SQL. Every failure to open is
 // a StoreOpenError with a message meant for people, never a raw stack.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, chmodSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { DEFAULT_RETENTION, type RetentionPolicy, type StoreContext } from './context.js';
-import { StoreOpenError, classifyStorageError } from './errors.js';
+import { StoreOpenError, classifyStorageError, type StorageFault } from './errors.js';
 import { silentLogger, type StoreLogger } from './logger.js';
 import { CredentialsRepo } from './repos/credentials-repo.js';
 import { EventLogRepo } from './repos/event-log-repo.js';
@@ -77,54 +77,67 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
   const retention: RetentionPolicy = { ...DEFAULT_RETENTION, ...options.retention };
   const dataDir = options.dataDir;
   const path = join(dataDir, DATABASE_FILE_NAME);
+  const connection = {
+    synchronous: options.synchronous ?? 'NORMAL',
+    busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+    logger,
+  } as const;
 
   prepareDataDir(dataDir, logger);
-  prepareDatabaseFile(path, logger);
-
   let sqlite: Database.Database;
+  /** Set when the data dir refused writes at startup: we serve the last state read-only. */
+  let readOnlyStart: StorageFault | null = null;
   try {
-    sqlite = new Database(path, { fileMustExist: true, timeout: options.busyTimeoutMs ?? 5000 });
+    prepareDatabaseFile(path, logger);
+    sqlite = openReadWrite(path, connection);
   } catch (error) {
-    throw openFailure(error, path);
-  }
-  try {
-    configure(sqlite, options.synchronous ?? 'NORMAL', options.busyTimeoutMs ?? 5000, logger);
-    check(sqlite, path);
-    tightenSidecars(path);
-    runMigrations(sqlite, path);
-  } catch (error) {
-    sqlite.close();
-    throw error instanceof StoreOpenError ? error : openFailure(error, path);
+    if (!(error instanceof StoreOpenError) || error.code !== 'read_only' || !existsSync(path)) throw error;
+    sqlite = openReadOnly(path, connection.busyTimeoutMs);
+    readOnlyStart = classifyStorageError(error.cause) ?? { code: 'SQLITE_READONLY', reason: 'the data directory is read-only (or not writable by Marquee)' };
+    logger.error({ path }, `storage degraded at startup: ${readOnlyStart.reason}; serving the last saved state`);
   }
 
-  const db = drizzle(sqlite, { schema });
-  const guard = new WriteGuard({
+  const ctx: StoreContext = {
+    db: drizzle(sqlite, { schema }),
+    sqlite,
+    guard: undefined as unknown as WriteGuard,
+    logger,
+    now,
+    durably<T>(fn: () => T): T {
+      const conn = ctx.sqlite;
+      if (connection.synchronous === 'FULL' || conn.inTransaction) return conn.transaction(fn)();
+      conn.pragma('synchronous = FULL');
+      try {
+        return conn.transaction(fn)();
+      } finally {
+        conn.pragma(`synchronous = ${connection.synchronous}`);
+      }
+    },
+  };
+  ctx.guard = new WriteGuard({
     logger,
     now,
     maxPendingWrites: options.maxPendingWrites ?? 10_000,
     retryIntervalMs: options.retryIntervalMs ?? 5000,
-    heartbeat: () =>
-      sqlite
-        .prepare("INSERT INTO settings (key, value, updated_at) VALUES ('store.heartbeat', ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
-        .run(String(now()), now()),
-  });
-  const baseSynchronous = options.synchronous ?? 'NORMAL';
-  const ctx: StoreContext = {
-    db,
-    sqlite,
-    guard,
-    logger,
-    now,
-    durably<T>(fn: () => T): T {
-      if (baseSynchronous === 'FULL' || sqlite.inTransaction) return sqlite.transaction(fn)();
-      sqlite.pragma('synchronous = FULL');
-      try {
-        return sqlite.transaction(fn)();
-      } finally {
-        sqlite.pragma(`synchronous = ${baseSynchronous}`);
+    heartbeat: () => {
+      if (ctx.sqlite.readonly) {
+        // Started read-only: try a real read-write connection (migrated) before replaying writes.
+        let fresh: Database.Database;
+        try {
+          fresh = openReadWrite(path, connection);
+        } catch (error) {
+          throw (error as { cause?: unknown }).cause ?? error;
+        }
+        ctx.sqlite.close();
+        ctx.sqlite = fresh;
+        ctx.db = drizzle(fresh, { schema });
       }
+      ctx.sqlite
+        .prepare("INSERT INTO settings (key, value, updated_at) VALUES ('store.heartbeat', ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+        .run(String(now()), now());
     },
-  };
+  });
+  if (readOnlyStart) ctx.guard.startDegraded(readOnlyStart);
 
   const probes = new ProbeHistoryRepo(ctx);
   const status = new StatusRepo(ctx);
@@ -132,7 +145,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
   let closed = false;
 
   const prune = (pruneOptions: { allRoutes?: boolean } = {}) => {
-    if (closed) return { probes: 0, history: 0, events: 0 };
+    if (closed || ctx.sqlite.readonly) return { probes: 0, history: 0, events: 0 };
     const at = now();
     return {
       probes: probes.prune({
@@ -162,25 +175,107 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     libraries: new LibrariesRepo(ctx),
     events,
     settings: new SettingsRepo(ctx),
-    sqlite,
-    health: () => guard.health(),
-    onHealthChange: (listener) => guard.onChange(listener),
-    retryNow: () => guard.retryNow(),
+    get sqlite() {
+      return ctx.sqlite;
+    },
+    health: () => ctx.guard.health(),
+    onHealthChange: (listener) => ctx.guard.onChange(listener),
+    retryNow: () => ctx.guard.retryNow(),
     prune,
     close() {
       if (closed) return;
       closed = true;
       if (maintenance) clearInterval(maintenance);
       // Last chance for writes buffered while degraded.
-      guard.retryNow();
-      guard.close();
+      ctx.guard.retryNow();
+      ctx.guard.close();
+      const conn = ctx.sqlite;
       try {
-        sqlite.close();
+        if (!conn.readonly) {
+          // Leave a plain rollback-journal file behind: it can then be opened even from a read-only
+          // directory (a WAL database needs its -shm file). The next open switches back to WAL.
+          conn.pragma('journal_mode = DELETE');
+        }
+      } catch {
+        // Another process has it open: it stays in WAL mode, which is fine.
+      }
+      try {
+        conn.close();
       } catch (error) {
         logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'closing the database failed');
       }
     },
   };
+}
+
+interface ConnectionOptions {
+  synchronous: 'NORMAL' | 'FULL';
+  busyTimeoutMs: number;
+  logger: StoreLogger;
+}
+
+function openReadWrite(path: string, options: ConnectionOptions): Database.Database {
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(path, { fileMustExist: true, timeout: options.busyTimeoutMs });
+  } catch (error) {
+    const dirFault = directoryWriteFault(dirname(path));
+    if (dirFault) throw new StoreOpenError('read_only', `Cannot open the database ${path}: ${dirFault.reason}.`, { cause: dirFault.error });
+    throw openFailure(error, path);
+  }
+  try {
+    // SQLite silently falls back to read-only when the file cannot be opened for writing.
+    if (sqlite.readonly) throw Object.assign(new Error('read-only'), { code: 'SQLITE_READONLY' });
+    configure(sqlite, options.synchronous, options.busyTimeoutMs, options.logger);
+    check(sqlite, path);
+    tightenSidecars(path);
+    runMigrations(sqlite, path);
+    return sqlite;
+  } catch (error) {
+    sqlite.close();
+    if (error instanceof StoreOpenError) throw error;
+    // On a read-only file system SQLite often says CANTOPEN (it cannot create the -shm file).
+    const dirFault = directoryWriteFault(dirname(path));
+    if (dirFault) throw new StoreOpenError('read_only', `Cannot open the database ${path}: ${dirFault.reason}.`, { cause: dirFault.error });
+    throw openFailure(error, path);
+  }
+}
+
+function directoryWriteFault(dir: string): { reason: string; error: unknown } | null {
+  try {
+    accessSync(dir, constants.W_OK);
+    return null;
+  } catch (error) {
+    const fault = classifyStorageError(error);
+    return fault ? { reason: fault.reason, error } : null;
+  }
+}
+
+/** The last saved state, when the data dir cannot be written: only if it needs no migration. */
+function openReadOnly(path: string, busyTimeoutMs: number): Database.Database {
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+  } catch (error) {
+    throw new StoreOpenError('read_only', `Cannot open the database ${path}: the data directory is read-only and the database cannot be read without writing (${plain(error)}).`, { cause: error });
+  }
+  try {
+    check(sqlite, path);
+    const hasTable = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get();
+    const applied = hasTable ? (sqlite.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get() as number) : 0;
+    if (applied < knownMigrations().length) {
+      throw new StoreOpenError('read_only', `Cannot open the database ${path}: it needs an upgrade, but the data directory is read-only.`);
+    }
+    sqlite.pragma('foreign_keys = ON');
+    return sqlite;
+  } catch (error) {
+    sqlite.close();
+    throw error instanceof StoreOpenError ? error : openFailure(error, path);
+  }
+}
+
+function knownMigrations(): Array<{ when: number }> {
+  return (JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ when: number }> }).entries;
 }
 
 function prepareDataDir(dataDir: string, logger: StoreLogger): void {
@@ -271,8 +366,7 @@ function tightenSidecars(path: string): void {
 }
 
 function runMigrations(sqlite: Database.Database, path: string): void {
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ when: number }> };
-  const known = Math.max(0, ...journal.entries.map((e) => e.when));
+  const known = Math.max(0, ...knownMigrations().map((e) => e.when));
   const hasTable = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get();
   if (hasTable) {
     const applied = sqlite.prepare('SELECT max(created_at) FROM __drizzle_migrations').pluck().get() as number | null;

@@ -49,7 +49,10 @@ function errorCode(error: unknown): string | undefined {
  */
 export function classifyStorageError(error: unknown): StorageFault | null {
   const code = errorCode(error);
-  if (!code) return null;
+  if (!code) {
+    const cause = typeof error === 'object' && error !== null && 'cause' in error ? (error as { cause: unknown }).cause : undefined;
+    return cause !== undefined && cause !== error ? classifyStorageError(cause) : null;
+  }
   const is = (prefix: string) => code === prefix || code.startsWith(`${prefix}_`);
   if (is('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || code === 'EPERM' || is('SQLITE_PERM') || is('SQLITE_AUTH'))
     return { code, reason: 'the data directory is read-only (or not writable by Marquee)' };

@@ -74,6 +74,11 @@ export class WriteGuard {
     }
   }
 
+  /** Storage was already unusable when the store opened (e.g. a read-only data dir). */
+  startDegraded(fault: StorageFault): void {
+    this.markDegraded(fault, 'open');
+  }
+
   /** A configuration write: throws StoreUnavailableError (plain words) on a storage fault. */
   foreground<T>(label: string, write: () => T): T {
     if (this.closed) throw new StoreUnavailableError('The database is closed.');
