@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as jf from './jellyfin/parsers.js';
 import * as plex from './plex/parsers.js';
 import type { Parsed } from './parse.js';
+import { serverInput } from './fuzz.js';
 
 // ≥1,000 cases per parser in `npm test`; the benchmark run raises it with FUZZ_RUNS.
 const RUNS = Math.max(1000, Number(process.env['FUZZ_RUNS'] ?? 0) || 0);
@@ -34,36 +35,7 @@ function expectTyped(r: Parsed<unknown>) {
   }
 }
 
-// Inputs that look like the real thing, then get bent: shapes from the wire with random values.
-const anyValue = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.double(), fc.array(fc.string(), { maxLength: 3 }));
-const nearPlex = fc.record({
-  MediaContainer: fc.dictionary(fc.constantFrom('machineIdentifier', 'friendlyName', 'version', 'Directory', 'size'), anyValue),
-});
-const nearResources = fc.array(
-  fc.record({
-    name: anyValue,
-    clientIdentifier: anyValue,
-    provides: fc.constantFrom('server', 'client,player', 'server,player', 7),
-    accessToken: anyValue,
-    connections: fc.array(fc.dictionary(fc.constantFrom('protocol', 'address', 'port', 'uri', 'local', 'relay', 'IPv6'), anyValue), { maxLength: 3 }),
-  }),
-  { maxLength: 3 },
-);
-const nearJellyfin = fc.dictionary(fc.constantFrom('Id', 'ServerName', 'Version', 'Items', 'AccessToken', 'User', 'ServerId', 'MessageType', 'Data', 'Secret', 'Code', 'Authenticated'), anyValue);
-const xmlish = fc
-  .tuple(fc.constantFrom('<MediaContainer', '<?xml version="1.0"?><MediaContainer', '<MediaContainer><Directory', '<html'), fc.string(), fc.constantFrom('/>', '>', '></MediaContainer>', ''))
-  .map(([a, b, c]) => `${a} ${b}${c}`);
-const inputs = fc.oneof(
-  fc.json(),
-  fc.string(),
-  fc.anything(),
-  nearPlex,
-  nearPlex.map((v) => JSON.stringify(v)),
-  nearResources,
-  nearJellyfin,
-  nearJellyfin.map((v) => JSON.stringify(v)),
-  xmlish,
-);
+const inputs = serverInput;
 
 describe('every parser, fuzzed', () => {
   for (const [name, parse] of Object.entries(parsers)) {
