@@ -2,6 +2,7 @@
 // snapshot (or a lossless resume), then the ordered stream, plus heartbeat comments. A client that
 // reads too slowly is dropped (its buffer would grow without bound) and resyncs on reconnect.
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Engine, EngineStreamMessage } from '../monitor/engine-types.js';
 import type { ApiEventMessage, ApiSnapshot } from './api-types.js';
 
@@ -17,6 +18,7 @@ export interface SseHubOptions {
 
 interface Client {
   res: ServerResponse;
+  socket: Socket | null;
   closed: boolean;
 }
 
@@ -74,10 +76,11 @@ export class SseHub {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
+      // Streams are long-lived; never reuse their socket, so shutdown is not held up by idle keep-alives.
+      connection: 'close',
       'x-accel-buffering': 'no',
     });
-    const client: Client = { res, closed: false };
+    const client: Client = { res, socket: res.socket, closed: false };
     res.on('close', () => this.close(client, false));
     res.on('error', () => this.close(client, false));
     this.clients.add(client);
@@ -166,5 +169,12 @@ export class SseHub {
     this.options.onClientCount?.(this.clients.size);
     if (destroy) client.res.destroy();
     else if (!client.res.writableEnded) client.res.end();
+    // The socket is never reused (connection: close); let it go once the last bytes are out, so a
+    // half-closed or silent peer cannot hold server shutdown.
+    const socket = client.socket;
+    if (socket && !socket.destroyed) {
+      if (socket.writableLength === 0) socket.destroy();
+      else socket.end(() => socket.destroy());
+    }
   }
 }

@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from './app.js';
 import type { AppConfig } from './config.js';
 
+/** How long close() lets in-flight requests finish before cutting connections. */
+export const CLOSE_GRACE_MS = 2000;
+
 export interface RunningServer {
   app: FastifyInstance;
   /** e.g. http://127.0.0.1:8844/marquee/ */
@@ -31,7 +34,14 @@ export async function startServer(config: AppConfig, deps: Omit<AppDeps, 'config
     url,
     close() {
       closing ??= (async () => {
-        await app.close();
+        // In-flight requests get a grace period; then lingering sockets (idle pre-connects,
+        // keep-alives a client never closes) are cut so shutdown cannot hang.
+        const grace = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(grace);
+        }
         await deps.engine.stop();
       })();
       return closing;

@@ -1,0 +1,227 @@
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ApiEventMessage, ApiSnapshot } from './api-types.js';
+import { buildApp } from './app.js';
+import type { AppConfig } from './config.js';
+import { createMetrics } from './metrics.js';
+import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, testConfig } from './test-fakes.js';
+
+interface Frame {
+  event?: string;
+  id?: string;
+  data?: string;
+  comment?: string;
+}
+
+/** Reads an SSE response frame by frame. */
+class SseReader {
+  private buffer = '';
+  private readonly frames: Frame[] = [];
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+  constructor(
+    readonly response: Response,
+    private readonly abort: AbortController,
+  ) {
+    this.reader = response.body!.getReader();
+  }
+
+  /** Next frame that matches, within a generous bound. */
+  async next(match: (f: Frame) => boolean = () => true, timeoutMs = 5000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.frames.findIndex(match);
+      if (i >= 0) return this.frames.splice(0, i + 1).pop()!;
+      this.frames.length = 0;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no matching SSE frame in time');
+      let timer: NodeJS.Timeout | undefined;
+      const chunk = await Promise.race([
+        this.reader.read(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no matching SSE frame in time')), left))),
+      ]).finally(() => clearTimeout(timer));
+      if (chunk.done) throw new Error('stream ended');
+      this.buffer += this.decoder.decode(chunk.value, { stream: true });
+      let end: number;
+      while ((end = this.buffer.indexOf('\n\n')) >= 0) {
+        const block = this.buffer.slice(0, end);
+        this.buffer = this.buffer.slice(end + 2);
+        const frame: Frame = {};
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) frame.comment = line.slice(1).trim();
+          else {
+            const [k, ...v] = line.split(': ');
+            if (k === 'event' || k === 'id' || k === 'data') frame[k] = v.join(': ');
+          }
+        }
+        this.frames.push(frame);
+      }
+    }
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
+
+const apps: FastifyInstance[] = [];
+const readers: SseReader[] = [];
+afterEach(async () => {
+  readers.splice(0).forEach((r) => r.close());
+  // fetch may leave an idle pre-opened socket behind; it is not what these tests are about.
+  await Promise.all(
+    apps.splice(0).map((a) => {
+      const closing = a.close();
+      a.server.closeAllConnections();
+      return closing;
+    }),
+  );
+});
+
+async function setup(config: Partial<AppConfig> = {}) {
+  const engine = new FakeEngine();
+  const metrics = createMetrics({ defaultMetrics: false });
+  const app = await buildApp({ engine, plexSignIn: new FakePlexSignIn(), jellyfinSignIn: new FakeJellyfinSignIn(), config: testConfig(config), metrics });
+  apps.push(app);
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, engine, base: address };
+}
+
+async function open(base: string, headers: Record<string, string | undefined> = {}, path = '/api/events'): Promise<SseReader> {
+  const abort = new AbortController();
+  const response = await fetch(`${base}${path}`, { headers: { accept: 'text/event-stream', ...(Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>) }, signal: abort.signal });
+  const reader = new SseReader(response, abort);
+  readers.push(reader);
+  return reader;
+}
+
+const addSource = (engine: FakeEngine, name: string) =>
+  engine.addSource({ name, kind: 'jellyfin', serverId: name.padEnd(32, '0'), routes: [{ url: 'http://127.0.0.3:8096', kind: 'local', priority: 0 }], credentials: { token: 't' } });
+
+describe('GET /api/events', () => {
+  it('sends a snapshot first, then engine events with ids, source updates and removals', async () => {
+    const { engine, base } = await setup();
+    const a = addSource(engine, 'Attic');
+    engine.setConnected(a.id, 'local', 5);
+
+    const sse = await open(base);
+    expect(sse.response.status).toBe(200);
+    expect(sse.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const first = await sse.next((f) => f.event !== undefined);
+    expect(first.event).toBe('snapshot');
+    expect(first.id).toBe('1');
+    const snapshot = JSON.parse(first.data!) as ApiSnapshot;
+    expect(snapshot).toMatchObject({ lastEventId: 1, demo: false, sources: [{ id: a.id, status: 'connected' }] });
+
+    engine.setLost(a.id);
+    const lost = await sse.next((f) => f.event !== undefined);
+    expect(lost.event).toBe('engine');
+    expect(lost.id).toBe('2');
+    const message = JSON.parse(lost.data!) as ApiEventMessage;
+    expect(message).toMatchObject({ seq: 2, event: { type: 'ConnectionLost', sourceName: 'Attic' }, source: { status: 'reconnecting' } });
+
+    engine.touch(a.id);
+    const touched = await sse.next((f) => f.event !== undefined);
+    expect(touched.event).toBe('source');
+    expect(touched.id).toBeUndefined();
+    expect(JSON.parse(touched.data!).source.id).toBe(a.id);
+
+    engine.removeSource(a.id);
+    const removed = await sse.next((f) => f.event !== undefined);
+    expect(removed).toMatchObject({ event: 'removed', data: JSON.stringify({ sourceId: a.id }) });
+  });
+
+  it('resumes from Last-Event-ID with exactly the missed events, and from ?lastEventId=', async () => {
+    const { engine, base } = await setup();
+    const a = addSource(engine, 'Attic');
+    const b = addSource(engine, 'Basement');
+    engine.setConnected(a.id, 'local', 5); // seq 1
+    engine.setConnected(b.id, 'local', 7); // seq 2
+    engine.setLost(a.id); // seq 3
+    engine.touch(b.id); // a view-only change after seq 3
+
+    for (const headers of [{ 'last-event-id': '1' }, {}]) {
+      const sse = await open(base, headers, 'last-event-id' in headers ? '/api/events' : '/api/events?lastEventId=1');
+      const frames: Frame[] = [];
+      do frames.push(await sse.next((f) => f.event !== undefined));
+      while (frames.at(-1)!.event !== 'source');
+      const engineIds = Array.from({ length: engine.lastSeq() - 1 }, (_, i) => String(i + 2));
+      expect(frames.map((f) => [f.event, f.id])).toEqual([...engineIds.map((id) => ['engine', id]), ['source', undefined]]);
+      expect(JSON.parse(frames.at(-1)!.data!).source.id).toBe(b.id);
+      // And the live stream continues after the resume.
+      const next = engine.setConnected(a.id, 'local', 4);
+      const live = await sse.next((f) => f.event === 'engine');
+      expect(live.id).toBe(String(next.seq));
+      sse.close();
+    }
+  });
+
+  it('sends a fresh snapshot when the events are no longer retained or the id is from another epoch', async () => {
+    const { engine, base } = await setup();
+    const a = addSource(engine, 'Attic');
+    engine.setConnected(a.id, 'local', 5);
+    engine.setLost(a.id);
+    engine.retainFromSeq = 2;
+    const old = await open(base, { 'last-event-id': '1' });
+    const frame = await old.next((f) => f.event !== undefined);
+    expect(frame.event).toBe('snapshot');
+    expect(JSON.parse(frame.data!).lastEventId).toBe(2);
+
+    const future = await open(base, { 'last-event-id': '999' });
+    expect((await future.next((f) => f.event !== undefined)).event).toBe('snapshot');
+    const garbage = await open(base, { 'last-event-id': 'abc' });
+    expect((await garbage.next((f) => f.event !== undefined)).event).toBe('snapshot');
+  });
+
+  it('sends heartbeat comments at the configured interval and counts clients', async () => {
+    const { app, base } = await setup({ sseHeartbeatMs: 150 });
+    const sse = await open(base);
+    await sse.next((f) => f.event === 'snapshot');
+    const beat = await sse.next((f) => f.comment !== undefined, 3000);
+    expect(beat.comment).toBe('heartbeat');
+    const second = await open(base);
+    await second.next((f) => f.event === 'snapshot');
+    const metrics = await app.inject('/metrics');
+    expect(metrics.body).toContain('marquee_sse_clients 2');
+    second.close();
+    sse.close();
+    const deadline = Date.now() + 3000;
+    let body = '';
+    while (Date.now() < deadline) {
+      body = (await app.inject('/metrics')).body;
+      if (body.includes('marquee_sse_clients 0')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(body).toContain('marquee_sse_clients 0');
+  });
+
+  it('drops a client that stops reading instead of buffering without bound', async () => {
+    const { engine, base, app } = await setup();
+    const a = addSource(engine, 'Attic');
+    const abort = new AbortController();
+    // Connect but never read the body.
+    const res = await fetch(`${base}/api/events`, { signal: abort.signal });
+    expect(res.status).toBe(200);
+    const big = 'x'.repeat(64 * 1024);
+    engine.updateSource(a.id, { name: big });
+    for (let i = 0; i < 200; i++) {
+      engine.touch(a.id);
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    const metrics = (await app.inject('/metrics')).body;
+    expect(metrics).toContain('marquee_sse_dropped_total 1');
+    expect(metrics).toContain('marquee_sse_clients 0');
+    abort.abort();
+  });
+
+  it('closes open streams so the server can shut down', async () => {
+    const { app, base } = await setup();
+    const sse = await open(base);
+    await sse.next((f) => f.event === 'snapshot');
+    const started = Date.now();
+    await app.close();
+    apps.length = 0;
+    expect(Date.now() - started).toBeLessThan(2000);
+    await expect(sse.next(() => true, 2000)).rejects.toThrow(/stream ended|terminated|abort/i);
+  });
+});
