@@ -277,6 +277,7 @@ describe('EventLogRepo', () => {
     expect(store.events.since(1)!.map((e) => e.seq)).toEqual([2, 3]);
     expect(store.events.since(0, 2)!.map((e) => e.event)).toEqual([event(1), event(2)]);
     expect(store.events.since(3)).toEqual([]);
+    expect(store.events.since(99)).toBeNull(); // from another database's timeline
   });
 
   it('keeps seqs increasing across restarts, even after everything was pruned', () => {

@@ -55,10 +55,13 @@ export class EventLogRepo {
 
   /**
    * Events with seq > `afterSeq`, oldest first, at most `limit`. Null when some events after
-   * `afterSeq` are no longer retained: the client must resync from a snapshot.
+   * `afterSeq` are no longer retained, or `afterSeq` was never issued by this database: the
+   * client must resync from a snapshot.
    */
   since(afterSeq: number, limit = 1000): StoredEvent[] | null {
-    if (afterSeq >= this.lastSeq) return [];
+    if (afterSeq === this.lastSeq) return [];
+    // A seq we never issued (the database was replaced or reset): the client must resync.
+    if (afterSeq > this.lastSeq || afterSeq < 0) return null;
     const oldestOnDisk = this.ctx.sqlite.prepare('SELECT min(seq) FROM events').pluck().get() as number | null;
     const oldestInMemory = this.unflushed.size > 0 ? Math.min(...this.unflushed.keys()) : null;
     const oldest = Math.min(oldestOnDisk ?? Infinity, oldestInMemory ?? Infinity);

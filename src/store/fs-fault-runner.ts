@@ -1,0 +1,107 @@
+// Runs inside a private mount namespace (`unshare -m`, root) made by fs-faults.test.ts: mounts a
+// small tmpfs on the given directory and drives the store through a real full disk (ENOSPC) or a
+// real read-only file system (EROFS). The mount vanishes with the namespace. Prints one JSON line.
+//   unshare -m --propagation private node --import tsx src/store/fs-fault-runner.ts <full|readonly-start|readonly-empty> <dir>
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { SourceStatus } from '../core/types.js';
+import { openDatabase } from './database.js';
+import { StoreOpenError, StoreUnavailableError } from './errors.js';
+import { sampleSource } from './test-support.js';
+
+const [scenario, mountDir] = process.argv.slice(2);
+if (!scenario || !mountDir) throw new Error('usage: fs-fault-runner <scenario> <dir>');
+const dataDir = join(mountDir, 'data');
+const mount = (...args: string[]) => execFileSync('mount', args, { stdio: 'pipe' });
+const connected = (n: number): SourceStatus => ({ state: 'connected', routeId: 'r', routeKind: 'local', latencyMs: n, since: n });
+const report: Record<string, unknown> = { scenario };
+
+mount('-t', 'tmpfs', '-o', 'size=512k,mode=0755', 'marquee-test', mountDir);
+
+if (scenario === 'full') {
+  const store = openDatabase({ dataDir, maintenanceIntervalMs: 0, retryIntervalMs: 60_000 });
+  const source = store.sources.create(sampleSource(1));
+  let threw = 0;
+  let n = 0;
+  for (; n < 5000 && store.health().state === 'ok'; n++) {
+    try {
+      store.status.save(source.id, connected(n));
+      store.status.appendHistory({ sourceId: source.id, at: n, state: 'connected', detail: 'x'.repeat(1500) });
+      store.probes.appendMany(source.routes.map((r) => ({ ok: true as const, routeId: r.id, at: n, latencyMs: n })));
+      store.events.append({ type: 'SyncRestored', sourceId: source.id, sourceName: source.name, sourceKind: source.kind, at: n, libraryCount: n });
+    } catch {
+      threw += 1;
+    }
+  }
+  report.writesBeforeFull = n;
+  report.degraded = store.health();
+  for (let m = n; m < n + 20; m++) {
+    try {
+      store.status.save(source.id, connected(m));
+      store.status.appendHistory({ sourceId: source.id, at: m, state: 'connected' });
+    } catch {
+      threw += 1;
+    }
+  }
+  try {
+    store.sources.create(sampleSource(2));
+    report.configWrite = 'accepted';
+  } catch (error) {
+    report.configWrite = error instanceof StoreUnavailableError ? `refused: ${error.message}` : `threw ${String(error)}`;
+  }
+  report.threw = threw;
+  mount('-o', 'remount,size=16m', mountDir);
+  report.recovered = store.retryNow();
+  report.after = store.health();
+  report.lastStatus = store.status.get(source.id)?.status;
+  report.expectedLastStatus = connected(n + 19);
+  report.integrity = store.sqlite.pragma('integrity_check', { simple: true });
+  store.close();
+} else if (scenario === 'readonly-start') {
+  const first = openDatabase({ dataDir, maintenanceIntervalMs: 0 });
+  const source = first.sources.create(sampleSource(1));
+  first.status.save(source.id, connected(1));
+  first.close();
+  mount('-o', 'remount,ro', mountDir);
+  const store = openDatabase({ dataDir, maintenanceIntervalMs: 0, retryIntervalMs: 60_000 });
+  report.degraded = store.health();
+  report.sources = store.sources.list().map((s) => s.id);
+  report.expectedSources = [source.id];
+  report.credentialsReadable = store.credentials.get(source.credentialRef) !== null;
+  report.lastStatus = store.status.get(source.id)?.status;
+  let threw = 0;
+  try {
+    store.status.save(source.id, connected(2));
+    store.status.appendHistory({ sourceId: source.id, at: 2, state: 'connected' });
+    store.events.append({ type: 'SyncRestored', sourceId: source.id, sourceName: source.name, sourceKind: source.kind, at: 2, libraryCount: 1 });
+  } catch {
+    threw += 1;
+  }
+  report.threw = threw;
+  try {
+    store.sources.rename(source.id, 'x');
+    report.configWrite = 'accepted';
+  } catch (error) {
+    report.configWrite = error instanceof StoreUnavailableError ? `refused: ${error.message}` : `threw ${String(error)}`;
+  }
+  report.stillReadOnly = store.retryNow();
+  mount('-o', 'remount,rw', mountDir);
+  report.recovered = store.retryNow();
+  report.after = store.health();
+  report.statusAfter = store.status.get(source.id)?.status;
+  report.historyAfter = store.status.recentHistory(source.id).length;
+  report.eventsAfter = store.sqlite.prepare('SELECT count(*) FROM events').pluck().get();
+  report.journalMode = store.sqlite.pragma('journal_mode', { simple: true });
+  store.close();
+} else if (scenario === 'readonly-empty') {
+  mount('-o', 'remount,ro', mountDir);
+  try {
+    openDatabase({ dataDir: mountDir, maintenanceIntervalMs: 0 });
+    report.opened = true;
+  } catch (error) {
+    report.error = error instanceof StoreOpenError ? { code: error.code, message: error.message } : String(error);
+  }
+} else {
+  throw new Error(`unknown scenario ${scenario}`);
+}
+process.stdout.write(`${JSON.stringify(report)}\n`);
