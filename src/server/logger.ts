@@ -16,7 +16,7 @@ export const REDACT_PATHS: string[] = [
 ];
 
 const SECRET_PARAM = /([?&;](?:x-plex-token|token|api_?key|apikey|access_?token|password|secret)=)[^&#\s"']*/gi;
-const SECRET_HEADER_VALUE = /\b((?:x-plex-token|x-api-key|x-emby-token|x-mediabrowser-token)\s*[:=]\s*)[^\s,"';]+/gi;
+const SECRET_HEADER_VALUE = /\b((?:x-plex-token|x-api-key|x-emby-token|x-mediabrowser-token)\s*[:=]\s*)[^\s,"';&#]+/gi;
 const MEDIABROWSER_TOKEN = /(\bToken\s*=\s*")[^"]*(")/g;
 const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
 const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi;
@@ -29,6 +29,23 @@ export function scrubSecrets(text: string): string {
     .replace(MEDIABROWSER_TOKEN, '$1[redacted]$2')
     .replace(BEARER, '$1[redacted]')
     .replace(USERINFO, '$1[redacted]@');
+}
+
+const SECRET_PARAM_NAME = /^(?:x-plex-token|token|api_?key|apikey|access_?token|password|secret|pw)$/i;
+
+/** A request URL fit for logs: secret-named query parameters blanked, secrets inside values (decoded) scrubbed. */
+export function redactRequestUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return scrubSecrets(url);
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(url.slice(q + 1));
+  } catch {
+    return scrubSecrets(url);
+  }
+  const out = new URLSearchParams();
+  for (const [name, value] of params) out.append(name, SECRET_PARAM_NAME.test(name) ? '[redacted]' : scrubSecrets(value));
+  return `${scrubSecrets(url.slice(0, q))}?${out.toString()}`;
 }
 
 interface LoggableRequest {
@@ -45,7 +62,7 @@ const serializers = {
     return {
       id: req.id,
       method: req.method,
-      url: req.url ? scrubSecrets(req.url) : req.url,
+      url: req.url ? redactRequestUrl(req.url) : req.url,
       remoteAddress: req.ip,
       ...(typeof ua === 'string' ? { userAgent: ua } : {}),
     };
