@@ -61,7 +61,8 @@ export async function fetchSources(options: StatusOptions): Promise<ApiSource[]>
       signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    const inner = (err as { cause?: { code?: string; message?: string } }).cause;
+    const cause = inner?.code ?? inner?.message ?? (err as Error).message;
     throw new StatusError(`Cannot reach Marquee at ${base} (${cause}). Is it running? Try --url.`, 2);
   }
   if (res.status === 401) {
