@@ -38,13 +38,14 @@ function tcpConnect(url: string): Promise<'open' | 'refused'> {
   });
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: Error & { cause?: { code?: string } } }> {
+type ClientError = Error & { cause?: { code?: string } };
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: ClientError }> {
   const start = Date.now();
   try {
     const value = await fn();
     return { ms: Date.now() - start, value };
   } catch (error) {
-    return { ms: Date.now() - start, error: error as Error };
+    return { ms: Date.now() - start, error: error as ClientError };
   }
 }
 

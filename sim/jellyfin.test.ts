@@ -124,7 +124,7 @@ describe('Jellyfin: sign-in and tokens', () => {
     try {
       const url = legacy.servers[0]!.routes[0]!.url;
       const token = legacy.jellyfin('old').issueToken();
-      for (const init of [{ headers: { 'X-Emby-Token': token } }, { headers: { 'X-Emby-Authorization': `MediaBrowser Token="${token}"` } }, { headers: { Authorization: `Emby Token="${token}"` } }]) {
+      for (const init of <RequestInit[]>[{ headers: { 'X-Emby-Token': token } }, { headers: { 'X-Emby-Authorization': `MediaBrowser Token="${token}"` } }, { headers: { Authorization: `Emby Token="${token}"` } }]) {
         expect((await fetch(`${url}/Users/Me`, init)).status).toBe(200);
       }
       expect((await fetch(`${url}/Users/Me?api_key=${token}`)).status).toBe(200);
