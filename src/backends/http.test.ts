@@ -266,3 +266,28 @@ describe('safe axios (the Jellyfin SDK transport)', () => {
     expect(probeErrorFromAxios(err).code).toBe('timeout');
   });
 });
+
+describe('TLS', () => {
+  it('rejects a self-signed certificate as `tls`, and accepts it when verification is turned off', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createServer: createHttpsServer } = await import('node:https');
+    const dir = mkdtempSync(join(tmpdir(), 'marquee-tls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => res.end('secure'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const strict = await client().request({ url, timeoutMs: 3000 });
+    expect(strict.ok).toBe(false);
+    if (!strict.ok) {
+      expect(strict.error.code).toBe('tls');
+      expect(strict.error.message).toContain('certificate');
+    }
+    const lax = await client({ rejectUnauthorized: false }).request({ url, timeoutMs: 3000 });
+    expect(lax.ok && lax.body).toBe('secure');
+  });
+});

@@ -474,3 +474,26 @@ describe('what we send, checked against the official specs', () => {
     }
   });
 });
+
+describe('createBackends', () => {
+  it('wires both kinds and both sign-in flows to one transport', async () => {
+    const { createBackends } = await import('./index.js');
+    const b = createBackends({ clientIdentifier: INSTALL, plexTvUrl: sim.plexTvUrl });
+    try {
+      const pin = await b.plexSignIn.createPin();
+      expect(pin.id).toBeGreaterThan(0);
+      const plexOk = await b.backends.plex.probe({ kind: 'plex', serverId: info('lr').machineId }, route('lr-local'), { token: sim.plexTv.serverToken('lr') }, opts);
+      expect(plexOk.ok).toBe(true);
+      const found = await b.jellyfinSignIn.probe(route('jf-local').url);
+      expect(found.serverId).toBe(info('jf').machineId);
+      const deviceId = jellyfinDeviceId(INSTALL, info('jf').machineId);
+      const token = sim.jellyfin('jf').issueToken('demo', deviceId);
+      const libs = await b.backends.jellyfin.libraries({ kind: 'jellyfin', serverId: found.serverId }, route('jf-local'), { token, deviceId }, opts);
+      expect(libs.ok && libs.libraries).toHaveLength(3);
+      expect(b.backends.plex.kind).toBe('plex');
+      expect(b.backends.jellyfin.kind).toBe('jellyfin');
+    } finally {
+      await b.close();
+    }
+  });
+});
