@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { Toaster } from 'sonner';
 import { ConnectionBanner } from './components/ConnectionBanner';
+import { DocumentTitle } from './components/DocumentTitle';
 import { Header } from './components/Header';
 import { LiveRegion } from './components/LiveRegion';
 import { Sidebar } from './components/Sidebar';
@@ -56,6 +57,7 @@ export function App() {
         </main>
       </div>
       <SignInDialog />
+      <DocumentTitle />
       <LiveRegion />
       <Toaster theme="system" position="bottom-right" richColors closeButton visibleToasts={4} duration={6000} toastOptions={{ className: 'mq-toast' }} />
     </div>

@@ -1,0 +1,211 @@
+// The UI in a real browser (Debian Chromium via playwright-core) against the mock API in
+// src/web/dev/mock-server.ts, served under a sub-path like MARQUEE_BASE_URL. The end-to-end tests
+// against the real server and simulators live in test/; these pin the UI's own behaviour.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startMockServer, type MockServer } from './dev/mock-server';
+
+const distIndex = fileURLToPath(new URL('../../dist/web/index.html', import.meta.url));
+
+let browser: Browser;
+let mock: MockServer;
+let context: BrowserContext | undefined;
+let consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(distIndex)) {
+    const { build } = await import('vite');
+    await build({ configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)), logLevel: 'warn' });
+  }
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+  await mock?.close();
+});
+
+async function openApp(options: { apiKey?: string; width?: number; toastWindowMs?: number } = {}): Promise<Page> {
+  mock = await startMockServer({ base: '/marquee/', apiKey: options.apiKey });
+  context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 860 }, colorScheme: 'dark' });
+  if (options.toastWindowMs !== undefined) {
+    await context.addInitScript((ms) => window.localStorage.setItem('marquee:toastWindowMs', String(ms)), options.toastWindowMs);
+  }
+  const page = await context.newPage();
+  consoleErrors = [];
+  page.on('console', (m) => {
+    // Expected HTTP errors (a wrong URL in the wizard, a deliberately dropped stream) are logged
+    // by Chromium as "Failed to load resource"; anything else is a bug.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await page.goto(mock.url);
+  return page;
+}
+
+const status = (page: Page, id: string) => page.getByTestId(`source-status-${id}`);
+
+describe('web UI (mock API, real browser)', () => {
+  it('shows every source with its status and libraries, and the overall indicator', async () => {
+    const page = await openApp();
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    await expect.poll(() => status(page, 'jf-attic').getAttribute('data-state')).toBe('connected');
+    expect(await status(page, 'plex-living').getAttribute('data-route-kind')).toBe('local');
+    await expect.poll(() => status(page, 'plex-cabin').getAttribute('data-route-kind')).toBe('remote');
+    await expect.poll(() => page.getByTestId('library-plex-living-2').textContent()).toContain('TV Shows');
+    expect(await page.getByTestId('library-jf-attic-f1').textContent()).toContain('Films');
+    // Cabin Plex only has remote routes: the header must not claim "all connected".
+    expect(await page.getByTestId('header-indicator').getAttribute('data-state')).toBe('degraded');
+    // Status is never colour alone: the visible label says it in words.
+    expect(await status(page, 'plex-cabin').textContent()).toContain('Remote');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('cutting the local route shows the remote warning and exactly one toast naming the server', async () => {
+    const page = await openApp();
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('local');
+    mock.setRouteMode('plex-living-local', 'refuse');
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('remote');
+    expect(await status(page, 'plex-living').getAttribute('title')).toBe('Using a remote route: more latency and limited bandwidth');
+    await expect.poll(() => page.locator('[data-sonner-toast]').count()).toBe(1);
+    expect(await page.locator('[data-sonner-toast]').textContent()).toContain('Living-room Plex is now on a remote route');
+    await expect.poll(() => page.getByTestId('live-region').textContent()).toContain('Living-room Plex is connected through a remote route');
+  });
+
+  it('stopping a server shows reconnecting with a countdown, and restoring shows a "back" toast', async () => {
+    const page = await openApp();
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    mock.setServerMode('plex-living', 'stop');
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('reconnecting');
+    await expect.poll(() => status(page, 'plex-living').textContent()).toMatch(/Retry in \d+ s|Reconnecting/);
+    expect(await page.locator('[data-sonner-toast]').first().textContent()).toContain('Living-room Plex lost its connection');
+    mock.setServerMode('plex-living', 'up');
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 15_000 }).toBe('connected');
+    await expect.poll(() => page.locator('[data-sonner-toast]', { hasText: 'Living-room Plex is back' }).count()).toBe(1);
+  });
+
+  it('a flapping route yields one "unstable" toast, not a storm, while the indicator keeps telling the truth', async () => {
+    const page = await openApp();
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('local');
+    for (let i = 0; i < 6; i++) {
+      const expected = i % 2 === 0 ? 'remote' : 'local';
+      mock.setRouteMode('plex-living-local', i % 2 === 0 ? 'refuse' : 'up');
+      await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe(expected);
+    }
+    const texts = await page.locator('[data-sonner-toast]').allTextContents();
+    const aboutLivingRoom = texts.filter((t) => t.includes('Living-room Plex'));
+    expect(aboutLivingRoom.length).toBeLessThanOrEqual(3);
+    expect(aboutLivingRoom.filter((t) => t.includes('is unstable'))).toHaveLength(1);
+  });
+
+  it('revoking a token shows "sign-in needed" with a working "Sign in again" action', async () => {
+    const page = await openApp();
+    await expect.poll(() => status(page, 'jf-attic').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    mock.setServerMode('jf-attic', 'bad-token');
+    await expect.poll(() => status(page, 'jf-attic').getAttribute('data-state'), { timeout: 10_000 }).toBe('auth_required');
+    expect(await status(page, 'jf-attic').textContent()).toContain('Sign in needed');
+    await page.getByTestId('sidebar-signin-jf-attic').click();
+    await page.getByTestId('signin-dialog').getByTestId('jellyfin-username').fill('alice');
+    await page.getByTestId('signin-dialog').getByTestId('jellyfin-password').fill('wrong');
+    await page.getByTestId('signin-dialog').getByTestId('jellyfin-submit').click();
+    await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('rejected that username or password');
+    await page.getByTestId('jellyfin-password').fill('right');
+    await page.getByTestId('jellyfin-submit').click();
+    await expect.poll(() => status(page, 'jf-attic').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    expect(await page.getByTestId('signin-dialog').count()).toBe(0);
+  });
+
+  it('shows a banner when the link to Marquee drops, and resyncs from the snapshot when back', async () => {
+    const page = await openApp();
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    mock.dropClients(2500);
+    await expect.poll(() => page.getByTestId('connection-banner').count(), { timeout: 5_000 }).toBe(1);
+    expect(await page.getByTestId('connection-banner').textContent()).toContain('Lost connection to Marquee — retrying…');
+    // Meanwhile a change happens that the browser cannot see…
+    mock.setServerMode('jf-attic', 'bad-token');
+    // …and after reconnecting the snapshot shows it.
+    await expect.poll(() => page.getByTestId('connection-banner').count(), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => status(page, 'jf-attic').getAttribute('data-state'), { timeout: 10_000 }).toBe('auth_required');
+  });
+
+  it('adds a Jellyfin server through the wizard, with clear errors for a bad address and a wrong password', async () => {
+    const page = await openApp();
+    await page.getByTestId('add-source-button').click();
+    await page.getByTestId('wizard-choose-jellyfin').click();
+    await page.getByTestId('jellyfin-url-input').fill('http://bad.example:8096');
+    await page.getByTestId('jellyfin-probe-submit').click();
+    await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('Nothing answered at http://bad.example:8096');
+    await page.getByTestId('jellyfin-url-input').fill('http://192.168.1.20:8096');
+    await page.getByTestId('jellyfin-probe-submit').click();
+    await expect.poll(() => page.getByTestId('jellyfin-preview').textContent()).toContain('Jellyfin 10.10.3');
+    await page.getByTestId('jellyfin-username').fill('alice');
+    await page.getByTestId('jellyfin-password').fill('wrong');
+    await page.getByTestId('jellyfin-submit').click();
+    await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('rejected that username or password');
+    await page.getByTestId('jellyfin-password').fill('secret');
+    await page.getByTestId('jellyfin-submit').click();
+    await expect.poll(() => page.url()).toContain('#/sources/added-');
+    await expect.poll(() => page.locator('[data-testid^="sidebar-source-added-"]').textContent()).toContain('Garage Jellyfin');
+  });
+
+  it('adds a Plex server through the PIN flow', async () => {
+    const page = await openApp();
+    await page.goto(`${mock.url}#/add/plex`);
+    const popup = page.context().waitForEvent('page');
+    await page.getByTestId('plex-start').click();
+    const tab = await popup;
+    await expect.poll(() => page.getByTestId('plex-pin-code').textContent()).toBe('X7KQ');
+    await expect.poll(() => tab.url()).toContain('mock-plex-auth');
+    expect(await page.getByTestId('plex-auth-link').getAttribute('href')).toContain('mock-plex-auth');
+    await page.getByTestId(`plex-server-option-${'d'.repeat(40)}`).waitFor({ timeout: 10_000 });
+    await page.getByTestId('plex-add-server').click();
+    await expect.poll(() => page.locator('[data-testid^="sidebar-source-added-"]').textContent()).toContain('Basement Plex');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('asks for the API key when Marquee requires one', async () => {
+    const page = await openApp({ apiKey: 'k3y' });
+    await page.getByTestId('api-key-input').fill('nope');
+    await page.getByTestId('api-key-submit').click();
+    await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('not right');
+    await page.getByTestId('api-key-input').fill('k3y');
+    await page.getByTestId('api-key-submit').click();
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+  });
+
+  it('on a phone the sidebar is a menu behind a button', async () => {
+    const page = await openApp({ width: 390 });
+    await page.getByTestId('header-indicator').waitFor();
+    expect(await page.getByTestId('sidebar').isVisible()).toBe(false);
+    await page.getByTestId('nav-toggle').click();
+    await expect.poll(() => page.getByTestId('sidebar').isVisible()).toBe(true);
+    expect(await page.getByTestId('nav-toggle').getAttribute('aria-expanded')).toBe('true');
+    await page.getByTestId('nav-demo').click();
+    await expect.poll(() => page.getByTestId('demo-page').isVisible()).toBe(true);
+    await expect.poll(() => page.getByTestId('sidebar').isVisible()).toBe(false);
+  });
+
+  it('the demo panel drives faults through the demo endpoints', async () => {
+    const page = await openApp();
+    await page.goto(`${mock.url}#/demo`);
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('local');
+    await page.getByTestId('demo-fault-plex-living-local-refuse').click();
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('remote');
+    await page.getByTestId('demo-server-fault-plex-living-bad-token').click();
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('auth_required');
+    await page.getByTestId('demo-server-fault-plex-living-up').click();
+    await page.getByTestId('demo-fault-plex-living-local-up').click();
+    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('local');
+  });
+});
