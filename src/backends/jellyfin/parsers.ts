@@ -129,7 +129,7 @@ export function parseJellyfinSocketMessage(body: unknown): Parsed<JellyfinSocket
       case 'ForceKeepAlive': {
         const n = typeof data === 'number' ? data : typeof data === 'string' ? Number(data) : NaN;
         // Data is seconds until the socket counts as lost; clamp to something sane.
-        const seconds = Number.isFinite(n) && n >= 2 && n <= 3600 ? n : 60;
+        const seconds = Number.isFinite(n) && n >= 1 && n <= 3600 ? n : 60;
         return { ok: true, value: { type, seconds } };
       }
       case 'KeepAlive':
