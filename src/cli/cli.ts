@@ -10,6 +10,8 @@ import { fetchSources, formatStatusTable, StatusError } from './status.js';
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Called once serve/demo listens (tests and embedding). */
+  onListening?(url: string): void;
 }
 
 const USAGE = `Usage: marquee [command] [options]
@@ -128,6 +130,8 @@ export async function runServe(args: string[], env: Env, io: CliIo, demo: boolea
     return 1;
   }
   logger.info({ url: server.url, dataDir: config.dataDir, auth: config.apiKey ? 'api-key' : 'loopback-only', demo }, `Marquee is listening on ${server.url}`);
+
+  io.onListening?.(server.url);
 
   return new Promise<number>((resolve) => {
     let stopping = false;

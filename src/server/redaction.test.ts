@@ -1,6 +1,6 @@
 // Tokens and passwords must never appear in responses, SSE, logs or error messages.
 import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
 import { createLogger, redactRequestUrl, scrubSecrets } from './logger.js';
@@ -40,7 +40,7 @@ describe('secrets never leave the server', () => {
     const origin = base;
     const auth = { 'x-api-key': SECRETS.apiKey };
     const bodies: string[] = [];
-    const send = async (init: Parameters<FastifyInstance['inject']>[0]) => {
+    const send = async (init: InjectOptions) => {
       const res = await app.inject(init);
       bodies.push(res.body, JSON.stringify(res.headers));
       return res;
