@@ -130,6 +130,14 @@ describe('Plex parsers', () => {
     expect(plex.parsePlexResources('{"errors":[{"code":1001}]}').ok).toBe(false);
   });
 
+  it('does not expand XML entity bombs', () => {
+    let ents = '<!ENTITY a0 "lollollollollollollollollollol">';
+    for (let i = 1; i < 10; i++) ents += `<!ENTITY a${i} "${`&a${i - 1};`.repeat(10)}">`;
+    const xml = `<?xml version="1.0"?><!DOCTYPE MediaContainer [${ents}]><MediaContainer machineIdentifier="${MID}" friendlyName="&a9;"/>`;
+    const r = plex.parsePmsIdentity(xml);
+    expect(!r.ok || (r.value.friendlyName ?? '').length < 1000).toBe(true);
+  });
+
   it('reads pins and notifications', () => {
     expect(plex.parsePlexPin('{"id":5,"code":"ABCD","authToken":null,"expiresIn":900}')).toEqual({ ok: true, value: { id: 5, code: 'ABCD', authToken: null, expiresIn: 900 } });
     const n = plex.parsePlexNotification('{"NotificationContainer":{"type":"timeline","size":1,"TimelineEntry":[{"sectionID":1,"state":5}]}}');

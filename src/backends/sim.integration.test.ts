@@ -272,6 +272,8 @@ describe('Jellyfin against the simulator', () => {
     await sim.route('jf-remote').fault({ mode: 'refuse' });
     await expect(flow.probe(route('jf-remote').url)).rejects.toMatchObject({ code: 'unreachable' });
     await expect(flow.probe(route('lr-local').url)).rejects.toMatchObject({ code: 'not_a_server' });
+    await sim.route('jf-remote').fault({ mode: 'error', status: 503 });
+    await expect(flow.probe(route('jf-remote').url)).rejects.toMatchObject({ code: 'upstream_error', message: expect.stringContaining('starting') });
   });
 
   it('signs in by name with the MediaBrowser header and a stable DeviceId; routes from the given URL', async () => {

@@ -253,8 +253,11 @@ export class JellyfinSignInFlow extends JellyfinClient implements JellyfinSignIn
     }
     const best = this.sdk.discovery.findBestServer(servers);
     if (!best) {
+      const errors = servers.flatMap((s) => (s.issues as { error?: { response?: { status?: number } } }[]).map((i) => i.error));
+      // A Jellyfin server that is still starting answers 503: up, not ready — say so.
+      if (errors.some((e) => e?.response?.status === 503)) throw new SignInError('upstream_error', 'the server is starting up; try again in a moment');
       // Something answered over HTTP (a web page, another product) → not a Jellyfin server.
-      const answered = servers.some((s) => s.systemInfo || (s.issues as { error?: { response?: unknown } }[]).some((i) => i.error?.response));
+      const answered = servers.some((s) => s.systemInfo) || errors.some((e) => e?.response);
       if (answered) throw new SignInError('not_a_server', 'a server answered at that address, but it is not a Jellyfin server');
       throw new SignInError('unreachable', `no Jellyfin server could be reached at ${describeHost(input)}`);
     }
