@@ -6,7 +6,7 @@ import type { PlexFoundServer, PlexPinPoll, PlexPinStart } from '../lib/wizard-t
 import { FormError } from './FormError';
 import { ExternalIcon, PlexIcon, SpinnerIcon } from './Icons';
 
-export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: string, servers: PlexFoundServer[]) => void; intro: string }) {
+export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: number, servers: PlexFoundServer[]) => void; intro: string }) {
   const [pin, setPin] = useState<PlexPinStart | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -20,7 +20,7 @@ export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: str
       return true;
     }
     if (result.state === 'authorized') {
-      onAuthorized(String(pin.id), result.servers);
+      onAuthorized(pin.id, result.servers);
       return true;
     }
     return false;

@@ -128,7 +128,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   let seq = 0;
   const clients = new Set<ServerResponse>();
   let refuseSseUntil = 0;
-  const pins = new Map<string, number>();
+  const pins = new Map<number, number>();
   const quickConnects = new Map<string, number>();
   let nextId = 1;
 
@@ -441,12 +441,12 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       }
     }
     if (method === 'POST' && path === 'plex/pins') {
-      const id = String(nextId++);
+      const id = nextId++;
       pins.set(id, Date.now());
-      return json(res, 200, { id, code: 'X7KQ', authUrl: `${base}mock-plex-auth?pin=${id}` });
+      return json(res, 201, { id, code: 'X7KQ', authUrl: `${base}mock-plex-auth?pin=${id}` });
     }
     if (method === 'GET' && parts[0] === 'plex' && parts[1] === 'pins' && parts[2]) {
-      const created = pins.get(parts[2]);
+      const created = pins.get(Number(parts[2]));
       if (created === undefined) return fail(res, 404, 'not_found', 'That sign-in code is unknown or expired.');
       if (Date.now() - created < 3000) return json(res, 200, { state: 'pending' });
       return json(res, 200, {
@@ -476,6 +476,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     if (method === 'POST' && path === 'sources') {
       const body = await readBody(req);
       if (body.kind === 'plex') {
+        if (typeof body.pinId !== 'number') return fail(res, 400, 'invalid_body', 'pinId must be the number from POST /api/plex/pins');
         if (body.serverId === 'e'.repeat(40)) return fail(res, 502, 'unreachable', "Grandma's Plex did not answer on any of its addresses.");
         return json(res, 201, view(addSource('Basement Plex', 'plex', 'http://127.0.0.5:32400')));
       }

@@ -1,5 +1,7 @@
-// The live link to Marquee: one EventSource on /api/events. The snapshot replaces all state
-// (also after every reconnect, so nothing missed survives as stale), later messages update it.
+// The live link to Marquee: one EventSource on /api/events. The first message is a snapshot that
+// replaces all state. After a drop, EventSource reconnects with Last-Event-ID and the server either
+// resumes losslessly (the missed engine/source/removed messages) or sends a fresh snapshot when it
+// cannot vouch for the gap — both paths end in the true current state.
 // Side effects: damped toasts and live-region announcements.
 import { toast } from 'sonner';
 import type { ApiEventMessage, ApiSnapshot, ApiSource, ApiSourceRemoved, ApiSourceUpdate } from '../../server/api-types';
@@ -117,7 +119,12 @@ export function startLive(): () => void {
 
   const open = () => {
     if (stopped) return;
-    source = new EventSource(apiUrl('events'));
+    // A manual reopen (after the browser gave up) asks for a resume too; the browser's own retries send Last-Event-ID.
+    const { loaded, lastEventId } = appStore.get();
+    source = new EventSource(apiUrl(loaded && lastEventId > 0 ? `events?lastEventId=${lastEventId}` : 'events'));
+    source.addEventListener('open', () => {
+      if (appStore.get().link !== 'open') appStore.set((s) => ({ ...s, link: 'open' }));
+    });
     source.addEventListener('snapshot', (e) => {
       const snapshot = parse<ApiSnapshot>(e as MessageEvent);
       if (!snapshot) return;

@@ -3,7 +3,8 @@
 import type { RouteKind } from '../../core/types';
 
 export interface PlexPinStart {
-  id: number | string;
+  /** A number: POST /api/sources and /signin take it back as `pinId`. */
+  id: number;
   code: string;
   authUrl: string;
 }
@@ -14,6 +15,8 @@ export interface PlexFoundServer {
   owned: boolean;
   presence: boolean;
   routes: { url: string; kind: RouteKind }[];
+  /** A source for this server exists already. */
+  alreadyAdded?: boolean;
 }
 
 export type PlexPinPoll = { state: 'pending' } | { state: 'expired' } | { state: 'authorized'; servers: PlexFoundServer[] };
@@ -23,6 +26,7 @@ export interface JellyfinPreview {
   name: string;
   version: string;
   url: string;
+  alreadyAdded?: boolean;
 }
 
 export interface QuickConnectStart {

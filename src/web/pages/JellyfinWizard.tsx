@@ -77,6 +77,11 @@ export function JellyfinWizard() {
               Change
             </button>
           </div>
+          {preview.alreadyAdded && (
+            <p className="form-error" role="alert" data-testid="jellyfin-already-added">
+              <span>This server is already in Marquee. To refresh its sign-in, use “Sign in again” on its card instead.</span>
+            </p>
+          )}
           <JellyfinCredentials
             url={preview.url}
             submitLabel="Sign in and add"

@@ -8,9 +8,7 @@ import { navigate } from '../lib/hooks';
 import type { PlexFoundServer } from '../lib/wizard-types';
 
 export function PlexWizard() {
-  const [found, setFound] = useState<{ pinId: string; servers: PlexFoundServer[] } | null>(null);
-  // ApiSource carries no serverId, so duplicates are left to the server, which rejects them with a clear message.
-  const existing = new Set<string>();
+  const [found, setFound] = useState<{ pinId: number; servers: PlexFoundServer[] } | null>(null);
   return (
     <div className="wizard" data-testid="plex-wizard">
       <ol className="steps" aria-label="Steps">
@@ -22,7 +20,7 @@ export function PlexWizard() {
       ) : (
         <PlexServerPicker
           servers={found.servers}
-          existingServerIds={existing}
+          existingServerIds={new Set(found.servers.filter((s) => s.alreadyAdded).map((s) => s.serverId))}
           onPick={async (server) => {
             try {
               const source = await apiFetch<ApiSource>('sources', { method: 'POST', body: { kind: 'plex', serverId: server.serverId, pinId: found.pinId } });
