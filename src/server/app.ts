@@ -70,6 +70,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Open SSE streams would keep app.close() waiting forever.
   app.addHook('preClose', async () => hub.stop());
   app.addHook('onRequest', createGuard(config, now));
+  const apiPrefix = `${config.basePath}api/`;
+  app.addHook('onSend', async (request, reply, payload) => {
+    // No framing (clickjacking of state-changing buttons), no sniffing, no referrer leaks.
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('content-security-policy', "frame-ancestors 'none'");
+    reply.header('referrer-policy', 'no-referrer');
+    // Live state must never be served from a proxy cache.
+    if (request.url.startsWith(apiPrefix)) reply.header('cache-control', 'no-store');
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     const level = reply.statusCode >= 500 ? 'error' : request.method !== 'GET' || reply.statusCode >= 400 ? 'info' : 'debug';
     request.log[level]({ req: request, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');

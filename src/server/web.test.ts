@@ -48,7 +48,11 @@ describe('web UI and base URL', () => {
     expect(asset.headers['cache-control']).toContain('immutable');
     expect((await app.inject('/marquee/assets/missing.js')).statusCode).toBe(404);
 
-    expect((await app.inject('/marquee/api/sources')).json()).toEqual([]);
+    expect(index.headers['x-frame-options']).toBe('DENY');
+    expect(index.headers['content-security-policy']).toBe("frame-ancestors 'none'");
+    const api = await app.inject('/marquee/api/sources');
+    expect(api.json()).toEqual([]);
+    expect(api.headers['cache-control']).toBe('no-store');
     expect((await app.inject('/marquee/healthz')).statusCode).toBe(200);
     expect((await app.inject('/marquee/metrics')).body).toContain('marquee_sse_clients');
     expect((await app.inject('/marquee/api/session')).statusCode).toBe(200);
