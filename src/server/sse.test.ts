@@ -225,3 +225,21 @@ describe('GET /api/events', () => {
     await expect(sse.next(() => true, 2000)).rejects.toThrow(/stream ended|terminated|abort/i);
   });
 });
+
+describe('resume across a restart', () => {
+  it('adds a snapshot after the missed events when the view changes before this process are unknown', async () => {
+    const engine = new FakeEngine();
+    const a = addSource(engine, 'Attic');
+    engine.setConnected(a.id, 'local', 5); // seq 1, "in the previous process"
+    engine.setLost(a.id); // seq 2
+    const app = await buildApp({ engine, plexSignIn: new FakePlexSignIn(), jellyfinSignIn: new FakeJellyfinSignIn(), config: testConfig() });
+    apps.push(app);
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const sse = await open(base, { 'last-event-id': '1' });
+    const missed = await sse.next((f) => f.event !== undefined);
+    expect([missed.event, missed.id]).toEqual(['engine', '2']);
+    const snapshot = await sse.next((f) => f.event !== undefined);
+    expect(snapshot.event).toBe('snapshot');
+    expect(JSON.parse(snapshot.data!).sources[0]).toMatchObject({ id: a.id, status: 'reconnecting' });
+  });
+});

@@ -35,8 +35,11 @@ export class SseHub {
   /** For lossless resume of messages that carry no sequence number: the engine seq current when each source last changed view. */
   private readonly sourceTouchedAt = new Map<string, number>();
   private readonly removedAt = new Map<string, number>();
-  /** Resumes from before this seq cannot be vouched for (hub start or forgotten removals). */
-  private completeFromSeq = 0;
+  /**
+   * Resumes from this seq or earlier cannot be vouched for: view changes before the hub started
+   * (e.g. in a previous process) are unknown, and so are forgotten removals.
+   */
+  private unknownUpToSeq = 0;
   private readonly maxBuffered: number;
 
   constructor(
@@ -48,7 +51,7 @@ export class SseHub {
 
   start(): void {
     if (this.unsubscribe) return;
-    this.completeFromSeq = this.engine.lastSeq();
+    this.unknownUpToSeq = this.engine.lastSeq();
     this.unsubscribe = this.engine.subscribe((m) => this.onMessage(m));
     this.heartbeat = setInterval(() => this.broadcast(': heartbeat\n\n'), this.options.heartbeatMs);
     this.heartbeat.unref();
@@ -106,7 +109,7 @@ export class SseHub {
     const missed: ApiEventMessage[] | null = since <= latest ? this.engine.eventsSince(since) : null;
     if (missed === null) return this.snapshotMessage();
     let out = missed.map((m) => formatSse('engine', m, m.seq)).join('');
-    if (since < this.completeFromSeq) {
+    if (since <= this.unknownUpToSeq) {
       // Source views from before this process started are unknown: the events above still give
       // the missed notifications, the snapshot puts the state right.
       return out + this.snapshotMessage();
@@ -140,7 +143,7 @@ export class SseHub {
         if (this.removedAt.size > MAX_REMEMBERED_REMOVALS) {
           const [oldestId, oldestSeq] = this.removedAt.entries().next().value as [string, number];
           this.removedAt.delete(oldestId);
-          this.completeFromSeq = Math.max(this.completeFromSeq, oldestSeq + 1);
+          this.unknownUpToSeq = Math.max(this.unknownUpToSeq, oldestSeq);
         }
         frame = formatSse('removed', { sourceId: message.sourceId });
         break;
