@@ -40,6 +40,8 @@ export interface PlexConfig {
   lookup?: LookupFunction;
   rejectUnauthorized?: boolean;
   now?: () => number;
+  /** Retry a rejected push upgrade once with the token as a query parameter (default true). */
+  pushTokenInQuery?: boolean;
   /** Ask PMS for XML (its default format) instead of JSON; both are parsed. For tests and odd proxies. */
   preferXml?: boolean;
 }
@@ -114,27 +116,57 @@ export class PlexBackend implements MediaBackend {
 
   /**
    * `/:/websockets/notifications` with the token in the X-Plex-Token header (PMS reads any
-   * X-Plex-* header), so the token never appears in a URL. PMS has no "shutting down" message: a
-   * server-initiated close 1001 (going away) is read as a shutdown, 1012 (service restart) as a
-   * restart; a crash shows up as an error or the pong timeout.
+   * X-Plex-* header), so the token stays out of URLs. Only if the server rejects that upgrade
+   * (401/403) is one retry made with `?X-Plex-Token=` (the form python-plexapi and plexwebsocket
+   * use); that URL is never printed — messages name only host:port. Set `pushTokenInQuery: false`
+   * to forbid the fallback.
+   *
+   * PMS has no "shutting down" message: a server-initiated close 1001 (going away) is read as a
+   * shutdown, 1012 (service restart) as a restart; a crash shows up as an error or a pong timeout.
    */
   openPush(_target: BackendTarget, route: Route, credentials: Credentials, handlers: PushHandlers, options: PushOptions): PushChannel {
-    return openPushSocket({
-      url: toWsUrl(route.url, '/:/websockets/notifications'),
-      headers: plexHeaders(this.config, credentials.token),
-      handlers,
-      options,
-      ...(this.config.lookup ? { lookup: this.config.lookup } : {}),
-      ...(this.config.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
-      onText(text) {
-        const n = parsePlexNotification(text);
-        if (n.ok) handlers.onActivity?.(n.value.hint);
+    let closed = false;
+    let opened = false;
+    const attempt = (tokenInQuery: boolean): PushChannel => {
+      const url = new URL(toWsUrl(route.url, '/:/websockets/notifications'));
+      if (tokenInQuery) url.searchParams.set('X-Plex-Token', credentials.token);
+      return openPushSocket({
+        url: url.toString(),
+        headers: plexHeaders(this.config, credentials.token),
+        handlers: {
+          ...handlers,
+          onOpen: () => {
+            opened = true;
+            handlers.onOpen();
+          },
+          onLost: (detail) => {
+            if (!closed && !opened && !tokenInQuery && detail.code === 'unauthorized' && this.config.pushTokenInQuery !== false) {
+              current = attempt(true);
+              return;
+            }
+            handlers.onLost(detail);
+          },
+        },
+        options,
+        ...(this.config.lookup ? { lookup: this.config.lookup } : {}),
+        ...(this.config.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+        onText(text) {
+          const n = parsePlexNotification(text);
+          if (n.ok) handlers.onActivity?.(n.value.hint);
+        },
+        onServerClose(code) {
+          if (code === 1001) handlers.onServerGoingAway('server_shutting_down');
+          else if (code === 1012) handlers.onServerGoingAway('server_restarting');
+        },
+      });
+    };
+    let current = attempt(false);
+    return {
+      close() {
+        closed = true;
+        current.close();
       },
-      onServerClose(code) {
-        if (code === 1001) handlers.onServerGoingAway('server_shutting_down');
-        else if (code === 1012) handlers.onServerGoingAway('server_restarting');
-      },
-    });
+    };
   }
 }
 

@@ -1,0 +1,105 @@
+// Plex push paths the simulator does not exercise: a server that only reads the token from the
+// query string (the one-time fallback), and the restart close code.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { HttpClient } from '../http.js';
+import type { PushHandlers } from '../types.js';
+import { PlexBackend } from './backend.js';
+
+const TOKEN = 'plex-secret-token-42';
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function wsFixture(accept: (req: IncomingMessage) => boolean, onSocket: (ws: WebSocket) => void = () => undefined) {
+  const server = createServer((_req, res) => (res.writeHead(404), res.end()));
+  const wss = new WebSocketServer({ noServer: true });
+  const upgrades: IncomingMessage[] = [];
+  server.on('upgrade', (req, socket, head) => {
+    upgrades.push(req);
+    if (!accept(req)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, onSocket);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(async () => {
+    for (const c of wss.clients) c.terminate();
+    await new Promise<void>((r) => wss.close(() => r()));
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, upgrades };
+}
+
+function plex(extra: { pushTokenInQuery?: boolean } = {}) {
+  const http = new HttpClient();
+  cleanups.push(() => http.close());
+  return new PlexBackend({ http, clientIdentifier: 'install', ...extra });
+}
+
+function record() {
+  const events: string[] = [];
+  const messages: string[] = [];
+  const handlers: PushHandlers = {
+    onOpen: () => events.push('open'),
+    onLost: (d) => (events.push(`lost:${d.code}`), messages.push(d.message)),
+    onServerGoingAway: (r) => events.push(r),
+  };
+  const until = async (pred: () => boolean) => {
+    for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 20));
+  };
+  return { events, messages, handlers, until };
+}
+
+const opts = { pingIntervalMs: 5000, pongTimeoutMs: 2000, connectTimeoutMs: 2000 };
+const target = { kind: 'plex' as const, serverId: 'x' };
+
+describe('Plex push channel (fixture server)', () => {
+  it('sends the token in a header first, then falls back once to the query parameter', async () => {
+    const fx = await wsFixture((req) => new URL(req.url ?? '/', 'http://h').searchParams.get('X-Plex-Token') === TOKEN);
+    const r = record();
+    const ch = plex().openPush(target, { id: 'r', url: fx.url, kind: 'local', priority: 0 }, { token: TOKEN }, r.handlers, opts);
+    cleanups.push(() => ch.close());
+    await r.until(() => r.events.length > 0);
+    expect(r.events).toEqual(['open']);
+    expect(fx.upgrades).toHaveLength(2);
+    expect(fx.upgrades[0]?.url).toBe('/:/websockets/notifications');
+    expect(fx.upgrades[0]?.headers['x-plex-token']).toBe(TOKEN);
+    expect(fx.upgrades[0]?.headers['x-plex-product']).toBe('Marquee');
+  });
+
+  it('without the fallback a query-only server is reported as unauthorized, message free of the token', async () => {
+    const fx = await wsFixture(() => false);
+    const r = record();
+    const ch = plex({ pushTokenInQuery: false }).openPush(target, { id: 'r', url: fx.url, kind: 'local', priority: 0 }, { token: TOKEN }, r.handlers, opts);
+    cleanups.push(() => ch.close());
+    await r.until(() => r.events.length > 0);
+    expect(r.events).toEqual(['lost:unauthorized']);
+    expect(fx.upgrades).toHaveLength(1);
+    expect(r.messages.join(' ')).not.toContain(TOKEN);
+  });
+
+  it('a close with 1012 is a restart, 1001 a shutdown', async () => {
+    let code = 1012;
+    const fx = await wsFixture(
+      () => true,
+      (ws) => setTimeout(() => ws.close(code, 'bye'), 50),
+    );
+    for (const [c, expected] of [
+      [1012, 'server_restarting'],
+      [1001, 'server_shutting_down'],
+    ] as const) {
+      code = c;
+      const r = record();
+      const ch = plex().openPush(target, { id: 'r', url: fx.url, kind: 'local', priority: 0 }, { token: TOKEN }, r.handlers, opts);
+      cleanups.push(() => ch.close());
+      await r.until(() => r.events.some((e) => e.startsWith('lost')));
+      expect(r.events).toEqual(['open', expected, 'lost:closed']);
+    }
+  });
+});
