@@ -1,23 +1,32 @@
 // Runs inside a private network namespace (see test/net/cable-pulled.test.ts).
 // One simulated Plex server, "Living-room Plex", with a local route (127.0.0.2) and a remote route
-// (127.0.0.3). Marquee's Plex backend probes local over a kept-alive connection; then the cable to
-// local is pulled (nft drop of every packet to and from 127.0.0.2:port) and we record what
-// Marquee sees: the probe on the kept-alive connection must end at the timeout, remote must still
-// answer, and no new connection is needed to notice.
+// (127.0.0.3). Marquee's ConnectionService (with the real Plex backend) selects local over a
+// kept-alive connection; then the cable to local is pulled (nft drop of every packet to and from
+// 127.0.0.2:port) and we record what Marquee sees: a new selection returns remote without waiting
+// for the silent local route, and the local probe — sent on the kept-alive connection — ends at
+// the probe timeout.
 import { Agent, buildConnector } from 'undici';
 import { HttpClient } from '../../../src/backends/http.js';
 import { PlexBackend } from '../../../src/backends/plex/backend.js';
 import type { BackendTarget, Credentials } from '../../../src/backends/types.js';
 import type { ProbeResult, Route } from '../../../src/core/types.js';
+import { realClock } from '../../../src/monitor/clock.js';
+import { ConnectionService } from '../../../src/monitor/connection-service.js';
 import { createSimulation } from '../../../sim/index.js';
 import { runScenario } from '../../support/net/netns.js';
 import { cleanup, drop, listTable } from '../../support/net/nft.js';
 
 interface Args {
   probeTimeoutMs: number;
+  graceMs: number;
 }
 
-runScenario<Args, unknown>(async ({ probeTimeoutMs }) => {
+/** What the test needs from a Selection (the settled promise cannot cross the process boundary). */
+function summary(selection: { chosen: { routeId: string } | null; results: ProbeResult[]; elapsedMs: number }) {
+  return { chosenRouteId: selection.chosen?.routeId ?? null, results: selection.results, elapsedMs: selection.elapsedMs };
+}
+
+runScenario<Args, unknown>(async ({ probeTimeoutMs, graceMs }) => {
   const sim = await createSimulation({
     servers: [
       {
@@ -62,17 +71,41 @@ runScenario<Args, unknown>(async ({ probeTimeoutMs }) => {
       localBefore.push(await probe(local));
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    const service = new ConnectionService({ clock: realClock });
+    const source = { kind: 'plex' as const, serverId: info.machineId, routes };
+    const selectOptions = { timeoutMs: probeTimeoutMs, graceMs };
+    const before = await service.select(source, plex, credentials, selectOptions);
+    await before.settled;
+    await new Promise((resolve) => setTimeout(resolve, 20));
     const connectionsToLocalBefore = opened.filter((o) => o.startsWith('127.0.0.2:')).length;
 
     const localPort = Number(new URL(local.url).port);
     drop('127.0.0.2', localPort);
     const table = listTable();
 
-    const [localAfter, remoteAfter] = await Promise.all([probe(local), probe(remote)]);
+    const after = await service.select(source, plex, credentials, selectOptions);
+    const settledStarted = performance.now();
+    const settledAfter = await after.settled;
+    // Decision time plus the wait for the stragglers: when the last probe (local) gave up.
+    const localSettledMs = after.elapsedMs + (performance.now() - settledStarted);
     const connectionsToLocalAfter = opened.filter((o) => o.startsWith('127.0.0.2:')).length;
+    // And remote keeps answering on its own.
+    const remoteAfter = await probe(remote);
 
+    const routeIds = { local: local.id, remote: remote.id };
     cleanup();
-    return { localBefore, connectionsToLocalBefore, table, localAfter, remoteAfter, connectionsToLocalAfter };
+    return {
+      routeIds,
+      localBefore,
+      before: summary(before),
+      connectionsToLocalBefore,
+      table,
+      after: summary(after),
+      settledAfter,
+      localSettledMs,
+      connectionsToLocalAfter,
+      remoteAfter,
+    };
   } finally {
     await http.close();
     await sim.close();
