@@ -6,6 +6,8 @@ import { LibraryIcon, SourceKindIcon } from './Icons';
 import { StatusBadge } from './StatusBadge';
 
 export function SidebarSource({ source, active }: { source: ApiSource; active: boolean }) {
+  // Libraries stay listed while a server is away (last known), but dimmed so they do not look reachable.
+  const usable = source.status === 'connected' || source.status === 'sync_failed';
   return (
     <li className={`sidebar-source${active ? ' active' : ''}`} data-testid={`sidebar-source-${source.id}`}>
       <div className="sidebar-source-head">
@@ -29,7 +31,7 @@ export function SidebarSource({ source, active }: { source: ApiSource; active: b
         </button>
       )}
       {source.libraries.length > 0 ? (
-        <ul className="library-list" aria-label={`${source.name} libraries`}>
+        <ul className={`library-list${usable ? '' : ' stale'}`} aria-label={`${source.name} libraries${usable ? '' : ' (last known)'}`}>
           {source.libraries.map((library) => (
             <li key={library.id} className="library-item" data-testid={`library-${source.id}-${library.id}`} data-library-type={library.type}>
               <LibraryIcon type={library.type} />

@@ -64,7 +64,7 @@ export function describeStatus(source: ApiSource, now: number): StatusView {
       return {
         tone: 'error',
         icon: 'offline',
-        label: 'Offline',
+        label: 'Disconnected',
         sentence: `${name} is disconnected${source.error ? `: ${source.error}` : ''}.${seconds > 0 ? ` Next try in ${seconds} seconds.` : ''}`,
         hint: source.error ?? (seconds > 0 ? `Next try in ${seconds} s` : undefined),
       };
