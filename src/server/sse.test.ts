@@ -1,9 +1,12 @@
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEventMessage, ApiSnapshot } from './api-types.js';
 import { buildApp } from './app.js';
 import type { AppConfig } from './config.js';
 import { createMetrics } from './metrics.js';
+import { SseHub } from './sse.js';
 import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, testConfig } from './test-fakes.js';
 
 interface Frame {
@@ -241,5 +244,53 @@ describe('resume across a restart', () => {
     const snapshot = await sse.next((f) => f.event !== undefined);
     expect(snapshot.event).toBe('snapshot');
     expect(JSON.parse(snapshot.data!).sources[0]).toMatchObject({ id: a.id, status: 'reconnecting' });
+  });
+});
+
+/** A response that never drains: every written byte stays buffered. */
+class StuckResponse extends EventEmitter {
+  writableLength = 0;
+  writableEnded = false;
+  destroyed = false;
+  socket = null;
+  chunks: string[] = [];
+  writeHead() {
+    return this;
+  }
+  write(chunk: string) {
+    this.chunks.push(chunk);
+    this.writableLength += Buffer.byteLength(chunk);
+    return false;
+  }
+  end() {
+    this.writableEnded = true;
+  }
+  destroy() {
+    this.destroyed = true;
+  }
+}
+
+describe('SseHub backpressure', () => {
+  it('tolerates a snapshot bigger than the limit, then drops a client that does not drain', () => {
+    const engine = new FakeEngine();
+    const a = addSource(engine, 'Attic');
+    engine.updateSource(a.id, { name: `Attic ${'n'.repeat(5000)}` });
+    let dropped = 0;
+    const hub = new SseHub(engine, { heartbeatMs: 60_000, demo: false, maxBufferedBytes: 2000, onDropped: () => (dropped += 1) });
+    hub.start();
+    try {
+      const res = new StuckResponse();
+      hub.open(res as unknown as ServerResponse, null);
+      expect(res.writableLength).toBeGreaterThan(5000);
+      engine.setConnected(a.id, 'local', 3); // ~5 KB more, within limit + snapshot allowance
+      expect(dropped).toBe(0);
+      expect(res.chunks.at(-1)).toContain('event: engine');
+      for (let i = 0; i < 5 && !res.destroyed; i++) engine.touch(a.id);
+      expect(dropped).toBe(1);
+      expect(res.destroyed).toBe(true);
+      expect(hub.clientCount).toBe(0);
+    } finally {
+      hub.stop();
+    }
   });
 });

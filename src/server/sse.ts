@@ -20,6 +20,8 @@ interface Client {
   res: ServerResponse;
   socket: Socket | null;
   closed: boolean;
+  /** Extra bytes tolerated until the first drain: the snapshot of a large install is itself big. */
+  allowance: number;
 }
 
 const MAX_REMEMBERED_REMOVALS = 10_000;
@@ -83,7 +85,7 @@ export class SseHub {
       connection: 'close',
       'x-accel-buffering': 'no',
     });
-    const client: Client = { res, socket: res.socket, closed: false };
+    const client: Client = { res, socket: res.socket, closed: false, allowance: 0 };
     res.on('close', () => this.close(client, false));
     res.on('error', () => this.close(client, false));
     this.clients.add(client);
@@ -91,6 +93,8 @@ export class SseHub {
 
     let out = 'retry: 2000\n\n';
     out += lastEventId === null ? this.snapshotMessage() : this.resumeMessages(lastEventId);
+    client.allowance = Buffer.byteLength(out);
+    res.once('drain', () => (client.allowance = 0));
     this.write(client, out);
   }
 
@@ -157,7 +161,7 @@ export class SseHub {
 
   private write(client: Client, frame: string): void {
     if (client.closed) return;
-    if (client.res.writableLength > this.maxBuffered) {
+    if (client.res.writableLength > this.maxBuffered + client.allowance) {
       this.options.onDropped?.();
       this.close(client, true);
       return;
