@@ -10,11 +10,14 @@ describe('backoff', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 50, 10_000].map((n) => backoffCeilingMs(n, defaults))).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000, 30_000]);
   });
 
-  it('full jitter spans the whole [0, ceiling] range', () => {
-    expect(backoffDelayMs(3, 0, defaults)).toBe(0);
-    expect(backoffDelayMs(3, 0.5, defaults)).toBe(2000);
+  it('full jitter spans [floor, ceiling], the default floor being 100 ms', () => {
+    expect(backoffDelayMs(3, 0, defaults)).toBe(100);
+    expect(backoffDelayMs(3, 0.5, defaults)).toBe(2050);
     expect(backoffDelayMs(3, 0.999999, defaults)).toBeLessThanOrEqual(4000);
-    expect(cappedRetryDelayMs(0.5, defaults)).toBe(15_000);
+    expect(cappedRetryDelayMs(0.5, defaults)).toBe(15_050);
+    const pure = { ...defaults, minDelayMs: 0 };
+    expect(backoffDelayMs(3, 0, pure)).toBe(0);
+    expect(backoffDelayMs(3, 0.5, pure)).toBe(2000);
   });
 
   it('delays always lie in [0, min(cap, initial * factor^(n-1))] for any settings, attempt and jitter', () => {

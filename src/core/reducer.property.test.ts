@@ -165,6 +165,19 @@ describe('reducer properties', () => {
     );
   });
 
+  it('after a full check the next check is always in the future (no busy loop)', () => {
+    fc.assert(
+      fc.property(stepsArb(fc.string()), (steps) => {
+        run(steps, (_before, outcome, after, _events, now) => {
+          if (outcome.type === 'selection' || outcome.type === 'credentials_missing') expect(after.next.at).toBeGreaterThan(now);
+          // Only a failed light check asks for an immediate follow-up, and it is always a full one.
+          if (outcome.type === 'light_check' && after.next.at <= now) expect(after.next.kind).toBe('full');
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('every status change emits exactly one StatusChanged, and nothing else changes silently', () => {
     fc.assert(
       fc.property(stepsArb(fc.string()), (steps) => {

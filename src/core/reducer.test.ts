@@ -36,20 +36,20 @@ const EXPECTED: Record<OutcomeClass, Record<SourceState, Expect>> = {
     auth_required: ['reconnecting', 'ConnectionLost Reconnecting StatusChanged'],
   },
   light_ok: {
-    connecting: ['connecting', '', 'keep'],
+    connecting: ['connecting', ''],
     connected: ['connected', ''],
     sync_failed: ['sync_failed', ''],
-    reconnecting: ['reconnecting', '', 'keep'],
-    disconnected: ['disconnected', '', 'keep'],
-    auth_required: ['auth_required', '', 'keep'],
+    reconnecting: ['reconnecting', ''],
+    disconnected: ['disconnected', ''],
+    auth_required: ['auth_required', ''],
   },
   light_failed: {
-    connecting: ['connecting', '', 'keep'],
+    connecting: ['connecting', ''],
     connected: ['connected', '', 'full_now'],
     sync_failed: ['sync_failed', '', 'full_now'],
-    reconnecting: ['reconnecting', '', 'keep'],
-    disconnected: ['disconnected', '', 'keep'],
-    auth_required: ['auth_required', '', 'keep'],
+    reconnecting: ['reconnecting', ''],
+    disconnected: ['disconnected', ''],
+    auth_required: ['auth_required', ''],
   },
   libraries_ok: {
     connecting: ['connecting', '', 'keep'],
@@ -113,7 +113,7 @@ const EXPECTED: Record<OutcomeClass, Record<SourceState, Expect>> = {
     sync_failed: ['auth_required', 'AuthStatusChanged StatusChanged'],
     reconnecting: ['auth_required', 'AuthStatusChanged StatusChanged'],
     disconnected: ['auth_required', 'AuthStatusChanged StatusChanged'],
-    auth_required: ['auth_required', '', 'keep'],
+    auth_required: ['auth_required', ''],
   },
   renamed: {
     connecting: ['connecting', '', 'keep'],
@@ -188,7 +188,7 @@ describe('reducer details', () => {
     const { state, events } = reduce(stateIn('connected'), OUTCOMES.selection_failed, NOW, SETTINGS);
     expect(state.status).toMatchObject({ state: 'reconnecting', attempt: 1, since: NOW, lastRouteKind: 'local' });
     const s = state.status as Extract<typeof state.status, { state: 'reconnecting' }>;
-    expect(s.nextRetryAt - NOW).toBe(500); // jitter 0.5 of the 1 s ceiling
+    expect(s.nextRetryAt - NOW).toBe(550); // 100 ms floor + jitter 0.5 of the remaining 900 ms
     expect(events[1]).toMatchObject({ type: 'Reconnecting', attempt: 1, nextRetryAt: s.nextRetryAt });
     expect(state.next).toEqual({ kind: 'full', at: s.nextRetryAt });
   });
@@ -202,7 +202,7 @@ describe('reducer details', () => {
     }
     expect(seen).toEqual(['reconnecting:1', 'reconnecting:2', 'reconnecting:3', 'disconnected:4', 'disconnected:5', 'disconnected:6']);
     const s = state.status as Extract<typeof state.status, { state: 'disconnected' }>;
-    expect(s.nextRetryAt - (NOW + 5000)).toBe(15_000); // jitter 0.5 of the 30 s cap
+    expect(s.nextRetryAt - (NOW + 5000)).toBe(15_050); // floor + jitter 0.5 of the rest of the 30 s cap
     expect(s.since).toBe(NOW + 3000);
   });
 

@@ -265,6 +265,10 @@ export function reduce(state: MonitorState, outcome: Outcome, now: number, setti
   if (statusChanged(state.status, next.status)) {
     events.push({ ...base, type: 'StatusChanged', status: next.status, previous: state.status });
   }
+  // A check just ran (selection, light check, missing credentials): its follow-up is always planned
+  // afresh, so an ignored result can never leave an overdue plan behind (a busy loop).
+  const checkRan = outcome.type === 'selection' || outcome.type === 'light_check' || outcome.type === 'credentials_missing';
+  if (plan === 'keep' && checkRan) plan = undefined;
   next.next = plan === 'keep' ? state.next : (plan ?? planNextCheck(next.status, next.lastFullCheckAt, now, settings));
   return { state: next, events };
 }

@@ -12,10 +12,10 @@ export const BackoffSettingsSchema = z
     capMs: positiveMs().default(30_000),
     /**
      * Lower bound of a delay, clamped to half the attempt's ceiling so early retries stay jittered.
-     * 0 (default) is pure full jitter. 4000 keeps a dead route at most one request per 4 s once the
-     * backoff has grown (issue 6).
+     * The default 100 ms is full jitter that can never retry in a tight loop (an unlucky or broken
+     * random of 0). 4000 keeps a dead route at most one request per 4 s once the backoff has grown.
      */
-    minDelayMs: ms().default(0),
+    minDelayMs: ms().default(100),
   })
   .refine((b) => b.capMs >= b.initialMs, { message: 'backoff.capMs must be >= backoff.initialMs' });
 

@@ -40,7 +40,8 @@ interface Entry {
   running: Promise<void> | null;
   /** A full check was asked for while one was in flight: run exactly one more right after. */
   rerun: boolean;
-  controller: AbortController | null;
+  /** Controllers of this source's checks whose probes may still run (stragglers included). */
+  controllers: Set<AbortController>;
   removed: boolean;
 }
 
@@ -85,7 +86,7 @@ export class ConnectionMonitor {
       return;
     }
     const state = initialMonitorState({ id: source.id, name: source.name, kind: source.kind }, this.clock.now(), initial?.status ?? null);
-    const entry: Entry = { source: cloneSource(source), state, timer: null, running: null, rerun: false, controller: null, removed: false };
+    const entry: Entry = { source: cloneSource(source), state, timer: null, running: null, rerun: false, controllers: new Set(), removed: false };
     this.entries.set(source.id, entry);
     this.schedule(entry);
   }
@@ -109,7 +110,7 @@ export class ConnectionMonitor {
     entry.removed = true;
     this.entries.delete(sourceId);
     this.clearTimer(entry);
-    entry.controller?.abort();
+    for (const controller of entry.controllers) controller.abort();
     return true;
   }
 
@@ -194,7 +195,7 @@ export class ConnectionMonitor {
     for (const entry of this.entries.values()) {
       this.clearTimer(entry);
       entry.rerun = false;
-      entry.controller?.abort();
+      for (const controller of entry.controllers) controller.abort();
     }
     await Promise.allSettled([...this.loops, ...this.stragglers]);
   }
@@ -269,9 +270,13 @@ export class ConnectionMonitor {
 
   private async runCheck(entry: Entry, requested: CheckKind): Promise<void> {
     const controller = new AbortController();
-    entry.controller = controller;
+    entry.controllers.add(controller);
+    let stragglersPending = false;
     const release = await this.semaphore.acquire(controller.signal);
-    if (!release) return;
+    if (!release) {
+      entry.controllers.delete(controller);
+      return;
+    }
     const id = entry.source.id;
     const stale = () => !this.started || entry.removed || controller.signal.aborted;
     try {
@@ -312,7 +317,8 @@ export class ConnectionMonitor {
         if (stale()) return;
         const reported = new Set(selection.results);
         for (const result of selection.results) this.notify(id, (l) => l.onProbe?.(id, result, { check: 'full', late: false }));
-        this.recordStragglers(entry, selection.settled, reported);
+        stragglersPending = true;
+        this.recordStragglers(entry, selection.settled, reported, controller);
         this.apply(entry, { type: 'selection', routes: source.routes, results: selection.results, chosenRouteId: selection.chosen?.routeId ?? null, jitter: this.random() });
         const state = entry.state.status.state;
         if (state === 'connected' || state === 'sync_failed') await this.fetchLibraries(entry, backend, credentials, controller.signal);
@@ -322,14 +328,16 @@ export class ConnectionMonitor {
       this.notify(id, (l) => l.onCheckCompleted?.(id, { kind, startedAt, finishedAt, state: entry.state }));
     } finally {
       release();
-      if (entry.controller === controller) entry.controller = null;
+      if (!stragglersPending) entry.controllers.delete(controller);
     }
   }
 
-  private recordStragglers(entry: Entry, settled: Promise<ProbeResult[]>, reported: Set<ProbeResult>): void {
+  /** Report the routes that answer after the decision; stop()/removeSource() abort them. */
+  private recordStragglers(entry: Entry, settled: Promise<ProbeResult[]>, reported: Set<ProbeResult>, controller: AbortController): void {
     const id = entry.source.id;
     const done = settled.then((all) => {
-      if (entry.removed) return;
+      entry.controllers.delete(controller);
+      if (entry.removed || controller.signal.aborted) return;
       for (const result of all) if (!reported.has(result)) this.notify(id, (l) => l.onProbe?.(id, result, { check: 'full', late: true }));
     });
     this.stragglers.add(done);
