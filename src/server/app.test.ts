@@ -148,6 +148,9 @@ describe('sources', () => {
     expect(res.statusCode).toBe(500);
     expect(res.json()).toEqual({ error: 'internal_error', message: 'Something went wrong inside Marquee; the server log has the details.' });
     expect(res.body).not.toContain('SQLITE');
+    const events = await app.inject('/api/events');
+    expect(events.statusCode).toBe(500);
+    expect(events.json().error).toBe('internal_error');
   });
 });
 

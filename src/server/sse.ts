@@ -73,29 +73,35 @@ export class SseHub {
   }
 
   /**
-   * Starts a stream on a raw response. `lastEventId` (from the Last-Event-ID header or query) asks
-   * for a resume; everything here is synchronous, so no engine message can slip between the
-   * snapshot and the live stream.
+   * The first bytes of a stream: a snapshot, or a lossless resume from `lastEventId` (the
+   * Last-Event-ID header or query). Throws before anything is written if the engine fails.
+   * Call attach() in the same tick, so no engine message can slip between the two.
    */
-  open(res: ServerResponse, lastEventId: number | null): void {
+  prepare(lastEventId: number | null): string {
+    return 'retry: 2000\n\n' + (lastEventId === null ? this.snapshotMessage() : this.resumeMessages(lastEventId));
+  }
+
+  /** Starts the stream on a raw response with the bytes from prepare(). */
+  attach(res: ServerResponse, initial: string): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       // Streams are long-lived; never reuse their socket, so shutdown is not held up by idle keep-alives.
       connection: 'close',
       'x-accel-buffering': 'no',
+      'x-content-type-options': 'nosniff',
     });
-    const client: Client = { res, socket: res.socket, closed: false, allowance: 0 };
+    const client: Client = { res, socket: res.socket, closed: false, allowance: Buffer.byteLength(initial) };
     res.on('close', () => this.close(client, false));
     res.on('error', () => this.close(client, false));
+    res.once('drain', () => (client.allowance = 0));
     this.clients.add(client);
     this.options.onClientCount?.(this.clients.size);
+    this.write(client, initial);
+  }
 
-    let out = 'retry: 2000\n\n';
-    out += lastEventId === null ? this.snapshotMessage() : this.resumeMessages(lastEventId);
-    client.allowance = Buffer.byteLength(out);
-    res.once('drain', () => (client.allowance = 0));
-    this.write(client, out);
+  open(res: ServerResponse, lastEventId: number | null): void {
+    this.attach(res, this.prepare(lastEventId));
   }
 
   private snapshotMessage(): string {
@@ -166,7 +172,12 @@ export class SseHub {
       this.close(client, true);
       return;
     }
-    client.res.write(frame);
+    try {
+      client.res.write(frame);
+    } catch {
+      // A broken socket must not break the engine's emit loop; 'close' cleans up.
+      this.close(client, true);
+    }
   }
 
   private close(client: Client, destroy: boolean): void {

@@ -11,7 +11,8 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
     const raw = (Array.isArray(header) ? header[0] : header)?.trim() || query.lastEventId;
     // A malformed Last-Event-ID is not worth a failed stream: start over with a snapshot.
     const lastEventId = raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : null;
+    const initial = ctx.hub.prepare(lastEventId); // may throw: then the error handler answers
     reply.hijack();
-    ctx.hub.open(reply.raw, lastEventId);
+    ctx.hub.attach(reply.raw, initial);
   });
 };
