@@ -16,6 +16,11 @@ export interface StoreContext {
    * credentials) then survives a power loss too, while status churn stays on the cheaper NORMAL.
    */
   durably<T>(fn: () => T): T;
+  /**
+   * A prepared statement cached for the current connection. Hot paths (a write per check at
+   * thousands of sources) use it: building SQL with drizzle on each call costs ~7x more.
+   */
+  statement(sql: string): Database.Statement;
 }
 
 export interface RetentionPolicy {

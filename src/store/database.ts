@@ -44,6 +44,11 @@ export interface OpenDatabaseOptions {
   retryIntervalMs?: number;
   /** Bound on buffered history/probe/event writes while degraded. */
   maxPendingWrites?: number;
+  /**
+   * Group-commit window for monitor writes (default 50 ms; 0 = commit each write at once). A
+   * kill -9 can lose at most this window of status/probe writes — never a source or credential.
+   */
+  flushDelayMs?: number;
   retention?: Partial<RetentionPolicy>;
   /** Retention pruning period; 0 disables the timer (call `prune()` yourself). */
   maintenanceIntervalMs?: number;
@@ -62,6 +67,8 @@ export interface Store {
   /** 'ok', or 'degraded' with a reason in plain words (for /healthz and the UI warning). */
   health(): StoreHealth;
   onHealthChange(listener: (health: StoreHealth) => void): () => void;
+  /** Commits queued monitor writes now (they are group-committed every `flushDelayMs`). */
+  flush(): void;
   /** Replays writes buffered while degraded; true when storage is healthy afterwards. */
   retryNow(): boolean;
   /** Applies the retention policy now. */
@@ -97,6 +104,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     logger.error({ path }, `storage degraded at startup: ${readOnlyStart.reason}; serving the last saved state`);
   }
 
+  const statements = new Map<string, Database.Statement>();
   const ctx: StoreContext = {
     db: drizzle(sqlite, { schema }),
     sqlite,
@@ -113,12 +121,23 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
         conn.pragma(`synchronous = ${connection.synchronous}`);
       }
     },
+    statement(sql: string): Database.Statement {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = ctx.sqlite.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
   };
   ctx.guard = new WriteGuard({
     logger,
     now,
     maxPendingWrites: options.maxPendingWrites ?? 10_000,
     retryIntervalMs: options.retryIntervalMs ?? 5000,
+    flushDelayMs: options.flushDelayMs ?? 50,
+    maxBatch: 2000,
+    transaction: (fn) => ctx.sqlite.transaction(fn)(),
     heartbeat: () => {
       if (ctx.sqlite.readonly) {
         // Started read-only: try a real read-write connection (migrated) before replaying writes.
@@ -129,11 +148,12 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
           throw (error as { cause?: unknown }).cause ?? error;
         }
         ctx.sqlite.close();
+        statements.clear();
         ctx.sqlite = fresh;
         ctx.db = drizzle(fresh, { schema });
       }
-      ctx.sqlite
-        .prepare("INSERT INTO settings (key, value, updated_at) VALUES ('store.heartbeat', ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+      ctx
+        .statement("INSERT INTO settings (key, value, updated_at) VALUES ('store.heartbeat', ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
         .run(String(now()), now());
     },
   });
@@ -146,6 +166,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
 
   const prune = (pruneOptions: { allRoutes?: boolean } = {}) => {
     if (closed || ctx.sqlite.readonly) return { probes: 0, history: 0, events: 0 };
+    ctx.guard.flush();
     const at = now();
     return {
       probes: probes.prune({
@@ -180,14 +201,14 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     },
     health: () => ctx.guard.health(),
     onHealthChange: (listener) => ctx.guard.onChange(listener),
+    flush: () => ctx.guard.flush(),
     retryNow: () => ctx.guard.retryNow(),
     prune,
     close() {
       if (closed) return;
       closed = true;
       if (maintenance) clearInterval(maintenance);
-      // Last chance for writes buffered while degraded.
-      ctx.guard.retryNow();
+      // Commits the group-commit batch, and writes buffered while degraded if the disk takes them.
       ctx.guard.close();
       const conn = ctx.sqlite;
       try {

@@ -308,6 +308,7 @@ describe('EventLogRepo', () => {
   it('skips a corrupt event row', () => {
     const store = open();
     for (let i = 1; i <= 3; i++) store.events.append(event(i));
+    store.flush();
     store.sqlite.prepare(`UPDATE events SET json = '{"type":"Nope"}' WHERE seq = 2`).run();
     expect(store.events.since(0)!.map((e) => e.seq)).toEqual([1, 3]);
   });

@@ -1,8 +1,17 @@
-// Every write goes through here. A storage fault (read-only or full disk, I/O error, lock) turns
-// the store `degraded` with a reason in plain words instead of throwing into the monitor: monitor
-// writes are kept in memory (bounded) and replayed by a retry timer until the disk takes them
-// again; configuration writes (add/rename/remove a source, credentials) are refused with
-// StoreUnavailableError so the API can tell the user.
+// Every write goes through here.
+//
+// Group commit: monitor writes (status, check times, history, probe results, events) are queued
+// and committed together in one transaction every `flushDelayMs` (or every `maxBatch` writes).
+// At 10,000 sources that is a few commits per second instead of thousands. A kill -9 loses at most
+// that window of monitor writes, never integrity, and never a source or credential (those are
+// configuration writes, committed at once and durably). Reads flush first, so the store always
+// reads its own writes.
+//
+// Storage faults: a fault (read-only or full disk, I/O error, lock) turns the store `degraded` with
+// a reason in plain words instead of throwing into the monitor. Monitor writes are then kept in
+// memory (bounded; latest-wins for current state) and replayed by a retry timer until the disk
+// takes them again. Configuration writes are refused with StoreUnavailableError so the API can
+// tell the user.
 import { StoreUnavailableError, classifyStorageError, type StorageFault } from './errors.js';
 import type { StoreLogger } from './logger.js';
 
@@ -10,9 +19,9 @@ export type StoreHealth =
   | { state: 'ok' }
   | {
       state: 'degraded';
-      /** Plain words, e.g. "the disk holding the data directory is full; 12 changes are kept in memory and retried every 5 s". */
+      /** Plain words, e.g. "the disk holding the data directory is full; 12 changes are kept in memory; retrying every 5 s". */
       detail: string;
-      /** The underlying code, e.g. SQLITE_FULL. */
+      /** The underlying code, e.g. SQLITE_FULL or EROFS. */
       code: string;
       since: number;
       pendingWrites: number;
@@ -22,55 +31,90 @@ export type StoreHealth =
 export interface WriteGuardOptions {
   logger: StoreLogger;
   now: () => number;
-  /** Bound on buffered (not coalesced) monitor writes; the oldest are dropped beyond it. */
+  /** Bound on buffered (not coalesced) monitor writes while degraded; the oldest are dropped beyond it. */
   maxPendingWrites: number;
   retryIntervalMs: number;
-  /** A tiny real write used to find out whether storage works again when nothing is pending. */
+  /** Group-commit window for monitor writes; 0 writes each one at once. */
+  flushDelayMs: number;
+  /** A batch this large is committed without waiting for the window. */
+  maxBatch: number;
+  /** Runs `fn` in a transaction (a savepoint when nested). */
+  transaction: (fn: () => void) => void;
+  /** A tiny real write used to find out whether storage works again (may reconnect first). */
   heartbeat: () => void;
 }
 
 interface PendingWrite {
   label: string;
   write: () => void;
+  key: string | undefined;
 }
 
 export class WriteGuard {
   private fault: (StorageFault & { since: number }) | null = null;
-  /** Appends (history, events, probe results), replayed in order. */
+  /** Not yet committed (healthy storage), in order; coalesced entries are replaced in place. */
+  private batch: PendingWrite[] = [];
+  private batchIndex = new Map<string, number>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  /** While degraded: appends (history, events, probe results), replayed in order. */
   private readonly queue: PendingWrite[] = [];
-  /** Latest-wins writes (a source's current status, its library set), one per key. */
+  /** While degraded: latest-wins writes (a source's current status, its library set), one per key. */
   private readonly latest = new Map<string, PendingWrite>();
   private dropped = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly listeners = new Set<(health: StoreHealth) => void>();
 
   constructor(private readonly options: WriteGuardOptions) {}
 
   /**
-   * A monitor write: never throws. Returns true when written now, false when buffered for retry
-   * (or dropped as a non-storage error, which is logged). `coalesceKey` makes a later write
-   * replace an earlier buffered one with the same key (current status, not history).
+   * A monitor write: never throws. Committed with the next group commit; a write that fails for a
+   * non-storage reason (a bug, or the source was removed meanwhile) is logged and dropped.
+   * `coalesceKey` makes a later write replace an earlier uncommitted one with the same key.
    */
-  background(label: string, write: () => void, coalesceKey?: string): boolean {
-    if (this.closed) return false;
+  background(label: string, write: () => void, coalesceKey?: string): void {
+    if (this.closed) return;
+    const pending: PendingWrite = { label, write, key: coalesceKey };
     if (this.fault) {
-      this.enqueue({ label, write }, coalesceKey);
-      return false;
+      this.enqueue(pending);
+      return;
+    }
+    const index = coalesceKey === undefined ? undefined : this.batchIndex.get(coalesceKey);
+    if (index !== undefined) {
+      this.batch[index] = pending;
+    } else {
+      if (coalesceKey !== undefined) this.batchIndex.set(coalesceKey, this.batch.length);
+      this.batch.push(pending);
+    }
+    if (this.options.flushDelayMs <= 0 || this.batch.length >= this.options.maxBatch) this.flush();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), this.options.flushDelayMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Commits queued monitor writes now (reads, health and configuration writes call this first). */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.batch.length === 0) return;
+    const ops = this.batch;
+    this.batch = [];
+    this.batchIndex = new Map();
+    if (this.fault) {
+      ops.forEach((op) => this.enqueue(op));
+      return;
     }
     try {
-      write();
-      return true;
+      this.options.transaction(() => ops.forEach((op) => this.runOne(op)));
     } catch (error) {
       const fault = classifyStorageError(error);
       if (!fault) {
-        // A bug or a constraint (e.g. the source was removed meanwhile): retrying would not help.
-        this.options.logger.warn({ op: label, err: describe(error) }, 'store write skipped');
-        return false;
+        this.options.logger.warn({ op: 'flush', err: describe(error) }, 'store writes skipped');
+        return;
       }
-      this.enqueue({ label, write }, coalesceKey);
-      this.markDegraded(fault, label);
-      return false;
+      ops.forEach((op) => this.enqueue(op));
+      this.markDegraded(fault, ops[0]?.label ?? 'flush');
     }
   }
 
@@ -82,6 +126,7 @@ export class WriteGuard {
   /** A configuration write: throws StoreUnavailableError (plain words) on a storage fault. */
   foreground<T>(label: string, write: () => T): T {
     if (this.closed) throw new StoreUnavailableError('The database is closed.');
+    this.flush();
     try {
       const result = write();
       // A successful write proves storage works again: replay what is buffered now.
@@ -96,6 +141,7 @@ export class WriteGuard {
   }
 
   health(): StoreHealth {
+    if (!this.closed) this.flush();
     if (!this.fault) return { state: 'ok' };
     const pending = this.pendingCount();
     const kept = pending === 0 ? '' : `; ${pending} change${pending === 1 ? ' is' : 's are'} kept in memory`;
@@ -115,55 +161,56 @@ export class WriteGuard {
     return () => this.listeners.delete(listener);
   }
 
-  /** Replays buffered writes now. Returns true when storage is healthy afterwards. */
+  /** Replays buffered writes now, in one transaction. Returns true when storage is healthy afterwards. */
   retryNow(): boolean {
     if (this.closed) return false;
+    this.flush();
     if (!this.fault) return true;
+    const ops = [...this.queue, ...this.latest.values()];
     try {
       this.options.heartbeat();
-      while (this.queue.length > 0) {
-        const next = this.queue[0]!;
-        this.replay(next);
-        this.queue.shift();
-      }
-      for (const [key, next] of this.latest) {
-        this.replay(next);
-        this.latest.delete(key);
-      }
+      this.options.transaction(() => ops.forEach((op) => this.runOne(op)));
     } catch (error) {
       const fault = classifyStorageError(error) ?? { code: 'UNKNOWN', reason: 'the database cannot be written' };
       this.fault = { ...fault, since: this.fault.since };
       return false;
     }
+    this.queue.length = 0;
+    this.latest.clear();
     const was = this.fault;
     this.fault = null;
-    this.stopTimer();
+    this.stopRetryTimer();
     this.options.logger.info({ code: was.code, downForMs: this.options.now() - was.since, dropped: this.dropped }, 'storage recovered');
     this.dropped = 0;
     this.emit();
     return true;
   }
 
+  /** Commits what it can, then refuses further writes. */
   close(): void {
+    if (this.closed) return;
+    this.flush();
+    if (this.fault) this.retryNow();
     this.closed = true;
-    this.stopTimer();
+    this.stopRetryTimer();
     this.listeners.clear();
   }
 
-  /** Runs one buffered write; a non-storage error drops it (logged) rather than blocking the rest. */
-  private replay(pending: PendingWrite): void {
+  /** One write in its own savepoint: a non-storage error drops just it; a storage fault aborts all. */
+  private runOne(op: PendingWrite): void {
     try {
-      pending.write();
+      this.options.transaction(op.write);
     } catch (error) {
       if (classifyStorageError(error)) throw error;
-      this.options.logger.warn({ op: pending.label, err: describe(error) }, 'buffered store write skipped');
+      // A bug or a constraint (e.g. the source was removed meanwhile): retrying would not help.
+      this.options.logger.warn({ op: op.label, err: describe(error) }, 'store write skipped');
     }
   }
 
-  private enqueue(pending: PendingWrite, coalesceKey: string | undefined): void {
-    if (coalesceKey !== undefined) {
-      this.latest.delete(coalesceKey);
-      this.latest.set(coalesceKey, pending);
+  private enqueue(pending: PendingWrite): void {
+    if (pending.key !== undefined) {
+      this.latest.delete(pending.key);
+      this.latest.set(pending.key, pending);
       return;
     }
     this.queue.push(pending);
@@ -177,14 +224,14 @@ export class WriteGuard {
     if (this.fault) return;
     this.fault = { ...fault, since: this.options.now() };
     this.options.logger.error({ code: fault.code, op: label }, `storage degraded: ${fault.reason}`);
-    this.timer = setInterval(() => this.retryNow(), this.options.retryIntervalMs);
-    this.timer.unref();
+    this.retryTimer = setInterval(() => this.retryNow(), this.options.retryIntervalMs);
+    this.retryTimer.unref();
     this.emit();
   }
 
-  private stopTimer(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  private stopRetryTimer(): void {
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = null;
   }
 
   private pendingCount(): number {

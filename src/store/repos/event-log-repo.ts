@@ -35,17 +35,12 @@ export class EventLogRepo {
     const json = JSON.stringify(event);
     this.unflushed.set(seq, stored);
     this.ctx.guard.background('events.append', () => {
-      this.ctx.sqlite
-        .prepare('INSERT INTO events (seq, at, source_id, type, json) VALUES (?, ?, ?, ?, ?)')
+      this.ctx
+        .statement('INSERT INTO events (seq, at, source_id, type, json) VALUES (?, ?, ?, ?, ?)')
         .run(seq, event.at, event.sourceId, event.type, json);
       this.unflushed.delete(seq);
     });
-    if (this.ctx.guard.health().state === 'ok') {
-      // Written, or dropped as a non-storage error: either way nothing to keep.
-      this.unflushed.delete(seq);
-    } else if (this.unflushed.size > MAX_UNFLUSHED) {
-      this.unflushed.delete(this.unflushed.keys().next().value as number);
-    }
+    if (this.unflushed.size > MAX_UNFLUSHED) this.unflushed.delete(this.unflushed.keys().next().value as number);
     return seq;
   }
 
@@ -59,16 +54,17 @@ export class EventLogRepo {
    * client must resync from a snapshot.
    */
   since(afterSeq: number, limit = 1000): StoredEvent[] | null {
+    this.ctx.guard.flush();
     if (afterSeq === this.lastSeq) return [];
     // A seq we never issued (the database was replaced or reset): the client must resync.
     if (afterSeq > this.lastSeq || afterSeq < 0) return null;
-    const oldestOnDisk = this.ctx.sqlite.prepare('SELECT min(seq) FROM events').pluck().get() as number | null;
+    const oldestOnDisk = this.ctx.statement('SELECT min(seq) FROM events').pluck().get() as number | null;
     const oldestInMemory = this.unflushed.size > 0 ? Math.min(...this.unflushed.keys()) : null;
     const oldest = Math.min(oldestOnDisk ?? Infinity, oldestInMemory ?? Infinity);
     if (!Number.isFinite(oldest) || oldest > afterSeq + 1) return null;
 
-    const rows = this.ctx.sqlite
-      .prepare('SELECT seq, json FROM events WHERE seq > ? ORDER BY seq ASC LIMIT ?')
+    const rows = this.ctx
+      .statement('SELECT seq, json FROM events WHERE seq > ? ORDER BY seq ASC LIMIT ?')
       .all(afterSeq, limit) as Array<{ seq: number; json: string }>;
     const out: StoredEvent[] = [];
     for (const row of rows) {
@@ -89,6 +85,7 @@ export class EventLogRepo {
 
   /** Keeps the newest `keep` events and none older than `olderThan`. */
   prune(options: { keep: number; olderThan: number; batchSize: number }): number {
+    this.ctx.guard.flush();
     const floor = this.lastSeq - options.keep;
     return deleteInBatches(this.ctx, options.batchSize, (limit) =>
       this.ctx.sqlite

@@ -23,11 +23,13 @@ export class LibrariesRepo {
   }
 
   list(sourceId: string): Library[] {
+    this.ctx.guard.flush();
     return this.toLibraries(this.ctx.db.select().from(libraries).where(eq(libraries.sourceId, sourceId)).orderBy(asc(libraries.position)).all()).get(sourceId) ?? [];
   }
 
   /** sourceId -> libraries, in the server's order. */
   listAll(): Map<string, Library[]> {
+    this.ctx.guard.flush();
     return this.toLibraries(this.ctx.db.select().from(libraries).orderBy(asc(libraries.sourceId), asc(libraries.position)).all());
   }
 

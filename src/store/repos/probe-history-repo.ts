@@ -1,6 +1,5 @@
 import type { ProbeErrorCode, ProbeResult } from '../../core/types.js';
 import type { StoreContext } from '../context.js';
-import { probeHistory } from '../schema.js';
 import { probeErrorCodeSchema } from '../validation.js';
 import { deleteInBatches } from './status-repo.js';
 
@@ -33,16 +32,21 @@ export class ProbeHistoryRepo {
     for (const r of rows) this.touched.add(r.routeId);
     this.ctx.guard.background('probes.appendMany', () => {
       // Results for routes removed meanwhile would fail the foreign key and sink the whole batch.
-      const known = this.ctx.sqlite.prepare('SELECT 1 FROM routes WHERE id = ?').pluck();
-      const insertable = rows.filter((r) => known.get(r.routeId) !== undefined);
-      if (insertable.length > 0) this.ctx.db.insert(probeHistory).values(insertable).run();
+      const known = this.ctx.statement('SELECT 1 FROM routes WHERE id = ?');
+      const insert = this.ctx.statement('INSERT INTO probe_history (route_id, at, ok, code, latency_ms) VALUES (?, ?, ?, ?, ?)');
+      this.ctx.sqlite.transaction(() => {
+        for (const r of rows) {
+          if (known.get(r.routeId) !== undefined) insert.run(r.routeId, r.at, r.ok ? 1 : 0, r.code, r.latencyMs);
+        }
+      })();
     });
   }
 
   /** Newest first. */
   recent(routeId: string, limit = 30): ProbeRecord[] {
-    const rows = this.ctx.sqlite
-      .prepare('SELECT id, route_id AS routeId, at, ok, code, latency_ms AS latencyMs FROM probe_history WHERE route_id = ? ORDER BY id DESC LIMIT ?')
+    this.ctx.guard.flush();
+    const rows = this.ctx
+      .statement('SELECT id, route_id AS routeId, at, ok, code, latency_ms AS latencyMs FROM probe_history WHERE route_id = ? ORDER BY id DESC LIMIT ?')
       .all(routeId, limit) as Array<{ id: number; routeId: string; at: number; ok: number; code: string | null; latencyMs: number | null }>;
     return rows.map((r) => ({ ...r, ok: r.ok === 1, code: r.code === null ? null : (probeErrorCodeSchema.safeParse(r.code).data ?? 'malformed') }));
   }
@@ -56,8 +60,9 @@ export class ProbeHistoryRepo {
 
   /** Sparkline data for every route of a source in one query: routeId -> latencies, oldest first. */
   recentLatenciesForSource(sourceId: string, perRoute = 30): Map<string, (number | null)[]> {
-    const rows = this.ctx.sqlite
-      .prepare(
+    this.ctx.guard.flush();
+    const rows = this.ctx
+      .statement(
         `SELECT route_id AS routeId, ok, latency_ms AS latencyMs FROM (
            SELECT p.route_id, p.ok, p.latency_ms, p.id,
                   ROW_NUMBER() OVER (PARTITION BY p.route_id ORDER BY p.id DESC) AS n
@@ -81,6 +86,7 @@ export class ProbeHistoryRepo {
    */
   prune(options: { keepPerRoute: number; olderThan: number; batchSize: number; allRoutes?: boolean }): number {
     const { keepPerRoute, olderThan, batchSize } = options;
+    this.ctx.guard.flush();
     let deleted = deleteInBatches(this.ctx, batchSize, (limit) =>
       this.ctx.sqlite.prepare('DELETE FROM probe_history WHERE id IN (SELECT id FROM probe_history WHERE at < ? LIMIT ?)').run(olderThan, limit).changes,
     );
@@ -104,6 +110,7 @@ export class ProbeHistoryRepo {
   }
 
   count(): number {
+    this.ctx.guard.flush();
     return this.ctx.sqlite.prepare('SELECT count(*) FROM probe_history').pluck().get() as number;
   }
 }

@@ -29,6 +29,7 @@ export class RoutesRepo {
   }
 
   listForSource(sourceId: string): RouteRecord[] {
+    this.ctx.guard.flush();
     const rows = this.ctx.db.select().from(routes).where(eq(routes.sourceId, sourceId)).orderBy(asc(routes.priority), asc(routes.id)).all();
     const out: RouteRecord[] = [];
     for (const row of rows) {
@@ -54,15 +55,8 @@ export class RoutesRepo {
   }
 
   private write(result: ProbeResult): void {
-    this.ctx.db
-      .update(routes)
-      .set({
-        lastResult: result.ok ? 'ok' : result.error.code,
-        lastError: result.ok ? null : result.error.message,
-        latencyMs: Math.round(result.latencyMs),
-        checkedAt: result.at,
-      })
-      .where(eq(routes.id, result.routeId))
-      .run();
+    this.ctx
+      .statement('UPDATE routes SET last_result = ?, last_error = ?, latency_ms = ?, checked_at = ? WHERE id = ?')
+      .run(result.ok ? 'ok' : result.error.code, result.ok ? null : result.error.message, Math.round(result.latencyMs), result.at, result.routeId);
   }
 }

@@ -41,6 +41,7 @@ export class StatusRepo {
 
   /** Every readable last-known status; corrupt rows are skipped with a warning. */
   loadAll(): StoredStatus[] {
+    this.ctx.guard.flush();
     const out: StoredStatus[] = [];
     for (const row of this.ctx.db.select().from(sourceStatus).all()) {
       const stored = this.toStored(row);
@@ -50,6 +51,7 @@ export class StatusRepo {
   }
 
   get(sourceId: string): StoredStatus | null {
+    this.ctx.guard.flush();
     const row = this.ctx.db.select().from(sourceStatus).where(eq(sourceStatus.sourceId, sourceId)).get();
     return row ? this.toStored(row) : null;
   }
@@ -63,11 +65,13 @@ export class StatusRepo {
     this.ctx.guard.background(
       'status.save',
       () =>
-        this.ctx.db
-          .insert(sourceStatus)
-          .values({ sourceId, status: json, updatedAt, lastCheckedAt, nextCheckAt })
-          .onConflictDoUpdate({ target: sourceStatus.sourceId, set: { status: json, updatedAt, lastCheckedAt, nextCheckAt } })
-          .run(),
+        this.ctx
+          .statement(
+            `INSERT INTO source_status (source_id, status, updated_at, last_checked_at, next_check_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(source_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
+               last_checked_at = excluded.last_checked_at, next_check_at = excluded.next_check_at`,
+          )
+          .run(sourceId, json, updatedAt, lastCheckedAt, nextCheckAt),
       `status:${sourceId}`,
     );
   }
@@ -76,7 +80,10 @@ export class StatusRepo {
   touch(sourceId: string, times: { lastCheckedAt: number | null; nextCheckAt: number | null }): void {
     this.ctx.guard.background(
       'status.touch',
-      () => this.ctx.db.update(sourceStatus).set(times).where(eq(sourceStatus.sourceId, sourceId)).run(),
+      () =>
+        this.ctx
+          .statement('UPDATE source_status SET last_checked_at = ?, next_check_at = ? WHERE source_id = ?')
+          .run(times.lastCheckedAt, times.nextCheckAt, sourceId),
       `status-times:${sourceId}`,
     );
   }
@@ -86,12 +93,16 @@ export class StatusRepo {
     if (list.length === 0) return;
     const rows = list.map((e) => ({ sourceId: e.sourceId, at: e.at, state: e.state, routeKind: e.routeKind ?? null, detail: e.detail ?? null }));
     this.ctx.guard.background('status.appendHistory', () => {
-      this.ctx.db.insert(statusHistory).values(rows).run();
+      const insert = this.ctx.statement('INSERT INTO status_history (source_id, at, state, route_kind, detail) VALUES (?, ?, ?, ?, ?)');
+      this.ctx.sqlite.transaction(() => {
+        for (const r of rows) insert.run(r.sourceId, r.at, r.state, r.routeKind, r.detail);
+      })();
     });
   }
 
   /** Newest first. */
   recentHistory(sourceId: string, limit = 50): StoredHistoryEntry[] {
+    this.ctx.guard.flush();
     const rows = this.ctx.db
       .select()
       .from(statusHistory)
@@ -111,6 +122,7 @@ export class StatusRepo {
 
   /** Keeps the newest `keepPerSource` transitions per source and none older than `olderThan`. */
   pruneHistory(keepPerSource: number, olderThan: number, batchSize: number): number {
+    this.ctx.guard.flush();
     let deleted = 0;
     deleted += deleteInBatches(this.ctx, batchSize, (limit) =>
       this.ctx.sqlite
