@@ -84,6 +84,31 @@ describe('Plex push channel (fixture server)', () => {
     expect(r.messages.join(' ')).not.toContain(TOKEN);
   });
 
+  it('an upgrade that never gets an answer ends at the connect timeout', async () => {
+    const { createServer: createNetServer } = await import('node:net');
+    const silent = createNetServer((sock) => cleanups.push(() => void sock.destroy()));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => silent.close(() => r())));
+    const r = record();
+    const started = Date.now();
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const ch = plex().openPush(target, { id: 'r', url, kind: 'local', priority: 0 }, { token: TOKEN }, r.handlers, { ...opts, connectTimeoutMs: 300 });
+    cleanups.push(() => ch.close());
+    await r.until(() => r.events.length > 0);
+    expect(r.events).toEqual(['lost:error']);
+    expect(r.messages[0]).toMatch(/no answer within 0.3 s/);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('close() before the channel opens reports nothing and leaves no socket behind', async () => {
+    const fx = await wsFixture(() => true);
+    const r = record();
+    const ch = plex().openPush(target, { id: 'r', url: fx.url, kind: 'local', priority: 0 }, { token: TOKEN }, r.handlers, opts);
+    ch.close();
+    await new Promise((res) => setTimeout(res, 200));
+    expect(r.events).toEqual([]);
+  });
+
   it('a close with 1012 is a restart, 1001 a shutdown', async () => {
     let code = 1012;
     const fx = await wsFixture(
