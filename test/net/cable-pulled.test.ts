@@ -34,7 +34,7 @@ interface CablePulledResult {
 
 describe('cable pulled on the local route (nft drop in a private namespace)', () => {
   it('selection moves to remote at once; the kept-alive local probe ends at the timeout', async () => {
-    const r = await runInNetns<CablePulledResult>(scenario, { probeTimeoutMs: PROBE_TIMEOUT_MS, graceMs: GRACE_MS });
+    const r = await runInNetns<CablePulledResult>(scenario, { probeTimeoutMs: PROBE_TIMEOUT_MS, graceMs: GRACE_MS, fault: 'drop' });
 
     // Before: local answers over pooled keep-alive connections and is the one selected.
     expect(r.localBefore.map((p) => p.ok)).toEqual([true, true, true]);
@@ -58,6 +58,20 @@ describe('cable pulled on the local route (nft drop in a private namespace)', ()
     // It rode the kept-alive connection that went silent: no new connection was opened to local.
     expect(r.connectionsToLocalAfter).toBe(r.connectionsToLocalBefore);
 
+    expect(r.remoteAfter.ok).toBe(true);
+  });
+
+  it('dead host (TCP reset) on local: its probe fails at once as refused and remote is chosen', async () => {
+    const r = await runInNetns<CablePulledResult>(scenario, { probeTimeoutMs: PROBE_TIMEOUT_MS, graceMs: GRACE_MS, fault: 'reset' });
+    expect(r.before.chosenRouteId).toBe(r.routeIds.local);
+    expect(r.table).toMatch(/ip daddr 127\.0\.0\.2 tcp dport \d+ reject with tcp reset/);
+
+    expect(r.after.chosenRouteId).toBe(r.routeIds.remote);
+    const local = r.settledAfter.find((p) => p.routeId === r.routeIds.local)!;
+    expect(local.ok).toBe(false);
+    // A reset on the kept-alive connection or a refused reconnect — never a timeout.
+    if (!local.ok) expect(local.error.code).toBe('refused');
+    expect(r.localSettledMs).toBeLessThan(PROBE_TIMEOUT_MS / 2);
     expect(r.remoteAfter.ok).toBe(true);
   });
 });

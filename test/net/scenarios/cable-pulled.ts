@@ -4,7 +4,7 @@
 // kept-alive connection; then the cable to local is pulled (nft drop of every packet to and from
 // 127.0.0.2:port) and we record what Marquee sees: a new selection returns remote without waiting
 // for the silent local route, and the local probe — sent on the kept-alive connection — ends at
-// the probe timeout.
+// the probe timeout. With fault "reset" (dead host) the local probe must fail at once instead.
 import { Agent, buildConnector } from 'undici';
 import { HttpClient } from '../../../src/backends/http.js';
 import { PlexBackend } from '../../../src/backends/plex/backend.js';
@@ -14,11 +14,13 @@ import { realClock } from '../../../src/monitor/clock.js';
 import { ConnectionService } from '../../../src/monitor/connection-service.js';
 import { createSimulation } from '../../../sim/index.js';
 import { runScenario } from '../../support/net/netns.js';
-import { cleanup, drop, listTable } from '../../support/net/nft.js';
+import { cleanup, drop, listTable, reset } from '../../support/net/nft.js';
 
 interface Args {
   probeTimeoutMs: number;
   graceMs: number;
+  /** drop: pulled cable (silence); reset: dead host (TCP resets). */
+  fault: 'drop' | 'reset';
 }
 
 /** What the test needs from a Selection (the settled promise cannot cross the process boundary). */
@@ -26,7 +28,7 @@ function summary(selection: { chosen: { routeId: string } | null; results: Probe
   return { chosenRouteId: selection.chosen?.routeId ?? null, results: selection.results, elapsedMs: selection.elapsedMs };
 }
 
-runScenario<Args, unknown>(async ({ probeTimeoutMs, graceMs }) => {
+runScenario<Args, unknown>(async ({ probeTimeoutMs, graceMs, fault }) => {
   const sim = await createSimulation({
     servers: [
       {
@@ -80,7 +82,8 @@ runScenario<Args, unknown>(async ({ probeTimeoutMs, graceMs }) => {
     const connectionsToLocalBefore = opened.filter((o) => o.startsWith('127.0.0.2:')).length;
 
     const localPort = Number(new URL(local.url).port);
-    drop('127.0.0.2', localPort);
+    if (fault === 'drop') drop('127.0.0.2', localPort);
+    else reset('127.0.0.2', localPort);
     const table = listTable();
 
     const after = await service.select(source, plex, credentials, selectOptions);
