@@ -4,6 +4,17 @@ import { useServerNow } from '../lib/hooks';
 import { CheckCircleIcon, OfflineIcon, SpinnerIcon } from './Icons';
 import { Sparkline } from './Sparkline';
 
+const RESULT_LABELS: Record<string, string> = {
+  refused: 'Refused',
+  timeout: 'No answer',
+  dns: 'Name not found',
+  tls: 'Certificate problem',
+  http_error: 'HTTP error',
+  unauthorized: 'Sign-in rejected',
+  wrong_server: 'Wrong server',
+  malformed: 'Garbled answer',
+};
+
 function RouteState({ route, inUse }: { route: ApiRouteDetail; inUse: boolean }) {
   if (route.lastResult === null) {
     return (
@@ -21,7 +32,7 @@ function RouteState({ route, inUse }: { route: ApiRouteDetail; inUse: boolean })
   }
   return (
     <span className="status-badge tone-error">
-      <OfflineIcon size={14} /> <span className="status-label">Failing</span>
+      <OfflineIcon size={14} /> <span className="status-label">{RESULT_LABELS[route.lastResult] ?? 'Failing'}</span>
     </span>
   );
 }

@@ -14,6 +14,14 @@ import { RenameDialog } from './RenameDialog';
 import { RouteTable } from './RouteTable';
 import { StatusBadge } from './StatusBadge';
 
+const PUSH_WORDS: Record<ApiSource['push'], string> = { open: 'Live', polling: 'Polling', connecting: 'Connecting…', off: 'Off' };
+const PUSH_HINTS: Record<ApiSource['push'], string> = {
+  open: 'The server pushes changes to Marquee as they happen.',
+  polling: 'The server does not push changes; Marquee checks on a schedule.',
+  connecting: 'Opening the live channel to the server.',
+  off: 'Live updates are turned off for this server; Marquee checks on a schedule.',
+};
+
 function Fact({ label, children, testId }: { label: string; children: React.ReactNode; testId?: string }) {
   return (
     <div className="fact" data-testid={testId}>
@@ -63,7 +71,7 @@ export function SourceCard({ source, highlighted }: { source: ApiSource; highlig
         <Fact label="Current route" testId={`current-route-${source.id}`}>
           {source.route ? (
             <>
-              <code className="route-url-inline">{source.route.url}</code>
+              <code className="route-url-inline" title={source.route.url}>{source.route.url}</code>
               <span className={`chip kind-${source.route.kind}`}>{source.route.kind}</span>
               <span className="latency-figure">{formatLatency(source.route.latencyMs)}</span>
             </>
@@ -79,6 +87,9 @@ export function SourceCard({ source, highlighted }: { source: ApiSource; highlig
         </Fact>
         <Fact label="Status since">
           <span title={formatClock(source.since)}>{formatRelative(source.since, now)}</span>
+        </Fact>
+        <Fact label="Updates" testId={`push-${source.id}`}>
+          <span title={PUSH_HINTS[source.push]}>{PUSH_WORDS[source.push]}</span>
         </Fact>
       </dl>
 

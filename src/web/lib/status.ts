@@ -61,11 +61,12 @@ export function describeStatus(source: ApiSource, now: number): StatusView {
     }
     case 'disconnected': {
       const seconds = secondsUntil(source.nextRetryAt, now);
+      const why = source.reason ? ` (${REASON_WORDS[source.reason]})` : '';
       return {
         tone: 'error',
         icon: 'offline',
         label: 'Disconnected',
-        sentence: `${name} is disconnected${source.error ? `: ${source.error}` : ''}.${seconds > 0 ? ` Next try in ${seconds} seconds.` : ''}`,
+        sentence: `${name} is disconnected${why}${source.error ? `: ${source.error}` : ''}.${seconds > 0 ? ` Next try in ${seconds} seconds.` : ''}`,
         hint: source.error ?? (seconds > 0 ? `Next try in ${seconds} s` : undefined),
       };
     }
