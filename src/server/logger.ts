@@ -13,6 +13,7 @@ const SECRET_HEADERS = ['x-api-key', 'x-plex-token', 'authorization', 'cookie', 
 export const REDACT_PATHS: string[] = [
   ...SECRET_HEADERS.flatMap((h) => [`req.headers["${h}"]`, `res.headers["${h}"]`, `headers["${h}"]`, `*.headers["${h}"]`]),
   ...SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]),
+  ...['X-Plex-Token', 'X-Emby-Token', 'X-Api-Key', 'AccessToken'].flatMap((k) => [`["${k}"]`, `*["${k}"]`, `*.*["${k}"]`]),
 ];
 
 const SECRET_PARAM = /([?&;](?:x-plex-token|token|api_?key|apikey|access_?token|password|secret)=)[^&#\s"']*/gi;

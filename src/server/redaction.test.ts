@@ -94,6 +94,7 @@ describe('secrets never leave the server', () => {
     // Structured fields logged by other code.
     logger.info({ credentials: { token: SECRETS.plexServerToken }, user: { password: SECRETS.jellyfinPassword }, headers: { 'x-plex-token': SECRETS.plexServerToken } }, 'structured');
     logger.warn(`plain message with X-Plex-Token=${SECRETS.plexServerToken}`);
+    logger.debug({ params: { 'X-Plex-Token': SECRETS.plexServerToken }, body: { AccessToken: SECRETS.jellyfinToken, Pw: SECRETS.jellyfinPassword } }, 'upstream call');
 
     await new Promise((r) => setTimeout(r, 100));
     abort.abort();
