@@ -89,6 +89,8 @@ export const SimConfigSchema = z.object({
       host: loopbackHost.default('127.0.0.1'),
       port: port.default(0),
       accounts: z.array(PlexAccountSchema).min(1).default([{ username: 'demo' }]),
+      /** Seed for the per-server access tokens (random when omitted); shards of a scale run share it. */
+      tokenSeed: z.string().min(8).optional(),
       /** Overrides the PIN lifetime in seconds (real: 900 plain, 1800 strong). */
       pinExpiresIn: z.number().positive().optional(),
     })

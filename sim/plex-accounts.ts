@@ -1,6 +1,7 @@
 // plex.tv's token book, shared by the fake plex.tv and the fake servers: account tokens (one per
 // signed-in device) and per-server access tokens (one per server and user, as in /resources).
-import { plexToken, stableHex, uuidFromHex } from './ids.js';
+import { createHmac } from 'node:crypto';
+import { plexToken, randomHex, stableHex } from './ids.js';
 
 export interface PlexAccount {
   id: number;
@@ -19,9 +20,17 @@ export class PlexAccounts {
   private readonly accounts = new Map<string, PlexAccount>();
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly serverTokens = new Map<string, string>();
+  private readonly generations = new Map<string, number>();
   private seq = 0;
 
-  constructor(accounts: { username: string; email?: string | undefined; token?: string | undefined }[]) {
+  /**
+   * `seed` derives the per-server access tokens, so several simulator processes sharing a seed
+   * (a sharded scale run) agree on them without talking to each other.
+   */
+  constructor(
+    accounts: { username: string; email?: string | undefined; token?: string | undefined }[],
+    private readonly seed: string = randomHex(32),
+  ) {
     accounts.forEach((a, i) => {
       const account: PlexAccount = {
         id: 10_000_000 + i * 7919,
@@ -66,7 +75,8 @@ export class PlexAccounts {
     const key = `${serverId}\u0000${username}`;
     let token = this.serverTokens.get(key);
     if (!token) {
-      token = plexToken();
+      const generation = this.generations.get(serverId) ?? 0;
+      token = createHmac('sha256', this.seed).update(`${serverId}\u0000${username}\u0000${generation}`).digest('base64url').slice(0, 20);
       this.serverTokens.set(key, token);
       this.tokens.set(token, { kind: 'server', username, serverId, seq: ++this.seq, revoked: false });
     }
@@ -75,6 +85,7 @@ export class PlexAccounts {
 
   /** New access tokens for every user of a server (after its old ones were revoked). */
   rotateServerTokens(serverId: string): void {
+    this.generations.set(serverId, (this.generations.get(serverId) ?? 0) + 1);
     for (const key of [...this.serverTokens.keys()]) if (key.startsWith(`${serverId}\u0000`)) this.serverTokens.delete(key);
   }
 
@@ -90,6 +101,3 @@ export class PlexAccounts {
   }
 }
 
-export function accountUuid(account: PlexAccount): string {
-  return uuidFromHex(stableHex(account.uuid, 32));
-}

@@ -55,6 +55,12 @@ export class PlexServerSim implements SimService, PlexResourceSource {
     this.owner = config.owner ?? accounts.defaultUsername;
     this.sharedWith = config.sharedWith;
     this.impostor = { machineId: stableHex(`plex-impostor:${config.id}`, 40), name: `${config.name} (other)` };
+    this.registerAccessTokens();
+  }
+
+  /** Makes this server's access tokens known up front (another process's plex.tv may hand them out). */
+  private registerAccessTokens(): void {
+    for (const user of [this.owner, ...this.sharedWith]) this.accounts.serverToken(this.id, user);
   }
 
   get mode(): ServerFaultMode {
@@ -246,6 +252,7 @@ export class PlexServerSim implements SimService, PlexResourceSource {
     } else if (mode === 'bad-token') {
       this.revokedBefore = this.accounts.nextSeq();
       this.accounts.rotateServerTokens(this.id);
+      this.registerAccessTokens();
       for (const { ws } of this.sessions) ws.close(1000, 'Unauthorized');
       await Promise.all(this.routes.map((r) => r.setServerDown(false)));
     } else if (mode === 'stop') {

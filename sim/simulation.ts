@@ -6,7 +6,7 @@ import type { RouteFault, RouteFaultMode, ServerFaultMode } from './faults.js';
 import { JellyfinServerSim } from './jellyfin-server.js';
 import { PlexAccounts } from './plex-accounts.js';
 import { PlexServerSim } from './plex-server.js';
-import { PlexTv } from './plex-tv.js';
+import { PlexTv, type PlexResourceSource } from './plex-tv.js';
 import { SimRoute, type RouteKind } from './route.js';
 import { Timers } from './timers.js';
 import { startControlServer } from './control.js';
@@ -62,6 +62,8 @@ export interface Simulation {
     serverToken(serverId: string, username?: string): string;
     /** plex.tv-level sign-out: all account tokens of the user stop working everywhere. */
     revokeAccount(username?: string): void;
+    /** Sharded runs: a server in another process revoked its tokens; hand out new ones. */
+    rotateServerTokens(serverId: string): void;
     readonly route: RouteHandle;
   };
   jellyfin(serverId: string): {
@@ -75,17 +77,23 @@ export interface Simulation {
   close(): Promise<void>;
 }
 
-export async function createSimulation(input: SimConfig): Promise<Simulation> {
+/** For sharded scale runs: Plex servers living in other simulator processes that this plex.tv lists. */
+export interface SimulationExtras {
+  remotePlexServers?: PlexResourceSource[];
+}
+
+export async function createSimulation(input: SimConfig, extras: SimulationExtras = {}): Promise<Simulation> {
   const config = parseSimConfig(input);
   const timers = new Timers();
   const dispatcher = new Dispatcher(timers);
-  const accounts = new PlexAccounts(config.plexTv.accounts);
+  const accounts = new PlexAccounts(config.plexTv.accounts, config.plexTv.tokenSeed);
   const plexServers: PlexServerSim[] = [];
   const jellyfinServers: JellyfinServerSim[] = [];
   const routes = new Map<string, SimRoute>();
   const servers = new Map<string, PlexServerSim | JellyfinServerSim>();
 
-  const plexTv = new PlexTv(accounts, () => plexServers, config.plexTv.pinExpiresIn);
+  const remote = extras.remotePlexServers ?? [];
+  const plexTv = new PlexTv(accounts, () => (remote.length ? [...plexServers, ...remote] : plexServers), config.plexTv.pinExpiresIn);
   const plexTvRoute = new SimRoute('plex.tv', 'remote', 'plex.tv', config.plexTv.host, config.plexTv.port, plexTv, timers, dispatcher.accept);
   routes.set(plexTvRoute.id, plexTvRoute);
 
@@ -179,6 +187,7 @@ export async function createSimulation(input: SimConfig): Promise<Simulation> {
         return accounts.serverToken(serverId, username ?? accounts.defaultUsername);
       },
       revokeAccount: (username) => accounts.revokeAccountTokens(username ?? accounts.defaultUsername),
+      rotateServerTokens: (serverId) => accounts.rotateServerTokens(serverId),
       route: routeHandle('plex.tv'),
     },
     jellyfin: (serverId) => {
