@@ -44,4 +44,21 @@ describe('marquee serve', () => {
       await expect(fetch(`${url}healthz`)).rejects.toThrow();
     }
   });
+
+  it('runs demo mode with the demo flag and stops on SIGINT', async () => {
+    const engine = new FakeEngine();
+    state.engine = engine;
+    state.runtimeClosed = 0;
+    let url = '';
+    const io = { stdout: () => undefined, stderr: () => undefined, onListening: (u: string) => void (url = u) };
+    const running = runCli(['demo', '--port', '0'], { LOG_LEVEL: 'silent' }, io);
+    const deadline = Date.now() + 5000;
+    while (!url && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(url).not.toBe('');
+    expect(state.demoFlag).toBe(true);
+    process.emit('SIGINT', 'SIGINT');
+    expect(await running).toBe(0);
+    expect(state.runtimeClosed).toBe(1);
+    expect(engine.started).toBe(false);
+  });
 });
