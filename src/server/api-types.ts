@@ -109,3 +109,63 @@ export interface ApiDemoRoute {
   kind: RouteKind;
   url: string;
 }
+
+// ---- Sign-in flows, session and health (added with the server; additive only) ----
+
+/** POST /api/plex/pins. The account token never leaves the server; `id` is passed back as `pinId`. */
+export interface ApiPlexPin {
+  id: number;
+  code: string;
+  authUrl: string;
+  expiresAt: number;
+}
+
+/** A server found through a Plex PIN sign-in. */
+export interface ApiPlexServer {
+  serverId: string;
+  name: string;
+  owned: boolean;
+  presence: boolean;
+  routes: { url: string; kind: RouteKind }[];
+  /** A source for this server exists already. */
+  alreadyAdded: boolean;
+}
+
+/** GET /api/plex/pins/{id}. */
+export type ApiPlexPinState = { state: 'pending' } | { state: 'expired' } | { state: 'authorized'; servers: ApiPlexServer[] };
+
+/** GET /api/jellyfin/probe?url=. */
+export interface ApiJellyfinProbe {
+  serverId: string;
+  name: string;
+  version: string;
+  url: string;
+  alreadyAdded: boolean;
+}
+
+/** POST /api/jellyfin/quickconnect. `handle` is an opaque server-side id, not the Quick Connect secret. */
+export interface ApiQuickConnectStart {
+  code: string;
+  handle: string;
+  expiresAt: number;
+}
+
+/** GET /api/jellyfin/quickconnect/{handle}. */
+export type ApiQuickConnectState =
+  | { state: 'pending' }
+  | { state: 'expired' }
+  | { state: 'authorized'; serverId: string; serverName: string; userName: string };
+
+/** GET/POST /api/session. */
+export interface ApiSessionState {
+  authRequired: boolean;
+  authenticated: boolean;
+}
+
+/** GET /healthz (200 when ok, 503 when degraded). */
+export interface ApiHealth {
+  status: 'ok' | 'degraded';
+  database: 'ok' | 'degraded';
+  monitor: 'running' | 'stopped';
+  detail?: string;
+}

@@ -3,29 +3,11 @@
 // only names, ids and routes.
 import type { Credentials, JellyfinSignIn, JellyfinSignInResult, PlexDiscoveredServer, PlexSignIn } from '../backends/types.js';
 import type { Engine } from '../monitor/engine-types.js';
-import type { ApiSource, ApiSourceDetail } from './api-types.js';
+import type { ApiJellyfinProbe, ApiPlexPin, ApiPlexPinState, ApiQuickConnectStart, ApiQuickConnectState, ApiSource, ApiSourceDetail } from './api-types.js';
+
+export type { ApiPlexPinState, ApiPlexServer, ApiQuickConnectState } from './api-types.js';
 import { HttpError, notFound } from './errors.js';
 import type { SignInSessions } from './sign-in-sessions.js';
-
-export interface ApiPlexServer {
-  serverId: string;
-  name: string;
-  owned: boolean;
-  presence: boolean;
-  routes: { url: string; kind: string }[];
-  /** A source for this server exists already. */
-  alreadyAdded: boolean;
-}
-
-export type ApiPlexPinState =
-  | { state: 'pending' }
-  | { state: 'expired' }
-  | { state: 'authorized'; servers: ApiPlexServer[] };
-
-export type ApiQuickConnectState =
-  | { state: 'pending' }
-  | { state: 'expired' }
-  | { state: 'authorized'; serverId: string; serverName: string; userName: string };
 
 export type JellyfinCredentialsInput =
   | { url: string; username: string; password: string }
@@ -54,7 +36,7 @@ export class SignInService {
     }
   }
 
-  async createPlexPin(): Promise<{ id: number; code: string; authUrl: string; expiresAt: number }> {
+  async createPlexPin(): Promise<ApiPlexPin> {
     const pin = await this.plex.createPin();
     this.sessions.addPin(pin.id, pin.expiresAt);
     return { id: pin.id, code: pin.code, authUrl: pin.authUrl, expiresAt: pin.expiresAt };
@@ -106,12 +88,12 @@ export class SignInService {
     });
   }
 
-  async probeJellyfin(url: string) {
+  async probeJellyfin(url: string): Promise<ApiJellyfinProbe> {
     const info = await this.jellyfin.probe(url);
     return { serverId: info.serverId, name: info.name, version: info.version, url: info.url, alreadyAdded: this.existingServerIds().has(info.serverId) };
   }
 
-  async startQuickConnect(url: string): Promise<{ code: string; handle: string; expiresAt: number }> {
+  async startQuickConnect(url: string): Promise<ApiQuickConnectStart> {
     const { code, secret } = await this.jellyfin.quickConnectStart(url);
     const session = this.sessions.addQuickConnect(url, code, secret);
     return { code, handle: session.handle, expiresAt: session.expiresAt };

@@ -1,5 +1,6 @@
 // Health, metrics and the browser session (API key -> HttpOnly cookie).
 import type { FastifyPluginAsync } from 'fastify';
+import type { ApiHealth, ApiSessionState } from '../api-types.js';
 import type { AppContext } from '../context.js';
 import { apiKeyMatches, clearSessionCookie, createSessionValue, isAuthenticated, isSecureRequest, sessionCookie } from '../auth.js';
 import { HttpError, parseInput } from '../errors.js';
@@ -14,7 +15,7 @@ export const systemRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       health = engine.health();
     } catch (err) {
       request.log.error({ err }, 'health check failed');
-      return reply.status(503).send({ status: 'degraded', database: 'degraded', monitor: 'stopped', detail: 'the health check itself failed' });
+      return reply.status(503).send({ status: 'degraded', database: 'degraded', monitor: 'stopped', detail: 'the health check itself failed' } satisfies ApiHealth);
     }
     const ok = health.database === 'ok' && health.monitor === 'running';
     return reply.status(ok ? 200 : 503).send({
@@ -22,7 +23,7 @@ export const systemRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       database: health.database,
       monitor: health.monitor,
       ...(health.detail ? { detail: health.detail } : {}),
-    });
+    } satisfies ApiHealth);
   });
 
   app.get('/metrics', async (_request, reply) => {
@@ -30,12 +31,12 @@ export const systemRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     return metrics.render();
   });
 
-  app.get('/api/session', async (request) => ({
+  app.get('/api/session', async (request): Promise<ApiSessionState> => ({
     authRequired: config.apiKey !== null,
     authenticated: isAuthenticated(request, config, ctx.now()),
   }));
 
-  app.post('/api/session', async (request, reply) => {
+  app.post('/api/session', async (request, reply): Promise<ApiSessionState> => {
     const { apiKey } = parseInput(sessionBody, request.body, 'body');
     if (config.apiKey === null) return { authRequired: false, authenticated: true };
     if (!apiKeyMatches(apiKey, config.apiKey)) {
