@@ -83,6 +83,35 @@ describe('HttpClient', () => {
     expectNoToken(failure);
   });
 
+  it('retries a GET when a kept-alive socket was closed by the server (stale connection)', async () => {
+    const served = new Map<Socket, number>();
+    let dropped = 0;
+    const { url } = await serve((req, res) => {
+      const n = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, n);
+      if (n === 1) return void res.end('fresh');
+      dropped++;
+      req.socket.destroy(); // the server had already given up on this idle connection
+    });
+    const c = client();
+    for (let i = 0; i < 6; i++) {
+      const r = await c.request({ url: `${url}/${i}`, timeoutMs: 2000 });
+      expect(r.ok && r.body, `request ${i}`).toBe('fresh');
+    }
+    expect(dropped).toBeGreaterThan(0);
+  });
+
+  it('does not retry a POST on a reset', async () => {
+    let hits = 0;
+    const { url } = await serve((req) => {
+      hits++;
+      req.socket.destroy();
+    });
+    const r = await client().request({ url, method: 'POST', body: '{}', timeoutMs: 2000 });
+    expect(!r.ok && r.error.code).toBe('refused');
+    expect(hits).toBe(1);
+  });
+
   it('bounds a peer that sends headers and then stalls the body', async () => {
     const { url } = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -197,15 +197,28 @@ export class HttpClient {
       timedOut = !req.signal?.aborted;
     });
     try {
-      const res = await request(req.url, {
-        dispatcher: this.dispatcher,
-        method: req.method ?? 'GET',
-        headers: req.headers ?? {},
-        ...(req.body !== undefined ? { body: req.body } : {}),
-        signal: deadline.signal,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-      });
+      const send = () =>
+        request(req.url, {
+          dispatcher: this.dispatcher,
+          method: req.method ?? 'GET',
+          headers: req.headers ?? {},
+          ...(req.body !== undefined ? { body: req.body } : {}),
+          signal: deadline.signal,
+          headersTimeout: req.timeoutMs,
+          bodyTimeout: req.timeoutMs,
+        });
+      let res: Awaited<ReturnType<typeof send>> | undefined;
+      for (let attempt = 0; !res; attempt++) {
+        try {
+          res = await send();
+        } catch (err) {
+          // A pooled keep-alive socket the server closed while idle fails at once with a reset,
+          // before any response. Browsers retry that on another connection; so do we, for GET
+          // only, a few times (several idle sockets can be stale together), within the same
+          // deadline. A dead server then shows up as refused on the fresh connection.
+          if ((req.method ?? 'GET') !== 'GET' || attempt >= 3 || deadline.signal.aborted || !isStaleSocketError(err)) throw err;
+        }
+      }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) {
         if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
@@ -242,6 +255,11 @@ export class HttpClient {
     // destroy, not close: a hung peer must not hold shutdown hostage.
     if (this.ownsDispatcher) await this.dispatcher.destroy().catch(() => undefined);
   }
+}
+
+function isStaleSocketError(err: unknown): boolean {
+  const codes = errorCodes(err);
+  return codes.includes('UND_ERR_SOCKET') || codes.includes('ECONNRESET') || codes.includes('EPIPE');
 }
 
 function tooLarge(url: string, status: number): ProbeError {
