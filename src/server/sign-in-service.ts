@@ -4,8 +4,6 @@
 import type { Credentials, JellyfinSignIn, JellyfinSignInResult, PlexDiscoveredServer, PlexSignIn } from '../backends/types.js';
 import type { Engine } from '../monitor/engine-types.js';
 import type { ApiJellyfinProbe, ApiPlexPin, ApiPlexPinState, ApiQuickConnectStart, ApiQuickConnectState, ApiSource, ApiSourceDetail } from './api-types.js';
-
-export type { ApiPlexPinState, ApiPlexServer, ApiQuickConnectState } from './api-types.js';
 import { HttpError, notFound } from './errors.js';
 import type { SignInSessions } from './sign-in-sessions.js';
 
