@@ -5,3 +5,4 @@ export { ConnectionMonitor, type ConnectionMonitorOptions, type InitialSourceSta
 export { combineListeners, type MonitorListener, type ProbeInfo, type CheckInfo, type CheckCompletedInfo } from './monitor-listener.js';
 export { EventBus, busListener, type MonitorBus, type MonitorTopics, type Unsubscribe } from './event-bus.js';
 export { Semaphore } from './semaphore.js';
+export { PushSupervisor, DEFAULT_PUSH_SETTINGS, type PushState, type PushSupervisorOptions, type PushSupervisorSettings, type PushTarget } from './push-supervisor.js';

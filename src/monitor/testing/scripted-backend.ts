@@ -1,6 +1,6 @@
 // A fake MediaBackend whose answers are scripted per route: ok / an error code after a delay, a
 // hang that ends at the backend's own timeout, or a black hole that ignores timeout and abort.
-import type { BackendTarget, CallOptions, Credentials, LibrariesResult, MediaBackend } from '../../backends/types.js';
+import type { BackendTarget, CallOptions, Credentials, LibrariesResult, MediaBackend, PushChannel, PushHandlers, PushOptions } from '../../backends/types.js';
 import type { Library, ProbeErrorCode, ProbeResult, Route, SourceKind } from '../../core/types.js';
 import type { Clock } from '../clock.js';
 
@@ -21,7 +21,17 @@ export interface ProbeCall {
   at: number;
 }
 
+/** A push channel opened on the scripted backend; the test drives its handlers. */
+export interface FakePushChannel extends PushChannel {
+  routeId: string;
+  token: string;
+  handlers: PushHandlers;
+  options: PushOptions;
+  closed: boolean;
+}
+
 export class ScriptedBackend implements MediaBackend {
+  readonly pushChannels: FakePushChannel[] = [];
   private readonly probes = new Map<string, ProbeScript>();
   private librariesScript: LibrariesScript = { ok: true, libraries: [{ id: 'lib-1', name: 'Movies', type: 'movie' }] };
   readonly calls: ProbeCall[] = [];
@@ -75,6 +85,33 @@ export class ScriptedBackend implements MediaBackend {
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  openPush(_target: BackendTarget, route: Route, credentials: Credentials, handlers: PushHandlers, options: PushOptions): PushChannel {
+    const channel: FakePushChannel = {
+      routeId: route.id,
+      token: credentials.token,
+      // Like a real socket, a channel that reports itself lost is gone.
+      handlers: {
+        ...handlers,
+        onLost: (detail) => {
+          channel.closed = true;
+          handlers.onLost(detail);
+        },
+      },
+      options,
+      closed: false,
+      close() {
+        channel.closed = true;
+      },
+    };
+    this.pushChannels.push(channel);
+    return channel;
+  }
+
+  /** Channels neither closed by us nor reported lost. */
+  openChannels(): FakePushChannel[] {
+    return this.pushChannels.filter((c) => !c.closed);
   }
 
   libraries(_target: BackendTarget, route: Route, _credentials: Credentials, options: CallOptions): Promise<LibrariesResult> {

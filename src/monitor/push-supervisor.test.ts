@@ -1,0 +1,172 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineEvent, Route, Source } from '../core/types.js';
+import { ConnectionMonitor } from './connection-monitor.js';
+import { combineListeners, type MonitorListener } from './monitor-listener.js';
+import { PushSupervisor, type PushState } from './push-supervisor.js';
+import { FakeClock, flushPromises } from './testing/fake-clock.js';
+import { ScriptedBackend, type FakePushChannel } from './testing/scripted-backend.js';
+
+function makeSource(push?: boolean): Source {
+  const routes: Route[] = [
+    { id: 'local', url: 'http://127.0.0.2:8096', kind: 'local', priority: 0 },
+    { id: 'remote', url: 'http://127.0.0.3:8096', kind: 'remote', priority: 0 },
+  ];
+  return { id: 'jf', name: 'Den Jellyfin', kind: 'jellyfin', serverId: 'b'.repeat(32), routes, credentialRef: 'jf', monitoring: push === undefined ? {} : { push }, createdAt: 0 };
+}
+
+let stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const stop of stops) await stop();
+  stops = [];
+});
+
+function setup(source = makeSource()) {
+  const clock = new FakeClock();
+  const backend = new ScriptedBackend(clock, 'jellyfin');
+  const events: EngineEvent[] = [];
+  const pushStates: PushState[] = [];
+  let checks = 0;
+  const recorder: MonitorListener = { onEvents: (_id, e) => events.push(...e), onCheckStarted: () => void checks++ };
+  const monitor = new ConnectionMonitor({ clock, random: () => 0.5, getBackend: () => backend, getCredentials: () => ({ token: 'jf-token' }) });
+  const push = new PushSupervisor({
+    monitor,
+    clock,
+    getSource: (id) => (id === source.id ? source : undefined),
+    getBackend: () => backend,
+    getCredentials: () => ({ token: 'jf-token' }),
+    onPushState: (_id, state) => pushStates.push(state),
+  });
+  monitor.setListener(combineListeners(recorder, push.listener()));
+  monitor.addSource(source);
+  monitor.start();
+  stops.push(async () => {
+    push.stop();
+    await monitor.stop();
+  });
+  const open = (): FakePushChannel => {
+    const channels = backend.openChannels();
+    expect(channels).toHaveLength(1);
+    return channels[0]!;
+  };
+  return { clock, backend, monitor, push, events, pushStates, open, checks: () => checks, source };
+}
+
+describe('PushSupervisor', () => {
+  it('opens one channel on the current route once connected, with the ping/pong settings', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    const channel = ctx.open();
+    expect(channel).toMatchObject({ routeId: 'local', options: { pingIntervalMs: 1000, pongTimeoutMs: 2000 } });
+    expect(ctx.push.getPushState('jf')).toBe('connecting');
+    channel.handlers.onOpen();
+    expect(ctx.push.getPushState('jf')).toBe('open');
+    await ctx.clock.advance(60_000);
+    expect(ctx.backend.pushChannels).toHaveLength(1); // checks do not churn the channel
+  });
+
+  it('a silent channel runs an immediate full check; a crashed server is reconnecting at once', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    ctx.open().handlers.onOpen();
+    const before = ctx.checks();
+    ctx.backend.route('local', { answer: 'refused', delayMs: 1 }).route('remote', { answer: 'refused', delayMs: 1 });
+    ctx.open().handlers.onLost({ code: 'pong_timeout', message: 'no pong within 2 s' });
+    await ctx.clock.advance(5);
+    expect(ctx.checks()).toBe(before + 1);
+    expect(ctx.monitor.getStatus('jf')).toMatchObject({ state: 'reconnecting', reason: 'push_lost' });
+    expect(ctx.push.getPushState('jf')).toBe('off');
+    expect(ctx.backend.openChannels()).toHaveLength(0);
+  });
+
+  it('a lost channel on a healthy server is reopened after the check', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    ctx.open().handlers.onOpen();
+    await ctx.clock.advance(20_000); // lived long enough to count as stable
+    ctx.open().handlers.onLost({ code: 'closed', message: 'closed' });
+    await ctx.clock.advance(50);
+    expect(ctx.monitor.getStatus('jf')?.state).toBe('connected');
+    expect(ctx.backend.pushChannels).toHaveLength(2);
+    expect(ctx.open().routeId).toBe('local');
+  });
+
+  it('a channel that keeps dying young is reopened with a growing delay', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    const opens: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const channel = ctx.backend.openChannels()[0];
+      if (!channel) {
+        await ctx.clock.advance(100);
+        i--;
+        continue;
+      }
+      opens.push(ctx.clock.now());
+      channel.handlers.onOpen();
+      channel.handlers.onLost({ code: 'closed', message: 'closed' });
+      await ctx.clock.advance(1);
+    }
+    await ctx.clock.advance(20_000);
+    const gaps = opens.slice(1).map((t, i) => t - opens[i]!);
+    expect(gaps[0]).toBeGreaterThanOrEqual(1000);
+    expect(gaps[1]).toBeGreaterThanOrEqual(2000);
+    expect(gaps[2]).toBeGreaterThanOrEqual(4000);
+  });
+
+  it('a server going away: reconnecting with the reason at once, channel closed, reopened after restore', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    const channel = ctx.open();
+    channel.handlers.onOpen();
+    channel.handlers.onServerGoingAway('server_restarting');
+    expect(ctx.monitor.getStatus('jf')).toMatchObject({ state: 'reconnecting', reason: 'server_restarting' });
+    expect(ctx.events.find((e) => e.type === 'ConnectionLost')).toMatchObject({ reason: 'server_restarting', sourceName: 'Den Jellyfin' });
+    expect(channel.closed).toBe(true);
+    await ctx.clock.advance(2_000);
+    expect(ctx.monitor.getStatus('jf')?.state).toBe('connected');
+    expect(ctx.open().routeId).toBe('local');
+  });
+
+  it('a refused channel falls back to polling on that route, and tries again on another route', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    ctx.open().handlers.onLost({ code: 'refused', message: 'HTTP 404 on upgrade' });
+    expect(ctx.push.getPushState('jf')).toBe('polling');
+    await ctx.clock.advance(60_000);
+    expect(ctx.backend.pushChannels).toHaveLength(1);
+
+    ctx.backend.route('local', { answer: 'refused' });
+    await ctx.clock.advance(10_100); // light check fails -> full check -> remote
+    expect(ctx.monitor.getStatus('jf')).toMatchObject({ state: 'connected', routeKind: 'remote' });
+    expect(ctx.open().routeId).toBe('remote');
+  });
+
+  it('moves the channel when the route changes', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    const first = ctx.open();
+    ctx.backend.route('local', { answer: 'refused' });
+    await ctx.clock.advance(10_100);
+    expect(first.closed).toBe(true);
+    expect(ctx.open().routeId).toBe('remote');
+  });
+
+  it('push disabled for the source: polling, never opened', async () => {
+    const ctx = setup(makeSource(false));
+    await ctx.clock.advance(100);
+    expect(ctx.push.getPushState('jf')).toBe('polling');
+    expect(ctx.backend.pushChannels).toHaveLength(0);
+  });
+
+  it('stop closes every channel and leaves no timer behind', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    const channel = ctx.open();
+    channel.handlers.onLost({ code: 'closed', message: 'x' }); // dies young: a reopen timer is pending
+    await flushPromises();
+    ctx.push.stop();
+    await ctx.monitor.stop();
+    expect(ctx.backend.openChannels()).toHaveLength(0);
+    expect(ctx.clock.pendingTimers).toBe(0);
+  });
+});
