@@ -188,7 +188,7 @@ export class HttpClient {
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new Error('deadline')), req.timeoutMs);
+    const timer = setTimeout(() => deadline.abort(new Error('deadline')), Math.max(1, req.timeoutMs || 0));
     const onCallerAbort = () => deadline.abort(new Error('cancelled'));
     if (req.signal?.aborted) onCallerAbort();
     req.signal?.addEventListener('abort', onCallerAbort, { once: true });
