@@ -75,7 +75,7 @@ export function JellyfinCredentials({ url, submitLabel, onSubmit }: { url: strin
         >
           <label className="field">
             <span>Username</span>
-            <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" autoCapitalize="none" spellCheck={false} required data-testid="jellyfin-username" />
+            <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" autoCapitalize="none" spellCheck={false} required data-autofocus data-testid="jellyfin-username" />
           </label>
           <label className="field">
             <span>Password</span>

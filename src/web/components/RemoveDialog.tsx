@@ -13,7 +13,7 @@ export function RemoveDialog({ source, onClose }: { source: ApiSource; onClose: 
       <p>Marquee will stop watching this server and forget its sign-in. Nothing on the server itself is changed; you can add it again later.</p>
       <FormError message={error} />
       <div className="form-actions">
-        <button type="button" className="button ghost" onClick={onClose} autoFocus>
+        <button type="button" className="button ghost" onClick={onClose} data-autofocus>
           Cancel
         </button>
         <button

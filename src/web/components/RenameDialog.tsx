@@ -28,7 +28,7 @@ export function RenameDialog({ source, onClose }: { source: ApiSource; onClose: 
       >
         <label className="field">
           <span>Name</span>
-          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={100} autoFocus required data-testid="rename-input" />
+          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={100} required data-autofocus data-testid="rename-input" />
         </label>
         <FormError message={error} />
         <div className="form-actions">

@@ -15,6 +15,9 @@ export function StatusBadge({ source, compact = false, testId }: { source: ApiSo
       data-state={source.status}
       data-route-kind={source.route?.kind ?? ''}
       title={view.hint}
+      // Keyboard users get the hint too: focusable only when there is one, shown by CSS on focus.
+      data-tooltip={view.hint}
+      tabIndex={view.hint && !compact ? 0 : undefined}
     >
       <StatusGlyph icon={view.icon} size={compact ? 16 : 15} />
       <span className={compact ? 'visually-hidden' : 'status-label'}>{view.label}</span>

@@ -110,6 +110,14 @@ try {
   await sleep(800);
   await shot(page, '15-signin-dialog');
 
+  await page.keyboard.press('Escape');
+  await page.goto(`${mock.url}#/`);
+  await sleep(800);
+  await page.keyboard.press('Tab');
+  await page.focus('[data-testid="source-status-plex-living"]');
+  await sleep(300);
+  await shot(page, '17-tooltip-on-focus');
+
   const phone = await open('light', 390, 844, '#/sources/jf-attic');
   await sleep(2000);
   await shot(phone, '16-phone-card-light', true);
