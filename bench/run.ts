@@ -5,11 +5,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { detection } from './detection.js';
 import { routeChoice } from './route-choice.js';
 import type { Benchmark, BenchReport, BenchResult, BenchRow, MachineInfo } from './types.js';
 
-/** Registry: detection, recovery and scale plug in here as further modules. */
-export const BENCHMARKS: Benchmark[] = [routeChoice];
+/** Registry: recovery and scale plug in here as further modules. */
+export const BENCHMARKS: Benchmark[] = [routeChoice, detection];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
