@@ -21,6 +21,8 @@ export interface StoreContext {
    * thousands of sources) use it: building SQL with drizzle on each call costs ~7x more.
    */
   statement(sql: string): Database.Statement;
+  /** Runs `fn` in a transaction (a savepoint when nested), via one cached better-sqlite3 wrapper. */
+  transaction<T>(fn: () => T): T;
 }
 
 export interface RetentionPolicy {

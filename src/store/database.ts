@@ -105,6 +105,9 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
   }
 
   const statements = new Map<string, Database.Statement>();
+  // db.transaction() is costly to create; one generic wrapper per connection serves every call.
+  const makeRunner = (conn: Database.Database) => conn.transaction((fn: () => unknown) => fn());
+  let runner = makeRunner(sqlite);
   const ctx: StoreContext = {
     db: drizzle(sqlite, { schema }),
     sqlite,
@@ -113,13 +116,16 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     now,
     durably<T>(fn: () => T): T {
       const conn = ctx.sqlite;
-      if (connection.synchronous === 'FULL' || conn.inTransaction) return conn.transaction(fn)();
+      if (connection.synchronous === 'FULL' || conn.inTransaction) return ctx.transaction(fn);
       conn.pragma('synchronous = FULL');
       try {
-        return conn.transaction(fn)();
+        return ctx.transaction(fn);
       } finally {
         conn.pragma(`synchronous = ${connection.synchronous}`);
       }
+    },
+    transaction<T>(fn: () => T): T {
+      return runner(fn) as T;
     },
     statement(sql: string): Database.Statement {
       let statement = statements.get(sql);
@@ -137,7 +143,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     retryIntervalMs: options.retryIntervalMs ?? 5000,
     flushDelayMs: options.flushDelayMs ?? 50,
     maxBatch: 2000,
-    transaction: (fn) => ctx.sqlite.transaction(fn)(),
+    transaction: (fn) => ctx.transaction(fn),
     heartbeat: () => {
       if (ctx.sqlite.readonly) {
         // Started read-only: try a real read-write connection (migrated) before replaying writes.
@@ -149,6 +155,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
         }
         ctx.sqlite.close();
         statements.clear();
+        runner = makeRunner(fresh);
         ctx.sqlite = fresh;
         ctx.db = drizzle(fresh, { schema });
       }
@@ -362,6 +369,10 @@ function configure(sqlite: Database.Database, synchronous: 'NORMAL' | 'FULL', bu
   sqlite.pragma('foreign_keys = ON');
   // After a checkpoint, shrink the WAL back instead of leaving a large file behind.
   sqlite.pragma('journal_size_limit = 67108864');
+  // Probe history is indexed by route: at thousands of routes its inserts land on random index
+  // pages, so a page cache larger than SQLite's 2 MB default keeps them off the disk.
+  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('temp_store = MEMORY');
 }
 
 function check(sqlite: Database.Database, path: string): void {

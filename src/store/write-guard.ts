@@ -196,10 +196,14 @@ export class WriteGuard {
     this.listeners.clear();
   }
 
-  /** One write in its own savepoint: a non-storage error drops just it; a storage fault aborts all. */
+  /**
+   * One write inside the batch transaction. A failing statement is undone on its own by SQLite
+   * (statement atomicity) and writes of several statements use their own savepoint, so a
+   * non-storage error drops just this write; a storage fault aborts the batch.
+   */
   private runOne(op: PendingWrite): void {
     try {
-      this.options.transaction(op.write);
+      op.write();
     } catch (error) {
       if (classifyStorageError(error)) throw error;
       // A bug or a constraint (e.g. the source was removed meanwhile): retrying would not help.

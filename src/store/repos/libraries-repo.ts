@@ -14,10 +14,10 @@ export class LibrariesRepo {
     this.ctx.guard.background(
       'libraries.replace',
       () =>
-        this.ctx.sqlite.transaction(() => {
+        this.ctx.transaction(() => {
           this.ctx.db.delete(libraries).where(eq(libraries.sourceId, sourceId)).run();
           if (rows.length > 0) this.ctx.db.insert(libraries).values(rows).onConflictDoNothing().run();
-        })(),
+        }),
       `libraries:${sourceId}`,
     );
   }

@@ -34,11 +34,14 @@ export class ProbeHistoryRepo {
       // Results for routes removed meanwhile would fail the foreign key and sink the whole batch.
       const known = this.ctx.statement('SELECT 1 FROM routes WHERE id = ?');
       const insert = this.ctx.statement('INSERT INTO probe_history (route_id, at, ok, code, latency_ms) VALUES (?, ?, ?, ?, ?)');
-      this.ctx.sqlite.transaction(() => {
+      const insertAll = () => {
         for (const r of rows) {
           if (known.get(r.routeId) !== undefined) insert.run(r.routeId, r.at, r.ok ? 1 : 0, r.code, r.latencyMs);
         }
-      })();
+      };
+      // One row is atomic by itself; only a batch needs its own savepoint.
+      if (rows.length === 1) insertAll();
+      else this.ctx.transaction(insertAll);
     });
   }
 

@@ -25,7 +25,7 @@ export class RoutesRepo {
   recordResults(results: readonly ProbeResult[]): void {
     if (results.length === 0) return;
     const batch = [...results];
-    this.ctx.guard.background('routes.recordResults', () => this.ctx.sqlite.transaction(() => batch.forEach((r) => this.write(r)))());
+    this.ctx.guard.background('routes.recordResults', () => this.ctx.transaction(() => batch.forEach((r) => this.write(r))));
   }
 
   listForSource(sourceId: string): RouteRecord[] {

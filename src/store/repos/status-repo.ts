@@ -94,9 +94,9 @@ export class StatusRepo {
     const rows = list.map((e) => ({ sourceId: e.sourceId, at: e.at, state: e.state, routeKind: e.routeKind ?? null, detail: e.detail ?? null }));
     this.ctx.guard.background('status.appendHistory', () => {
       const insert = this.ctx.statement('INSERT INTO status_history (source_id, at, state, route_kind, detail) VALUES (?, ?, ?, ?, ?)');
-      this.ctx.sqlite.transaction(() => {
+      this.ctx.transaction(() => {
         for (const r of rows) insert.run(r.sourceId, r.at, r.state, r.routeKind, r.detail);
-      })();
+      });
     });
   }
 
