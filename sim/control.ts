@@ -9,7 +9,7 @@ import type { SimRoute } from './route.js';
 import type { Simulation } from './simulation.js';
 
 const ServerFaultBody = z.object({ mode: z.enum(SERVER_FAULT_MODES), restarting: z.boolean().optional() });
-const UserBody = z.object({ username: z.string().optional() }).default({});
+const UserBody = z.object({ username: z.string().optional(), delayMs: z.number().int().min(0).max(600_000).optional() }).default({});
 const ApproveQuickConnectBody = z.object({ username: z.string().optional(), serverId: z.string().optional() }).default({});
 const NotifyBody = z.object({ type: z.string().optional(), data: z.unknown().optional() }).default({});
 const StartupBody = z.object({ starting: z.boolean() });
@@ -69,7 +69,14 @@ export async function startControlServer(sim: Simulation, routes: () => SimRoute
     if (method === 'POST' && a === 'plex' && b === 'pins' && c && (d === 'approve' || d === 'expire')) {
       const pinId = Number(c);
       if (d === 'expire') sim.plexTv.expirePin(pinId);
-      else guard(() => sim.plexTv.approvePin(pinId, body(UserBody).username));
+      else {
+        const { username, delayMs } = body(UserBody);
+        guard(() => sim.plexTv.approvePin(pinId, username, delayMs));
+      }
+      return { ok: true };
+    }
+    if (method === 'POST' && a === 'plex' && b === 'accounts' && c && d === 'revoke') {
+      guard(() => sim.plexTv.revokeAccount(c));
       return { ok: true };
     }
     if (method === 'GET' && a === 'plex' && b === 'token') return { token: guard(() => sim.plexTv.accountToken(url.searchParams.get('username') ?? undefined)) };

@@ -26,7 +26,8 @@ afterEach(async () => {
   await sim.plexTv.route.fault({ mode: 'up' });
 });
 
-function tcpConnect(url: string): Promise<'open' | 'refused'> {
+/** 'reset' happens when the listener closes while the SYN sits in its accept queue (real kernels do that too). */
+function tcpConnect(url: string): Promise<'open' | 'refused' | 'reset'> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: hostname, port: Number(port) });
@@ -34,7 +35,7 @@ function tcpConnect(url: string): Promise<'open' | 'refused'> {
       socket.destroy();
       resolve('open');
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNREFUSED' ? resolve('refused') : reject(err)));
+    socket.once('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNREFUSED' ? resolve('refused') : err.code === 'ECONNRESET' ? resolve('reset') : reject(err)));
   });
 }
 
@@ -209,7 +210,8 @@ describe('route faults', () => {
     await sim.route('plex-a-local').fault({ mode: 'flap', periodMs: 250 });
     const seen: string[] = [];
     for (let i = 0; i < 16; i++) {
-      seen.push(await tcpConnect(plexLocal));
+      const outcome = await tcpConnect(plexLocal);
+      seen.push(outcome === 'open' ? 'open' : 'refused');
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(seen[0]).toBe('refused');
@@ -217,6 +219,28 @@ describe('route faults', () => {
     // At least two transitions: it really alternates rather than switching once.
     const transitions = seen.filter((s, i) => i > 0 && s !== seen[i - 1]).length;
     expect(transitions).toBeGreaterThanOrEqual(2);
+  });
+
+  it('hang (Jellyfin): an open socket gets no KeepAlive reply and is not aborted either', async () => {
+    const jfToken = sim.jellyfin('jf').issueToken();
+    const ws = new WebSocket(`${jfLocal.replace('http', 'ws')}/socket?ApiKey=${jfToken}`);
+    ws.on('error', () => {});
+    const types: string[] = [];
+    ws.on('message', (d) => types.push(JSON.parse(d.toString()).MessageType));
+    await new Promise((resolve) => ws.once('open', resolve));
+    await sim.route('jf-local').fault({ mode: 'hang' });
+    const seen = types.length;
+    ws.send(JSON.stringify({ MessageType: 'KeepAlive' }));
+    await new Promise((r) => setTimeout(r, 3500)); // past the scaled 3 s abort
+    expect(types.slice(seen)).toEqual([]);
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    ws.terminate();
+  });
+
+  it('rejects a variant that does not belong to the mode', async () => {
+    await expect(sim.route('plex-a-local').fault({ mode: 'malformed', variant: 'close-1001' })).rejects.toThrow(/does not apply/);
+    const res = await fetch(`${sim.controlUrl}/routes/plex-a-local/fault`, { method: 'POST', body: JSON.stringify({ mode: 'drop-socket', variant: 'html' }) });
+    expect(res.status).toBe(400);
   });
 
   it('applies to plex.tv too', async () => {
@@ -279,6 +303,19 @@ describe('server faults', () => {
     for (const r of sim.servers[2]!.routes) expect(await tcpConnect(r.url)).toBe('refused');
     await sim.server('jf').fault({ mode: 'up' });
     expect((await fetch(`${jfLocal}/System/Info/Public`)).status).toBe(200);
+  });
+
+  it('stop with restarting (Jellyfin): ServerRestarting before the close', async () => {
+    const jfToken = sim.jellyfin('jf').issueToken();
+    const ws = new WebSocket(`${jfLocal.replace('http', 'ws')}/socket?ApiKey=${jfToken}`);
+    ws.on('error', () => {});
+    const types: string[] = [];
+    ws.on('message', (d) => types.push(JSON.parse(d.toString()).MessageType));
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    await new Promise((resolve) => ws.once('open', resolve));
+    await sim.server('jf').fault({ mode: 'stop', restarting: true });
+    expect(await closed).toBe(1000);
+    expect(types.at(-1)).toBe('ServerRestarting');
   });
 
   it('stop (Plex): push channels get a close frame; every route refuses', async () => {

@@ -12,7 +12,7 @@ export type MalformedVariant = (typeof MALFORMED_VARIANTS)[number];
 export const DROP_VARIANTS = ['reset', 'close-1001', 'close-1011'] as const;
 export type DropVariant = (typeof DROP_VARIANTS)[number];
 
-export const RouteFaultSchema = z.object({
+const RouteFaultShape = z.object({
   mode: z.enum(ROUTE_FAULT_MODES),
   /** slow: delay before the first byte (and before a WebSocket upgrade). Default 5000. */
   delayMs: z.number().int().min(0).max(600_000).optional(),
@@ -25,7 +25,14 @@ export const RouteFaultSchema = z.object({
   /** malformed/oversized: body size in bytes. Default 64 MiB. */
   sizeBytes: z.number().int().min(1).max(1024 * 1024 * 1024).optional(),
 });
-export type RouteFault = z.infer<typeof RouteFaultSchema>;
+
+/** A variant only makes sense for the mode that defines it. */
+export const RouteFaultSchema = RouteFaultShape.superRefine((f, ctx) => {
+  if (f.variant === undefined) return;
+  const allowed: readonly string[] = f.mode === 'malformed' ? MALFORMED_VARIANTS : f.mode === 'drop-socket' ? DROP_VARIANTS : [];
+  if (!allowed.includes(f.variant)) ctx.addIssue({ code: 'custom', path: ['variant'], message: `variant "${f.variant}" does not apply to mode "${f.mode}"` });
+});
+export type RouteFault = z.infer<typeof RouteFaultShape>;
 
 export const SERVER_FAULT_MODES = ['up', 'bad-token', 'stop', 'crash'] as const;
 export type ServerFaultMode = (typeof SERVER_FAULT_MODES)[number];

@@ -345,6 +345,8 @@ export class JellyfinServerSim implements SimService {
     this.keepAliveTimer = this.timers.interval(() => {
       const now = Date.now();
       for (const session of this.sessions) {
+        // A hung route carries nothing either way: the socket just sits there, half-open.
+        if (session.route.silent) continue;
         const idle = now - session.lastKeepAlive;
         // Lost sockets are aborted: no close frame, the client sees the TCP connection end.
         if (idle >= WS_LOST_MS * this.keepAliveScale) session.ws.terminate();

@@ -7,6 +7,7 @@ import type { PlexAccounts } from './plex-accounts.js';
 import { toPlexXml } from './plex-xml.js';
 import type { RouteKind } from './route.js';
 import type { SimService } from './service.js';
+import type { Timers } from './timers.js';
 
 /** What plex.tv knows about a Plex server it lists in /resources. */
 export interface PlexResourceSource {
@@ -56,6 +57,7 @@ export class PlexTv implements SimService {
   constructor(
     readonly accounts: PlexAccounts,
     private readonly servers: () => PlexResourceSource[],
+    private readonly timers: Timers,
     private readonly pinExpiresIn?: number,
   ) {}
 
@@ -78,11 +80,19 @@ export class PlexTv implements SimService {
 
   // --- control -------------------------------------------------------------------------------
 
-  /** Plays the user approving the PIN in a signed-in Plex app: a fresh account token is minted. */
-  approvePin(pinId: number, username = this.accounts.defaultUsername): void {
+  /**
+   * Plays the user approving the PIN in a signed-in Plex app: a fresh account token is minted,
+   * after `delayMs` if given (the user taking their time).
+   */
+  approvePin(pinId: number, username = this.accounts.defaultUsername, delayMs = 0): void {
     const pin = this.pins.get(pinId);
     if (!pin || pin.expiresAt.getTime() <= Date.now()) throw new Error(`no live PIN ${pinId}`);
-    pin.authToken = this.accounts.mintAccountToken(username);
+    this.accounts.account(username);
+    const claim = () => {
+      if (pin.expiresAt.getTime() > Date.now()) pin.authToken = this.accounts.mintAccountToken(username);
+    };
+    if (delayMs > 0) this.timers.timeout(claim, delayMs);
+    else claim();
   }
 
   expirePin(pinId: number): void {

@@ -189,6 +189,21 @@ describe('plex.tv', () => {
     expect((await poll()).status).toBe(404);
   });
 
+  it('approves a PIN after a delay, and a plex.tv sign-out revokes the account tokens', async () => {
+    const pin = await (await fetch(`${sim.plexTvUrl}/api/v2/pins`, { method: 'POST', headers: PLEX_HEADERS })).json();
+    sim.plexTv.approvePin(pin.id, 'friend', 300);
+    const poll = async () => (await (await fetch(`${sim.plexTvUrl}/api/v2/pins/${pin.id}`, { headers: PLEX_HEADERS })).json()).authToken;
+    expect(await poll()).toBeNull();
+    await new Promise((r) => setTimeout(r, 450));
+    const friendToken = await poll();
+    expect(friendToken).toBe(sim.plexTv.accountToken('friend'));
+    expect((await getJson(`${sim.plexTvUrl}/api/v2/user?X-Plex-Token=${friendToken}`)).body.username).toBe('friend');
+    const res = await fetch(`${sim.controlUrl}/plex/accounts/friend/revoke`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect((await getJson(`${sim.plexTvUrl}/api/v2/user?X-Plex-Token=${friendToken}`)).status).toBe(401);
+    expect((await getJson(`${friendUrl}/?X-Plex-Token=${friendToken}`)).status).toBe(401);
+  });
+
   it('checks tokens on /api/v2/user and /api/v2/ping with the real 401 body', async () => {
     const token = sim.plexTv.accountToken('demo');
     const ok = await getJson(`${sim.plexTvUrl}/api/v2/user`, { ...PLEX_HEADERS, 'X-Plex-Token': token });

@@ -2,7 +2,7 @@
 // and the side effects of entering a mode (flap timer, dropping push channels).
 import type net from 'node:net';
 import type { WebSocket } from 'ws';
-import { DEFAULT_FLAP_MS, type DropVariant, type RouteFault, type RouteFaultMode } from './faults.js';
+import { DEFAULT_FLAP_MS, RouteFaultSchema, type DropVariant, type RouteFault, type RouteFaultMode } from './faults.js';
 import { RouteListener } from './route-listener.js';
 import type { SimService } from './service.js';
 import type { Timers } from './timers.js';
@@ -74,7 +74,8 @@ export class SimRoute {
     return this.sync();
   }
 
-  setFault(fault: RouteFault): Promise<void> {
+  async setFault(input: RouteFault): Promise<void> {
+    const fault = RouteFaultSchema.parse(input);
     this.timers.clear(this.flapTimer);
     this.flapTimer = undefined;
     this.current = { ...fault };

@@ -54,7 +54,8 @@ export interface Simulation {
   route(id: string): RouteHandle;
   server(id: string): ServerHandle;
   plexTv: {
-    approvePin(pinId: number, username?: string): void;
+    /** The user approves the PIN (after `delayMs`, if given); a fresh account token is minted. */
+    approvePin(pinId: number, username?: string, delayMs?: number): void;
     expirePin(pinId: number): void;
     /** The account's latest token (a fresh one is minted by each PIN approval). */
     accountToken(username?: string): string;
@@ -93,7 +94,7 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
   const servers = new Map<string, PlexServerSim | JellyfinServerSim>();
 
   const remote = extras.remotePlexServers ?? [];
-  const plexTv = new PlexTv(accounts, () => (remote.length ? [...plexServers, ...remote] : plexServers), config.plexTv.pinExpiresIn);
+  const plexTv = new PlexTv(accounts, () => (remote.length ? [...plexServers, ...remote] : plexServers), timers, config.plexTv.pinExpiresIn);
   const plexTvRoute = new SimRoute('plex.tv', 'remote', 'plex.tv', config.plexTv.host, config.plexTv.port, plexTv, timers, dispatcher.accept);
   routes.set(plexTvRoute.id, plexTvRoute);
 
@@ -179,7 +180,7 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
       };
     },
     plexTv: {
-      approvePin: (pinId, username) => plexTv.approvePin(pinId, username),
+      approvePin: (pinId, username, delayMs) => plexTv.approvePin(pinId, username, delayMs),
       expirePin: (pinId) => plexTv.expirePin(pinId),
       accountToken: (username) => accounts.account(username).token,
       serverToken: (serverId, username) => {
