@@ -54,16 +54,21 @@ async function openApp(options: { apiKey?: string; width?: number; toastWindowMs
   return page;
 }
 
+/** Generous bounds: the suite shares two cores with simulators and other browsers. */
+function poll<T>(fn: () => T | Promise<T>, timeout = 10_000) {
+  return expect.poll(fn, { timeout, interval: 100 });
+}
+
 const status = (page: Page, id: string) => page.getByTestId(`source-status-${id}`);
 
 describe('web UI (mock API, real browser)', () => {
   it('shows every source with its status and libraries, and the overall indicator', async () => {
     const page = await openApp();
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
-    await expect.poll(() => status(page, 'jf-attic').getAttribute('data-state')).toBe('connected');
+    await poll(() => status(page, 'plex-living').getAttribute('data-state'), 10_000).toBe('connected');
+    await poll(() => status(page, 'jf-attic').getAttribute('data-state')).toBe('connected');
     expect(await status(page, 'plex-living').getAttribute('data-route-kind')).toBe('local');
-    await expect.poll(() => status(page, 'plex-cabin').getAttribute('data-route-kind')).toBe('remote');
-    await expect.poll(() => page.getByTestId('library-plex-living-2').textContent()).toContain('TV Shows');
+    await poll(() => status(page, 'plex-cabin').getAttribute('data-route-kind')).toBe('remote');
+    await poll(() => page.getByTestId('library-plex-living-2').textContent()).toContain('TV Shows');
     expect(await page.getByTestId('library-jf-attic-f1').textContent()).toContain('Films');
     // Cabin Plex only has remote routes: the header must not claim "all connected".
     expect(await page.getByTestId('header-indicator').getAttribute('data-state')).toBe('degraded');
@@ -74,34 +79,34 @@ describe('web UI (mock API, real browser)', () => {
 
   it('cutting the local route shows the remote warning and exactly one toast naming the server', async () => {
     const page = await openApp();
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('local');
+    await poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), 10_000).toBe('local');
     mock.setRouteMode('plex-living-local', 'refuse');
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('remote');
+    await poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), 10_000).toBe('remote');
     expect(await status(page, 'plex-living').getAttribute('title')).toBe('Using a remote route: more latency and limited bandwidth');
-    await expect.poll(() => page.locator('[data-sonner-toast]').count()).toBe(1);
+    await poll(() => page.locator('[data-sonner-toast]').count()).toBe(1);
     expect(await page.locator('[data-sonner-toast]').textContent()).toContain('Living-room Plex is now on a remote route');
-    await expect.poll(() => page.getByTestId('live-region').textContent()).toContain('Living-room Plex is connected through a remote route');
+    await poll(() => page.getByTestId('live-region').textContent()).toContain('Living-room Plex is connected through a remote route');
   });
 
   it('stopping a server shows reconnecting with a countdown, and restoring shows a "back" toast', async () => {
     const page = await openApp();
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    await poll(() => status(page, 'plex-living').getAttribute('data-state'), 10_000).toBe('connected');
     mock.setServerMode('plex-living', 'stop');
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('reconnecting');
-    await expect.poll(() => status(page, 'plex-living').textContent()).toMatch(/Retry in \d+ s|Reconnecting/);
+    await poll(() => status(page, 'plex-living').getAttribute('data-state'), 10_000).toBe('reconnecting');
+    await poll(() => status(page, 'plex-living').textContent()).toMatch(/Retry in \d+ s|Reconnecting/);
     expect(await page.locator('[data-sonner-toast]').first().textContent()).toContain('Living-room Plex lost its connection');
     mock.setServerMode('plex-living', 'up');
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 15_000 }).toBe('connected');
-    await expect.poll(() => page.locator('[data-sonner-toast]', { hasText: 'Living-room Plex is back' }).count()).toBe(1);
+    await poll(() => status(page, 'plex-living').getAttribute('data-state'), 15_000).toBe('connected');
+    await poll(() => page.locator('[data-sonner-toast]', { hasText: 'Living-room Plex is back' }).count()).toBe(1);
   });
 
   it('a flapping route yields one "unstable" toast, not a storm, while the indicator keeps telling the truth', async () => {
     const page = await openApp();
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('local');
+    await poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), 10_000).toBe('local');
     for (let i = 0; i < 6; i++) {
       const expected = i % 2 === 0 ? 'remote' : 'local';
       mock.setRouteMode('plex-living-local', i % 2 === 0 ? 'refuse' : 'up');
-      await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe(expected);
+      await poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), 10_000).toBe(expected);
     }
     const texts = await page.locator('[data-sonner-toast]').allTextContents();
     const aboutLivingRoom = texts.filter((t) => t.includes('Living-room Plex'));
@@ -111,32 +116,32 @@ describe('web UI (mock API, real browser)', () => {
 
   it('revoking a token shows "sign-in needed" with a working "Sign in again" action', async () => {
     const page = await openApp();
-    await expect.poll(() => status(page, 'jf-attic').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    await poll(() => status(page, 'jf-attic').getAttribute('data-state'), 10_000).toBe('connected');
     mock.setServerMode('jf-attic', 'bad-token');
-    await expect.poll(() => status(page, 'jf-attic').getAttribute('data-state'), { timeout: 10_000 }).toBe('auth_required');
+    await poll(() => status(page, 'jf-attic').getAttribute('data-state'), 10_000).toBe('auth_required');
     expect(await status(page, 'jf-attic').textContent()).toContain('Sign in needed');
     await page.getByTestId('sidebar-signin-jf-attic').click();
     await page.getByTestId('signin-dialog').getByTestId('jellyfin-username').fill('alice');
     await page.getByTestId('signin-dialog').getByTestId('jellyfin-password').fill('wrong');
     await page.getByTestId('signin-dialog').getByTestId('jellyfin-submit').click();
-    await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('rejected that username or password');
+    await poll(() => page.getByTestId('form-error').textContent()).toContain('rejected that username or password');
     await page.getByTestId('jellyfin-password').fill('right');
     await page.getByTestId('jellyfin-submit').click();
-    await expect.poll(() => status(page, 'jf-attic').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    await poll(() => status(page, 'jf-attic').getAttribute('data-state'), 10_000).toBe('connected');
     expect(await page.getByTestId('signin-dialog').count()).toBe(0);
   });
 
   it('shows a banner when the link to Marquee drops, and resyncs from the snapshot when back', async () => {
     const page = await openApp();
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    await poll(() => status(page, 'plex-living').getAttribute('data-state'), 10_000).toBe('connected');
     mock.dropClients(2500);
-    await expect.poll(() => page.getByTestId('connection-banner').count(), { timeout: 5_000 }).toBe(1);
+    await poll(() => page.getByTestId('connection-banner').count(), 5_000).toBe(1);
     expect(await page.getByTestId('connection-banner').textContent()).toContain('Lost connection to Marquee — retrying…');
     // Meanwhile a change happens that the browser cannot see…
     mock.setServerMode('jf-attic', 'bad-token');
     // …and after reconnecting the snapshot shows it.
-    await expect.poll(() => page.getByTestId('connection-banner').count(), { timeout: 20_000 }).toBe(0);
-    await expect.poll(() => status(page, 'jf-attic').getAttribute('data-state'), { timeout: 10_000 }).toBe('auth_required');
+    await poll(() => page.getByTestId('connection-banner').count(), 20_000).toBe(0);
+    await poll(() => status(page, 'jf-attic').getAttribute('data-state'), 10_000).toBe('auth_required');
   });
 
   it('adds a Jellyfin server through the wizard, with clear errors for a bad address and a wrong password', async () => {
@@ -145,18 +150,18 @@ describe('web UI (mock API, real browser)', () => {
     await page.getByTestId('wizard-choose-jellyfin').click();
     await page.getByTestId('jellyfin-url-input').fill('http://bad.example:8096');
     await page.getByTestId('jellyfin-probe-submit').click();
-    await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('Nothing answered at http://bad.example:8096');
+    await poll(() => page.getByTestId('form-error').textContent()).toContain('Nothing answered at http://bad.example:8096');
     await page.getByTestId('jellyfin-url-input').fill('http://192.168.1.20:8096');
     await page.getByTestId('jellyfin-probe-submit').click();
-    await expect.poll(() => page.getByTestId('jellyfin-preview').textContent()).toContain('Jellyfin 10.10.3');
+    await poll(() => page.getByTestId('jellyfin-preview').textContent()).toContain('Jellyfin 10.10.3');
     await page.getByTestId('jellyfin-username').fill('alice');
     await page.getByTestId('jellyfin-password').fill('wrong');
     await page.getByTestId('jellyfin-submit').click();
-    await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('rejected that username or password');
+    await poll(() => page.getByTestId('form-error').textContent()).toContain('rejected that username or password');
     await page.getByTestId('jellyfin-password').fill('secret');
     await page.getByTestId('jellyfin-submit').click();
-    await expect.poll(() => page.url()).toContain('#/sources/added-');
-    await expect.poll(() => page.locator('[data-testid^="sidebar-source-added-"]').textContent()).toContain('Garage Jellyfin');
+    await poll(() => page.url()).toContain('#/sources/added-');
+    await poll(() => page.locator('[data-testid^="sidebar-source-added-"]').textContent()).toContain('Garage Jellyfin');
   });
 
   it('adds a Plex server through the PIN flow', async () => {
@@ -165,12 +170,12 @@ describe('web UI (mock API, real browser)', () => {
     const popup = page.context().waitForEvent('page');
     await page.getByTestId('plex-start').click();
     const tab = await popup;
-    await expect.poll(() => page.getByTestId('plex-pin-code').textContent()).toBe('X7KQ');
-    await expect.poll(() => tab.url()).toContain('mock-plex-auth');
+    await poll(() => page.getByTestId('plex-pin-code').textContent()).toBe('X7KQ');
+    await poll(() => tab.url()).toContain('mock-plex-auth');
     expect(await page.getByTestId('plex-auth-link').getAttribute('href')).toContain('mock-plex-auth');
     await page.getByTestId(`plex-server-option-${'d'.repeat(40)}`).waitFor({ timeout: 10_000 });
     await page.getByTestId('plex-add-server').click();
-    await expect.poll(() => page.locator('[data-testid^="sidebar-source-added-"]').textContent()).toContain('Basement Plex');
+    await poll(() => page.locator('[data-testid^="sidebar-source-added-"]').textContent()).toContain('Basement Plex');
     expect(consoleErrors).toEqual([]);
   });
 
@@ -178,10 +183,10 @@ describe('web UI (mock API, real browser)', () => {
     const page = await openApp({ apiKey: 'k3y' });
     await page.getByTestId('api-key-input').fill('nope');
     await page.getByTestId('api-key-submit').click();
-    await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('not right');
+    await poll(() => page.getByTestId('form-error').textContent()).toContain('not right');
     await page.getByTestId('api-key-input').fill('k3y');
     await page.getByTestId('api-key-submit').click();
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    await poll(() => status(page, 'plex-living').getAttribute('data-state'), 10_000).toBe('connected');
   });
 
   it('on a phone the sidebar is a menu behind a button', async () => {
@@ -189,23 +194,23 @@ describe('web UI (mock API, real browser)', () => {
     await page.getByTestId('header-indicator').waitFor();
     expect(await page.getByTestId('sidebar').isVisible()).toBe(false);
     await page.getByTestId('nav-toggle').click();
-    await expect.poll(() => page.getByTestId('sidebar').isVisible()).toBe(true);
+    await poll(() => page.getByTestId('sidebar').isVisible()).toBe(true);
     expect(await page.getByTestId('nav-toggle').getAttribute('aria-expanded')).toBe('true');
     await page.getByTestId('nav-demo').click();
-    await expect.poll(() => page.getByTestId('demo-page').isVisible()).toBe(true);
-    await expect.poll(() => page.getByTestId('sidebar').isVisible()).toBe(false);
+    await poll(() => page.getByTestId('demo-page').isVisible()).toBe(true);
+    await poll(() => page.getByTestId('sidebar').isVisible()).toBe(false);
   });
 
   it('the demo panel drives faults through the demo endpoints', async () => {
     const page = await openApp();
     await page.goto(`${mock.url}#/demo`);
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('local');
+    await poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), 10_000).toBe('local');
     await page.getByTestId('demo-fault-plex-living-local-refuse').click();
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('remote');
+    await poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), 10_000).toBe('remote');
     await page.getByTestId('demo-server-fault-plex-living-bad-token').click();
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-state'), { timeout: 10_000 }).toBe('auth_required');
+    await poll(() => status(page, 'plex-living').getAttribute('data-state'), 10_000).toBe('auth_required');
     await page.getByTestId('demo-server-fault-plex-living-up').click();
     await page.getByTestId('demo-fault-plex-living-local-up').click();
-    await expect.poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), { timeout: 10_000 }).toBe('local');
+    await poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), 10_000).toBe('local');
   });
 });
