@@ -17,7 +17,7 @@ import { ProbeHistoryRepo } from './repos/probe-history-repo.js';
 import { RoutesRepo } from './repos/routes-repo.js';
 import { SettingsRepo } from './repos/settings-repo.js';
 import { SourcesRepo } from './repos/sources-repo.js';
-import { StatusRepo } from './repos/status-repo.js';
+import { StatusRepo, drain } from './repos/status-repo.js';
 import * as schema from './schema.js';
 import { WriteGuard, type StoreHealth } from './write-guard.js';
 
@@ -171,26 +171,42 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
   const events = new EventLogRepo(ctx);
   let closed = false;
 
-  const prune = (pruneOptions: { allRoutes?: boolean } = {}) => {
-    if (closed || ctx.sqlite.readonly) return { probes: 0, history: 0, events: 0 };
-    ctx.guard.flush();
+  function* pruneSteps(allRoutes: boolean): Generator<void, { probes: number; history: number; events: number }> {
     const at = now();
-    return {
-      probes: probes.prune({
-        keepPerRoute: retention.probesPerRoute,
-        olderThan: at - retention.probeMaxAgeMs,
-        batchSize: retention.batchSize,
-        allRoutes: pruneOptions.allRoutes ?? false,
-      }),
-      history: status.pruneHistory(retention.historyPerSource, at - retention.historyMaxAgeMs, retention.batchSize),
-      events: events.prune({ keep: retention.eventsKept, olderThan: at - retention.eventMaxAgeMs, batchSize: retention.batchSize }),
-    };
+    const probesDeleted = yield* probes.pruneSteps({
+      keepPerRoute: retention.probesPerRoute,
+      olderThan: at - retention.probeMaxAgeMs,
+      batchSize: retention.batchSize,
+      allRoutes,
+    });
+    const historyDeleted = yield* status.pruneHistorySteps(retention.historyPerSource, at - retention.historyMaxAgeMs, retention.batchSize);
+    const eventsDeleted = yield* events.pruneSteps({ keep: retention.eventsKept, olderThan: at - retention.eventMaxAgeMs, batchSize: retention.batchSize });
+    return { probes: probesDeleted, history: historyDeleted, events: eventsDeleted };
+  }
+  const nothing = { probes: 0, history: 0, events: 0 };
+  const prune = (pruneOptions: { allRoutes?: boolean } = {}) =>
+    closed || ctx.sqlite.readonly ? nothing : drain(pruneSteps(pruneOptions.allRoutes ?? false));
+
+  // Periodic pruning runs in steps with the event loop free in between, so even a large backlog
+  // (tens of thousands of routes) never stalls the monitor or SSE for more than a batch.
+  let maintenanceRunning = false;
+  const runMaintenance = async () => {
+    if (maintenanceRunning) return;
+    maintenanceRunning = true;
+    try {
+      const steps = pruneSteps(false);
+      while (!closed && !ctx.sqlite.readonly && !steps.next().done) await new Promise<void>((resolve) => setImmediate(resolve));
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'pruning failed');
+    } finally {
+      maintenanceRunning = false;
+    }
   };
 
   // Startup is the moment to catch up on retention (the previous run may have been killed).
   prune({ allRoutes: true });
   const maintenanceMs = options.maintenanceIntervalMs ?? 10 * 60 * 1000;
-  const maintenance = maintenanceMs > 0 ? setInterval(() => prune(), maintenanceMs) : null;
+  const maintenance = maintenanceMs > 0 ? setInterval(() => void runMaintenance(), maintenanceMs) : null;
   maintenance?.unref();
 
   return {

@@ -232,6 +232,18 @@ describe('ProbeHistoryRepo', () => {
   });
 });
 
+describe('periodic maintenance', () => {
+  it('prunes in the background, in steps, without being asked', async () => {
+    const store = open({ maintenanceIntervalMs: 20, retention: { probesPerRoute: 5, batchSize: 3 } });
+    const s = store.sources.create(sampleSource(1));
+    const route = s.routes[0]!.id;
+    store.probes.appendMany(Array.from({ length: 50 }, (_, i) => ok(route, clock + i, i)));
+    const deadline = Date.now() + 5000;
+    while (store.probes.count() > 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(store.probes.recentLatencies(route, 100)).toEqual([45, 46, 47, 48, 49]);
+  });
+});
+
 describe('status history retention', () => {
   it('keeps the newest transitions per source', () => {
     const store = open({ retention: { historyPerSource: 3, batchSize: 2 } });

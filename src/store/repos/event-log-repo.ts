@@ -1,7 +1,7 @@
 import type { EngineEvent } from '../../core/types.js';
 import type { StoreContext } from '../context.js';
 import { engineEventSchema, parseJsonColumn } from '../validation.js';
-import { deleteInBatches } from './status-repo.js';
+import { deleteInBatches, drain } from './status-repo.js';
 
 /** Events kept in memory while the disk refuses writes; older ones are then lost to resume. */
 const MAX_UNFLUSHED = 10_000;
@@ -85,11 +85,15 @@ export class EventLogRepo {
 
   /** Keeps the newest `keep` events and none older than `olderThan`. */
   prune(options: { keep: number; olderThan: number; batchSize: number }): number {
+    return drain(this.pruneSteps(options));
+  }
+
+  *pruneSteps(options: { keep: number; olderThan: number; batchSize: number }): Generator<void, number> {
     this.ctx.guard.flush();
     const floor = this.lastSeq - options.keep;
-    return deleteInBatches(this.ctx, options.batchSize, (limit) =>
-      this.ctx.sqlite
-        .prepare('DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ? OR at < ? ORDER BY seq LIMIT ?)')
+    return yield* deleteInBatches(this.ctx, options.batchSize, (limit) =>
+      this.ctx
+        .statement('DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ? OR at < ? ORDER BY seq LIMIT ?)')
         .run(floor, options.olderThan, limit).changes,
     );
   }

@@ -1,7 +1,7 @@
 import type { ProbeErrorCode, ProbeResult } from '../../core/types.js';
 import type { StoreContext } from '../context.js';
 import { probeErrorCodeSchema } from '../validation.js';
-import { deleteInBatches } from './status-repo.js';
+import { deleteInBatches, drain } from './status-repo.js';
 
 export interface ProbeRecord {
   id: number;
@@ -88,26 +88,34 @@ export class ProbeHistoryRepo {
    * at `keepPerRoute` (all routes when `allRoutes`). Returns the number of rows deleted.
    */
   prune(options: { keepPerRoute: number; olderThan: number; batchSize: number; allRoutes?: boolean }): number {
+    return drain(this.pruneSteps(options));
+  }
+
+  /** The same, in steps of one batch or a few hundred routes, for maintenance that yields. */
+  *pruneSteps(options: { keepPerRoute: number; olderThan: number; batchSize: number; allRoutes?: boolean }): Generator<void, number> {
     const { keepPerRoute, olderThan, batchSize } = options;
     this.ctx.guard.flush();
-    let deleted = deleteInBatches(this.ctx, batchSize, (limit) =>
-      this.ctx.sqlite.prepare('DELETE FROM probe_history WHERE id IN (SELECT id FROM probe_history WHERE at < ? LIMIT ?)').run(olderThan, limit).changes,
+    let deleted = yield* deleteInBatches(this.ctx, batchSize, (limit) =>
+      this.ctx.statement('DELETE FROM probe_history WHERE id IN (SELECT id FROM probe_history WHERE at < ? LIMIT ?)').run(olderThan, limit).changes,
     );
-    const routeIds = options.allRoutes
-      ? (this.ctx.sqlite.prepare('SELECT DISTINCT route_id FROM probe_history').pluck().all() as string[])
-      : [...this.touched];
+    const routeIds = options.allRoutes ? (this.ctx.sqlite.prepare('SELECT DISTINCT route_id FROM probe_history').pluck().all() as string[]) : [...this.touched];
     this.touched.clear();
-    const cutoffOf = this.ctx.sqlite.prepare('SELECT id FROM probe_history WHERE route_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?').pluck();
-    const deleteBelow = this.ctx.sqlite.prepare('DELETE FROM probe_history WHERE id IN (SELECT id FROM probe_history WHERE route_id = ? AND id < ? LIMIT ?)');
+    let sinceYield = 0;
     for (const routeId of routeIds) {
+      if (++sinceYield >= 200) {
+        sinceYield = 0;
+        yield;
+      }
       let cutoff: number | undefined;
       try {
-        cutoff = cutoffOf.get(routeId, keepPerRoute - 1) as number | undefined;
+        cutoff = this.ctx.statement('SELECT id FROM probe_history WHERE route_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?').pluck().get(routeId, keepPerRoute - 1) as number | undefined;
       } catch {
         continue;
       }
       if (cutoff === undefined) continue;
-      deleted += deleteInBatches(this.ctx, batchSize, (limit) => deleteBelow.run(routeId, cutoff, limit).changes);
+      deleted += yield* deleteInBatches(this.ctx, batchSize, (limit) =>
+        this.ctx.statement('DELETE FROM probe_history WHERE id IN (SELECT id FROM probe_history WHERE route_id = ? AND id < ? LIMIT ?)').run(routeId, cutoff, limit).changes,
+      );
     }
     return deleted;
   }

@@ -122,12 +122,14 @@ export class StatusRepo {
 
   /** Keeps the newest `keepPerSource` transitions per source and none older than `olderThan`. */
   pruneHistory(keepPerSource: number, olderThan: number, batchSize: number): number {
+    return drain(this.pruneHistorySteps(keepPerSource, olderThan, batchSize));
+  }
+
+  /** The same, one batch per step, so maintenance can yield to the event loop between steps. */
+  *pruneHistorySteps(keepPerSource: number, olderThan: number, batchSize: number): Generator<void, number> {
     this.ctx.guard.flush();
-    let deleted = 0;
-    deleted += deleteInBatches(this.ctx, batchSize, (limit) =>
-      this.ctx.sqlite
-        .prepare('DELETE FROM status_history WHERE id IN (SELECT id FROM status_history WHERE at < ? LIMIT ?)')
-        .run(olderThan, limit).changes,
+    let deleted = yield* deleteInBatches(this.ctx, batchSize, (limit) =>
+      this.ctx.statement('DELETE FROM status_history WHERE id IN (SELECT id FROM status_history WHERE at < ? LIMIT ?)').run(olderThan, limit).changes,
     );
     const over = this.ctx.db
       .select({ sourceId: statusHistory.sourceId, n: sql<number>`count(*)` })
@@ -136,19 +138,14 @@ export class StatusRepo {
       .having(sql`count(*) > ${keepPerSource}`)
       .all();
     for (const { sourceId } of over) {
-      const cutoff = this.ctx.db
-        .select({ id: statusHistory.id })
-        .from(statusHistory)
-        .where(eq(statusHistory.sourceId, sourceId))
-        .orderBy(desc(statusHistory.id))
-        .limit(1)
-        .offset(keepPerSource - 1)
-        .get();
-      if (!cutoff) continue;
-      deleted += deleteInBatches(this.ctx, batchSize, (limit) =>
-        this.ctx.sqlite
-          .prepare('DELETE FROM status_history WHERE id IN (SELECT id FROM status_history WHERE source_id = ? AND id < ? LIMIT ?)')
-          .run(sourceId, cutoff.id, limit).changes,
+      const cutoff = this.ctx.statement('SELECT id FROM status_history WHERE source_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?').pluck().get(sourceId, keepPerSource - 1) as
+        | number
+        | undefined;
+      if (cutoff === undefined) continue;
+      deleted += yield* deleteInBatches(this.ctx, batchSize, (limit) =>
+        this.ctx
+          .statement('DELETE FROM status_history WHERE id IN (SELECT id FROM status_history WHERE source_id = ? AND id < ? LIMIT ?)')
+          .run(sourceId, cutoff, limit).changes,
       );
     }
     return deleted;
@@ -165,11 +162,12 @@ export class StatusRepo {
 }
 
 /**
- * Runs `deleteBatch(limit)` until it deletes fewer than `limit` rows. Each batch is its own short
- * write transaction, so pruning a large backlog never blocks writers for long. Maintenance work:
- * a storage fault stops it quietly (the guard reports storage health from the real writes).
+ * Runs `deleteBatch(limit)` until it deletes fewer than `limit` rows, yielding after each batch.
+ * Each batch is its own short write transaction, so pruning a large backlog never blocks writers
+ * (or, driven asynchronously, the event loop) for long. Maintenance work: a storage fault stops
+ * it quietly (the guard reports storage health from the real writes).
  */
-export function deleteInBatches(ctx: StoreContext, batchSize: number, deleteBatch: (limit: number) => number): number {
+export function* deleteInBatches(ctx: StoreContext, batchSize: number, deleteBatch: (limit: number) => number): Generator<void, number> {
   let total = 0;
   for (;;) {
     let n: number;
@@ -181,5 +179,14 @@ export function deleteInBatches(ctx: StoreContext, batchSize: number, deleteBatc
     }
     total += n;
     if (n < batchSize) return total;
+    yield;
+  }
+}
+
+/** Runs a step generator to the end at once. */
+export function drain<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
   }
 }
