@@ -34,6 +34,11 @@ export const MonitorSettingsSchema = z.object({
   reselectMs: ReselectSettingsSchema.prefault({}),
   /** Per-route probe timeout (a source's monitoring.probeTimeoutMs overrides it). */
   probeTimeoutMs: positiveMs().default(5_000),
+  /**
+   * Per-route timeout of the immediate check after a push channel went silent or closed: the channel
+   * has already waited its pong timeout, so a cut network is confirmed sooner (issue 6).
+   */
+  suspectProbeTimeoutMs: positiveMs().default(2_000),
   /** After a less preferred route answered, how long to wait for a better one. */
   graceMs: ms().default(100),
   librariesTimeoutMs: positiveMs().default(10_000),

@@ -279,6 +279,21 @@ describe('ConnectionMonitor', () => {
     expect(ctx.rec.events.find((e) => e.type === 'ConnectionLost')).toMatchObject({ reason: 'push_lost', at: at + 2 });
   });
 
+  it('after a silent push channel, a cut network is confirmed with the shorter suspect timeout', async () => {
+    const ctx = started(setup(), makeSource());
+    await ctx.clock.advance(2_000);
+    for (const r of ['local', 'remote', 'relay']) ctx.backend.route(`living-${r}`, { answer: 'hang' });
+    const at = ctx.clock.now();
+    ctx.monitor.pushLost('living');
+    await ctx.clock.advance(2_000);
+    expect(statusOf(ctx.monitor)).toMatchObject({ state: 'reconnecting', reason: 'push_lost' });
+    expect(ctx.rec.events.find((e) => e.type === 'ConnectionLost')?.at).toBe(at + 2_000);
+    expect(ctx.rec.probes.filter((p) => p.result.latencyMs === 2_000)).toHaveLength(3);
+    // Backoff retries use the normal timeout again (first retry 550 ms later, then 5 s of hanging).
+    await ctx.clock.advance(5_600);
+    expect(ctx.rec.probes.filter((p) => p.result.latencyMs === 5_000)).toHaveLength(3);
+  });
+
   it('a server going away: reconnecting with its reason at once, then restored', async () => {
     const ctx = started(setup(), makeSource());
     await ctx.clock.advance(2_000);

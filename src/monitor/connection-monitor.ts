@@ -40,6 +40,8 @@ interface Entry {
   running: Promise<void> | null;
   /** A full check was asked for while one was in flight: run exactly one more right after. */
   rerun: boolean;
+  /** The push channel went silent: the next full check uses the shorter suspect timeout. */
+  suspect: boolean;
   /** Controllers of this source's checks whose probes may still run (stragglers included). */
   controllers: Set<AbortController>;
   removed: boolean;
@@ -86,7 +88,7 @@ export class ConnectionMonitor {
       return;
     }
     const state = initialMonitorState({ id: source.id, name: source.name, kind: source.kind }, this.clock.now(), initial?.status ?? null);
-    const entry: Entry = { source: cloneSource(source), state, timer: null, running: null, rerun: false, controllers: new Set(), removed: false };
+    const entry: Entry = { source: cloneSource(source), state, timer: null, running: null, rerun: false, suspect: false, controllers: new Set(), removed: false };
     this.entries.set(source.id, entry);
     this.schedule(entry);
   }
@@ -159,6 +161,8 @@ export class ConnectionMonitor {
   pushLost(sourceId: string, reason?: LossReason): boolean {
     const entry = this.entries.get(sourceId);
     if (!entry) return false;
+    const status = entry.state.status.state;
+    if (!reason && (status === 'connected' || status === 'sync_failed')) entry.suspect = true;
     this.apply(entry, { type: 'push_lost', ...(reason ? { reason } : {}), jitter: this.random() });
     this.followPlan(entry);
     return true;
@@ -295,7 +299,11 @@ export class ConnectionMonitor {
         credentials = null;
       }
       if (stale()) return;
-      const timeoutMs = source.monitoring.probeTimeoutMs ?? this.settings.probeTimeoutMs;
+      let timeoutMs = source.monitoring.probeTimeoutMs ?? this.settings.probeTimeoutMs;
+      if (kind === 'full' && entry.suspect) {
+        entry.suspect = false;
+        timeoutMs = Math.min(timeoutMs, this.settings.suspectProbeTimeoutMs);
+      }
       const backend = this.options.getBackend(source.kind);
 
       if (!credentials) {

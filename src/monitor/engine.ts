@@ -1,0 +1,355 @@
+// The engine: the monitor, the push channels, the store and the view the API serves, wired by hand.
+// Data flows one way: probe -> reducer (inside the monitor) -> events -> store + stream -> SSE.
+import type { Credentials, MediaBackend, PushOptions } from '../backends/types.js';
+import type { MonitorState } from '../core/monitor-state.js';
+import type { MonitorSettingsInput } from '../core/settings.js';
+import type { EngineEvent, Library, ProbeResult, RouteKind, Source, SourceKind, SourceStatus } from '../core/types.js';
+import type { ApiEventMessage, ApiHistoryEntry, ApiSource, ApiSourceDetail } from '../server/api-types.js';
+import type { Store } from '../store/index.js';
+import { realClock, type Clock } from './clock.js';
+import { ConnectionMonitor } from './connection-monitor.js';
+import type { Engine, EngineHealth, EngineStreamMessage, NewSourceInput, SourcePatch } from './engine-types.js';
+import { EventBus } from './event-bus.js';
+import type { MonitorListener } from './monitor-listener.js';
+import { PushManager, type PushState } from './push-manager.js';
+import { toApiSource, type SourceTimes } from './source-view.js';
+
+export interface EngineLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface EngineOptions {
+  store: Store;
+  backends: Record<SourceKind, MediaBackend>;
+  clock?: Clock;
+  random?: () => number;
+  settings?: MonitorSettingsInput;
+  push?: Partial<PushOptions> & { enabled?: boolean };
+  /** Called for every probe (metrics). */
+  onProbe?(source: Source, result: ProbeResult): void;
+  logger?: EngineLogger;
+}
+
+export const DEFAULT_PUSH_OPTIONS: PushOptions = { pingIntervalMs: 1_000, pongTimeoutMs: 2_000, connectTimeoutMs: 5_000 };
+
+/** Number of per-source history rows in GET /api/sources/:id. */
+const DETAIL_HISTORY = 60;
+
+export class MarqueeEngine implements Engine {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly monitor: ConnectionMonitor;
+  private readonly push: PushManager | null;
+  private readonly bus = new EventBus<{ message: EngineStreamMessage }>();
+  private readonly sources = new Map<string, Source>();
+  private readonly times = new Map<string, SourceTimes>();
+  private readonly libraries = new Map<string, Library[]>();
+  private readonly logger: EngineLogger | undefined;
+  private running = false;
+
+  constructor(private readonly options: EngineOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? realClock;
+    this.logger = options.logger;
+    const getBackend = (kind: SourceKind) => options.backends[kind];
+    const getCredentials = (id: string) => this.credentialsFor(id);
+    this.monitor = new ConnectionMonitor({
+      getBackend,
+      getCredentials,
+      clock: this.clock,
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.settings ? { settings: options.settings } : {}),
+      listener: this.listener(),
+    });
+    this.push =
+      options.push?.enabled === false
+        ? null
+        : new PushManager({
+            clock: this.clock,
+            getBackend,
+            getCredentials,
+            options: { ...DEFAULT_PUSH_OPTIONS, ...options.push },
+            onLost: (id, reason) => this.monitor.pushLost(id, reason),
+            onStateChange: (id) => this.publishSource(id),
+          });
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const stored = new Map(this.store.status.loadAll().map((s) => [s.sourceId, s]));
+    const libraries = this.store.libraries.listAll();
+    for (const source of this.store.sources.list()) {
+      const last = stored.get(source.id);
+      this.sources.set(source.id, source);
+      this.libraries.set(source.id, libraries.get(source.id) ?? []);
+      this.times.set(source.id, { lastCheckedAt: last?.lastCheckedAt ?? null, since: last?.updatedAt ?? null });
+      // The last-known status is served at once; the monitor re-verifies it with an immediate check.
+      this.monitor.addSource(source, { status: last?.status ?? null });
+    }
+    this.monitor.start();
+    this.running = true;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.push?.stop();
+    await this.monitor.stop();
+    this.store.flush();
+  }
+
+  health(): EngineHealth {
+    const storage = this.store.health();
+    return {
+      database: storage.state === 'ok' ? 'ok' : 'degraded',
+      monitor: this.running && this.monitor.isRunning ? 'running' : 'stopped',
+      ...(storage.state === 'ok' ? {} : { detail: storage.detail }),
+    };
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  listSources(): ApiSource[] {
+    return [...this.sources.keys()].map((id) => this.view(id)).filter((v): v is ApiSource => v !== null);
+  }
+
+  getSource(id: string): ApiSourceDetail | null {
+    const source = this.sources.get(id);
+    const base = this.view(id);
+    if (!source || !base) return null;
+    const latencies = this.store.probes.recentLatenciesForSource(id);
+    const routes = this.store.routes.listForSource(id).map((r) => ({
+      id: r.id,
+      url: r.url,
+      kind: r.kind,
+      priority: r.priority,
+      lastResult: r.lastResult,
+      lastError: r.lastError,
+      latencyMs: r.latencyMs,
+      checkedAt: r.checkedAt,
+      recentLatencies: latencies.get(r.id) ?? [],
+    }));
+    const history: ApiHistoryEntry[] = this.store.status.recentHistory(id, DETAIL_HISTORY).map((h) => ({
+      at: h.at,
+      kind: 'transition',
+      state: h.state,
+      ...(h.routeKind ? { routeKind: h.routeKind } : {}),
+      ...(h.detail ? { detail: h.detail } : {}),
+    }));
+    const routeKinds = new Map(source.routes.map((r) => [r.id, r.kind]));
+    for (const route of source.routes) {
+      for (const probe of this.store.probes.recent(route.id, 10)) {
+        history.push({ at: probe.at, kind: 'check', state: probe.ok ? 'ok' : (probe.code ?? 'error'), routeKind: routeKinds.get(route.id) ?? route.kind });
+      }
+    }
+    history.sort((a, b) => b.at - a.at);
+    return {
+      ...base,
+      serverId: source.serverId,
+      routes,
+      history: history.slice(0, DETAIL_HISTORY),
+      monitoring: {
+        enabled: source.monitoring.enabled !== false,
+        push: source.monitoring.push !== false,
+        probeTimeoutMs: source.monitoring.probeTimeoutMs ?? this.monitor.settings.probeTimeoutMs,
+      },
+    };
+  }
+
+  getCredentials(id: string): Credentials | null {
+    return this.credentialsFor(id);
+  }
+
+  lastSeq(): number {
+    return this.store.events.latestSeq();
+  }
+
+  eventsSince(seq: number): ApiEventMessage[] | null {
+    const stored = this.store.events.since(seq);
+    if (!stored) return null;
+    return stored.map((e) => ({ seq: e.seq, event: e.event, source: this.view(e.event.sourceId) }));
+  }
+
+  subscribe(listener: (message: EngineStreamMessage) => void): () => void {
+    return this.bus.on('message', listener);
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  addSource(input: NewSourceInput): ApiSource {
+    const source = this.store.sources.create({
+      name: input.name,
+      kind: input.kind,
+      serverId: input.serverId,
+      routes: input.routes,
+      credentials: input.credentials,
+      ...(input.monitoring ? { monitoring: input.monitoring } : {}),
+    });
+    this.sources.set(source.id, source);
+    this.libraries.set(source.id, []);
+    this.times.set(source.id, { lastCheckedAt: null, since: this.clock.now() });
+    this.monitor.addSource(source);
+    this.publishSource(source.id);
+    return this.view(source.id)!;
+  }
+
+  updateSource(id: string, patch: SourcePatch): ApiSource | null {
+    if (!this.sources.has(id)) return null;
+    if (patch.name !== undefined) this.store.sources.rename(id, patch.name);
+    if (patch.monitoring) {
+      const current = this.sources.get(id)!;
+      this.store.sources.updateMonitoring(id, { ...current.monitoring, ...patch.monitoring });
+    }
+    const updated = this.store.sources.get(id);
+    if (!updated) return null;
+    this.sources.set(id, updated);
+    this.monitor.updateSource(updated);
+    const state = this.monitor.getState(id);
+    if (this.push && state) this.push.reconcile(updated, state.status);
+    this.publishSource(id);
+    return this.view(id);
+  }
+
+  updateCredentials(id: string, credentials: Credentials): boolean {
+    const source = this.sources.get(id);
+    if (!source) return false;
+    this.store.credentials.put(source.credentialRef, credentials);
+    this.push?.remove(id);
+    this.monitor.credentialsUpdated(id);
+    return true;
+  }
+
+  removeSource(id: string): boolean {
+    if (!this.sources.has(id)) return false;
+    this.monitor.removeSource(id);
+    this.push?.remove(id);
+    this.store.sources.delete(id);
+    this.sources.delete(id);
+    this.times.delete(id);
+    this.libraries.delete(id);
+    this.bus.emit('message', { type: 'removed', sourceId: id });
+    return true;
+  }
+
+  checkNow(id: string): boolean {
+    return this.monitor.checkNow(id);
+  }
+
+  /** The host's network interfaces changed: re-check everything at once (issue 6). */
+  networkChanged(): void {
+    this.monitor.networkChanged();
+  }
+
+  /** Monitor internals for tests and the bench. */
+  get connectionMonitor(): ConnectionMonitor {
+    return this.monitor;
+  }
+
+  pushState(id: string): PushState {
+    return this.push?.state(id) ?? 'off';
+  }
+
+  // ---- wiring -------------------------------------------------------------------------------
+
+  private credentialsFor(id: string): Credentials | null {
+    const source = this.sources.get(id);
+    return source ? this.store.credentials.get(source.credentialRef) : null;
+  }
+
+  private view(id: string): ApiSource | null {
+    const source = this.sources.get(id);
+    const state = this.monitor.getState(id);
+    if (!source || !state) return null;
+    return toApiSource({
+      source,
+      status: state.status,
+      times: this.times.get(id) ?? { lastCheckedAt: null, since: null },
+      nextCheckAt: this.monitor.nextCheckAt(id),
+      libraries: this.libraries.get(id) ?? [],
+      push: this.pushState(id),
+    });
+  }
+
+  private publishSource(id: string): void {
+    const view = this.view(id);
+    if (view) this.bus.emit('message', { type: 'source', source: view });
+  }
+
+  private listener(): MonitorListener {
+    return {
+      onEvents: (sourceId, events, state) => this.recordEvents(sourceId, events, state),
+      onProbe: (sourceId, result) => {
+        this.store.routes.recordResult(result);
+        this.store.probes.appendMany([result]);
+        const source = this.sources.get(sourceId);
+        if (source) this.options.onProbe?.(source, result);
+      },
+      onLibraries: (sourceId, libraries) => {
+        this.libraries.set(sourceId, libraries);
+        this.store.libraries.replace(sourceId, libraries);
+        this.publishSource(sourceId);
+      },
+      onCheckCompleted: (sourceId, info) => {
+        const times = this.times.get(sourceId);
+        if (times) times.lastCheckedAt = info.finishedAt;
+        const source = this.sources.get(sourceId);
+        if (source && this.push && this.running) this.push.reconcile(source, info.state.status);
+        this.store.status.touch(sourceId, { lastCheckedAt: info.finishedAt, nextCheckAt: this.monitor.nextCheckAt(sourceId) });
+        this.publishSource(sourceId);
+      },
+      onError: (sourceId, error) => {
+        this.logger?.error({ sourceId, err: error instanceof Error ? { message: error.message } : String(error) }, 'monitor error');
+      },
+    };
+  }
+
+  private recordEvents(sourceId: string, events: readonly EngineEvent[], state: MonitorState): void {
+    const now = this.clock.now();
+    const times = this.times.get(sourceId);
+    const statusChange = events.find((e): e is Extract<EngineEvent, { type: 'StatusChanged' }> => e.type === 'StatusChanged');
+    if (statusChange && times) times.since = statusChange.at;
+    this.store.status.save(sourceId, state.status, { updatedAt: now, nextCheckAt: state.next.at });
+    if (statusChange) {
+      this.store.status.appendHistory({
+        sourceId,
+        at: statusChange.at,
+        state: state.status.state,
+        routeKind: routeKindOf(state.status),
+        detail: detailOf(state.status),
+      });
+      // Leaving a connected state closes the push channel at once (no stale "open" in the UI).
+      const source = this.sources.get(sourceId);
+      if (source && this.push && this.running) this.push.reconcile(source, state.status);
+    }
+    for (const event of events) {
+      const seq = this.store.events.append(event);
+      this.bus.emit('message', { type: 'engine', message: { seq, event, source: this.view(sourceId) } });
+    }
+  }
+}
+
+function routeKindOf(status: SourceStatus): RouteKind | null {
+  switch (status.state) {
+    case 'connected':
+    case 'sync_failed':
+      return status.routeKind;
+    case 'reconnecting':
+      return status.lastRouteKind ?? null;
+    default:
+      return null;
+  }
+}
+
+function detailOf(status: SourceStatus): string | null {
+  switch (status.state) {
+    case 'reconnecting':
+    case 'disconnected':
+      return status.reason ?? status.lastError?.message ?? null;
+    case 'sync_failed':
+      return status.error;
+    default:
+      return null;
+  }
+}

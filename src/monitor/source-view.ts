@@ -1,0 +1,70 @@
+// The view of one source the API serves: status, current route, retry times and words for people.
+// Pure: everything it shows is passed in.
+import type { Library, LossReason, Source, SourceStatus } from '../core/types.js';
+import type { ApiSource } from '../server/api-types.js';
+import type { PushState } from './push-manager.js';
+
+export interface SourceTimes {
+  lastCheckedAt: number | null;
+  /** Since when the current status holds. */
+  since: number | null;
+}
+
+export interface SourceViewInput {
+  source: Source;
+  status: SourceStatus;
+  times: SourceTimes;
+  nextCheckAt: number | null;
+  libraries: readonly Library[];
+  push: PushState;
+}
+
+const REASON_WORDS: Record<LossReason, string> = {
+  server_shutting_down: 'the server is shutting down',
+  server_restarting: 'the server is restarting',
+  push_lost: 'the live connection to the server dropped',
+  network_changed: 'this machine’s network changed',
+};
+
+export function reasonInWords(reason: LossReason): string {
+  return REASON_WORDS[reason];
+}
+
+export function toApiSource(input: SourceViewInput): ApiSource {
+  const { source, status, times } = input;
+  const base: ApiSource = {
+    id: source.id,
+    name: source.name,
+    kind: source.kind,
+    status: status.state,
+    route: null,
+    lastCheckedAt: times.lastCheckedAt,
+    nextCheckAt: input.nextCheckAt,
+    since: 'since' in status ? status.since : times.since,
+    push: input.push,
+    libraries: input.libraries.map((l) => ({ id: l.id, name: l.name, type: l.type })),
+  };
+  switch (status.state) {
+    case 'connected':
+    case 'sync_failed': {
+      const route = source.routes.find((r) => r.id === status.routeId);
+      base.route = { id: status.routeId, url: route?.url ?? '', kind: status.routeKind, latencyMs: status.latencyMs };
+      if (status.state === 'sync_failed') base.error = `the libraries could not be loaded: ${status.error}`;
+      break;
+    }
+    case 'reconnecting':
+    case 'disconnected':
+      base.attempt = status.attempt;
+      base.nextRetryAt = status.nextRetryAt;
+      if (status.reason) base.reason = status.reason;
+      if (status.reason) base.error = reasonInWords(status.reason);
+      else if (status.lastError) base.error = status.lastError.message;
+      break;
+    case 'auth_required':
+      base.error = source.kind === 'plex' ? 'Plex no longer accepts the saved sign-in' : 'Jellyfin no longer accepts the saved sign-in';
+      break;
+    case 'connecting':
+      break;
+  }
+  return base;
+}
