@@ -186,6 +186,27 @@ describe('Plex against the simulator', () => {
     expect(await plex.probe(plexTarget(), route('lr-local'), creds(), opts)).toMatchObject({ ok: false, error: { code: 'http_error', status: 503 } });
   });
 
+  it('sim faults: wrong identity at an address, plex.tv unreachable, WebSocket reset', async () => {
+    const plex = new PlexBackend(config());
+    await sim.route('lr-remote').fault({ mode: 'wrong-identity' });
+    expect(await plex.probe(plexTarget(), route('lr-remote'), creds(), opts)).toMatchObject({ ok: false, error: { code: 'wrong_server' } });
+    await sim.plexTv.route.fault({ mode: 'refuse' });
+    try {
+      await expect(new PlexSignInFlow(config()).createPin()).rejects.toMatchObject({ code: 'unreachable' });
+    } finally {
+      await sim.plexTv.route.fault({ mode: 'up' });
+    }
+    const rec = recorder();
+    const ch = plex.openPush(plexTarget(), route('lr-local'), creds(), rec.handlers, push);
+    try {
+      await rec.waitFor('open');
+      await sim.route('lr-local').fault({ mode: 'drop-socket', variant: 'reset' });
+      expect((await rec.waitFor('lost', 2000)).detail).toMatchObject({ code: expect.stringMatching(/^(closed|error)$/) });
+    } finally {
+      ch.close();
+    }
+  });
+
   it('reads libraries in JSON and in XML', async () => {
     const expected = [
       { name: 'Movies', type: 'movie' },
@@ -324,6 +345,12 @@ describe('Jellyfin against the simulator', () => {
     const started = Date.now();
     expect(await jf.probe(jfTarget(), route('jf-remote'), signedIn, { timeoutMs: 400 })).toMatchObject({ ok: false, error: { code: 'timeout' } });
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('a different Jellyfin server at the address is wrong_server', async () => {
+    await sim.route('jf-remote').fault({ mode: 'wrong-identity' });
+    const r = await new JellyfinBackend(axiosConfig()).probe(jfTarget(), route('jf-remote'), signedIn, opts);
+    expect(r).toMatchObject({ ok: false, error: { code: 'wrong_server', message: 'the server at this address is a different Jellyfin server' } });
   });
 
   it('reads user views as libraries', async () => {

@@ -127,6 +127,12 @@ export class JellyfinBackend extends JellyfinClient implements MediaBackend {
         info = pub;
       }
     }
+    if (!info.ok && info.error.code === 'unauthorized' && info.error.status === 401) {
+      // A different server now at this address rejects our token too: ask the anonymous public
+      // info who answers before telling the user to sign in again.
+      const pub = await sdkCall(() => getSystemApi(api).getPublicSystemInfo(req), parseJellyfinInfo, route.url);
+      if (pub.ok && !sameId(pub.value.id, target.serverId)) info = pub;
+    }
     if (!info.ok) {
       const error = info.error.status === 503 ? { ...info.error, message: `${describeHost(route.url)}: server is starting (HTTP 503)` } : info.error;
       return { ok: false, routeId: route.id, at, latencyMs: latency(), error };

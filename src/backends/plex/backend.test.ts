@@ -128,3 +128,26 @@ describe('Plex push channel (fixture server)', () => {
     }
   });
 });
+
+describe('Plex probe (fixture server)', () => {
+  it('a 401 from a different server at the address is wrong_server; from ours it stays unauthorized', async () => {
+    let identity = 'b'.repeat(40);
+    const server = createServer((req, res) => {
+      if (req.url === '/identity' && !req.headers['x-plex-token']) {
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        return void res.end(`<MediaContainer size="0" claimed="1" machineIdentifier="${identity}" version="1"/>`);
+      }
+      res.writeHead(401, { 'content-type': 'text/html' });
+      res.end('<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+    const route = { id: 'r', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, kind: 'local' as const, priority: 0 };
+    const ours = { kind: 'plex' as const, serverId: 'a'.repeat(40) };
+    const impostor = await plex().probe(ours, route, { token: TOKEN }, { timeoutMs: 2000 });
+    expect(impostor).toMatchObject({ ok: false, error: { code: 'wrong_server', foundServerId: 'b'.repeat(40) } });
+    identity = 'a'.repeat(40);
+    const revoked = await plex().probe(ours, route, { token: TOKEN }, { timeoutMs: 2000 });
+    expect(revoked).toMatchObject({ ok: false, error: { code: 'unauthorized', status: 401 } });
+  });
+});

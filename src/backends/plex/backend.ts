@@ -87,14 +87,22 @@ export class PlexBackend implements MediaBackend {
     const url = joinUrl(route.url, '/');
     const res = await this.config.http.request({ url, headers: plexHeaders(this.config, credentials.token, this.config.preferXml), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
     const r = await fetchParsed(res, url, parsePmsIdentity);
-    if (!r.ok) return { ok: false, routeId: route.id, at, latencyMs: r.latencyMs, error: r.error };
+    if (!r.ok) {
+      // A 401 may come from a *different* server now at this address (it does not know our token).
+      // Ask the anonymous /identity who answers, so the user is not told to sign in again for nothing.
+      if (r.error.code === 'unauthorized') {
+        const other = await this.identityWithoutToken(route, options);
+        if (other && other !== target.serverId) return { ok: false, routeId: route.id, at, latencyMs: r.latencyMs, error: wrongServer(other) };
+      }
+      return { ok: false, routeId: route.id, at, latencyMs: r.latencyMs, error: r.error };
+    }
     if (r.value.machineIdentifier !== target.serverId) {
       return {
         ok: false,
         routeId: route.id,
         at,
         latencyMs: r.latencyMs,
-        error: { code: 'wrong_server', message: 'the server at this address is a different Plex server', foundServerId: r.value.machineIdentifier.slice(0, 64) },
+        error: wrongServer(r.value.machineIdentifier),
       };
     }
     return {
@@ -105,6 +113,14 @@ export class PlexBackend implements MediaBackend {
       ...(r.value.friendlyName !== undefined ? { serverName: r.value.friendlyName } : {}),
       ...(r.value.version !== undefined ? { version: r.value.version } : {}),
     };
+  }
+
+  /** machineIdentifier from `/identity` without a token, or null when it cannot be read. */
+  private async identityWithoutToken(route: Route, options: CallOptions): Promise<string | null> {
+    const url = joinUrl(route.url, '/identity');
+    const res = await this.config.http.request({ url, headers: plexHeaders(this.config, undefined, this.config.preferXml), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    const r = await fetchParsed(res, url, parsePmsIdentity);
+    return r.ok ? r.value.machineIdentifier : null;
   }
 
   async libraries(_target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<LibrariesResult> {
@@ -168,6 +184,10 @@ export class PlexBackend implements MediaBackend {
       },
     };
   }
+}
+
+function wrongServer(found: string): ProbeError {
+  return { code: 'wrong_server', message: 'the server at this address is a different Plex server', foundServerId: found.slice(0, 64) };
 }
 
 export class PlexSignInFlow implements PlexSignIn {
