@@ -212,6 +212,7 @@ describe('Jellyfin: Quick Connect', () => {
     const { AccessToken } = await signIn('qc-approver');
     const res = await call(`/QuickConnect/Authorize?code=${init.body.Code}`, { method: 'POST', headers: { Authorization: mediaBrowser({ token: AccessToken, deviceId: 'qc-approver' }) } });
     expect([res.status, res.body]).toEqual([200, true]);
+    expectValid(spec.validate('/QuickConnect/Authorize', 'post', 200, res.body));
     expect((await call(`/QuickConnect/Authorize?code=000000x`, { method: 'POST', headers: { Authorization: mediaBrowser({ token: AccessToken, deviceId: 'qc-approver' }) } })).status).toBe(404);
   });
 });
@@ -223,12 +224,14 @@ describe('Jellyfin: WebSocket', () => {
     await socket.opened;
     const force = await socket.next('ForceKeepAlive');
     expect(force.Data).toBe(3); // 60 s x scale 0.05
+    expectValid(spec.validateComponent('ForceKeepAliveMessage', force));
     expect(force).toHaveProperty('MessageId', expect.stringMatching(/^[0-9a-f]{32}$/));
     socket.ws.send(JSON.stringify({ MessageType: 'KeepAlive' }));
-    await socket.next('KeepAlive');
+    expectValid(spec.validateComponent('OutboundKeepAliveMessage', await socket.next('KeepAlive')));
     expect(sim.server('jf').notify('LibraryChanged')).toBeGreaterThanOrEqual(1);
     const changed = await socket.next('LibraryChanged');
     expect(changed.Data).toHaveProperty('ItemsAdded');
+    expectValid(spec.validateComponent('LibraryChangedMessage', changed));
     socket.ws.close();
     await socket.closed;
 
@@ -281,6 +284,8 @@ describe('Jellyfin: startup mode', () => {
       expect((await call('/health')).status).toBe(200);
       const users = await call('/Users/Me');
       expect(users.status).toBe(503);
+      expect(spec.documentsStatus('/Users/Me', 'get', 503)).toBe(true);
+      expect(users.type).toContain('text/html');
       expect(users.headers.get('retry-after')).toBe('5');
     } finally {
       sim.jellyfin('jf').setStartup(false);
