@@ -288,6 +288,9 @@ describe('Jellyfin against the simulator', () => {
     const flow = new JellyfinSignInFlow(axiosConfig());
     const found = await flow.probe(route('jf-local').url);
     expect(found).toMatchObject({ serverId: info('jf').machineId, name: 'Home Jellyfin', url: route('jf-local').url });
+    // No scheme: the SDK also tries https (fails with TLS against a plain port) and picks http.
+    const bare = await flow.probe(route('jf-local').url.replace('http://', ''));
+    expect(bare).toMatchObject({ serverId: info('jf').machineId, url: route('jf-local').url });
     await expect(flow.probe('http://')).rejects.toMatchObject({ code: 'invalid_url' });
     await expect(flow.probe('ftp://x y')).rejects.toBeInstanceOf(SignInError);
     await sim.route('jf-remote').fault({ mode: 'refuse' });
