@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { Toaster } from 'sonner';
 import { ConnectionBanner } from './components/ConnectionBanner';
 import { DocumentTitle } from './components/DocumentTitle';
+import { ErrorBoundary } from './components/ErrorBoundary';
 import { Header } from './components/Header';
 import { LiveRegion } from './components/LiveRegion';
 import { Sidebar } from './components/Sidebar';
@@ -53,7 +54,9 @@ export function App() {
       <div className="app-body">
         <Sidebar />
         <main id="main" ref={mainRef} className="main" tabIndex={-1}>
-          {route.page === 'add' ? <AddSourcePage kind={route.addKind} /> : route.page === 'demo' ? <DemoPage /> : <SourcesPage focusId={route.sourceId} />}
+          <ErrorBoundary resetKey={`${route.page}/${route.addKind ?? ''}/${route.sourceId ?? ''}`}>
+            {route.page === 'add' ? <AddSourcePage kind={route.addKind} /> : route.page === 'demo' ? <DemoPage /> : <SourcesPage focusId={route.sourceId} />}
+          </ErrorBoundary>
         </main>
       </div>
       <SignInDialog />

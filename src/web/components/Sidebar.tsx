@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { href, useApp, useRoute, useUi } from '../lib/hooks';
 import { setNavOpen } from '../lib/ui-state';
 import { FlaskIcon, PlusIcon, ServerIcon } from './Icons';
@@ -10,6 +11,19 @@ export function Sidebar() {
   const navOpen = useUi((s) => s.navOpen);
   const route = useRoute();
   const close = () => setNavOpen(false);
+
+  // Esc closes the phone menu and returns focus to its button.
+  useEffect(() => {
+    if (!navOpen) return;
+    document.querySelector<HTMLElement>('#sidebar a')?.focus({ preventScroll: true });
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setNavOpen(false);
+      document.querySelector<HTMLElement>('[data-testid="nav-toggle"]')?.focus();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navOpen]);
   return (
     <>
       <div className={`nav-scrim${navOpen ? ' open' : ''}`} onClick={close} aria-hidden="true" />
