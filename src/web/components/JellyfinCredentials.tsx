@@ -56,11 +56,11 @@ export function JellyfinCredentials({ url, submitLabel, onSubmit }: { url: strin
 
   return (
     <div className="wizard-step">
-      <div className="segmented" role="tablist" aria-label="How to sign in">
-        <button type="button" role="tab" aria-selected={method === 'password'} className={method === 'password' ? 'selected' : ''} onClick={() => setMethod('password')} data-testid="jellyfin-method-password">
+      <div className="segmented" role="group" aria-label="How to sign in">
+        <button type="button" aria-pressed={method === 'password'} className={method === 'password' ? 'selected' : ''} onClick={() => setMethod('password')} data-testid="jellyfin-method-password">
           Username and password
         </button>
-        <button type="button" role="tab" aria-selected={method === 'quickconnect'} className={method === 'quickconnect' ? 'selected' : ''} onClick={() => { setMethod('quickconnect'); setError(null); }} data-testid="jellyfin-method-quickconnect">
+        <button type="button" aria-pressed={method === 'quickconnect'} className={method === 'quickconnect' ? 'selected' : ''} onClick={() => { setMethod('quickconnect'); setError(null); }} data-testid="jellyfin-method-quickconnect">
           Quick Connect
         </button>
       </div>
