@@ -1,9 +1,9 @@
 // Benchmark 2 — detection: time from fault injection to the engine event, per fault kind, each in
 // its own private network namespace (see bench/scenarios/detection.ts). The sources are monitored
 // with the default settings; faults land at random phases of the check schedule.
-// Goals (issue 7): crash p95 ≤ 1 s, cut network p95 ≤ 3 s. Compared with the base tick and the
-// probe timeout, which bound what polling alone can do (tick + timeout); push channels (issue 6)
-// are what bring it under a second.
+// Goals (issue 7): crash p95 ≤ 1 s, cut network p95 ≤ 3 s — for the monitor with push channels
+// (issue 6). Compared, in the same run, with the same monitor polling alone (default 10 s base tick,
+// 5 s probe timeout), which is what the goals improve on.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInNetns } from '../test/support/net/netns.js';
@@ -27,32 +27,35 @@ const CASES: Record<DetectionFault, string> = {
 
 export const detection: Benchmark = {
   name: 'detection',
-  description: 'fault injection to the engine event (crash, cut network, hang), default settings, parallel independent sources',
+  description: 'fault injection to the engine event (crash, cut network, hang), default settings, with push channels vs polling alone',
   async run(options) {
     const sources = options.quick ? 20 : 40;
     const rows: BenchRow[] = [];
-    for (const fault of ['crash', 'cut', 'hang'] as const) {
-      // Spread faults over one base tick (10 s by default); allow tick + 2 × timeout + slack after.
-      const args: DetectionArgs = { fault, sources, spreadMs: 10_000, limitMs: 25_000 };
-      options.log(`${fault}: ${sources} sources`);
-      const out = await runInNetns<DetectionOutput>(scenario, args, { timeoutMs: 120_000 });
-      const s = summarize(out.samples);
-      const goal = GOALS[fault];
-      // Until the engine wires push channels (issue 6) into the monitor, this measures polling alone.
-      const notes = [`ConnectionMonitor, polling only; tick ${out.baseTickMs / 1000} s, timeout ${out.probeTimeoutMs / 1000} s`];
-      if (out.undetected > 0) notes.push(`${out.undetected} undetected within 25 s`);
-      rows.push({
-        case: CASES[fault],
-        n: s.n,
-        unit: 'ms',
-        p50: s.p50,
-        p95: s.p95,
-        min: s.min,
-        max: s.max,
-        ...(goal.p95Ms !== null ? { goal: goal.label, met: s.p95 === null || out.undetected > 0 ? false : s.p95 <= goal.p95Ms } : {}),
-        note: notes.join('; '),
-      });
-      options.log(`${fault}: first events ${JSON.stringify(out.firstEventTypes)}`);
+    for (const push of [true, false]) {
+      for (const fault of ['crash', 'cut', 'hang'] as const) {
+        // Faults spread over one base tick (10 s by default); polling alone needs up to tick + 2 × timeout.
+        const args: DetectionArgs = { fault, sources, spreadMs: 10_000, limitMs: 25_000, push };
+        options.log(`${fault}, ${push ? 'push' : 'polling only'}: ${sources} sources`);
+        const out = await runInNetns<DetectionOutput>(scenario, args, { timeoutMs: 120_000 });
+        options.log(`${fault}: first events ${JSON.stringify(out.firstEventTypes)}, push channels open ${out.pushOpen}/${sources}`);
+        const s = summarize(out.samples);
+        const goal = GOALS[fault];
+        const notes: string[] = [];
+        if (push && out.pushOpen < sources) notes.push(`push open on ${out.pushOpen}/${sources} only`);
+        if (out.undetected > 0) notes.push(`${out.undetected} undetected within ${args.limitMs / 1000} s`);
+        rows.push({
+          case: `${CASES[fault]} — ${push ? 'Marquee monitor + push' : 'polling only (reference)'}`,
+          n: s.n,
+          unit: 'ms',
+          p50: s.p50,
+          p95: s.p95,
+          min: s.min,
+          max: s.max,
+          // The goals are Marquee's: judged on the push rows; polling alone is the comparison.
+          ...(push && goal.p95Ms !== null ? { goal: goal.label, met: s.p95 === null || out.undetected > 0 ? false : s.p95 <= goal.p95Ms } : {}),
+          ...(notes.length ? { note: notes.join('; ') } : {}),
+        });
+      }
     }
     return rows;
   },

@@ -3,13 +3,16 @@
 // (127.1.i.2 and 127.1.i.3), all monitored by Marquee with the default settings. Once every source
 // is connected, each server gets the fault at a random moment within one base tick (so the trials
 // sample every phase of the check schedule), and we record the time from its fault to the first
-// engine event that reports the source as no longer connected.
+// engine event that reports the source as no longer connected. With `push`, the PushSupervisor keeps
+// one push channel per source (default 1 s ping, 2 s pong timeout), as the engine does.
 //   crash  the simulator's server crash: listeners closed, open connections reset
 //   cut    nft drop of every packet to and from both of the server's addresses (pulled cable)
 //   hang   both routes stop answering, connections stay open (the simulator's `hang` fault)
 import { createBackends } from '../../src/backends/index.js';
 import type { EngineEvent, Source } from '../../src/core/types.js';
 import { ConnectionMonitor } from '../../src/monitor/connection-monitor.js';
+import { combineListeners, type MonitorListener } from '../../src/monitor/monitor-listener.js';
+import { PushSupervisor } from '../../src/monitor/push-supervisor.js';
 import { createSimulation } from '../../sim/index.js';
 import { runScenario } from '../../test/support/net/netns.js';
 import { cleanup, drop } from '../../test/support/net/nft.js';
@@ -23,6 +26,8 @@ export interface DetectionArgs {
   spreadMs: number;
   /** Give up on a source this long after its fault. */
   limitMs: number;
+  /** Keep push channels open (PushSupervisor, issue 6); false measures polling alone. */
+  push: boolean;
 }
 
 export interface DetectionOutput {
@@ -33,11 +38,13 @@ export interface DetectionOutput {
   firstEventTypes: Record<string, number>;
   baseTickMs: number;
   probeTimeoutMs: number;
+  /** Sources whose push channel was open when the faults started. */
+  pushOpen: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spreadMs, limitMs }) => {
+runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spreadMs, limitMs, push }) => {
   const sim = await createSimulation({
     servers: Array.from({ length: count }, (_, i) => ({
       id: `det-${i}`,
@@ -54,10 +61,16 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
   const faultAt = new Map<string, number>();
   const detectedAt = new Map<string, { at: number; type: string }>();
   const connected = new Set<string>();
+  const getCredentials = (sourceId: string) => ({ token: sim.plexTv.serverToken(sourceId) });
+  const sourcesById = new Map<string, Source>();
   const monitor = new ConnectionMonitor({
     getBackend: (kind) => backends[kind],
-    getCredentials: (sourceId) => ({ token: sim.plexTv.serverToken(sourceId) }),
-    listener: {
+    getCredentials,
+  });
+  const supervisor = push
+    ? new PushSupervisor({ monitor, getSource: (id) => sourcesById.get(id), getBackend: (kind) => backends[kind], getCredentials })
+    : null;
+  const recorder: MonitorListener = {
       onEvents(sourceId, events: readonly EngineEvent[], state) {
         const now = performance.now();
         if (state.status.state === 'connected') connected.add(sourceId);
@@ -67,8 +80,8 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
           detectedAt.set(sourceId, { at: now, type: events[0]?.type ?? 'unknown' });
         }
       },
-    },
-  });
+  };
+  monitor.setListener(supervisor ? combineListeners(recorder, supervisor.listener()) : recorder);
   try {
     for (const server of sim.servers) {
       const source: Source = {
@@ -81,24 +94,31 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
         monitoring: {},
         createdAt: Date.now(),
       };
+      sourcesById.set(source.id, source);
       monitor.addSource(source);
     }
+    supervisor?.start();
     monitor.start();
     const connectDeadline = performance.now() + 20_000;
     while (connected.size < count && performance.now() < connectDeadline) await sleep(20);
     if (connected.size < count) throw new Error(`only ${connected.size}/${count} sources connected`);
-    // Let the first full checks' follow-ups (libraries) settle into the steady schedule.
+    // Let the first full checks' follow-ups (libraries, push channels) settle into the steady schedule.
+    const settleDeadline = performance.now() + 10_000;
+    const openChannels = () => sim.servers.filter((s) => supervisor?.getPushState(s.id) === 'open').length;
+    while (supervisor && openChannels() < count && performance.now() < settleDeadline) await sleep(20);
     await sleep(500);
+    const pushOpen = supervisor ? openChannels() : 0;
 
     const injections = sim.servers.map(async (server, i) => {
       await sleep(Math.random() * spreadMs);
+      // Marked before the fault is applied, so an event that beats the fault call's return still counts.
+      faultAt.set(server.id, performance.now());
       if (fault === 'crash') await sim.server(server.id).fault({ mode: 'crash' });
       else if (fault === 'hang') await Promise.all(server.routes.map((r) => sim.route(r.id).fault({ mode: 'hang' })));
       else {
         drop(`127.1.${i}.2`);
         drop(`127.1.${i}.3`);
       }
-      faultAt.set(server.id, performance.now());
     });
     await Promise.all(injections);
     const deadline = performance.now() + limitMs;
@@ -117,8 +137,10 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
       firstEventTypes,
       baseTickMs: monitor.settings.baseTickMs,
       probeTimeoutMs: monitor.settings.probeTimeoutMs,
+      pushOpen,
     };
   } finally {
+    supervisor?.stop();
     await monitor.stop();
     await closeBackends();
     cleanup();
