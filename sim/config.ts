@@ -14,6 +14,8 @@ export const RouteConfigSchema = z.object({
   kind: z.enum(['local', 'remote', 'relay']),
   host: loopbackHost,
   port: port.default(0),
+  /** Serve HTTPS with a certificate from the simulation's own CA (see `tls-mismatch`). */
+  tls: z.boolean().default(false),
 });
 
 const PlexLibrarySchema = z.object({

@@ -48,6 +48,7 @@ export async function startControlServer(sim: Simulation, routes: () => SimRoute
     const [a, b, c, d] = parts;
 
     if (method === 'GET' && a === 'health') return { ok: true };
+    if (method === 'GET' && a === 'tls' && b === 'ca') return { pem: sim.tlsCa ?? null };
     if (method === 'GET' && a === 'routes' && !b) return routes().map(routeView);
     if (method === 'POST' && a === 'routes' && b && c === 'fault') {
       const route = guard(() => sim.route(b));

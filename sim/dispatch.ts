@@ -2,18 +2,22 @@
 // and each request is run through its route's fault before (and after) the service answers.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type net from 'node:net';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { DEFAULT_OVERSIZED_BYTES, DEFAULT_SLOW_MS, errorResponse, malform, type MalformedVariant } from './faults.js';
 import { readBody, rejectUpgrade, writeResponse } from './http-util.js';
 import type { SimRoute } from './route.js';
 import type { Timers } from './timers.js';
+import type { SimCertificates } from './tls.js';
 
 export class Dispatcher {
   readonly http: http.Server;
   /** Shared by all services; pongs are sent by hand so a hung route can ignore pings. */
   readonly wss = new WebSocketServer({ noServer: true, autoPong: false, clientTracking: false, maxPayload: 1024 * 1024 });
   private readonly routeOf = new WeakMap<net.Socket, SimRoute>();
+  /** Set when the config has TLS routes. */
+  certificates: SimCertificates | undefined;
 
   constructor(private readonly timers: Timers) {
     this.http = http.createServer({ keepAliveTimeout: 5000, requestTimeout: 0, headersTimeout: 0 });
@@ -23,6 +27,14 @@ export class Dispatcher {
   }
 
   accept = (socket: net.Socket, route: SimRoute): void => {
+    if (route.tls && this.certificates) {
+      const secureContext = route.mode === 'tls-mismatch' ? this.certificates.mismatched : this.certificates.good;
+      const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
+      secure.on('error', () => {});
+      this.routeOf.set(secure, route);
+      this.http.emit('connection', secure);
+      return;
+    }
     this.routeOf.set(socket, route);
     this.http.emit('connection', socket);
   };

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { json, text, type SimResponse } from './http-util.js';
 
-export const ROUTE_FAULT_MODES = ['up', 'refuse', 'hang', 'slow', 'error', 'wrong-identity', 'malformed', 'drop-socket', 'flap'] as const;
+export const ROUTE_FAULT_MODES = ['up', 'refuse', 'hang', 'slow', 'error', 'wrong-identity', 'malformed', 'drop-socket', 'flap', 'tls-mismatch'] as const;
 export type RouteFaultMode = (typeof ROUTE_FAULT_MODES)[number];
 
 export const MALFORMED_VARIANTS = ['truncated', 'html', 'garbage', 'oversized', 'wrong-type', 'missing-fields'] as const;

@@ -240,7 +240,7 @@ export class PlexTv implements SimService {
           .filter((c) => includeRelay || c.kind !== 'relay')
           .filter((c) => includeIPv6 || !c.host.includes(':'))
           .map((c) => ({
-            protocol: 'http',
+            protocol: c.url.startsWith('https:') ? 'https' : 'http',
             address: c.host,
             port: c.port,
             uri: c.url,

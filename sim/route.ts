@@ -33,6 +33,8 @@ export class SimRoute {
     readonly service: SimService,
     private readonly timers: Timers,
     accept: (socket: net.Socket, route: SimRoute) => void,
+    /** HTTPS route (TLS terminated by the dispatcher). */
+    readonly tls = false,
   ) {
     this.listener = new RouteListener(host, port, (socket) => accept(socket, this));
   }
@@ -47,7 +49,7 @@ export class SimRoute {
 
   get url(): string {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return `http://${host}:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://${host}:${this.port}`;
   }
 
   get fault(): RouteFault {

@@ -9,6 +9,7 @@ import { PlexServerSim } from './plex-server.js';
 import { PlexTv, type PlexResourceSource } from './plex-tv.js';
 import { SimRoute, type RouteKind } from './route.js';
 import { Timers } from './timers.js';
+import { makeCertificates } from './tls.js';
 import { startControlServer } from './control.js';
 
 export interface SimRouteInfo {
@@ -50,6 +51,8 @@ export interface ServerHandle {
 export interface Simulation {
   controlUrl: string;
   plexTvUrl: string;
+  /** PEM of the CA behind `tls: true` routes (undefined without such routes). */
+  tlsCa: string | undefined;
   servers: SimServerInfo[];
   route(id: string): RouteHandle;
   server(id: string): ServerHandle;
@@ -100,12 +103,15 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
 
   for (const sc of config.servers) {
     const server = sc.kind === 'plex' ? new PlexServerSim(sc, accounts, dispatcher, timers) : new JellyfinServerSim(sc, dispatcher, timers, config.jellyfinKeepAliveScale);
-    server.routes = sc.routes.map((rc) => new SimRoute(rc.id, rc.kind, sc.id, rc.host, rc.port, server, timers, dispatcher.accept));
+    server.routes = sc.routes.map((rc) => new SimRoute(rc.id, rc.kind, sc.id, rc.host, rc.port, server, timers, dispatcher.accept, rc.tls));
     for (const r of server.routes) routes.set(r.id, r);
     servers.set(sc.id, server);
     if (server instanceof PlexServerSim) plexServers.push(server);
     else jellyfinServers.push(server);
   }
+
+  const tlsHosts = config.servers.flatMap((s) => s.routes.filter((r) => r.tls).map((r) => r.host));
+  if (tlsHosts.length > 0) dispatcher.certificates = makeCertificates(tlsHosts);
 
   const allRoutes = [...routes.values()];
   try {
@@ -163,6 +169,7 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
   const sim: Simulation = {
     controlUrl: '',
     plexTvUrl: plexTvRoute.url,
+    tlsCa: dispatcher.certificates?.caPem,
     servers: [...servers.values()].map(serverInfo),
     route: routeHandle,
     server: (id) => {
