@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiSource } from '../../server/api-types';
+import { describeStatus, overallStatus } from './status';
+
+function source(partial: Partial<ApiSource> & Pick<ApiSource, 'status'>): ApiSource {
+  return {
+    id: partial.id ?? 's',
+    name: partial.name ?? 'Living-room Plex',
+    kind: 'plex',
+    route: null,
+    lastCheckedAt: null,
+    nextCheckAt: null,
+    since: null,
+    push: 'off',
+    libraries: [],
+    ...partial,
+  };
+}
+
+const local = { id: 'r1', url: 'http://127.0.0.2:32400', kind: 'local' as const, latencyMs: 3 };
+const remote = { ...local, id: 'r2', kind: 'remote' as const };
+const relay = { ...local, id: 'r3', kind: 'relay' as const };
+
+describe('describeStatus', () => {
+  it('connected on a local route is plainly OK', () => {
+    expect(describeStatus(source({ status: 'connected', route: local }), 0)).toMatchObject({ tone: 'ok', icon: 'ok', label: 'Connected' });
+  });
+
+  it('remote and relay routes are warnings with the latency/bandwidth hint', () => {
+    expect(describeStatus(source({ status: 'connected', route: remote }), 0)).toMatchObject({
+      tone: 'warn',
+      icon: 'warn',
+      label: 'Remote',
+      hint: 'Using a remote route: more latency and limited bandwidth',
+    });
+    expect(describeStatus(source({ status: 'connected', route: relay }), 0)).toMatchObject({ label: 'Relay', hint: 'Using a relay route: more latency and limited bandwidth' });
+  });
+
+  it('reconnecting counts down to the next retry, then says reconnecting', () => {
+    const s = source({ status: 'reconnecting', attempt: 2, nextRetryAt: 10_000, reason: 'server_restarting', error: 'no answer within 5 s' });
+    expect(describeStatus(s, 5_200)).toMatchObject({ tone: 'busy', icon: 'spinner', label: 'Retry in 5 s' });
+    expect(describeStatus(s, 10_500).label).toBe('Reconnecting…');
+    expect(describeStatus(s, 0).sentence).toBe('Living-room Plex is reconnecting because the server is restarting, attempt 2. Last problem: no answer within 5 s.');
+  });
+
+  it('disconnected, sign-in needed and sync failed each have their own icon and words', () => {
+    const views = [
+      describeStatus(source({ status: 'disconnected', nextRetryAt: 30_000, error: 'the server refused the connection' }), 0),
+      describeStatus(source({ status: 'auth_required' }), 0),
+      describeStatus(source({ status: 'sync_failed', route: local, error: 'HTTP 500 from /library/sections' }), 0),
+    ];
+    expect(views.map((v) => [v.icon, v.label])).toEqual([
+      ['offline', 'Disconnected'],
+      ['key', 'Sign in needed'],
+      ['sync', 'Sync failed'],
+    ]);
+    expect(views[0]!.sentence).toContain('Next try in 30 seconds');
+    expect(new Set(views.map((v) => v.icon)).size).toBe(3);
+  });
+});
+
+describe('overallStatus', () => {
+  it('all local connections → ok', () => {
+    expect(overallStatus([source({ id: 'a', status: 'connected', route: local }), source({ id: 'b', status: 'connected', route: local })]).state).toBe('ok');
+  });
+
+  it('a remote route, reconnecting or sign-in needed → degraded, naming the servers', () => {
+    for (const odd of [source({ id: 'b', name: 'Attic', status: 'connected', route: remote }), source({ id: 'b', name: 'Attic', status: 'reconnecting' }), source({ id: 'b', name: 'Attic', status: 'auth_required' })]) {
+      const view = overallStatus([source({ id: 'a', status: 'connected', route: local }), odd]);
+      expect(view.state).toBe('degraded');
+      expect(view.sentence).toContain('Attic');
+    }
+  });
+
+  it('nothing reachable and something disconnected → offline', () => {
+    expect(overallStatus([source({ id: 'a', status: 'disconnected' }), source({ id: 'b', status: 'reconnecting' })]).state).toBe('offline');
+  });
+
+  it('no sources → empty; only connecting → connecting', () => {
+    expect(overallStatus([]).state).toBe('empty');
+    expect(overallStatus([source({ status: 'connecting' })]).state).toBe('connecting');
+  });
+});
