@@ -12,7 +12,7 @@ import type { Engine, EngineHealth, EngineStreamMessage, NewSourceInput, SourceP
 import { EventBus } from './event-bus.js';
 import type { MonitorListener } from './monitor-listener.js';
 import { PushManager, type PushState } from './push-manager.js';
-import { toApiSource, type SourceTimes } from './source-view.js';
+import { reasonInWords, toApiSource, type SourceTimes } from './source-view.js';
 
 export interface EngineLogger {
   warn(obj: object, msg?: string): void;
@@ -346,7 +346,8 @@ function detailOf(status: SourceStatus): string | null {
   switch (status.state) {
     case 'reconnecting':
     case 'disconnected':
-      return status.reason ?? status.lastError?.message ?? null;
+      // Words for people (the history strip shows them as they are), never a bare reason code.
+      return status.lastError?.message ?? (status.reason ? reasonInWords(status.reason) : null);
     case 'sync_failed':
       return status.error;
     default:

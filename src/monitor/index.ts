@@ -6,3 +6,4 @@ export { combineListeners, type MonitorListener, type ProbeInfo, type CheckInfo,
 export { EventBus, busListener, type MonitorBus, type MonitorTopics, type Unsubscribe } from './event-bus.js';
 export { Semaphore } from './semaphore.js';
 export { PushSupervisor, DEFAULT_PUSH_SETTINGS, type PushState, type PushSupervisorOptions, type PushSupervisorSettings, type PushTarget } from './push-supervisor.js';
+export { NetworkWatcher, interfaceFingerprint, type NetworkWatcherOptions } from './network-watcher.js';

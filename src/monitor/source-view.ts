@@ -57,8 +57,10 @@ export function toApiSource(input: SourceViewInput): ApiSource {
       base.attempt = status.attempt;
       base.nextRetryAt = status.nextRetryAt;
       if (status.reason) base.reason = status.reason;
-      if (status.reason) base.error = reasonInWords(status.reason);
-      else if (status.lastError) base.error = status.lastError.message;
+      // `reason` says why it went away; `error` the latest concrete problem (clients show both, so
+      // repeating the reason here would say the same thing twice and hide e.g. "connection refused").
+      if (status.lastError) base.error = status.lastError.message;
+      else if (status.reason) base.error = reasonInWords(status.reason);
       break;
     case 'auth_required':
       base.error = source.kind === 'plex' ? 'Plex no longer accepts the saved sign-in' : 'Jellyfin no longer accepts the saved sign-in';
