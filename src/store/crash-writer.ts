@@ -1,6 +1,7 @@
 // Child process for the kill -9 durability tests (src/store/crash.test.ts and the crash suite):
 // opens the store in the given data dir and writes statuses, history, probes, events and new
-// sources as fast as it can until it is killed. Prints "ready" once writing has begun.
+// sources as fast as it can until it is killed (monitor writes group-commit every 2,000 writes, and
+// each new source commits at once). Prints "ready" once its first writes are committed.
 //   node --import tsx src/store/crash-writer.ts <dataDir>
 import { openDatabase } from './database.js';
 import type { SourceStatus } from '../core/types.js';
@@ -49,5 +50,7 @@ function writeOnce(): void {
 }
 
 writeOnce();
+// "ready" only once this run has committed something, so every kill lands mid-writing.
+store.flush();
 process.stdout.write('ready\n');
 for (;;) writeOnce();
