@@ -113,15 +113,17 @@ export class JellyfinBackend extends JellyfinClient implements MediaBackend {
     const at = (this.config.now ?? Date.now)();
     const started = performance.now();
     const latency = () => Math.round((performance.now() - started) * 10) / 10;
-    const req = { timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) };
+    // Fallback calls share one budget: a probe never takes longer than its timeout.
+    const deadline = started + options.timeoutMs;
+    const request = () => ({ timeout: Math.max(1, Math.round(deadline - performance.now())), ...(options.signal ? { signal: options.signal } : {}) });
     const api = this.api(route.url, this.deviceIdFor(target.serverId, credentials), credentials.token);
-    let info = await sdkCall(() => getSystemApi(api).getSystemInfo(req), parseJellyfinInfo, route.url);
+    let info = await sdkCall(() => getSystemApi(api).getSystemInfo(request()), parseJellyfinInfo, route.url);
     if (!info.ok && info.error.code === 'unauthorized' && info.error.status === 403) {
       // A valid token without the right to read /System/Info: identity from the public info,
       // token from /Users/Me.
-      const pub = await sdkCall(() => getSystemApi(api).getPublicSystemInfo(req), parseJellyfinInfo, route.url);
+      const pub = await sdkCall(() => getSystemApi(api).getPublicSystemInfo(request()), parseJellyfinInfo, route.url);
       if (pub.ok) {
-        const me = await sdkCall(() => getUserApi(api).getCurrentUser(req), (b) => ({ ok: true, value: b }), route.url);
+        const me = await sdkCall(() => getUserApi(api).getCurrentUser(request()), (b) => ({ ok: true, value: b }), route.url);
         info = me.ok ? pub : me;
       } else {
         info = pub;
@@ -130,7 +132,7 @@ export class JellyfinBackend extends JellyfinClient implements MediaBackend {
     if (!info.ok && info.error.code === 'unauthorized' && info.error.status === 401) {
       // A different server now at this address rejects our token too: ask the anonymous public
       // info who answers before telling the user to sign in again.
-      const pub = await sdkCall(() => getSystemApi(api).getPublicSystemInfo(req), parseJellyfinInfo, route.url);
+      const pub = await sdkCall(() => getSystemApi(api).getPublicSystemInfo(request()), parseJellyfinInfo, route.url);
       if (pub.ok && !sameId(pub.value.id, target.serverId)) info = pub;
     }
     if (!info.ok) {

@@ -91,7 +91,8 @@ export class PlexBackend implements MediaBackend {
       // A 401 may come from a *different* server now at this address (it does not know our token).
       // Ask the anonymous /identity who answers, so the user is not told to sign in again for nothing.
       if (r.error.code === 'unauthorized') {
-        const other = await this.identityWithoutToken(route, options);
+        // Within the same budget: a probe never takes longer than its timeout.
+        const other = await this.identityWithoutToken(route, { ...options, timeoutMs: Math.max(1, options.timeoutMs - r.latencyMs) });
         if (other && other !== target.serverId) return { ok: false, routeId: route.id, at, latencyMs: r.latencyMs, error: wrongServer(other) };
       }
       return { ok: false, routeId: route.id, at, latencyMs: r.latencyMs, error: r.error };
