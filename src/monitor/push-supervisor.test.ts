@@ -151,6 +151,20 @@ describe('PushSupervisor', () => {
     expect(ctx.open().routeId).toBe('remote');
   });
 
+  it('"library changed" notifications re-fetch libraries, debounced', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    const channel = ctx.open();
+    channel.handlers.onOpen();
+    const fetches = () => ctx.backend.libraryCalls.length;
+    const before = fetches();
+    for (let i = 0; i < 20; i++) channel.handlers.onActivity?.('library_changed');
+    await ctx.clock.advance(50);
+    expect(fetches()).toBe(before + 1);
+    await ctx.clock.advance(10_000);
+    expect(fetches()).toBe(before + 2); // one debounced follow-up for the other 19
+  });
+
   it('push disabled for the source: polling, never opened', async () => {
     const ctx = setup(makeSource(false));
     await ctx.clock.advance(100);

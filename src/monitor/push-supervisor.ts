@@ -20,6 +20,8 @@ export interface PushSupervisorSettings {
   reopenCapMs: number;
   /** A channel that lived this long resets the reopen delay. */
   stableAfterMs: number;
+  /** "Library changed" notifications re-check (and re-fetch libraries) at most this often. */
+  libraryRefreshMinIntervalMs: number;
 }
 
 export const DEFAULT_PUSH_SETTINGS: PushSupervisorSettings = {
@@ -29,11 +31,13 @@ export const DEFAULT_PUSH_SETTINGS: PushSupervisorSettings = {
   reopenInitialMs: 1_000,
   reopenCapMs: 30_000,
   stableAfterMs: 10_000,
+  libraryRefreshMinIntervalMs: 10_000,
 };
 
 /** The part of ConnectionMonitor the supervisor drives. */
 export interface PushTarget {
   pushLost(sourceId: string, reason?: LossReason): boolean;
+  checkNow(sourceId: string): boolean;
   getState(sourceId: string): MonitorState | undefined;
 }
 
@@ -62,6 +66,8 @@ interface Slot {
   refusedRouteId: string | null;
   quickFailures: number;
   reopenTimer: TimerHandle | null;
+  lastLibraryRefreshAt: number | null;
+  libraryTimer: TimerHandle | null;
 }
 
 export class PushSupervisor {
@@ -140,7 +146,7 @@ export class PushSupervisor {
   private slot(sourceId: string): Slot {
     let slot = this.slots.get(sourceId);
     if (!slot) {
-      slot = { channel: null, opening: false, routeId: null, generation: 0, openedAt: null, state: 'off', refusedRouteId: null, quickFailures: 0, reopenTimer: null };
+      slot = { channel: null, opening: false, routeId: null, generation: 0, openedAt: null, state: 'off', refusedRouteId: null, quickFailures: 0, reopenTimer: null, lastLibraryRefreshAt: null, libraryTimer: null };
       this.slots.set(sourceId, slot);
     }
     return slot;
@@ -174,6 +180,9 @@ export class PushSupervisor {
       onServerGoingAway: (reason) => {
         if (current()) this.options.monitor.pushLost(sourceId, reason);
       },
+      onActivity: (hint) => {
+        if (current() && hint === 'library_changed') this.refreshLibraries(sourceId, slot);
+      },
       onLost: (detail) => {
         if (!current()) return;
         const lived = slot.openedAt === null ? 0 : this.clock.now() - slot.openedAt;
@@ -205,6 +214,20 @@ export class PushSupervisor {
     }
   }
 
+  /** Debounced: a library scan sends many notifications, the server gets one check per interval. */
+  private refreshLibraries(sourceId: string, slot: Slot): void {
+    if (slot.libraryTimer !== null) return;
+    const now = this.clock.now();
+    const dueAt = slot.lastLibraryRefreshAt === null ? now : slot.lastLibraryRefreshAt + this.settings.libraryRefreshMinIntervalMs;
+    const run = () => {
+      slot.libraryTimer = null;
+      slot.lastLibraryRefreshAt = this.clock.now();
+      this.options.monitor.checkNow(sourceId);
+    };
+    if (dueAt <= now) run();
+    else slot.libraryTimer = this.clock.setTimeout(run, dueAt - now);
+  }
+
   private delayReopen(sourceId: string, slot: Slot): void {
     const delay = Math.min(this.settings.reopenCapMs, this.settings.reopenInitialMs * 2 ** Math.min(slot.quickFailures - 1, 20));
     slot.reopenTimer = this.clock.setTimeout(() => {
@@ -218,6 +241,8 @@ export class PushSupervisor {
     slot.opening = false;
     if (slot.reopenTimer !== null) this.clock.clearTimeout(slot.reopenTimer);
     slot.reopenTimer = null;
+    if (slot.libraryTimer !== null) this.clock.clearTimeout(slot.libraryTimer);
+    slot.libraryTimer = null;
     const channel = slot.channel;
     slot.channel = null;
     slot.routeId = null;
