@@ -1,0 +1,346 @@
+// An end-to-end rig for the connection engine: the simulators (plex.tv, a Plex server with
+// local + remote + relay routes, a Jellyfin server with local + remote), a temp-dir SQLite store,
+// the real backends and a MarqueeEngine with short but realistic settings. Sources are added the
+// way a user adds them (Plex through plex.tv resources, Jellyfin by signing in by name), every
+// stream message is recorded, and `waitFor*` helpers poll the recorded events and the API view.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSimulation, type SimConfig, type Simulation } from '../../sim/index.js';
+import { createBackends, type Backends } from '../../src/backends/index.js';
+import type { Credentials, LibrariesResult, MediaBackend, PushOptions } from '../../src/backends/types.js';
+import type { MonitorSettingsInput } from '../../src/core/settings.js';
+import type { EngineEvent, EngineEventType, ProbeError, SourceKind } from '../../src/core/types.js';
+import { MarqueeEngine } from '../../src/monitor/engine.js';
+import type { EngineStreamMessage } from '../../src/monitor/engine-types.js';
+import type { ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
+import { openDatabase, type Store, type StoredHistoryEntry } from '../../src/store/index.js';
+
+/** Short but realistic: every fault is detected within a few seconds, yet nothing races itself. */
+export const TEST_SETTINGS: MonitorSettingsInput = {
+  probeTimeoutMs: 1_500,
+  suspectProbeTimeoutMs: 1_000,
+  baseTickMs: 500,
+  graceMs: 100,
+  librariesTimeoutMs: 1_500,
+  backoff: { initialMs: 200, factor: 2, capMs: 1_000, minDelayMs: 50 },
+  reselectMs: { local: 2_000, remote: 1_500, relay: 1_000, unknown: 1_000 },
+  disconnectAfterAttempts: 3,
+};
+
+export const TEST_PUSH: Partial<PushOptions> = { pingIntervalMs: 300, pongTimeoutMs: 600, connectTimeoutMs: 1_500 };
+
+export const PLEX_ID = 'living-room';
+export const JELLYFIN_ID = 'jellyfin-home';
+export const PLEX_NAME = 'Living-room Plex';
+export const JELLYFIN_NAME = 'Home Jellyfin';
+
+/** Simulated route ids (sim side). */
+export const SIM_ROUTES = {
+  plexLocal: 'living-room-local',
+  plexRemote: 'living-room-remote',
+  plexRelay: 'living-room-relay',
+  jellyfinLocal: 'jellyfin-home-local',
+  jellyfinRemote: 'jellyfin-home-remote',
+} as const;
+
+export function harnessSimConfig(jellyfinKeepAliveScale = 1): SimConfig {
+  return {
+    plexTv: { accounts: [{ username: 'demo' }] },
+    jellyfinKeepAliveScale,
+    servers: [
+      {
+        id: PLEX_ID,
+        kind: 'plex',
+        name: PLEX_NAME,
+        routes: [
+          { id: SIM_ROUTES.plexLocal, kind: 'local', host: '127.0.0.2', port: 0 },
+          { id: SIM_ROUTES.plexRemote, kind: 'remote', host: '127.0.0.3', port: 0 },
+          { id: SIM_ROUTES.plexRelay, kind: 'relay', host: '127.0.0.4', port: 0 },
+        ],
+        libraries: [
+          { title: 'Movies', type: 'movie' },
+          { title: 'TV Shows', type: 'show' },
+          { title: 'Music', type: 'artist' },
+        ],
+      },
+      {
+        id: JELLYFIN_ID,
+        kind: 'jellyfin',
+        name: JELLYFIN_NAME,
+        users: [{ name: 'demo', password: 'demo-password', admin: true, disabled: false }],
+        routes: [
+          { id: SIM_ROUTES.jellyfinLocal, kind: 'local', host: '127.0.0.6', port: 0 },
+          { id: SIM_ROUTES.jellyfinRemote, kind: 'remote', host: '127.0.0.7', port: 0 },
+        ],
+        libraries: [{ name: 'Films', collectionType: 'movies' }, { name: 'Series', collectionType: 'tvshows' }, { name: 'Mixed' }],
+      },
+    ],
+  };
+}
+
+export interface RecordedMessage {
+  /** Wall-clock ms when the stream delivered it. */
+  receivedAt: number;
+  message: EngineStreamMessage;
+}
+
+/** What the recorder adds to an engine event: its sequence number and when the stream delivered it. */
+export interface Recorded {
+  seq: number;
+  receivedAt: number;
+}
+
+export interface HarnessOptions {
+  settings?: MonitorSettingsInput;
+  push?: Partial<PushOptions> & { enabled?: boolean };
+  jellyfinKeepAliveScale?: number;
+  /** Runs after the engine started and before the sources are added (e.g. faults for the very first check). */
+  beforeAddSources?: (sim: Simulation) => Promise<void>;
+}
+
+/**
+ * The sim has no fault that breaks only the library endpoints while the server stays reachable
+ * (`malformed` damages every response of a route, the probe's included). This wrapper lets a test
+ * make `libraries()` fail for one kind while probes and push keep using the real backend.
+ */
+class LibraryFaultBackend implements MediaBackend {
+  failure: ProbeError | null = null;
+  readonly kind: SourceKind;
+  readonly openPush: MediaBackend['openPush'];
+
+  constructor(private readonly real: MediaBackend) {
+    this.kind = real.kind;
+    this.openPush = real.openPush ? real.openPush.bind(real) : undefined;
+  }
+
+  probe(...args: Parameters<MediaBackend['probe']>) {
+    return this.real.probe(...args);
+  }
+
+  async libraries(...args: Parameters<MediaBackend['libraries']>): Promise<LibrariesResult> {
+    if (this.failure) return { ok: false, error: { ...this.failure } };
+    return this.real.libraries(...args);
+  }
+}
+
+export class EngineHarness {
+  readonly messages: RecordedMessage[] = [];
+  /** Source ids in the engine. */
+  plexSourceId = '';
+  jellyfinSourceId = '';
+  engine!: MarqueeEngine;
+  store!: Store;
+  /** Wall-clock ms when the current engine was started. */
+  engineStartedAt = 0;
+  /** Wall-clock ms right before each source was handed to the engine. */
+  readonly addedAt: Record<SourceKind, number> = { plex: 0, jellyfin: 0 };
+  private unsubscribe: (() => void) | null = null;
+  private readonly wrapped: Record<SourceKind, LibraryFaultBackend>;
+  private closed = false;
+
+  private constructor(
+    readonly sim: Simulation,
+    readonly backends: Backends,
+    readonly dataDir: string,
+    readonly clientIdentifier: string,
+    private readonly options: HarnessOptions,
+  ) {
+    this.wrapped = { plex: new LibraryFaultBackend(backends.backends.plex), jellyfin: new LibraryFaultBackend(backends.backends.jellyfin) };
+  }
+
+  /** Starts sim, store, backends and engine, and adds both sources as a user would. */
+  static async start(options: HarnessOptions = {}): Promise<EngineHarness> {
+    const sim = await createSimulation(harnessSimConfig(options.jellyfinKeepAliveScale ?? 1));
+    const dataDir = mkdtempSync(join(tmpdir(), 'marquee-engine-test-'));
+    const clientIdentifier = randomUUID();
+    const backends = createBackends({ clientIdentifier, plexTvUrl: sim.plexTvUrl });
+    const h = new EngineHarness(sim, backends, dataDir, clientIdentifier, options);
+    try {
+      h.openEngine();
+      await h.engine.start();
+      h.engineStartedAt = Date.now();
+      await options.beforeAddSources?.(sim);
+      await h.addSources();
+    } catch (error) {
+      await h.close();
+      throw error;
+    }
+    return h;
+  }
+
+  private openEngine(): void {
+    this.store = openDatabase({ dataDir: this.dataDir });
+    this.engine = new MarqueeEngine({
+      store: this.store,
+      backends: this.wrapped,
+      settings: { ...TEST_SETTINGS, ...this.options.settings },
+      push: { ...TEST_PUSH, ...this.options.push },
+    });
+    this.unsubscribe = this.engine.subscribe((message) => this.messages.push({ receivedAt: Date.now(), message }));
+  }
+
+  private async addSources(): Promise<void> {
+    const sim = this.sim;
+    const plexServer = sim.servers.find((s) => s.id === PLEX_ID)!;
+    const found = await this.backends.plexSignIn.listServers(sim.plexTv.accountToken());
+    const plex = found.find((s) => s.serverId === plexServer.machineId);
+    if (!plex) throw new Error('plex.tv did not list the simulated Plex server');
+    this.addedAt.plex = Date.now();
+    this.plexSourceId = this.engine.addSource({ name: plex.name, kind: 'plex', serverId: plex.serverId, routes: plex.routes, credentials: plex.credentials }).id;
+
+    const jfServer = sim.servers.find((s) => s.id === JELLYFIN_ID)!;
+    const user = sim.jellyfin(JELLYFIN_ID).user();
+    const signedIn = await this.backends.jellyfinSignIn.signInByName(jfServer.routes[0]!.url, user.name, user.password);
+    // A user adds the addresses they use: the LAN one and the public one.
+    const routes = jfServer.routes.map((r, i) => ({ url: r.url, kind: r.kind, priority: i }));
+    this.addedAt.jellyfin = Date.now();
+    this.jellyfinSourceId = this.engine.addSource({ name: signedIn.serverName, kind: 'jellyfin', serverId: signedIn.serverId, routes, credentials: signedIn.credentials }).id;
+  }
+
+  /** Stops the engine and closes the store, then opens both again on the same data dir (a restart). */
+  async restart(): Promise<void> {
+    await this.stopEngine();
+    this.openEngine();
+    this.engineStartedAt = Date.now();
+    await this.engine.start();
+  }
+
+  private async stopEngine(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.engine.stop();
+    this.store.close();
+  }
+
+  // ---- fault helpers --------------------------------------------------------------------------
+
+  /** Make `libraries()` of one kind fail (null restores the real call). See LibraryFaultBackend. */
+  failLibraries(kind: SourceKind, error: ProbeError | null): void {
+    this.wrapped[kind].failure = error;
+  }
+
+  /** Fresh credentials as a new sign-in would give them. */
+  freshCredentials(kind: SourceKind): Credentials {
+    const sourceId = kind === 'plex' ? this.plexSourceId : this.jellyfinSourceId;
+    const old = this.engine.getCredentials(sourceId);
+    if (!old) throw new Error(`no credentials stored for ${kind}`);
+    if (kind === 'plex') return { ...old, token: this.sim.plexTv.serverToken(PLEX_ID) };
+    return { ...old, token: this.sim.jellyfin(JELLYFIN_ID).issueToken(undefined, old.deviceId) };
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  sourceId(kind: SourceKind): string {
+    return kind === 'plex' ? this.plexSourceId : this.jellyfinSourceId;
+  }
+
+  view(kind: SourceKind): ApiSource {
+    const v = this.engine.listSources().find((s) => s.id === this.sourceId(kind));
+    if (!v) throw new Error(`no ${kind} source in the engine`);
+    return v;
+  }
+
+  detail(kind: SourceKind): ApiSourceDetail {
+    const d = this.engine.getSource(this.sourceId(kind));
+    if (!d) throw new Error(`no ${kind} source in the engine`);
+    return d;
+  }
+
+  /** Engine route id of the route whose URL is the sim route's URL. */
+  routeId(kind: SourceKind, simRouteId: string): string {
+    const url = new URL(this.sim.route(simRouteId).url).origin;
+    const route = this.detail(kind).routes.find((r) => new URL(r.url).origin === url);
+    if (!route) throw new Error(`the ${kind} source has no route at ${url}`);
+    return route.id;
+  }
+
+  /** Stored status transitions, oldest first. */
+  history(kind: SourceKind): StoredHistoryEntry[] {
+    this.store.flush();
+    return [...this.store.status.recentHistory(this.sourceId(kind), 500)].sort((a, b) => a.at - b.at || a.id - b.id);
+  }
+
+  /** Engine events recorded so far (from index `from` of the message log). */
+  events(from = 0): Array<EngineEvent & Recorded> {
+    const out: Array<EngineEvent & Recorded> = [];
+    for (const m of this.messages.slice(from)) {
+      if (m.message.type === 'engine') out.push({ ...m.message.message.event, seq: m.message.message.seq, receivedAt: m.receivedAt });
+    }
+    return out;
+  }
+
+  /** A position in the message log; pass to `events()` / `waitForEvent()` to see only what came after. */
+  mark(): number {
+    return this.messages.length;
+  }
+
+  /** Events of one type for the source of `kind`, recorded after `from`. */
+  eventsOf<T extends EngineEventType>(kind: SourceKind, type: T, from = 0): Array<Extract<EngineEvent, { type: T }> & Recorded> {
+    const id = this.sourceId(kind);
+    return this.events(from).filter((e): e is Extract<EngineEvent, { type: T }> & Recorded => e.sourceId === id && e.type === type);
+  }
+
+  // ---- waiting ------------------------------------------------------------------------------------
+
+  /** Polls `probe` until it returns a truthy value; fails with `what` and the recent events. */
+  async waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = probe();
+      if (value) return value;
+      if (Date.now() >= deadline) {
+        const recent = this.events()
+          .slice(-15)
+          .map((e) => `${e.type}(${e.sourceName}${'routeKind' in e ? ` ${e.routeKind}` : ''}${e.type === 'StatusChanged' ? ` -> ${e.status.state}` : ''})`);
+        const views = this.engine.listSources().map((s) => `${s.name}: ${s.status}${s.route ? ` via ${s.route.kind}` : ''} push=${s.push}${s.error ? ` (${s.error})` : ''}`);
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\nsources: ${views.join('; ')}\nrecent events: ${recent.join(', ')}`);
+      }
+      await sleep(20);
+    }
+  }
+
+  /** Waits for an event of `type` for the source of `kind`, recorded after `from`. */
+  waitForEvent<T extends EngineEventType>(
+    kind: SourceKind,
+    type: T,
+    options: { from?: number; timeoutMs?: number; where?: (e: Extract<EngineEvent, { type: T }>) => boolean } = {},
+  ): Promise<Extract<EngineEvent, { type: T }> & Recorded> {
+    const { from = 0, timeoutMs = 10_000, where } = options;
+    return this.waitFor(`${type} for the ${kind} source`, () => this.eventsOf(kind, type, from).find((e) => !where || where(e)), timeoutMs);
+  }
+
+  /** Waits until the API view of the source satisfies `check`. */
+  waitForView(kind: SourceKind, what: string, check: (v: ApiSource) => boolean, timeoutMs = 10_000): Promise<ApiSource> {
+    return this.waitFor(`${kind} source: ${what}`, () => {
+      const v = this.view(kind);
+      return check(v) ? v : null;
+    }, timeoutMs);
+  }
+
+  /** Both sources connected through their local route with the push channel open. */
+  async waitForSteadyState(timeoutMs = 10_000): Promise<void> {
+    for (const kind of ['plex', 'jellyfin'] as const) {
+      await this.waitForView(kind, 'connected via local with push open', (v) => v.status === 'connected' && v.route?.kind === 'local' && v.push === 'open', timeoutMs);
+    }
+  }
+
+  // ---- cleanup ------------------------------------------------------------------------------------
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.engine) await this.stopEngine();
+    } finally {
+      await this.backends.close();
+      await this.sim.close();
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
