@@ -5,3 +5,8 @@ export { loadSimConfig, parseSimConfig } from './config.js';
 export type { SimConfig } from './config.js';
 export type { RouteFault, RouteFaultMode, ServerFaultMode, MalformedVariant, DropVariant } from './faults.js';
 export { ROUTE_FAULT_MODES, MALFORMED_VARIANTS, SERVER_FAULT_MODES } from './faults.js';
+export { makeScaleConfig } from './scale.js';
+export { startCluster, shardServers } from './cluster.js';
+export type { Cluster } from './cluster.js';
+export { raiseFdLimit, readSoftLimit } from './fd-limit.js';
+export { OpenApiValidator, JELLYFIN_SPEC, PLEX_SPEC } from './openapi-validator.js';

@@ -121,6 +121,9 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
     for (const r of allRoutes) r.close();
     dispatcher.close();
     timers.clearAll();
+    if ((err as NodeJS.ErrnoException).code === 'EMFILE') {
+      throw new Error(`${allRoutes.length} routes need as many file descriptors, more than this process may open; raise the limit or use startCluster() (sim/cluster.ts)`, { cause: err });
+    }
     throw err;
   }
 
