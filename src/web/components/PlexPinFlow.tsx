@@ -11,6 +11,7 @@ export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: num
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [expired, setExpired] = useState(false);
+  const [tabOpened, setTabOpened] = useState(false);
 
   usePoll(!!pin && !expired, 2000, async () => {
     if (!pin) return true;
@@ -35,6 +36,7 @@ export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: num
     try {
       const created = await apiFetch<PlexPinStart>('plex/pins', { method: 'POST' });
       setPin(created);
+      setTabOpened(!!tab);
       if (tab) {
         tab.opener = null;
         tab.location.href = created.authUrl;
@@ -61,12 +63,16 @@ export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: num
 
   return (
     <div className="wizard-step pin-step">
-      <p>A plex.tv tab has opened. Sign in there and approve Marquee; if asked for a code, enter:</p>
+      <p>
+        {tabOpened
+          ? 'A plex.tv tab has opened. Sign in there and approve Marquee; if asked for a code, enter:'
+          : 'Open plex.tv with the button below, sign in and approve Marquee; if asked for a code, enter:'}
+      </p>
       <div className="pin-code" data-testid="plex-pin-code" aria-label={`Code ${pin.code.split('').join(' ')}`}>
         {pin.code}
       </div>
       <a className="button" href={pin.authUrl} target="_blank" rel="noopener noreferrer" data-testid="plex-auth-link">
-        <ExternalIcon size={16} /> Open plex.tv again
+        <ExternalIcon size={16} /> {tabOpened ? 'Open plex.tv again' : 'Open plex.tv'}
       </a>
       <p className="waiting" role="status">
         <SpinnerIcon size={16} /> Waiting for your approval…

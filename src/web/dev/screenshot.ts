@@ -121,6 +121,13 @@ try {
   const phone = await open('light', 390, 844, '#/sources/jf-attic');
   await sleep(2000);
   await shot(phone, '16-phone-card-light', true);
+  await phone.goto(`${mock.url}#/demo`);
+  await sleep(800);
+  await shot(phone, '18-phone-demo-light');
+  await phone.goto(`${mock.url}#/add/plex`);
+  await phone.click('[data-testid="plex-start"]');
+  await sleep(800);
+  await shot(phone, '19-phone-plex-pin-light');
 } finally {
   await browser.close();
   await mock.close();
