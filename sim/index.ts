@@ -9,4 +9,3 @@ export { makeScaleConfig } from './scale.js';
 export { startCluster, shardServers } from './cluster.js';
 export type { Cluster } from './cluster.js';
 export { raiseFdLimit, readSoftLimit } from './fd-limit.js';
-export { OpenApiValidator, JELLYFIN_SPEC, PLEX_SPEC } from './openapi-validator.js';
