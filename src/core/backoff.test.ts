@@ -45,6 +45,7 @@ describe('backoff', () => {
   it('settings are validated', () => {
     expect(() => parseMonitorSettings({ backoff: { initialMs: 5000, capMs: 1000 } })).toThrow(/capMs/);
     expect(() => parseMonitorSettings({ baseTickMs: -1 })).toThrow();
+    expect(() => parseMonitorSettings({ baseTick: 5000 } as never)).toThrow(/baseTick/);
     expect(parseMonitorSettings({ reselectMs: { local: 1000 } }).reselectMs).toEqual({ local: 1000, remote: 120_000, relay: 30_000, unknown: 60_000 });
   });
 });

@@ -17,6 +17,7 @@ export const BackoffSettingsSchema = z
      */
     minDelayMs: ms().default(100),
   })
+  .strict()
   .refine((b) => b.capMs >= b.initialMs, { message: 'backoff.capMs must be >= backoff.initialMs' });
 
 export const ReselectSettingsSchema = z.object({
@@ -25,7 +26,7 @@ export const ReselectSettingsSchema = z.object({
   relay: positiveMs().default(30_000),
   /** When no route kind is known (e.g. auth_required: how often to try the token again). */
   unknown: positiveMs().default(60_000),
-});
+}).strict();
 
 export const MonitorSettingsSchema = z.object({
   /** Light check of the current route. */
@@ -47,7 +48,7 @@ export const MonitorSettingsSchema = z.object({
   disconnectAfterAttempts: z.number().int().min(1).max(1000).default(3),
   /** Checks running at once across all sources. */
   maxConcurrentChecks: z.number().int().min(1).max(10_000).default(64),
-});
+}).strict(); // a misspelt setting is an error, not silently ignored
 
 export type MonitorSettings = z.infer<typeof MonitorSettingsSchema>;
 export type MonitorSettingsInput = z.input<typeof MonitorSettingsSchema>;
