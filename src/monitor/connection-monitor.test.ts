@@ -424,6 +424,22 @@ describe('ConnectionMonitor', () => {
     expect(statusOf(ctx.monitor)).toMatchObject({ state: 'connected', routeKind: 'remote' });
   });
 
+  it('honours a per-source probe timeout and a disabled source', async () => {
+    const ctx = setup();
+    for (const r of ['local', 'remote', 'relay']) ctx.backend.route(`living-${r}`, { answer: 'hang' });
+    const quick = { ...makeSource(), monitoring: { probeTimeoutMs: 1_500 } };
+    const off = { ...makeSource('off', 'Off Plex'), monitoring: { enabled: false } };
+    started(ctx, quick, off);
+    await ctx.clock.advance(1_600);
+    expect(statusOf(ctx.monitor)).toMatchObject({ state: 'reconnecting', lastError: { code: 'timeout' } });
+    expect(ctx.rec.checks.some((c) => c.sourceId === 'off')).toBe(false);
+    expect(ctx.monitor.nextCheckAt('off')).toBeNull();
+    expect(statusOf(ctx.monitor, 'off').state).toBe('connecting');
+    ctx.monitor.updateSource({ ...off, monitoring: { enabled: true } });
+    await ctx.clock.advance(1);
+    expect(ctx.rec.checks.some((c) => c.sourceId === 'off')).toBe(true);
+  });
+
   it('a listener that throws does not stop the monitor', async () => {
     const ctx = setup();
     const errors: unknown[] = [];
