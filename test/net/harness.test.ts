@@ -18,6 +18,7 @@ interface FaultResult {
   keptAlive: Outcome;
   freshConnect: Outcome;
   bystanderDuring: Outcome;
+  neighbourDuring: Outcome;
   tableAfterClear: string;
   afterClear: Outcome;
   tableAfterCleanup: string;
@@ -97,8 +98,9 @@ describe('nft faults inside a namespace', () => {
     // The request went out on the same kept-alive socket and nothing came back.
     expect(r.keptAlive).toMatchObject({ kind: 'timeout', reusedSocket: true });
     expect(r.freshConnect.kind).toBe('timeout');
-    // Other addresses are untouched.
+    // Other addresses, and other ports of the same address, are untouched.
     expect(r.bystanderDuring).toMatchObject({ kind: 'ok', body: 'bystander' });
+    expect(r.neighbourDuring).toMatchObject({ kind: 'ok', body: 'neighbour' });
     expect(r.tableAfterClear).not.toMatch(/drop|reject/);
     expect(r.afterClear).toMatchObject({ kind: 'ok', body: 'target' });
     expect(r.tableAfterCleanup).toBe('');
@@ -118,5 +120,16 @@ describe('nft faults inside a namespace', () => {
     expect(r.bystanderDuring).toMatchObject({ kind: 'ok', body: 'bystander' });
     expect(r.afterClear).toMatchObject({ kind: 'ok', body: 'target' });
     expect(r.tableAfterCleanup).toBe('');
+  });
+
+  it('drop of a whole address silences every port of it, and only it', async () => {
+    const r = await runInNetns<FaultResult>(scenario('nft-faults.ts'), { mode: 'drop', waitMs: WAIT_MS, wholeAddress: true });
+    expect(r.table).toMatch(/ip daddr 127\.0\.0\.2 drop/);
+    expect(r.table).toMatch(/ip saddr 127\.0\.0\.2 drop/);
+    expect(r.keptAlive).toMatchObject({ kind: 'timeout', reusedSocket: true });
+    expect(r.freshConnect.kind).toBe('timeout');
+    expect(r.neighbourDuring.kind).toBe('timeout');
+    expect(r.bystanderDuring).toMatchObject({ kind: 'ok', body: 'bystander' });
+    expect(r.afterClear).toMatchObject({ kind: 'ok', body: 'target' });
   });
 });

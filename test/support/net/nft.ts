@@ -2,6 +2,7 @@
 //
 //   drop(addr, port)   pulled cable: every packet to addr:port AND every packet from it is dropped,
 //                      so new connects time out and established (kept-alive) connections go silent.
+//                      Without a port, all traffic to and from the address (any protocol).
 //   reset(addr, port)  dead host: packets to addr:port are answered with a TCP reset (connects fail
 //                      with ECONNREFUSED, established connections with ECONNRESET) and whatever the
 //                      server still sends is dropped.
@@ -62,9 +63,9 @@ function key(target: FaultTarget): string {
   return `${target.addr}:${target.port ?? '*'}`;
 }
 
-function match(target: FaultTarget, direction: 'to' | 'from'): string {
+function match(target: FaultTarget, direction: 'to' | 'from', tcpOnly: boolean): string {
   const addr = direction === 'to' ? `ip daddr ${target.addr}` : `ip saddr ${target.addr}`;
-  if (target.port === undefined) return `${addr} meta l4proto tcp`;
+  if (target.port === undefined) return tcpOnly ? `${addr} meta l4proto tcp` : addr;
   return `${addr} tcp ${direction === 'to' ? 'dport' : 'sport'} ${target.port}`;
 }
 
@@ -73,12 +74,13 @@ export function renderRuleset(): string {
   const rules: string[] = [];
   for (const { target, mode } of faults.values()) {
     if (mode === 'drop') {
-      rules.push(`${match(target, 'to')} drop`);
-      rules.push(`${match(target, 'from')} drop`);
+      // A pulled cable silences everything, not only TCP (when no port narrows it).
+      rules.push(`${match(target, 'to', false)} drop`);
+      rules.push(`${match(target, 'from', false)} drop`);
     } else {
-      rules.push(`${match(target, 'to')} reject with tcp reset`);
+      rules.push(`${match(target, 'to', true)} reject with tcp reset`);
       // The reset nft itself sends back carries the target as source: let it through.
-      rules.push(`${match(target, 'from')} tcp flags ! rst drop`);
+      rules.push(`${match(target, 'from', true)} tcp flags ! rst drop`);
     }
   }
   // Loopback traffic passes the output hook once per packet, so one output chain sees both
