@@ -1,0 +1,518 @@
+// Marquee as a user runs it: the simulator CLI and `marquee serve` as real child processes, talking
+// real HTTP/SSE over loopback. One Jellyfin source is added exactly as the web UI adds it, its routes
+// are cut and restored while the SSE stream is read, `marquee status --json` reports it, and the
+// app is restarted on the same data directory: the last-known state must be served before any new
+// check can complete, SSE must resume across the restart without a gap, and the stored credentials
+// must still work. Every log line, API response and SSE byte is kept and scanned for secrets
+// (issue 7, security checks).
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiEventMessage, ApiSnapshot, ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
+import {
+  ChildProc,
+  Cleanup,
+  pollUntil,
+  RecordingClient,
+  runToExit,
+  SseReader,
+  type SseMessage,
+} from '../support/process-harness.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MARQUEE_BIN = join(ROOT, 'bin', 'marquee.mjs');
+
+const JELLYFIN_USER = 'alice';
+const JELLYFIN_PASSWORD = 'pw-Xq7-correct-horse-4812';
+const API_KEY = 'k3y-for-the-process-test-5f1c9a7e2b';
+
+/** The app's default probe timeout (ApiSourceDetail.monitoring.probeTimeoutMs) — asserted below. */
+const PROBE_TIMEOUT_MS = 5000;
+
+interface SimLine {
+  control: string;
+  plexTv: string;
+  servers: { id: string; kind: string; name: string; machineId: string; routes: { id: string; url: string; kind: string }[] }[];
+}
+
+/** The child environment: this process's, minus any Marquee setting that would leak into the test. */
+function childEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('MARQUEE_') || key === 'LOG_LEVEL') delete env[key];
+  }
+  return { ...env, ...extra };
+}
+
+function listeningUrl(line: string): string | undefined {
+  try {
+    const entry = JSON.parse(line) as { msg?: string; url?: string };
+    return typeof entry.msg === 'string' && entry.msg.startsWith('Marquee is listening on') ? entry.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function engineMessages(reader: SseReader, from = 0): { id: number; message: ApiEventMessage }[] {
+  return reader.messages
+    .slice(from)
+    .filter((m) => m.event === 'engine')
+    .map((m) => ({ id: Number(m.id), message: JSON.parse(m.data) as ApiEventMessage }));
+}
+
+function isEngine(type: string, sourceId: string) {
+  return (m: SseMessage): boolean => {
+    if (m.event !== 'engine') return false;
+    const msg = JSON.parse(m.data) as ApiEventMessage;
+    return msg.event.type === type && msg.event.sourceId === sourceId;
+  };
+}
+
+/** Ids strictly increasing by one: nothing skipped, nothing repeated. */
+function expectContiguous(ids: number[], first?: number): void {
+  expect(ids.length).toBeGreaterThan(0);
+  if (first !== undefined) expect(ids[0]).toBe(first);
+  ids.forEach((id, i) => expect(id).toBe(ids[0]! + i));
+}
+
+describe.sequential('Marquee as a real process: simulator + app, add, cut, restart', () => {
+  const cleanup = new Cleanup();
+  const sses: SseReader[] = [];
+  const apps: ChildProc[] = [];
+  const cliOutputs: string[] = [];
+  let work: string;
+  let dataDir: string;
+  let sim: ChildProc;
+  let simLine: SimLine;
+  let api: RecordingClient;
+  let sourceId: string;
+  let localUrl: string;
+  /** Last engine event id seen before the restart. */
+  let lastIdBeforeRestart = 0;
+  let stateBeforeRestart: ApiSource;
+  let detailBeforeRestart: ApiSourceDetail;
+
+  const simRouteIds = (): string[] => simLine.servers[0]!.routes.map((r) => r.id);
+
+  async function simFault(routeId: string, mode: string): Promise<void> {
+    const res = await fetch(`${simLine.control}/routes/${routeId}/fault`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mode }),
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(res.status, `sim fault ${routeId} → ${mode}`).toBe(200);
+  }
+
+  async function allRoutes(mode: string): Promise<void> {
+    for (const id of simRouteIds()) await simFault(id, mode);
+  }
+
+  async function startApp(): Promise<{ app: ChildProc; url: string }> {
+    const app = cleanup.track(
+      new ChildProc(process.execPath, [MARQUEE_BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+        cwd: ROOT,
+        name: `marquee serve #${apps.length + 1}`,
+        env: childEnv({ MARQUEE_PLEX_TV_URL: simLine.plexTv, LOG_LEVEL: 'trace', MARQUEE_SSE_HEARTBEAT_MS: '1000' }),
+      }),
+    );
+    apps.push(app);
+    const url = await app.waitForLine(listeningUrl, 30_000);
+    return { app, url };
+  }
+
+  async function openSse(headers: Record<string, string> = {}): Promise<SseReader> {
+    const reader = await SseReader.open(new URL('api/events', api.baseUrl).href, headers);
+    sses.push(reader);
+    cleanup.onClose(() => reader.close());
+    expect(reader.status).toBe(200);
+    return reader;
+  }
+
+  beforeAll(async () => {
+    work = cleanup.tempDir('marquee-process-');
+    dataDir = join(work, 'data');
+    const simConfig = join(work, 'sim.json');
+    writeFileSync(
+      simConfig,
+      JSON.stringify({
+        plexTv: { host: '127.0.0.1', port: 0 },
+        control: { host: '127.0.0.1', port: 0 },
+        servers: [
+          {
+            id: 'jf-process',
+            kind: 'jellyfin',
+            name: 'Process-test Jellyfin',
+            users: [{ name: JELLYFIN_USER, password: JELLYFIN_PASSWORD, admin: true }],
+            routes: [
+              { id: 'jf-process-local', kind: 'local', host: '127.0.0.41', port: 0 },
+              { id: 'jf-process-remote', kind: 'remote', host: '127.0.0.42', port: 0 },
+            ],
+            libraries: [
+              { name: 'Movies', collectionType: 'movies' },
+              { name: 'Shows', collectionType: 'tvshows' },
+            ],
+          },
+        ],
+      }),
+    );
+    sim = cleanup.track(new ChildProc('npx', ['tsx', 'sim/cli.ts', '--config', simConfig], { cwd: ROOT, name: 'simulator CLI', env: childEnv() }));
+    simLine = await sim.waitForLine((line) => {
+      try {
+        const parsed = JSON.parse(line) as SimLine;
+        return parsed.control ? parsed : undefined;
+      } catch {
+        return undefined;
+      }
+    }, 30_000);
+    localUrl = simLine.servers[0]!.routes.find((r) => r.kind === 'local')!.url;
+  }, 60_000);
+
+  afterAll(async () => {
+    await cleanup.run();
+  }, 30_000);
+
+  it('starts `marquee serve` and adds a Jellyfin source the way the UI does', async () => {
+    const { url } = await startApp();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    api = new RecordingClient(url);
+
+    const probe = await api.get(`api/jellyfin/probe?url=${encodeURIComponent(localUrl)}`);
+    expect(probe.status).toBe(200);
+    expect(probe.json()).toMatchObject({ name: 'Process-test Jellyfin', serverId: simLine.servers[0]!.machineId, alreadyAdded: false });
+
+    const wrong = await api.post('api/sources', { kind: 'jellyfin', url: localUrl, username: JELLYFIN_USER, password: 'not-the-password' });
+    expect(wrong.status).toBe(422);
+    expect(wrong.json<{ error: string }>().error).toBe('bad_credentials');
+
+    const added = await api.post('api/sources', { kind: 'jellyfin', url: probe.json<{ url: string }>().url, username: JELLYFIN_USER, password: JELLYFIN_PASSWORD });
+    expect(added.status).toBe(201);
+    sourceId = added.json<ApiSource>().id;
+
+    const connected = await pollUntil(
+      async () => {
+        const list = (await api.get('api/sources')).json<ApiSource[]>();
+        const s = list.find((x) => x.id === sourceId);
+        return s?.status === 'connected' && s.libraries.length === 2 ? s : undefined;
+      },
+      20_000,
+      'the new source to be connected with its libraries',
+    );
+    expect(connected.route).toMatchObject({ kind: 'local', url: localUrl });
+    expect(connected.libraries.map((l) => l.name).sort()).toEqual(['Movies', 'Shows']);
+
+    const detail = (await api.get(`api/sources/${sourceId}`)).json<ApiSourceDetail>();
+    expect(detail.monitoring.probeTimeoutMs).toBe(PROBE_TIMEOUT_MS);
+    expect(detail.routes.map((r) => r.url)).toContain(localUrl);
+  });
+
+  it('streams engine events in order, with increasing ids, while the routes are cut and restored', async () => {
+    const sse = await openSse();
+    const snapshotMsg = await sse.waitFor((m) => m.event === 'snapshot', 5000, 0, 'the snapshot');
+    const snapshot = JSON.parse(snapshotMsg.data) as ApiSnapshot;
+    expect(Number(snapshotMsg.id)).toBe(snapshot.lastEventId);
+    expect(snapshot.sources.find((s) => s.id === sourceId)?.status).toBe('connected');
+    // Heartbeats keep proxies from closing an idle stream (1 s in this test).
+    await pollUntil(async () => (sse.raw.includes(': heartbeat') ? true : undefined), 5000, 'a heartbeat comment');
+
+    const before = sse.messages.length;
+    // Cut every route the server has: the source can only go down, then come back by itself.
+    await allRoutes('refuse');
+    await sse.waitFor(isEngine('ConnectionLost', sourceId), 15_000, before, 'ConnectionLost');
+    await sse.waitFor(isEngine('Reconnecting', sourceId), 15_000, before, 'Reconnecting');
+    const down = (await api.get('api/sources')).json<ApiSource[]>().find((s) => s.id === sourceId)!;
+    expect(['reconnecting', 'disconnected']).toContain(down.status);
+    expect(down.route).toBeNull();
+    expect(down.libraries).toHaveLength(2); // the last-known libraries stay visible
+
+    await allRoutes('up');
+    await sse.waitFor(isEngine('ConnectionRestored', sourceId), 30_000, before, 'ConnectionRestored');
+
+    const events = engineMessages(sse, before);
+    expectContiguous(events.map((e) => e.id), snapshot.lastEventId + 1);
+    for (const e of events) expect(e.message.seq).toBe(e.id);
+    const types = events.map((e) => e.message.event.type);
+    const lost = types.indexOf('ConnectionLost');
+    const reconnecting = types.indexOf('Reconnecting');
+    const restored = types.indexOf('ConnectionRestored');
+    expect(lost).toBeGreaterThanOrEqual(0);
+    expect(reconnecting).toBeGreaterThan(lost);
+    expect(restored).toBeGreaterThan(reconnecting);
+    expect(types.slice(0, restored)).not.toContain('ConnectionChanged');
+    const lostEvent = events[lost]!.message.event;
+    if (lostEvent.type === 'ConnectionLost') {
+      expect(lostEvent.lastRouteKind).toBe('local');
+      expect(lostEvent.error?.code).toBe('refused');
+    }
+    const restoredEvent = events[restored]!.message.event;
+    expect(restoredEvent).toMatchObject({ type: 'ConnectionRestored', routeKind: 'local', sourceName: 'Process-test Jellyfin' });
+    if (restoredEvent.type === 'ConnectionRestored') expect(restoredEvent.downForMs).toBeGreaterThan(0);
+    expect(events[restored]!.message.source?.status).toBe('connected');
+    // Event times never go backwards.
+    const times = events.map((e) => e.message.event.at);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+
+  it('`marquee status --json` shows the source with its status and route kind', async () => {
+    const json = await runToExit(
+      process.execPath,
+      [MARQUEE_BIN, 'status', '--json', '--url', api.baseUrl],
+      { cwd: ROOT, name: 'marquee status --json', env: childEnv(), timeoutMs: 30_000 },
+      cleanup,
+    );
+    cliOutputs.push(json.stdout, json.stderr);
+    expect(json.code, json.stderr).toBe(0);
+    const list = JSON.parse(json.stdout) as ApiSource[];
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ id: sourceId, name: 'Process-test Jellyfin', kind: 'jellyfin', status: 'connected', route: { kind: 'local' } });
+
+    const table = await runToExit(
+      process.execPath,
+      [MARQUEE_BIN, 'status', '--url', api.baseUrl],
+      { cwd: ROOT, name: 'marquee status', env: childEnv(), timeoutMs: 30_000 },
+      cleanup,
+    );
+    cliOutputs.push(table.stdout, table.stderr);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^NAME\s+KIND\s+STATUS\s+ROUTE\s+LATENCY\n/);
+    expect(table.stdout).toMatch(/Process-test Jellyfin\s+jellyfin\s+connected\s+local\s+\d/);
+  });
+
+  it('restarts: clean SIGTERM exit, last-known state before the first new check, lossless SSE resume, nothing lost', async () => {
+    const oldApp = apps.at(-1)!;
+    const sseA = sses.at(-1)!;
+    detailBeforeRestart = (await api.get(`api/sources/${sourceId}`)).json<ApiSourceDetail>();
+
+    // From now on no check can complete until the probe timeout: both routes accept and never answer.
+    await allRoutes('hang');
+    stateBeforeRestart = (await api.get('api/sources')).json<ApiSource[]>().find((s) => s.id === sourceId)!;
+    expect(stateBeforeRestart.status).toBe('connected');
+    const lastA = engineMessages(sseA).at(-1);
+    lastIdBeforeRestart = lastA ? lastA.id : Number(sseA.messages.find((m) => m.event === 'snapshot')!.id);
+
+    oldApp.signal('SIGTERM');
+    const exit = await oldApp.waitForExit(15_000);
+    expect(exit, oldApp.tail()).toEqual({ code: 0, signal: null });
+    await sseA.waitForEnd(5000); // the server ended the stream on shutdown
+    // Nothing happened between our last look and the shutdown.
+    const lastAfterStop = engineMessages(sseA).at(-1);
+    expect(lastAfterStop?.id ?? lastIdBeforeRestart).toBe(lastIdBeforeRestart);
+
+    const { url } = await startApp();
+    const listeningAt = Date.now();
+    api.baseUrl = url; // same data dir, new random port
+
+    // Served at once from the database: the last-known status, route and libraries.
+    const first = (await api.get('api/sources')).json<ApiSource[]>();
+    const servedAt = Date.now();
+    const source = first.find((s) => s.id === sourceId);
+    expect(source, 'the source survives the restart').toBeDefined();
+    expect(source!.status).toBe('connected');
+    expect(source!.route).toMatchObject({ id: stateBeforeRestart.route!.id, kind: 'local', url: localUrl });
+    expect(source!.libraries).toEqual(stateBeforeRestart.libraries);
+    // No check completed: the routes hang, and the last check time is the one from before the restart.
+    expect(source!.lastCheckedAt).toBe(stateBeforeRestart.lastCheckedAt);
+    expect(servedAt - listeningAt).toBeLessThan(PROBE_TIMEOUT_MS);
+
+    // SSE resumes from the last id the old process sent.
+    const sseB = await openSse({ 'last-event-id': String(lastIdBeforeRestart) });
+    const snapB = await sseB.waitFor((m) => m.event === 'snapshot', 5000, 0, 'the resume snapshot');
+    const snapshotB = JSON.parse(snapB.data) as ApiSnapshot;
+    expect(snapshotB.lastEventId).toBeGreaterThanOrEqual(lastIdBeforeRestart);
+    // While the new check hangs, the stream too shows the last-known state.
+    const inSnapshot = snapshotB.sources.find((s) => s.id === sourceId)!;
+    if (snapshotB.lastEventId === lastIdBeforeRestart) {
+      expect(inSnapshot.status).toBe('connected');
+      expect(inSnapshot.lastCheckedAt).toBe(stateBeforeRestart.lastCheckedAt);
+    }
+
+    // A moment later (still well inside the probe timeout) the same last-known state is served.
+    await new Promise((r) => setTimeout(r, 1000));
+    const stillServed = (await api.get('api/sources')).json<ApiSource[]>().find((s) => s.id === sourceId)!;
+    if (Date.now() - listeningAt < PROBE_TIMEOUT_MS - 1000) {
+      expect(stillServed.status).toBe('connected');
+      expect(stillServed.lastCheckedAt).toBe(stateBeforeRestart.lastCheckedAt);
+    }
+
+    // The hung check ends at the probe timeout; the source goes down; then the routes come back
+    // and the stored credentials bring it back without a new sign-in.
+    await sseB.waitFor(isEngine('ConnectionLost', sourceId), PROBE_TIMEOUT_MS + 10_000, 0, 'ConnectionLost after the restart');
+    await allRoutes('up');
+    await sseB.waitFor(isEngine('ConnectionRestored', sourceId), 30_000, 0, 'ConnectionRestored after the restart');
+
+    // No seq gap across the restart: B's engine ids continue right after the old process's last one.
+    const idsB = engineMessages(sseB).map((e) => e.id);
+    expectContiguous(idsB, lastIdBeforeRestart + 1);
+    // The first check after the restart is the one that hung: it ended at the probe timeout.
+    const lostB = engineMessages(sseB).find((e) => e.message.event.type === 'ConnectionLost')!.message.event;
+    if (lostB.type === 'ConnectionLost') expect(lostB.error?.code).toBe('timeout');
+    expect(lostB.at - listeningAt).toBeGreaterThan(PROBE_TIMEOUT_MS / 2);
+
+    // A client that was away for all of it (still holding the pre-restart id) gets every missed event.
+    const sseC = await openSse({ 'last-event-id': String(lastIdBeforeRestart) });
+    await sseC.waitFor((m) => m.event === 'snapshot', 5000, 0, 'the catch-up snapshot');
+    const idsC = engineMessages(sseC).map((e) => e.id);
+    expect(idsC.slice(0, idsB.length)).toEqual(idsB);
+    expect(engineMessages(sseC).map((e) => e.message.event.type).slice(0, idsB.length)).toEqual(
+      engineMessages(sseB).map((e) => e.message.event.type),
+    );
+    sseC.close();
+
+    // Nothing lost: same source, same routes, libraries, settings; history from before the restart.
+    const after = await pollUntil(
+      async () => {
+        const d = (await api.get(`api/sources/${sourceId}`)).json<ApiSourceDetail>();
+        return d.status === 'connected' && d.libraries.length === 2 ? d : undefined;
+      },
+      10_000,
+      'connected with libraries after the restart',
+    );
+    expect(after.name).toBe(detailBeforeRestart.name);
+    expect(after.serverId).toBe(detailBeforeRestart.serverId);
+    expect(after.routes.map((r) => [r.id, r.url, r.kind])).toEqual(detailBeforeRestart.routes.map((r) => [r.id, r.url, r.kind]));
+    expect(after.monitoring).toEqual(detailBeforeRestart.monitoring);
+    expect(after.libraries.map((l) => l.id).sort()).toEqual(detailBeforeRestart.libraries.map((l) => l.id).sort());
+    const oldestBefore = Math.min(...detailBeforeRestart.history.map((h) => h.at));
+    expect(after.history.some((h) => h.at <= oldestBefore + 1 && h.at < listeningAt)).toBe(true);
+    expect(after.history.some((h) => h.kind === 'transition' && h.state === 'connected' && h.at > listeningAt)).toBe(true);
+  });
+
+  it('never lets the Jellyfin token or the password out: logs, API responses, SSE and CLI output', async () => {
+    // The real AccessToken, read straight from the app's database (read-only) …
+    const db = new Database(join(dataDir, 'marquee.db'), { readonly: true, fileMustExist: true });
+    let payloads: { payload: string }[];
+    try {
+      payloads = db.prepare('SELECT payload FROM credentials').all() as { payload: string }[];
+    } finally {
+      db.close();
+    }
+    expect(payloads).toHaveLength(1);
+    const token = (JSON.parse(payloads[0]!.payload) as { token: string }).token;
+    expect(token.length).toBeGreaterThanOrEqual(16);
+    // … and proven to be the one the simulated server accepts (and that a wrong one is refused).
+    const authHeader = (t: string) => `MediaBrowser Client="process-test", Device="test", DeviceId="process-test", Version="1.0", Token="${t}"`;
+    const me = await fetch(`${localUrl}/Users/Me`, { headers: { authorization: authHeader(token) }, signal: AbortSignal.timeout(5000) });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { Name: string }).Name).toBe(JELLYFIN_USER);
+    const bad = await fetch(`${localUrl}/Users/Me`, { headers: { authorization: authHeader(`${token.slice(0, -4)}0000`) }, signal: AbortSignal.timeout(5000) });
+    expect(bad.status).toBe(401);
+
+    // Stop the app so its logs are complete.
+    const app = apps.at(-1)!;
+    app.signal('SIGTERM');
+    expect((await app.waitForExit(15_000)).code).toBe(0);
+    for (const s of sses) s.close();
+
+    const corpora: Record<string, string> = {
+      logs: apps.map((a) => a.output).join('\n'),
+      'API responses': api.allText(),
+      'SSE streams': sses.map((s) => s.raw).join('\n'),
+      'CLI output': cliOutputs.join('\n'),
+    };
+    // The scan is only worth something if the material is really there.
+    expect(corpora.logs).toContain('Marquee is listening on');
+    expect(corpora.logs!.split('\n').length).toBeGreaterThan(20);
+    expect(corpora['API responses']).toContain('Process-test Jellyfin');
+    expect(corpora['SSE streams']).toContain('ConnectionRestored');
+    expect(corpora['CLI output']).toContain('Process-test Jellyfin');
+
+    const secrets: Record<string, string> = {
+      token,
+      'token (first 12 chars)': token.slice(0, 12),
+      'token (last 12 chars)': token.slice(-12),
+      password: JELLYFIN_PASSWORD,
+    };
+    for (const [where, text] of Object.entries(corpora)) {
+      for (const [what, secret] of Object.entries(secrets)) {
+        expect(text.includes(secret), `${what} found in ${where}`).toBe(false);
+      }
+    }
+  });
+});
+
+describe('Marquee as a real process: bind and request safety', () => {
+  const cleanup = new Cleanup();
+
+  afterAll(async () => {
+    await cleanup.run();
+  }, 30_000);
+
+  it('refuses to listen on 0.0.0.0 without an API key, with a clear message and a non-zero exit', async () => {
+    const dataDir = join(cleanup.tempDir('marquee-bind-'), 'data');
+    const result = await runToExit(
+      process.execPath,
+      [MARQUEE_BIN, 'serve', '--host', '0.0.0.0', '--port', '0', '--data-dir', dataDir],
+      { cwd: ROOT, name: 'marquee serve --host 0.0.0.0', env: childEnv(), timeoutMs: 30_000 },
+      cleanup,
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.code).not.toBeNull();
+    expect(result.stderr).toMatch(/Refusing to start: binding to 0\.0\.0\.0 .*no API key is set/);
+    expect(result.stderr).toContain('MARQUEE_API_KEY');
+    expect(result.stdout).not.toContain('Marquee is listening');
+  });
+
+  it('with MARQUEE_API_KEY: 401 without the key, 200 with X-Api-Key, 403 for a cross-origin POST; the key is never logged', async () => {
+    const dataDir = join(cleanup.tempDir('marquee-key-'), 'data');
+    const app = cleanup.track(
+      new ChildProc(process.execPath, [MARQUEE_BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+        cwd: ROOT,
+        name: 'marquee serve (api key)',
+        env: childEnv({ MARQUEE_API_KEY: API_KEY, LOG_LEVEL: 'trace' }),
+      }),
+    );
+    const url = await app.waitForLine(listeningUrl, 30_000);
+    const anonymous = new RecordingClient(url);
+    const withKey = new RecordingClient(url, { 'x-api-key': API_KEY });
+
+    const denied = await anonymous.get('api/sources');
+    expect(denied.status).toBe(401);
+    expect(denied.json<{ error: string; message: string }>().message.length).toBeGreaterThan(0);
+    expect((await anonymous.get('api/sources', { 'x-api-key': `${API_KEY}-wrong` })).status).toBe(401);
+    const events = await anonymous.get('api/events');
+    expect(events.status).toBe(401);
+
+    const allowed = await withKey.get('api/sources');
+    expect(allowed.status).toBe(200);
+    expect(allowed.json()).toEqual([]);
+    expect((await anonymous.get('api/sources', { authorization: `Bearer ${API_KEY}` })).status).toBe(200);
+
+    // A state-changing request from another site is refused even with a valid key …
+    const crossOrigin = await withKey.post('api/plex/pins', undefined, { origin: 'http://evil.example' });
+    expect(crossOrigin.status).toBe(403);
+    expect(crossOrigin.json<{ error: string }>().error).toBe('cross_origin');
+    const crossDelete = await withKey.request('DELETE', 'api/sources/anything', { headers: { origin: 'http://evil.example' } });
+    expect(crossDelete.status).toBe(403);
+    // … while the same request from the app's own origin goes through the auth and Origin checks.
+    const sameOrigin = await withKey.request('DELETE', 'api/sources/anything', { headers: { origin: new URL(url).origin } });
+    expect(sameOrigin.status).toBe(404);
+
+    app.signal('SIGTERM');
+    expect((await app.waitForExit(15_000)).code).toBe(0);
+    const everything = `${app.output}\n${anonymous.allText()}\n${withKey.allText()}`;
+    expect(app.output).toContain('Marquee is listening on');
+    expect(everything.includes(API_KEY)).toBe(false);
+  });
+
+  it('without a key (loopback), a cross-origin POST is refused with 403 too', async () => {
+    const dataDir = join(cleanup.tempDir('marquee-origin-'), 'data');
+    const app = cleanup.track(
+      new ChildProc(process.execPath, [MARQUEE_BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+        cwd: ROOT,
+        name: 'marquee serve (loopback)',
+        env: childEnv(),
+      }),
+    );
+    const url = await app.waitForLine(listeningUrl, 30_000);
+    const client = new RecordingClient(url);
+    expect((await client.get('api/sources')).status).toBe(200);
+    const cross = await client.post('api/sources', { kind: 'jellyfin', url: 'http://127.0.0.1:9', username: 'x', password: 'y' }, { origin: 'http://evil.example' });
+    expect(cross.status).toBe(403);
+    expect(cross.json<{ error: string }>().error).toBe('cross_origin');
+    app.signal('SIGTERM');
+    expect((await app.waitForExit(15_000)).code).toBe(0);
+  });
+});
+
