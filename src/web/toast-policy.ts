@@ -1,7 +1,10 @@
 // Damping for toasts. Indicators always show the truth at once; toasts are interruptions, so:
 //  - the same source does not toast the same kind of change again within `windowMs`;
-//  - a source with `unstableThreshold` or more toast-worthy changes within `windowMs` gets ONE
-//    "unstable" toast, then silence until it has stayed unchanged for `windowMs`.
+//  - a source with `unstableThreshold` or more toast-worthy changes within `windowMs`, one of them
+//    repeating an earlier kind (it is going back and forth), gets ONE "unstable" toast, then
+//    silence until it has stayed unchanged for `windowMs`.
+// The repeat condition keeps an ordinary story — "now on a remote route", "lost its connection",
+// "is back" within a minute — told in full: three different truths, not a flap.
 // Pure: time is passed in, state is explicit, so it is tested with a fake `now`.
 
 /** The kinds of change that deserve a toast. */
@@ -15,8 +18,8 @@ export interface ToastPolicyOptions {
 export const DEFAULT_TOAST_POLICY: ToastPolicyOptions = { windowMs: 60_000, unstableThreshold: 3 };
 
 interface SourceDamping {
-  /** Times of recent toast-worthy changes (shown or not), oldest first, within the window. */
-  changes: number[];
+  /** Recent toast-worthy changes (shown or not), oldest first, within the window. */
+  changes: { at: number; kind: ToastKind }[];
   lastShown: Partial<Record<ToastKind, number>>;
   unstable: boolean;
   lastChangeAt: number;
@@ -57,14 +60,15 @@ export function decideToast(
   }
 
   // Inclusive: a change exactly one window ago still counts, so a steady 30 s flap is caught.
-  damping.changes = damping.changes.filter((at) => now - at <= windowMs);
-  damping.changes.push(now);
+  damping.changes = damping.changes.filter((c) => now - c.at <= windowMs);
+  const repeats = damping.changes.some((c) => c.kind === kind);
+  damping.changes.push({ at: now, kind });
   damping.lastChangeAt = now;
 
   let decision: ToastDecision;
   if (damping.unstable) {
     decision = { show: false, why: 'unstable' };
-  } else if (damping.changes.length >= unstableThreshold) {
+  } else if (damping.changes.length >= unstableThreshold && repeats) {
     damping.unstable = true;
     decision = { show: true, kind: 'unstable' };
   } else {
