@@ -38,11 +38,14 @@ export const detection: Benchmark = {
         options.log(`${fault}, ${push ? 'push' : 'polling only'}: ${sources} sources`);
         const out = await runInNetns<DetectionOutput>(scenario, args, { timeoutMs: 120_000 });
         options.log(`${fault}: first events ${JSON.stringify(out.firstEventTypes)}, push channels open ${out.pushOpen}/${sources}`);
+        const pushLost = summarize(out.pushLostSamples);
         const s = summarize(out.samples);
         const goal = GOALS[fault];
         const notes: string[] = [];
         if (push && out.pushOpen < sources) notes.push(`push open on ${out.pushOpen}/${sources} only`);
         if (out.undetected > 0) notes.push(`${out.undetected} undetected within ${args.limitMs / 1000} s`);
+        // Where the time goes: how soon the push channel itself noticed.
+        if (push && pushLost.p50 !== null) notes.push(`push channel lost after p50 ${Math.round(pushLost.p50)} ms / p95 ${Math.round(pushLost.p95!)} ms`);
         rows.push({
           case: `${CASES[fault]} — ${push ? 'Marquee monitor + push' : 'polling only (reference)'}`,
           n: s.n,

@@ -40,6 +40,8 @@ export interface DetectionOutput {
   probeTimeoutMs: number;
   /** Sources whose push channel was open when the faults started. */
   pushOpen: number;
+  /** Milliseconds from fault to the push channel leaving `open` (push runs only): where the time goes. */
+  pushLostSamples: number[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,6 +63,7 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
   const faultAt = new Map<string, number>();
   const detectedAt = new Map<string, { at: number; type: string }>();
   const connected = new Set<string>();
+  const pushLostAt = new Map<string, number>();
   const getCredentials = (sourceId: string) => ({ token: sim.plexTv.serverToken(sourceId) });
   const sourcesById = new Map<string, Source>();
   const monitor = new ConnectionMonitor({
@@ -68,7 +71,16 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
     getCredentials,
   });
   const supervisor = push
-    ? new PushSupervisor({ monitor, getSource: (id) => sourcesById.get(id), getBackend: (kind) => backends[kind], getCredentials })
+    ? new PushSupervisor({
+        monitor,
+        getSource: (id) => sourcesById.get(id),
+        getBackend: (kind) => backends[kind],
+        getCredentials,
+        onPushState(sourceId, state) {
+          const injected = faultAt.get(sourceId);
+          if (injected !== undefined && state !== 'open' && !pushLostAt.has(sourceId)) pushLostAt.set(sourceId, performance.now());
+        },
+      })
     : null;
   const recorder: MonitorListener = {
       onEvents(sourceId, events: readonly EngineEvent[], state) {
@@ -138,6 +150,7 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
       baseTickMs: monitor.settings.baseTickMs,
       probeTimeoutMs: monitor.settings.probeTimeoutMs,
       pushOpen,
+      pushLostSamples: [...pushLostAt].map(([id, at]) => at - faultAt.get(id)!),
     };
   } finally {
     supervisor?.stop();
