@@ -111,6 +111,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
   const ctx: StoreContext = {
     db: drizzle(sqlite, { schema }),
     sqlite,
+    // Set right below: the guard's transaction and heartbeat need this context.
     guard: undefined as unknown as WriteGuard,
     logger,
     now,
