@@ -27,6 +27,9 @@ export class Dispatcher {
   }
 
   accept = (socket: net.Socket, route: SimRoute): void => {
+    // A hung server completes no handshake at all (TLS included); the route listener still
+    // tracks the socket, so close() and later faults can reset it.
+    if (route.silent) return;
     if (route.tls && this.certificates) {
       const secureContext = route.mode === 'tls-mismatch' ? this.certificates.mismatched : this.certificates.good;
       const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
@@ -57,9 +60,9 @@ export class Dispatcher {
         response = malform(response, variant);
       }
       writeResponse(res, response);
-    } catch (err) {
+    } catch {
+      // A handler bug or an aborted body read: answer like a failing server, never crash.
       if (!res.headersSent && !res.destroyed) writeResponse(res, errorResponse(500));
-      void err;
     }
   }
 

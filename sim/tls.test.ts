@@ -19,6 +19,7 @@ function get(options: https.RequestOptions): Promise<{ status: number } | { code
       res.resume();
       resolve({ status: res.statusCode ?? 0 });
     });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('client timeout'), { code: 'CLIENT_TIMEOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => resolve({ code: err.code ?? err.message }));
   });
 }
@@ -40,5 +41,13 @@ describe('TLS routes', () => {
     expect(await get({ ca: sim.tlsCa, rejectUnauthorized: false })).toEqual({ status: 200 });
     await sim.route('secure-remote').fault({ mode: 'up' });
     expect(await get({ ca: sim.tlsCa })).toEqual({ status: 200 });
+  });
+
+  it('hang stalls the TLS handshake itself until the client gives up', async () => {
+    await sim.route('secure-remote').fault({ mode: 'hang' });
+    const start = Date.now();
+    expect(await get({ ca: sim.tlsCa, timeout: 500 })).toEqual({ code: 'CLIENT_TIMEOUT' });
+    expect(Date.now() - start).toBeGreaterThanOrEqual(450);
+    await sim.route('secure-remote').fault({ mode: 'up' });
   });
 });
