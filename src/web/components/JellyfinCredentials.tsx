@@ -35,7 +35,16 @@ export function JellyfinCredentials({ url, submitLabel, onSubmit }: { url: strin
       return true;
     }
     if (result.state === 'authorized') {
-      await submit({ quickConnectHandle: quick.handle });
+      setBusy(true);
+      try {
+        await onSubmit({ quickConnectHandle: quick.handle });
+      } catch (err) {
+        // The approval is used up: show why and offer a new code rather than retrying in a loop.
+        setError(errorMessage(err));
+        setQuick(null);
+      } finally {
+        setBusy(false);
+      }
       return true;
     }
     return false;

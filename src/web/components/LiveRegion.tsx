@@ -5,7 +5,8 @@ export function LiveRegion() {
   const announcement = useUi((s) => s.announcement);
   return (
     <div className="visually-hidden" aria-live="polite" aria-atomic="true" role="status" data-testid="live-region">
-      {announcement.text}
+      {/* A fresh node per message, so the same words said twice are announced twice. */}
+      <span key={announcement.id}>{announcement.text}</span>
     </div>
   );
 }

@@ -6,7 +6,7 @@ import type { PlexFoundServer, PlexPinPoll, PlexPinStart } from '../lib/wizard-t
 import { FormError } from './FormError';
 import { ExternalIcon, PlexIcon, SpinnerIcon } from './Icons';
 
-export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: number, servers: PlexFoundServer[]) => void; intro: string }) {
+export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: number, servers: PlexFoundServer[]) => void | Promise<void>; intro: string }) {
   const [pin, setPin] = useState<PlexPinStart | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -21,7 +21,13 @@ export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: num
       return true;
     }
     if (result.state === 'authorized') {
-      onAuthorized(pin.id, result.servers);
+      try {
+        await onAuthorized(pin.id, result.servers);
+      } catch (err) {
+        // Back to the start button with the reason, instead of waiting forever.
+        setError(errorMessage(err));
+        setPin(null);
+      }
       return true;
     }
     return false;

@@ -40,12 +40,8 @@ export function SignInDialog() {
         <PlexPinFlow
           intro="Approve Marquee on plex.tv with the account that has access to this server."
           onAuthorized={async (pinId) => {
-            try {
-              await apiFetch(`sources/${encodeURIComponent(source.id)}/signin`, { method: 'POST', body: { pinId } });
-              signedIn(source);
-            } catch (err) {
-              toast.error(`Could not sign in to ${source.name}`, { description: (err as Error).message });
-            }
+            await apiFetch(`sources/${encodeURIComponent(source.id)}/signin`, { method: 'POST', body: { pinId } });
+            signedIn(source);
           }}
         />
       ) : (
