@@ -296,7 +296,9 @@ export class MarqueeEngine implements Engine {
         if (times) times.lastCheckedAt = info.finishedAt;
         const source = this.sources.get(sourceId);
         if (source && this.push && this.running) this.push.reconcile(source, info.state.status);
-        this.store.status.touch(sourceId, { lastCheckedAt: info.finishedAt, nextCheckAt: this.monitor.nextCheckAt(sourceId) });
+        // The whole row, not touch(): the store coalesces queued writes per key, so a touch queued
+        // before a save of the same batch would run first and the save would reset lastCheckedAt.
+        this.store.status.save(sourceId, info.state.status, { updatedAt: times?.since ?? info.finishedAt, lastCheckedAt: info.finishedAt, nextCheckAt: this.monitor.nextCheckAt(sourceId) });
         this.publishSource(sourceId);
       },
       onError: (sourceId, error) => {
@@ -310,7 +312,8 @@ export class MarqueeEngine implements Engine {
     const times = this.times.get(sourceId);
     const statusChange = events.find((e): e is Extract<EngineEvent, { type: 'StatusChanged' }> => e.type === 'StatusChanged');
     if (statusChange && times) times.since = statusChange.at;
-    this.store.status.save(sourceId, state.status, { updatedAt: now, nextCheckAt: state.next.at });
+    // Keep the last check time: this row is what a restart serves, and save() replaces the whole row.
+    this.store.status.save(sourceId, state.status, { updatedAt: times?.since ?? now, lastCheckedAt: times?.lastCheckedAt ?? null, nextCheckAt: state.next.at });
     if (statusChange) {
       this.store.status.appendHistory({
         sourceId,

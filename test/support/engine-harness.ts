@@ -11,7 +11,7 @@ import { createSimulation, type SimConfig, type Simulation } from '../../sim/ind
 import { createBackends, type Backends } from '../../src/backends/index.js';
 import type { Credentials, LibrariesResult, MediaBackend, PushOptions } from '../../src/backends/types.js';
 import type { MonitorSettingsInput } from '../../src/core/settings.js';
-import type { EngineEvent, EngineEventType, ProbeError, SourceKind } from '../../src/core/types.js';
+import type { EngineEvent, EngineEventType, ProbeError, ProbeResult, SourceKind } from '../../src/core/types.js';
 import { MarqueeEngine } from '../../src/monitor/engine.js';
 import type { EngineStreamMessage } from '../../src/monitor/engine-types.js';
 import type { ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
@@ -127,6 +127,8 @@ class LibraryFaultBackend implements MediaBackend {
 
 export class EngineHarness {
   readonly messages: RecordedMessage[] = [];
+  /** Every probe result the engine saw (stragglers included), with the wall-clock time it arrived. */
+  readonly probes: Array<{ sourceId: string; result: ProbeResult; receivedAt: number }> = [];
   /** Source ids in the engine. */
   plexSourceId = '';
   jellyfinSourceId = '';
@@ -177,6 +179,7 @@ export class EngineHarness {
       backends: this.wrapped,
       settings: { ...TEST_SETTINGS, ...this.options.settings },
       push: { ...TEST_PUSH, ...this.options.push },
+      onProbe: (source, result) => this.probes.push({ sourceId: source.id, result, receivedAt: Date.now() }),
     });
     this.unsubscribe = this.engine.subscribe((message) => this.messages.push({ receivedAt: Date.now(), message }));
   }
@@ -254,6 +257,11 @@ export class EngineHarness {
     const route = this.detail(kind).routes.find((r) => new URL(r.url).origin === url);
     if (!route) throw new Error(`the ${kind} source has no route at ${url}`);
     return route.id;
+  }
+
+  /** Probe results of one route (engine route id) that arrived after `since` (wall-clock ms). */
+  probesOf(routeId: string, since = 0): ProbeResult[] {
+    return this.probes.filter((p) => p.result.routeId === routeId && p.receivedAt >= since).map((p) => p.result);
   }
 
   /** Stored status transitions, oldest first. */
