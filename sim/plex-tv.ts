@@ -109,7 +109,7 @@ export class PlexTv implements SimService {
     if (!product) return this.error(req, PLEX_TV_ERRORS.missingProduct);
     const strong = queryParam(url, 'strong') === 'true' || queryParam(url, 'strong') === '1';
     const lifetime = this.pinExpiresIn ?? (strong ? 1800 : 900);
-    const createdAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const createdAt = new Date();
     const pin: Pin = {
       id: this.nextPinId++,
       code: pinCode(strong ? 25 : 4).toLowerCase(),
@@ -158,9 +158,10 @@ export class PlexTv implements SimService {
         subdivisions: 'North Holland',
         coordinates: '52.3740, 4.8897',
       },
-      expiresIn: Math.max(0, Math.round((pin.expiresAt.getTime() - Date.now()) / 1000)),
-      createdAt: pin.createdAt.toISOString().replace('.000Z', 'Z'),
-      expiresAt: pin.expiresAt.toISOString().replace('.000Z', 'Z'),
+      // Seconds left, rounded up: a fresh PIN reports its whole lifetime (900 / 1800).
+      expiresIn: Math.max(0, Math.ceil((pin.expiresAt.getTime() - Date.now()) / 1000)),
+      createdAt: pin.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      expiresAt: pin.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       authToken: pin.authToken,
       newRegistration: null,
     };
