@@ -94,6 +94,10 @@ export async function startControlServer(sim: Simulation, routes: () => SimRoute
       }
       throw new HttpError(404, `no pending Quick Connect request with code ${c}`);
     }
+    if (method === 'POST' && a === 'jellyfin' && b && c === 'revoke') {
+      const { token } = body(z.object({ token: z.string() }));
+      return { revoked: guard(() => sim.jellyfin(b).revokeToken(token)) };
+    }
     if (method === 'POST' && a === 'jellyfin' && b && c === 'startup') {
       guard(() => sim.jellyfin(b).setStartup(body(StartupBody).starting));
       return { ok: true };

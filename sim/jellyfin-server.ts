@@ -135,7 +135,7 @@ export class JellyfinServerSim implements SimService {
     if (path === '/quickconnect/connect' && method === 'GET') return this.quickConnectState(queryParam(url, 'secret'));
     if (path === '/users/authenticatewithquickconnect' && method === 'POST') return this.authenticateWithQuickConnect(body, ctx);
 
-    const known = new Set(['/system/info', '/users/me', '/userviews', '/sessions/logout', '/quickconnect/authorize']);
+    const known = new Set(['/system/info', '/users/me', '/userviews', '/sessions/logout', '/quickconnect/authorize', '/devices']);
     const viewsMatch = /^\/users\/([0-9a-f-]{32,36})\/views$/.exec(path);
     if (!known.has(path) && !viewsMatch) return empty(404);
     if (!session) return empty(401);
@@ -153,6 +153,16 @@ export class JellyfinServerSim implements SimService {
     }
     if (path === '/sessions/logout' && method === 'POST') {
       this.revokeToken(session.token);
+      return empty(204);
+    }
+    if (path === '/devices' && method === 'DELETE') {
+      // An administrator removing a device ends its session (token deleted, sockets closed 1000).
+      if (!user.admin) return errorText(403);
+      const deviceId = queryParam(url, 'id');
+      if (!deviceId) return errorText(400);
+      const tokens = [...this.tokens.values()].filter((t) => t.deviceId === deviceId);
+      if (tokens.length === 0) return errorText(404);
+      for (const t of tokens) this.revokeToken(t.token);
       return empty(204);
     }
     if (path === '/quickconnect/authorize' && method === 'POST') {
@@ -400,6 +410,13 @@ export class JellyfinServerSim implements SimService {
     } else {
       await Promise.all(this.routes.map((r) => r.setServerDown(true, 'reset')));
     }
+  }
+
+  /** Control: revokes one token as logout or device removal would (sockets closed with 1000). */
+  revoke(token: string): boolean {
+    const known = this.tokens.has(token);
+    this.revokeToken(token);
+    return known;
   }
 
   /** Test helper: the token a user would get, minted directly (no HTTP). */

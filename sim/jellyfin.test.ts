@@ -176,6 +176,24 @@ describe('Jellyfin: sign-in and tokens', () => {
   });
 });
 
+describe('Jellyfin: token revocation by an administrator or the control API', () => {
+  it('DELETE /Devices?id= (admin) ends that device session; revokeToken does the same for one token', async () => {
+    const victim = await signIn('to-remove', 'kid', 'kid');
+    const socket = openSocket(victim.AccessToken);
+    await socket.opened;
+    const kid = await signIn('kid-self', 'kid', 'kid');
+    expect((await call('/Devices?id=to-remove', { method: 'DELETE', headers: { Authorization: mediaBrowser({ token: kid.AccessToken, deviceId: 'kid-self' }) } })).status).toBe(403);
+    const admin = await signIn('admin-device');
+    const res = await call('/Devices?id=to-remove', { method: 'DELETE', headers: { Authorization: mediaBrowser({ token: admin.AccessToken, deviceId: 'admin-device' }) } });
+    expect(res.status).toBe(204);
+    expect((await socket.closed).code).toBe(1000);
+    expect((await call(`/Users/Me?ApiKey=${victim.AccessToken}`)).status).toBe(401);
+
+    expect(sim.jellyfin('jf').revokeToken(kid.AccessToken)).toBe(true);
+    expect((await call(`/Users/Me?ApiKey=${kid.AccessToken}`)).status).toBe(401);
+  });
+});
+
 describe('Jellyfin: Quick Connect', () => {
   it('initiates (400 without the device header), polls, is approved and signs in', async () => {
     expect((await call('/QuickConnect/Initiate', { method: 'POST' })).status).toBe(400);

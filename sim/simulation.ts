@@ -77,6 +77,8 @@ export interface Simulation {
     issueToken(username?: string, deviceId?: string): string;
     /** Startup mode: 503 + Retry-After everywhere but the anonymous checks. */
     setStartup(starting: boolean): void;
+    /** Revokes one token (as a logout would): 401 from now on, its sockets closed with 1000. */
+    revokeToken(token: string): boolean;
   };
   close(): Promise<void>;
 }
@@ -208,6 +210,7 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
         user: (name) => s.user(name),
         issueToken: (username, deviceId) => s.issueToken(username, deviceId),
         setStartup: (starting) => s.setStartup(starting),
+        revokeToken: (token) => s.revoke(token),
       };
     },
     close: async () => {
