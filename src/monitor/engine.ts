@@ -1,6 +1,6 @@
 // The engine: the monitor, the push channels, the store and the view the API serves, wired by hand.
 // Data flows one way: probe -> reducer (inside the monitor) -> events -> store + stream -> SSE.
-import type { Credentials, MediaBackend, PushOptions } from '../backends/types.js';
+import type { Credentials, MediaBackend } from '../backends/types.js';
 import type { MonitorState } from '../core/monitor-state.js';
 import type { MonitorSettingsInput } from '../core/settings.js';
 import type { EngineEvent, Library, ProbeResult, RouteKind, Source, SourceKind, SourceStatus } from '../core/types.js';
@@ -11,7 +11,8 @@ import { ConnectionMonitor } from './connection-monitor.js';
 import type { Engine, EngineHealth, EngineStreamMessage, NewSourceInput, SourcePatch } from './engine-types.js';
 import { EventBus } from './event-bus.js';
 import type { MonitorListener } from './monitor-listener.js';
-import { PushManager, type PushState } from './push-manager.js';
+import { NetworkWatcher } from './network-watcher.js';
+import { PushSupervisor, type PushState, type PushSupervisorSettings } from './push-supervisor.js';
 import { reasonInWords, toApiSource, type SourceTimes } from './source-view.js';
 
 export interface EngineLogger {
@@ -25,13 +26,13 @@ export interface EngineOptions {
   clock?: Clock;
   random?: () => number;
   settings?: MonitorSettingsInput;
-  push?: Partial<PushOptions> & { enabled?: boolean };
+  push?: Partial<PushSupervisorSettings> & { enabled?: boolean };
+  /** Re-check every source when the host's network interfaces change (default on). */
+  watchNetwork?: boolean;
   /** Called for every probe (metrics). */
   onProbe?(source: Source, result: ProbeResult): void;
   logger?: EngineLogger;
 }
-
-export const DEFAULT_PUSH_OPTIONS: PushOptions = { pingIntervalMs: 1_000, pongTimeoutMs: 2_000, connectTimeoutMs: 5_000 };
 
 /** Number of per-source history rows in GET /api/sources/:id. */
 const DETAIL_HISTORY = 60;
@@ -40,7 +41,8 @@ export class MarqueeEngine implements Engine {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly monitor: ConnectionMonitor;
-  private readonly push: PushManager | null;
+  private readonly push: PushSupervisor | null;
+  private readonly network: NetworkWatcher | null;
   private readonly bus = new EventBus<{ message: EngineStreamMessage }>();
   private readonly sources = new Map<string, Source>();
   private readonly times = new Map<string, SourceTimes>();
@@ -62,17 +64,21 @@ export class MarqueeEngine implements Engine {
       ...(options.settings ? { settings: options.settings } : {}),
       listener: this.listener(),
     });
+    const { enabled: pushEnabled, ...pushSettings } = options.push ?? {};
     this.push =
-      options.push?.enabled === false
+      pushEnabled === false
         ? null
-        : new PushManager({
-            clock: this.clock,
+        : new PushSupervisor({
+            monitor: this.monitor,
+            getSource: (id) => this.sources.get(id),
             getBackend,
             getCredentials,
-            options: { ...DEFAULT_PUSH_OPTIONS, ...options.push },
-            onLost: (id, reason) => this.monitor.pushLost(id, reason),
-            onStateChange: (id) => this.publishSource(id),
+            clock: this.clock,
+            settings: pushSettings,
+            onPushState: (id) => this.publishSource(id),
+            onError: (sourceId, error) => this.logger?.warn({ sourceId, err: error instanceof Error ? error.message : String(error) }, 'push channel error'),
           });
+    this.network = options.watchNetwork === false ? null : new NetworkWatcher({ clock: this.clock, onChange: () => this.monitor.networkChanged() });
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -90,11 +96,14 @@ export class MarqueeEngine implements Engine {
       this.monitor.addSource(source, { status: last?.status ?? null });
     }
     this.monitor.start();
+    this.push?.start();
+    this.network?.start();
     this.running = true;
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.network?.stop();
     this.push?.stop();
     await this.monitor.stop();
     this.store.flush();
@@ -207,7 +216,7 @@ export class MarqueeEngine implements Engine {
     this.sources.set(id, updated);
     this.monitor.updateSource(updated);
     const state = this.monitor.getState(id);
-    if (this.push && state) this.push.reconcile(updated, state.status);
+    if (this.push && state) this.push.reconcile(id);
     this.publishSource(id);
     return this.view(id);
   }
@@ -248,7 +257,7 @@ export class MarqueeEngine implements Engine {
   }
 
   pushState(id: string): PushState {
-    return this.push?.state(id) ?? 'off';
+    return this.push?.getPushState(id) ?? 'off';
   }
 
   // ---- wiring -------------------------------------------------------------------------------
@@ -295,7 +304,7 @@ export class MarqueeEngine implements Engine {
         const times = this.times.get(sourceId);
         if (times) times.lastCheckedAt = info.finishedAt;
         const source = this.sources.get(sourceId);
-        if (source && this.push && this.running) this.push.reconcile(source, info.state.status);
+        if (this.push && this.running) this.push.reconcile(sourceId);
         // The whole row, not touch(): the store coalesces queued writes per key, so a touch queued
         // before a save of the same batch would run first and the save would reset lastCheckedAt.
         this.store.status.save(sourceId, info.state.status, { updatedAt: times?.since ?? info.finishedAt, lastCheckedAt: info.finishedAt, nextCheckAt: this.monitor.nextCheckAt(sourceId) });
@@ -323,8 +332,7 @@ export class MarqueeEngine implements Engine {
         detail: detailOf(state.status),
       });
       // Leaving a connected state closes the push channel at once (no stale "open" in the UI).
-      const source = this.sources.get(sourceId);
-      if (source && this.push && this.running) this.push.reconcile(source, state.status);
+      if (this.push && this.running) this.push.reconcile(sourceId);
     }
     for (const event of events) {
       const seq = this.store.events.append(event);

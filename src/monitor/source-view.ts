@@ -2,7 +2,7 @@
 // Pure: everything it shows is passed in.
 import type { Library, LossReason, Source, SourceStatus } from '../core/types.js';
 import type { ApiSource } from '../server/api-types.js';
-import type { PushState } from './push-manager.js';
+import type { PushState } from './push-supervisor.js';
 
 export interface SourceTimes {
   lastCheckedAt: number | null;
