@@ -86,7 +86,7 @@ export class SimRoute {
       this.flapUp = false;
       this.flapTimer = this.timers.interval(() => {
         this.flapUp = !this.flapUp;
-        void this.sync();
+        this.sync().catch(() => {}); // recorded in lastError
       }, fault.periodMs ?? DEFAULT_FLAP_MS);
     }
     if (fault.mode === 'drop-socket') this.dropWebSockets((fault.variant as DropVariant | undefined) ?? 'reset');
@@ -109,7 +109,8 @@ export class SimRoute {
 
   /** Applies `accepting` to the listener; serialized so quick fault changes never interleave. */
   sync(): Promise<void> {
-    this.chain = this.chain.then(async () => {
+    // A failed step must not wedge the chain: later faults still apply.
+    this.chain = this.chain.catch(() => {}).then(async () => {
       const want = this.accepting;
       if (want && !this.listener.listening) {
         try {
