@@ -83,6 +83,20 @@ describe('route faults', () => {
     expect((await identity(plexLocal)).status).toBe(200);
   });
 
+  it('refuse → up when someone else took the port: reports lastError and recovers once it is free', async () => {
+    await sim.route('plex-a-remote').fault({ mode: 'refuse' });
+    const { hostname, port } = new URL(sim.route('plex-a-remote').url);
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(Number(port), hostname, resolve));
+    await sim.route('plex-a-remote').fault({ mode: 'up' });
+    const view = async () => ((await (await fetch(`${sim.controlUrl}/routes`)).json()) as { id: string; listening: boolean; lastError?: string }[]).find((r) => r.id === 'plex-a-remote')!;
+    expect(await view()).toMatchObject({ listening: false, lastError: expect.stringContaining('EADDRINUSE') });
+    await new Promise((resolve) => squatter.close(resolve));
+    await sim.route('plex-a-remote').fault({ mode: 'up' });
+    expect((await view()).listening).toBe(true);
+    expect((await identity(sim.route('plex-a-remote').url)).status).toBe(200);
+  });
+
   it('hang: the request is accepted but only the client timeout ends it, also on a kept-alive connection', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const get = (timeout: number) =>
