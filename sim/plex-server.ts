@@ -92,7 +92,13 @@ export class PlexServerSim implements SimService, PlexResourceSource {
     }
     if (path === '/' || path === '/library/sections' || path === '/library/sections/all') {
       if (!this.authorized(req, url)) return this.unauthorized();
-      return path === '/' ? this.reply(req, this.rootBody(identity)) : this.reply(req, this.sectionsBody(ctx.impostor));
+      if (path === '/') return this.reply(req, this.rootBody(identity));
+      const sections = this.sectionsBody(ctx.impostor);
+      const response = this.reply(req, sections);
+      // Every MediaContainer list carries its paging window (OAS: X-Plex-Container-*).
+      response.headers['x-plex-container-start'] = '0';
+      response.headers['x-plex-container-total-size'] = String(sections['size']);
+      return response;
     }
     return text(404, NOT_FOUND_HTML, 'text/html');
   }

@@ -21,7 +21,7 @@ afterAll(() => sim.close());
 async function getJson(url: string, headers: Record<string, string> = PLEX_HEADERS) {
   const res = await fetch(url, { headers });
   const text = await res.text();
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', text, body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined };
+  return { status: res.status, headers: res.headers, contentType: res.headers.get('content-type') ?? '', text, body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined };
 }
 
 function expectValid(result: { valid: boolean; errors: string[] }) {
@@ -57,6 +57,7 @@ describe('Plex Media Server', () => {
       expectValid(spec.validate('/library/sections/all', 'get', 200, res.body));
       expect(res.body.MediaContainer.Directory.map((d: { title: string }) => d.title)).toEqual(['Movies', 'TV Shows']);
       expect(res.body.MediaContainer.Directory[0]).toMatchObject({ key: '1', type: 'movie', Location: [{ id: 1, path: '/data/Movies' }] });
+      expect(res.headers.get('x-plex-container-total-size')).toBe('2');
     }
     const xml = await fetch(`${local}/library/sections?X-Plex-Token=${token}`).then((r) => r.text());
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'Directory' }).parse(xml);
