@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimulation, type SimConfig, type Simulation } from '../../sim/index.js';
 import { createBackends, type Backends } from '../../src/backends/index.js';
-import type { Credentials, LibrariesResult, MediaBackend, PushOptions } from '../../src/backends/types.js';
+import type { Credentials, LibrariesResult, MediaBackend } from '../../src/backends/types.js';
 import type { MonitorSettingsInput } from '../../src/core/settings.js';
 import type { EngineEvent, EngineEventType, ProbeError, ProbeResult, SourceKind } from '../../src/core/types.js';
 import { MarqueeEngine } from '../../src/monitor/engine.js';
 import type { EngineStreamMessage } from '../../src/monitor/engine-types.js';
+import type { PushSupervisorSettings } from '../../src/monitor/push-supervisor.js';
 import type { ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
 import { openDatabase, type Store, type StoredHistoryEntry } from '../../src/store/index.js';
 
@@ -29,7 +30,7 @@ export const TEST_SETTINGS: MonitorSettingsInput = {
   disconnectAfterAttempts: 3,
 };
 
-export const TEST_PUSH: Partial<PushOptions> = { pingIntervalMs: 300, pongTimeoutMs: 600, connectTimeoutMs: 1_500 };
+export const TEST_PUSH: Partial<PushSupervisorSettings> = { pingIntervalMs: 300, pongTimeoutMs: 600, connectTimeoutMs: 1_500, reopenInitialMs: 200, reopenCapMs: 2_000 };
 
 export const PLEX_ID = 'living-room';
 export const JELLYFIN_ID = 'jellyfin-home';
@@ -94,7 +95,7 @@ export interface Recorded {
 
 export interface HarnessOptions {
   settings?: MonitorSettingsInput;
-  push?: Partial<PushOptions> & { enabled?: boolean };
+  push?: Partial<PushSupervisorSettings> & { enabled?: boolean };
   jellyfinKeepAliveScale?: number;
   /** Runs after the engine started and before the sources are added (e.g. faults for the very first check). */
   beforeAddSources?: (sim: Simulation) => Promise<void>;
