@@ -164,12 +164,15 @@ describe('plex.tv', () => {
     const pin = await plain.json();
     expect(validatePin(pin)).toBe(true);
     expect(pin.code).toMatch(/^[A-Z0-9]{4}$/);
-    expect(pin.expiresIn).toBe(900);
+    // expiresIn counts down from 900 s; a loaded machine may answer in the next second.
+    expect(pin.expiresIn).toBeGreaterThanOrEqual(899);
+    expect(pin.expiresIn).toBeLessThanOrEqual(900);
     expect(pin.authToken).toBeNull();
 
     const strong = await fetch(`${sim.plexTvUrl}/api/v2/pins?strong=true`, { method: 'POST', headers: PLEX_HEADERS }).then((r) => r.json());
     expect(strong.code).toHaveLength(25);
-    expect(strong.expiresIn).toBe(1800);
+    expect(strong.expiresIn).toBeGreaterThanOrEqual(1799);
+    expect(strong.expiresIn).toBeLessThanOrEqual(1800);
 
     const { 'X-Plex-Product': _p, ...noProduct } = PLEX_HEADERS;
     const { 'X-Plex-Client-Identifier': _c, ...noClient } = PLEX_HEADERS;
