@@ -1,18 +1,20 @@
 // Runs inside a private network namespace (bench/detection.ts starts it through runInNetns).
 // N simulated Plex servers, each with a local and a remote route on its own loopback addresses
-// (127.1.i.2 and 127.1.i.3), all monitored by Marquee with the default settings. Once every source
+// (127.1.i.2 and 127.1.i.3), all watched by Marquee's engine (MarqueeEngine: monitor, push
+// channels, SQLite store in a temp dir, real backends) with the default settings. Once every source
 // is connected, each server gets the fault at a random moment within one base tick (so the trials
 // sample every phase of the check schedule), and we record the time from its fault to the first
-// engine event that reports the source as no longer connected. With `push`, the PushSupervisor keeps
-// one push channel per source (default 1 s ping, 2 s pong timeout), as the engine does.
+// engine event on the stream that reports the source as no longer connected.
 //   crash  the simulator's server crash: listeners closed, open connections reset
 //   cut    nft drop of every packet to and from both of the server's addresses (pulled cable)
 //   hang   both routes stop answering, connections stay open (the simulator's `hang` fault)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createBackends } from '../../src/backends/index.js';
-import type { EngineEvent, Source } from '../../src/core/types.js';
-import { ConnectionMonitor } from '../../src/monitor/connection-monitor.js';
-import { combineListeners, type MonitorListener } from '../../src/monitor/monitor-listener.js';
-import { PushSupervisor } from '../../src/monitor/push-supervisor.js';
+import type { EngineEvent } from '../../src/core/types.js';
+import { MarqueeEngine } from '../../src/monitor/engine.js';
+import { openDatabase } from '../../src/store/index.js';
 import { createSimulation } from '../../sim/index.js';
 import { runScenario } from '../../test/support/net/netns.js';
 import { cleanup, drop } from '../../test/support/net/nft.js';
@@ -26,7 +28,7 @@ export interface DetectionArgs {
   spreadMs: number;
   /** Give up on a source this long after its fault. */
   limitMs: number;
-  /** Keep push channels open (PushSupervisor, issue 6); false measures polling alone. */
+  /** Push channels on (the engine's default) or off: polling alone, the reference. */
   push: boolean;
 }
 
@@ -46,6 +48,12 @@ export interface DetectionOutput {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** True when the event says the source is not (or no longer) connected. */
+function reportsLoss(event: EngineEvent): boolean {
+  if (event.type === 'ConnectionLost' || event.type === 'Reconnecting') return true;
+  return event.type === 'StatusChanged' && event.status.state !== 'connected' && event.status.state !== 'sync_failed';
+}
+
 runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spreadMs, limitMs, push }) => {
   const sim = await createSimulation({
     servers: Array.from({ length: count }, (_, i) => ({
@@ -58,83 +66,70 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
       ],
     })),
   });
-  const { backends, close: closeBackends } = createBackends({ clientIdentifier: 'marquee-bench-detection', plexTvUrl: sim.plexTvUrl });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'marquee-bench-detection-'));
+  const store = openDatabase({ dataDir });
+  const backends = createBackends({ clientIdentifier: 'marquee-bench-detection', plexTvUrl: sim.plexTvUrl });
+  const engine = new MarqueeEngine({ store, backends: backends.backends, push: { enabled: push }, watchNetwork: false });
 
+  // Engine source id -> sim server id, and the measurements keyed by engine source id.
+  const simIdOf = new Map<string, string>();
   const faultAt = new Map<string, number>();
   const detectedAt = new Map<string, { at: number; type: string }>();
-  const connected = new Set<string>();
   const pushLostAt = new Map<string, number>();
-  const getCredentials = (sourceId: string) => ({ token: sim.plexTv.serverToken(sourceId) });
-  const sourcesById = new Map<string, Source>();
-  const monitor = new ConnectionMonitor({
-    getBackend: (kind) => backends[kind],
-    getCredentials,
+  const unsubscribe = engine.subscribe((message) => {
+    const now = performance.now();
+    if (message.type === 'source') {
+      const id = message.source.id;
+      if (faultAt.has(id) && message.source.push !== 'open' && !pushLostAt.has(id)) pushLostAt.set(id, now);
+      return;
+    }
+    if (message.type !== 'engine') return;
+    const { event } = message.message;
+    const id = event.sourceId;
+    if (message.message.source && faultAt.has(id) && message.message.source.push !== 'open' && !pushLostAt.has(id)) pushLostAt.set(id, now);
+    if (faultAt.has(id) && !detectedAt.has(id) && reportsLoss(event)) detectedAt.set(id, { at: now, type: event.type });
   });
-  const supervisor = push
-    ? new PushSupervisor({
-        monitor,
-        getSource: (id) => sourcesById.get(id),
-        getBackend: (kind) => backends[kind],
-        getCredentials,
-        onPushState(sourceId, state) {
-          const injected = faultAt.get(sourceId);
-          if (injected !== undefined && state !== 'open' && !pushLostAt.has(sourceId)) pushLostAt.set(sourceId, performance.now());
-        },
-      })
-    : null;
-  const recorder: MonitorListener = {
-      onEvents(sourceId, events: readonly EngineEvent[], state) {
-        const now = performance.now();
-        if (state.status.state === 'connected') connected.add(sourceId);
-        const injected = faultAt.get(sourceId);
-        if (injected === undefined || detectedAt.has(sourceId)) return;
-        if (state.status.state !== 'connected' && state.status.state !== 'sync_failed') {
-          detectedAt.set(sourceId, { at: now, type: events[0]?.type ?? 'unknown' });
-        }
-      },
-  };
-  monitor.setListener(supervisor ? combineListeners(recorder, supervisor.listener()) : recorder);
   try {
+    await engine.start();
     for (const server of sim.servers) {
-      const source: Source = {
-        id: server.id,
+      const added = engine.addSource({
         name: server.name,
         kind: 'plex',
         serverId: server.machineId,
-        routes: server.routes.map((r, priority) => ({ id: r.id, url: r.url, kind: r.kind, priority })),
-        credentialRef: server.id,
-        monitoring: {},
-        createdAt: Date.now(),
-      };
-      sourcesById.set(source.id, source);
-      monitor.addSource(source);
+        routes: server.routes.map((r, priority) => ({ url: r.url, kind: r.kind, priority })),
+        credentials: { token: sim.plexTv.serverToken(server.id) },
+      });
+      simIdOf.set(added.id, server.id);
     }
-    supervisor?.start();
-    monitor.start();
-    const connectDeadline = performance.now() + 20_000;
-    while (connected.size < count && performance.now() < connectDeadline) await sleep(20);
-    if (connected.size < count) throw new Error(`only ${connected.size}/${count} sources connected`);
-    // Let the first full checks' follow-ups (libraries, push channels) settle into the steady schedule.
-    const settleDeadline = performance.now() + 10_000;
-    const openChannels = () => sim.servers.filter((s) => supervisor?.getPushState(s.id) === 'open').length;
-    while (supervisor && openChannels() < count && performance.now() < settleDeadline) await sleep(20);
-    await sleep(500);
-    const pushOpen = supervisor ? openChannels() : 0;
+    const ids = [...simIdOf.keys()];
+    const until = async (condition: () => boolean, ms: number) => {
+      const deadline = performance.now() + ms;
+      while (!condition() && performance.now() < deadline) await sleep(20);
+      return condition();
+    };
+    const connectedCount = () => engine.listSources().filter((s) => s.status === 'connected').length;
+    if (!(await until(() => connectedCount() === count, 20_000))) throw new Error(`only ${connectedCount()}/${count} sources connected`);
+    const openCount = () => ids.filter((id) => engine.pushState(id) === 'open').length;
+    if (push) await until(() => openCount() === count, 10_000);
+    await sleep(500); // let follow-ups (libraries) settle into the steady schedule
+    const pushOpen = push ? openCount() : 0;
 
-    const injections = sim.servers.map(async (server, i) => {
-      await sleep(Math.random() * spreadMs);
-      // Marked before the fault is applied, so an event that beats the fault call's return still counts.
-      faultAt.set(server.id, performance.now());
-      if (fault === 'crash') await sim.server(server.id).fault({ mode: 'crash' });
-      else if (fault === 'hang') await Promise.all(server.routes.map((r) => sim.route(r.id).fault({ mode: 'hang' })));
-      else {
-        drop(`127.1.${i}.2`);
-        drop(`127.1.${i}.3`);
-      }
-    });
-    await Promise.all(injections);
-    const deadline = performance.now() + limitMs;
-    while (detectedAt.size < count && performance.now() < deadline) await sleep(20);
+    await Promise.all(
+      ids.map(async (id) => {
+        const simId = simIdOf.get(id)!;
+        const index = Number(simId.slice('det-'.length));
+        await sleep(Math.random() * spreadMs);
+        // Marked before the fault is applied, so an event that beats the fault call's return still counts.
+        faultAt.set(id, performance.now());
+        if (fault === 'crash') await sim.server(simId).fault({ mode: 'crash' });
+        else if (fault === 'hang') await Promise.all([`${simId}-local`, `${simId}-remote`].map((r) => sim.route(r).fault({ mode: 'hang' })));
+        else {
+          drop(`127.1.${index}.2`);
+          drop(`127.1.${index}.3`);
+        }
+      }),
+    );
+    await until(() => detectedAt.size === count, limitMs);
 
     const samples: number[] = [];
     const firstEventTypes: Record<string, number> = {};
@@ -142,21 +137,24 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
       samples.push(detected.at - faultAt.get(id)!);
       firstEventTypes[detected.type] = (firstEventTypes[detected.type] ?? 0) + 1;
     }
+    const settings = engine.connectionMonitor.settings;
     return {
       fault,
       samples,
       undetected: count - detectedAt.size,
       firstEventTypes,
-      baseTickMs: monitor.settings.baseTickMs,
-      probeTimeoutMs: monitor.settings.probeTimeoutMs,
+      baseTickMs: settings.baseTickMs,
+      probeTimeoutMs: settings.probeTimeoutMs,
       pushOpen,
       pushLostSamples: [...pushLostAt].map(([id, at]) => at - faultAt.get(id)!),
     };
   } finally {
-    supervisor?.stop();
-    await monitor.stop();
-    await closeBackends();
+    unsubscribe();
+    await engine.stop();
+    await backends.close();
+    store.close();
     cleanup();
     await sim.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
