@@ -79,6 +79,71 @@ function expectContiguous(ids: number[], first?: number): void {
   ids.forEach((id, i) => expect(id).toBe(ids[0]! + i));
 }
 
+/** Starts the simulator CLI on `config` (written to `dir`) and reads its one JSON line. */
+async function startSimulator(cleanup: Cleanup, dir: string, config: unknown): Promise<{ proc: ChildProc; line: SimLine }> {
+  const path = join(dir, 'sim.json');
+  writeFileSync(path, JSON.stringify(config));
+  const proc = cleanup.track(new ChildProc('npx', ['tsx', 'sim/cli.ts', '--config', path], { cwd: ROOT, name: 'simulator CLI', env: childEnv() }));
+  const line = await proc.waitForLine((text) => {
+    try {
+      const parsed = JSON.parse(text) as SimLine;
+      return parsed.control ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }, 30_000);
+  return { proc, line };
+}
+
+/** Calls the simulator's control API; fails the test on anything but 200. */
+async function simControl<T = unknown>(line: SimLine, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${line.control}${path}`, {
+    method,
+    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(5000),
+  });
+  const text = await res.text();
+  expect(res.status, `sim control ${method} ${path}: ${text}`).toBe(200);
+  return JSON.parse(text) as T;
+}
+
+/** `marquee serve --port 0` on `dataDir`; resolves with the URL from its "listening" log line. */
+async function startMarquee(cleanup: Cleanup, name: string, dataDir: string, env: Record<string, string>): Promise<{ proc: ChildProc; url: string }> {
+  const proc = cleanup.track(
+    new ChildProc(process.execPath, [MARQUEE_BIN, 'serve', '--port', '0', '--data-dir', dataDir], { cwd: ROOT, name, env: childEnv(env) }),
+  );
+  const url = await proc.waitForLine(listeningUrl, 30_000);
+  return { proc, url };
+}
+
+/** Reads the stored credentials straight from the app's database, read-only (WAL allows it while the app runs). */
+function storedCredentials(dataDir: string): { token: string; accountToken?: string }[] {
+  const db = new Database(join(dataDir, 'marquee.db'), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT payload FROM credentials').all() as { payload: string }[]).map(
+      (r) => JSON.parse(r.payload) as { token: string; accountToken?: string },
+    );
+  } finally {
+    db.close();
+  }
+}
+
+/** Asserts that none of the secrets (nor a 12-character head or tail of one) occurs in any text. */
+function expectNoSecrets(corpora: Record<string, string>, secrets: Record<string, string>): void {
+  const all: Record<string, string> = {};
+  for (const [name, secret] of Object.entries(secrets)) {
+    expect(secret.length, `${name} is long enough to search for`).toBeGreaterThanOrEqual(16);
+    all[name] = secret;
+    all[`${name} (first 12 chars)`] = secret.slice(0, 12);
+    all[`${name} (last 12 chars)`] = secret.slice(-12);
+  }
+  for (const [where, text] of Object.entries(corpora)) {
+    for (const [what, secret] of Object.entries(all)) {
+      expect(text.includes(secret), `${what} found in ${where}`).toBe(false);
+    }
+  }
+}
+
 describe.sequential('Marquee as a real process: simulator + app, add, cut, restart', () => {
   const cleanup = new Cleanup();
   const sses: SseReader[] = [];
@@ -99,13 +164,7 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
   const simRouteIds = (): string[] => simLine.servers[0]!.routes.map((r) => r.id);
 
   async function simFault(routeId: string, mode: string): Promise<void> {
-    const res = await fetch(`${simLine.control}/routes/${routeId}/fault`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ mode }),
-      signal: AbortSignal.timeout(5000),
-    });
-    expect(res.status, `sim fault ${routeId} → ${mode}`).toBe(200);
+    await simControl(simLine, 'POST', `/routes/${routeId}/fault`, { mode });
   }
 
   async function allRoutes(mode: string): Promise<void> {
@@ -113,16 +172,13 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
   }
 
   async function startApp(): Promise<{ app: ChildProc; url: string }> {
-    const app = cleanup.track(
-      new ChildProc(process.execPath, [MARQUEE_BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
-        cwd: ROOT,
-        name: `marquee serve #${apps.length + 1}`,
-        env: childEnv({ MARQUEE_PLEX_TV_URL: simLine.plexTv, LOG_LEVEL: 'trace', MARQUEE_SSE_HEARTBEAT_MS: '1000' }),
-      }),
-    );
-    apps.push(app);
-    const url = await app.waitForLine(listeningUrl, 30_000);
-    return { app, url };
+    const { proc, url } = await startMarquee(cleanup, `marquee serve #${apps.length + 1}`, dataDir, {
+      MARQUEE_PLEX_TV_URL: simLine.plexTv,
+      LOG_LEVEL: 'trace',
+      MARQUEE_SSE_HEARTBEAT_MS: '1000',
+    });
+    apps.push(proc);
+    return { app: proc, url };
   }
 
   async function openSse(headers: Record<string, string> = {}): Promise<SseReader> {
@@ -136,10 +192,7 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
   beforeAll(async () => {
     work = cleanup.tempDir('marquee-process-');
     dataDir = join(work, 'data');
-    const simConfig = join(work, 'sim.json');
-    writeFileSync(
-      simConfig,
-      JSON.stringify({
+    ({ proc: sim, line: simLine } = await startSimulator(cleanup, work, {
         plexTv: { host: '127.0.0.1', port: 0 },
         control: { host: '127.0.0.1', port: 0 },
         servers: [
@@ -158,17 +211,7 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
             ],
           },
         ],
-      }),
-    );
-    sim = cleanup.track(new ChildProc('npx', ['tsx', 'sim/cli.ts', '--config', simConfig], { cwd: ROOT, name: 'simulator CLI', env: childEnv() }));
-    simLine = await sim.waitForLine((line) => {
-      try {
-        const parsed = JSON.parse(line) as SimLine;
-        return parsed.control ? parsed : undefined;
-      } catch {
-        return undefined;
-      }
-    }, 30_000);
+      }));
     localUrl = simLine.servers[0]!.routes.find((r) => r.kind === 'local')!.url;
   }, 60_000);
 
@@ -387,16 +430,9 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
 
   it('never lets the Jellyfin token or the password out: logs, API responses, SSE and CLI output', async () => {
     // The real AccessToken, read straight from the app's database (read-only) …
-    const db = new Database(join(dataDir, 'marquee.db'), { readonly: true, fileMustExist: true });
-    let payloads: { payload: string }[];
-    try {
-      payloads = db.prepare('SELECT payload FROM credentials').all() as { payload: string }[];
-    } finally {
-      db.close();
-    }
+    const payloads = storedCredentials(dataDir);
     expect(payloads).toHaveLength(1);
-    const token = (JSON.parse(payloads[0]!.payload) as { token: string }).token;
-    expect(token.length).toBeGreaterThanOrEqual(16);
+    const token = payloads[0]!.token;
     // … and proven to be the one the simulated server accepts (and that a wrong one is refused).
     const authHeader = (t: string) => `MediaBrowser Client="process-test", Device="test", DeviceId="process-test", Version="1.0", Token="${t}"`;
     const me = await fetch(`${localUrl}/Users/Me`, { headers: { authorization: authHeader(token) }, signal: AbortSignal.timeout(5000) });
@@ -424,17 +460,142 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
     expect(corpora['SSE streams']).toContain('ConnectionRestored');
     expect(corpora['CLI output']).toContain('Process-test Jellyfin');
 
-    const secrets: Record<string, string> = {
-      token,
-      'token (first 12 chars)': token.slice(0, 12),
-      'token (last 12 chars)': token.slice(-12),
-      password: JELLYFIN_PASSWORD,
-    };
-    for (const [where, text] of Object.entries(corpora)) {
-      for (const [what, secret] of Object.entries(secrets)) {
-        expect(text.includes(secret), `${what} found in ${where}`).toBe(false);
-      }
-    }
+    expectNoSecrets(corpora, { 'Jellyfin access token': token, 'Jellyfin password': JELLYFIN_PASSWORD });
+  }, 60_000);
+});
+
+describe.sequential('Marquee as a real process: a Plex source through the PIN flow', () => {
+  const cleanup = new Cleanup();
+  let simLine: SimLine;
+  let app: ChildProc;
+  let api: RecordingClient;
+  let dataDir: string;
+  let sourceId: string;
+  let sse: SseReader;
+  const routeId = (kind: string): string => simLine.servers[0]!.routes.find((r) => r.kind === kind)!.id;
+
+  beforeAll(async () => {
+    const work = cleanup.tempDir('marquee-plex-');
+    dataDir = join(work, 'data');
+    ({ line: simLine } = await startSimulator(cleanup, work, {
+      plexTv: { host: '127.0.0.1', port: 0, accounts: [{ username: 'pat', email: 'pat@example.invalid' }] },
+      control: { host: '127.0.0.1', port: 0 },
+      servers: [
+        {
+          id: 'px-process',
+          kind: 'plex',
+          name: 'Process-test Plex',
+          owner: 'pat',
+          routes: [
+            { id: 'px-process-local', kind: 'local', host: '127.0.0.51', port: 0 },
+            { id: 'px-process-remote', kind: 'remote', host: '127.0.0.52', port: 0 },
+            { id: 'px-process-relay', kind: 'relay', host: '127.0.0.53', port: 0 },
+          ],
+          libraries: [
+            { title: 'Movies', type: 'movie' },
+            { title: 'Music', type: 'artist' },
+          ],
+        },
+      ],
+    }));
+    ({ proc: app } = await startMarquee(cleanup, 'marquee serve (plex)', dataDir, {
+      MARQUEE_PLEX_TV_URL: simLine.plexTv,
+      LOG_LEVEL: 'trace',
+    }).then((r) => {
+      api = new RecordingClient(r.url);
+      return r;
+    }));
+  }, 90_000);
+
+  afterAll(async () => {
+    sse?.close();
+    await cleanup.run();
+  }, 30_000);
+
+  it('signs in with a PIN approved on (simulated) plex.tv and adds the server it finds', async () => {
+    const pin = await api.post('api/plex/pins');
+    expect(pin.status).toBe(201);
+    const { id: pinId, code, authUrl } = pin.json<{ id: number; code: string; authUrl: string }>();
+    expect(code.length).toBeGreaterThan(0);
+    expect(authUrl).toContain(encodeURIComponent(code));
+    expect((await api.get(`api/plex/pins/${pinId}`)).json()).toEqual({ state: 'pending' });
+
+    await simControl(simLine, 'POST', `/plex/pins/${pinId}/approve`, { username: 'pat' });
+    const servers = await pollUntil(
+      async () => {
+        const state = (await api.get(`api/plex/pins/${pinId}`)).json<{ state: string; servers?: { serverId: string; routes: { kind: string }[] }[] }>();
+        return state.state === 'authorized' ? state.servers : undefined;
+      },
+      10_000,
+      'the PIN to be authorized',
+    );
+    const found = servers!.find((x) => x.serverId === simLine.servers[0]!.machineId);
+    expect(found?.routes.map((r) => r.kind).sort()).toEqual(['local', 'relay', 'remote']);
+
+    const added = await api.post('api/sources', { kind: 'plex', serverId: found!.serverId, pinId });
+    expect(added.status).toBe(201);
+    sourceId = added.json<ApiSource>().id;
+    const connected = await pollUntil(
+      async () => {
+        const s = (await api.get('api/sources')).json<ApiSource[]>().find((x) => x.id === sourceId);
+        return s?.status === 'connected' && s.libraries.length === 2 && s.route?.kind === 'local' ? s : undefined;
+      },
+      20_000,
+      'the Plex source to be connected on its local route with its libraries',
+    );
+    expect(connected.name).toBe('Process-test Plex');
+  }, 60_000);
+
+  it('moves to the remote route when the local one is cut, and back to local after it is restored and checked', async () => {
+    sse = await SseReader.open(new URL('api/events', api.baseUrl).href);
+    expect(sse.status).toBe(200);
+    const snapshot = await sse.waitFor((m) => m.event === 'snapshot', 5000, 0, 'the snapshot');
+    const firstId = Number(snapshot.id) + 1;
+
+    await simControl(simLine, 'POST', `/routes/${routeId('local')}/fault`, { mode: 'refuse' });
+    const toRemote = await sse.waitFor(isEngine('ConnectionChanged', sourceId), 15_000, 0, 'ConnectionChanged to remote');
+    expect(JSON.parse(toRemote.data).event).toMatchObject({ routeKind: 'remote', previousRouteKind: 'local' });
+
+    await simControl(simLine, 'POST', `/routes/${routeId('local')}/fault`, { mode: 'up' });
+    // On a working remote route the monitor re-runs the full selection only every 2 minutes (by
+    // design); "Check now" asks for it at once, as a user would.
+    const check = await api.post(`api/sources/${sourceId}/check`);
+    expect(check.status).toBe(202);
+    const index = sse.messages.indexOf(toRemote) + 1;
+    const toLocal = await sse.waitFor(isEngine('ConnectionChanged', sourceId), 15_000, index, 'ConnectionChanged back to local');
+    expect(JSON.parse(toLocal.data).event).toMatchObject({ routeKind: 'local', previousRouteKind: 'remote' });
+
+    const events = engineMessages(sse);
+    expectContiguous(events.map((e) => e.id), firstId);
+    const types = events.map((e) => e.message.event.type);
+    // A route change is not an outage: the source never counted as lost.
+    expect(types).not.toContain('ConnectionLost');
+    expect(types).not.toContain('Reconnecting');
+  }, 90_000);
+
+  it('never lets the plex.tv account token or the server token out', async () => {
+    const payloads = storedCredentials(dataDir);
+    expect(payloads).toHaveLength(1);
+    const serverToken = payloads[0]!.token;
+    const accountToken = payloads[0]!.accountToken!;
+    // Both are the real ones: plex.tv's latest token for the account, and one the server accepts.
+    expect((await simControl<{ token: string }>(simLine, 'GET', '/plex/token?username=pat')).token).toBe(accountToken);
+    const localUrl = simLine.servers[0]!.routes.find((r) => r.kind === 'local')!.url;
+    const sections = (t: string) =>
+      fetch(`${localUrl}/library/sections`, { headers: { 'x-plex-token': t, accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
+    expect((await sections(serverToken)).status).toBe(200);
+    expect((await sections(`${serverToken.slice(0, -4)}0000`)).status).toBe(401);
+
+    expect((await runToExit(process.execPath, [MARQUEE_BIN, 'status', '--url', api.baseUrl], { cwd: ROOT, name: 'marquee status', env: childEnv(), timeoutMs: 30_000 }, cleanup)).code).toBe(0);
+    sse.close();
+    app.signal('SIGTERM');
+    expect((await app.waitForExit(15_000)).code).toBe(0);
+
+    const corpora = { logs: app.output, 'API responses': api.allText(), 'SSE stream': sse.raw };
+    expect(corpora.logs).toContain('Marquee is listening on');
+    expect(corpora['API responses']).toContain('Process-test Plex');
+    expect(corpora['SSE stream']).toContain('ConnectionChanged');
+    expectNoSecrets(corpora, { 'Plex server token': serverToken, 'plex.tv account token': accountToken });
   }, 60_000);
 });
 
