@@ -1,0 +1,91 @@
+// Child process of the scale benchmark: the real Marquee runtime (store in a temp dir, backends,
+// engine, Fastify server with SSE) with its DEFAULT monitor settings, so the parent can measure this
+// process alone (/proc/<pid>/stat) while the simulators run in processes of their own.
+// Talks to the parent over IPC: `start` (sources to add), `stats`, `stop`.
+import WebSocket from 'ws';
+import type { NewSourceInput } from '../src/monitor/engine-types.js';
+import { createRuntime, type Runtime } from '../src/cli/runtime.js';
+import { loadConfig } from '../src/server/config.js';
+import { createLogger } from '../src/server/logger.js';
+import { createMetrics } from '../src/server/metrics.js';
+import { startServer, type RunningServer } from '../src/server/start.js';
+
+export interface ScaleStartMessage {
+  type: 'start';
+  dataDir: string;
+  plexTvUrl: string;
+  sources: NewSourceInput[];
+}
+export type ScaleParentMessage = ScaleStartMessage | { type: 'stats'; counts: boolean } | { type: 'stop' };
+
+export interface ScaleStats {
+  type: 'stats';
+  at: number;
+  probes: number;
+  pings: number;
+  /** source count by status, and push channels by state (only when asked: it walks every source). */
+  status?: Record<string, number>;
+  push?: Record<string, number>;
+}
+export type ScaleChildMessage = { type: 'started'; url: string; addMs: number } | ScaleStats | { type: 'stopped' } | { type: 'error'; message: string };
+
+// Counters for the figures: every WebSocket ping the push channels send, every probe made.
+let pings = 0;
+let probes = 0;
+const originalPing = WebSocket.prototype.ping;
+WebSocket.prototype.ping = function (this: WebSocket, ...args: Parameters<WebSocket['ping']>) {
+  pings++;
+  return originalPing.apply(this, args);
+};
+
+let runtime: Runtime | null = null;
+let server: RunningServer | null = null;
+
+const send = (m: ScaleChildMessage) => process.send?.(m);
+
+async function start(m: ScaleStartMessage): Promise<void> {
+  const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', m.dataDir, '--log-level', 'error'], { MARQUEE_PLEX_TV_URL: m.plexTvUrl });
+  const logger = createLogger({ level: config.logLevel });
+  const metrics = createMetrics();
+  const observe = metrics.observeProbe.bind(metrics);
+  metrics.observeProbe = (...args: Parameters<typeof observe>) => {
+    probes++;
+    observe(...args);
+  };
+  runtime = await createRuntime(config, { demo: false, metrics, logger });
+  server = await startServer(config, { engine: runtime.engine, plexSignIn: runtime.plexSignIn, jellyfinSignIn: runtime.jellyfinSignIn, logger, metrics });
+  const t0 = performance.now();
+  for (const source of m.sources) runtime.engine.addSource(source);
+  send({ type: 'started', url: server.url, addMs: Math.round(performance.now() - t0) });
+}
+
+function stats(counts: boolean): ScaleStats {
+  const out: ScaleStats = { type: 'stats', at: Date.now(), probes, pings };
+  if (counts && runtime) {
+    const status: Record<string, number> = {};
+    const push: Record<string, number> = {};
+    for (const s of runtime.engine.listSources()) {
+      status[s.status] = (status[s.status] ?? 0) + 1;
+      push[s.push] = (push[s.push] ?? 0) + 1;
+    }
+    out.status = status;
+    out.push = push;
+  }
+  return out;
+}
+
+async function stop(): Promise<void> {
+  await server?.close().catch(() => undefined);
+  await runtime?.close().catch(() => undefined);
+  send({ type: 'stopped' });
+  process.exit(0);
+}
+
+process.on('message', (m: ScaleParentMessage) => {
+  const fail = (err: unknown) => send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+  if (m.type === 'start') start(m).catch(fail);
+  else if (m.type === 'stats') send(stats(m.counts));
+  else if (m.type === 'stop') stop().catch(fail);
+});
+// Never outlive the parent.
+process.on('disconnect', () => process.exit(0));
