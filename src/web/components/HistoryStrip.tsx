@@ -36,8 +36,10 @@ function tone(entry: ApiHistoryEntry): string {
 /** Recent checks as ticks (shape + colour: full bar = ok, short bar = failure) and transitions as labelled markers. */
 export function HistoryStrip({ sourceId, history }: { sourceId: string; history: ApiHistoryEntry[] }) {
   if (history.length === 0) return <p className="muted">No history yet.</p>;
-  const recent = history.slice(-60);
-  const transitions = history.filter((h) => h.kind === 'transition').slice(-5).reverse();
+  // The contract does not fix an order: sort, oldest first, so the strip reads left to right.
+  const ordered = [...history].sort((a, b) => a.at - b.at);
+  const recent = ordered.slice(-60);
+  const transitions = ordered.filter((h) => h.kind === 'transition').slice(-5).reverse();
   return (
     <div className="history" data-testid={`history-${sourceId}`}>
       <ol className="history-strip" aria-label="Recent checks and changes, oldest first">

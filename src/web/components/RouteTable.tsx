@@ -67,7 +67,8 @@ export function RouteTable({ sourceId, routes, inUseRouteId }: { sourceId: strin
                 {route.checkedAt !== null && <div className="muted tiny">{formatRelative(route.checkedAt, now)}</div>}
               </td>
               <td data-label="Latency" className="route-latency">
-                <span className="latency-figure">{formatLatency(route.latencyMs)}</span>
+                {/* A failed probe's duration is not a latency of the server. */}
+                <span className="latency-figure">{route.lastResult === 'ok' ? formatLatency(route.latencyMs) : '—'}</span>
                 <Sparkline values={route.recentLatencies} label={`Latency of ${route.url}`} />
               </td>
               <td data-label="Last problem" className="route-error">

@@ -54,7 +54,9 @@ export function DemoPage() {
   }
 
   const bySource = new Map<string, ApiDemoRoute[]>();
-  for (const route of routes ?? []) bySource.set(route.sourceId, [...(bySource.get(route.sourceId) ?? []), route]);
+  const order = { local: 0, remote: 1, relay: 2 } as const;
+  const sorted = [...(routes ?? [])].sort((a, b) => order[a.kind] - order[b.kind]);
+  for (const route of sorted) bySource.set(route.sourceId, [...(bySource.get(route.sourceId) ?? []), route]);
 
   return (
     <div className="page" data-testid="demo-page">
