@@ -621,7 +621,7 @@ describe('Marquee as a real process: bind and request safety', () => {
     expect(result.stdout).not.toContain('Marquee is listening');
   }, 60_000);
 
-  it('with MARQUEE_API_KEY: 401 without the key, 200 with X-Api-Key, 403 for a cross-origin POST; the key is never logged', async () => {
+  it('with MARQUEE_API_KEY: 401 without the key, 200 with X-Api-Key or the session cookie, 403 for a cross-origin POST; the key is never logged', async () => {
     const dataDir = join(cleanup.tempDir('marquee-key-'), 'data');
     const app = cleanup.track(
       new ChildProc(process.execPath, [MARQUEE_BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
@@ -653,8 +653,33 @@ describe('Marquee as a real process: bind and request safety', () => {
     const crossDelete = await withKey.request('DELETE', 'api/sources/anything', { headers: { origin: 'http://evil.example' } });
     expect(crossDelete.status).toBe(403);
     // … while the same request from the app's own origin goes through the auth and Origin checks.
-    const sameOrigin = await withKey.request('DELETE', 'api/sources/anything', { headers: { origin: new URL(url).origin } });
+    const origin = new URL(url).origin;
+    const sameOrigin = await withKey.request('DELETE', 'api/sources/anything', { headers: { origin } });
     expect(sameOrigin.status).toBe(404);
+
+    // The browser session the UI's key form opens: an HttpOnly cookie that is not the key itself.
+    const wrongLogin = await anonymous.post('api/session', { apiKey: `${API_KEY}-wrong` }, { origin });
+    expect(wrongLogin.status).toBe(401);
+    const login = await anonymous.post('api/session', { apiKey: API_KEY }, { origin });
+    expect(login.status).toBe(200);
+    const setCookie = login.headers['set-cookie'] ?? '';
+    expect(setCookie).toMatch(/^marquee_session=[^;]+;/);
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Strict/i);
+    const cookie = setCookie.split(';')[0]!;
+    expect((await anonymous.get('api/sources', { cookie })).status).toBe(200);
+    const crossWithCookie = await anonymous.post('api/plex/pins', undefined, { cookie, origin: 'http://evil.example' });
+    expect(crossWithCookie.status).toBe(403);
+
+    // Open without the key: the UI files (so the key form can load) and the health check; metrics are not.
+    const home = await anonymous.request('GET', '', { headers: { accept: 'text/html' } });
+    expect(home.status, 'the built web UI (npm run build:web) is served').toBe(200);
+    expect(home.text).toContain('<html');
+    expect((await anonymous.get('healthz')).status).toBe(200);
+    expect((await anonymous.get('metrics')).status).toBe(401);
+    const metrics = await withKey.get('metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain('marquee_sse_clients');
 
     app.signal('SIGTERM');
     expect((await app.waitForExit(15_000)).code).toBe(0);
