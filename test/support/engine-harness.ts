@@ -4,12 +4,13 @@
 // way a user adds them (Plex through plex.tv resources, Jellyfin by signing in by name), every
 // stream message is recorded, and `waitFor*` helpers poll the recorded events and the API view.
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimulation, type SimConfig, type Simulation } from '../../sim/index.js';
 import { createBackends, type Backends } from '../../src/backends/index.js';
-import type { Credentials, LibrariesResult, MediaBackend } from '../../src/backends/types.js';
+import type { Credentials, LibrariesResult, MediaBackend, RouteCandidate } from '../../src/backends/types.js';
 import type { MonitorSettingsInput } from '../../src/core/settings.js';
 import type { EngineEvent, EngineEventType, ProbeError, ProbeResult, SourceKind } from '../../src/core/types.js';
 import { MarqueeEngine } from '../../src/monitor/engine.js';
@@ -99,6 +100,11 @@ export interface HarnessOptions {
   jellyfinKeepAliveScale?: number;
   /** Runs after the engine started and before the sources are added (e.g. faults for the very first check). */
   beforeAddSources?: (sim: Simulation) => Promise<void>;
+  /**
+   * The addresses the user gives for the Jellyfin server (default: every simulated route). Runs
+   * before sign-in; the first one is used to sign in. Register anything it starts with `onClose`.
+   */
+  jellyfinRoutes?: (sim: Simulation, harness: EngineHarness) => Promise<RouteCandidate[]>;
 }
 
 /**
@@ -142,6 +148,7 @@ export class EngineHarness {
   private unsubscribe: (() => void) | null = null;
   private readonly wrapped: Record<SourceKind, LibraryFaultBackend>;
   private closed = false;
+  private readonly closers: Array<() => Promise<void> | void> = [];
 
   private constructor(
     readonly sim: Simulation,
@@ -196,9 +203,9 @@ export class EngineHarness {
 
     const jfServer = sim.servers.find((s) => s.id === JELLYFIN_ID)!;
     const user = sim.jellyfin(JELLYFIN_ID).user();
-    const signedIn = await this.backends.jellyfinSignIn.signInByName(jfServer.routes[0]!.url, user.name, user.password);
     // A user adds the addresses they use: the LAN one and the public one.
-    const routes = jfServer.routes.map((r, i) => ({ url: r.url, kind: r.kind, priority: i }));
+    const routes = this.options.jellyfinRoutes ? await this.options.jellyfinRoutes(sim, this) : jfServer.routes.map((r, i) => ({ url: r.url, kind: r.kind, priority: i }));
+    const signedIn = await this.backends.jellyfinSignIn.signInByName(routes[0]!.url, user.name, user.password);
     this.addedAt.jellyfin = Date.now();
     this.jellyfinSourceId = this.engine.addSource({ name: signedIn.serverName, kind: 'jellyfin', serverId: signedIn.serverId, routes, credentials: signedIn.credentials }).id;
   }
@@ -216,6 +223,11 @@ export class EngineHarness {
     this.unsubscribe = null;
     await this.engine.stop();
     this.store.close();
+  }
+
+  /** Run at close, before the simulators stop (e.g. a proxy a test started). */
+  onClose(fn: () => Promise<void> | void): void {
+    this.closers.push(fn);
   }
 
   // ---- fault helpers --------------------------------------------------------------------------
@@ -344,10 +356,48 @@ export class EngineHarness {
       if (this.engine) await this.stopEngine();
     } finally {
       await this.backends.close();
+      for (const close of this.closers.reverse()) await close();
       await this.sim.close();
       rmSync(this.dataDir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * A reverse proxy that forwards plain HTTP but was never set up for WebSockets (a common nginx
+ * mistake): every upgrade gets `404`. The server behind it is reachable; its push channel is not.
+ */
+export async function startWebSocketUnawareProxy(target: string, host = '127.0.0.8'): Promise<{ url: string; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const server = http.createServer((req, res) => {
+    const forward = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  server.on('upgrade', (_req, socket) => {
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\nConnection: close\r\n\r\nNot Found');
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 export function sleep(ms: number): Promise<void> {
