@@ -74,7 +74,8 @@ export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: num
           ? 'A plex.tv tab has opened. Sign in there and approve Marquee; if asked for a code, enter:'
           : 'Open plex.tv with the button below, sign in and approve Marquee; if asked for a code, enter:'}
       </p>
-      <div className="pin-code" data-testid="plex-pin-code" aria-label={`Code ${pin.code.split('').join(' ')}`}>
+      {/* Strong PINs (long codes) are carried by the auth link itself; show them smaller, wrapping. */}
+      <div className={`pin-code${pin.code.length > 8 ? ' long' : ''}`} data-testid="plex-pin-code" aria-label={`Code ${pin.code.split('').join(' ')}`}>
         {pin.code}
       </div>
       <a className="button" href={pin.authUrl} target="_blank" rel="noopener noreferrer" data-testid="plex-auth-link">

@@ -59,8 +59,9 @@ export async function apiFetch<T>(path: string, init: { method?: string; body?: 
   return body as T;
 }
 
+/** A sentence for people: the server's message, starting with a capital letter. */
 export function errorMessage(error: unknown): string {
-  if (error instanceof ApiRequestError) return error.message;
-  if (error instanceof Error) return error.message;
-  return 'Something went wrong.';
+  const text = error instanceof Error ? error.message : '';
+  if (!text) return 'Something went wrong.';
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
