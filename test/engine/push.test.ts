@@ -221,4 +221,24 @@ describe('engine against the simulators: push channels (issue 6)', () => {
       expect(lostWith.message).not.toContain(oldCredentials[kind]!.token);
     }
   });
+
+  it('a change of the host network re-checks every source at once (nothing else would notice here)', async () => {
+    // Push off and polls far away: only the network-change trigger can explain a fast re-check.
+    h = await EngineHarness.start({ settings: PUSH_ONLY, push: { enabled: false } });
+    for (const kind of KINDS) await h.waitForView(kind, 'connected via local', (v) => v.status === 'connected' && v.route?.kind === 'local');
+    await Promise.all(KINDS.map((k) => h!.sim.route(LOCAL[k]).fault({ mode: 'refuse' })));
+    await new Promise((r) => setTimeout(r, 500));
+    const changedAt = Date.now();
+    expectNextPollFar(h, changedAt);
+    for (const kind of KINDS) expect(h.view(kind).route?.kind).toBe('local'); // nobody noticed yet
+
+    const mark = h.mark();
+    h.engine.networkChanged();
+    for (const kind of KINDS) {
+      const changed = await h.waitForEvent(kind, 'ConnectionChanged', { from: mark, where: (e) => e.routeKind === 'remote', timeoutMs: POLL_FAR_MS / 3 });
+      expect(changed.sourceName).toBe(NAMES[kind]);
+      expect(changed.receivedAt - changedAt).toBeLessThan(2_000);
+    }
+  });
 });
+
