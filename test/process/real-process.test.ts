@@ -151,7 +151,6 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
   const cliOutputs: string[] = [];
   let work: string;
   let dataDir: string;
-  let sim: ChildProc;
   let simLine: SimLine;
   let api: RecordingClient;
   let sourceId: string;
@@ -192,26 +191,26 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
   beforeAll(async () => {
     work = cleanup.tempDir('marquee-process-');
     dataDir = join(work, 'data');
-    ({ proc: sim, line: simLine } = await startSimulator(cleanup, work, {
-        plexTv: { host: '127.0.0.1', port: 0 },
-        control: { host: '127.0.0.1', port: 0 },
-        servers: [
-          {
-            id: 'jf-process',
-            kind: 'jellyfin',
-            name: 'Process-test Jellyfin',
-            users: [{ name: JELLYFIN_USER, password: JELLYFIN_PASSWORD, admin: true }],
-            routes: [
-              { id: 'jf-process-local', kind: 'local', host: '127.0.0.41', port: 0 },
-              { id: 'jf-process-remote', kind: 'remote', host: '127.0.0.42', port: 0 },
-            ],
-            libraries: [
-              { name: 'Movies', collectionType: 'movies' },
-              { name: 'Shows', collectionType: 'tvshows' },
-            ],
-          },
-        ],
-      }));
+    ({ line: simLine } = await startSimulator(cleanup, work, {
+      plexTv: { host: '127.0.0.1', port: 0 },
+      control: { host: '127.0.0.1', port: 0 },
+      servers: [
+        {
+          id: 'jf-process',
+          kind: 'jellyfin',
+          name: 'Process-test Jellyfin',
+          users: [{ name: JELLYFIN_USER, password: JELLYFIN_PASSWORD, admin: true }],
+          routes: [
+            { id: 'jf-process-local', kind: 'local', host: '127.0.0.41', port: 0 },
+            { id: 'jf-process-remote', kind: 'remote', host: '127.0.0.42', port: 0 },
+          ],
+          libraries: [
+            { name: 'Movies', collectionType: 'movies' },
+            { name: 'Shows', collectionType: 'tvshows' },
+          ],
+        },
+      ],
+    }));
     localUrl = simLine.servers[0]!.routes.find((r) => r.kind === 'local')!.url;
   }, 60_000);
 
@@ -498,13 +497,9 @@ describe.sequential('Marquee as a real process: a Plex source through the PIN fl
         },
       ],
     }));
-    ({ proc: app } = await startMarquee(cleanup, 'marquee serve (plex)', dataDir, {
-      MARQUEE_PLEX_TV_URL: simLine.plexTv,
-      LOG_LEVEL: 'trace',
-    }).then((r) => {
-      api = new RecordingClient(r.url);
-      return r;
-    }));
+    const started = await startMarquee(cleanup, 'marquee serve (plex)', dataDir, { MARQUEE_PLEX_TV_URL: simLine.plexTv, LOG_LEVEL: 'trace' });
+    app = started.proc;
+    api = new RecordingClient(started.url);
   }, 90_000);
 
   afterAll(async () => {
