@@ -40,6 +40,9 @@ function RouteState({ route, inUse }: { route: ApiRouteDetail; inUse: boolean })
 export function RouteTable({ sourceId, routes, inUseRouteId }: { sourceId: string; routes: ApiRouteDetail[]; inUseRouteId: string | null }) {
   const now = useServerNow(5000);
   if (routes.length === 0) return <p className="muted">No routes known for this server.</p>;
+  // Preference order, as the monitor sees them: local, remote, relay; then priority.
+  const rank = { local: 0, remote: 1, relay: 2 } as const;
+  const sorted = [...routes].sort((a, b) => rank[a.kind] - rank[b.kind] || a.priority - b.priority);
   return (
     <div className="table-wrap">
       <table className="route-table" data-testid={`route-table-${sourceId}`}>
@@ -54,7 +57,7 @@ export function RouteTable({ sourceId, routes, inUseRouteId }: { sourceId: strin
           </tr>
         </thead>
         <tbody>
-          {routes.map((route) => (
+          {sorted.map((route) => (
             <tr key={route.id} data-testid={`route-row-${route.id}`} data-result={route.lastResult ?? 'none'} className={route.id === inUseRouteId ? 'in-use' : undefined}>
               <td className="route-url" data-label="Address">
                 <code>{route.url}</code>
