@@ -6,7 +6,7 @@ import { initialMonitorState, type MonitorState } from '../core/monitor-state.js
 import type { Outcome } from '../core/outcomes.js';
 import { redactProbeError } from '../core/redact.js';
 import { reduce } from '../core/reducer.js';
-import type { CheckKind } from '../core/scheduling.js';
+import { effectiveSettings, planNextCheck, type CheckKind } from '../core/scheduling.js';
 import { MonitorSettingsSchema, type MonitorSettings, type MonitorSettingsInput } from '../core/settings.js';
 import type { LossReason, ProbeResult, Route, Source, SourceKind, SourceStatus } from '../core/types.js';
 import { clampDelay, realClock, type Clock, type TimerHandle } from './clock.js';
@@ -45,6 +45,8 @@ interface Entry {
   /** Controllers of this source's checks whose probes may still run (stragglers included). */
   controllers: Set<AbortController>;
   removed: boolean;
+  /** Its push channel is open: light checks run at the longer push-open tick. */
+  pushOpen: boolean;
 }
 
 export class ConnectionMonitor {
@@ -60,6 +62,8 @@ export class ConnectionMonitor {
   private readonly loops = new Set<Promise<void>>();
   private listener: MonitorListener;
   private started = false;
+  /** Effective settings for the current number of sources (with and without an open push channel). */
+  private scaled: { sources: number; polling: MonitorSettings; pushOpen: MonitorSettings } | null = null;
 
   constructor(private readonly options: ConnectionMonitorOptions) {
     this.settings = MonitorSettingsSchema.parse(options.settings ?? {});
@@ -88,7 +92,7 @@ export class ConnectionMonitor {
       return;
     }
     const state = initialMonitorState({ id: source.id, name: source.name, kind: source.kind }, this.clock.now(), initial?.status ?? null);
-    const entry: Entry = { source: cloneSource(source), state, timer: null, running: null, rerun: false, suspect: false, controllers: new Set(), removed: false };
+    const entry: Entry = { source: cloneSource(source), state, timer: null, running: null, rerun: false, suspect: false, controllers: new Set(), removed: false, pushOpen: false };
     this.entries.set(source.id, entry);
     this.schedule(entry);
   }
@@ -144,6 +148,23 @@ export class ConnectionMonitor {
     return [...this.entries.keys()];
   }
 
+  /** Number of sources watched (the cadence budgets are shared by all of them). */
+  get sourceCount(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * The push channel of a source opened or closed. An open channel proves liveness with every pong,
+   * so the source's next light check moves to the push-open tick (and back when it closes).
+   */
+  setPushOpen(sourceId: string, open: boolean): void {
+    const entry = this.entries.get(sourceId);
+    if (!entry || entry.pushOpen === open) return;
+    entry.pushOpen = open;
+    if (entry.running || entry.removed) return; // the running check plans with the new cadence
+    this.replan(entry);
+  }
+
   // ---- triggers -----------------------------------------------------------------------------
 
   /** A full check now, coalesced with one in flight. False when the source is unknown. */
@@ -163,6 +184,9 @@ export class ConnectionMonitor {
     if (!entry) return false;
     const status = entry.state.status.state;
     if (!reason && (status === 'connected' || status === 'sync_failed')) entry.suspect = true;
+    // A check already waiting on the route that just went silent would hold the confirming check
+    // back by up to a whole probe timeout: cancel it; the full check below replaces it.
+    if (entry.running) for (const controller of entry.controllers) controller.abort();
     this.apply(entry, { type: 'push_lost', ...(reason ? { reason } : {}), jitter: this.random() });
     this.followPlan(entry);
     return true;
@@ -205,6 +229,36 @@ export class ConnectionMonitor {
   }
 
   // ---- scheduling ---------------------------------------------------------------------------
+
+  private plannedSettings(pushOpen: boolean): MonitorSettings {
+    const sources = this.entries.size;
+    if (this.scaled?.sources !== sources) {
+      this.scaled = {
+        sources,
+        polling: effectiveSettings(this.settings, { sources, pushOpen: false }),
+        pushOpen: effectiveSettings(this.settings, { sources, pushOpen: true }),
+      };
+    }
+    return pushOpen ? this.scaled.pushOpen : this.scaled.polling;
+  }
+
+  /**
+   * Plans a connected, idle source's next periodic check afresh with its current cadence. When the
+   * cadence is stretched beyond the configured one (push open, or scale budgets), the check lands at
+   * a random point of the interval and is a full one: sources connected together (a restart with
+   * thousands of them) then come due spread over the interval instead of in one burst, and the full
+   * check sets the phase of the re-selections that follow.
+   */
+  private replan(entry: Entry): void {
+    const status = entry.state.status;
+    if (status.state !== 'connected' && status.state !== 'sync_failed') return;
+    const now = this.clock.now();
+    const settings = this.plannedSettings(entry.pushOpen);
+    let next = planNextCheck(status, entry.state.lastFullCheckAt, now, settings);
+    if (settings !== this.settings && next.at > now) next = { kind: 'full', at: now + Math.max(1, Math.round((next.at - now) * this.random())) };
+    entry.state = { ...entry.state, next };
+    this.schedule(entry);
+  }
 
   private requestFullCheck(entry: Entry): void {
     if (!this.started || entry.removed) return;
@@ -283,6 +337,7 @@ export class ConnectionMonitor {
     }
     const id = entry.source.id;
     const stale = () => !this.started || entry.removed || controller.signal.aborted;
+    let announced: { kind: CheckKind; startedAt: number } | null = null;
     try {
       if (stale()) return;
       const startedAt = this.clock.now();
@@ -290,6 +345,8 @@ export class ConnectionMonitor {
       const currentRoute = this.currentRoute(entry);
       const kind: CheckKind = requested === 'light' && currentRoute ? 'light' : 'full';
       this.notify(id, (l) => l.onCheckStarted?.(id, { kind, startedAt }));
+      // Every started check reports its end, also when cancelled (pushLost, stop, removal).
+      announced = { kind, startedAt };
 
       let credentials: Credentials | null | undefined;
       try {
@@ -333,8 +390,13 @@ export class ConnectionMonitor {
       }
       if (stale()) return;
       const finishedAt = this.clock.now();
+      announced = null;
       this.notify(id, (l) => l.onCheckCompleted?.(id, { kind, startedAt, finishedAt, state: entry.state }));
     } finally {
+      if (announced) {
+        const info = { ...announced, finishedAt: this.clock.now(), state: entry.state, cancelled: true };
+        this.notify(id, (l) => l.onCheckCompleted?.(id, info));
+      }
       release();
       if (!stragglersPending) entry.controllers.delete(controller);
     }
@@ -390,7 +452,7 @@ export class ConnectionMonitor {
   // ---- reducer and listener -----------------------------------------------------------------
 
   private apply(entry: Entry, outcome: Outcome): void {
-    const { state, events } = reduce(entry.state, outcome, this.clock.now(), this.settings);
+    const { state, events } = reduce(entry.state, outcome, this.clock.now(), this.plannedSettings(entry.pushOpen));
     entry.state = state;
     if (events.length > 0) this.notify(entry.source.id, (l) => l.onEvents?.(entry.source.id, events, state));
   }

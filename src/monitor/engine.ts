@@ -37,6 +37,14 @@ export interface EngineOptions {
 /** Number of per-source history rows in GET /api/sources/:id. */
 const DETAIL_HISTORY = 60;
 
+/**
+ * Up to this many sources every completed check re-publishes the source's view (its check times
+ * move); above, a check publishes only what a viewer would notice — status, route, push state,
+ * libraries, errors, a latency that moved notably — so 10,000 quiet sources do not stream 10,000
+ * identical views to every browser. Snapshots and GET /api/sources always carry the current times.
+ */
+const PUBLISH_EVERY_CHECK_UP_TO = 200;
+
 export class MarqueeEngine implements Engine {
   private readonly store: Store;
   private readonly clock: Clock;
@@ -47,6 +55,8 @@ export class MarqueeEngine implements Engine {
   private readonly sources = new Map<string, Source>();
   private readonly times = new Map<string, SourceTimes>();
   private readonly libraries = new Map<string, Library[]>();
+  /** What each source's last streamed view showed (see PUBLISH_EVERY_CHECK_UP_TO). */
+  private readonly published = new Map<string, { key: string; latencyMs: number | null }>();
   private readonly logger: EngineLogger | undefined;
   private running = false;
 
@@ -75,7 +85,7 @@ export class MarqueeEngine implements Engine {
             getCredentials,
             clock: this.clock,
             settings: pushSettings,
-            onPushState: (id) => this.publishSource(id),
+            onPushState: (id) => this.publishSource(id, true),
             onError: (sourceId, error) => this.logger?.warn({ sourceId, err: error instanceof Error ? error.message : String(error) }, 'push channel error'),
           });
     this.network = options.watchNetwork === false ? null : new NetworkWatcher({ clock: this.clock, onChange: () => this.monitor.networkChanged() });
@@ -238,6 +248,7 @@ export class MarqueeEngine implements Engine {
     this.sources.delete(id);
     this.times.delete(id);
     this.libraries.delete(id);
+    this.published.delete(id);
     this.bus.emit('message', { type: 'removed', sourceId: id });
     return true;
   }
@@ -281,9 +292,22 @@ export class MarqueeEngine implements Engine {
     });
   }
 
-  private publishSource(id: string): void {
+  /** Streams the source's view; with `onlyIfChanged`, only when it differs notably from the last one streamed. */
+  private publishSource(id: string, onlyIfChanged = false): void {
     const view = this.view(id);
-    if (view) this.bus.emit('message', { type: 'source', source: view });
+    if (!view) return;
+    if (!this.remember(id, view) && onlyIfChanged) return;
+    this.bus.emit('message', { type: 'source', source: view });
+  }
+
+  /** Records a view as streamed; true when it differs notably from the previous one. */
+  private remember(id: string, view: ApiSource): boolean {
+    const { lastCheckedAt: _checked, nextCheckAt: _next, route, ...rest } = view;
+    const latencyMs = route?.latencyMs ?? null;
+    const key = JSON.stringify([rest, route ? { ...route, latencyMs: null } : null]);
+    const last = this.published.get(id);
+    this.published.set(id, { key, latencyMs });
+    return !last || last.key !== key || latencyMoved(last.latencyMs, latencyMs);
   }
 
   private listener(): MonitorListener {
@@ -298,9 +322,10 @@ export class MarqueeEngine implements Engine {
       onLibraries: (sourceId, libraries) => {
         this.libraries.set(sourceId, libraries);
         this.store.libraries.replace(sourceId, libraries);
-        this.publishSource(sourceId);
+        this.publishSource(sourceId, true);
       },
       onCheckCompleted: (sourceId, info) => {
+        if (info.cancelled) return;
         const times = this.times.get(sourceId);
         if (times) times.lastCheckedAt = info.finishedAt;
         const source = this.sources.get(sourceId);
@@ -308,7 +333,7 @@ export class MarqueeEngine implements Engine {
         // The whole row, not touch(): the store coalesces queued writes per key, so a touch queued
         // before a save of the same batch would run first and the save would reset lastCheckedAt.
         this.store.status.save(sourceId, info.state.status, { updatedAt: times?.since ?? info.finishedAt, lastCheckedAt: info.finishedAt, nextCheckAt: this.monitor.nextCheckAt(sourceId) });
-        this.publishSource(sourceId);
+        this.publishSource(sourceId, this.sources.size > PUBLISH_EVERY_CHECK_UP_TO);
       },
       onError: (sourceId, error) => {
         this.logger?.error({ sourceId, err: error instanceof Error ? { message: error.message } : String(error) }, 'monitor error');
@@ -336,9 +361,17 @@ export class MarqueeEngine implements Engine {
     }
     for (const event of events) {
       const seq = this.store.events.append(event);
-      this.bus.emit('message', { type: 'engine', message: { seq, event, source: this.view(sourceId) } });
+      const view = this.view(sourceId);
+      if (view) this.remember(sourceId, view);
+      this.bus.emit('message', { type: 'engine', message: { seq, event, source: view } });
     }
   }
+}
+
+/** A latency change worth showing: at least 5 ms and 25 %. */
+function latencyMoved(before: number | null, after: number | null): boolean {
+  if (before === null || after === null) return before !== after;
+  return Math.abs(after - before) >= Math.max(5, 0.25 * Math.min(before, after));
 }
 
 function routeKindOf(status: SourceStatus): RouteKind | null {

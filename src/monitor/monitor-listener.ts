@@ -20,6 +20,8 @@ export interface CheckCompletedInfo extends CheckInfo {
   finishedAt: number;
   /** The state after the check (also carries latency refreshes that emit no event). */
   state: MonitorState;
+  /** The check was cancelled before it finished (push loss, stop, removal): it decided nothing. */
+  cancelled?: boolean;
 }
 
 export interface MonitorListener {
