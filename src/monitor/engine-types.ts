@@ -23,7 +23,9 @@ export interface SourcePatch {
 export type EngineStreamMessage =
   | { type: 'engine'; message: ApiEventMessage }
   | { type: 'source'; source: ApiSource }
-  | { type: 'removed'; sourceId: string };
+  | { type: 'removed'; sourceId: string }
+  /** Storage or monitor health changed (the UI shows a warning while degraded). */
+  | { type: 'health'; health: EngineHealth };
 
 export interface EngineHealth {
   database: 'ok' | 'degraded';

@@ -59,6 +59,7 @@ export class MarqueeEngine implements Engine {
   private readonly published = new Map<string, { key: string; latencyMs: number | null }>();
   private readonly logger: EngineLogger | undefined;
   private running = false;
+  private unsubscribeHealth: (() => void) | null = null;
 
   constructor(private readonly options: EngineOptions) {
     this.store = options.store;
@@ -105,6 +106,7 @@ export class MarqueeEngine implements Engine {
       // The last-known status is served at once; the monitor re-verifies it with an immediate check.
       this.monitor.addSource(source, { status: last?.status ?? null });
     }
+    this.unsubscribeHealth = this.store.onHealthChange(() => this.bus.emit('message', { type: 'health', health: this.health() }));
     this.monitor.start();
     this.push?.start();
     this.network?.start();
@@ -113,6 +115,8 @@ export class MarqueeEngine implements Engine {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribeHealth?.();
+    this.unsubscribeHealth = null;
     this.network?.stop();
     this.push?.stop();
     await this.monitor.stop();

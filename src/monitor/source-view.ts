@@ -1,6 +1,6 @@
 // The view of one source the API serves: status, current route, retry times and words for people.
 // Pure: everything it shows is passed in.
-import type { Library, LossReason, Source, SourceStatus } from '../core/types.js';
+import { ROUTE_KIND_PREFERENCE, type Library, type LossReason, type RouteKind, type Source, type SourceStatus } from '../core/types.js';
 import type { ApiSource } from '../server/api-types.js';
 import type { PushState } from './push-supervisor.js';
 
@@ -30,6 +30,11 @@ export function reasonInWords(reason: LossReason): string {
   return REASON_WORDS[reason];
 }
 
+/** The best kind of route this source has at all. */
+export function preferredKind(source: Source): RouteKind | null {
+  return ROUTE_KIND_PREFERENCE.find((kind) => source.routes.some((r) => r.kind === kind)) ?? null;
+}
+
 export function toApiSource(input: SourceViewInput): ApiSource {
   const { source, status, times } = input;
   const base: ApiSource = {
@@ -42,6 +47,7 @@ export function toApiSource(input: SourceViewInput): ApiSource {
     nextCheckAt: input.nextCheckAt,
     since: 'since' in status ? status.since : times.since,
     push: input.push,
+    preferredRouteKind: preferredKind(source),
     libraries: input.libraries.map((l) => ({ id: l.id, name: l.name, type: l.type })),
   };
   switch (status.state) {

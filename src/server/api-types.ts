@@ -34,6 +34,11 @@ export interface ApiSource {
   nextCheckAt: number | null;
   /** Since when the current status holds. */
   since: number | null;
+  /**
+   * The most preferred kind among the source's routes (local > remote > relay). A source on a
+   * remote route is only "degraded" when this is 'local' (it fell back); a remote-only server is not.
+   */
+  preferredRouteKind?: RouteKind | null;
   /** Push channel state (issue 6): 'open' | 'polling' (refused or disabled) | 'connecting' | 'off'. */
   push: 'open' | 'polling' | 'connecting' | 'off';
   libraries: ApiLibrary[];
@@ -77,6 +82,8 @@ export interface ApiSnapshot {
   lastEventId: number;
   demo: boolean;
   serverTime: number;
+  /** Storage/monitor health; `database: 'degraded'` means new history may not be saved (UI warning). Later changes arrive as SSE `event: health`. */
+  health?: { database: 'ok' | 'degraded'; monitor: 'running' | 'stopped'; detail?: string };
 }
 
 /** Every later SSE message (`event: engine`, `id: <seq>`): the engine event plus the source's new view. */

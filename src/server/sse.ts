@@ -110,6 +110,7 @@ export class SseHub {
       lastEventId: this.engine.lastSeq(),
       demo: this.options.demo,
       serverTime: (this.options.now ?? Date.now)(),
+      health: this.engine.health(),
     };
     return formatSse('snapshot', snapshot, snapshot.lastEventId);
   }
@@ -156,6 +157,9 @@ export class SseHub {
           this.unknownUpToSeq = Math.max(this.unknownUpToSeq, oldestSeq);
         }
         frame = formatSse('removed', { sourceId: message.sourceId });
+        break;
+      case 'health':
+        frame = formatSse('health', message.health);
         break;
     }
     this.broadcast(frame);
