@@ -3,10 +3,13 @@
 // their faults. Loaded only by `marquee demo`, so `serve` never touches sim/.
 import { fileURLToPath } from 'node:url';
 import type { Backends } from '../backends/index.js';
+import type { PlexSignIn } from '../backends/types.js';
 import type { MarqueeEngine } from '../monitor/engine.js';
 import type { ApiDemoRoute } from '../server/api-types.js';
 import type { DemoControl } from '../server/demo-control.js';
 import { createSimulation, loadSimConfig, ROUTE_FAULT_MODES, SERVER_FAULT_MODES, type RouteFaultMode, type ServerFaultMode, type Simulation } from '../../sim/index.js';
+
+const DEMO_PIN_APPROVAL_MS = 4_000;
 
 export const EXAMPLE_CONFIG = fileURLToPath(new URL('../../sim/example.json', import.meta.url));
 
@@ -14,6 +17,8 @@ export interface DemoSimulation {
   plexTvUrl: string;
   simulation: Simulation;
   addSources(engine: MarqueeEngine, backends: Backends): Promise<DemoControl>;
+  /** There is no Plex app to approve a PIN in the demo: the simulated user approves it after a few seconds. */
+  autoApprovingPlexSignIn(signIn: PlexSignIn): PlexSignIn;
   close(): Promise<void>;
 }
 
@@ -24,6 +29,15 @@ export async function startDemoSimulation(configPath = EXAMPLE_CONFIG): Promise<
     simulation,
     addSources: (engine, backends) => addDemoSources(simulation, engine, backends),
     close: () => simulation.close(),
+    autoApprovingPlexSignIn: (signIn) => ({
+      createPin: async () => {
+        const pin = await signIn.createPin();
+        simulation.plexTv.approvePin(pin.id, undefined, DEMO_PIN_APPROVAL_MS);
+        return pin;
+      },
+      checkPin: (id) => signIn.checkPin(id),
+      listServers: (token) => signIn.listServers(token),
+    }),
   };
 }
 

@@ -61,7 +61,7 @@ export async function createRuntime(config: AppConfig, options: RuntimeOptions):
     const demoControl = demo ? await demo.addSources(engine, backends) : undefined;
     return {
       engine,
-      plexSignIn: backends.plexSignIn,
+      plexSignIn: demo ? demo.autoApprovingPlexSignIn(backends.plexSignIn) : backends.plexSignIn,
       jellyfinSignIn: backends.jellyfinSignIn,
       ...(demoControl ? { demo: demoControl } : {}),
       async close() {
