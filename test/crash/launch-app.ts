@@ -1,0 +1,52 @@
+// `marquee serve` with monitoring cadences the crash suite can set: the CLI has no flag for them, so
+// this does what src/cli/cli.ts runServe does (same config parsing, runtime, server and "listening"
+// log line) and passes MARQUEE_TEST_MONITOR (JSON MonitorSettingsInput) to createRuntime.
+// With MARQUEE_TEST_HOLD=1 it loads every module, then waits for a line on stdin before it opens
+// the database: the kill -9 suite pre-loads the next run while the current one writes, so 20 cycles
+// cost 20 × the write window rather than 20 × Node's module loading.
+//   node --import tsx test/crash/launch-app.ts --port 0 --data-dir DIR
+import { createInterface } from 'node:readline';
+import { createRuntime } from '../../src/cli/runtime.js';
+import type { MonitorSettingsInput } from '../../src/core/settings.js';
+import { loadConfig } from '../../src/server/config.js';
+import { createLogger } from '../../src/server/logger.js';
+import { createMetrics } from '../../src/server/metrics.js';
+import { startServer } from '../../src/server/start.js';
+
+if (process.env.MARQUEE_TEST_HOLD === '1') {
+  const lines = createInterface({ input: process.stdin });
+  const released = await new Promise<boolean>((resolve) => {
+    lines.once('line', () => resolve(true));
+    lines.once('close', () => resolve(false)); // the test went away: never open the database
+  });
+  lines.close();
+  if (!released) process.exit(0);
+}
+const config = loadConfig(process.argv.slice(2), process.env);
+const logger = createLogger({ level: config.logLevel });
+const metrics = createMetrics();
+const monitor = JSON.parse(process.env.MARQUEE_TEST_MONITOR ?? '{}') as MonitorSettingsInput;
+const runtime = await createRuntime(config, { demo: false, metrics, logger, monitor });
+const server = await startServer(config, {
+  engine: runtime.engine,
+  plexSignIn: runtime.plexSignIn,
+  jellyfinSignIn: runtime.jellyfinSignIn,
+  logger,
+  metrics,
+});
+logger.info({ url: server.url, dataDir: config.dataDir }, `Marquee is listening on ${server.url}`);
+
+process.once('SIGTERM', () => {
+  void (async () => {
+    let code = 0;
+    try {
+      await server.close();
+      await runtime.close();
+    } catch (err) {
+      logger.error({ err }, 'error while stopping');
+      code = 1;
+    }
+    logger.info('stopped');
+    setTimeout(() => process.exit(code), 100);
+  })();
+});

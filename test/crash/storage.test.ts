@@ -1,0 +1,288 @@
+// Issue 7, storage: the real app process on a data directory that fills up or is read-only. A tiny
+// tmpfs is mounted inside a private mount namespace (`unshare -m`, root) held open by a `sleep`;
+// every run of the app enters that namespace with `nsenter -m`, so ENOSPC and EROFS come from the
+// kernel and the mount vanishes with the holder. Where the namespace cannot be made, the suite fails with a clear message.
+//
+// Why "read-only" is only tested at startup: the kernel refuses `mount -o remount,ro` with EBUSY
+// while a file on it is open for writing (the database is), so a data dir cannot turn read-only
+// under a running app here; a full disk can, and is tested while the app runs.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSimulation, type Simulation } from '../../sim/index.js';
+import type { ApiHealth, ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
+import { startApp, type AppProcess } from '../support/app-process.js';
+
+const LAUNCHER = join(import.meta.dirname, 'launch-app.ts');
+const USER = 'storage-user';
+const PASSWORD = 'storage-pw-2c8d5e1f9a';
+const MONITOR = {
+  baseTickMs: 300,
+  probeTimeoutMs: 1000,
+  suspectProbeTimeoutMs: 500,
+  graceMs: 30,
+  reselectMs: { local: 2000, remote: 2000, relay: 2000, unknown: 2000 },
+  backoff: { initialMs: 150, capMs: 600, minDelayMs: 50 },
+  disconnectAfterAttempts: 2,
+};
+
+async function pollUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A process holding a private mount namespace with a small tmpfs on `dir`. */
+class MountNamespace {
+  private constructor(
+    private readonly holder: ChildProcess,
+    readonly dir: string,
+  ) {}
+
+  static async create(dir: string, sizeKb: number): Promise<MountNamespace> {
+    const script = `mount -t tmpfs -o size=${sizeKb}k,mode=0755 marquee-crash-test "$1" && echo mounted && exec sleep 600`;
+    const holder = spawn('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    holder.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    holder.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const ns = new MountNamespace(holder, dir);
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 10_000);
+      holder.stdout!.on('data', () => {
+        if (out.includes('mounted')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      holder.on('error', (err) => {
+        out += `\n${err.message}`;
+        clearTimeout(timer);
+        resolve(false);
+      });
+      holder.on('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (!ok) {
+      ns.kill();
+      throw new Error(
+        `Cannot create a private mount namespace with a tmpfs (unshare -m and mount need root and util-linux); ` +
+          `the storage-fault suite cannot run here and fails rather than passing silently.\n${out}`,
+      );
+    }
+    return ns;
+  }
+
+  get pid(): number {
+    return this.holder.pid!;
+  }
+
+  /** Prefix that runs a command inside the namespace. */
+  get enter(): string[] {
+    return ['nsenter', '-t', String(this.pid), '-m', '--'];
+  }
+
+  run(command: string, ...args: string[]): string {
+    return execFileSync(this.enter[0]!, [...this.enter.slice(1), command, ...args], { encoding: 'utf8', timeout: 15_000, stdio: 'pipe' });
+  }
+
+  /** Fills the file system to the last block (dd stops at ENOSPC). */
+  fill(): void {
+    this.run('sh', '-c', 'dd if=/dev/zero of="$1/filler" bs=4k 2>/dev/null; exit 0', 'sh', this.dir);
+  }
+
+  freeSpace(): void {
+    this.run('rm', '-f', join(this.dir, 'filler'));
+  }
+
+  availableKb(): number {
+    return Number(this.run('df', '-k', '--output=avail', this.dir).trim().split('\n').pop());
+  }
+
+  remount(mode: 'ro' | 'rw'): void {
+    this.run('mount', '-o', `remount,${mode}`, this.dir);
+  }
+
+  kill(): void {
+    try {
+      process.kill(-this.holder.pid!, 'SIGKILL');
+    } catch {
+      this.holder.kill('SIGKILL');
+    }
+  }
+}
+
+describe.sequential('a full or read-only data directory under the real app', () => {
+  const apps: AppProcess[] = [];
+  let work: string;
+  let outside: string;
+  let ns: MountNamespace;
+  let sim: Simulation;
+  let dataDir: string;
+  let sourceId: string;
+
+  const start = (name: string) =>
+    startApp(
+      { dataDir, name, script: LAUNCHER, prefix: ns.enter, env: { LOG_LEVEL: 'info', MARQUEE_TEST_MONITOR: JSON.stringify(MONITOR) } },
+      (app) => apps.push(app),
+    );
+  const routes = () => sim.servers[0]!.routes;
+  const setRoutes = async (mode: 'up' | 'refuse') => {
+    for (const route of routes()) await sim.route(route.id).fault({ mode });
+  };
+  const health = async (app: AppProcess) => app.request<ApiHealth>('GET', 'healthz');
+  const sourceView = async (app: AppProcess) => {
+    const { status, body } = await app.request<ApiSource[]>('GET', 'api/sources');
+    expect(status).toBe(200);
+    return body.find((s) => s.id === sourceId)!;
+  };
+  /** Waits for `wanted` and returns the view (its `since` is when the transition happened). */
+  const waitStatus = (app: AppProcess, wanted: (s: ApiSource) => boolean, what: string) =>
+    pollUntil(what, 15_000, async () => {
+      const view = await sourceView(app);
+      return wanted(view) ? view : undefined;
+    });
+  const connected = (s: ApiSource) => s.status === 'connected';
+  const lost = (s: ApiSource) => s.status === 'reconnecting' || s.status === 'disconnected';
+
+  /** Cuts every route, then restores them, while storage is degraded; returns the transitions seen. */
+  async function flapWhileDegraded(app: AppProcess, detail: RegExp): Promise<{ state: string; since: number }[]> {
+    const seen: { state: string; since: number }[] = [];
+    await setRoutes('refuse');
+    const down = await waitStatus(app, lost, 'source lost while storage is degraded');
+    seen.push({ state: down.status, since: down.since! });
+    await setRoutes('up');
+    const up = await waitStatus(app, connected, 'source reconnected while storage is degraded');
+    seen.push({ state: up.status, since: up.since! });
+    // Still degraded: the monitor ran on, storage has not come back.
+    const h = await health(app);
+    expect(h.status).toBe(503);
+    expect(h.body).toMatchObject({ status: 'degraded', database: 'degraded', monitor: 'running', detail: expect.stringMatching(detail) });
+    return seen;
+  }
+
+  /** After a clean restart, the transitions made while degraded are in the source's history. */
+  async function expectPersisted(app: AppProcess, seen: { state: string; since: number }[]): Promise<void> {
+    const { status, body } = await app.request<ApiSourceDetail>('GET', `api/sources/${sourceId}`);
+    expect(status).toBe(200);
+    const transitions = body.history.filter((h) => h.kind === 'transition');
+    for (const t of seen) {
+      expect(transitions, `history after restart should hold ${t.state} at ${t.since}`).toContainEqual(expect.objectContaining({ state: t.state, at: t.since }));
+    }
+  }
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'marquee-storage-'));
+    outside = mkdtempSync(join(tmpdir(), 'marquee-storage-copy-'));
+    ns = await MountNamespace.create(work, 8 * 1024);
+    dataDir = join(work, 'data');
+    sim = await createSimulation({
+      servers: [
+        {
+          id: 'jf-storage',
+          kind: 'jellyfin',
+          name: 'Storage Jellyfin',
+          users: [{ name: USER, password: PASSWORD, admin: true, disabled: false }],
+          libraries: [{ name: 'Movies', collectionType: 'movies' }, { name: 'Shows', collectionType: 'tvshows' }],
+          routes: [
+            { id: 'jf-storage-local', kind: 'local', host: '127.0.0.2', port: 0 },
+            { id: 'jf-storage-remote', kind: 'remote', host: '127.0.0.3', port: 0 },
+          ],
+        },
+      ],
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.kill9()));
+    ns?.kill();
+    await sim?.close();
+    // The tmpfs lived only in the holder's namespace: on the host this is an empty directory.
+    if (work) rmSync(work, { recursive: true, force: true });
+    if (outside) rmSync(outside, { recursive: true, force: true });
+  }, 30_000);
+
+  it('full disk while running: the monitor goes on, /healthz is degraded in plain words, recovers, and the writes land', { timeout: 80_000 }, async () => {
+    const app = await start('marquee (disk fills)');
+    const added = await app.request<ApiSource>('POST', 'api/sources', { kind: 'jellyfin', url: routes()[0]!.url, username: USER, password: PASSWORD });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    sourceId = added.body.id;
+    await waitStatus(app, connected, 'source connected');
+    expect((await health(app)).body).toEqual({ status: 'ok', database: 'ok', monitor: 'running' });
+
+    ns.fill();
+    expect(ns.availableKb()).toBe(0);
+    // Status changes and failed probes are written as the routes go down; the disk refuses them.
+    await setRoutes('refuse');
+    const degraded = await pollUntil('/healthz degraded after the disk filled', 30_000, async () => {
+      const h = await health(app);
+      return h.status === 503 ? h.body : undefined;
+    });
+    expect(degraded).toMatchObject({ status: 'degraded', database: 'degraded', monitor: 'running' });
+    expect(degraded.detail).toMatch(/full|space/i);
+    expect(degraded.detail).not.toMatch(/SQLITE_|Error:|\bat \//); // words, not internals
+
+    const seen = await flapWhileDegraded(app, /full|space/i);
+    ns.freeSpace();
+    await pollUntil('/healthz ok after space came back', 20_000, async () => {
+      const h = await health(app);
+      return h.status === 200 && h.body.status === 'ok' ? h : undefined;
+    });
+    expect((await app.stop()).code).toBe(0);
+
+    const again = await start('marquee (after the full disk)');
+    await expectPersisted(again, seen);
+    expect((await again.stop()).code).toBe(0);
+  });
+
+  it('read-only data dir at startup: serves the last saved state, degraded; recovers when writable and keeps the writes', { timeout: 80_000 }, async () => {
+    // The last state a clean run saved, straight from the database (a copy taken outside the mount:
+    // SQLite resolves /proc/<pid>/root back to the host's view, where the tmpfs is not mounted).
+    const copy = join(outside, 'saved.db');
+    ns.run('cp', join(dataDir, 'marquee.db'), copy);
+    const db = new Database(copy, { readonly: true, fileMustExist: true });
+    const saved = JSON.parse(db.prepare('SELECT status FROM source_status WHERE source_id = ?').pluck().get(sourceId) as string) as { state: string };
+    db.close();
+    expect(saved.state).toBe('connected');
+
+    ns.remount('ro');
+    const app = await start('marquee (read-only data dir)');
+    const h = await health(app);
+    expect(h.status).toBe(503);
+    expect(h.body).toMatchObject({ status: 'degraded', database: 'degraded', monitor: 'running' });
+    expect(h.body.detail).toMatch(/read-only/i);
+    const view = await sourceView(app);
+    expect(view).toMatchObject({ id: sourceId, name: 'Storage Jellyfin', kind: 'jellyfin' });
+    expect(view.libraries.map((l) => l.name).sort()).toEqual(['Movies', 'Shows']);
+    expect(view.status).toBe(saved.state);
+
+    const seen = await flapWhileDegraded(app, /read-only/i);
+    ns.remount('rw');
+    await pollUntil('/healthz ok once the data dir is writable again', 20_000, async () => {
+      const r = await health(app);
+      return r.status === 200 && r.body.status === 'ok' ? r : undefined;
+    });
+    expect((await app.stop()).code).toBe(0);
+
+    const again = await start('marquee (after read-only)');
+    await expectPersisted(again, seen);
+    expect((await health(again)).status).toBe(200);
+    expect((await again.stop()).code).toBe(0);
+  });
+});
