@@ -234,6 +234,30 @@ describe('adding sources', () => {
     expect(wrongPassword.json()).toEqual({ error: 'bad_credentials', message: 'Wrong user name or password' });
   });
 
+  it('refuses an already-added Jellyfin server before signing in (a new login would revoke the existing token)', async () => {
+    const { app, jellyfin, engine } = await setup();
+    const { id } = await addJellyfin(app);
+    expect(jellyfin.signIns).toBe(1);
+    engine.updateCredentials(id, { token: 'existing-token' });
+
+    const again = await app.inject({
+      method: 'POST',
+      url: '/api/sources',
+      headers: json,
+      payload: { kind: 'jellyfin', url: 'http://127.0.0.3:8096', username: 'alice', password: SECRETS.jellyfinPassword },
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toEqual({ error: 'already_added', message: 'Attic Jellyfin is already one of your sources.' });
+    expect(jellyfin.signIns).toBe(1);
+    expect(engine.getCredentials(id)?.token).toBe('existing-token');
+
+    const quickConnect = await app.inject({ method: 'POST', url: '/api/jellyfin/quickconnect', headers: json, payload: { url: 'http://127.0.0.3:8096' } });
+    expect(quickConnect.statusCode).toBe(409);
+    expect(quickConnect.json().error).toBe('already_added');
+    expect(jellyfin.quickConnectStarts).toBe(0);
+    expect((await app.inject('/api/sources')).json()).toHaveLength(1);
+  });
+
   it('runs Quick Connect behind an opaque handle', async () => {
     const { app, jellyfin, engine } = await setup();
     const start = await app.inject({ method: 'POST', url: '/api/jellyfin/quickconnect', headers: json, payload: { url: 'http://127.0.0.3:8096' } });

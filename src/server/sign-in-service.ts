@@ -91,7 +91,18 @@ export class SignInService {
     return { serverId: info.serverId, name: info.name, version: info.version, url: info.url, alreadyAdded: this.existingServerIds().has(info.serverId) };
   }
 
+  /**
+   * Refuses a server that is already a source BEFORE any sign-in: Jellyfin revokes the previous
+   * token of the same DeviceId on every new login, so signing in "just to find out" would sign the
+   * existing source out.
+   */
+  private async assertJellyfinNotAdded(url: string): Promise<void> {
+    const info = await this.jellyfin.probe(url);
+    this.assertNotAdded(info.serverId, info.name);
+  }
+
   async startQuickConnect(url: string): Promise<ApiQuickConnectStart> {
+    await this.assertJellyfinNotAdded(url);
     const { code, secret } = await this.jellyfin.quickConnectStart(url);
     const session = this.sessions.addQuickConnect(url, code, secret);
     return { code, handle: session.handle, expiresAt: session.expiresAt };
@@ -123,6 +134,7 @@ export class SignInService {
   }
 
   async addJellyfinSource(input: JellyfinCredentialsInput, name?: string): Promise<ApiSource> {
+    if ('url' in input) await this.assertJellyfinNotAdded(input.url);
     const result = await this.jellyfinResult(input);
     this.assertNotAdded(result.serverId, result.serverName);
     return this.engine.addSource({

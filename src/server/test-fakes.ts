@@ -246,6 +246,9 @@ export class FakePlexSignIn implements PlexSignIn {
 export class FakeJellyfinSignIn implements JellyfinSignIn {
   quickConnectAuthorized = false;
   serverId = JELLYFIN_SERVER_ID;
+  /** Sign-ins that reached the server (a real Jellyfin revokes the DeviceId's previous token on each). */
+  signIns = 0;
+  quickConnectStarts = 0;
   private result(url: string): JellyfinSignInResult {
     return {
       serverId: this.serverId,
@@ -265,11 +268,13 @@ export class FakeJellyfinSignIn implements JellyfinSignIn {
   }
   async signInByName(url: string, username: string, password: string): Promise<JellyfinSignInResult> {
     this.check(url);
+    this.signIns++;
     if (username !== 'alice' || password !== SECRETS.jellyfinPassword) throw new SignInError('bad_credentials', 'Wrong user name or password');
     return this.result(url);
   }
   async quickConnectStart(url: string): Promise<{ code: string; secret: string }> {
     this.check(url);
+    this.quickConnectStarts++;
     return { code: '123456', secret: SECRETS.quickConnectSecret };
   }
   async quickConnectPoll(url: string, secret: string): Promise<JellyfinQuickConnectState> {
