@@ -1,7 +1,9 @@
 // Validates recorded responses against the published OpenAPI documents with Ajv. OpenAPI 3.0
 // (Jellyfin) marks null with `nullable`, which JSON Schema lacks, so 3.0 schemas are rewritten to
 // `type: [T, "null"]` / `anyOf [.., null]` first; 3.1 (Plex) is JSON Schema 2020-12 already.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -101,5 +103,21 @@ export class OpenApiValidator {
   }
 }
 
-export const JELLYFIN_SPEC = '/work/shared/specs/jellyfin-openapi.json';
-export const PLEX_SPEC = '/work/shared/specs/plex-openapi.json';
+/**
+ * The published specs live in the workspace's shared folder, beside the repository (CI clones the
+ * repository elsewhere with a copy of shared/ beside it). MARQUEE_SPECS_DIR overrides. No spec
+ * found is an error, never a silently skipped check.
+ */
+export function specsDir(): string {
+  const candidates = [
+    process.env.MARQUEE_SPECS_DIR,
+    fileURLToPath(new URL('../../shared/specs', import.meta.url)),
+    '/work/shared/specs',
+  ].filter((c): c is string => Boolean(c));
+  const found = candidates.find((dir) => existsSync(join(dir, 'jellyfin-openapi.json')));
+  if (!found) throw new Error(`OpenAPI specs not found; looked in: ${candidates.join(', ')} (set MARQUEE_SPECS_DIR)`);
+  return found;
+}
+
+export const JELLYFIN_SPEC = join(specsDir(), 'jellyfin-openapi.json');
+export const PLEX_SPEC = join(specsDir(), 'plex-openapi.json');

@@ -1,6 +1,7 @@
 // Both backends against the protocol-faithful simulators (sim/), over loopback.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from '../../sim/index.js';
+import { JELLYFIN_SPEC, PLEX_SPEC } from '../../sim/openapi-validator.js';
 import type { Route } from '../core/types.js';
 import { createSafeAxios } from './axios.js';
 import { HttpClient } from './http.js';
@@ -450,7 +451,7 @@ describe('what we send, checked against the official specs', () => {
       await jf.probe(target, route('jf-local'), r.credentials, opts);
       await jf.libraries(target, route('jf-local'), r.credentials, opts);
 
-      const paths = await specPaths('/work/shared/specs/jellyfin-openapi.json');
+      const paths = await specPaths(JELLYFIN_SPEC);
       expect(rec.sent.length).toBeGreaterThanOrEqual(8);
       for (const s of rec.sent) {
         const url = new URL(s.url);
@@ -485,7 +486,7 @@ describe('what we send, checked against the official specs', () => {
       await plex.probe({ kind: 'plex', serverId: lr.serverId }, route('lr-local'), lr.credentials, opts);
       await plex.libraries({ kind: 'plex', serverId: lr.serverId }, route('lr-local'), lr.credentials, opts);
 
-      const paths = await specPaths('/work/shared/specs/plex-openapi.json');
+      const paths = await specPaths(PLEX_SPEC);
       for (const s of rec.sent) {
         const url = new URL(s.url);
         expect(s.headers['x-plex-product']).toBe('Marquee');
