@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiSource } from '../../server/api-types';
-import { describeStatus, overallStatus } from './status';
+import { describeStatus, isHealthy, isOnWorseRoute, overallStatus } from './status';
 
 function source(partial: Partial<ApiSource> & Pick<ApiSource, 'status'>): ApiSource {
   return {
@@ -36,6 +36,13 @@ describe('describeStatus', () => {
     expect(describeStatus(source({ status: 'connected', route: relay }), 0)).toMatchObject({ label: 'Relay', hint: 'Using a relay route: more latency and limited bandwidth' });
   });
 
+  it('a remote-only server on its remote route is shown as normal, keeping the route hint', () => {
+    const view = describeStatus(source({ name: "Friend's Plex", status: 'connected', route: remote, preferredRouteKind: 'remote' }), 0);
+    expect(view).toMatchObject({ tone: 'ok', icon: 'ok', label: 'Remote', sentence: "Friend's Plex is connected through its remote route." });
+    expect(view.hint).toContain('Using a remote route');
+    expect(describeStatus(source({ status: 'connected', route: remote, preferredRouteKind: 'local' }), 0)).toMatchObject({ tone: 'warn', icon: 'warn', label: 'Remote' });
+  });
+
   it('reconnecting counts down to the next retry, then says reconnecting', () => {
     const s = source({ status: 'reconnecting', attempt: 2, nextRetryAt: 10_000, reason: 'server_restarting', error: 'no answer within 5 s' });
     expect(describeStatus(s, 5_200)).toMatchObject({ tone: 'busy', icon: 'spinner', label: 'Retry in 5 s' });
@@ -69,6 +76,29 @@ describe('overallStatus', () => {
       const view = overallStatus([source({ id: 'a', status: 'connected', route: local }), odd]);
       expect(view.state).toBe('degraded');
       expect(view.sentence).toContain('Attic');
+    }
+  });
+
+  it('a remote-only server on its remote route is not degraded; a fallback from local or any relay is', () => {
+    const friend = source({ id: 'f', name: "Friend's Plex", status: 'connected', route: remote, preferredRouteKind: 'remote' });
+    const home = source({ id: 'h', status: 'connected', route: local, preferredRouteKind: 'local' });
+    expect(isOnWorseRoute(friend)).toBe(false);
+    expect(isHealthy(friend)).toBe(true);
+    expect(overallStatus([home, friend])).toMatchObject({ state: 'ok', label: 'All connected' });
+
+    const fellBack = source({ id: 'l', name: 'Living-room Plex', status: 'connected', route: remote, preferredRouteKind: 'local' });
+    expect(isOnWorseRoute(fellBack)).toBe(true);
+    expect(overallStatus([home, friend, fellBack])).toMatchObject({ state: 'degraded', sentence: '1 of 3 servers need attention: Living-room Plex.' });
+
+    const relayOnly = source({ id: 'r', status: 'connected', route: relay, preferredRouteKind: 'relay' });
+    expect(isOnWorseRoute(relayOnly)).toBe(true);
+    const remoteFallsToRelay = source({ id: 'x', status: 'connected', route: relay, preferredRouteKind: 'remote' });
+    expect(isHealthy(remoteFallsToRelay)).toBe(false);
+    // An older server without preferredRouteKind: a remote route still counts as a fallback.
+    expect(isOnWorseRoute(source({ status: 'connected', route: remote }))).toBe(true);
+    // Not connected is never healthy, whatever its routes.
+    for (const status of ['reconnecting', 'disconnected', 'auth_required', 'sync_failed'] as const) {
+      expect(isHealthy(source({ status, route: status === 'sync_failed' ? remote : null, preferredRouteKind: 'remote' }))).toBe(false);
     }
   });
 

@@ -32,12 +32,37 @@ export function remoteHint(kind: RouteKind): string {
   return `Using a ${kind} route: more latency and limited bandwidth`;
 }
 
+const ROUTE_RANK: Record<RouteKind, number> = { local: 0, remote: 1, relay: 2 };
+
+/**
+ * A connected source runs on a worse route than it has: it fell back from local to remote, or it
+ * is on a relay (bandwidth-capped, always worth knowing). A remote-only server on its remote route
+ * is not. Servers that do not send `preferredRouteKind` are judged as if they had a local route.
+ */
+export function isOnWorseRoute(source: ApiSource): boolean {
+  const kind = source.route?.kind;
+  if (!kind || kind === 'local') return false;
+  if (kind === 'relay') return true;
+  const preferred = source.preferredRouteKind ?? 'local';
+  return ROUTE_RANK[kind] > ROUTE_RANK[preferred];
+}
+
 export function describeStatus(source: ApiSource, now: number): StatusView {
   const name = source.name;
   switch (source.status) {
     case 'connected': {
       const kind = source.route?.kind ?? 'local';
       if (kind === 'local') return { tone: 'ok', icon: 'ok', label: 'Connected', sentence: `${name} is connected.` };
+      if (!isOnWorseRoute(source)) {
+        // A remote-only server on its remote route is as good as it gets: say so, do not warn.
+        return {
+          tone: 'ok',
+          icon: 'ok',
+          label: 'Remote',
+          sentence: `${name} is connected through its ${kind} route.`,
+          hint: `${remoteHint(kind)} (this server has no local route)`,
+        };
+      }
       return {
         tone: 'warn',
         icon: 'warn',
@@ -97,8 +122,9 @@ export interface OverallView {
   sentence: string;
 }
 
-function isHealthy(source: ApiSource): boolean {
-  return source.status === 'connected' && (source.route?.kind ?? 'local') === 'local';
+/** Degraded = on a worse route than the source has, or reconnecting/disconnected/auth_required/sync_failed. */
+export function isHealthy(source: ApiSource): boolean {
+  return source.status === 'connected' && !isOnWorseRoute(source);
 }
 
 function isUsable(source: ApiSource): boolean {
