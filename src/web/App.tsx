@@ -6,6 +6,7 @@ import { ErrorBoundary } from './components/ErrorBoundary';
 import { Header } from './components/Header';
 import { LiveRegion } from './components/LiveRegion';
 import { Sidebar } from './components/Sidebar';
+import { StorageBanner } from './components/StorageBanner';
 import { SignInDialog } from './components/SignInDialog';
 import { useApp, useRoute } from './lib/hooks';
 import { restartLive, startLive } from './lib/live';
@@ -51,6 +52,7 @@ export function App() {
       </a>
       <Header />
       <ConnectionBanner />
+      <StorageBanner />
       <div className="app-body">
         <Sidebar />
         <main id="main" ref={mainRef} className="main" tabIndex={-1}>

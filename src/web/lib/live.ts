@@ -8,7 +8,7 @@ import type { ApiEventMessage, ApiSnapshot, ApiSource, ApiSourceRemoved, ApiSour
 import { createToastPolicy, decideToast, forgetSource } from '../toast-policy';
 import { apiUrl } from './api';
 import { toastForEvent } from './notifications';
-import { applySnapshot, createStore, initialState, removeSource, statusKey, upsertSource } from './state';
+import { applyHealth, applySnapshot, createStore, initialState, removeSource, statusKey, upsertSource } from './state';
 import { describeStatus } from './status';
 import { announce, openSignIn } from './ui-state';
 
@@ -138,6 +138,10 @@ export function startLive(): () => void {
     source.addEventListener('source', (e) => {
       const update = parse<ApiSourceUpdate>(e as MessageEvent);
       if (update?.source) onSource(update);
+    });
+    source.addEventListener('health', (e) => {
+      const health = parse<unknown>(e as MessageEvent);
+      if (health) appStore.set((s) => applyHealth(s, health));
     });
     source.addEventListener('removed', (e) => {
       const removed = parse<ApiSourceRemoved>(e as MessageEvent);

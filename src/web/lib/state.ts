@@ -2,6 +2,8 @@
 // store for React's useSyncExternalStore.
 import type { ApiSnapshot, ApiSource } from '../../server/api-types';
 
+export type StorageHealth = NonNullable<ApiSnapshot['health']>;
+
 export type LinkState = 'connecting' | 'open' | 'lost' | 'unauthorized';
 
 export interface AppState {
@@ -15,6 +17,8 @@ export interface AppState {
   clockOffsetMs: number;
   /** Bumped whenever a source changes: detail views refetch on it. */
   revisions: Record<string, number>;
+  /** Storage/monitor health from the snapshot and `event: health`; null until known (older servers never send it). */
+  health: StorageHealth | null;
 }
 
 export const initialState: AppState = {
@@ -25,6 +29,7 @@ export const initialState: AppState = {
   lastEventId: 0,
   clockOffsetMs: 0,
   revisions: {},
+  health: null,
 };
 
 export function applySnapshot(state: AppState, snapshot: ApiSnapshot, localNow: number): AppState {
@@ -39,7 +44,26 @@ export function applySnapshot(state: AppState, snapshot: ApiSnapshot, localNow: 
     lastEventId: snapshot.lastEventId,
     clockOffsetMs: Number.isFinite(snapshot.serverTime) ? snapshot.serverTime - localNow : 0,
     revisions,
+    health: isHealth(snapshot.health) ? snapshot.health : null,
   };
+}
+
+function isHealth(value: unknown): value is StorageHealth {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (v.database === 'ok' || v.database === 'degraded') && (v.detail === undefined || typeof v.detail === 'string');
+}
+
+/** `event: health`: a malformed message leaves the last known health in place. */
+export function applyHealth(state: AppState, health: unknown): AppState {
+  return isHealth(health) ? { ...state, health } : state;
+}
+
+/** The storage warning's text, or null when the data folder is fine. */
+export function storageWarning(health: StorageHealth | null): string | null {
+  if (!health || health.database !== 'degraded') return null;
+  const detail = health.detail?.trim();
+  return `Marquee can't save to its data folder${detail ? ` (${detail})` : ''}. Monitoring continues; recent history may not be kept.`;
 }
 
 export function upsertSource(state: AppState, source: ApiSource): AppState {
