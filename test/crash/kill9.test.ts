@@ -147,7 +147,7 @@ describe.sequential('kill -9 of the app during heavy status writes', () => {
     let history = seeded.historyRows;
     const grewIn: number[] = [];
     const delays: number[] = [];
-    // The next run is spawned (modules loading, database untouched) while the current one writes.
+    // Later runs are spawned early (modules loading, database untouched) while the current one writes.
     const spawnHeld = (cycle: number): AppProcess => {
       const app = new AppProcess({
         dataDir,
@@ -159,14 +159,15 @@ describe.sequential('kill -9 of the app during heavy status writes', () => {
       apps.push(app);
       return app;
     };
-    let next = spawnHeld(1);
+    // Two runs ahead: on a busy machine Node's module loading (~1.5 s of CPU) outlasts one window.
+    const ahead = [spawnHeld(1), spawnHeld(2)];
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
-      const app = next;
+      const app = ahead.shift()!;
       trace(`cycle ${cycle} go`);
       app.send('go');
       await app.waitListening(30_000);
       trace(`cycle ${cycle} listening`);
-      if (cycle < CYCLES) next = spawnHeld(cycle + 1);
+      if (cycle + 2 <= CYCLES) ahead.push(spawnHeld(cycle + 2));
       const delay = 200 + Math.floor(Math.random() * 1300);
       delays.push(delay);
       await new Promise((r) => setTimeout(r, delay));
