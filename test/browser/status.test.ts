@@ -1,0 +1,154 @@
+// The UI in Debian's Chromium against the real Marquee server and the simulators: what the user
+// sees when routes are cut and restored and when a sign-in is revoked. One server for the file;
+// each test gets a fresh browser profile (fresh toast damping) and starts from every source on its
+// best route.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FRIENDS_PLEX, HOME_JELLYFIN, LIVING_ROOM, openBrowser, poll, startMarquee, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
+
+let marquee: MarqueeUnderTest;
+let session: BrowserSession | undefined;
+
+beforeAll(async () => {
+  marquee = await startMarquee();
+}, 60_000);
+
+afterAll(async () => {
+  await session?.close();
+  await marquee?.close();
+});
+
+beforeEach(async () => {
+  await marquee.restoreAll();
+});
+
+afterEach(async () => {
+  // Every page must stay free of console errors, whatever the scenario.
+  const errors = session?.consoleErrors ?? [];
+  await session?.close();
+  session = undefined;
+  expect(errors).toEqual([]);
+});
+
+const statusOf = (id: string) => session!.page.getByTestId(`source-status-${id}`);
+const toastsAbout = async (name: string) => (await session!.toasts()).filter((t) => t.text.includes(name));
+
+async function open(): Promise<BrowserSession> {
+  session = await openBrowser(marquee.url);
+  await poll(() => session!.page.getByTestId('header-indicator').getAttribute('data-state'), 15_000).toBe('ok');
+  return session;
+}
+
+describe('browser against the real server and simulators', () => {
+  it('the sidebar shows the Plex and Jellyfin sources with their libraries; a remote-only server is not a warning', async () => {
+    const { page, screenshot } = await open();
+    const living = marquee.sourceId(LIVING_ROOM);
+    const friend = marquee.sourceId(FRIENDS_PLEX);
+    const jellyfin = marquee.sourceId(HOME_JELLYFIN);
+    const sidebar = page.getByTestId('sidebar');
+    for (const name of [LIVING_ROOM, FRIENDS_PLEX, HOME_JELLYFIN]) await expect.poll(() => sidebar.textContent()).toContain(name);
+
+    for (const [id, libraries] of [
+      [living, ['Movies', 'TV Shows', 'Music']],
+      [friend, ['Films', 'Photos']],
+      [jellyfin, ['Movies', 'Shows', 'Mixed']],
+    ] as const) {
+      const group = page.getByTestId(`sidebar-source-${id}`);
+      await poll(() => group.locator('[data-testid^="library-"]').allTextContents()).toEqual([...libraries]);
+      expect(await statusOf(id).getAttribute('data-state')).toBe('connected');
+    }
+    // The API's libraries are exactly the ones shown (ids included).
+    for (const source of marquee.sources()) {
+      for (const library of source.libraries) await expect(page.getByTestId(`library-${source.id}-${library.id}`).textContent()).resolves.toBe(library.name);
+    }
+    expect(await statusOf(living).getAttribute('data-route-kind')).toBe('local');
+    expect(await statusOf(jellyfin).getAttribute('data-route-kind')).toBe('local');
+    // Friend's Plex has only a remote route: shown as "Remote" with the tooltip, yet all is well.
+    expect(await statusOf(friend).getAttribute('data-route-kind')).toBe('remote');
+    expect(await statusOf(friend).textContent()).toContain('Remote');
+    expect(await statusOf(friend).getAttribute('title')).toContain('Using a remote route');
+    expect(await statusOf(friend).getAttribute('class')).toContain('tone-ok');
+    expect(await page.getByTestId('header-indicator').textContent()).toContain('All connected');
+    expect(await session!.toasts()).toEqual([]);
+    await screenshot('01-all-connected');
+  });
+
+  it("cutting a Plex server's local route shows the remote warning and exactly one toast", async () => {
+    const { page, screenshot } = await open();
+    const living = marquee.sourceId(LIVING_ROOM);
+    await marquee.sim.route('living-room-local').fault({ mode: 'refuse' });
+    await poll(() => statusOf(living).getAttribute('data-route-kind'), 15_000).toBe('remote');
+    expect(await statusOf(living).getAttribute('data-state')).toBe('connected');
+    expect(await statusOf(living).getAttribute('title')).toBe('Using a remote route: more latency and limited bandwidth');
+    expect(await statusOf(living).getAttribute('class')).toContain('tone-warn');
+    await poll(() => page.getByTestId('header-indicator').getAttribute('data-state')).toBe('degraded');
+    expect(await page.getByTestId('header-indicator').textContent()).toContain(LIVING_ROOM);
+    await poll(() => toastsAbout(LIVING_ROOM)).toHaveLength(1);
+    const [toast] = await toastsAbout(LIVING_ROOM);
+    expect(toast!.text).toContain('Living-room Plex is now on a remote route');
+    expect(toast!.type).toBe('warning');
+    await screenshot('02-local-route-cut-remote-warning');
+    // Later checks on the remote route (several ticks and a failed re-selection) add no toast.
+    await page.waitForTimeout(4_000);
+    expect(await session!.toasts()).toHaveLength(1);
+    await poll(() => page.getByTestId('live-region').textContent()).toContain('Living-room Plex is connected through a remote route');
+  });
+
+  it('cutting all its routes shows reconnecting then disconnected; restoring shows connected and a "back" toast', async () => {
+    const { page, screenshot, statusHistory } = await open();
+    const living = marquee.sourceId(LIVING_ROOM);
+    for (const route of marquee.simRouteIds('living-room')) await marquee.sim.route(route).fault({ mode: 'refuse' });
+
+    await page.waitForSelector(`[data-testid="source-status-${living}"][data-state="reconnecting"]`, { timeout: 15_000 });
+    await screenshot('03-all-routes-cut-reconnecting');
+    await poll(() => statusOf(living).getAttribute('data-state'), 20_000).toBe('disconnected');
+    expect(await statusOf(living).textContent()).toContain('Disconnected');
+    await poll(() => toastsAbout(`${LIVING_ROOM} lost its connection`)).toHaveLength(1);
+    expect((await toastsAbout(LIVING_ROOM))[0]!.type).toBe('error');
+    // Libraries stay listed (last known) but marked stale.
+    expect(await page.getByTestId(`sidebar-source-${living}`).locator('.library-list.stale').count()).toBe(1);
+    await screenshot('04-all-routes-cut-disconnected');
+
+    const states = (await statusHistory(`source-status-${living}`)).map((r) => r.state);
+    const reconnecting = states.indexOf('reconnecting');
+    expect(reconnecting).toBeGreaterThan(-1);
+    expect(states.indexOf('disconnected')).toBeGreaterThan(reconnecting);
+
+    for (const route of marquee.simRouteIds('living-room')) await marquee.sim.route(route).fault({ mode: 'up' });
+    await poll(() => statusOf(living).getAttribute('data-state'), 20_000).toBe('connected');
+    await poll(() => toastsAbout(`${LIVING_ROOM} is back`), 5_000).toHaveLength(1);
+    await poll(() => statusOf(living).getAttribute('data-route-kind'), 15_000).toBe('local');
+    await poll(() => page.getByTestId('header-indicator').getAttribute('data-state')).toBe('ok');
+    await screenshot('05-restored-connected');
+    // The whole story in toasts: lost, back (and at most "back on its local route" if it came back remote first).
+    const texts = (await toastsAbout(LIVING_ROOM)).map((t) => t.text);
+    expect(texts.length).toBeLessThanOrEqual(3);
+    expect(texts.filter((t) => t.includes('is unstable'))).toEqual([]);
+  });
+
+  it('revoking the Jellyfin token shows "sign-in needed" with a "Sign in again" action', async () => {
+    const { page, screenshot } = await open();
+    const jellyfin = marquee.sourceId(HOME_JELLYFIN);
+    await marquee.sim.server('jellyfin-home').fault({ mode: 'bad-token' });
+    await poll(() => statusOf(jellyfin).getAttribute('data-state'), 15_000).toBe('auth_required');
+    expect(await statusOf(jellyfin).textContent()).toContain('Sign in needed');
+    await expect(page.getByTestId(`sidebar-signin-${jellyfin}`).isVisible()).resolves.toBe(true);
+    await poll(() => toastsAbout(`Sign in to ${HOME_JELLYFIN} again`)).toHaveLength(1);
+    await poll(() => page.getByTestId('header-indicator').getAttribute('data-state')).toBe('degraded');
+    // The other sources are untouched.
+    expect(await statusOf(marquee.sourceId(LIVING_ROOM)).getAttribute('data-state')).toBe('connected');
+    await screenshot('06-jellyfin-sign-in-needed');
+
+    // "Sign in again" in the sidebar opens the sign-in dialog for that source; signing in with the
+    // user's password brings it back (the revocation only hit tokens minted before it).
+    await page.getByTestId(`sidebar-signin-${jellyfin}`).click();
+    const dialog = page.getByTestId('signin-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    const user = marquee.sim.jellyfin('jellyfin-home').user();
+    await dialog.getByTestId('jellyfin-username').fill(user.name);
+    await dialog.getByTestId('jellyfin-password').fill(user.password);
+    await screenshot('07-jellyfin-sign-in-dialog');
+    await dialog.getByTestId('jellyfin-submit').click();
+    await poll(() => statusOf(jellyfin).getAttribute('data-state'), 15_000).toBe('connected');
+    await dialog.waitFor({ state: 'hidden', timeout: 5_000 });
+  });
+});

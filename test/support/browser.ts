@@ -1,0 +1,296 @@
+// Browser end-to-end rig: the real Marquee server (Fastify app, engine, store, backends) started
+// in-process over the protocol simulators, and Debian's Chromium driven by playwright-core.
+//
+// The server is wired like `marquee demo` (src/cli/runtime.ts + src/cli/demo.ts: the simulated
+// servers are added through the real sign-in flows, the simulated user approves new Plex PINs),
+// but with short monitor cadences and with the Simulation handle in the test's hands, so a test
+// can cut, flap or restore any route and revoke tokens directly.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { SimConfig, Simulation } from '../../sim/index.js';
+import { createBackends } from '../../src/backends/index.js';
+import { startDemoSimulation } from '../../src/cli/demo.js';
+import type { MonitorSettingsInput } from '../../src/core/settings.js';
+import type { RouteKind } from '../../src/core/types.js';
+import { MarqueeEngine } from '../../src/monitor/engine.js';
+import type { ApiSource } from '../../src/server/api-types.js';
+import { loadConfig } from '../../src/server/config.js';
+import { createLogger } from '../../src/server/logger.js';
+import { createMetrics } from '../../src/server/metrics.js';
+import { startServer } from '../../src/server/start.js';
+import { openDatabase } from '../../src/store/index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const WEB_INDEX = join(ROOT, 'dist/web/index.html');
+export const SCREENSHOT_DIR = join(ROOT, 'test-results/browser');
+
+/** Short but realistic cadences: a cut route is noticed within a second or two, nothing races itself. */
+export const BROWSER_MONITOR: MonitorSettingsInput = {
+  baseTickMs: 1_000,
+  pushOpenTickMs: 2_000,
+  probeTimeoutMs: 1_500,
+  suspectProbeTimeoutMs: 1_000,
+  librariesTimeoutMs: 3_000,
+  // minDelayMs keeps each retry >= 300 ms, so "reconnecting" lasts long enough to be seen.
+  backoff: { initialMs: 300, factor: 2, capMs: 1_500, minDelayMs: 300 },
+  reselectMs: { local: 3_000, remote: 2_000, relay: 2_000, unknown: 2_000 },
+  disconnectAfterAttempts: 3,
+};
+
+/** Names in sim/example.json (the demo's servers). */
+export const LIVING_ROOM = 'Living-room Plex';
+export const FRIENDS_PLEX = "Friend's Plex";
+export const HOME_JELLYFIN = 'Home Jellyfin';
+
+export interface MarqueeUnderTest {
+  /** e.g. http://127.0.0.1:41234/ */
+  url: string;
+  sim: Simulation;
+  engine: MarqueeEngine;
+  sources(): ApiSource[];
+  /** Source id by display name (throws when absent). */
+  sourceId(name: string): string;
+  /** Simulated route id of a source's route kind, from the sim config (`living-room-local`, …). */
+  simRouteIds(simServerId: string, kind?: RouteKind): string[];
+  /** Every route and server back to `up`, then every source connected on its best route. */
+  restoreAll(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function ensureWebBuilt(): Promise<void> {
+  if (existsSync(WEB_INDEX)) return;
+  const { build } = await import('vite');
+  await build({ configFile: join(ROOT, 'src/web/vite.config.ts'), logLevel: 'warn' });
+}
+
+const RANK: Record<RouteKind, number> = { local: 0, remote: 1, relay: 2 };
+
+/** Connected on the best route kind it has: the steady state every scenario starts from. */
+export function onBestRoute(source: ApiSource): boolean {
+  return source.status === 'connected' && !!source.route && RANK[source.route.kind] === RANK[source.preferredRouteKind ?? 'local'];
+}
+
+export async function startMarquee(options: { simConfig?: SimConfig; monitor?: MonitorSettingsInput } = {}): Promise<MarqueeUnderTest> {
+  await ensureWebBuilt();
+  const dir = mkdtempSync(join(tmpdir(), 'marquee-browser-'));
+  const closers: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  };
+  try {
+    let simConfigPath: string | undefined;
+    if (options.simConfig) {
+      simConfigPath = join(dir, 'sim.json');
+      writeFileSync(simConfigPath, JSON.stringify(options.simConfig));
+    }
+    const demo = await startDemoSimulation(simConfigPath);
+    closers.push(() => demo.close());
+    const logger = createLogger({ level: 'silent' });
+    const store = openDatabase({ dataDir: join(dir, 'data'), logger: logger.child({ component: 'store' }) });
+    closers.push(() => store.close());
+    const backends = createBackends({
+      clientIdentifier: randomUUID(),
+      plexTvUrl: demo.plexTvUrl,
+      // The wizard opens the auth page in a new tab: keep it on loopback (no internet here).
+      plexAuthAppUrl: `${demo.plexTvUrl}/auth`,
+    });
+    closers.push(() => backends.close());
+    const engine = new MarqueeEngine({
+      store,
+      backends: backends.backends,
+      settings: { ...BROWSER_MONITOR, ...options.monitor },
+      watchNetwork: false,
+      logger: logger.child({ component: 'engine' }),
+    });
+    const demoControl = await demo.addSources(engine, backends);
+    const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'data'), '--log-level', 'silent'], {});
+    const server = await startServer(config, {
+      engine,
+      plexSignIn: demo.autoApprovingPlexSignIn(backends.plexSignIn),
+      jellyfinSignIn: backends.jellyfinSignIn,
+      demo: demoControl,
+      logger,
+      metrics: createMetrics({ defaultMetrics: false }),
+    });
+    // startServer started the engine; server.close() stops HTTP first, then the engine.
+    closers.push(() => server.close());
+    const sim = demo.simulation;
+
+    const under: MarqueeUnderTest = {
+      url: server.url,
+      sim,
+      engine,
+      sources: () => engine.listSources(),
+      sourceId(name) {
+        const found = engine.listSources().find((s) => s.name === name);
+        if (!found) throw new Error(`no source named ${name}; have ${engine.listSources().map((s) => s.name).join(', ')}`);
+        return found.id;
+      },
+      simRouteIds(simServerId, kind) {
+        const server = sim.servers.find((s) => s.id === simServerId);
+        if (!server) throw new Error(`no simulated server ${simServerId}`);
+        return server.routes.filter((r) => !kind || r.kind === kind).map((r) => r.id);
+      },
+      async restoreAll(timeoutMs = 20_000) {
+        for (const server of sim.servers) {
+          await sim.server(server.id).fault({ mode: 'up' });
+          for (const route of server.routes) await sim.route(route.id).fault({ mode: 'up' });
+        }
+        for (const source of engine.listSources()) engine.checkNow(source.id);
+        await waitUntil(
+          () => {
+            const off = engine.listSources().filter((s) => !onBestRoute(s));
+            return off.length === 0 ? true : `not on their best route: ${off.map((s) => `${s.name} ${s.status} ${s.route?.kind ?? ''}`).join(', ')}`;
+          },
+          timeoutMs,
+        );
+      },
+      close: closeAll,
+    };
+    await under.restoreAll(30_000);
+    return under;
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** Polls `check` (true = done, a string = why not yet) until done; usable in hooks, unlike expect.poll. */
+export async function waitUntil(check: () => true | string | Promise<true | string>, timeoutMs: number, intervalMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await check();
+    if (result === true) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${result}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+// ---------------------------------------------------------------- browser
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface ToastRecord {
+  at: number;
+  text: string;
+  type: string | null;
+}
+
+export interface StatusRecord {
+  at: number;
+  testId: string;
+  state: string | null;
+  routeKind: string | null;
+}
+
+export interface BrowserSession {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught page errors seen so far (excluding allowed "Failed to load resource" lines). */
+  consoleErrors: string[];
+  /** Every toast ever shown on the page (sonner removes them after a few seconds). */
+  toasts(): Promise<ToastRecord[]>;
+  /** Every data-state / data-route-kind value a status badge took, in order. */
+  statusHistory(testId: string): Promise<StatusRecord[]>;
+  screenshot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Recorders installed before the app's scripts run: toasts are short-lived and states such as
+ * "reconnecting" may last only a second, so the page remembers everything it showed.
+ */
+function installRecorders(): void {
+  const w = window as unknown as { __mqToasts: ToastRecord[]; __mqStatus: StatusRecord[] };
+  w.__mqToasts = [];
+  w.__mqStatus = [];
+  const seenToasts = new WeakSet<Element>();
+  const lastStatus = new Map<string, string>();
+  const scan = () => {
+    for (const el of document.querySelectorAll('[data-sonner-toast]')) {
+      if (seenToasts.has(el)) continue;
+      seenToasts.add(el);
+      w.__mqToasts.push({ at: Date.now(), text: el.textContent ?? '', type: el.getAttribute('data-type') });
+    }
+    for (const el of document.querySelectorAll('[data-testid^="source-status-"], [data-testid^="card-status-"]')) {
+      const testId = el.getAttribute('data-testid') ?? '';
+      const state = el.getAttribute('data-state');
+      const routeKind = el.getAttribute('data-route-kind');
+      const key = `${state}|${routeKind}`;
+      if (lastStatus.get(testId) === key) continue;
+      lastStatus.set(testId, key);
+      w.__mqStatus.push({ at: Date.now(), testId, state, routeKind });
+    }
+  };
+  new MutationObserver(scan).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-state', 'data-route-kind', 'data-sonner-toast'] });
+}
+
+export async function openBrowser(url: string, options: { toastWindowMs?: number; width?: number } = {}): Promise<BrowserSession> {
+  const profile = mkdtempSync(join(tmpdir(), 'marquee-chromium-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: options.width ?? 1280, height: 860 },
+      colorScheme: 'dark',
+      timeout: 30_000,
+    });
+  } catch (error) {
+    rmSync(profile, { recursive: true, force: true });
+    throw error;
+  }
+  // Only loopback is ever reachable: anything else (e.g. a stray external link) is refused here
+  // rather than leaving the machine.
+  await context.route(/^https?:\/\/(?!127\.|localhost[:/]|\[::1\])/, (route) => route.abort('blockedbyclient'));
+  await context.addInitScript(installRecorders);
+  if (options.toastWindowMs !== undefined) {
+    await context.addInitScript((ms) => window.localStorage.setItem('marquee:toastWindowMs', String(ms)), options.toastWindowMs);
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  await page.goto(url);
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  return {
+    context,
+    page,
+    consoleErrors,
+    toasts: () => page.evaluate(() => (window as unknown as { __mqToasts: ToastRecord[] }).__mqToasts),
+    statusHistory: (testId) =>
+      page.evaluate((id) => (window as unknown as { __mqStatus: StatusRecord[] }).__mqStatus.filter((r) => r.testId === id), testId),
+    async screenshot(name) {
+      await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+    },
+    async close() {
+      try {
+        await context.close();
+      } finally {
+        rmSync(profile, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Generous polling bounds: the suite shares two cores with simulators and other browsers. */
+export function poll<T>(fn: () => T | Promise<T>, timeout = 10_000) {
+  return expect.poll(fn, { timeout, interval: 100 });
+}
