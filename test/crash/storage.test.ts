@@ -7,14 +7,16 @@
 // while a file on it is open for writing (the database is), so a data dir cannot turn read-only
 // under a running app here; a full disk can, and is tested while the app runs.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from '../../sim/index.js';
-import type { ApiHealth, ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
-import { startApp, type AppProcess } from '../support/app-process.js';
+import type { ApiEventMessage, ApiHealth, ApiSnapshot, ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
+import { REPO_ROOT, startApp, type AppProcess } from '../support/app-process.js';
+import { SseStream, type SseMessage } from './sse.js';
 
 const LAUNCHER = join(import.meta.dirname, 'launch-app.ts');
 const USER = 'storage-user';
@@ -28,6 +30,19 @@ const MONITOR = {
   backoff: { initialMs: 150, capMs: 600, minDelayMs: 50 },
   disconnectAfterAttempts: 2,
 };
+
+/** Debian's Chromium with the project's flags; builds the web UI first if it was never built. */
+async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(join(REPO_ROOT, 'dist', 'web', 'index.html'))) {
+    const { build } = await import('vite');
+    await build({ configFile: join(REPO_ROOT, 'src', 'web', 'vite.config.ts'), logLevel: 'warn' });
+  }
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
 
 async function pollUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -130,6 +145,8 @@ class MountNamespace {
 
 describe.sequential('a full or read-only data directory under the real app', () => {
   const apps: AppProcess[] = [];
+  const streams: SseStream[] = [];
+  let browser: Browser | undefined;
   let work: string;
   let outside: string;
   let ns: MountNamespace;
@@ -158,6 +175,19 @@ describe.sequential('a full or read-only data directory under the real app', () 
       const view = await sourceView(app);
       return wanted(view) ? view : undefined;
     });
+  const openPage = async (url: string): Promise<Page> => {
+    browser ??= await launchBrowser();
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(url, { timeout: 15_000 });
+    return page;
+  };
+  const openSse = async (app: AppProcess) => {
+    const sse = await SseStream.open(new URL('api/events', app.url).href);
+    streams.push(sse);
+    return sse;
+  };
+  const healthEvent = (database: 'ok' | 'degraded') => (m: SseMessage) => m.event === 'health' && (JSON.parse(m.data) as ApiHealth).database === database;
+  const engineEventFor = (m: SseMessage) => m.event === 'engine' && (JSON.parse(m.data) as ApiEventMessage).event.sourceId === sourceId;
   const connected = (s: ApiSource) => s.status === 'connected';
   const lost = (s: ApiSource) => s.status === 'reconnecting' || s.status === 'disconnected';
 
@@ -210,6 +240,8 @@ describe.sequential('a full or read-only data directory under the real app', () 
   }, 30_000);
 
   afterAll(async () => {
+    for (const sse of streams) sse.close();
+    await browser?.close();
     await Promise.all(apps.map((app) => app.kill9()));
     ns?.kill();
     await sim?.close();
@@ -225,6 +257,10 @@ describe.sequential('a full or read-only data directory under the real app', () 
     sourceId = added.body.id;
     await waitStatus(app, connected, 'source connected');
     expect((await health(app)).body).toEqual({ status: 'ok', database: 'ok', monitor: 'running' });
+    // What the web UI reads: the snapshot's health, then `event: health` on every change.
+    const sse = await openSse(app);
+    const snapshot = await sse.waitFor<ApiSnapshot>('snapshot', (m) => m.event === 'snapshot', 10_000);
+    expect(snapshot.health).toMatchObject({ database: 'ok', monitor: 'running' });
 
     ns.fill();
     expect(ns.availableKb()).toBe(0);
@@ -238,12 +274,19 @@ describe.sequential('a full or read-only data directory under the real app', () 
     expect(degraded.detail).toMatch(/full|space/i);
     expect(degraded.detail).not.toMatch(/SQLITE_|Error:|\bat \//); // words, not internals
 
+    const pushed = await sse.waitFor<ApiHealth>('event: health (degraded)', healthEvent('degraded'), 10_000);
+    expect(pushed).toMatchObject({ database: 'degraded', detail: expect.stringMatching(/full|space/i) });
+    const degradedAt = sse.messages.findIndex(healthEvent('degraded'));
+
     const seen = await flapWhileDegraded(app, /full|space/i);
+    // The live stream kept telling the source's story while nothing could be saved.
+    await sse.waitFor('engine events while degraded', engineEventFor, 5000, degradedAt);
     ns.freeSpace();
     await pollUntil('/healthz ok after space came back', 20_000, async () => {
       const h = await health(app);
       return h.status === 200 && h.body.status === 'ok' ? h : undefined;
     });
+    await sse.waitFor('event: health (ok)', healthEvent('ok'), 10_000, degradedAt);
     expect((await app.stop()).code).toBe(0);
 
     const again = await start('marquee (after the full disk)');
@@ -271,6 +314,16 @@ describe.sequential('a full or read-only data directory under the real app', () 
     expect(view).toMatchObject({ id: sourceId, name: 'Storage Jellyfin', kind: 'jellyfin' });
     expect(view.libraries.map((l) => l.name).sort()).toEqual(['Movies', 'Shows']);
     expect(view.status).toBe(saved.state);
+    const sse = await openSse(app);
+    const snapshot = await sse.waitFor<ApiSnapshot>('snapshot', (m) => m.event === 'snapshot', 10_000);
+    expect(snapshot.health).toMatchObject({ database: 'degraded', monitor: 'running', detail: expect.stringMatching(/read-only/i) });
+    expect(snapshot.sources.map((s) => s.id)).toEqual([sourceId]);
+
+    // The web UI warns in words while the data dir is read-only, and stops once it is writable.
+    const page = await openPage(app.url);
+    const banner = page.getByTestId('storage-banner');
+    await banner.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await banner.textContent()).toMatch(/can.t save.*read-only/is);
 
     const seen = await flapWhileDegraded(app, /read-only/i);
     ns.remount('rw');
@@ -278,6 +331,8 @@ describe.sequential('a full or read-only data directory under the real app', () 
       const r = await health(app);
       return r.status === 200 && r.body.status === 'ok' ? r : undefined;
     });
+    await sse.waitFor('event: health (ok)', healthEvent('ok'), 10_000);
+    await banner.waitFor({ state: 'detached', timeout: 10_000 });
     expect((await app.stop()).code).toBe(0);
 
     const again = await start('marquee (after read-only)');
