@@ -45,3 +45,30 @@ export function planNextCheck(
       return { kind: 'full', at: now };
   }
 }
+
+export interface ScheduleContext {
+  /** Sources the monitor watches (the budgets are shared by all of them). */
+  sources: number;
+  /** The source's push channel is open (its pongs prove liveness between checks). */
+  pushOpen: boolean;
+}
+
+/**
+ * The settings a source is planned with: the light tick is `pushOpenTickMs` while its push channel
+ * is open, and every cadence stretches with the number of sources so the whole installation stays
+ * within `maxLightChecksPerS` / `maxFullChecksPerS` (N sources on an interval T make N / T checks
+ * per second). Backoff, timeouts and everything else are unchanged: a lost source is retried as fast
+ * at 10,000 sources as at 1.
+ */
+export function effectiveSettings(settings: MonitorSettings, context: ScheduleContext): MonitorSettings {
+  const lightFloor = Math.ceil((context.sources / settings.maxLightChecksPerS) * 1000);
+  const fullFloor = Math.ceil((context.sources / settings.maxFullChecksPerS) * 1000);
+  const tick = Math.max(context.pushOpen ? Math.max(settings.baseTickMs, settings.pushOpenTickMs) : settings.baseTickMs, lightFloor);
+  const r = settings.reselectMs;
+  if (tick === settings.baseTickMs && fullFloor <= Math.min(r.local, r.remote, r.relay, r.unknown)) return settings;
+  return {
+    ...settings,
+    baseTickMs: tick,
+    reselectMs: { local: Math.max(r.local, fullFloor), remote: Math.max(r.remote, fullFloor), relay: Math.max(r.relay, fullFloor), unknown: Math.max(r.unknown, fullFloor) },
+  };
+}

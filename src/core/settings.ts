@@ -31,6 +31,20 @@ export const ReselectSettingsSchema = z.object({
 export const MonitorSettingsSchema = z.object({
   /** Light check of the current route. */
   baseTickMs: positiveMs().default(10_000),
+  /**
+   * Light check of the current route while the source's push channel is open: the channel's pongs
+   * already prove the server and the route alive every ping, so this only re-confirms the HTTP API
+   * and the sign-in (a revoked token, a server answering 5xx behind a live socket).
+   */
+  pushOpenTickMs: positiveMs().default(60_000),
+  /**
+   * Cost at scale (issue 6): the cadences stretch with the number of sources so that, overall,
+   * light checks stay at or below `maxLightChecksPerS` and full re-selections at or below
+   * `maxFullChecksPerS`. Installations up to a few hundred sources never reach these budgets and
+   * keep the cadences above unchanged.
+   */
+  maxLightChecksPerS: z.number().positive().default(20),
+  maxFullChecksPerS: z.number().positive().default(20),
   /** Full re-selection cadence by the current route kind. */
   reselectMs: ReselectSettingsSchema.prefault({}),
   /** Per-route probe timeout (a source's monitoring.probeTimeoutMs overrides it). */

@@ -503,4 +503,46 @@ describe('ConnectionMonitor', () => {
     await monitor.stop();
     expect(monitor.isChecking('living')).toBe(false);
   });
+
+  describe('cost at scale', () => {
+    it('an open push channel stands in for light checks: the next one moves to a random point of the push-open tick, and back when it closes', async () => {
+      const ctx = started(setup(), makeSource());
+      await ctx.clock.advance(50);
+      const now = ctx.clock.now();
+      expect(ctx.monitor.getState('living')!.next).toMatchObject({ kind: 'light' });
+      expect(ctx.monitor.nextCheckAt('living')! - now).toBeLessThanOrEqual(10_000);
+      ctx.monitor.setPushOpen('living', true);
+      // random() = 0.5: half of the 60 s push-open tick, as a full check (it sets the re-selection phase).
+      expect(ctx.monitor.getState('living')!.next).toEqual({ kind: 'full', at: now + 30_000 });
+      const checks = ctx.rec.checks.length;
+      await ctx.clock.advance(29_000);
+      expect(ctx.rec.checks.length).toBe(checks);
+      await ctx.clock.advance(1_100);
+      expect(ctx.rec.checks.slice(checks).map((c) => c.kind)).toEqual(['full']);
+      const after = ctx.clock.now();
+      expect(ctx.monitor.nextCheckAt('living')! - after).toBeGreaterThan(59_000);
+      ctx.monitor.setPushOpen('living', false);
+      expect(ctx.monitor.getState('living')!.next).toEqual({ kind: 'light', at: ctx.clock.now() + 10_000 });
+    });
+
+    it('a large installation polls within the light-check budget, recovery untouched', async () => {
+      const sources = Array.from({ length: 1_000 }, (_, i) => makeSource(`s${i}`, `Server ${i}`));
+      const ctx = started(setup(), ...sources);
+      expect(ctx.monitor.sourceCount).toBe(1_000);
+      await ctx.clock.advance(3_000);
+      expect(sources.every((s) => statusOf(ctx.monitor, s.id).state === 'connected')).toBe(true);
+      const now = ctx.clock.now();
+      const delays = sources.map((s) => ctx.monitor.nextCheckAt(s.id)! - now);
+      // 1,000 sources / 20 light checks per s = a 50 s tick (not 10 s); with random() = 0.5 spread.
+      expect(Math.min(...delays)).toBeGreaterThan(20_000);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(50_000);
+      // A lost source still retries on the configured backoff (about a second), not the stretched tick.
+      ctx.backend.route('s0-local', { answer: 'refused' }).route('s0-remote', { answer: 'refused' }).route('s0-relay', { answer: 'refused' });
+      ctx.monitor.pushLost('s0');
+      await ctx.clock.advance(100);
+      const lost = statusOf(ctx.monitor, 's0');
+      expect(lost.state).toBe('reconnecting');
+      if (lost.state === 'reconnecting') expect(lost.nextRetryAt - ctx.clock.now()).toBeLessThanOrEqual(1_000);
+    });
+  });
 });

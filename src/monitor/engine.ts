@@ -372,10 +372,13 @@ export class MarqueeEngine implements Engine {
   }
 }
 
-/** A latency change worth showing: at least 5 ms and 25 %. */
+/**
+ * A latency change worth streaming: at least 50 ms and half again (3 → 80 ms, a route moving to
+ * another network, not the jitter of a busy host; every change is still stored and served).
+ */
 function latencyMoved(before: number | null, after: number | null): boolean {
   if (before === null || after === null) return before !== after;
-  return Math.abs(after - before) >= Math.max(5, 0.25 * Math.min(before, after));
+  return Math.abs(after - before) >= Math.max(50, 0.5 * Math.min(before, after));
 }
 
 function routeKindOf(status: SourceStatus): RouteKind | null {

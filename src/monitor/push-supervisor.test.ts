@@ -183,4 +183,33 @@ describe('PushSupervisor', () => {
     expect(ctx.backend.openChannels()).toHaveLength(0);
     expect(ctx.clock.pendingTimers).toBe(0);
   });
+
+  it('an open channel tells the monitor, which stops light-checking every 10 s; losing it brings them back', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    const channel = ctx.open();
+    const before = ctx.checks();
+    channel.handlers.onOpen();
+    await ctx.clock.advance(25_000);
+    expect(ctx.checks()).toBe(before); // polling alone would have run two light checks by now
+    expect(ctx.monitor.nextCheckAt('jf')! - ctx.clock.now()).toBeGreaterThan(0);
+    ctx.push.remove('jf');
+    expect(ctx.monitor.nextCheckAt('jf')! - ctx.clock.now()).toBeLessThanOrEqual(10_000);
+  });
+
+  it('stretches the ping cadence with the number of sources to stay within the ping budget', () => {
+    const make = (sourceCount: number, settings = {}) =>
+      new PushSupervisor({
+        monitor: { pushLost: () => true, checkNow: () => true, getState: () => undefined, sourceCount },
+        getSource: () => undefined,
+        getBackend: () => undefined,
+        getCredentials: () => null,
+        settings,
+      });
+    expect(make(1).pingIntervalMs()).toBe(1_000);
+    expect(make(500).pingIntervalMs()).toBe(1_000); // 500 pings/s by default
+    expect(make(1_000).pingIntervalMs()).toBe(2_000);
+    expect(make(10_000).pingIntervalMs()).toBe(20_000);
+    expect(make(10_000, { maxPingsPerS: 10_000 }).pingIntervalMs()).toBe(1_000);
+  });
 });

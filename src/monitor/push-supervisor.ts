@@ -12,7 +12,15 @@ import type { MonitorListener } from './monitor-listener.js';
 export type PushState = 'open' | 'polling' | 'connecting' | 'off';
 
 export interface PushSupervisorSettings {
+  /** Ping cadence of one channel (small installations: this exactly). */
   pingIntervalMs: number;
+  /**
+   * Cost at scale (issue 6): the ping cadence stretches with the number of sources so that all
+   * channels together send at most this many pings per second (N sources → interval ≥ N / budget).
+   * A crash or a closed socket is still seen at once (TCP reset / close frame); only the silent
+   * failures that need the ping to notice (a cut network, a hung server) take longer on large installs.
+   */
+  maxPingsPerS: number;
   pongTimeoutMs: number;
   connectTimeoutMs: number;
   /** A channel that dies young is reopened after a growing delay (initial, doubling, capped). */
@@ -26,6 +34,7 @@ export interface PushSupervisorSettings {
 
 export const DEFAULT_PUSH_SETTINGS: PushSupervisorSettings = {
   pingIntervalMs: 1_000,
+  maxPingsPerS: 500,
   pongTimeoutMs: 2_000,
   connectTimeoutMs: 5_000,
   reopenInitialMs: 1_000,
@@ -39,6 +48,10 @@ export interface PushTarget {
   pushLost(sourceId: string, reason?: LossReason): boolean;
   checkNow(sourceId: string): boolean;
   getState(sourceId: string): MonitorState | undefined;
+  /** Told when a channel opens or closes (an open channel stands in for light checks). */
+  setPushOpen?(sourceId: string, open: boolean): void;
+  /** Sources watched, for the ping budget (default: the channels this supervisor knows). */
+  readonly sourceCount?: number;
 }
 
 export interface PushSupervisorOptions {
@@ -131,6 +144,7 @@ export class PushSupervisor {
     if (!slot) return;
     this.close(slot);
     this.slots.delete(sourceId);
+    if (slot.state === 'open') this.options.monitor.setPushOpen?.(sourceId, false);
   }
 
   stop(): void {
@@ -202,7 +216,7 @@ export class PushSupervisor {
     };
     try {
       const channel = backend.openPush({ kind: source.kind, serverId: source.serverId }, route, credentials, handlers, {
-        pingIntervalMs: this.settings.pingIntervalMs,
+        pingIntervalMs: this.pingIntervalMs(),
         pongTimeoutMs: this.settings.pongTimeoutMs,
         connectTimeoutMs: this.settings.connectTimeoutMs,
       });
@@ -212,6 +226,12 @@ export class PushSupervisor {
       this.options.onError?.(sourceId, error);
       this.setState(sourceId, slot, 'polling', 'the push channel could not be opened');
     }
+  }
+
+  /** The ping cadence for a channel opened now: the configured one, stretched to the ping budget. */
+  pingIntervalMs(): number {
+    const sources = this.options.monitor.sourceCount ?? this.slots.size;
+    return Math.max(this.settings.pingIntervalMs, Math.ceil((sources / this.settings.maxPingsPerS) * 1000));
   }
 
   /** Debounced: a library scan sends many notifications, the server gets one check per interval. */
@@ -258,8 +278,10 @@ export class PushSupervisor {
 
   private setState(sourceId: string, slot: Slot, state: PushState, detail?: string): void {
     if (slot.state === state) return;
+    const wasOpen = slot.state === 'open';
     slot.state = state;
     try {
+      if (wasOpen !== (state === 'open')) this.options.monitor.setPushOpen?.(sourceId, state === 'open');
       this.options.onPushState?.(sourceId, state, detail);
     } catch (error) {
       this.options.onError?.(sourceId, error);
