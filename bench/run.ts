@@ -6,13 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detection } from './detection.js';
+import { domLatency } from './dom-latency.js';
 import { fuzz } from './fuzz.js';
 import { recovery } from './recovery.js';
 import { routeChoice } from './route-choice.js';
 import type { Benchmark, BenchReport, BenchResult, BenchRow, MachineInfo } from './types.js';
 
 /** Registry: recovery and scale plug in here as further modules. */
-export const BENCHMARKS: Benchmark[] = [routeChoice, detection, recovery, fuzz];
+export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, fuzz];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

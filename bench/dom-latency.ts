@@ -1,0 +1,182 @@
+// Benchmark — detection to the pixel: from the engine event to the sidebar's status badge in
+// Chromium. The real server runs in demo mode in this process (createRuntime({ demo: true }) +
+// startServer: Fastify, SSE, the built web UI, the engine over the bundled simulators); Debian's
+// Chromium (playwright-core, headless) shows the UI. Each trial crashes one demo server and brings
+// it back (the demo's own fault control); every status change that follows (connected →
+// reconnecting → … → connected) is one sample:
+//   from  the StatusChanged event's own timestamp (`at`, taken where the reducer emitted it; this
+//         process's wall clock), to
+//   the moment `[data-testid=source-status-<id>]` took the new `data-state`, recorded in the page by
+//         a MutationObserver as performance.timeOrigin + performance.now() (the same wall clock).
+// So the figure covers the engine's publish, SSE, the browser's parse, React's render and commit.
+// Goal (issue 7): p95 ≤ 100 ms.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { createRuntime, type Runtime } from '../src/cli/runtime.js';
+import type { EngineEvent } from '../src/core/types.js';
+import { loadConfig } from '../src/server/config.js';
+import { createLogger } from '../src/server/logger.js';
+import { createMetrics } from '../src/server/metrics.js';
+import { startServer, type RunningServer } from '../src/server/start.js';
+import { summarize } from './stats.js';
+import type { Benchmark, BenchRow } from './types.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const WEB_INDEX = path.join(ROOT, 'dist/web/index.html');
+const GOAL_MS = 100;
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+interface DomRecord {
+  testId: string;
+  state: string | null;
+  /** performance.timeOrigin + performance.now(): epoch ms with sub-ms resolution. */
+  t: number;
+}
+
+/**
+ * Installed before the app's scripts: remembers every data-state each sidebar badge took. A string,
+ * not a function: tsx compiles functions with name helpers that do not exist in the page.
+ */
+const OBSERVER_SCRIPT = `(() => {
+  window.__mqDom = [];
+  const last = new Map();
+  const scan = () => {
+    const t = performance.timeOrigin + performance.now();
+    for (const el of document.querySelectorAll('[data-testid^="source-status-"]')) {
+      const testId = el.getAttribute('data-testid') || '';
+      const state = el.getAttribute('data-state');
+      if (last.has(testId) && last.get(testId) === state) continue;
+      last.set(testId, state);
+      window.__mqDom.push({ testId, state, t });
+    }
+  };
+  new MutationObserver(scan).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-state'] });
+})();`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function ensureWebBuilt(log: (m: string) => void): Promise<void> {
+  if (existsSync(WEB_INDEX)) return;
+  log('building the web UI (dist/web missing)');
+  const { build } = await import('vite');
+  await build({ configFile: path.join(ROOT, 'src/web/vite.config.ts'), logLevel: 'warn' });
+}
+
+export const domLatency: Benchmark = {
+  name: 'dom-latency',
+  description: 'engine StatusChanged event → sidebar status badge data-state in Chromium (demo server in-process, SSE, React)',
+  async run(options) {
+    const cycles = options.quick ? 6 : 12;
+    await ensureWebBuilt(options.log);
+    const dir = mkdtempSync(path.join(tmpdir(), 'marquee-bench-dom-'));
+    const profile = mkdtempSync(path.join(tmpdir(), 'marquee-bench-chromium-'));
+    let runtime: Runtime | null = null;
+    let server: RunningServer | null = null;
+    let context: BrowserContext | null = null;
+    let unsubscribe: (() => void) | null = null;
+    try {
+      const logger = createLogger({ level: 'silent' });
+      const metrics = createMetrics({ defaultMetrics: false });
+      const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', path.join(dir, 'data'), '--log-level', 'silent'], {});
+      // A short backoff only so each trial's restore comes quickly; it does not touch what is measured.
+      runtime = await createRuntime(config, { demo: true, metrics, logger, monitor: { backoff: { initialMs: 300, capMs: 1_500, minDelayMs: 300 } } });
+      const demo = runtime.demo;
+      if (!demo) throw new Error('demo mode did not provide its fault control');
+      server = await startServer(config, { engine: runtime.engine, plexSignIn: runtime.plexSignIn, jellyfinSignIn: runtime.jellyfinSignIn, demo, logger, metrics });
+      const engine = runtime.engine;
+
+      const changes: Array<Extract<EngineEvent, { type: 'StatusChanged' }>> = [];
+      unsubscribe = engine.subscribe((message) => {
+        if (message.type !== 'engine') return;
+        const { event } = message.message;
+        if (event.type === 'StatusChanged' && event.status.state !== event.previous.state) changes.push(event);
+      });
+
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: '/usr/bin/chromium',
+        headless: true,
+        args: CHROMIUM_ARGS,
+        viewport: { width: 1280, height: 860 },
+        timeout: 30_000,
+      });
+      // Only loopback is ever reachable.
+      await context.route(/^https?:\/\/(?!127\.|localhost[:/]|\[::1\])/, (route) => route.abort('blockedbyclient'));
+      await context.addInitScript({ content: OBSERVER_SCRIPT });
+      const page = context.pages()[0] ?? (await context.newPage());
+      await page.goto(server.url);
+
+      const sources = () => engine.listSources();
+      await waitUntil('every demo source connected', () => sources().length > 0 && sources().every((s) => s.status === 'connected'), 60_000);
+      const badgeState = (id: string) => page.locator(`[data-testid="source-status-${id}"]`).first().getAttribute('data-state');
+      for (const s of sources()) await waitUntil(`${s.name} shown connected`, async () => (await badgeState(s.id)) === 'connected', 15_000);
+      options.log(`${sources().length} demo sources connected and shown; ${cycles} crash/restore cycles`);
+
+      const trialSources = sources();
+      const from = changes.length;
+      for (let i = 0; i < cycles; i++) {
+        const source = trialSources[i % trialSources.length]!;
+        await demo.setServerFault(source.id, 'crash');
+        await waitUntil(`${source.name} shown not connected`, async () => (await badgeState(source.id)) !== 'connected', 15_000);
+        await demo.setServerFault(source.id, 'up');
+        await waitUntil(`${source.name} back`, () => engine.getSource(source.id)?.status === 'connected', 30_000);
+        await waitUntil(`${source.name} shown connected`, async () => (await badgeState(source.id)) === 'connected', 15_000);
+        await sleep(300);
+      }
+      await sleep(500);
+
+      const dom = await page.evaluate(() => (window as unknown as { __mqDom: DomRecord[] }).__mqDom);
+      const samples: number[] = [];
+      let unseen = 0;
+      for (const event of changes.slice(from)) {
+        const testId = `source-status-${event.sourceId}`;
+        // The first time after the event that the badge showed the event's state.
+        const shown = dom.find((r) => r.testId === testId && r.state === event.status.state && r.t >= event.at - 1);
+        if (shown) samples.push(Math.max(0, shown.t - event.at));
+        else unseen++;
+      }
+      const s = summarize(samples);
+      options.log(`${samples.length} status changes seen in the DOM, ${unseen} not (superseded before a frame, or missed)`);
+      const row: BenchRow = {
+        case: 'engine StatusChanged → sidebar badge data-state (Chromium, SSE, React)',
+        n: s.n,
+        unit: 'ms',
+        p50: s.p50,
+        p95: s.p95,
+        min: s.min,
+        max: s.max,
+        goal: `p95 ≤ ${GOAL_MS} ms`,
+        met: s.p95 === null || s.n < 5 ? null : s.p95 <= GOAL_MS,
+        note: `${cycles} crash/restore cycles over ${trialSources.length} demo sources${unseen ? `; ${unseen} changes never shown as such` : ''}`,
+      };
+      return [row];
+    } finally {
+      unsubscribe?.();
+      await context?.close().catch(() => undefined);
+      await server?.close().catch(() => undefined);
+      await runtime?.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
