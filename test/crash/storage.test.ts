@@ -194,12 +194,14 @@ describe.sequential('a full or read-only data directory under the real app', () 
   /** Cuts every route, then restores them, while storage is degraded; returns the transitions seen. */
   async function flapWhileDegraded(app: AppProcess, detail: RegExp): Promise<{ state: string; since: number }[]> {
     const seen: { state: string; since: number }[] = [];
+    const from = Date.now();
     await setRoutes('refuse');
     const down = await waitStatus(app, lost, 'source lost while storage is degraded');
     seen.push({ state: down.status, since: down.since! });
     await setRoutes('up');
     const up = await waitStatus(app, connected, 'source reconnected while storage is degraded');
     seen.push({ state: up.status, since: up.since! });
+    for (const t of seen) expect(t.since, `${t.state} happened during this degraded period`).toBeGreaterThanOrEqual(from);
     // Still degraded: the monitor ran on, storage has not come back.
     const h = await health(app);
     expect(h.status).toBe(503);
@@ -261,6 +263,10 @@ describe.sequential('a full or read-only data directory under the real app', () 
     const sse = await openSse(app);
     const snapshot = await sse.waitFor<ApiSnapshot>('snapshot', (m) => m.event === 'snapshot', 10_000);
     expect(snapshot.health).toMatchObject({ database: 'ok', monitor: 'running' });
+    const page = await openPage(app.url);
+    await page.getByText('Storage Jellyfin').first().waitFor({ timeout: 15_000 });
+    const banner = page.getByTestId('storage-banner');
+    expect(await banner.count()).toBe(0);
 
     ns.fill();
     expect(ns.availableKb()).toBe(0);
@@ -277,7 +283,13 @@ describe.sequential('a full or read-only data directory under the real app', () 
     const pushed = await sse.waitFor<ApiHealth>('event: health (degraded)', healthEvent('degraded'), 10_000);
     expect(pushed).toMatchObject({ database: 'degraded', detail: expect.stringMatching(/full|space/i) });
     const degradedAt = sse.messages.findIndex(healthEvent('degraded'));
+    // The open page learns it from the stream (no reload) and warns in words.
+    await banner.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await banner.textContent()).toMatch(/can.t save.*(full|space)/is);
 
+    // Back up first, so every transition recorded below happens while nothing can be saved.
+    await setRoutes('up');
+    await waitStatus(app, connected, 'source reconnected while the disk is full');
     const seen = await flapWhileDegraded(app, /full|space/i);
     // The live stream kept telling the source's story while nothing could be saved.
     await sse.waitFor('engine events while degraded', engineEventFor, 5000, degradedAt);
@@ -287,6 +299,7 @@ describe.sequential('a full or read-only data directory under the real app', () 
       return h.status === 200 && h.body.status === 'ok' ? h : undefined;
     });
     await sse.waitFor('event: health (ok)', healthEvent('ok'), 10_000, degradedAt);
+    await banner.waitFor({ state: 'detached', timeout: 10_000 });
     expect((await app.stop()).code).toBe(0);
 
     const again = await start('marquee (after the full disk)');
