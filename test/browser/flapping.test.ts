@@ -4,7 +4,7 @@
 // silence (src/web/toast-policy.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/core/types.js';
-import { FRIENDS_PLEX, HOME_JELLYFIN, LIVING_ROOM, openBrowser, poll, startMarquee, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
+import { FRIENDS_PLEX, HOME_JELLYFIN, LIVING_ROOM, openBrowser, poll, startMarquee, toastKind, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
 
 let marquee: MarqueeUnderTest | undefined;
 let session: BrowserSession | undefined;
@@ -17,17 +17,6 @@ afterAll(async () => {
   await session?.close();
   await marquee?.close();
 });
-
-/** What a toast is about, from its words (src/web/lib/notifications.ts). */
-function toastKind(text: string): string {
-  if (text.includes('is unstable')) return 'unstable';
-  if (text.includes('is now on a remote route')) return 'remote';
-  if (text.includes('is now on a relay route')) return 'relay';
-  if (text.includes('is back on its local route')) return 'local';
-  if (text.includes('lost its connection')) return 'lost';
-  if (text.includes('is back')) return 'restored';
-  return `other: ${text}`;
-}
 
 describe('flapping route (real server, simulators, Chromium)', () => {
   it('a route flapping for ~18 s yields at most one toast per kind plus one "unstable" toast, while the indicator follows every change', async () => {

@@ -290,6 +290,19 @@ export async function openBrowser(url: string, options: { toastWindowMs?: number
   };
 }
 
+/** What a toast is about, from its words (src/web/lib/notifications.ts and live.ts). */
+export function toastKind(text: string): string {
+  if (text.includes('is unstable')) return 'unstable';
+  if (text.includes('is now on a remote route')) return 'remote';
+  if (text.includes('is now on a relay route')) return 'relay';
+  if (text.includes('is back on its local route')) return 'local';
+  if (text.includes('lost its connection')) return 'lost';
+  if (text.includes('is back')) return 'restored';
+  if (/^Sign in to .* again/.test(text)) return 'auth';
+  if (text.includes(' added')) return 'added';
+  return `other: ${text}`;
+}
+
 /** Generous polling bounds: the suite shares two cores with simulators and other browsers. */
 export function poll<T>(fn: () => T | Promise<T>, timeout = 10_000) {
   return expect.poll(fn, { timeout, interval: 100 });
