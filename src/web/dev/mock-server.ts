@@ -146,6 +146,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       lastCheckedAt: s.lastCheckedAt,
       nextCheckAt: s.nextCheckAt,
       since: 'since' in st ? st.since : null,
+      // Like the server: the best route kind the source has at all (a remote-only server is not degraded on it).
+      preferredRouteKind: (['local', 'remote', 'relay'] as const).find((kind) => s.routes.some((r) => r.kind === kind)) ?? null,
       push: 'off',
       libraries: st.state === 'connected' || st.state === 'sync_failed' || s.lastCheckedAt !== null ? s.libraries : [],
     };
