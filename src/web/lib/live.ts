@@ -42,7 +42,7 @@ function announceChange(before: ApiSource | undefined, after: ApiSource): void {
 }
 
 function showToast(message: ApiEventMessage): void {
-  const content = toastForEvent(message.event);
+  const content = toastForEvent(message.event, message.source?.preferredRouteKind);
   if (!content) return;
   if (serverNow() - message.event.at > STALE_EVENT_MS) return;
   const sourceId = message.event.sourceId;

@@ -16,6 +16,14 @@ describe('toastForEvent', () => {
     expect(toast).toMatchObject({ kind: 'restored', tone: 'success', title: 'Living-room Plex is back' });
   });
 
+  it('a remote-only server back on its remote route is plainly back; a fallback to remote is a warning', () => {
+    const event = { ...base, sourceName: "Friend's Plex", type: 'ConnectionRestored' as const, routeId: 'r', routeKind: 'remote' as const, latencyMs: 40, downForMs: 1000 };
+    expect(toastForEvent(event, 'remote')).toMatchObject({ kind: 'restored', tone: 'success', title: "Friend's Plex is back", description: 'Connected on its remote route (40 ms).' });
+    expect(toastForEvent(event, 'local')).toMatchObject({ tone: 'warning', description: 'Connected on a remote route: more latency and limited bandwidth.' });
+    expect(toastForEvent(event)).toMatchObject({ tone: 'warning' });
+    expect(toastForEvent({ ...event, routeKind: 'relay' }, 'relay')).toMatchObject({ tone: 'warning' });
+  });
+
   it('warns about remote and relay routes', () => {
     const remote = toastForEvent({ ...base, type: 'ConnectionChanged', routeId: 'r', routeKind: 'remote', previousRouteKind: 'local', latencyMs: 80 });
     expect(remote).toMatchObject({ kind: 'remote', tone: 'warning', title: 'Living-room Plex is now on a remote route' });

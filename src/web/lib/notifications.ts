@@ -1,5 +1,5 @@
 // What a toast says for an engine event. Pure, so the wording is tested without a browser.
-import type { EngineEvent } from '../../core/types';
+import type { EngineEvent, RouteKind } from '../../core/types';
 import type { ToastKind } from '../toast-policy';
 import { formatLatency } from './format';
 import { REASON_WORDS } from './status';
@@ -17,23 +17,28 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-export function toastForEvent(event: EngineEvent): ToastContent | null {
+/**
+ * `preferredRouteKind`: the best route kind the source has at all (ApiSource). A server that is
+ * back on its best route — a remote-only server on its remote route — is plainly back, no warning.
+ */
+export function toastForEvent(event: EngineEvent, preferredRouteKind?: RouteKind | null): ToastContent | null {
   const name = event.sourceName;
   switch (event.type) {
     case 'ConnectionLost': {
       const why = event.reason ? REASON_WORDS[event.reason] : event.error?.message;
       return { kind: 'lost', tone: 'error', title: `${name} lost its connection`, description: why ? `${capitalise(why)}. Marquee keeps retrying.` : 'Marquee keeps retrying.' };
     }
-    case 'ConnectionRestored':
+    case 'ConnectionRestored': {
+      const best = event.routeKind === 'local' || (event.routeKind === 'remote' && preferredRouteKind === 'remote');
       return {
         kind: 'restored',
-        tone: event.routeKind === 'local' ? 'success' : 'warning',
+        tone: best ? 'success' : 'warning',
         title: `${name} is back`,
-        description:
-          event.routeKind === 'local'
-            ? `Connected on its local route (${formatLatency(event.latencyMs)}).`
-            : `Connected on a ${event.routeKind} route: more latency and limited bandwidth.`,
+        description: best
+          ? `Connected on its ${event.routeKind} route (${formatLatency(event.latencyMs)}).`
+          : `Connected on a ${event.routeKind} route: more latency and limited bandwidth.`,
       };
+    }
     case 'ConnectionChanged':
       if (event.previousRouteKind === null || event.previousRouteKind === event.routeKind) return null;
       if (event.routeKind === 'local') {
