@@ -129,6 +129,23 @@ describe('browser against the real server and simulators', () => {
     expect(kinds.every((k) => ['remote', 'relay', 'lost', 'restored', 'local'].includes(k))).toBe(true);
   });
 
+  it('a remote-only server that goes away and comes back is plainly "back" on its remote route, not a warning', async () => {
+    const { page, screenshot } = await open();
+    const friend = marquee.sourceId(FRIENDS_PLEX);
+    await marquee.sim.route('friends-plex-remote').fault({ mode: 'refuse' });
+    await poll(() => statusOf(friend).getAttribute('data-state'), 20_000).toBe('disconnected');
+    await poll(() => page.getByTestId('header-indicator').getAttribute('data-state')).toBe('degraded');
+    await marquee.sim.route('friends-plex-remote').fault({ mode: 'up' });
+    await poll(() => statusOf(friend).getAttribute('data-state'), 20_000).toBe('connected');
+    await poll(() => kindsAbout(FRIENDS_PLEX), 5_000).toContain('restored');
+    const back = (await toastsAbout(FRIENDS_PLEX)).find((t) => toastKind(t.text) === 'restored')!;
+    expect(back.type).toBe('success');
+    expect(back.text).toContain('Connected on its remote route');
+    await poll(() => page.getByTestId('header-indicator').getAttribute('data-state')).toBe('ok');
+    expect(await statusOf(friend).getAttribute('class')).toContain('tone-ok');
+    await screenshot('06-remote-only-server-back');
+  });
+
   it('revoking the Jellyfin token shows "sign-in needed" with a "Sign in again" action', async () => {
     const { page, screenshot } = await open();
     const jellyfin = marquee.sourceId(HOME_JELLYFIN);
@@ -140,7 +157,7 @@ describe('browser against the real server and simulators', () => {
     await poll(() => page.getByTestId('header-indicator').getAttribute('data-state')).toBe('degraded');
     // The other sources are untouched.
     expect(await statusOf(marquee.sourceId(LIVING_ROOM)).getAttribute('data-state')).toBe('connected');
-    await screenshot('06-jellyfin-sign-in-needed');
+    await screenshot('07-jellyfin-sign-in-needed');
 
     // "Sign in again" in the sidebar opens the sign-in dialog for that source; signing in with the
     // user's password brings it back (the revocation only hit tokens minted before it).
@@ -150,7 +167,7 @@ describe('browser against the real server and simulators', () => {
     const user = marquee.sim.jellyfin('jellyfin-home').user();
     await dialog.getByTestId('jellyfin-username').fill(user.name);
     await dialog.getByTestId('jellyfin-password').fill(user.password);
-    await screenshot('07-jellyfin-sign-in-dialog');
+    await screenshot('07b-jellyfin-sign-in-dialog');
     await dialog.getByTestId('jellyfin-submit').click();
     await poll(() => statusOf(jellyfin).getAttribute('data-state'), 15_000).toBe('connected');
     await dialog.waitFor({ state: 'hidden', timeout: 5_000 });
