@@ -16,7 +16,7 @@ export interface ScaleStartMessage {
   plexTvUrl: string;
   sources: NewSourceInput[];
 }
-export type ScaleParentMessage = ScaleStartMessage | { type: 'stats'; counts: boolean } | { type: 'stop' };
+export type ScaleParentMessage = ScaleStartMessage | { type: 'stats'; counts: boolean; gc?: boolean } | { type: 'profile'; action: 'start' | 'stop'; file?: string } | { type: 'stop' };
 
 export interface ScaleStats {
   type: 'stats';
@@ -26,6 +26,7 @@ export interface ScaleStats {
   /** source count by status, and push channels by state (only when asked: it walks every source). */
   status?: Record<string, number>;
   push?: Record<string, number>;
+  memory: { heapUsedMB: number; heapTotalMB: number; externalMB: number; arrayBuffersMB: number };
 }
 export type ScaleChildMessage = { type: 'started'; url: string; addMs: number } | ScaleStats | { type: 'stopped' } | { type: 'error'; message: string };
 
@@ -60,7 +61,10 @@ async function start(m: ScaleStartMessage): Promise<void> {
 }
 
 function stats(counts: boolean): ScaleStats {
-  const out: ScaleStats = { type: 'stats', at: Date.now(), probes, pings };
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 2 ** 20);
+  const memory = { heapUsedMB: mb(m.heapUsed), heapTotalMB: mb(m.heapTotal), externalMB: mb(m.external), arrayBuffersMB: mb(m.arrayBuffers) };
+  const out: ScaleStats = { type: 'stats', at: Date.now(), probes, pings, memory };
   if (counts && runtime) {
     const status: Record<string, number> = {};
     const push: Record<string, number> = {};
@@ -74,6 +78,25 @@ function stats(counts: boolean): ScaleStats {
   return out;
 }
 
+// Diagnosis only (SCALE_PROFILE): a CPU profile of the measured window, via the inspector.
+let session: import('node:inspector').Session | null = null;
+async function profile(action: 'start' | 'stop', file?: string): Promise<void> {
+  const inspector = await import('node:inspector');
+  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))));
+  if (action === 'start') {
+    session = new inspector.Session();
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  } else if (session) {
+    const { profile: result } = (await post('Profiler.stop')) as { profile: unknown };
+    const { writeFileSync } = await import('node:fs');
+    if (file) writeFileSync(file, JSON.stringify(result));
+    session.disconnect();
+    session = null;
+  }
+}
+
 async function stop(): Promise<void> {
   await server?.close().catch(() => undefined);
   await runtime?.close().catch(() => undefined);
@@ -84,8 +107,12 @@ async function stop(): Promise<void> {
 process.on('message', (m: ScaleParentMessage) => {
   const fail = (err: unknown) => send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
   if (m.type === 'start') start(m).catch(fail);
-  else if (m.type === 'stats') send(stats(m.counts));
+  else if (m.type === 'stats') {
+    if (m.gc) (globalThis as { gc?: () => void }).gc?.();
+    send(stats(m.counts));
+  }
   else if (m.type === 'stop') stop().catch(fail);
+  else if (m.type === 'profile') profile(m.action, m.file).catch(fail);
 });
 // Never outlive the parent.
 process.on('disconnect', () => process.exit(0));

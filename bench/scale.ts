@@ -63,7 +63,7 @@ class EngineChild {
   readonly child: ChildProcess;
   private waiters: Array<(m: ScaleChildMessage) => boolean> = [];
   constructor() {
-    this.child = fork(path.join(here, 'scale-engine.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(path.join(here, 'scale-engine.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.SCALE_DEBUG_GC ? ['--expose-gc'] : []), ...(process.env.SCALE_NODE_FLAGS ? process.env.SCALE_NODE_FLAGS.split(' ') : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: ScaleChildMessage) => {
       if (m.type === 'error') process.stderr.write(`scale engine: ${m.message}\n`);
       this.waiters = this.waiters.filter((w) => !w(m));
@@ -137,7 +137,7 @@ export async function measureScale(sources: number, seconds: number, log: (m: st
       const open = last.push!.open ?? 0;
       if (connected === sources && open === sources) break;
       if (Date.now() - t0 > limitMs) throw new Error(`after ${limitMs / 1000} s: status ${JSON.stringify(last.status)}, push ${JSON.stringify(last.push)}`);
-      log(`waiting: status ${JSON.stringify(last.status)}, push ${JSON.stringify(last.push)}, engine ${Math.round(rssMB(engine.pid))} MB, ${fdCount(engine.pid)} fds`);
+      log(`waiting: status ${JSON.stringify(last.status)}, push ${JSON.stringify(last.push)}, engine ${Math.round(rssMB(engine.pid))} MB (${JSON.stringify(last.memory)}), ${fdCount(engine.pid)} fds`);
       await sleep(2_000);
     }
     const readyMs = Date.now() - t0;
@@ -155,6 +155,8 @@ export async function measureScale(sources: number, seconds: number, log: (m: st
     const down = new Set<string>();
     readers.reset();
     const s0 = await engine.stats(false);
+    const profileFile = process.env.SCALE_PROFILE;
+    if (profileFile) engine.child.send({ type: 'profile', action: 'start' });
     const cpu0 = cpuMs(engine.pid);
     const w0 = Date.now();
     const rss: number[] = [];
@@ -170,6 +172,7 @@ export async function measureScale(sources: number, seconds: number, log: (m: st
       await sleep(Math.max(0, w0 + (tick + 1) * 1000 - Date.now()));
     }
     const cpu1 = cpuMs(engine.pid);
+    if (profileFile) engine.child.send({ type: 'profile', action: 'stop', file: `${profileFile}.${sources}.cpuprofile` });
     const s1 = await engine.stats(false);
     const elapsedS = (Date.now() - w0) / 1000;
     const fds = fdCount(engine.pid);
@@ -177,6 +180,8 @@ export async function measureScale(sources: number, seconds: number, log: (m: st
     const frames = { ...readers.frames };
     await Promise.all([...down].map((id) => sim!.fault(id, 'up').catch(() => undefined)));
     const end = await engine.stats(true);
+    if (process.env.SCALE_DEBUG_GC) log(`live after gc: ${JSON.stringify((await engine.request({ type: 'stats', counts: false, gc: true }, 'stats', 60_000)).memory)}`);
+    log(`end: engine ${Math.round(rssMB(engine.pid))} MB (${JSON.stringify(end.memory)})`);
     return {
       sources,
       seconds: elapsedS,

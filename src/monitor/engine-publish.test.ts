@@ -1,0 +1,79 @@
+// Cost at scale (issue 6): the engine streams a source's view after a check only when something a
+// viewer would notice changed — on large installations. Small ones stream every check (times move).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../store/index.js';
+import { MarqueeEngine } from './engine.js';
+import type { EngineStreamMessage } from './engine-types.js';
+import { FakeClock } from './testing/fake-clock.js';
+import { ScriptedBackend } from './testing/scripted-backend.js';
+
+let cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+  cleanups = [];
+});
+
+async function engineWith(sources: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'marquee-publish-'));
+  const clock = new FakeClock();
+  const store = openDatabase({ dataDir: dir, now: () => clock.now() });
+  const backend = new ScriptedBackend(clock, 'plex');
+  const engine = new MarqueeEngine({ store, backends: { plex: backend, jellyfin: backend }, clock, random: () => 0.5, push: { enabled: false }, watchNetwork: false });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => store.close());
+  cleanups.push(() => engine.stop());
+  await engine.start();
+  const ids: string[] = [];
+  for (let i = 0; i < sources; i++) {
+    const b = (i % 250) + 1;
+    const view = engine.addSource({
+      name: `Server ${i}`,
+      kind: 'plex',
+      serverId: i.toString(16).padStart(40, '0'),
+      routes: [
+        { url: `http://127.10.0.${b}:32400`, kind: 'local', priority: 0 },
+        { url: `http://127.11.0.${b}:${32400 + Math.floor(i / 250)}`, kind: 'remote', priority: 1 },
+      ],
+      credentials: { token: `token-${i}-0123456789` },
+    });
+    ids.push(view.id);
+  }
+  const messages: EngineStreamMessage[] = [];
+  engine.subscribe((m) => messages.push(m));
+  await clock.advance(2_000);
+  expect(engine.listSources().every((s) => s.status === 'connected')).toBe(true);
+  return { engine, clock, backend, messages, ids };
+}
+
+const sourceMessages = (messages: EngineStreamMessage[]) => messages.filter((m): m is Extract<EngineStreamMessage, { type: 'source' }> => m.type === 'source');
+
+describe('engine stream at scale', () => {
+  it('a small installation streams every check (its check times move)', async () => {
+    const ctx = await engineWith(3);
+    ctx.messages.length = 0;
+    const calls = ctx.backend.calls.length;
+    await ctx.clock.advance(60_000);
+    expect(ctx.backend.calls.length).toBeGreaterThan(calls + 10);
+    expect(sourceMessages(ctx.messages).length).toBeGreaterThanOrEqual(3 * 5);
+  });
+
+  it('a large installation streams nothing for checks that change nothing, and the view that changed when one does', async () => {
+    const ctx = await engineWith(250);
+    ctx.messages.length = 0;
+    const calls = ctx.backend.calls.length;
+    await ctx.clock.advance(60_000);
+    expect(ctx.backend.calls.length).toBeGreaterThan(calls + 250); // checks ran…
+    expect(sourceMessages(ctx.messages)).toHaveLength(0); // …and changed nothing anyone would see
+
+    // One source's route becomes slow: that source's view is streamed (once), nobody else's.
+    const slow = ctx.engine.getSource(ctx.ids[7]!)!;
+    ctx.backend.route(slow.route!.id, { answer: 'ok', delayMs: 400 });
+    await ctx.clock.advance(60_000);
+    const streamed = sourceMessages(ctx.messages);
+    expect(streamed.map((m) => m.source.id)).toEqual([ctx.ids[7]]);
+    expect(streamed[0]!.source.route!.latencyMs).toBeGreaterThanOrEqual(400);
+  });
+});
