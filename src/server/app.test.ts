@@ -256,6 +256,18 @@ describe('adding sources', () => {
     expect(quickConnect.json().error).toBe('already_added');
     expect(jellyfin.quickConnectStarts).toBe(0);
     expect((await app.inject('/api/sources')).json()).toHaveLength(1);
+
+    // "Sign in again" by Quick Connect names its source: allowed for that source's server only.
+    const again2 = await app.inject({ method: 'POST', url: '/api/jellyfin/quickconnect', headers: json, payload: { url: 'http://127.0.0.3:8096', sourceId: id } });
+    expect(again2.statusCode).toBe(201);
+    expect(jellyfin.quickConnectStarts).toBe(1);
+    const unknown = await app.inject({ method: 'POST', url: '/api/jellyfin/quickconnect', headers: json, payload: { url: 'http://127.0.0.3:8096', sourceId: 'nope' } });
+    expect(unknown.statusCode).toBe(404);
+    jellyfin.serverId = 'd'.repeat(32);
+    const other = await app.inject({ method: 'POST', url: '/api/jellyfin/quickconnect', headers: json, payload: { url: 'http://127.0.0.3:8096', sourceId: id } });
+    expect(other.statusCode).toBe(422);
+    expect(other.json()).toEqual({ error: 'wrong_server', message: 'The server at that address is Attic Jellyfin, not Attic Jellyfin.' });
+    expect(jellyfin.quickConnectStarts).toBe(1);
   });
 
   it('runs Quick Connect behind an opaque handle', async () => {

@@ -76,7 +76,14 @@ export const signInAgainBody = z.union(
 );
 
 export const probeQuery = z.object({ url });
-export const quickConnectBody = z.object({ url }, { error: 'expected a JSON object with url' });
+export const quickConnectBody = z.object(
+  {
+    url,
+    /** "Sign in again" for this source; without it the code is for adding a new source. */
+    sourceId: z.string({ error: 'sourceId must be a string' }).min(1, 'sourceId must not be empty').max(200).optional(),
+  },
+  { error: 'expected a JSON object with url' },
+);
 export const sessionBody = z.object({ apiKey: z.string({ error: 'apiKey must be a string' }).min(1, 'apiKey must not be empty').max(1024) }, { error: 'expected a JSON object with apiKey' });
 export const faultBody = z.object({ mode: z.string({ error: 'mode must be a string' }).min(1, 'mode must not be empty').max(64) }, { error: 'expected a JSON object with mode' });
 export const eventsQuery = z.object({

@@ -101,8 +101,22 @@ export class SignInService {
     this.assertNotAdded(info.serverId, info.name);
   }
 
-  async startQuickConnect(url: string): Promise<ApiQuickConnectStart> {
-    await this.assertJellyfinNotAdded(url);
+  /**
+   * Quick Connect mints its token when the code is approved — a login like any other — so the
+   * same checks run before the code exists: adding (no `forSourceId`) refuses a server that is
+   * already a source; "Sign in again" for `forSourceId` must be that source's server.
+   */
+  async startQuickConnect(url: string, forSourceId?: string): Promise<ApiQuickConnectStart> {
+    if (forSourceId === undefined) {
+      await this.assertJellyfinNotAdded(url);
+    } else {
+      const source = this.engine.getSource(forSourceId);
+      if (!source) throw notFound('source', forSourceId);
+      const info = await this.jellyfin.probe(url);
+      if (source.kind !== 'jellyfin' || info.serverId !== source.serverId) {
+        throw new HttpError(422, 'wrong_server', `The server at that address is ${info.name}, not ${source.name}.`);
+      }
+    }
     const { code, secret } = await this.jellyfin.quickConnectStart(url);
     const session = this.sessions.addQuickConnect(url, code, secret);
     return { code, handle: session.handle, expiresAt: session.expiresAt };

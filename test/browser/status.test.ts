@@ -173,4 +173,24 @@ describe('browser against the real server and simulators', () => {
     await poll(() => statusOf(jellyfin).getAttribute('data-state'), 15_000).toBe('connected');
     await dialog.waitFor({ state: 'hidden', timeout: 5_000 });
   });
+
+  it('"Sign in again" by Quick Connect: the code approved on the Jellyfin server brings the source back', async () => {
+    const { page, screenshot } = await open();
+    const jellyfin = marquee.sourceId(HOME_JELLYFIN);
+    await marquee.sim.server('jellyfin-home').fault({ mode: 'bad-token' });
+    await poll(() => statusOf(jellyfin).getAttribute('data-state'), 15_000).toBe('auth_required');
+    await page.getByTestId(`sidebar-signin-${jellyfin}`).click();
+    const dialog = page.getByTestId('signin-dialog');
+    await dialog.getByTestId('jellyfin-method-quickconnect').click();
+    await dialog.getByTestId('jellyfin-qc-start').click();
+    const code = dialog.getByTestId('jellyfin-qc-code');
+    await poll(async () => ((await code.textContent().catch(() => null)) ?? '').trim()).toMatch(/^\d{6}$/);
+    expect(await dialog.getByTestId('form-error').count()).toBe(0);
+    await screenshot('07c-jellyfin-quick-connect-code');
+    // The user approves the code on a device signed in to Jellyfin.
+    marquee.sim.jellyfin('jellyfin-home').approveQuickConnect(((await code.textContent()) ?? '').trim());
+    await poll(() => statusOf(jellyfin).getAttribute('data-state'), 15_000).toBe('connected');
+    await dialog.waitFor({ state: 'hidden', timeout: 5_000 });
+    await poll(() => page.locator('[data-sonner-toast]', { hasText: `Signed in to ${HOME_JELLYFIN} again` }).count()).toBe(1);
+  });
 });

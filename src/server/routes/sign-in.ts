@@ -20,8 +20,8 @@ export const signInRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
   });
 
   app.post('/api/jellyfin/quickconnect', async (request, reply) => {
-    const { url } = parseInput(quickConnectBody, request.body, 'body');
-    return reply.status(201).send(await signIn.startQuickConnect(url));
+    const { url, sourceId } = parseInput(quickConnectBody, request.body, 'body');
+    return reply.status(201).send(await signIn.startQuickConnect(url, sourceId));
   });
 
   app.get('/api/jellyfin/quickconnect/:handle', async (request) => {

@@ -6,7 +6,8 @@ import type { JellyfinCredentialsBody, QuickConnectPoll, QuickConnectStart } fro
 import { FormError } from './FormError';
 import { SpinnerIcon } from './Icons';
 
-export function JellyfinCredentials({ url, submitLabel, onSubmit }: { url: string; submitLabel: string; onSubmit: (body: JellyfinCredentialsBody) => Promise<void> }) {
+/** `sourceId`: signing in again to that source (the server then accepts a Quick Connect code for a server already added). */
+export function JellyfinCredentials({ url, submitLabel, onSubmit, sourceId }: { url: string; submitLabel: string; onSubmit: (body: JellyfinCredentialsBody) => Promise<void>; sourceId?: string }) {
   const [method, setMethod] = useState<'password' | 'quickconnect'>('password');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -55,7 +56,7 @@ export function JellyfinCredentials({ url, submitLabel, onSubmit }: { url: strin
     setError(null);
     setQuickExpired(false);
     try {
-      setQuick(await apiFetch<QuickConnectStart>('jellyfin/quickconnect', { method: 'POST', body: { url } }));
+      setQuick(await apiFetch<QuickConnectStart>('jellyfin/quickconnect', { method: 'POST', body: sourceId ? { url, sourceId } : { url } }));
     } catch (err) {
       setError(errorMessage(err));
     } finally {

@@ -21,6 +21,7 @@ function JellyfinSignIn({ source }: { source: ApiSource }) {
   return (
     <JellyfinCredentials
       url={url}
+      sourceId={source.id}
       submitLabel="Sign in"
       onSubmit={async (credentials) => {
         await apiFetch(`sources/${encodeURIComponent(source.id)}/signin`, { method: 'POST', body: credentials });
