@@ -39,6 +39,8 @@ export interface RecoveryOutput {
   ratePerRoute: number[];
   /** The same over the second half of the outage (the backoff has grown). */
   lateRatePerRoute: number[];
+  /** Route-seconds observed and probes counted, summed over the sources, for pooled rates. */
+  pooled: { whole: { probes: number; routeSeconds: number }; late: { probes: number; routeSeconds: number } };
   /** Total probes sent during outages, and their kinds of failure (sanity: refused). */
   probesDuringOutage: number;
   errorCodes: Record<string, number>;
@@ -127,6 +129,7 @@ runScenario<RecoveryArgs, RecoveryOutput>(async ({ sources: count, outageMs, spr
     const lateRatePerRoute: number[] = [];
     const errorCodes: Record<string, number> = {};
     let probesDuringOutage = 0;
+    const pooled = { whole: { probes: 0, routeSeconds: 0 }, late: { probes: 0, routeSeconds: 0 } };
     for (const id of ids) {
       const from = faultAt.get(id)!;
       const to = restoreAt.get(id)!;
@@ -136,9 +139,14 @@ runScenario<RecoveryArgs, RecoveryOutput>(async ({ sources: count, outageMs, spr
       const routes = 2;
       ratePerRoute.push(during.length / ((to - from) / 1000) / routes);
       const half = (from + to) / 2;
-      lateRatePerRoute.push(during.filter((p) => p.at > half).length / ((to - half) / 1000) / routes);
+      const late = during.filter((p) => p.at > half).length;
+      lateRatePerRoute.push(late / ((to - half) / 1000) / routes);
+      pooled.whole.probes += during.length;
+      pooled.whole.routeSeconds += ((to - from) / 1000) * routes;
+      pooled.late.probes += late;
+      pooled.late.routeSeconds += ((to - half) / 1000) * routes;
     }
-    return { samples, notRestored: count - restoredAt.size, ratePerRoute, lateRatePerRoute, probesDuringOutage, errorCodes, kinds };
+    return { samples, notRestored: count - restoredAt.size, ratePerRoute, lateRatePerRoute, pooled, probesDuringOutage, errorCodes, kinds };
   } finally {
     unsubscribe();
     await engine.stop();
