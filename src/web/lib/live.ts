@@ -5,7 +5,7 @@
 // Side effects: damped toasts and live-region announcements.
 import { toast } from 'sonner';
 import type { ApiEventMessage, ApiSnapshot, ApiSource, ApiSourceRemoved, ApiSourceUpdate } from '../../server/api-types';
-import { createToastPolicy, decideToast, forgetSource } from '../toast-policy';
+import { createToastPolicy, decideToast, forgetSource, sourceToastId, toastDismissed, toastDurationMs } from '../toast-policy';
 import { apiUrl } from './api';
 import { toastForEvent } from './notifications';
 import { applyHealth, applySnapshot, createStore, initialState, removeSource, statusKey, upsertSource } from './state';
@@ -46,16 +46,39 @@ function showToast(message: ApiEventMessage): void {
   if (!content) return;
   if (serverNow() - message.event.at > STALE_EVENT_MS) return;
   const sourceId = message.event.sourceId;
+  // One toast slot per source: sonner rewrites the toast with this id in place instead of stacking
+  // a new one, so the toast on screen always says the latest truth about its server.
+  const id = sourceToastId(sourceId);
   const result = decideToast(policy, sourceId, content.kind, Date.now());
   policy = result.state;
-  if (!result.decision.show) return;
-  if (result.decision.kind === 'unstable') {
+  const { decision } = result;
+  if (!decision.show) {
+    // 'rate': the policy reckons this source's toast gone. Sonner pauses its timer while the
+    // pointer is over the toasts or the tab is hidden, so one may linger: take it away rather
+    // than leave it telling an old story.
+    if (decision.why === 'rate') toast.dismiss(id);
+    return;
+  }
+  const onGone = () => {
+    policy = toastDismissed(policy, sourceId);
+  };
+  const common = {
+    id,
+    testId: id,
+    duration: toastDurationMs(decision.kind),
+    onDismiss: onGone,
+    onAutoClose: onGone,
+  };
+  if (decision.kind === 'unstable') {
     toast.warning(`${message.event.sourceName} is unstable`, {
+      ...common,
       description: 'Its connection keeps changing. Marquee stays quiet about it until it settles; the sidebar always shows its current state.',
+      action: undefined,
     });
     return;
   }
   const options = {
+    ...common,
     description: content.description,
     action: content.signIn ? { label: 'Sign in', onClick: () => openSignIn(sourceId) } : undefined,
   };
@@ -107,6 +130,7 @@ function onRemoved(removed: ApiSourceRemoved): void {
   const before = sourceById(removed.sourceId);
   appStore.set((s) => removeSource(s, removed.sourceId));
   policy = forgetSource(policy, removed.sourceId);
+  toast.dismiss(sourceToastId(removed.sourceId)); // a sticky toast about a server that is gone
   if (before) announce(`${before.name} was removed.`);
 }
 
