@@ -5,7 +5,7 @@
 // Side effects: damped toasts and live-region announcements.
 import { toast } from 'sonner';
 import type { ApiEventMessage, ApiSnapshot, ApiSource, ApiSourceRemoved, ApiSourceUpdate } from '../../server/api-types';
-import { createToastPolicy, decideToast, forgetSource, sourceToastId, toastDismissed, toastDurationMs } from '../toast-policy';
+import { createToastPolicy, decideToast, forgetSource, sourceToastId, toastDismissed, toastDurationMs, visibleToast } from '../toast-policy';
 import { apiUrl } from './api';
 import { toastForEvent } from './notifications';
 import { applyHealth, applySnapshot, createStore, initialState, removeSource, statusKey, upsertSource } from './state';
@@ -42,6 +42,13 @@ function announceChange(before: ApiSource | undefined, after: ApiSource): void {
 }
 
 function showToast(message: ApiEventMessage): void {
+  const { event } = message;
+  if (event.type === 'AuthStatusChanged' && !event.authRequired && visibleToast(policy, event.sourceId, Date.now()) === 'auth') {
+    // Signed in again: the sticky "Sign in to X again" toast is no longer true (the sign-in dialog says it worked).
+    toast.dismiss(sourceToastId(event.sourceId));
+    policy = toastDismissed(policy, event.sourceId);
+    return;
+  }
   const content = toastForEvent(message.event, message.source?.preferredRouteKind);
   if (!content) return;
   if (serverNow() - message.event.at > STALE_EVENT_MS) return;
