@@ -3,7 +3,7 @@
 // each test gets a fresh browser profile (fresh toast damping) and starts from every source on its
 // best route.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FRIENDS_PLEX, HOME_JELLYFIN, LIVING_ROOM, openBrowser, poll, startMarquee, toastKind, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
+import { FRIENDS_PLEX, HOME_JELLYFIN, LIVING_ROOM, openBrowser, poll, startMarquee, toastKind, toastsTooClose, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
 
 let marquee: MarqueeUnderTest;
 let session: BrowserSession | undefined;
@@ -30,7 +30,9 @@ afterEach(async () => {
 });
 
 const statusOf = (id: string) => session!.page.getByTestId(`source-status-${id}`);
-const toastsAbout = async (name: string) => (await session!.toasts()).filter((t) => t.text.includes(name));
+/** Toasts created about a server (each record is one NEW toast; `text` is what it says now). */
+const toastsAbout = async (name: string) => (await session!.toasts()).filter((t) => t.texts.some((text) => text.includes(name)));
+/** What the toasts about a server say now. */
 const kindsAbout = async (name: string) => (await toastsAbout(name)).map((t) => toastKind(t.text));
 
 async function open(): Promise<BrowserSession> {
@@ -87,10 +89,13 @@ describe('browser against the real server and simulators', () => {
     const [toast] = await toastsAbout(LIVING_ROOM);
     expect(toast!.text).toContain('Living-room Plex is now on a remote route');
     expect(toast!.type).toBe('warning');
+    expect(toast!.testId).toBe(`source-${living}`);
     await screenshot('02-local-route-cut-remote-warning');
-    // Later checks on the remote route (several ticks and a failed re-selection) add no toast.
+    // Later checks on the remote route (several ticks and a failed re-selection) add no toast and
+    // do not rewrite it.
     await page.waitForTimeout(4_000);
     expect(await session!.toasts()).toHaveLength(1);
+    expect((await session!.toasts())[0]!.texts).toHaveLength(1);
     await poll(() => page.getByTestId('live-region').textContent()).toContain('Living-room Plex is connected through a remote route');
   });
 
@@ -105,7 +110,9 @@ describe('browser against the real server and simulators', () => {
     await poll(() => statusOf(living).getAttribute('data-state'), 20_000).toBe('disconnected');
     expect(await statusOf(living).textContent()).toContain('Disconnected');
     await poll(() => kindsAbout(LIVING_ROOM)).toContain('lost');
-    expect((await toastsAbout(`${LIVING_ROOM} lost its connection`)).map((t) => t.type)).toEqual(['error']);
+    // 'lost' stays on screen (sticky) until a later change rewrites it.
+    expect((await toastsAbout(LIVING_ROOM)).filter((t) => toastKind(t.text) === 'lost').map((t) => t.type)).toEqual(['error']);
+    await expect(page.locator('[data-sonner-toast]', { hasText: `${LIVING_ROOM} lost its connection` }).count()).resolves.toBe(1);
     // Libraries stay listed (last known) but marked stale.
     expect(await page.getByTestId(`sidebar-source-${living}`).locator('.library-list.stale').count()).toBe(1);
     await screenshot('04-all-routes-cut-disconnected');
@@ -121,13 +128,20 @@ describe('browser against the real server and simulators', () => {
     await poll(() => statusOf(living).getAttribute('data-route-kind'), 15_000).toBe('local');
     await poll(() => page.getByTestId('header-indicator').getAttribute('data-state')).toBe('ok');
     await screenshot('05-restored-connected');
-    // The whole story in toasts, each told once: (maybe "now on a remote/relay route" while the
-    // routes went down one by one), lost, back (maybe "back on its local route" if it came back
-    // on another route first). Not a flap: no "unstable".
-    const kinds = await kindsAbout(LIVING_ROOM);
-    expect(kinds.filter((k) => k === 'lost' || k === 'restored')).toEqual(['lost', 'restored']);
-    expect(new Set(kinds).size).toBe(kinds.length);
-    expect(kinds.every((k) => ['remote', 'relay', 'lost', 'restored', 'local'].includes(k))).toBe(true);
+    // The whole story is ONE toast (at most one new toast per source per minute), rewritten in
+    // place as it went: (maybe "now on a remote/relay route" while the routes went down one by
+    // one), lost, back (maybe "back on its local route" if it came back on another route first).
+    // Not a flap: no "unstable". The 'lost' toast was still up when the server came back, so the
+    // user is left with the truth: it is back.
+    const about = await toastsAbout(LIVING_ROOM);
+    expect(about.map((t) => t.testId)).toEqual([`source-${living}`]);
+    expect(toastsTooClose(about, 60_000)).toEqual([]);
+    const told = about[0]!.texts.map(toastKind);
+    expect(told.filter((k) => k === 'lost' || k === 'restored'), JSON.stringify(about[0]!.texts)).toEqual(['lost', 'restored']);
+    expect(new Set(told).size).toBe(told.length);
+    expect(told.every((k) => ['remote', 'relay', 'lost', 'restored', 'local'].includes(k))).toBe(true);
+    expect(['restored', 'local']).toContain(told.at(-1));
+    expect(about[0]!.text).toContain(`${LIVING_ROOM} is back`);
   });
 
   it('a remote-only server that goes away and comes back is plainly "back" on its remote route, not a warning', async () => {
@@ -139,7 +153,11 @@ describe('browser against the real server and simulators', () => {
     await marquee.sim.route('friends-plex-remote').fault({ mode: 'up' });
     await poll(() => statusOf(friend).getAttribute('data-state'), 20_000).toBe('connected');
     await poll(() => kindsAbout(FRIENDS_PLEX), 5_000).toContain('restored');
-    const back = (await toastsAbout(FRIENDS_PLEX)).find((t) => toastKind(t.text) === 'restored')!;
+    // One toast: "lost its connection", rewritten in place to "is back".
+    const about = await toastsAbout(FRIENDS_PLEX);
+    expect(about).toHaveLength(1);
+    expect(about[0]!.texts.map(toastKind)).toEqual(['lost', 'restored']);
+    const back = about[0]!;
     expect(back.type).toBe('success');
     expect(back.text).toContain('Connected on its remote route');
     await poll(() => page.getByTestId('header-indicator').getAttribute('data-state')).toBe('ok');
@@ -172,6 +190,8 @@ describe('browser against the real server and simulators', () => {
     await dialog.getByTestId('jellyfin-submit').click();
     await poll(() => statusOf(jellyfin).getAttribute('data-state'), 15_000).toBe('connected');
     await dialog.waitFor({ state: 'hidden', timeout: 5_000 });
+    // Signed in again: the sticky "Sign in to … again" toast is no longer true, so it goes.
+    await poll(() => page.locator('[data-sonner-toast]', { hasText: `Sign in to ${HOME_JELLYFIN} again` }).count()).toBe(0);
   });
 
   it('"Sign in again" by Quick Connect: the code approved on the Jellyfin server brings the source back', async () => {

@@ -19,6 +19,7 @@ import type { MonitorSettingsInput } from '../../src/core/settings.js';
 import type { RouteKind } from '../../src/core/types.js';
 import { MarqueeEngine } from '../../src/monitor/engine.js';
 import type { ApiSource } from '../../src/server/api-types.js';
+import { sourceToastId } from '../../src/web/toast-policy.js';
 import { loadConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/logger.js';
 import { createMetrics } from '../../src/server/metrics.js';
@@ -184,10 +185,22 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/**
+ * One toast as the user saw it: a DOM element, from creation to removal. Marquee rewrites a
+ * source's toast in place (one slot per source, sonner id `source-<id>`), so a record is one NEW
+ * toast, and `texts` is everything it said, in order.
+ */
 export interface ToastRecord {
+  /** When it appeared. */
   at: number;
+  /** What it says now (or said last). */
   text: string;
+  /** sonner's data-type now (or last): success, warning, error, … */
   type: string | null;
+  /** Every distinct text it showed, first = at creation. */
+  texts: string[];
+  /** data-testid: `source-<sourceId>` for a source's status toast, null for others. */
+  testId: string | null;
 }
 
 export interface StatusRecord {
@@ -202,8 +215,10 @@ export interface BrowserSession {
   page: Page;
   /** Console errors and uncaught page errors seen so far (excluding allowed "Failed to load resource" lines). */
   consoleErrors: string[];
-  /** Every toast ever shown on the page (sonner removes them after a few seconds). */
+  /** Every toast ever created on the page, in order (sonner removes them after a few seconds). */
   toasts(): Promise<ToastRecord[]>;
+  /** The toasts created for one source's status (its slot, `source-<sourceId>`). */
+  sourceToasts(sourceId: string): Promise<ToastRecord[]>;
   /** Every data-state / data-route-kind value a status badge took, in order. */
   statusHistory(testId: string): Promise<StatusRecord[]>;
   screenshot(name: string): Promise<void>;
@@ -218,13 +233,25 @@ function installRecorders(): void {
   const w = window as unknown as { __mqToasts: ToastRecord[]; __mqStatus: StatusRecord[] };
   w.__mqToasts = [];
   w.__mqStatus = [];
-  const seenToasts = new WeakSet<Element>();
+  const toastRecords = new WeakMap<Element, ToastRecord>();
   const lastStatus = new Map<string, string>();
   const scan = () => {
     for (const el of document.querySelectorAll('[data-sonner-toast]')) {
-      if (seenToasts.has(el)) continue;
-      seenToasts.add(el);
-      w.__mqToasts.push({ at: Date.now(), text: el.textContent ?? '', type: el.getAttribute('data-type') });
+      const text = el.textContent ?? '';
+      const type = el.getAttribute('data-type');
+      const record = toastRecords.get(el);
+      if (!record) {
+        const created: ToastRecord = { at: Date.now(), text, type, texts: [text], testId: el.getAttribute('data-testid') };
+        toastRecords.set(el, created);
+        w.__mqToasts.push(created);
+        continue;
+      }
+      // Rewritten in place (the same element): an update, not a new toast.
+      if (record.text !== text) {
+        record.text = text;
+        record.texts.push(text);
+      }
+      record.type = type;
     }
     for (const el of document.querySelectorAll('[data-testid^="source-status-"], [data-testid^="card-status-"]')) {
       const testId = el.getAttribute('data-testid') ?? '';
@@ -236,7 +263,13 @@ function installRecorders(): void {
       w.__mqStatus.push({ at: Date.now(), testId, state, routeKind });
     }
   };
-  new MutationObserver(scan).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-state', 'data-route-kind', 'data-sonner-toast'] });
+  new MutationObserver(scan).observe(document, {
+    childList: true,
+    subtree: true,
+    characterData: true,
+    attributes: true,
+    attributeFilter: ['data-state', 'data-route-kind', 'data-sonner-toast', 'data-type'],
+  });
 }
 
 export async function openBrowser(url: string, options: { toastWindowMs?: number; width?: number } = {}): Promise<BrowserSession> {
@@ -275,6 +308,8 @@ export async function openBrowser(url: string, options: { toastWindowMs?: number
     page,
     consoleErrors,
     toasts: () => page.evaluate(() => (window as unknown as { __mqToasts: ToastRecord[] }).__mqToasts),
+    sourceToasts: (sourceId) =>
+      page.evaluate((id) => (window as unknown as { __mqToasts: ToastRecord[] }).__mqToasts.filter((t) => t.testId === id), sourceToastId(sourceId)),
     statusHistory: (testId) =>
       page.evaluate((id) => (window as unknown as { __mqStatus: StatusRecord[] }).__mqStatus.filter((r) => r.testId === id), testId),
     async screenshot(name) {
@@ -301,6 +336,18 @@ export function toastKind(text: string): string {
   if (/^Sign in to .* again/.test(text)) return 'auth';
   if (text.includes(' added')) return 'added';
   return `other: ${text}`;
+}
+
+/**
+ * Issues 5 and 7: at most one toast-worthy notification — one NEW toast — per source per window.
+ * Returns the pairs of toasts created less than `windowMs` apart (none when the rule holds).
+ */
+export function toastsTooClose(toasts: ToastRecord[], windowMs: number): string[] {
+  const close: string[] = [];
+  for (let i = 1; i < toasts.length; i++) {
+    if (toasts[i]!.at - toasts[i - 1]!.at < windowMs) close.push(`${JSON.stringify(toasts[i - 1]!.texts)} then ${JSON.stringify(toasts[i]!.texts)} ${toasts[i]!.at - toasts[i - 1]!.at} ms later`);
+  }
+  return close;
 }
 
 /** Generous polling bounds: the suite shares two cores with simulators and other browsers. */
