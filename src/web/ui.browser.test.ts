@@ -111,6 +111,26 @@ describe('web UI (mock API, real browser)', () => {
     expect(await page.locator('[data-sonner-toast]', { hasText: 'lost its connection' }).count()).toBe(0);
   });
 
+  it('a "lost" toast stays until closed; closed by hand, the return within the minute opens no new toast', async () => {
+    const page = await openApp();
+    await poll(() => status(page, 'plex-living').getAttribute('data-state'), 10_000).toBe('connected');
+    mock.setServerMode('plex-living', 'stop');
+    const slot = page.getByTestId('source-plex-living');
+    await poll(() => slot.textContent()).toContain('Living-room Plex lost its connection');
+    // Past an ordinary toast's 6 s: 'lost' is sticky.
+    await page.waitForTimeout(6_500);
+    expect(await slot.count()).toBe(1);
+    await slot.locator('[data-close-button]').click();
+    await poll(() => slot.count()).toBe(0);
+    // The UI reported the dismissal to the policy: nothing of the source is on screen, and a new
+    // toast was opened less than a minute ago, so the return is told by the sidebar alone.
+    mock.setServerMode('plex-living', 'up');
+    await poll(() => status(page, 'plex-living').getAttribute('data-state'), 15_000).toBe('connected');
+    await page.waitForTimeout(1_000);
+    expect(await page.locator('[data-sonner-toast]').count()).toBe(0);
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('a flapping route yields one toast, rewritten to "unstable", not a storm, while the indicator keeps telling the truth', async () => {
     const page = await openApp();
     await poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), 10_000).toBe('local');
