@@ -87,7 +87,7 @@ export const domLatency: Benchmark = {
   name: 'dom-latency',
   description: 'engine StatusChanged event → sidebar status badge data-state in Chromium (demo server in-process, SSE, React)',
   async run(options) {
-    const cycles = options.quick ? 6 : 12;
+    const cycles = options.quick ? 15 : 30;
     await ensureWebBuilt(options.log);
     const dir = mkdtempSync(path.join(tmpdir(), 'marquee-bench-dom-'));
     const profile = mkdtempSync(path.join(tmpdir(), 'marquee-bench-chromium-'));
