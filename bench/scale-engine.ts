@@ -39,6 +39,29 @@ WebSocket.prototype.ping = function (this: WebSocket, ...args: Parameters<WebSoc
   return originalPing.apply(this, args);
 };
 
+// Diagnosis only (SCALE_DIAG_NO_KEEPALIVE): every HTTP request closes its connection afterwards,
+// to measure what the idle keep-alive sockets to thousands of origins cost.
+if (process.env.SCALE_DIAG_NO_KEEPALIVE) {
+  const { Agent } = await import('undici');
+  const dispatch = Agent.prototype.dispatch;
+  Agent.prototype.dispatch = function (this: InstanceType<typeof Agent>, opts: Parameters<typeof dispatch>[0], handler: Parameters<typeof dispatch>[1]) {
+    return dispatch.call(this, { ...opts, reset: true }, handler);
+  };
+}
+
+// Diagnosis only (SCALE_DIAG_CLIENT_PER_ORIGIN): the Agent makes a single Client per origin instead
+// of a Pool (what `connections: 1` does), to measure what a Pool per probed origin costs.
+if (process.env.SCALE_DIAG_CLIENT_PER_ORIGIN) {
+  const { Agent, Client } = await import('undici');
+  const dispatch = Agent.prototype.dispatch;
+  Agent.prototype.dispatch = function (this: InstanceType<typeof Agent>, opts: Parameters<typeof dispatch>[0], handler: Parameters<typeof dispatch>[1]) {
+    const self = this as unknown as Record<symbol, unknown>;
+    const key = Object.getOwnPropertySymbols(self).find((k) => k.description === 'factory');
+    if (key) self[key] = (origin: string, o: object) => new Client(origin, o);
+    return dispatch.call(this, opts, handler);
+  };
+}
+
 let runtime: Runtime | null = null;
 let server: RunningServer | null = null;
 
@@ -83,13 +106,19 @@ let session: import('node:inspector').Session | null = null;
 async function profile(action: 'start' | 'stop', file?: string): Promise<void> {
   const inspector = await import('node:inspector');
   const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))));
+  const heap = process.env.SCALE_HEAP_PROFILE === '1';
   if (action === 'start') {
     session = new inspector.Session();
     session.connect();
-    await post('Profiler.enable');
-    await post('Profiler.start');
+    if (heap) {
+      await post('HeapProfiler.enable');
+      await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true });
+    } else {
+      await post('Profiler.enable');
+      await post('Profiler.start');
+    }
   } else if (session) {
-    const { profile: result } = (await post('Profiler.stop')) as { profile: unknown };
+    const { profile: result } = (await post(heap ? 'HeapProfiler.stopSampling' : 'Profiler.stop')) as { profile: unknown };
     const { writeFileSync } = await import('node:fs');
     if (file) writeFileSync(file, JSON.stringify(result));
     session.disconnect();
