@@ -35,6 +35,9 @@ export interface ScaleFigures {
   fds: number;
   status: Record<string, number>;
   push: Record<string, number>;
+  /** Heap in use right after a forced full GC at the end (live objects only). */
+  liveHeapMB: number;
+  heapAtEnd: ScaleStats['memory'];
 }
 
 /** utime + stime of a process, in ms. */
@@ -63,7 +66,7 @@ class EngineChild {
   readonly child: ChildProcess;
   private waiters: Array<(m: ScaleChildMessage) => boolean> = [];
   constructor() {
-    this.child = fork(path.join(here, 'scale-engine.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.SCALE_DEBUG_GC ? ['--expose-gc'] : []), ...(process.env.SCALE_NODE_FLAGS ? process.env.SCALE_NODE_FLAGS.split(' ') : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(path.join(here, 'scale-engine.ts'), [], { execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.SCALE_NODE_FLAGS ? process.env.SCALE_NODE_FLAGS.split(' ') : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: ScaleChildMessage) => {
       if (m.type === 'error') process.stderr.write(`scale engine: ${m.message}\n`);
       this.waiters = this.waiters.filter((w) => !w(m));
@@ -180,7 +183,9 @@ export async function measureScale(sources: number, seconds: number, log: (m: st
     const frames = { ...readers.frames };
     await Promise.all([...down].map((id) => sim!.fault(id, 'up').catch(() => undefined)));
     const end = await engine.stats(true);
-    if (process.env.SCALE_DEBUG_GC) log(`live after gc: ${JSON.stringify((await engine.request({ type: 'stats', counts: false, gc: true }, 'stats', 60_000)).memory)}`);
+    // After the window (never during it): how much of the heap is live, the rest being garbage V8 has not collected yet.
+    const live = (await engine.request({ type: 'stats', counts: false, gc: true }, 'stats', 60_000)).memory;
+    log(`after a full GC: ${JSON.stringify(live)}, RSS ${Math.round(rssMB(engine.pid))} MB`);
     log(`end: engine ${Math.round(rssMB(engine.pid))} MB (${JSON.stringify(end.memory)})`);
     return {
       sources,
@@ -194,6 +199,8 @@ export async function measureScale(sources: number, seconds: number, log: (m: st
       sseFrames: frames,
       fds,
       status: end.status ?? {},
+      liveHeapMB: live.heapUsedMB,
+      heapAtEnd: end.memory,
       push: end.push ?? {},
     };
   } finally {
@@ -227,7 +234,7 @@ export function scaleRows(f: ScaleFigures): BenchRow[] {
       p95: rss.p95,
       max: rss.max,
       ...(judged ? { goal: '≤ 1024 MB', met: rss.max !== null && rss.max <= 1024 } : {}),
-      note: `${f.fds} open fds`,
+      note: `${f.fds} open fds; live JS heap ${f.liveHeapMB} MB after a full GC (V8 heap before it ${f.heapAtEnd.heapTotalMB} MB)`,
     },
     { case: `probes/s, ${label}`, n: 1, unit: '/s', p50: f.probesPerS, p95: null, note: 'HTTP probes of routes (light + full checks)' },
     { case: `WebSocket pings/s, ${label}`, n: 1, unit: '/s', p50: f.pingsPerS, p95: null, note: `push channels ${JSON.stringify(f.push)}` },
