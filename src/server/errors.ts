@@ -80,6 +80,12 @@ export function installErrorHandler(app: FastifyInstance): void {
       const mapped = signInHttpError(err);
       return reply.status(mapped.statusCode).send({ error: mapped.error, message: mapped.message } satisfies ApiError);
     }
+    // The store refuses a configuration write while its disk is full or read-only
+    // (StoreUnavailableError, matched by name: the HTTP layer does not import the store).
+    if (err.name === 'StoreUnavailableError') {
+      request.log.warn({ err }, 'storage unavailable');
+      return reply.status(503).send({ error: 'storage_unavailable', message: scrubSecrets(err.message) } satisfies ApiError);
+    }
     const status = (err as FastifyError).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return reply.status(status).send(fastifyClientError(err as FastifyError));

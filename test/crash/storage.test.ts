@@ -338,6 +338,12 @@ describe.sequential('a full or read-only data directory under the real app', () 
     await banner.waitFor({ state: 'visible', timeout: 15_000 });
     expect(await banner.textContent()).toMatch(/can.t save.*read-only/is);
 
+    // A change the user asks for cannot be saved: refused in words (503), nothing half-applied.
+    const rename = await app.request<{ error: string; message: string }>('PATCH', `api/sources/${sourceId}`, { name: 'Renamed while read-only' });
+    expect(rename.status, JSON.stringify(rename.body)).toBe(503);
+    expect(rename.body.message).toMatch(/read-only/i);
+    expect((await sourceView(app)).name).toBe('Storage Jellyfin');
+
     const seen = await flapWhileDegraded(app, /read-only/i);
     ns.remount('rw');
     await pollUntil('/healthz ok once the data dir is writable again', 20_000, async () => {
