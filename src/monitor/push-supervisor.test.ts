@@ -141,6 +141,44 @@ describe('PushSupervisor', () => {
     expect(ctx.open().routeId).toBe('remote');
   });
 
+  it('a channel that never opens (upgrades reset) falls back to polling after 3 tries; the source stays connected', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    for (let i = 0; i < 3; i++) {
+      let channel = ctx.backend.openChannels()[0];
+      for (let waited = 0; !channel && waited < 60_000; waited += 100) {
+        await ctx.clock.advance(100);
+        channel = ctx.backend.openChannels()[0];
+      }
+      expect(channel).toBeDefined();
+      expect(ctx.push.getPushState('jf')).toBe('connecting');
+      channel!.handlers.onLost({ code: 'error', message: 'connection to 127.0.0.2:8096 was reset' });
+      await ctx.clock.advance(1);
+    }
+    expect(ctx.push.getPushState('jf')).toBe('polling');
+    const opened = ctx.backend.pushChannels.length;
+    expect(opened).toBe(3);
+    await ctx.clock.advance(120_000);
+    expect(ctx.backend.pushChannels).toHaveLength(opened); // no more attempts on this route
+    expect(ctx.monitor.getStatus('jf')).toMatchObject({ state: 'connected', routeKind: 'local' });
+  });
+
+  it('failures of a channel that had opened never count towards the polling fallback', async () => {
+    const ctx = setup();
+    await ctx.clock.advance(50);
+    for (let i = 0; i < 5; i++) {
+      let channel = ctx.backend.openChannels()[0];
+      for (let waited = 0; !channel && waited < 60_000; waited += 100) {
+        await ctx.clock.advance(100);
+        channel = ctx.backend.openChannels()[0];
+      }
+      channel!.handlers.onOpen();
+      channel!.handlers.onLost({ code: 'closed', message: 'closed' });
+      await ctx.clock.advance(1);
+    }
+    expect(ctx.push.getPushState('jf')).toBe('connecting');
+  });
+
   it('moves the channel when the route changes', async () => {
     const ctx = setup();
     await ctx.clock.advance(50);

@@ -30,6 +30,11 @@ export interface PushSupervisorSettings {
   stableAfterMs: number;
   /** "Library changed" notifications re-check (and re-fetch libraries) at most this often. */
   libraryRefreshMinIntervalMs: number;
+  /**
+   * Channels on one route that failed this many times in a row without ever opening (e.g. every
+   * upgrade reset by a proxy) count as refused: the source is polled and the view says so.
+   */
+  refuseAfterFailedOpens: number;
 }
 
 export const DEFAULT_PUSH_SETTINGS: PushSupervisorSettings = {
@@ -41,6 +46,7 @@ export const DEFAULT_PUSH_SETTINGS: PushSupervisorSettings = {
   reopenCapMs: 30_000,
   stableAfterMs: 10_000,
   libraryRefreshMinIntervalMs: 10_000,
+  refuseAfterFailedOpens: 3,
 };
 
 /** The part of ConnectionMonitor the supervisor drives. */
@@ -78,6 +84,8 @@ interface Slot {
   /** The server refused the channel on this route: poll instead until the route changes. */
   refusedRouteId: string | null;
   quickFailures: number;
+  /** Channels on this route that failed in a row before opening. */
+  failedOpens: number;
   reopenTimer: TimerHandle | null;
   lastLibraryRefreshAt: number | null;
   libraryTimer: TimerHandle | null;
@@ -116,6 +124,7 @@ export class PushSupervisor {
     if (!source || !status || (status.state !== 'connected' && status.state !== 'sync_failed')) {
       this.close(slot);
       slot.refusedRouteId = null; // a reconnection may bring a server that accepts the channel
+      slot.failedOpens = 0;
       this.setState(sourceId, slot, 'off');
       return;
     }
@@ -130,6 +139,7 @@ export class PushSupervisor {
     if (slot.routeId !== null && slot.routeId !== route.id) {
       this.close(slot);
       slot.quickFailures = 0;
+      slot.failedOpens = 0;
     }
     if (slot.refusedRouteId === route.id) {
       this.setState(sourceId, slot, 'polling', 'the server refused the push channel');
@@ -160,7 +170,7 @@ export class PushSupervisor {
   private slot(sourceId: string): Slot {
     let slot = this.slots.get(sourceId);
     if (!slot) {
-      slot = { channel: null, opening: false, routeId: null, generation: 0, openedAt: null, state: 'off', refusedRouteId: null, quickFailures: 0, reopenTimer: null, lastLibraryRefreshAt: null, libraryTimer: null };
+      slot = { channel: null, opening: false, routeId: null, generation: 0, openedAt: null, state: 'off', refusedRouteId: null, quickFailures: 0, failedOpens: 0, reopenTimer: null, lastLibraryRefreshAt: null, libraryTimer: null };
       this.slots.set(sourceId, slot);
     }
     return slot;
@@ -189,6 +199,7 @@ export class PushSupervisor {
       onOpen: () => {
         if (!current()) return;
         slot.openedAt = this.clock.now();
+        slot.failedOpens = 0;
         this.setState(sourceId, slot, 'open');
       },
       onServerGoingAway: (reason) => {
@@ -203,9 +214,18 @@ export class PushSupervisor {
         slot.channel = null;
         slot.generation++;
         slot.quickFailures = lived >= this.settings.stableAfterMs ? 0 : slot.quickFailures + 1;
+        slot.failedOpens = slot.openedAt === null ? slot.failedOpens + 1 : 0;
         if (detail.code === 'refused') {
           slot.refusedRouteId = route.id;
           this.setState(sourceId, slot, 'polling', 'the server refused the push channel');
+          return;
+        }
+        if (slot.failedOpens >= this.settings.refuseAfterFailedOpens) {
+          // Never opens although the checks each failure ran kept passing: this route does not carry
+          // the channel. Poll; the check below still tells a dead server from a refusing one.
+          slot.refusedRouteId = route.id;
+          this.setState(sourceId, slot, 'polling', 'the push channel never opened on this route');
+          this.options.monitor.pushLost(sourceId);
           return;
         }
         this.setState(sourceId, slot, 'connecting', detail.message);
