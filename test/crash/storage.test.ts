@@ -287,6 +287,11 @@ describe.sequential('a full or read-only data directory under the real app', () 
     await banner.waitFor({ state: 'visible', timeout: 10_000 });
     expect(await banner.textContent()).toMatch(/can.t save.*(full|space)/is);
 
+    const rename = await app.request<{ error: string; message: string }>('PATCH', `api/sources/${sourceId}`, { name: 'Renamed on a full disk' });
+    expect(rename.status, JSON.stringify(rename.body)).toBe(503);
+    expect(rename.body.message).toMatch(/full|space/i);
+    expect((await sourceView(app)).name).toBe('Storage Jellyfin');
+
     // Back up first, so every transition recorded below happens while nothing can be saved.
     await setRoutes('up');
     await waitStatus(app, connected, 'source reconnected while the disk is full');
