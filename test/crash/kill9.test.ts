@@ -72,7 +72,10 @@ async function pollUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T
 }
 
 const T0 = Date.now();
-const trace = (msg: string) => { if (process.env.CRASH_TRACE) console.log(`[${Date.now() - T0} ms] ${msg}`); };
+/** CRASH_TRACE=1 prints where the time goes (module loading vs write windows). */
+const trace = (msg: string): void => {
+  if (process.env.CRASH_TRACE) console.log(`[${Date.now() - T0} ms] ${msg}`);
+};
 
 describe.sequential('kill -9 of the app during heavy status writes', () => {
   const apps: AppProcess[] = [];
