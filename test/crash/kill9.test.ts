@@ -162,15 +162,15 @@ describe.sequential('kill -9 of the app during heavy status writes', () => {
       apps.push(app);
       return app;
     };
-    // Two runs ahead: on a busy machine Node's module loading (~1.5 s of CPU) outlasts one window.
-    const ahead = [spawnHeld(1), spawnHeld(2)];
+    // Three runs ahead: on a busy machine Node's module loading (~1.5 s of CPU) outlasts one window.
+    const ahead = [spawnHeld(1), spawnHeld(2), spawnHeld(3)];
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       const app = ahead.shift()!;
       trace(`cycle ${cycle} go`);
       app.send('go');
       await app.waitListening(30_000);
       trace(`cycle ${cycle} listening`);
-      if (cycle + 2 <= CYCLES) ahead.push(spawnHeld(cycle + 2));
+      if (cycle + 3 <= CYCLES) ahead.push(spawnHeld(cycle + 3));
       const delay = 200 + Math.floor(Math.random() * 1300);
       delays.push(delay);
       await new Promise((r) => setTimeout(r, delay));
