@@ -2,7 +2,7 @@
 // this does what src/cli/cli.ts runServe does (same config parsing, runtime, server and "listening"
 // log line) and passes MARQUEE_TEST_MONITOR (JSON MonitorSettingsInput) to createRuntime.
 // With MARQUEE_TEST_HOLD=1 it loads every module, then waits for a line on stdin before it opens
-// the database: the kill -9 suite pre-loads the next run while the current one writes, so 20 cycles
+// the database: the kill -9 suite pre-loads later runs while the current one writes, so 20 cycles
 // cost 20 × the write window rather than 20 × Node's module loading.
 //   node --import tsx test/crash/launch-app.ts --port 0 --data-dir DIR
 import { createInterface } from 'node:readline';
