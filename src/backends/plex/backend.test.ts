@@ -109,22 +109,26 @@ describe('Plex push channel (fixture server)', () => {
     expect(r.events).toEqual([]);
   });
 
-  it('a close with 1012 is a restart, 1001 a shutdown', async () => {
+  it('a close with 1012 is a restart, 1001 a shutdown only when its reason says so', async () => {
     let code = 1012;
+    let reason = 'bye';
     const fx = await wsFixture(
       () => true,
-      (ws) => setTimeout(() => ws.close(code, 'bye'), 50),
+      (ws) => setTimeout(() => ws.close(code, reason), 50),
     );
-    for (const [c, expected] of [
-      [1012, 'server_restarting'],
-      [1001, 'server_shutting_down'],
+    for (const [c, why, expected] of [
+      [1012, 'bye', ['open', 'server_restarting', 'lost:closed']],
+      [1001, 'Server shutting down', ['open', 'server_shutting_down', 'lost:closed']],
+      // A proxy going away is no server shutdown: a plain loss (the engine then checks at once).
+      [1001, 'proxy going away', ['open', 'lost:closed']],
     ] as const) {
       code = c;
+      reason = why;
       const r = record();
       const ch = plex().openPush(target, { id: 'r', url: fx.url, kind: 'local', priority: 0 }, { token: TOKEN }, r.handlers, opts);
       cleanups.push(() => ch.close());
       await r.until(() => r.events.some((e) => e.startsWith('lost')));
-      expect(r.events).toEqual(['open', expected, 'lost:closed']);
+      expect(r.events).toEqual(expected);
     }
   });
 });

@@ -138,8 +138,10 @@ export class PlexBackend implements MediaBackend {
    * use); that URL is never printed — messages name only host:port. Set `pushTokenInQuery: false`
    * to forbid the fallback.
    *
-   * PMS has no "shutting down" message: a server-initiated close 1001 (going away) is read as a
-   * shutdown, 1012 (service restart) as a restart; a crash shows up as an error or a pong timeout.
+   * PMS has no "shutting down" message: a close 1012 (service restart) is read as a restart, and a
+   * 1001 (going away) as a shutdown only when its reason says so — a proxy or load balancer also
+   * closes with 1001, and calling that "the server is shutting down" would be a false alarm (the
+   * plain loss still triggers an immediate check). A crash shows up as an error or a pong timeout.
    */
   openPush(_target: BackendTarget, route: Route, credentials: Credentials, handlers: PushHandlers, options: PushOptions): PushChannel {
     let closed = false;
@@ -171,8 +173,8 @@ export class PlexBackend implements MediaBackend {
           const n = parsePlexNotification(text);
           if (n.ok) handlers.onActivity?.(n.value.hint);
         },
-        onServerClose(code) {
-          if (code === 1001) handlers.onServerGoingAway('server_shutting_down');
+        onServerClose(code, reason) {
+          if (code === 1001 && /shut\s*down|shutting|stopp/i.test(reason)) handlers.onServerGoingAway('server_shutting_down');
           else if (code === 1012) handlers.onServerGoingAway('server_restarting');
         },
       });
