@@ -299,3 +299,31 @@ describe('SseHub backpressure', () => {
     }
   });
 });
+
+describe('SseHub snapshot sharing', () => {
+  it('clients connecting before anything changes share one snapshot; a change builds a fresh one', () => {
+    const engine = new FakeEngine();
+    const a = addSource(engine, 'Attic');
+    const hub = new SseHub(engine, { heartbeatMs: 60_000, demo: false });
+    hub.start();
+    try {
+      let built = 0;
+      const list = engine.listSources.bind(engine);
+      engine.listSources = () => {
+        built += 1;
+        return list();
+      };
+      const first = hub.prepare(null);
+      const second = hub.prepare(null);
+      expect(second).toBe(first);
+      expect(built).toBe(1);
+      engine.setConnected(a.id, 'remote', 12);
+      const third = hub.prepare(null);
+      expect(built).toBe(2);
+      expect(third).not.toBe(first);
+      expect(third).toContain('"status":"connected"');
+    } finally {
+      hub.stop();
+    }
+  });
+});

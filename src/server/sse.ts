@@ -30,6 +30,8 @@ export function formatSse(event: string, data: unknown, id?: number): string {
   return `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+const SNAPSHOT_REUSE_MS = 1_000;
+
 export class SseHub {
   private readonly clients = new Set<Client>();
   private unsubscribe: (() => void) | null = null;
@@ -43,6 +45,13 @@ export class SseHub {
    */
   private unknownUpToSeq = 0;
   private readonly maxBuffered: number;
+  /** Bumped by every stream message: a snapshot built at the same version is still exact. */
+  private version = 0;
+  /**
+   * The last snapshot frame, shared by clients that connect before anything changes (a reconnect
+   * storm of 100 browsers at a large install would otherwise build 100 multi-MB strings at once).
+   */
+  private cachedSnapshot: { frame: string; version: number; builtAt: number } | null = null;
 
   constructor(
     private readonly engine: Engine,
@@ -105,6 +114,16 @@ export class SseHub {
   }
 
   private snapshotMessage(): string {
+    const now = (this.options.now ?? Date.now)();
+    const cached = this.cachedSnapshot;
+    // Times shown in the views (last/next check) may move without a message; a second bounds that.
+    if (cached && cached.version === this.version && now - cached.builtAt < SNAPSHOT_REUSE_MS) return cached.frame;
+    const frame = this.buildSnapshot();
+    this.cachedSnapshot = { frame, version: this.version, builtAt: now };
+    return frame;
+  }
+
+  private buildSnapshot(): string {
     const snapshot: ApiSnapshot = {
       sources: this.engine.listSources(),
       lastEventId: this.engine.lastSeq(),
@@ -137,6 +156,8 @@ export class SseHub {
   }
 
   private onMessage(message: EngineStreamMessage): void {
+    this.version += 1;
+    this.cachedSnapshot = null;
     const seq = this.engine.lastSeq();
     let frame: string;
     switch (message.type) {
