@@ -115,6 +115,11 @@ describe('browser against the real server and simulators', () => {
     await expect(page.locator('[data-sonner-toast]', { hasText: `${LIVING_ROOM} lost its connection` }).count()).resolves.toBe(1);
     // Libraries stay listed (last known) but marked stale.
     expect(await page.getByTestId(`sidebar-source-${living}`).locator('.library-list.stale').count()).toBe(1);
+    // The card's route table tells the same truth: every route refused (it once stayed 'answering'
+    // because each detail fetch was aborted by the next change of the source).
+    const routeResults = () =>
+      page.getByTestId(`source-card-${living}`).locator('[data-testid^="route-row-"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-result')));
+    await poll(routeResults, 10_000).toEqual(['refused', 'refused', 'refused']);
     await screenshot('04-all-routes-cut-disconnected');
 
     const states = (await statusHistory(`source-status-${living}`)).map((r) => r.state);

@@ -15,7 +15,9 @@ export function useSourceDetail(sourceId: string): { detail: ApiSourceDetail | n
   useEffect(() => {
     const controller = new AbortController();
     const wait = Math.max(0, lastFetch.current + THROTTLE_MS - Date.now());
+    let fired = false;
     const timer = window.setTimeout(() => {
+      fired = true;
       lastFetch.current = Date.now();
       apiFetch<ApiSourceDetail>(`sources/${encodeURIComponent(sourceId)}`, { signal: controller.signal })
         .then((d) => {
@@ -26,11 +28,12 @@ export function useSourceDetail(sourceId: string): { detail: ApiSourceDetail | n
           if ((e as Error).name !== 'AbortError') setError(errorMessage(e));
         });
     }, wait);
-    // A newer revision within the throttle window cancels this one: only the latest is fetched.
+    // A newer revision cancels a fetch that has not started yet (only the latest is fetched), but
+    // never one in flight: under a steady stream of changes every fetch would be aborted by the next
+    // change and the detail would never update (stale routes while the status moved on).
     return () => {
       window.clearTimeout(timer);
-      if (wait === 0) return; // let an in-flight request finish; its result is still the newest we have
-      controller.abort();
+      if (!fired) controller.abort();
     };
   }, [sourceId, revision]);
 
