@@ -44,6 +44,8 @@ export function openPushSocket(spec: PushSocketSpec): PushSocket {
   let ended = false;
   const timers: NodeJS.Timeout[] = [];
   let pongTimer: NodeJS.Timeout | undefined;
+  /** onSuspect was reported for the current silence. */
+  let suspected = false;
 
   const ws = new WebSocket(spec.url, {
     headers: spec.headers,
@@ -77,6 +79,7 @@ export function openPushSocket(spec: PushSocketSpec): PushSocket {
   const alive = () => {
     if (pongTimer) clearTimeout(pongTimer);
     pongTimer = undefined;
+    suspected = false;
   };
 
   const send = (text: string) => {
@@ -99,6 +102,11 @@ export function openPushSocket(spec: PushSocketSpec): PushSocket {
           ws.ping();
         } catch {
           return;
+        }
+        // The previous ping is still unanswered a whole interval later: say so before the timeout.
+        if (pongTimer && !suspected) {
+          suspected = true;
+          handlers.onSuspect?.();
         }
         pongTimer ??= setTimeout(() => end('pong_timeout', `no answer from ${host} within ${formatSeconds(options.pongTimeoutMs)}`), options.pongTimeoutMs);
       }, options.pingIntervalMs),

@@ -43,6 +43,11 @@ export interface PushHandlers {
   onServerGoingAway(reason: 'server_shutting_down' | 'server_restarting'): void;
   /** Closed, errored, or silent past the pong timeout. */
   onLost(detail: { code: 'closed' | 'error' | 'pong_timeout' | 'unauthorized' | 'refused'; message: string }): void;
+  /**
+   * A ping has gone unanswered for a whole ping interval: the channel may be dead. Reported once
+   * per silence, before `onLost` (pong timeout), so the route check can start early.
+   */
+  onSuspect?(): void;
   /** Something changed on the server (e.g. library changed). Optional hint to resync. */
   onActivity?(hint: 'library_changed' | 'other'): void;
 }

@@ -54,6 +54,12 @@ export const MonitorSettingsSchema = z.object({
    * has already waited its pong timeout, so a cut network is confirmed sooner (issue 6).
    */
   suspectProbeTimeoutMs: positiveMs().default(2_000),
+  /**
+   * Per-route timeout of the early check run when a push channel is overdue (a ping unanswered for a
+   * whole ping interval, before its pong timeout): it ends about when the pong timeout fires, so a
+   * cut network is reported within ~ping interval + pong timeout (issue 6: "within three").
+   */
+  earlySuspectTimeoutMs: positiveMs().default(1_000),
   /** After a less preferred route answered, how long to wait for a better one. */
   graceMs: ms().default(100),
   librariesTimeoutMs: positiveMs().default(10_000),

@@ -42,12 +42,21 @@ interface Entry {
   rerun: boolean;
   /** The push channel went silent: the next full check uses the shorter suspect timeout. */
   suspect: boolean;
+  /** The push channel is overdue: the next full check uses the early-suspect timeout. */
+  earlySuspect: boolean;
+  /** The check in flight is such an early check (a pong timeout must not cancel it: it is the answer). */
+  runningEarly: boolean;
+  /** Libraries failed at the network level once: the route was re-checked before calling it sync_failed. */
+  librariesRetried: boolean;
   /** Controllers of this source's checks whose probes may still run (stragglers included). */
   controllers: Set<AbortController>;
   removed: boolean;
   /** Its push channel is open: light checks run at the longer push-open tick. */
   pushOpen: boolean;
 }
+
+/** Library failures that mean the route did not answer, not that the libraries are broken. */
+const NETWORK_LEVEL: ReadonlySet<string> = new Set(['timeout', 'refused', 'dns', 'tls']);
 
 export class ConnectionMonitor {
   readonly settings: MonitorSettings;
@@ -92,7 +101,7 @@ export class ConnectionMonitor {
       return;
     }
     const state = initialMonitorState({ id: source.id, name: source.name, kind: source.kind }, this.clock.now(), initial?.status ?? null);
-    const entry: Entry = { source: cloneSource(source), state, timer: null, running: null, rerun: false, suspect: false, controllers: new Set(), removed: false, pushOpen: false };
+    const entry: Entry = { source: cloneSource(source), state, timer: null, running: null, rerun: false, suspect: false, earlySuspect: false, runningEarly: false, librariesRetried: false, controllers: new Set(), removed: false, pushOpen: false };
     this.entries.set(source.id, entry);
     this.schedule(entry);
   }
@@ -185,10 +194,26 @@ export class ConnectionMonitor {
     const status = entry.state.status.state;
     if (!reason && (status === 'connected' || status === 'sync_failed')) entry.suspect = true;
     // A check already waiting on the route that just went silent would hold the confirming check
-    // back by up to a whole probe timeout: cancel it; the full check below replaces it.
-    if (entry.running) for (const controller of entry.controllers) controller.abort();
+    // back by up to a whole probe timeout: cancel it; the full check below replaces it. An early
+    // check started when the channel became overdue is about to answer: keep it.
+    if (entry.running && !entry.runningEarly) for (const controller of entry.controllers) controller.abort();
     this.apply(entry, { type: 'push_lost', ...(reason ? { reason } : {}), jitter: this.random() });
     this.followPlan(entry);
+    return true;
+  }
+
+  /**
+   * The push channel is overdue (a ping unanswered for a whole interval): check every route now
+   * with the short early-suspect timeout, without changing the status — the check's outcome does.
+   */
+  suspect(sourceId: string): boolean {
+    const entry = this.entries.get(sourceId);
+    if (!entry) return false;
+    const status = entry.state.status.state;
+    if (status !== 'connected' && status !== 'sync_failed') return false;
+    entry.earlySuspect = true;
+    if (entry.running && !entry.runningEarly) for (const controller of entry.controllers) controller.abort();
+    this.requestFullCheck(entry);
     return true;
   }
 
@@ -357,7 +382,11 @@ export class ConnectionMonitor {
       }
       if (stale()) return;
       let timeoutMs = source.monitoring.probeTimeoutMs ?? this.settings.probeTimeoutMs;
-      if (kind === 'full' && entry.suspect) {
+      if (kind === 'full' && entry.earlySuspect) {
+        entry.earlySuspect = false;
+        entry.runningEarly = true;
+        timeoutMs = Math.min(timeoutMs, this.settings.earlySuspectTimeoutMs);
+      } else if (kind === 'full' && entry.suspect) {
         entry.suspect = false;
         timeoutMs = Math.min(timeoutMs, this.settings.suspectProbeTimeoutMs);
       }
@@ -397,6 +426,7 @@ export class ConnectionMonitor {
         const info = { ...announced, finishedAt: this.clock.now(), state: entry.state, cancelled: true };
         this.notify(id, (l) => l.onCheckCompleted?.(id, info));
       }
+      entry.runningEarly = false;
       release();
       if (!stragglersPending) entry.controllers.delete(controller);
     }
@@ -435,10 +465,19 @@ export class ConnectionMonitor {
     if (!this.started || entry.removed || signal.aborted) return;
     if (result && result.ok === true && Array.isArray(result.libraries)) {
       const libraries = result.libraries;
+      entry.librariesRetried = false;
       this.notify(id, (l) => l.onLibraries?.(id, libraries, route.id));
       this.apply(entry, { type: 'libraries', routeId: route.id, ok: true, libraryCount: libraries.length });
     } else {
       const error = result && result.ok === false && result.error ? redactProbeError(result.error) : { code: 'malformed' as const, message: 'libraries came back in an unexpected shape' };
+      // No answer at all (timeout, refused…) says more about the route than about the libraries:
+      // re-check the routes once before calling a reachable server's libraries broken.
+      if (NETWORK_LEVEL.has(error.code) && !entry.librariesRetried) {
+        entry.librariesRetried = true;
+        entry.rerun = true;
+        return;
+      }
+      entry.librariesRetried = false;
       this.apply(entry, { type: 'libraries', routeId: route.id, ok: false, error });
     }
   }

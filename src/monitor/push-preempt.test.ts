@@ -46,3 +46,102 @@ describe('pushLost while a check is in flight', () => {
     expect(status.state === 'reconnecting' && status.since - lostAt).toBeLessThanOrEqual(2_100);
   });
 });
+
+describe('suspect: the push channel is overdue', () => {
+  it('checks every route at once with the early timeout; the pong timeout that follows does not cancel it', async () => {
+    const clock = new FakeClock();
+    const backend = new ScriptedBackend(clock);
+    const monitor = new ConnectionMonitor({ clock, random: () => 0.5, getBackend: () => backend, getCredentials: () => ({ token: 't' }) });
+    monitor.addSource(source());
+    monitor.start();
+    stop = () => monitor.stop();
+    await clock.advance(50);
+    expect(monitor.getStatus('s')).toMatchObject({ state: 'connected', routeKind: 'local' });
+
+    // The network is cut: every route hangs. The channel becomes overdue, then times out 1 s later.
+    backend.route('local', { answer: 'hang' }).route('remote', { answer: 'hang' });
+    const suspectedAt = clock.now();
+    expect(monitor.suspect('s')).toBe(true);
+    expect(monitor.getStatus('s')).toMatchObject({ state: 'connected' }); // suspicion alone changes nothing
+    await clock.advance(500);
+    monitor.pushLost('s');
+    await clock.advance(600);
+    // Decided by the early check at its 1 s timeout, not 2 s after the pong timeout.
+    const status = monitor.getStatus('s')!;
+    expect(status).toMatchObject({ state: 'reconnecting' });
+    expect(status.state === 'reconnecting' && status.since - suspectedAt).toBeLessThanOrEqual(1_100);
+  });
+
+  it('a suspicion that turns out wrong (the route answers) changes nothing', async () => {
+    const clock = new FakeClock();
+    const backend = new ScriptedBackend(clock);
+    const events: string[] = [];
+    const monitor = new ConnectionMonitor({
+      clock,
+      random: () => 0.5,
+      getBackend: () => backend,
+      getCredentials: () => ({ token: 't' }),
+      listener: { onEvents: (_id, evs) => events.push(...evs.map((e) => e.type)) },
+    });
+    monitor.addSource(source());
+    monitor.start();
+    stop = () => monitor.stop();
+    await clock.advance(50);
+    const before = events.length;
+    expect(monitor.suspect('s')).toBe(true);
+    await clock.advance(1_500);
+    expect(monitor.getStatus('s')).toMatchObject({ state: 'connected', routeKind: 'local' });
+    expect(events.slice(before)).toEqual([]);
+  });
+});
+
+describe('libraries that get no answer', () => {
+  it('re-check the routes once before calling the libraries broken (a hanging route is not sync_failed)', async () => {
+    const clock = new FakeClock();
+    const backend = new ScriptedBackend(clock);
+    const states: string[] = [];
+    const monitor = new ConnectionMonitor({
+      clock,
+      random: () => 0.5,
+      getBackend: () => backend,
+      getCredentials: () => ({ token: 't' }),
+      listener: { onEvents: (_id, _evs, state) => states.push(state.status.state) },
+    });
+    monitor.addSource(source());
+    monitor.start();
+    stop = () => monitor.stop();
+    await clock.advance(50);
+    expect(monitor.getStatus('s')).toMatchObject({ state: 'connected', routeKind: 'local' });
+
+    // Libraries time out while the routes still answer: after one re-check, it is sync_failed.
+    backend.setLibraries({ ok: false, code: 'timeout', message: 'libraries did not arrive within 10 s' });
+    monitor.checkNow('s');
+    await clock.advance(200);
+    expect(monitor.getStatus('s')).toMatchObject({ state: 'sync_failed' });
+    expect(states.filter((s) => s === 'sync_failed')).toHaveLength(1);
+  });
+
+  it('a server error on the libraries is sync_failed at once', async () => {
+    const clock = new FakeClock();
+    const backend = new ScriptedBackend(clock);
+    let probes = 0;
+    const monitor = new ConnectionMonitor({
+      clock,
+      random: () => 0.5,
+      getBackend: () => backend,
+      getCredentials: () => ({ token: 't' }),
+      listener: { onProbe: () => (probes += 1) },
+    });
+    monitor.addSource(source());
+    monitor.start();
+    stop = () => monitor.stop();
+    await clock.advance(50);
+    backend.setLibraries({ ok: false, code: 'http_error', message: 'HTTP 500' });
+    const before = probes;
+    monitor.checkNow('s');
+    await clock.advance(200);
+    expect(monitor.getStatus('s')).toMatchObject({ state: 'sync_failed' });
+    // One full check (two routes), no extra re-check.
+    expect(probes - before).toBe(2);
+  });
+});

@@ -54,6 +54,8 @@ export interface PushTarget {
   pushLost(sourceId: string, reason?: LossReason): boolean;
   checkNow(sourceId: string): boolean;
   getState(sourceId: string): MonitorState | undefined;
+  /** The channel is overdue (a ping unanswered for an interval): check the routes early. */
+  suspect?(sourceId: string): boolean;
   /** Told when a channel opens or closes (an open channel stands in for light checks). */
   setPushOpen?(sourceId: string, open: boolean): void;
   /** Sources watched, for the ping budget (default: the channels this supervisor knows). */
@@ -204,6 +206,9 @@ export class PushSupervisor {
       },
       onServerGoingAway: (reason) => {
         if (current()) this.options.monitor.pushLost(sourceId, reason);
+      },
+      onSuspect: () => {
+        if (current()) this.options.monitor.suspect?.(sourceId);
       },
       onActivity: (hint) => {
         if (current() && hint === 'library_changed') this.refreshLibraries(sourceId, slot);
