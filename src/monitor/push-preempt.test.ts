@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Route, Source } from '../core/types.js';
 import { ConnectionMonitor } from './connection-monitor.js';
+import type { MonitorListener } from './monitor-listener.js';
 import { FakeClock } from './testing/fake-clock.js';
 import { ScriptedBackend } from './testing/scripted-backend.js';
 
@@ -19,15 +20,21 @@ afterEach(async () => {
   stop = null;
 });
 
+/** A started monitor with one source, connected on its local route after 50 ms. */
+async function connected(listener: MonitorListener = {}) {
+  const clock = new FakeClock();
+  const backend = new ScriptedBackend(clock);
+  const monitor = new ConnectionMonitor({ clock, random: () => 0.5, getBackend: () => backend, getCredentials: () => ({ token: 't' }), listener });
+  monitor.addSource(source());
+  monitor.start();
+  stop = () => monitor.stop();
+  await clock.advance(50);
+  return { clock, backend, monitor };
+}
+
 describe('pushLost while a check is in flight', () => {
   it('cancels the stuck light check and confirms the cut with the suspect timeout', async () => {
-    const clock = new FakeClock();
-    const backend = new ScriptedBackend(clock);
-    const monitor = new ConnectionMonitor({ clock, random: () => 0.5, getBackend: () => backend, getCredentials: () => ({ token: 't' }) });
-    monitor.addSource(source());
-    monitor.start();
-    stop = () => monitor.stop();
-    await clock.advance(50);
+    const { clock, backend, monitor } = await connected();
     expect(monitor.getStatus('s')).toMatchObject({ state: 'connected', routeKind: 'local' });
 
     // The network is cut; the next light check (base tick 10 s) hangs on local for the 5 s timeout.
@@ -49,13 +56,7 @@ describe('pushLost while a check is in flight', () => {
 
 describe('suspect: the push channel is overdue', () => {
   it('checks every route at once with the early timeout; the pong timeout that follows does not cancel it', async () => {
-    const clock = new FakeClock();
-    const backend = new ScriptedBackend(clock);
-    const monitor = new ConnectionMonitor({ clock, random: () => 0.5, getBackend: () => backend, getCredentials: () => ({ token: 't' }) });
-    monitor.addSource(source());
-    monitor.start();
-    stop = () => monitor.stop();
-    await clock.advance(50);
+    const { clock, backend, monitor } = await connected();
     expect(monitor.getStatus('s')).toMatchObject({ state: 'connected', routeKind: 'local' });
 
     // The network is cut: every route hangs. The channel becomes overdue, then times out 1 s later.
@@ -73,20 +74,8 @@ describe('suspect: the push channel is overdue', () => {
   });
 
   it('a suspicion that turns out wrong (the route answers) changes nothing', async () => {
-    const clock = new FakeClock();
-    const backend = new ScriptedBackend(clock);
     const events: string[] = [];
-    const monitor = new ConnectionMonitor({
-      clock,
-      random: () => 0.5,
-      getBackend: () => backend,
-      getCredentials: () => ({ token: 't' }),
-      listener: { onEvents: (_id, evs) => events.push(...evs.map((e) => e.type)) },
-    });
-    monitor.addSource(source());
-    monitor.start();
-    stop = () => monitor.stop();
-    await clock.advance(50);
+    const { clock, backend, monitor } = await connected({ onEvents: (_id, evs) => events.push(...evs.map((e) => e.type)) });
     const before = events.length;
     expect(monitor.suspect('s')).toBe(true);
     await clock.advance(1_500);
@@ -97,20 +86,8 @@ describe('suspect: the push channel is overdue', () => {
 
 describe('libraries that get no answer', () => {
   it('re-check the routes once before calling the libraries broken (a hanging route is not sync_failed)', async () => {
-    const clock = new FakeClock();
-    const backend = new ScriptedBackend(clock);
     const states: string[] = [];
-    const monitor = new ConnectionMonitor({
-      clock,
-      random: () => 0.5,
-      getBackend: () => backend,
-      getCredentials: () => ({ token: 't' }),
-      listener: { onEvents: (_id, _evs, state) => states.push(state.status.state) },
-    });
-    monitor.addSource(source());
-    monitor.start();
-    stop = () => monitor.stop();
-    await clock.advance(50);
+    const { clock, backend, monitor } = await connected({ onEvents: (_id, _evs, state) => states.push(state.status.state) });
     expect(monitor.getStatus('s')).toMatchObject({ state: 'connected', routeKind: 'local' });
 
     // Libraries time out while the routes still answer: after one re-check, it is sync_failed.
@@ -122,20 +99,8 @@ describe('libraries that get no answer', () => {
   });
 
   it('a server error on the libraries is sync_failed at once', async () => {
-    const clock = new FakeClock();
-    const backend = new ScriptedBackend(clock);
     let probes = 0;
-    const monitor = new ConnectionMonitor({
-      clock,
-      random: () => 0.5,
-      getBackend: () => backend,
-      getCredentials: () => ({ token: 't' }),
-      listener: { onProbe: () => (probes += 1) },
-    });
-    monitor.addSource(source());
-    monitor.start();
-    stop = () => monitor.stop();
-    await clock.advance(50);
+    const { clock, backend, monitor } = await connected({ onProbe: () => (probes += 1) });
     backend.setLibraries({ ok: false, code: 'http_error', message: 'HTTP 500' });
     const before = probes;
     monitor.checkNow('s');
