@@ -49,10 +49,9 @@ describe('push socket suspicion', () => {
     });
     await done;
     expect(events.map((e) => e.what)).toEqual(['suspect', 'lost:pong_timeout']);
+    // Suspected before the loss (by about pongTimeout - pingInterval; not asserted in ms, since a
+    // loaded machine may run both timers in one turn), and only after the pings stopped.
     const suspect = events[0]!;
-    const lost = events[1]!;
-    // Suspected well before the loss: the early check gets about pongTimeout - pingInterval.
-    expect(lost.at - suspect.at).toBeGreaterThanOrEqual(100);
     expect(suspect.at - opened).toBeGreaterThanOrEqual(450);
   });
 });
