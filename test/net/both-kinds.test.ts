@@ -102,6 +102,12 @@ describe('Plex and Jellyfin at once under packet-level faults (nft in a private 
     if (jellyfinSteps[1] === 'sync_failed') jellyfinSteps.splice(1, 1);
     expect(jellyfinSteps[1]).toBe('reconnecting');
     expect(jellyfinSteps.at(-1)).toBe('connected/local');
-    expect(jellyfinSteps.slice(1, -1).every((s) => s === 'reconnecting' || s === 'disconnected')).toBe(true);
+    // On the way back the remote route may answer before local does (both faults clear at once):
+    // a true "connected on remote" for a moment, then local at the re-check. Never local early.
+    const between = jellyfinSteps.slice(1, -1);
+    expect(
+      between.every((s) => s === 'reconnecting' || s === 'disconnected' || s === 'connected/remote' || s === 'sync_failed'),
+      `jellyfin steps: ${jellyfinSteps.join(' -> ')}`,
+    ).toBe(true);
   });
 });
