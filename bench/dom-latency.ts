@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { CHROMIUM_LAUNCH } from '../test/support/chromium.js';
 import { createRuntime, type Runtime } from '../src/cli/runtime.js';
 import type { EngineEvent } from '../src/core/types.js';
 import { loadConfig } from '../src/server/config.js';
@@ -27,17 +28,6 @@ import type { Benchmark, BenchRow } from './types.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WEB_INDEX = path.join(ROOT, 'dist/web/index.html');
 const GOAL_MS = 100;
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface DomRecord {
   testId: string;
@@ -114,9 +104,8 @@ export const domLatency: Benchmark = {
       });
 
       context = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: CHROMIUM_ARGS,
+        ...CHROMIUM_LAUNCH,
+        args: [...CHROMIUM_LAUNCH.args],
         viewport: { width: 1280, height: 860 },
         timeout: 30_000,
       });

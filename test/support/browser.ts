@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_LAUNCH } from './chromium.js';
 import { expect } from 'vitest';
 import type { SimConfig, Simulation } from '../../sim/index.js';
 import { createBackends } from '../../src/backends/index.js';
@@ -174,17 +175,6 @@ export async function waitUntil(check: () => true | string | Promise<true | stri
 
 // ---------------------------------------------------------------- browser
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 /**
  * One toast as the user saw it: a DOM element, from creation to removal. Marquee rewrites a
  * source's toast in place (one slot per source, sonner id `source-<id>`), so a record is one NEW
@@ -277,9 +267,8 @@ export async function openBrowser(url: string, options: { toastWindowMs?: number
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
+      ...CHROMIUM_LAUNCH,
+      args: [...CHROMIUM_LAUNCH.args],
       viewport: { width: options.width ?? 1280, height: 860 },
       colorScheme: 'dark',
       timeout: 30_000,

@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM_LAUNCH } from '../../../test/support/chromium.js';
 import { startMockServer } from './mock-server';
 
 const outDir = join(process.cwd(), 'test-results', 'web-screens');
@@ -12,19 +13,7 @@ const only = process.argv[2];
 
 const mock = await startMockServer({ base: '/marquee/' });
 // Playwright gives every launch a fresh temporary profile (the brief's fresh --user-data-dir).
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await chromium.launch({ ...CHROMIUM_LAUNCH, args: [...CHROMIUM_LAUNCH.args] });
 const errors: string[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
