@@ -20,6 +20,8 @@ export interface MonitorState {
   lastConnected: { routeId: string; routeKind: RouteKind } | null;
   /** When the connection was lost (for ConnectionRestored.downForMs); null while reachable. */
   lostAt: number | null;
+  /** When the current outage began, also for a source never connected (the backoff's phase); null while reachable. */
+  unreachableSince: number | null;
   /** The token was rejected and has not worked since. */
   authRequired: boolean;
   /** Why the next loss happens, when known before it is confirmed (push lost, server restarting…). */
@@ -41,6 +43,7 @@ export function initialMonitorState(source: SourceRef, now: number, stored?: Sou
     failures: 0,
     lastConnected: null,
     lostAt: null,
+    unreachableSince: null,
     authRequired: false,
     pendingReason: null,
     lastFullCheckAt: null,
@@ -52,12 +55,10 @@ export function initialMonitorState(source: SourceRef, now: number, stored?: Sou
       state.lastConnected = { routeId: status.routeId, routeKind: status.routeKind };
       break;
     case 'reconnecting':
-      state.failures = Math.max(1, status.attempt);
-      state.lostAt = status.since;
-      break;
     case 'disconnected':
       state.failures = Math.max(1, status.attempt);
       state.lostAt = status.since;
+      state.unreachableSince = status.since;
       break;
     case 'auth_required':
       state.authRequired = true;

@@ -133,6 +133,10 @@ describe('reducer properties', () => {
             expect(s.attempt).toBeGreaterThan(SETTINGS.disconnectAfterAttempts);
           }
           if (s.state === 'connected' && outcome.type === 'selection') expect(after.failures).toBe(0);
+          // The outage clock (the backoff's phase) runs exactly while the source is unreachable.
+          const unreachable = s.state === 'reconnecting' || s.state === 'disconnected';
+          expect(after.unreachableSince !== null).toBe(unreachable);
+          if (unreachable && (before.status.state === 'reconnecting' || before.status.state === 'disconnected')) expect(after.unreachableSince).toBe(before.unreachableSince);
           // After a success, the next loss starts again at attempt 1.
           if ((before.status.state === 'connected' || before.status.state === 'sync_failed') && s.state === 'reconnecting') {
             expect(s.attempt).toBe(1);

@@ -202,8 +202,17 @@ describe('reducer details', () => {
     }
     expect(seen).toEqual(['reconnecting:1', 'reconnecting:2', 'reconnecting:3', 'disconnected:4', 'disconnected:5', 'disconnected:6']);
     const s = state.status as Extract<typeof state.status, { state: 'disconnected' }>;
-    expect(s.nextRetryAt - (NOW + 5000)).toBe(15_050); // floor + jitter 0.5 of the rest of the 30 s cap
+    expect(s.nextRetryAt - (NOW + 5000)).toBe(4275); // jitter 0.5 within [0.9, 1] of the 4.5 s recent cap
     expect(s.since).toBe(NOW + 3000);
+  });
+
+  it('an outage older than the recent window is retried at the long cap (30 s)', () => {
+    let state = stateIn('connected');
+    state = reduce(state, OUTCOMES.selection_failed, NOW, SETTINGS).state;
+    const late = NOW + SETTINGS.backoff.recentWindowMs;
+    for (let i = 0; i < 5; i++) state = reduce(state, OUTCOMES.selection_failed, late + i * 1000, SETTINGS).state;
+    const s = state.status as Extract<typeof state.status, { state: 'disconnected' }>;
+    expect(s.nextRetryAt - (late + 4000)).toBe(28_500); // jitter 0.5 within [27 s, 30 s]
   });
 
   it('a server going away carries its reason into ConnectionLost, Reconnecting and the status, and keeps it on retries', () => {

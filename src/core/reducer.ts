@@ -1,7 +1,7 @@
 // THE status reducer: (state, outcome, now, settings) -> (state, events). Every status change of
 // every source goes through here; the monitor only executes what it decides. Pure and total: any
 // outcome in any state yields a state (unknown or stale outcomes are ignored), never a throw.
-import { backoffDelayMs, cappedRetryDelayMs, clampJitter } from './backoff.js';
+import { backoffDelayMs, clampJitter } from './backoff.js';
 import type { MonitorState } from './monitor-state.js';
 import type { Outcome, OutcomeClass } from './outcomes.js';
 import type { PlannedCheck } from './scheduling.js';
@@ -106,6 +106,7 @@ export function reduce(state: MonitorState, outcome: Outcome, now: number, setti
   const becomeReachable = (result: OkResult, route: Route): void => {
     next.failures = 0;
     next.lostAt = null;
+    next.unreachableSince = null;
     next.pendingReason = null;
     next.lastConnected = { routeId: route.id, routeKind: route.kind };
     if (state.authRequired) events.push({ ...base, type: 'AuthStatusChanged', authRequired: false });
@@ -116,17 +117,19 @@ export function reduce(state: MonitorState, outcome: Outcome, now: number, setti
   const becomeUnreachable = (attempt: number, error: ProbeError | undefined, reason: LossReason | undefined, jitter: number): void => {
     next.failures = attempt;
     const lastRouteKind = lastKnownRouteKind(state);
+    // The backoff's cap depends on how long the outage has lasted (recent outages are retried faster).
+    next.unreachableSince = state.unreachableSince ?? now;
+    const nextRetryAt = now + backoffDelayMs(attempt, jitter, settings.backoff, now - next.unreachableSince);
     if (attempt > settings.disconnectAfterAttempts) {
       next.status = {
         state: 'disconnected',
         since: state.status.state === 'disconnected' ? state.status.since : now,
         attempt,
-        nextRetryAt: now + cappedRetryDelayMs(jitter, settings.backoff),
+        nextRetryAt,
         ...(reason ? { reason } : {}),
         ...(error ? { lastError: error } : {}),
       };
     } else {
-      const nextRetryAt = now + backoffDelayMs(attempt, jitter, settings.backoff);
       next.status = {
         state: 'reconnecting',
         attempt,
@@ -169,6 +172,7 @@ export function reduce(state: MonitorState, outcome: Outcome, now: number, setti
     }
     case 'require_auth': {
       next.failures = 0;
+      next.unreachableSince = null;
       next.pendingReason = null;
       if (!state.authRequired) events.push({ ...base, type: 'AuthStatusChanged', authRequired: true });
       next.authRequired = true;

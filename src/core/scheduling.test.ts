@@ -26,7 +26,7 @@ describe('effectiveSettings (cost at scale)', () => {
         expect(n / (s.reselectMs[kind] / 1000)).toBeLessThanOrEqual(D.maxFullChecksPerS);
         expect(s.reselectMs[kind]).toBeGreaterThanOrEqual(D.reselectMs[kind]);
       }
-      // Recovery is never slowed down by scale.
+      // Recovery is not slowed down by the number of sources.
       expect(s.backoff).toEqual(D.backoff);
       expect(s.probeTimeoutMs).toBe(D.probeTimeoutMs);
     }
@@ -34,6 +34,18 @@ describe('effectiveSettings (cost at scale)', () => {
     const k = effectiveSettings(D, { sources: 1_000, pushOpen: false });
     expect(k.baseTickMs).toBe(50_000);
     expect(k.reselectMs).toMatchObject({ local: 300_000, remote: 120_000, relay: 50_000, unknown: 60_000 });
+  });
+
+  it('retries stretch only when more sources are unreachable at once than the retry budget allows', () => {
+    expect(effectiveSettings(D, { sources: 10_000, pushOpen: false, unreachable: 400 }).backoff).toEqual(D.backoff);
+    // The host lost its network: 10,000 sources unreachable -> 100 s between retries (100 /s in all).
+    const s = effectiveSettings(D, { sources: 10_000, pushOpen: false, unreachable: 10_000 });
+    expect(s.backoff.recentCapMs).toBe(100_000);
+    expect(s.backoff.capMs).toBe(100_000);
+    expect(10_000 / (s.backoff.recentCapMs / 1000)).toBeLessThanOrEqual(D.maxRetryChecksPerS);
+    const few = effectiveSettings(D, { sources: 10, pushOpen: false, unreachable: 1_000 });
+    expect(few.backoff).toMatchObject({ recentCapMs: 10_000, capMs: 30_000 });
+    expect(few.baseTickMs).toBe(D.baseTickMs);
   });
 
   it('budgets are settings', () => {

@@ -51,24 +51,30 @@ export interface ScheduleContext {
   sources: number;
   /** The source's push channel is open (its pongs prove liveness between checks). */
   pushOpen: boolean;
+  /** Sources currently reconnecting or disconnected (they share `maxRetryChecksPerS`). */
+  unreachable?: number;
 }
 
 /**
  * The settings a source is planned with: the light tick is `pushOpenTickMs` while its push channel
  * is open, and every cadence stretches with the number of sources so the whole installation stays
  * within `maxLightChecksPerS` / `maxFullChecksPerS` (N sources on an interval T make N / T checks
- * per second). Backoff, timeouts and everything else are unchanged: a lost source is retried as fast
- * at 10,000 sources as at 1.
+ * per second). Retries are stretched only by the number of sources that are unreachable at once
+ * (`maxRetryChecksPerS`): one lost source is retried as fast at 10,000 sources as at 1.
  */
 export function effectiveSettings(settings: MonitorSettings, context: ScheduleContext): MonitorSettings {
   const lightFloor = Math.ceil((context.sources / settings.maxLightChecksPerS) * 1000);
   const fullFloor = Math.ceil((context.sources / settings.maxFullChecksPerS) * 1000);
+  const retryFloor = Math.ceil(((context.unreachable ?? 0) / settings.maxRetryChecksPerS) * 1000);
   const tick = Math.max(context.pushOpen ? Math.max(settings.baseTickMs, settings.pushOpenTickMs) : settings.baseTickMs, lightFloor);
   const r = settings.reselectMs;
-  if (tick === settings.baseTickMs && fullFloor <= Math.min(r.local, r.remote, r.relay, r.unknown)) return settings;
+  const b = settings.backoff;
+  const retriesStretched = retryFloor > Math.min(b.recentCapMs, b.capMs);
+  if (tick === settings.baseTickMs && fullFloor <= Math.min(r.local, r.remote, r.relay, r.unknown) && !retriesStretched) return settings;
   return {
     ...settings,
     baseTickMs: tick,
     reselectMs: { local: Math.max(r.local, fullFloor), remote: Math.max(r.remote, fullFloor), relay: Math.max(r.relay, fullFloor), unknown: Math.max(r.unknown, fullFloor) },
+    backoff: retriesStretched ? { ...b, recentCapMs: Math.max(b.recentCapMs, retryFloor), capMs: Math.max(b.capMs, retryFloor) } : b,
   };
 }

@@ -9,11 +9,21 @@ export const BackoffSettingsSchema = z
   .object({
     initialMs: positiveMs().default(1_000),
     factor: z.number().min(1).max(100).default(2),
+    /** The cap once an outage is older than `recentWindowMs` (issue 3: 30 s). */
     capMs: positiveMs().default(30_000),
     /**
-     * Lower bound of a delay, clamped to half the attempt's ceiling so early retries stay jittered.
-     * The default 100 ms is full jitter that can never retry in a tight loop (an unlucky or broken
-     * random of 0). 4000 keeps a dead route at most one request per 4 s once the backoff has grown.
+     * The cap while the outage is younger than `recentWindowMs`: one request per 4.05–4.5 s per route
+     * (≈ 0.23 /s, issue 6: "at most one request per 4 s once grown"), so a server that comes back is
+     * seen within ~4.5 s (issue 7: recovery p95 ≤ 5 s).
+     */
+    recentCapMs: positiveMs().default(4_500),
+    recentWindowMs: ms().default(600_000),
+    /** At a cap the delay is uniform in [cap * (1 - capJitter), cap]: enough spread that sources desynchronise. */
+    capJitter: z.number().min(0).max(1).default(0.1),
+    /**
+     * Lower bound of a delay while the backoff grows, clamped to half the attempt's ceiling so early
+     * retries stay jittered. The default 100 ms is full jitter that can never retry in a tight loop
+     * (an unlucky or broken random of 0).
      */
     minDelayMs: ms().default(100),
   })
@@ -45,6 +55,12 @@ export const MonitorSettingsSchema = z.object({
    */
   maxLightChecksPerS: z.number().positive().default(20),
   maxFullChecksPerS: z.number().positive().default(20),
+  /**
+   * Retries of unreachable sources across the install. Only a mass outage reaches it (the host's own
+   * network went away: 10,000 sources failing at once would otherwise retry ~2,300 times a second);
+   * the retry caps then stretch as (unreachable sources) / budget.
+   */
+  maxRetryChecksPerS: z.number().positive().default(100),
   /** Full re-selection cadence by the current route kind. */
   reselectMs: ReselectSettingsSchema.prefault({}),
   /** Per-route probe timeout (a source's monitoring.probeTimeoutMs overrides it). */

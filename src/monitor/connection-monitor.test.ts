@@ -172,10 +172,11 @@ describe('ConnectionMonitor', () => {
     await ctx.clock.advance(40_000);
     const retries = fullStarts().slice(before);
     const lossAt = fullStarts()[before - 1]!;
-    // random() = 0.5: delays are 100 ms + half the rest of each ceiling (1 s, 2 s, 4 s), then of the cap.
-    const gaps = [retries[0]! - lossAt, retries[1]! - retries[0]!, retries[2]! - retries[1]!, retries[3]! - retries[2]!];
-    gaps.forEach((gap, i) => expect(gap - [550, 1050, 2050, 15_050][i]!).toBeGreaterThanOrEqual(0));
-    gaps.forEach((gap, i) => expect(gap - [550, 1050, 2050, 15_050][i]!).toBeLessThan(20));
+    // random() = 0.5: delays are 100 ms + half the rest of each ceiling (1 s, 2 s, 4 s), then the
+    // middle of [0.9, 1] x the 4.5 s recent cap.
+    const gaps = [retries[0]! - lossAt, retries[1]! - retries[0]!, retries[2]! - retries[1]!, retries[3]! - retries[2]!, retries[4]! - retries[3]!];
+    gaps.forEach((gap, i) => expect(gap - [550, 1050, 2050, 4275, 4275][i]!).toBeGreaterThanOrEqual(0));
+    gaps.forEach((gap, i) => expect(gap - [550, 1050, 2050, 4275, 4275][i]!).toBeLessThan(20));
     const states = ctx.rec.events.filter((e): e is Extract<EngineEvent, { type: 'StatusChanged' }> => e.type === 'StatusChanged').map((e) => `${e.status.state}${'attempt' in e.status ? e.status.attempt : ''}`);
     expect(states.slice(0, 6)).toEqual(['connected', 'reconnecting1', 'reconnecting2', 'reconnecting3', 'disconnected4', 'disconnected5']);
 
@@ -197,7 +198,7 @@ describe('ConnectionMonitor', () => {
     const ctx = setup({ random: seededRandom(42) });
     for (const r of ['local', 'remote', 'relay']) ctx.backend.route(`living-${r}`, { answer: 'refused', delayMs: 1 });
     started(ctx, makeSource());
-    await ctx.clock.advance(300_000);
+    await ctx.clock.advance(900_000);
     const reconnecting = ctx.rec.events.filter((e): e is Extract<EngineEvent, { type: 'Reconnecting' }> => e.type === 'Reconnecting');
     expect(reconnecting.map((e) => e.attempt)).toEqual([1, 2, 3]);
     const fullStarts = ctx.rec.checks.map((c) => c.at);
@@ -207,10 +208,37 @@ describe('ConnectionMonitor', () => {
     }
     const disconnected = ctx.rec.events.filter((e): e is Extract<EngineEvent, { type: 'StatusChanged' }> => e.type === 'StatusChanged' && e.status.state === 'disconnected');
     expect(disconnected.length).toBeGreaterThan(5);
+    const firstFailure = reconnecting[0]!.at;
+    const { recentWindowMs } = ctx.monitor.settings.backoff;
+    let recent = 0;
+    let old = 0;
     for (const e of disconnected) {
       const s = e.status as Extract<SourceStatus, { state: 'disconnected' }>;
-      expect(s.nextRetryAt - e.at).toBeLessThanOrEqual(30_000);
+      // A recent outage: one retry every 4.05–4.5 s; after the window: every 27–30 s.
+      const [low, high] = e.at - firstFailure < recentWindowMs ? [4_050, 4_500] : [27_000, 30_000];
+      if (low === 4_050) recent++;
+      else old++;
+      expect(s.nextRetryAt - e.at).toBeGreaterThanOrEqual(low);
+      expect(s.nextRetryAt - e.at).toBeLessThanOrEqual(high);
     }
+    expect(recent).toBeGreaterThan(100);
+    expect(old).toBeGreaterThan(5);
+  });
+
+  it('a mass outage stretches retries to the install-wide retry budget, and a single loss is not slowed', async () => {
+    const ctx = setup({ settings: { maxRetryChecksPerS: 2 } });
+    const sources = Array.from({ length: 20 }, (_, i) => makeSource(`s${i}`, `Server ${i}`));
+    for (const s of sources) for (const r of ['local', 'remote', 'relay']) ctx.backend.route(`${s.id}-${r}`, { answer: 'refused', delayMs: 1 });
+    started(ctx, ...sources);
+    await ctx.clock.advance(60_000);
+    const from = ctx.clock.now();
+    const before = ctx.rec.checks.length;
+    await ctx.clock.advance(60_000);
+    // 20 unreachable sources on a budget of 2 retries/s: 120 in a minute at most (plus slack for phase).
+    const rate = (ctx.rec.checks.length - before) / 60;
+    expect(rate).toBeLessThanOrEqual(2.2);
+    expect(rate).toBeGreaterThan(1);
+    expect(ctx.clock.now() - from).toBe(60_000);
   });
 
   it('a first-ever check that fails goes reconnecting -> disconnected (no stale URL, no "lost" toast)', async () => {

@@ -72,7 +72,9 @@ export class ConnectionMonitor {
   private listener: MonitorListener;
   private started = false;
   /** Effective settings for the current number of sources (with and without an open push channel). */
-  private scaled: { sources: number; polling: MonitorSettings; pushOpen: MonitorSettings } | null = null;
+  private scaled: { sources: number; unreachable: number; polling: MonitorSettings; pushOpen: MonitorSettings } | null = null;
+  /** Sources reconnecting or disconnected now (the retry budget is shared by them). */
+  private unreachable = 0;
 
   constructor(private readonly options: ConnectionMonitorOptions) {
     this.settings = MonitorSettingsSchema.parse(options.settings ?? {});
@@ -103,6 +105,7 @@ export class ConnectionMonitor {
     const state = initialMonitorState({ id: source.id, name: source.name, kind: source.kind }, this.clock.now(), initial?.status ?? null);
     const entry: Entry = { source: cloneSource(source), state, timer: null, running: null, rerun: false, suspect: false, earlySuspect: false, runningEarly: false, librariesRetried: false, controllers: new Set(), removed: false, pushOpen: false };
     this.entries.set(source.id, entry);
+    if (isUnreachable(state.status)) this.unreachable++;
     this.schedule(entry);
   }
 
@@ -124,6 +127,7 @@ export class ConnectionMonitor {
     if (!entry) return false;
     entry.removed = true;
     this.entries.delete(sourceId);
+    if (isUnreachable(entry.state.status)) this.unreachable--;
     this.clearTimer(entry);
     for (const controller of entry.controllers) controller.abort();
     return true;
@@ -257,11 +261,13 @@ export class ConnectionMonitor {
 
   private plannedSettings(pushOpen: boolean): MonitorSettings {
     const sources = this.entries.size;
-    if (this.scaled?.sources !== sources) {
+    const unreachable = this.unreachable;
+    if (this.scaled?.sources !== sources || this.scaled.unreachable !== unreachable) {
       this.scaled = {
         sources,
-        polling: effectiveSettings(this.settings, { sources, pushOpen: false }),
-        pushOpen: effectiveSettings(this.settings, { sources, pushOpen: true }),
+        unreachable,
+        polling: effectiveSettings(this.settings, { sources, pushOpen: false, unreachable }),
+        pushOpen: effectiveSettings(this.settings, { sources, pushOpen: true, unreachable }),
       };
     }
     return pushOpen ? this.scaled.pushOpen : this.scaled.polling;
@@ -492,6 +498,7 @@ export class ConnectionMonitor {
 
   private apply(entry: Entry, outcome: Outcome): void {
     const { state, events } = reduce(entry.state, outcome, this.clock.now(), this.plannedSettings(entry.pushOpen));
+    this.unreachable += Number(isUnreachable(state.status)) - Number(isUnreachable(entry.state.status));
     entry.state = state;
     if (events.length > 0) this.notify(entry.source.id, (l) => l.onEvents?.(entry.source.id, events, state));
   }
@@ -507,6 +514,10 @@ export class ConnectionMonitor {
       }
     }
   }
+}
+
+function isUnreachable(status: SourceStatus): boolean {
+  return status.state === 'reconnecting' || status.state === 'disconnected';
 }
 
 function cloneSource(source: Source): Source {
