@@ -1,8 +1,9 @@
-// A silent channel is suspected one ping interval after an unanswered ping, before it is lost.
+// A silent channel is suspected soon after an unanswered ping (its usual round trip plus margin), before
+// it is lost; a busy event loop is not mistaken for a silent peer.
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { openPushSocket } from './push-socket.js';
+import { openPushSocket, RoundTripEstimator } from './push-socket.js';
 
 let server: WebSocketServer | null = null;
 afterEach(async () => {
@@ -11,16 +12,22 @@ afterEach(async () => {
   server = null;
 });
 
-async function silentServer(answerPings: () => boolean): Promise<string> {
+async function silentServer(answerPings: () => boolean, afterPing?: (answered: boolean) => void): Promise<string> {
   // autoPong off: this server decides when pongs stop (a pulled cable looks like this).
   server = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
-  server.on('connection', (ws) => ws.on('ping', (data) => answerPings() && ws.pong(data)));
+  server.on('connection', (ws) =>
+    ws.on('ping', (data) => {
+      const answered = answerPings();
+      if (answered) ws.pong(data);
+      afterPing?.(answered);
+    }),
+  );
   await new Promise((resolve) => server!.once('listening', resolve));
   return `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }
 
 describe('push socket suspicion', () => {
-  it('reports onSuspect once, a ping interval after the first unanswered ping, then onLost at the pong timeout', async () => {
+  it('reports onSuspect once after the first unanswered ping, then onLost at the pong timeout', async () => {
     let answering = true;
     const url = await silentServer(() => answering);
     const events: Array<{ what: string; at: number }> = [];
@@ -53,5 +60,103 @@ describe('push socket suspicion', () => {
     // loaded machine may run both timers in one turn), and only after the pings stopped.
     const suspect = events[0]!;
     expect(suspect.at - opened).toBeGreaterThanOrEqual(450);
+  });
+});
+
+describe('push socket suspicion adapts to the round trip', () => {
+  it('suspects a silence before the next ping is due, once pongs have shown the usual round trip', async () => {
+    let answered = 0;
+    const log: string[] = [];
+    const url = await silentServer(
+      () => answered < 4,
+      (ok) => {
+        if (ok) answered++;
+        else log.push('server: unanswered ping');
+      },
+    );
+    await new Promise<void>((resolve) => {
+      const socket = openPushSocket({
+        url,
+        headers: {},
+        // A long ping interval: the old rule (suspect one interval later) would come after the second
+        // unanswered ping reached the server.
+        options: { pingIntervalMs: 400, pongTimeoutMs: 3_000, connectTimeoutMs: 2000, suspectMinMs: 50 },
+        handlers: {
+          onOpen: () => {},
+          onServerGoingAway: () => {},
+          onSuspect: () => {
+            log.push('client: suspect');
+            socket.close();
+            resolve();
+          },
+          onLost: () => {
+            log.push('client: lost');
+            resolve();
+          },
+        },
+        onText: () => {},
+      });
+    });
+    expect(log).toEqual(['server: unanswered ping', 'client: suspect']);
+  });
+
+  it('a pong waiting behind a busy event loop is read before the deadline is judged', async () => {
+    let pings = 0;
+    const events: string[] = [];
+    const url = await silentServer(
+      () => true,
+      () => {
+        // The third ping: the pong has been written, and this process is busy for 400 ms — far past
+        // the 50 ms suspect deadline — before the client side can read it.
+        if (++pings === 3) {
+          const until = performance.now() + 400;
+          while (performance.now() < until) {
+            /* busy */
+          }
+        }
+      },
+    );
+    await new Promise<void>((resolve) => {
+      const socket = openPushSocket({
+        url,
+        headers: {},
+        options: { pingIntervalMs: 150, pongTimeoutMs: 300, connectTimeoutMs: 2000, suspectMinMs: 50 },
+        handlers: {
+          onOpen: () => {},
+          onServerGoingAway: () => {},
+          onSuspect: () => events.push('suspect'),
+          onLost: (detail) => events.push(`lost:${detail.code}`),
+        },
+        onText: () => {},
+      });
+      const wait = setInterval(() => {
+        if (pings >= 6) {
+          clearInterval(wait);
+          socket.close();
+          resolve();
+        }
+      }, 20);
+    });
+    expect(events).toEqual([]);
+  });
+});
+
+describe('RoundTripEstimator (RFC 6298 smoothing)', () => {
+  it('waits a whole ping interval before any sample, then srtt + 4 rttvar within [floor, ceiling]', () => {
+    const rtt = new RoundTripEstimator();
+    expect(rtt.suspectAfterMs(250, 1000)).toBe(1000);
+    rtt.sample(2);
+    expect(rtt.suspectAfterMs(250, 1000)).toBe(250); // 2 + 4 * 1 = 6 ms, raised to the floor
+    const remote = new RoundTripEstimator();
+    remote.sample(200);
+    expect(remote.suspectAfterMs(250, 1000)).toBe(600); // 200 + 4 * 100
+    for (let i = 0; i < 50; i++) remote.sample(200);
+    expect(remote.suspectAfterMs(250, 1000)).toBeLessThan(260); // steady: the variation decays
+    remote.sample(900);
+    expect(remote.suspectAfterMs(250, 1000)).toBeGreaterThan(900); // one slow pong widens the margin at once
+    const before = remote.suspectAfterMs(250, 1000);
+    remote.sample(Number.NaN);
+    remote.sample(-5);
+    expect(remote.suspectAfterMs(250, 1000)).toBe(before); // nonsense samples are ignored
   });
 });

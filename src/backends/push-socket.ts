@@ -1,6 +1,11 @@
 // The shared WebSocket plumbing of both push channels: connect with a handshake timeout, token in a
-// header (never in the URL), WebSocket ping every pingIntervalMs, "lost" when no pong (or any other
+// header (never in the URL), WebSocket ping every pingIntervalMs, "overdue" (onSuspect) when a ping
+// is unanswered for longer than its measured round trip allows, "lost" when no pong (or any other
 // frame) arrives within pongTimeoutMs of a ping, and onLost reported exactly once.
+//
+// Both deadlines look again after pending I/O has been read (setImmediate runs after the poll
+// phase): an event loop that was busy for a while must not report a pong sitting in the socket
+// buffer as missing.
 import type { LookupFunction } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
 import type { PushChannel, PushHandlers, PushOptions } from './types.js';
@@ -44,8 +49,12 @@ export function openPushSocket(spec: PushSocketSpec): PushSocket {
   let ended = false;
   const timers: NodeJS.Timeout[] = [];
   let pongTimer: NodeJS.Timeout | undefined;
+  let suspectTimer: NodeJS.Timeout | undefined;
   /** onSuspect was reported for the current silence. */
   let suspected = false;
+  /** When the oldest unanswered ping was sent (0: none outstanding). */
+  let pingSentAt = 0;
+  const rtt = new RoundTripEstimator();
 
   const ws = new WebSocket(spec.url, {
     headers: spec.headers,
@@ -62,6 +71,8 @@ export function openPushSocket(spec: PushSocketSpec): PushSocket {
     timers.length = 0;
     if (pongTimer) clearTimeout(pongTimer);
     pongTimer = undefined;
+    if (suspectTimer) clearTimeout(suspectTimer);
+    suspectTimer = undefined;
   };
 
   const end = (code: LostCode, message: string) => {
@@ -79,7 +90,24 @@ export function openPushSocket(spec: PushSocketSpec): PushSocket {
   const alive = () => {
     if (pongTimer) clearTimeout(pongTimer);
     pongTimer = undefined;
+    if (suspectTimer) clearTimeout(suspectTimer);
+    suspectTimer = undefined;
     suspected = false;
+    pingSentAt = 0;
+  };
+
+  const reportSuspect = () => {
+    if (ended || suspected || pingSentAt === 0) return;
+    suspected = true;
+    handlers.onSuspect?.();
+  };
+
+  /** Runs `fn` after the I/O already waiting has been read, unless the channel answered meanwhile. */
+  const afterPendingIo = (fn: () => void) => {
+    const outstanding = pingSentAt;
+    setImmediate(() => {
+      if (!ended && pingSentAt !== 0 && pingSentAt === outstanding) fn();
+    });
   };
 
   const send = (text: string) => {
@@ -104,17 +132,23 @@ export function openPushSocket(spec: PushSocketSpec): PushSocket {
           return;
         }
         // The previous ping is still unanswered a whole interval later: say so before the timeout.
-        if (pongTimer && !suspected) {
-          suspected = true;
-          handlers.onSuspect?.();
+        if (pingSentAt !== 0) {
+          afterPendingIo(reportSuspect);
+          return;
         }
-        pongTimer ??= setTimeout(() => end('pong_timeout', `no answer from ${host} within ${formatSeconds(options.pongTimeoutMs)}`), options.pongTimeoutMs);
+        pingSentAt = performance.now();
+        const suspectAfter = rtt.suspectAfterMs(options.suspectMinMs ?? options.pingIntervalMs, options.pingIntervalMs);
+        if (suspectAfter < options.pingIntervalMs) suspectTimer = setTimeout(() => afterPendingIo(reportSuspect), suspectAfter);
+        pongTimer = setTimeout(() => afterPendingIo(() => end('pong_timeout', `no answer from ${host} within ${formatSeconds(options.pongTimeoutMs)}`)), options.pongTimeoutMs);
       }, options.pingIntervalMs),
     );
     handlers.onOpen();
   });
 
-  ws.on('pong', alive);
+  ws.on('pong', () => {
+    if (pingSentAt !== 0) rtt.sample(performance.now() - pingSentAt);
+    alive();
+  });
   ws.on('message', (data: RawData, isBinary: boolean) => {
     alive();
     if (ended || isBinary) return;
@@ -156,4 +190,31 @@ export function openPushSocket(spec: PushSocketSpec): PushSocket {
       if (!ended) timers.push(setInterval(fn, ms));
     },
   };
+}
+
+/**
+ * Smoothed round trip and its variation (RFC 6298 §2, the TCP retransmission timer), from pong
+ * times: a ping is overdue after srtt + 4 * rttvar, so a LAN channel suspects a silence within a few
+ * hundred milliseconds and a slow remote route is given what it usually needs.
+ */
+export class RoundTripEstimator {
+  private srtt: number | null = null;
+  private rttvar = 0;
+
+  sample(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    if (this.srtt === null) {
+      this.srtt = ms;
+      this.rttvar = ms / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
+      this.srtt = 0.875 * this.srtt + 0.125 * ms;
+    }
+  }
+
+  /** The wait before an unanswered ping is overdue, within [floorMs, ceilingMs]; the ceiling before any sample. */
+  suspectAfterMs(floorMs: number, ceilingMs: number): number {
+    if (this.srtt === null) return ceilingMs;
+    return Math.min(ceilingMs, Math.max(floorMs, Math.ceil(this.srtt + 4 * this.rttvar)));
+  }
 }

@@ -55,6 +55,12 @@ export interface PushOptions {
   pingIntervalMs: number;
   pongTimeoutMs: number;
   connectTimeoutMs: number;
+  /**
+   * Lower bound of the wait before an unanswered ping is reported as overdue (onSuspect). The wait
+   * adapts to the channel's measured pong round trip (srtt + 4 * rttvar, RFC 6298), never exceeding
+   * the ping interval; before any pong it is the ping interval.
+   */
+  suspectMinMs?: number;
 }
 export interface PushChannel {
   close(): void;

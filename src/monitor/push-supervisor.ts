@@ -22,6 +22,13 @@ export interface PushSupervisorSettings {
    */
   maxPingsPerS: number;
   pongTimeoutMs: number;
+  /**
+   * An unanswered ping is "overdue" (the monitor checks every route at once, status unchanged) after
+   * the channel's usual pong round trip plus margin (srtt + 4 * rttvar), but never sooner than this.
+   * On a LAN that is this floor: a cut network is suspected ~0.25 s after the next ping, not a whole
+   * ping interval later (issue 6: a cut network noticed within three seconds).
+   */
+  suspectMinMs: number;
   connectTimeoutMs: number;
   /** A channel that dies young is reopened after a growing delay (initial, doubling, capped). */
   reopenInitialMs: number;
@@ -41,6 +48,7 @@ export const DEFAULT_PUSH_SETTINGS: PushSupervisorSettings = {
   pingIntervalMs: 1_000,
   maxPingsPerS: 500,
   pongTimeoutMs: 2_000,
+  suspectMinMs: 250,
   connectTimeoutMs: 5_000,
   reopenInitialMs: 1_000,
   reopenCapMs: 30_000,
@@ -243,6 +251,7 @@ export class PushSupervisor {
       const channel = backend.openPush({ kind: source.kind, serverId: source.serverId }, route, credentials, handlers, {
         pingIntervalMs: this.pingIntervalMs(),
         pongTimeoutMs: this.settings.pongTimeoutMs,
+        suspectMinMs: this.settings.suspectMinMs,
         connectTimeoutMs: this.settings.connectTimeoutMs,
       });
       if (current()) slot.channel = channel;
