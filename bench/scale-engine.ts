@@ -4,6 +4,7 @@
 // Talks to the parent over IPC: `start` (sources to add), `stats`, `stop`.
 import WebSocket from 'ws';
 import type { NewSourceInput } from '../src/monitor/engine-types.js';
+import { limitHeapGrowth } from '../src/cli/heap.js';
 import { createRuntime, type Runtime } from '../src/cli/runtime.js';
 import { loadConfig } from '../src/server/config.js';
 import { createLogger } from '../src/server/logger.js';
@@ -26,6 +27,8 @@ export interface ScaleStats {
   /** source count by status, and push channels by state (only when asked: it walks every source). */
   status?: Record<string, number>;
   push?: Record<string, number>;
+  /** Up to five sources that are not connected, with their error. */
+  unhealthy?: string[];
   memory: { heapUsedMB: number; heapTotalMB: number; externalMB: number; arrayBuffersMB: number };
 }
 export type ScaleChildMessage = { type: 'started'; url: string; addMs: number } | ScaleStats | { type: 'stopped' } | { type: 'error'; message: string };
@@ -76,6 +79,7 @@ async function start(m: ScaleStartMessage): Promise<void> {
     probes++;
     observe(...args);
   };
+  limitHeapGrowth(); // as `marquee serve` does
   runtime = await createRuntime(config, { demo: false, metrics, logger });
   server = await startServer(config, { engine: runtime.engine, plexSignIn: runtime.plexSignIn, jellyfinSignIn: runtime.jellyfinSignIn, logger, metrics });
   const t0 = performance.now();
@@ -91,12 +95,16 @@ function stats(counts: boolean): ScaleStats {
   if (counts && runtime) {
     const status: Record<string, number> = {};
     const push: Record<string, number> = {};
+    const unhealthy: string[] = [];
     for (const s of runtime.engine.listSources()) {
       status[s.status] = (status[s.status] ?? 0) + 1;
       push[s.push] = (push[s.push] ?? 0) + 1;
+      // A few examples of why a source is not connected (a healthy steady state has none).
+      if (s.status !== 'connected' && s.status !== 'connecting' && unhealthy.length < 5) unhealthy.push(`${s.name}: ${s.status}${s.attempt ? ` (attempt ${s.attempt})` : ''}${s.error ? ` — ${s.error}` : ''}`);
     }
     out.status = status;
     out.push = push;
+    if (unhealthy.length > 0) out.unhealthy = unhealthy;
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type AppConfig } from '../server/config.js';
 import { createLogger, type Logger } from '../server/logger.js';
 import { createMetrics } from '../server/metrics.js';
 import { startServer, type RunningServer } from '../server/start.js';
+import { limitHeapGrowth } from './heap.js';
 import { fetchSources, formatStatusTable, StatusError } from './status.js';
 
 export interface CliIo {
@@ -104,6 +105,7 @@ export async function runServe(args: string[], env: Env, io: CliIo, demo: boolea
   }
   const logger: Logger = createLogger({ level: config.logLevel });
   const metrics = createMetrics();
+  limitHeapGrowth();
   // Imported lazily so `marquee status` never loads the engine, the database or the simulators.
   const { createRuntime } = await import('./runtime.js');
   let runtime: Awaited<ReturnType<typeof createRuntime>>;
