@@ -185,6 +185,7 @@ export async function measureScale(sources: number, seconds: number, log: (m: st
     const end = await engine.stats(true);
     // After the window (never during it): how much of the heap is live, the rest being garbage V8 has not collected yet.
     const live = (await engine.request({ type: 'stats', counts: false, gc: true }, 'stats', 60_000)).memory;
+    log(`RSS each second of the window (MB): ${rss.map((v) => Math.round(v)).join(' ')}`);
     log(`after a full GC: ${JSON.stringify(live)}, RSS ${Math.round(rssMB(engine.pid))} MB`);
     log(`end: engine ${Math.round(rssMB(engine.pid))} MB (${JSON.stringify(end.memory)})`);
     return {

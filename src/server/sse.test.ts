@@ -301,10 +301,11 @@ describe('SseHub backpressure', () => {
 });
 
 describe('SseHub snapshot sharing', () => {
-  it('clients connecting before anything changes share one snapshot; a change builds a fresh one', () => {
+  it('clients connecting within a second share one snapshot buffer, followed by the frames since it was built', () => {
     const engine = new FakeEngine();
     const a = addSource(engine, 'Attic');
-    const hub = new SseHub(engine, { heartbeatMs: 60_000, demo: false });
+    let now = 1_000_000;
+    const hub = new SseHub(engine, { heartbeatMs: 60_000, demo: false, now: () => now });
     hub.start();
     try {
       let built = 0;
@@ -315,13 +316,39 @@ describe('SseHub snapshot sharing', () => {
       };
       const first = hub.prepare(null);
       const second = hub.prepare(null);
-      expect(second).toBe(first);
       expect(built).toBe(1);
+      expect(second[1]).toBe(first[1]); // the same Buffer, not a copy
+      expect(Buffer.isBuffer(first[1])).toBe(true);
+      // A change after the build: a later client gets the shared snapshot plus that change, i.e.
+      // exactly what the first client has received by now.
       engine.setConnected(a.id, 'remote', 12);
       const third = hub.prepare(null);
+      expect(built).toBe(1);
+      expect(third[1]).toBe(first[1]);
+      const tail = third.slice(2).join('');
+      expect(tail).toContain('"status":"connected"');
+      // After the reuse window the snapshot is built afresh and already holds the change.
+      now += 1_000;
+      const fourth = hub.prepare(null);
       expect(built).toBe(2);
-      expect(third).not.toBe(first);
-      expect(third).toContain('"status":"connected"');
+      expect(fourth).toHaveLength(2);
+      expect(fourth[1]!.toString()).toContain('"status":"connected"');
+    } finally {
+      hub.stop();
+    }
+  });
+
+  it('a long tail of changes makes the next client get a fresh snapshot instead', () => {
+    const engine = new FakeEngine();
+    const a = addSource(engine, 'Attic');
+    const hub = new SseHub(engine, { heartbeatMs: 60_000, demo: false, now: () => 0 });
+    hub.start();
+    try {
+      const first = hub.prepare(null);
+      for (let i = 0; i < 2_000; i++) engine.touch(a.id);
+      const next = hub.prepare(null);
+      expect(next[1]).not.toBe(first[1]);
+      expect(next).toHaveLength(2);
     } finally {
       hub.stop();
     }

@@ -31,6 +31,15 @@ export function formatSse(event: string, data: unknown, id?: number): string {
 }
 
 const SNAPSHOT_REUSE_MS = 1_000;
+/** Frames kept after a shared snapshot; beyond this a new client gets a fresh snapshot instead. */
+const MAX_SNAPSHOT_TAIL_BYTES = 256 * 1024;
+
+/** What a stream starts with, written in order; a shared snapshot is one Buffer for every client. */
+export type StreamStart = Array<string | Buffer>;
+
+function byteLength(chunks: StreamStart): number {
+  return chunks.reduce((sum, c) => sum + (typeof c === 'string' ? Buffer.byteLength(c) : c.length), 0);
+}
 
 export class SseHub {
   private readonly clients = new Set<Client>();
@@ -45,13 +54,14 @@ export class SseHub {
    */
   private unknownUpToSeq = 0;
   private readonly maxBuffered: number;
-  /** Bumped by every stream message: a snapshot built at the same version is still exact. */
-  private version = 0;
   /**
-   * The last snapshot frame, shared by clients that connect before anything changes (a reconnect
-   * storm of 100 browsers at a large install would otherwise build 100 multi-MB strings at once).
+   * The last snapshot, shared for a second by every client that connects (100 browsers at a
+   * 10,000-source install would otherwise build and encode 100 copies of a ~5 MB frame at once:
+   * hundreds of MB for a moment, which the heap then keeps). It is one Buffer written by reference,
+   * followed by the frames broadcast since it was built — exactly what a client connected at build
+   * time would have received, so sharing it loses nothing.
    */
-  private cachedSnapshot: { frame: string; version: number; builtAt: number } | null = null;
+  private cachedSnapshot: { frame: Buffer; builtAt: number; tail: string[]; tailBytes: number } | null = null;
 
   constructor(
     private readonly engine: Engine,
@@ -86,12 +96,12 @@ export class SseHub {
    * Last-Event-ID header or query). Throws before anything is written if the engine fails.
    * Call attach() in the same tick, so no engine message can slip between the two.
    */
-  prepare(lastEventId: number | null): string {
-    return 'retry: 2000\n\n' + (lastEventId === null ? this.snapshotMessage() : this.resumeMessages(lastEventId));
+  prepare(lastEventId: number | null): StreamStart {
+    return ['retry: 2000\n\n', ...(lastEventId === null ? this.snapshotChunks() : this.resumeChunks(lastEventId))];
   }
 
-  /** Starts the stream on a raw response with the bytes from prepare(). */
-  attach(res: ServerResponse, initial: string): void {
+  /** Starts the stream on a raw response with the chunks from prepare(). */
+  attach(res: ServerResponse, initial: StreamStart): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -100,27 +110,27 @@ export class SseHub {
       'x-accel-buffering': 'no',
       'x-content-type-options': 'nosniff',
     });
-    const client: Client = { res, socket: res.socket, closed: false, allowance: Buffer.byteLength(initial) };
+    const client: Client = { res, socket: res.socket, closed: false, allowance: byteLength(initial) };
     res.on('close', () => this.close(client, false));
     res.on('error', () => this.close(client, false));
     res.once('drain', () => (client.allowance = 0));
     this.clients.add(client);
     this.options.onClientCount?.(this.clients.size);
-    this.write(client, initial);
+    for (const chunk of initial) this.write(client, chunk);
   }
 
   open(res: ServerResponse, lastEventId: number | null): void {
     this.attach(res, this.prepare(lastEventId));
   }
 
-  private snapshotMessage(): string {
+  private snapshotChunks(): StreamStart {
     const now = (this.options.now ?? Date.now)();
     const cached = this.cachedSnapshot;
     // Times shown in the views (last/next check) may move without a message; a second bounds that.
-    if (cached && cached.version === this.version && now - cached.builtAt < SNAPSHOT_REUSE_MS) return cached.frame;
-    const frame = this.buildSnapshot();
-    this.cachedSnapshot = { frame, version: this.version, builtAt: now };
-    return frame;
+    if (cached && now - cached.builtAt < SNAPSHOT_REUSE_MS) return [cached.frame, ...cached.tail];
+    const frame = Buffer.from(this.buildSnapshot(), 'utf8');
+    this.cachedSnapshot = { frame, builtAt: now, tail: [], tailBytes: 0 };
+    return [frame];
   }
 
   private buildSnapshot(): string {
@@ -134,15 +144,15 @@ export class SseHub {
     return formatSse('snapshot', snapshot, snapshot.lastEventId);
   }
 
-  private resumeMessages(since: number): string {
+  private resumeChunks(since: number): StreamStart {
     const latest = this.engine.lastSeq();
     const missed: ApiEventMessage[] | null = since <= latest ? this.engine.eventsSince(since) : null;
-    if (missed === null) return this.snapshotMessage();
+    if (missed === null) return this.snapshotChunks();
     let out = missed.map((m) => formatSse('engine', m, m.seq)).join('');
     if (since <= this.unknownUpToSeq) {
       // Source views from before this process started are unknown: the events above still give
       // the missed notifications, the snapshot puts the state right.
-      return out + this.snapshotMessage();
+      return [out, ...this.snapshotChunks()];
     }
     const current = new Map(this.engine.listSources().map((s) => [s.id, s]));
     for (const [sourceId, at] of this.removedAt) {
@@ -152,12 +162,10 @@ export class SseHub {
       const source = current.get(sourceId);
       if (at >= since && source) out += formatSse('source', { source });
     }
-    return out;
+    return [out];
   }
 
   private onMessage(message: EngineStreamMessage): void {
-    this.version += 1;
-    this.cachedSnapshot = null;
     const seq = this.engine.lastSeq();
     let frame: string;
     switch (message.type) {
@@ -184,13 +192,19 @@ export class SseHub {
         break;
     }
     this.broadcast(frame);
+    const cached = this.cachedSnapshot;
+    if (cached) {
+      cached.tail.push(frame);
+      cached.tailBytes += frame.length;
+      if (cached.tailBytes > MAX_SNAPSHOT_TAIL_BYTES) this.cachedSnapshot = null;
+    }
   }
 
   private broadcast(frame: string): void {
     for (const c of this.clients) this.write(c, frame);
   }
 
-  private write(client: Client, frame: string): void {
+  private write(client: Client, frame: string | Buffer): void {
     if (client.closed) return;
     if (client.res.writableLength > this.maxBuffered + client.allowance) {
       this.options.onDropped?.();
