@@ -79,7 +79,10 @@ async function start(m: ScaleStartMessage): Promise<void> {
     probes++;
     observe(...args);
   };
-  limitHeapGrowth(); // as `marquee serve` does
+  // As `marquee serve` does. Diagnosis only (SCALE_DIAG_DEFAULT_HEAP_GROWTH): V8's own growth step,
+  // to measure what the limit saves (2026-11-26: RSS 750 -> 826 MB climbing over the window, vs a
+  // flat 478-493 MB with the limit).
+  if (!process.env.SCALE_DIAG_DEFAULT_HEAP_GROWTH) limitHeapGrowth();
   runtime = await createRuntime(config, { demo: false, metrics, logger });
   server = await startServer(config, { engine: runtime.engine, plexSignIn: runtime.plexSignIn, jellyfinSignIn: runtime.jellyfinSignIn, logger, metrics });
   const t0 = performance.now();
