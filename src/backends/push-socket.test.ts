@@ -3,7 +3,8 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { openPushSocket, RoundTripEstimator } from './push-socket.js';
+import { openPushSocket, RoundTripEstimator, type PushSocket } from './push-socket.js';
+import type { PushHandlers, PushOptions } from './types.js';
 
 let server: WebSocketServer | null = null;
 afterEach(async () => {
@@ -26,6 +27,11 @@ async function silentServer(answerPings: () => boolean, afterPing?: (answered: b
   return `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }
 
+/** A client channel to `url` with only the handlers a test cares about. */
+function openClient(url: string, options: PushOptions, handlers: Partial<PushHandlers>): PushSocket {
+  return openPushSocket({ url, headers: {}, options, handlers: { onOpen: () => {}, onServerGoingAway: () => {}, onLost: () => {}, ...handlers }, onText: () => {} });
+}
+
 describe('push socket suspicion', () => {
   it('reports onSuspect once after the first unanswered ping, then onLost at the pong timeout', async () => {
     let answering = true;
@@ -33,25 +39,19 @@ describe('push socket suspicion', () => {
     const events: Array<{ what: string; at: number }> = [];
     let opened = 0;
     const done = new Promise<void>((resolve) => {
-      const socket = openPushSocket({
-        url,
-        headers: {},
-        options: { pingIntervalMs: 200, pongTimeoutMs: 600, connectTimeoutMs: 2000 },
-        handlers: {
-          onOpen: () => {
-            opened = Date.now();
-            // Answer a few pings, then go silent.
-            setTimeout(() => (answering = false), 450);
-          },
-          onServerGoingAway: () => events.push({ what: 'away', at: Date.now() }),
-          onSuspect: () => events.push({ what: 'suspect', at: Date.now() }),
-          onLost: (detail) => {
-            events.push({ what: `lost:${detail.code}`, at: Date.now() });
-            socket.close();
-            resolve();
-          },
+      const socket = openClient(url, { pingIntervalMs: 200, pongTimeoutMs: 600, connectTimeoutMs: 2000 }, {
+        onOpen: () => {
+          opened = Date.now();
+          // Answer a few pings, then go silent.
+          setTimeout(() => (answering = false), 450);
         },
-        onText: () => {},
+        onServerGoingAway: () => events.push({ what: 'away', at: Date.now() }),
+        onSuspect: () => events.push({ what: 'suspect', at: Date.now() }),
+        onLost: (detail) => {
+          events.push({ what: `lost:${detail.code}`, at: Date.now() });
+          socket.close();
+          resolve();
+        },
       });
     });
     await done;
@@ -75,26 +75,18 @@ describe('push socket suspicion adapts to the round trip', () => {
       },
     );
     await new Promise<void>((resolve) => {
-      const socket = openPushSocket({
-        url,
-        headers: {},
-        // A long ping interval: the old rule (suspect one interval later) would come after the second
-        // unanswered ping reached the server.
-        options: { pingIntervalMs: 400, pongTimeoutMs: 3_000, connectTimeoutMs: 2000, suspectMinMs: 50 },
-        handlers: {
-          onOpen: () => {},
-          onServerGoingAway: () => {},
-          onSuspect: () => {
-            log.push('client: suspect');
-            socket.close();
-            resolve();
-          },
-          onLost: () => {
-            log.push('client: lost');
-            resolve();
-          },
+      // A long ping interval: the old rule (suspect one interval later) would come after the second
+      // unanswered ping reached the server.
+      const socket = openClient(url, { pingIntervalMs: 400, pongTimeoutMs: 3_000, connectTimeoutMs: 2000, suspectMinMs: 50 }, {
+        onSuspect: () => {
+          log.push('client: suspect');
+          socket.close();
+          resolve();
         },
-        onText: () => {},
+        onLost: () => {
+          log.push('client: lost');
+          resolve();
+        },
       });
     });
     expect(log).toEqual(['server: unanswered ping', 'client: suspect']);
@@ -117,17 +109,9 @@ describe('push socket suspicion adapts to the round trip', () => {
       },
     );
     await new Promise<void>((resolve) => {
-      const socket = openPushSocket({
-        url,
-        headers: {},
-        options: { pingIntervalMs: 150, pongTimeoutMs: 300, connectTimeoutMs: 2000, suspectMinMs: 50 },
-        handlers: {
-          onOpen: () => {},
-          onServerGoingAway: () => {},
-          onSuspect: () => events.push('suspect'),
-          onLost: (detail) => events.push(`lost:${detail.code}`),
-        },
-        onText: () => {},
+      const socket = openClient(url, { pingIntervalMs: 150, pongTimeoutMs: 300, connectTimeoutMs: 2000, suspectMinMs: 50 }, {
+        onSuspect: () => events.push('suspect'),
+        onLost: (detail) => events.push(`lost:${detail.code}`),
       });
       const wait = setInterval(() => {
         if (pings >= 6) {
@@ -138,6 +122,34 @@ describe('push socket suspicion adapts to the round trip', () => {
       }, 20);
     });
     expect(events).toEqual([]);
+  });
+});
+
+describe('a late pong clears the suspicion', () => {
+  it('reports onSuspectCleared when the overdue channel answers before its pong timeout', async () => {
+    let pings = 0;
+    const events: string[] = [];
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
+    // Prompt pongs at first (the round trip is learnt), then one pong 300 ms late: past the 50 ms
+    // suspect deadline, well within the 2 s pong timeout.
+    server.on('connection', (ws) => ws.on('ping', (data) => (++pings === 4 ? setTimeout(() => ws.pong(data), 300) : ws.pong(data))));
+    await new Promise((resolve) => server!.once('listening', resolve));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    await new Promise<void>((resolve) => {
+      const socket = openClient(url, { pingIntervalMs: 400, pongTimeoutMs: 2_000, connectTimeoutMs: 2000, suspectMinMs: 50 }, {
+        onSuspect: () => events.push('suspect'),
+        onSuspectCleared: () => {
+          events.push('cleared');
+          socket.close();
+          resolve();
+        },
+        onLost: (detail) => {
+          events.push(`lost:${detail.code}`);
+          resolve();
+        },
+      });
+    });
+    expect(events).toEqual(['suspect', 'cleared']);
   });
 });
 

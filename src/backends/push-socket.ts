@@ -88,12 +88,14 @@ export function openPushSocket(spec: PushSocketSpec): PushSocket {
   };
 
   const alive = () => {
+    const wasSuspected = suspected;
     if (pongTimer) clearTimeout(pongTimer);
     pongTimer = undefined;
     if (suspectTimer) clearTimeout(suspectTimer);
     suspectTimer = undefined;
     suspected = false;
     pingSentAt = 0;
+    if (wasSuspected && !ended) handlers.onSuspectCleared?.();
   };
 
   const reportSuspect = () => {

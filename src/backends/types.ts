@@ -48,6 +48,8 @@ export interface PushHandlers {
    * per silence, before `onLost` (pong timeout), so the route check can start early.
    */
   onSuspect?(): void;
+  /** The overdue channel answered after all (a slow pong, not a silence): the early check may stop. */
+  onSuspectCleared?(): void;
   /** Something changed on the server (e.g. library changed). Optional hint to resync. */
   onActivity?(hint: 'library_changed' | 'other'): void;
 }

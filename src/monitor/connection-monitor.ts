@@ -221,6 +221,20 @@ export class ConnectionMonitor {
     return true;
   }
 
+  /**
+   * The overdue push channel answered after all (a slow pong on a busy server, not a silence): an
+   * early check still waiting on the current route is cancelled before its short timeout could call
+   * a live route dead. The check planned before the suspicion stays planned.
+   */
+  suspectCleared(sourceId: string): boolean {
+    const entry = this.entries.get(sourceId);
+    if (!entry) return false;
+    entry.earlySuspect = false;
+    if (!entry.runningEarly) return false;
+    for (const controller of entry.controllers) controller.abort();
+    return true;
+  }
+
   /** The user signed in again: try the new token at once. */
   credentialsUpdated(sourceId: string): boolean {
     const entry = this.entries.get(sourceId);

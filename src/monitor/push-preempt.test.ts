@@ -84,6 +84,38 @@ describe('suspect: the push channel is overdue', () => {
   });
 });
 
+describe('suspectCleared: the overdue channel answered after all', () => {
+  // A busy server: its pong came late, and its HTTP answer would come later than the early check's
+  // 1 s timeout (the scripted 'hang' answers a timeout at the probe's deadline). Remote is unreachable.
+  async function busyServer(listener: MonitorListener = {}) {
+    const ctx = await connected(listener);
+    ctx.backend.route('local', { answer: 'hang' }).route('remote', { answer: 'hang' });
+    return ctx;
+  }
+
+  it('left alone, the early check would call the slow but live server lost', async () => {
+    const { clock, monitor } = await busyServer();
+    monitor.suspect('s');
+    await clock.advance(1_100);
+    expect(monitor.getStatus('s')?.state).toBe('reconnecting');
+  });
+
+  it('a pong before the early check ends cancels it: nothing changes, the planned check stays', async () => {
+    const events: string[] = [];
+    const { clock, monitor } = await busyServer({ onEvents: (_id, evs) => events.push(...evs.map((e) => e.type)) });
+    const planned = monitor.nextCheckAt('s');
+    const before = events.length;
+    monitor.suspect('s');
+    await clock.advance(300);
+    expect(monitor.suspectCleared('s')).toBe(true);
+    await clock.advance(2_000);
+    expect(monitor.getStatus('s')).toMatchObject({ state: 'connected', routeKind: 'local' });
+    expect(events.slice(before)).toEqual([]);
+    expect(monitor.nextCheckAt('s')).toBe(planned);
+    expect(monitor.suspectCleared('s')).toBe(false); // nothing left to cancel
+  });
+});
+
 describe('libraries that get no answer', () => {
   it('re-check the routes once before calling the libraries broken (a hanging route is not sync_failed)', async () => {
     const states: string[] = [];

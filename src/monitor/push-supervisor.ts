@@ -64,6 +64,8 @@ export interface PushTarget {
   getState(sourceId: string): MonitorState | undefined;
   /** The channel is overdue (a ping unanswered for an interval): check the routes early. */
   suspect?(sourceId: string): boolean;
+  /** The overdue channel answered after all: an early check still running is a false alarm. */
+  suspectCleared?(sourceId: string): boolean;
   /** Told when a channel opens or closes (an open channel stands in for light checks). */
   setPushOpen?(sourceId: string, open: boolean): void;
   /** Sources watched, for the ping budget (default: the channels this supervisor knows). */
@@ -217,6 +219,9 @@ export class PushSupervisor {
       },
       onSuspect: () => {
         if (current()) this.options.monitor.suspect?.(sourceId);
+      },
+      onSuspectCleared: () => {
+        if (current()) this.options.monitor.suspectCleared?.(sourceId);
       },
       onActivity: (hint) => {
         if (current() && hint === 'library_changed') this.refreshLibraries(sourceId, slot);
