@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from '../../sim/index.js';
 import type { ApiSource } from '../../src/server/api-types.js';
 import { AppProcess, startApp } from '../support/app-process.js';
+import { pollUntil } from '../support/process-harness.js';
 
 const SERVERS = 30;
 const CYCLES = 20;
@@ -53,21 +54,6 @@ function inspect(dataDir: string): DbSnapshot {
     };
   } finally {
     db.close();
-  }
-}
-
-async function pollUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -205,10 +191,10 @@ describe.sequential('kill -9 of the app during heavy status writes', () => {
     const listed = await final.request<ApiSource[]>('GET', 'api/sources');
     expect(listed.status).toBe(200);
     expect(listed.body.map((s) => s.id).sort()).toEqual(sourceIds);
-    const connected = await pollUntil('every source connected after the final start', 20_000, async () => {
+    const connected = await pollUntil(async () => {
       const { body } = await final.request<ApiSource[]>('GET', 'api/sources');
       return body.length === SERVERS && body.every((s) => s.status === 'connected') ? body : undefined;
-    });
+    }, 20_000, 'every source connected after the final start');
     expect(connected.every((s) => s.route !== null && s.libraries.some((l) => l.name === 'Movies'))).toBe(true);
     expect((await final.request('GET', 'healthz')).status).toBe(200);
     expect((await final.stop()).code).toBe(0);

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from '../../sim/index.js';
 import type { ApiEventMessage, ApiHealth, ApiSnapshot, ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
 import { REPO_ROOT, startApp, type AppProcess } from '../support/app-process.js';
+import { pollUntil } from '../support/process-harness.js';
 import { SseStream, type SseMessage } from './sse.js';
 
 const LAUNCHER = join(import.meta.dirname, 'launch-app.ts');
@@ -39,21 +40,6 @@ async function launchBrowser(): Promise<Browser> {
     await build({ configFile: join(REPO_ROOT, 'src', 'web', 'vite.config.ts'), logLevel: 'warn' });
   }
   return chromium.launch({ ...CHROMIUM_LAUNCH, args: [...CHROMIUM_LAUNCH.args] });
-}
-
-async function pollUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** A process holding a private mount namespace with a small tmpfs on `dir`. */
@@ -168,10 +154,10 @@ describe.sequential('a full or read-only data directory under the real app', () 
   };
   /** Waits for `wanted` and returns the view (its `since` is when the transition happened). */
   const waitStatus = (app: AppProcess, wanted: (s: ApiSource) => boolean, what: string) =>
-    pollUntil(what, 15_000, async () => {
+    pollUntil(async () => {
       const view = await sourceView(app);
       return wanted(view) ? view : undefined;
-    });
+    }, 15_000, what);
   const openPage = async (url: string): Promise<Page> => {
     browser ??= await launchBrowser();
     const page = await (await browser.newContext()).newPage();
@@ -269,10 +255,10 @@ describe.sequential('a full or read-only data directory under the real app', () 
     expect(ns.availableKb()).toBe(0);
     // Status changes and failed probes are written as the routes go down; the disk refuses them.
     await setRoutes('refuse');
-    const degraded = await pollUntil('/healthz degraded after the disk filled', 30_000, async () => {
+    const degraded = await pollUntil(async () => {
       const h = await health(app);
       return h.status === 503 ? h.body : undefined;
-    });
+    }, 30_000, '/healthz degraded after the disk filled');
     expect(degraded).toMatchObject({ status: 'degraded', database: 'degraded', monitor: 'running' });
     expect(degraded.detail).toMatch(/full|space/i);
     expect(degraded.detail).not.toMatch(/SQLITE_|Error:|\bat \//); // words, not internals
@@ -296,10 +282,10 @@ describe.sequential('a full or read-only data directory under the real app', () 
     // The live stream kept telling the source's story while nothing could be saved.
     await sse.waitFor('engine events while degraded', engineEventFor, 5000, degradedAt);
     ns.freeSpace();
-    await pollUntil('/healthz ok after space came back', 20_000, async () => {
+    await pollUntil(async () => {
       const h = await health(app);
       return h.status === 200 && h.body.status === 'ok' ? h : undefined;
-    });
+    }, 20_000, '/healthz ok after space came back');
     await sse.waitFor('event: health (ok)', healthEvent('ok'), 10_000, degradedAt);
     await banner.waitFor({ state: 'detached', timeout: 10_000 });
     expect((await app.stop()).code).toBe(0);
@@ -348,10 +334,10 @@ describe.sequential('a full or read-only data directory under the real app', () 
 
     const seen = await flapWhileDegraded(app, /read-only/i);
     ns.remount('rw');
-    await pollUntil('/healthz ok once the data dir is writable again', 20_000, async () => {
+    await pollUntil(async () => {
       const r = await health(app);
       return r.status === 200 && r.body.status === 'ok' ? r : undefined;
-    });
+    }, 20_000, '/healthz ok once the data dir is writable again');
     await sse.waitFor('event: health (ok)', healthEvent('ok'), 10_000);
     await banner.waitFor({ state: 'detached', timeout: 10_000 });
     expect((await app.stop()).code).toBe(0);

@@ -1,12 +1,11 @@
 // Starts the real Marquee app as a child process on a free port with a given data dir, waits for
 // its "Marquee is listening on" log line, and stops it (SIGTERM, bounded) or kills it (SIGKILL of the
-// whole process group). Independent of process-harness.ts on purpose: the crash suite needs only
-// this, plus an optional command prefix (e.g. `nsenter -t PID -m --`) to run the app inside a
-// private mount namespace.
-import { spawn, type ChildProcess } from 'node:child_process';
+// whole process group). Built on process-harness.ts's ChildProc; adds an optional command prefix
+// (e.g. `nsenter -t PID -m --`) to run the app inside a private mount namespace.
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ChildProc, type Exit } from './process-harness.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The `marquee` command exactly as a user runs it. */
@@ -36,10 +35,7 @@ export interface AppProcessOptions {
   stdinPipe?: boolean;
 }
 
-export interface AppExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type AppExit = Exit;
 
 /** The child environment: this process's, minus any Marquee setting that would leak in. */
 export function appEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -50,118 +46,45 @@ export function appEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export class AppProcess {
+/** The app as a child process (see ChildProc: own process group, output captured, bounded waits). */
+export class AppProcess extends ChildProc {
   /** e.g. http://127.0.0.1:41234/ — set once the listening line was seen. */
   url = '';
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<AppExit>;
-  private exit: AppExit | null = null;
-  private readonly proc: ChildProcess;
-  private readonly waiters = new Set<() => void>();
 
-  constructor(readonly options: AppProcessOptions) {
-    const script = options.script ?? MARQUEE_BIN;
+  constructor(appOptions: AppProcessOptions) {
+    const script = appOptions.script ?? MARQUEE_BIN;
     const args = [
       ...(script.endsWith('.ts') ? ['--import', tsxLoaderUrl(), script] : [script, 'serve']),
       '--port',
       '0',
       '--data-dir',
-      options.dataDir,
+      appOptions.dataDir,
     ];
-    const prefix = options.prefix ?? [];
-    const [command, ...rest] = prefix.length > 0 ? [...prefix, process.execPath, ...args] : [process.execPath, ...args];
-    // Own process group: a kill reaches every process the app may have started.
-    this.proc = spawn(command!, rest, { cwd: REPO_ROOT, env: appEnv(options.env), stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
-    this.proc.stdin?.on('error', () => undefined); // the child may be gone already
-    this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stdout += chunk;
-      this.notify();
-    });
-    this.proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderr += chunk;
-      this.notify();
-    });
-    this.exited = new Promise<AppExit>((resolveExit) => {
-      this.proc.on('error', (err) => {
-        this.stderr += `\n[spawn error] ${err.message}\n`;
-      });
-      this.proc.on('close', (code, signal) => {
-        this.exit = { code, signal };
-        this.notify();
-        resolveExit(this.exit);
-      });
-    });
+    const prefix = appOptions.prefix ?? [];
+    const [command, ...rest] = [...prefix, process.execPath, ...args];
+    super(command!, rest, { cwd: REPO_ROOT, env: appEnv(appOptions.env), name: appOptions.name ?? 'marquee', stdinPipe: appOptions.stdinPipe ?? false });
   }
 
   get name(): string {
-    return this.options.name ?? 'marquee';
-  }
-
-  get pid(): number {
-    return this.proc.pid ?? -1;
-  }
-
-  get hasExited(): boolean {
-    return this.exit !== null;
-  }
-
-  private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    return this.options.name;
   }
 
   /** Resolves with the URL from the "Marquee is listening on" line; rejects on exit or timeout. */
-  waitListening(timeoutMs: number): Promise<string> {
-    return new Promise<string>((resolveUrl, reject) => {
-      const check = (): void => {
-        for (const line of this.stdout.split('\n')) {
-          const url = listeningUrl(line);
-          if (url) {
-            done();
-            this.url = url;
-            resolveUrl(url);
-            return;
-          }
-        }
-        if (this.exit) {
-          done();
-          reject(new Error(`${this.name} exited (${JSON.stringify(this.exit)}) before listening.\n${this.tail()}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`${this.name}: not listening within ${timeoutMs} ms.\n${this.tail()}`));
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  /** Writes a line to the child's stdin (needs `stdinPipe`). */
-  send(line: string): void {
-    if (!this.proc.stdin) throw new Error(`${this.name}: started without a stdin pipe`);
-    this.proc.stdin.write(`${line}\n`);
+  async waitListening(timeoutMs: number): Promise<string> {
+    this.url = await this.waitForLine(listeningUrl, timeoutMs);
+    return this.url;
   }
 
   /** SIGKILL to the whole process group (no shutdown code runs); waits (bounded) for the exit. */
-  async kill9(): Promise<AppExit | null> {
-    if (this.exit) return this.exit;
-    try {
-      process.kill(-this.pid, 'SIGKILL');
-    } catch {
-      this.proc.kill('SIGKILL');
-    }
-    return Promise.race([this.exited, new Promise<null>((r) => setTimeout(() => r(null), 5000).unref())]);
+  async kill9(): Promise<Exit | null> {
+    await this.kill();
+    return this.exit;
   }
 
   /** Graceful stop (SIGTERM: the app flushes and closes the database); SIGKILL after `timeoutMs`. */
-  async stop(timeoutMs = 10_000): Promise<AppExit> {
+  async stop(timeoutMs = 10_000): Promise<Exit> {
     if (this.exit) return this.exit;
-    this.proc.kill('SIGTERM');
+    this.signal('SIGTERM');
     const exit = await Promise.race([this.exited, new Promise<null>((r) => setTimeout(() => r(null), timeoutMs).unref())]);
     if (exit) return exit;
     await this.kill9();
@@ -183,10 +106,6 @@ export class AppProcess {
       // not JSON: keep the text
     }
     return { status: res.status, body: parsed as T };
-  }
-
-  tail(chars = 3000): string {
-    return `--- ${this.name} stdout (tail) ---\n${this.stdout.slice(-chars)}\n--- stderr (tail) ---\n${this.stderr.slice(-chars)}`;
   }
 }
 

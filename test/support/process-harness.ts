@@ -55,6 +55,8 @@ export interface SpawnOptions {
   env?: Record<string, string | undefined>;
   /** Shown in error messages. */
   name: string;
+  /** Give the child a stdin pipe (see send()); otherwise stdin is /dev/null. */
+  stdinPipe?: boolean;
 }
 
 /** A child process in its own process group with its output captured. */
@@ -62,17 +64,18 @@ export class ChildProc {
   stdout = '';
   stderr = '';
   readonly exited: Promise<Exit>;
-  private exit: Exit | null = null;
-  private readonly proc: ChildProcess;
+  protected exit: Exit | null = null;
+  protected readonly proc: ChildProcess;
   private readonly waiters = new Set<() => void>();
 
   constructor(command: string, args: string[], readonly options: SpawnOptions) {
     this.proc = spawn(command, args, {
       cwd: options.cwd,
       env: options.env as NodeJS.ProcessEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    this.proc.stdin?.on('error', () => undefined); // the child may be gone already
     this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
       this.notify();
@@ -163,6 +166,12 @@ export class ChildProc {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Writes a line to the child's stdin (needs `stdinPipe`). */
+  send(line: string): void {
+    if (!this.proc.stdin) throw new Error(`${this.options.name}: started without a stdin pipe`);
+    this.proc.stdin.write(`${line}\n`);
   }
 
   /** Sends `signal` to the main process only (its own shutdown must stop its children). */
