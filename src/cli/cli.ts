@@ -29,6 +29,7 @@ serve / demo options (or environment):
   --data-dir DIR    MARQUEE_DATA_DIR   default ./data
   --base-url PATH   MARQUEE_BASE_URL   reverse-proxy sub-path, e.g. /marquee
   --log-level LVL   LOG_LEVEL          fatal|error|warn|info|debug|trace|silent
+  --settings FILE   MARQUEE_SETTINGS_FILE  JSON monitoring settings (see docs/SETTINGS.md)
                     MARQUEE_API_KEY / MARQUEE_API_KEY_FILE, MARQUEE_PLEX_TV_URL
 
 status options:

@@ -51,7 +51,8 @@ export async function createRuntime(config: AppConfig, options: RuntimeOptions):
     const engine = new MarqueeEngine({
       store,
       backends: backends.backends,
-      ...(options.monitor ? { settings: options.monitor } : {}),
+      settings: options.monitor ?? config.monitor,
+      push: config.push,
       logger: logger.child({ component: 'engine' }),
       onProbe: (source, result) => {
         const route = source.routes.find((r) => r.id === result.routeId);

@@ -86,6 +86,32 @@ export const MonitorSettingsSchema = z.object({
   maxConcurrentChecks: z.number().int().min(1).max(10_000).default(64),
 }).strict(); // a misspelt setting is an error, not silently ignored
 
+/**
+ * Push channels (issue 6): one WebSocket per connected source on its current route. The documents
+ * of each knob are on PushSupervisorSettings (src/monitor/push-supervisor.ts), which is this minus
+ * `enabled`.
+ */
+export const PushSettingsSchema = z
+  .object({
+    /** Off: polling only, for every source. */
+    enabled: z.boolean().default(true),
+    pingIntervalMs: positiveMs().default(1_000),
+    maxPingsPerS: z.number().positive().default(500),
+    pongTimeoutMs: positiveMs().default(2_000),
+    suspectMinMs: positiveMs().default(250),
+    connectTimeoutMs: positiveMs().default(5_000),
+    reopenInitialMs: positiveMs().default(1_000),
+    reopenCapMs: positiveMs().default(30_000),
+    stableAfterMs: positiveMs().default(10_000),
+    libraryRefreshMinIntervalMs: ms().default(10_000),
+    refuseAfterFailedOpens: z.number().int().min(1).max(1000).default(3),
+  })
+  .strict()
+  .refine((p) => p.pongTimeoutMs > p.suspectMinMs, { message: 'push.pongTimeoutMs must be greater than push.suspectMinMs' });
+
+export type PushSettings = z.infer<typeof PushSettingsSchema>;
+export type PushSettingsInput = z.input<typeof PushSettingsSchema>;
+
 export type MonitorSettings = z.infer<typeof MonitorSettingsSchema>;
 export type MonitorSettingsInput = z.input<typeof MonitorSettingsSchema>;
 export type BackoffSettings = z.infer<typeof BackoffSettingsSchema>;

@@ -4,6 +4,7 @@
 // monitor works without it (polling only), and a server that refuses the channel falls back to polling.
 import type { Credentials, MediaBackend, PushChannel, PushHandlers } from '../backends/types.js';
 import type { MonitorState } from '../core/monitor-state.js';
+import { PushSettingsSchema } from '../core/settings.js';
 import type { LossReason, Route, Source, SourceKind } from '../core/types.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import type { MonitorListener } from './monitor-listener.js';
@@ -44,18 +45,8 @@ export interface PushSupervisorSettings {
   refuseAfterFailedOpens: number;
 }
 
-export const DEFAULT_PUSH_SETTINGS: PushSupervisorSettings = {
-  pingIntervalMs: 1_000,
-  maxPingsPerS: 500,
-  pongTimeoutMs: 2_000,
-  suspectMinMs: 250,
-  connectTimeoutMs: 5_000,
-  reopenInitialMs: 1_000,
-  reopenCapMs: 30_000,
-  stableAfterMs: 10_000,
-  libraryRefreshMinIntervalMs: 10_000,
-  refuseAfterFailedOpens: 3,
-};
+/** The defaults, from the one validated schema (src/core/settings.ts) that config files also use. */
+export const DEFAULT_PUSH_SETTINGS: PushSupervisorSettings = (({ enabled: _enabled, ...settings }) => settings)(PushSettingsSchema.parse({}));
 
 /** The part of ConnectionMonitor the supervisor drives. */
 export interface PushTarget {

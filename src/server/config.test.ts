@@ -81,3 +81,37 @@ describe('loadConfig', () => {
     for (const h of ['0.0.0.0', '::', '192.168.1.2', 'marquee.lan', '128.0.0.1']) expect(isLoopbackHost(h), h).toBe(false);
   });
 });
+
+describe('the settings file (--settings / MARQUEE_SETTINGS_FILE)', () => {
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('defaults without one; a file overrides only what it names, flag before env', () => {
+    const plain = loadConfig([], {});
+    expect(plain.monitor.backoff).toMatchObject({ initialMs: 1000, recentCapMs: 4500, capMs: 30_000 });
+    expect(plain.push).toMatchObject({ enabled: true, pingIntervalMs: 1000, pongTimeoutMs: 2000 });
+    const custom = file('custom.json', JSON.stringify({ monitor: { baseTickMs: 20_000, backoff: { recentCapMs: 6000 } }, push: { pingIntervalMs: 2000, pongTimeoutMs: 4000 } }));
+    const c = loadConfig(['--settings', custom], { MARQUEE_SETTINGS_FILE: file('other.json', '{"push":{"enabled":false}}') });
+    expect(c.monitor).toMatchObject({ baseTickMs: 20_000, probeTimeoutMs: 5000, backoff: { recentCapMs: 6000, capMs: 30_000 } });
+    expect(c.push).toMatchObject({ enabled: true, pingIntervalMs: 2000, pongTimeoutMs: 4000, suspectMinMs: 250 });
+    expect(loadConfig([], { MARQUEE_SETTINGS_FILE: join(dir, 'other.json') }).push.enabled).toBe(false);
+  });
+
+  it('names the bad field: a misspelt key, a wrong type, an impossible combination', () => {
+    expect(configError(['--settings', file('typo.json', '{"monitor":{"baseTick":5000}}')], {})).toMatch(/in settings file ".*typo\.json":\n  monitor: .*baseTick/);
+    expect(configError(['--settings', file('type.json', '{"push":{"pingIntervalMs":"1s"}}')], {})).toContain('push.pingIntervalMs:');
+    expect(configError(['--settings', file('cap.json', '{"monitor":{"backoff":{"initialMs":5000,"capMs":1000}}}')], {})).toContain('backoff.capMs must be >= backoff.initialMs');
+    expect(configError(['--settings', file('pong.json', '{"push":{"pongTimeoutMs":200}}')], {})).toContain('push.pongTimeoutMs must be greater than push.suspectMinMs');
+    expect(configError(['--settings', file('top.json', '{"monitr":{}}')], {})).toContain('monitr');
+  });
+
+  it('refuses a file that is missing, not JSON, or too large, in plain words', () => {
+    expect(configError(['--settings', join(dir, 'missing.json')], {})).toMatch(/cannot read settings file ".*missing\.json" \(ENOENT\)/);
+    expect(configError(['--settings', file('bad.json', '{"monitor": ')], {})).toMatch(/is not valid JSON/);
+    expect(configError(['--settings', file('array.json', '[]')], {})).toContain('(top level)');
+    expect(configError(['--settings', file('huge.json', `{"monitor":{},"x":"${'a'.repeat(70_000)}"}`)], {})).toMatch(/larger than 64 KB/);
+  });
+});

@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { MonitorSettingsSchema, PushSettingsSchema, type MonitorSettings, type PushSettings } from '../core/settings.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -26,6 +27,10 @@ export interface AppConfig {
   sseHeartbeatMs: number;
   /** Folder of the built web UI (index.html + assets). */
   webDir: string;
+  /** Monitoring cadences, timeouts and backoff (defaults, or the settings file's `monitor`). */
+  monitor: MonitorSettings;
+  /** Push channels (defaults, or the settings file's `push`). */
+  push: PushSettings;
 }
 
 export class ConfigError extends Error {
@@ -53,7 +58,48 @@ const FLAG_OPTIONS = {
   'data-dir': { type: 'string' },
   'base-url': { type: 'string' },
   'log-level': { type: 'string' },
+  settings: { type: 'string' },
 } as const;
+
+/**
+ * The optional settings file (--settings / MARQUEE_SETTINGS_FILE), JSON:
+ * `{ "monitor": { "baseTickMs": 10000, "backoff": { "recentCapMs": 4500 } }, "push": { "pingIntervalMs": 1000 } }`.
+ * Every key is optional; a misspelt one is an error, not silently ignored.
+ */
+export const SettingsFileSchema = z
+  .object({
+    monitor: MonitorSettingsSchema.prefault({}),
+    push: PushSettingsSchema.prefault({}),
+  })
+  .strict();
+
+const MAX_SETTINGS_FILE_BYTES = 64 * 1024;
+
+function readSettingsFile(file: string | undefined): { monitor: MonitorSettings; push: PushSettings } {
+  if (file === undefined || file.trim() === '') return SettingsFileSchema.parse({});
+  const where = `settings file "${file}"`;
+  let text: string;
+  try {
+    const buffer = readFileSync(file);
+    if (buffer.length > MAX_SETTINGS_FILE_BYTES) throw new ConfigError(`Invalid configuration: ${where} is larger than ${MAX_SETTINGS_FILE_BYTES / 1024} KB.`);
+    text = buffer.toString('utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`Invalid configuration: cannot read ${where} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${where} is not valid JSON (${(err as Error).message}).`);
+  }
+  const parsed = SettingsFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration in ${where}:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
 
 const rawSchema = z.object({
   port: z
@@ -186,6 +232,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const apiKey = readApiKey(env);
+  const settings = readSettingsFile(values.settings ?? env.MARQUEE_SETTINGS_FILE);
   const { basePath, publicOrigin } = parseBaseUrl(parsed.data.baseUrl);
   const host = parsed.data.host;
   if (!apiKey && !isLoopbackHost(host)) {
@@ -205,5 +252,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     logLevel: parsed.data.logLevel,
     sseHeartbeatMs: parsed.data.sseHeartbeatMs,
     webDir: resolve(env.MARQUEE_WEB_DIR ?? resolve(PACKAGE_ROOT, 'dist', 'web')),
+    monitor: settings.monitor,
+    push: settings.push,
   });
 }

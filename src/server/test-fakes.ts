@@ -15,7 +15,7 @@ import { SignInError } from '../backends/types.js';
 import type { EngineEvent } from '../core/types.js';
 import type { Engine, EngineHealth, EngineStreamMessage, NewSourceInput, SourcePatch } from '../monitor/engine-types.js';
 import type { ApiDemoRoute, ApiEventMessage, ApiSource, ApiSourceDetail } from './api-types.js';
-import type { AppConfig } from './config.js';
+import { SettingsFileSchema, type AppConfig } from './config.js';
 import type { DemoControl } from './demo-control.js';
 
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
@@ -30,6 +30,7 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     logLevel: 'silent',
     sseHeartbeatMs: 15_000,
     webDir: '/nonexistent-marquee-web',
+    ...SettingsFileSchema.parse({}),
     ...overrides,
   };
 }
