@@ -209,6 +209,30 @@ describe('web UI (mock API, real browser)', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('removing a source: a slow answer does not pull the user back from the page they went on to', async () => {
+    const page = await openApp();
+    await poll(() => status(page, 'jf-attic').getAttribute('data-state'), 10_000).toBe('connected');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/sources/jf-attic', async (route) => {
+      if (route.request().method() !== 'DELETE') return route.continue();
+      await held;
+      return route.continue();
+    });
+    await page.goto(`${mock.url}#/sources/jf-attic`);
+    await page.getByTestId('remove-jf-attic').click();
+    await page.getByTestId('remove-dialog').getByTestId('remove-confirm').click();
+    // The user moves on while the removal is still on its way.
+    await page.goto(`${mock.url}#/add/plex`);
+    await page.getByTestId('plex-wizard').waitFor({ timeout: 10_000 });
+    release();
+    await poll(() => page.getByTestId('sidebar-source-jf-attic').count()).toBe(0);
+    await page.waitForTimeout(300);
+    expect(new URL(page.url()).hash).toBe('#/add/plex');
+    expect(await page.getByTestId('plex-wizard').isVisible()).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('asks for the API key when Marquee requires one', async () => {
     const page = await openApp({ apiKey: 'k3y' });
     await page.getByTestId('api-key-input').fill('nope');

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { ApiSource } from '../../server/api-types';
 import { apiFetch, errorMessage } from '../lib/api';
-import { navigate } from '../lib/hooks';
+import { navigate, parseHash } from '../lib/hooks';
 import { FormError } from './FormError';
 import { Modal } from './Modal';
 
@@ -26,7 +26,10 @@ export function RemoveDialog({ source, onClose }: { source: ApiSource; onClose: 
             try {
               await apiFetch(`sources/${encodeURIComponent(source.id)}`, { method: 'DELETE' });
               onClose();
-              navigate({ page: 'sources' });
+              // Leave the removed source's page, but only if the user is still on it: the answer may
+              // arrive after they went elsewhere (the sidebar already dropped it from the stream).
+              const here = parseHash(window.location.hash);
+              if (here.page === 'sources' && here.sourceId === source.id) navigate({ page: 'sources' });
             } catch (err) {
               setError(errorMessage(err));
               setBusy(false);
