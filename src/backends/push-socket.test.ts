@@ -75,9 +75,10 @@ describe('push socket suspicion adapts to the round trip', () => {
       },
     );
     await new Promise<void>((resolve) => {
-      // A long ping interval: the old rule (suspect one interval later) would come after the second
-      // unanswered ping reached the server.
-      const socket = openClient(url, { pingIntervalMs: 400, pongTimeoutMs: 3_000, connectTimeoutMs: 2000, suspectMinMs: 50 }, {
+      // The default 1 s interval: the old rule (suspect one interval later) would come after the
+      // second unanswered ping reached the server. (Only pongs slower than ~300 ms while the round
+      // trip is learnt could stretch the wait to a whole interval on a loaded machine.)
+      const socket = openClient(url, { pingIntervalMs: 1_000, pongTimeoutMs: 3_000, connectTimeoutMs: 2000, suspectMinMs: 50 }, {
         onSuspect: () => {
           log.push('client: suspect');
           socket.close();
@@ -99,7 +100,9 @@ describe('push socket suspicion adapts to the round trip', () => {
       () => true,
       () => {
         // The third ping: the pong has been written, and this process is busy for 400 ms — far past
-        // the 50 ms suspect deadline — before the client side can read it.
+        // the 50 ms suspect deadline and the 150 ms ping interval — before the client side can read
+        // it. (The pong timeout is kept well above the block: with client and server in one process,
+        // a stall elsewhere must not delay the server's own answer past it.)
         if (++pings === 3) {
           const until = performance.now() + 400;
           while (performance.now() < until) {
@@ -109,7 +112,7 @@ describe('push socket suspicion adapts to the round trip', () => {
       },
     );
     await new Promise<void>((resolve) => {
-      const socket = openClient(url, { pingIntervalMs: 150, pongTimeoutMs: 300, connectTimeoutMs: 2000, suspectMinMs: 50 }, {
+      const socket = openClient(url, { pingIntervalMs: 150, pongTimeoutMs: 2_000, connectTimeoutMs: 2000, suspectMinMs: 50 }, {
         onSuspect: () => events.push('suspect'),
         onLost: (detail) => events.push(`lost:${detail.code}`),
       });
