@@ -4,7 +4,7 @@
 // read-only exactly as the crash left it, must pass integrity and foreign-key checks and still hold
 // every source with its credentials unchanged; then a normal `marquee serve` serves them all and
 // they reconnect. (src/store/crash.test.ts kills the store helper; this kills the whole app.)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -71,20 +71,13 @@ describe.sequential('kill -9 of the app during heavy status writes', () => {
   let sourceIds: string[] = [];
   let credentialsBefore: Map<string, string | null>;
 
-  const start = (name: string, script?: string) =>
-    startApp(
-      {
-        dataDir,
-        name,
-        ...(script ? { script } : {}),
-        env: { LOG_LEVEL: 'info', MARQUEE_TEST_MONITOR: JSON.stringify(FAST_MONITOR) },
-      },
-      (app) => apps.push(app),
-    );
+  // The setup and final starts: the real CLI with its default settings.
+  const start = (name: string) => startApp({ dataDir, name, env: { LOG_LEVEL: 'info' } }, (app) => apps.push(app));
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'marquee-kill9-'));
     dataDir = join(work, 'data');
+    writeFileSync(join(work, 'settings.json'), JSON.stringify({ monitor: FAST_MONITOR }));
     sim = await createSimulation({
       servers: Array.from({ length: SERVERS }, (_, i) => ({
         id: `jf-${i}`,
@@ -143,7 +136,7 @@ describe.sequential('kill -9 of the app during heavy status writes', () => {
         name: `marquee (cycle ${cycle})`,
         script: LAUNCHER,
         stdinPipe: true,
-        env: { LOG_LEVEL: 'info', MARQUEE_TEST_MONITOR: JSON.stringify(FAST_MONITOR), MARQUEE_TEST_HOLD: '1' },
+        env: { LOG_LEVEL: 'info', MARQUEE_SETTINGS_FILE: join(work, 'settings.json'), MARQUEE_TEST_HOLD: '1' },
       });
       apps.push(app);
       return app;

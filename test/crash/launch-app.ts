@@ -1,13 +1,11 @@
-// `marquee serve` with monitoring cadences the crash suite can set: the CLI has no flag for them, so
-// this does what src/cli/cli.ts runServe does (same config parsing, runtime, server and "listening"
-// log line) and passes MARQUEE_TEST_MONITOR (JSON MonitorSettingsInput) to createRuntime.
-// With MARQUEE_TEST_HOLD=1 it loads every module, then waits for a line on stdin before it opens
-// the database: the kill -9 suite pre-loads later runs while the current one writes, so 20 cycles
-// cost 20 × the write window rather than 20 × Node's module loading.
+// `marquee serve` that can be held before it opens the database: it does what src/cli/cli.ts
+// runServe does (same config parsing incl. the settings file, runtime, server and "listening" log
+// line). With MARQUEE_TEST_HOLD=1 it loads every module, then waits for a line on stdin: the
+// kill -9 suite pre-loads later runs while the current one writes, so 20 cycles cost 20 × the
+// write window rather than 20 × Node's module loading.
 //   node --import tsx test/crash/launch-app.ts --port 0 --data-dir DIR
 import { createInterface } from 'node:readline';
 import { createRuntime } from '../../src/cli/runtime.js';
-import type { MonitorSettingsInput } from '../../src/core/settings.js';
 import { loadConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/logger.js';
 import { createMetrics } from '../../src/server/metrics.js';
@@ -25,8 +23,7 @@ if (process.env.MARQUEE_TEST_HOLD === '1') {
 const config = loadConfig(process.argv.slice(2), process.env);
 const logger = createLogger({ level: config.logLevel });
 const metrics = createMetrics();
-const monitor = JSON.parse(process.env.MARQUEE_TEST_MONITOR ?? '{}') as MonitorSettingsInput;
-const runtime = await createRuntime(config, { demo: false, metrics, logger, monitor });
+const runtime = await createRuntime(config, { demo: false, metrics, logger });
 const server = await startServer(config, {
   engine: runtime.engine,
   plexSignIn: runtime.plexSignIn,

@@ -7,7 +7,7 @@
 // while a file on it is open for writing (the database is), so a data dir cannot turn read-only
 // under a running app here; a full disk can, and is tested while the app runs.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,10 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from '../../sim/index.js';
 import type { ApiEventMessage, ApiHealth, ApiSnapshot, ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
 import { REPO_ROOT, startApp, type AppProcess } from '../support/app-process.js';
-import { pollUntil } from '../support/process-harness.js';
-import { SseStream, type SseMessage } from './sse.js';
+import { pollUntil, SseReader, type SseMessage } from '../support/process-harness.js';
 
-const LAUNCHER = join(import.meta.dirname, 'launch-app.ts');
 const USER = 'storage-user';
 const PASSWORD = 'storage-pw-2c8d5e1f9a';
 const MONITOR = {
@@ -128,7 +126,7 @@ class MountNamespace {
 
 describe.sequential('a full or read-only data directory under the real app', () => {
   const apps: AppProcess[] = [];
-  const streams: SseStream[] = [];
+  const streams: SseReader[] = [];
   let browser: Browser | undefined;
   let work: string;
   let outside: string;
@@ -139,7 +137,7 @@ describe.sequential('a full or read-only data directory under the real app', () 
 
   const start = (name: string) =>
     startApp(
-      { dataDir, name, script: LAUNCHER, prefix: ns.enter, env: { LOG_LEVEL: 'info', MARQUEE_TEST_MONITOR: JSON.stringify(MONITOR) } },
+      { dataDir, name, prefix: ns.enter, env: { LOG_LEVEL: 'info', MARQUEE_SETTINGS_FILE: join(outside, 'settings.json') } },
       (app) => apps.push(app),
     );
   const routes = () => sim.servers[0]!.routes;
@@ -165,10 +163,14 @@ describe.sequential('a full or read-only data directory under the real app', () 
     return page;
   };
   const openSse = async (app: AppProcess) => {
-    const sse = await SseStream.open(new URL('api/events', app.url).href);
+    const sse = await SseReader.open(new URL('api/events', app.url).href);
     streams.push(sse);
+    if (sse.status !== 200) throw new Error(`SSE: HTTP ${sse.status}`);
     return sse;
   };
+  /** The parsed data of the first message from index `from` on that matches. */
+  const waitData = async <T = unknown>(sse: SseReader, what: string, match: (m: SseMessage) => boolean, timeoutMs: number, from = 0): Promise<T> =>
+    JSON.parse((await sse.waitFor(match, timeoutMs, from, what)).data) as T;
   const healthEvent = (database: 'ok' | 'degraded') => (m: SseMessage) => m.event === 'health' && (JSON.parse(m.data) as ApiHealth).database === database;
   const engineEventFor = (m: SseMessage) => m.event === 'engine' && (JSON.parse(m.data) as ApiEventMessage).event.sourceId === sourceId;
   const connected = (s: ApiSource) => s.status === 'connected';
@@ -205,6 +207,8 @@ describe.sequential('a full or read-only data directory under the real app', () 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'marquee-storage-'));
     outside = mkdtempSync(join(tmpdir(), 'marquee-storage-copy-'));
+    // Fast cadences through the real CLI's settings file (outside the tmpfs, so it stays readable).
+    writeFileSync(join(outside, 'settings.json'), JSON.stringify({ monitor: MONITOR }));
     ns = await MountNamespace.create(work, 8 * 1024);
     dataDir = join(work, 'data');
     sim = await createSimulation({
@@ -244,7 +248,7 @@ describe.sequential('a full or read-only data directory under the real app', () 
     expect((await health(app)).body).toEqual({ status: 'ok', database: 'ok', monitor: 'running' });
     // What the web UI reads: the snapshot's health, then `event: health` on every change.
     const sse = await openSse(app);
-    const snapshot = await sse.waitFor<ApiSnapshot>('snapshot', (m) => m.event === 'snapshot', 10_000);
+    const snapshot = await waitData<ApiSnapshot>(sse, 'snapshot', (m) => m.event === 'snapshot', 10_000);
     expect(snapshot.health).toMatchObject({ database: 'ok', monitor: 'running' });
     const page = await openPage(app.url);
     await page.getByText('Storage Jellyfin').first().waitFor({ timeout: 15_000 });
@@ -263,7 +267,7 @@ describe.sequential('a full or read-only data directory under the real app', () 
     expect(degraded.detail).toMatch(/full|space/i);
     expect(degraded.detail).not.toMatch(/SQLITE_|Error:|\bat \//); // words, not internals
 
-    const pushed = await sse.waitFor<ApiHealth>('event: health (degraded)', healthEvent('degraded'), 10_000);
+    const pushed = await waitData<ApiHealth>(sse, 'event: health (degraded)', healthEvent('degraded'), 10_000);
     expect(pushed).toMatchObject({ database: 'degraded', detail: expect.stringMatching(/full|space/i) });
     const degradedAt = sse.messages.findIndex(healthEvent('degraded'));
     // The open page learns it from the stream (no reload) and warns in words.
@@ -280,13 +284,13 @@ describe.sequential('a full or read-only data directory under the real app', () 
     await waitStatus(app, connected, 'source reconnected while the disk is full');
     const seen = await flapWhileDegraded(app, /full|space/i);
     // The live stream kept telling the source's story while nothing could be saved.
-    await sse.waitFor('engine events while degraded', engineEventFor, 5000, degradedAt);
+    await waitData(sse, 'engine events while degraded', engineEventFor, 5000, degradedAt);
     ns.freeSpace();
     await pollUntil(async () => {
       const h = await health(app);
       return h.status === 200 && h.body.status === 'ok' ? h : undefined;
     }, 20_000, '/healthz ok after space came back');
-    await sse.waitFor('event: health (ok)', healthEvent('ok'), 10_000, degradedAt);
+    await waitData(sse, 'event: health (ok)', healthEvent('ok'), 10_000, degradedAt);
     await banner.waitFor({ state: 'detached', timeout: 10_000 });
     expect((await app.stop()).code).toBe(0);
 
@@ -316,7 +320,7 @@ describe.sequential('a full or read-only data directory under the real app', () 
     expect(view.libraries.map((l) => l.name).sort()).toEqual(['Movies', 'Shows']);
     expect(view.status).toBe(saved.state);
     const sse = await openSse(app);
-    const snapshot = await sse.waitFor<ApiSnapshot>('snapshot', (m) => m.event === 'snapshot', 10_000);
+    const snapshot = await waitData<ApiSnapshot>(sse, 'snapshot', (m) => m.event === 'snapshot', 10_000);
     expect(snapshot.health).toMatchObject({ database: 'degraded', monitor: 'running', detail: expect.stringMatching(/read-only/i) });
     expect(snapshot.sources.map((s) => s.id)).toEqual([sourceId]);
 
@@ -338,7 +342,7 @@ describe.sequential('a full or read-only data directory under the real app', () 
       const r = await health(app);
       return r.status === 200 && r.body.status === 'ok' ? r : undefined;
     }, 20_000, '/healthz ok once the data dir is writable again');
-    await sse.waitFor('event: health (ok)', healthEvent('ok'), 10_000);
+    await waitData(sse, 'event: health (ok)', healthEvent('ok'), 10_000);
     await banner.waitFor({ state: 'detached', timeout: 10_000 });
     expect((await app.stop()).code).toBe(0);
 
