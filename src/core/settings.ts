@@ -86,31 +86,47 @@ export const MonitorSettingsSchema = z.object({
   maxConcurrentChecks: z.number().int().min(1).max(10_000).default(64),
 }).strict(); // a misspelt setting is an error, not silently ignored
 
-/**
- * Push channels (issue 6): one WebSocket per connected source on its current route. The documents
- * of each knob are on PushSupervisorSettings (src/monitor/push-supervisor.ts), which is this minus
- * `enabled`.
- */
+/** Push channels (issue 6): one WebSocket per connected source on its current route (src/monitor/push-supervisor.ts). */
 export const PushSettingsSchema = z
   .object({
     /** Off: polling only, for every source. */
     enabled: z.boolean().default(true),
+    /** Ping cadence of one channel (small installations: this exactly). */
     pingIntervalMs: positiveMs().default(1_000),
+    /**
+     * Cost at scale (issue 6): the ping cadence stretches with the number of sources so that all
+     * channels together send at most this many pings per second (N sources → interval ≥ N / budget).
+     * A crash or a closed socket is still seen at once (TCP reset / close frame); only the silent
+     * failures that need the ping to notice (a cut network, a hung server) take longer on large installs.
+     */
     maxPingsPerS: z.number().positive().default(500),
+    /** No pong (or any frame) this long after a ping: the channel is lost. */
     pongTimeoutMs: positiveMs().default(2_000),
+    /**
+     * An unanswered ping is "overdue" (the monitor checks every route at once, status unchanged) after
+     * the channel's usual pong round trip plus margin (srtt + 4 * rttvar), but never sooner than this.
+     * On a LAN that is this floor: a cut network is suspected ~0.25 s after the next ping, not a whole
+     * ping interval later (issue 6: a cut network noticed within three seconds).
+     */
     suspectMinMs: positiveMs().default(250),
     connectTimeoutMs: positiveMs().default(5_000),
+    /** A channel that dies young is reopened after a growing delay (initial, doubling, capped). */
     reopenInitialMs: positiveMs().default(1_000),
     reopenCapMs: positiveMs().default(30_000),
+    /** A channel that lived this long resets the reopen delay. */
     stableAfterMs: positiveMs().default(10_000),
+    /** "Library changed" notifications re-check (and re-fetch libraries) at most this often. */
     libraryRefreshMinIntervalMs: ms().default(10_000),
+    /**
+     * Channels on one route that failed this many times in a row without ever opening (e.g. every
+     * upgrade reset by a proxy) count as refused: the source is polled and the view says so.
+     */
     refuseAfterFailedOpens: z.number().int().min(1).max(1000).default(3),
   })
   .strict()
   .refine((p) => p.pongTimeoutMs > p.suspectMinMs, { message: 'push.pongTimeoutMs must be greater than push.suspectMinMs' });
 
 export type PushSettings = z.infer<typeof PushSettingsSchema>;
-export type PushSettingsInput = z.input<typeof PushSettingsSchema>;
 
 export type MonitorSettings = z.infer<typeof MonitorSettingsSchema>;
 export type MonitorSettingsInput = z.input<typeof MonitorSettingsSchema>;

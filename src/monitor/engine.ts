@@ -2,7 +2,7 @@
 // Data flows one way: probe -> reducer (inside the monitor) -> events -> store + stream -> SSE.
 import type { Credentials, MediaBackend } from '../backends/types.js';
 import type { MonitorState } from '../core/monitor-state.js';
-import type { MonitorSettingsInput } from '../core/settings.js';
+import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
 import type { EngineEvent, Library, ProbeResult, RouteKind, Source, SourceKind, SourceStatus } from '../core/types.js';
 import type { ApiEventMessage, ApiHistoryEntry, ApiSource, ApiSourceDetail } from '../server/api-types.js';
 import type { Store } from '../store/index.js';
@@ -12,7 +12,7 @@ import type { Engine, EngineHealth, EngineStreamMessage, NewSourceInput, SourceP
 import { EventBus } from './event-bus.js';
 import type { MonitorListener } from './monitor-listener.js';
 import { NetworkWatcher } from './network-watcher.js';
-import { PushSupervisor, type PushState, type PushSupervisorSettings } from './push-supervisor.js';
+import { PushSupervisor, type PushState } from './push-supervisor.js';
 import { reasonInWords, toApiSource, type SourceTimes } from './source-view.js';
 
 export interface EngineLogger {
@@ -26,7 +26,7 @@ export interface EngineOptions {
   clock?: Clock;
   random?: () => number;
   settings?: MonitorSettingsInput;
-  push?: Partial<PushSupervisorSettings> & { enabled?: boolean };
+  push?: Partial<PushSettings>;
   /** Re-check every source when the host's network interfaces change (default on). */
   watchNetwork?: boolean;
   /** Called for every probe (metrics). */

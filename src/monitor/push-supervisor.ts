@@ -4,7 +4,7 @@
 // monitor works without it (polling only), and a server that refuses the channel falls back to polling.
 import type { Credentials, MediaBackend, PushChannel, PushHandlers } from '../backends/types.js';
 import type { MonitorState } from '../core/monitor-state.js';
-import { PushSettingsSchema } from '../core/settings.js';
+import { PushSettingsSchema, type PushSettings } from '../core/settings.js';
 import type { LossReason, Route, Source, SourceKind } from '../core/types.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import type { MonitorListener } from './monitor-listener.js';
@@ -12,40 +12,9 @@ import type { MonitorListener } from './monitor-listener.js';
 /** As shown on the sources page (ApiSource.push). */
 export type PushState = 'open' | 'polling' | 'connecting' | 'off';
 
-export interface PushSupervisorSettings {
-  /** Ping cadence of one channel (small installations: this exactly). */
-  pingIntervalMs: number;
-  /**
-   * Cost at scale (issue 6): the ping cadence stretches with the number of sources so that all
-   * channels together send at most this many pings per second (N sources → interval ≥ N / budget).
-   * A crash or a closed socket is still seen at once (TCP reset / close frame); only the silent
-   * failures that need the ping to notice (a cut network, a hung server) take longer on large installs.
-   */
-  maxPingsPerS: number;
-  pongTimeoutMs: number;
-  /**
-   * An unanswered ping is "overdue" (the monitor checks every route at once, status unchanged) after
-   * the channel's usual pong round trip plus margin (srtt + 4 * rttvar), but never sooner than this.
-   * On a LAN that is this floor: a cut network is suspected ~0.25 s after the next ping, not a whole
-   * ping interval later (issue 6: a cut network noticed within three seconds).
-   */
-  suspectMinMs: number;
-  connectTimeoutMs: number;
-  /** A channel that dies young is reopened after a growing delay (initial, doubling, capped). */
-  reopenInitialMs: number;
-  reopenCapMs: number;
-  /** A channel that lived this long resets the reopen delay. */
-  stableAfterMs: number;
-  /** "Library changed" notifications re-check (and re-fetch libraries) at most this often. */
-  libraryRefreshMinIntervalMs: number;
-  /**
-   * Channels on one route that failed this many times in a row without ever opening (e.g. every
-   * upgrade reset by a proxy) count as refused: the source is polled and the view says so.
-   */
-  refuseAfterFailedOpens: number;
-}
+/** The push knobs (documented on PushSettingsSchema) without `enabled`, which the engine decides on. */
+export type PushSupervisorSettings = Omit<PushSettings, 'enabled'>;
 
-/** The defaults, from the one validated schema (src/core/settings.ts) that config files also use. */
 export const DEFAULT_PUSH_SETTINGS: PushSupervisorSettings = (({ enabled: _enabled, ...settings }) => settings)(PushSettingsSchema.parse({}));
 
 /** The part of ConnectionMonitor the supervisor drives. */
