@@ -36,6 +36,8 @@ export interface EngineHealth {
 export interface Engine {
   listSources(): ApiSource[];
   getSource(id: string): ApiSourceDetail | null;
+  /** A source of this server (machineIdentifier / Jellyfin server id) exists; in memory, no I/O. */
+  hasServer(serverId: string): boolean;
   /** Runs a full check now (coalesced with one in flight). False when the source is unknown. */
   checkNow(id: string): boolean;
   addSource(input: NewSourceInput): ApiSource;

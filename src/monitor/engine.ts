@@ -138,6 +138,11 @@ export class MarqueeEngine implements Engine {
     return [...this.sources.keys()].map((id) => this.view(id)).filter((v): v is ApiSource => v !== null);
   }
 
+  hasServer(serverId: string): boolean {
+    for (const source of this.sources.values()) if (source.serverId === serverId) return true;
+    return false;
+  }
+
   getSource(id: string): ApiSourceDetail | null {
     const source = this.sources.get(id);
     const base = this.view(id);
@@ -161,10 +166,9 @@ export class MarqueeEngine implements Engine {
       ...(h.routeKind ? { routeKind: h.routeKind } : {}),
       ...(h.detail ? { detail: h.detail } : {}),
     }));
-    const routeKinds = new Map(source.routes.map((r) => [r.id, r.kind]));
     for (const route of source.routes) {
       for (const probe of this.store.probes.recent(route.id, 10)) {
-        history.push({ at: probe.at, kind: 'check', state: probe.ok ? 'ok' : (probe.code ?? 'error'), routeKind: routeKinds.get(route.id) ?? route.kind });
+        history.push({ at: probe.at, kind: 'check', state: probe.ok ? 'ok' : (probe.code ?? 'error'), routeKind: route.kind });
       }
     }
     history.sort((a, b) => b.at - a.at);
@@ -324,15 +328,16 @@ export class MarqueeEngine implements Engine {
         if (source) this.options.onProbe?.(source, result);
       },
       onLibraries: (sourceId, libraries) => {
+        const previous = this.libraries.get(sourceId);
         this.libraries.set(sourceId, libraries);
-        this.store.libraries.replace(sourceId, libraries);
+        // Every full check reports the libraries; rewrite the rows only when they changed.
+        if (!previous || !sameLibraries(previous, libraries)) this.store.libraries.replace(sourceId, libraries);
         this.publishSource(sourceId, true);
       },
       onCheckCompleted: (sourceId, info) => {
         if (info.cancelled) return;
         const times = this.times.get(sourceId);
         if (times) times.lastCheckedAt = info.finishedAt;
-        const source = this.sources.get(sourceId);
         if (this.push && this.running) this.push.reconcile(sourceId);
         // The whole row, not touch(): the store coalesces queued writes per key, so a touch queued
         // before a save of the same batch would run first and the save would reset lastCheckedAt.
@@ -363,13 +368,18 @@ export class MarqueeEngine implements Engine {
       // Leaving a connected state closes the push channel at once (no stale "open" in the UI).
       if (this.push && this.running) this.push.reconcile(sourceId);
     }
+    // One view for the batch: the state does not change between its events.
+    const view = this.view(sourceId);
+    if (view) this.remember(sourceId, view);
     for (const event of events) {
       const seq = this.store.events.append(event);
-      const view = this.view(sourceId);
-      if (view) this.remember(sourceId, view);
       this.bus.emit('message', { type: 'engine', message: { seq, event, source: view } });
     }
   }
+}
+
+function sameLibraries(a: readonly Library[], b: readonly Library[]): boolean {
+  return a.length === b.length && a.every((l, i) => l.id === b[i]!.id && l.name === b[i]!.name && l.type === b[i]!.type);
 }
 
 /**

@@ -19,17 +19,8 @@ export class SignInService {
     private readonly sessions: SignInSessions,
   ) {}
 
-  private existingServerIds(): Set<string> {
-    const ids = new Set<string>();
-    for (const s of this.engine.listSources()) {
-      const detail = this.engine.getSource(s.id);
-      if (detail) ids.add(detail.serverId);
-    }
-    return ids;
-  }
-
   private assertNotAdded(serverId: string, name: string): void {
-    if (this.existingServerIds().has(serverId)) {
+    if (this.engine.hasServer(serverId)) {
       throw new HttpError(409, 'already_added', `${name} is already one of your sources.`);
     }
   }
@@ -50,7 +41,6 @@ export class SignInService {
       servers = await this.plex.listServers(state.accountToken);
       this.sessions.authorizePin(pinId, state.accountToken, servers);
     }
-    const added = this.existingServerIds();
     return {
       state: 'authorized',
       servers: servers.map((s) => ({
@@ -59,7 +49,7 @@ export class SignInService {
         owned: s.owned,
         presence: s.presence,
         routes: s.routes.map((r) => ({ url: r.url, kind: r.kind })),
-        alreadyAdded: added.has(s.serverId),
+        alreadyAdded: this.engine.hasServer(s.serverId),
       })),
     };
   }
@@ -88,7 +78,7 @@ export class SignInService {
 
   async probeJellyfin(url: string): Promise<ApiJellyfinProbe> {
     const info = await this.jellyfin.probe(url);
-    return { serverId: info.serverId, name: info.name, version: info.version, url: info.url, alreadyAdded: this.existingServerIds().has(info.serverId) };
+    return { serverId: info.serverId, name: info.name, version: info.version, url: info.url, alreadyAdded: this.engine.hasServer(info.serverId) };
   }
 
   /**

@@ -143,6 +143,10 @@ export class FakeEngine implements Engine {
   getSource(id: string): ApiSourceDetail | null {
     return this.sources.get(id)?.detail ?? null;
   }
+  hasServer(serverId: string): boolean {
+    for (const s of this.sources.values()) if (s.detail.serverId === serverId) return true;
+    return false;
+  }
   checkNow(id: string): boolean {
     if (!this.sources.has(id)) return false;
     this.checks.push(id);

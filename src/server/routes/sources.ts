@@ -54,7 +54,6 @@ export const sourceRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
   app.post('/api/sources/:id/signin', async (request) => {
     const { id } = parseInput(sourceIdParams, request.params, 'params');
     const body = parseInput(signInAgainBody, request.body, 'body');
-    if (!engine.getSource(id)) throw notFound('source', id);
-    return signIn.signInAgain(id, body);
+    return signIn.signInAgain(id, body); // 404 for an unknown source
   });
 };
