@@ -123,8 +123,12 @@ export class SseHub {
     this.attach(res, this.prepare(lastEventId));
   }
 
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
   private snapshotChunks(): StreamStart {
-    const now = (this.options.now ?? Date.now)();
+    const now = this.now();
     const cached = this.cachedSnapshot;
     // Times shown in the views (last/next check) may move without a message; a second bounds that.
     if (cached && now - cached.builtAt < SNAPSHOT_REUSE_MS) return [cached.frame, ...cached.tail];
@@ -138,7 +142,7 @@ export class SseHub {
       sources: this.engine.listSources(),
       lastEventId: this.engine.lastSeq(),
       demo: this.options.demo,
-      serverTime: (this.options.now ?? Date.now)(),
+      serverTime: this.now(),
       health: this.engine.health(),
     };
     return formatSse('snapshot', snapshot, snapshot.lastEventId);
@@ -196,7 +200,9 @@ export class SseHub {
     if (cached) {
       cached.tail.push(frame);
       cached.tailBytes += frame.length;
-      if (cached.tailBytes > MAX_SNAPSHOT_TAIL_BYTES) this.cachedSnapshot = null;
+      // Past its second (or too long a tail) no client will get it: let the multi-MB buffer go now.
+      const stale = this.now() - cached.builtAt >= SNAPSHOT_REUSE_MS;
+      if (stale || cached.tailBytes > MAX_SNAPSHOT_TAIL_BYTES) this.cachedSnapshot = null;
     }
   }
 
