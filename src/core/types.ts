@@ -73,6 +73,14 @@ export type LibraryType = 'movie' | 'show' | 'music' | 'photo' | 'other';
 /** Why a push channel or a server went away, shown to the user. */
 export type LossReason = 'server_shutting_down' | 'server_restarting' | 'push_lost' | 'network_changed';
 
+/** A loss reason in words for people: the API's `error` text and the UI's sentences share them. */
+export const REASON_WORDS: Readonly<Record<LossReason, string>> = {
+  server_shutting_down: 'the server is shutting down',
+  server_restarting: 'the server is restarting',
+  push_lost: 'the live connection to the server dropped',
+  network_changed: 'this machine’s network changed',
+};
+
 export type SourceStatus =
   | { state: 'connecting' }
   | { state: 'connected'; routeId: string; routeKind: RouteKind; latencyMs: number; since: number }

@@ -1,6 +1,6 @@
 // The view of one source the API serves: status, current route, retry times and words for people.
 // Pure: everything it shows is passed in.
-import { ROUTE_KIND_PREFERENCE, type Library, type LossReason, type RouteKind, type Source, type SourceStatus } from '../core/types.js';
+import { REASON_WORDS, ROUTE_KIND_PREFERENCE, type Library, type LossReason, type RouteKind, type Source, type SourceStatus } from '../core/types.js';
 import type { ApiSource } from '../server/api-types.js';
 import type { PushState } from './push-supervisor.js';
 
@@ -18,13 +18,6 @@ export interface SourceViewInput {
   libraries: readonly Library[];
   push: PushState;
 }
-
-const REASON_WORDS: Record<LossReason, string> = {
-  server_shutting_down: 'the server is shutting down',
-  server_restarting: 'the server is restarting',
-  push_lost: 'the live connection to the server dropped',
-  network_changed: 'this machine’s network changed',
-};
 
 export function reasonInWords(reason: LossReason): string {
   return REASON_WORDS[reason];

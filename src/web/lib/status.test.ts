@@ -50,6 +50,14 @@ describe('describeStatus', () => {
     expect(describeStatus(s, 0).sentence).toBe('Living-room Plex is reconnecting because the server is restarting, attempt 2. Last problem: no answer within 5 s.');
   });
 
+  it('a reason is said once: the API\'s fallback error (the reason in words) is not repeated as the problem', () => {
+    // What the API sends for a server that announced its restart and has no other error yet.
+    const going = source({ status: 'reconnecting', attempt: 1, nextRetryAt: 10_000, reason: 'server_restarting', error: 'the server is restarting' });
+    expect(describeStatus(going, 0).sentence).toBe('Living-room Plex is reconnecting because the server is restarting, attempt 1.');
+    const gone = source({ status: 'disconnected', nextRetryAt: 0, reason: 'network_changed', error: 'this machine’s network changed' });
+    expect(describeStatus(gone, 0).sentence).toBe('Living-room Plex is disconnected (this machine’s network changed).');
+  });
+
   it('disconnected, sign-in needed and sync failed each have their own icon and words', () => {
     const views = [
       describeStatus(source({ status: 'disconnected', nextRetryAt: 30_000, error: 'the server refused the connection' }), 0),

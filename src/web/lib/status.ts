@@ -1,7 +1,7 @@
 // How a source's status is presented: one place decides the words, the icon shape and the
 // tone, so the sidebar, the header, the cards and the live region always agree. Never colour
 // alone: every tone comes with its own icon shape and text.
-import type { LossReason, RouteKind } from '../../core/types';
+import { REASON_WORDS, type RouteKind } from '../../core/types';
 import type { ApiSource } from '../../server/api-types';
 import { secondsUntil } from './format';
 
@@ -21,12 +21,12 @@ export interface StatusView {
 
 export const ROUTE_KIND_WORDS: Record<RouteKind, string> = { local: 'local', remote: 'remote', relay: 'relay' };
 
-export const REASON_WORDS: Record<LossReason, string> = {
-  server_shutting_down: 'the server is shutting down',
-  server_restarting: 'the server is restarting',
-  push_lost: 'the live connection to the server dropped',
-  network_changed: 'the network changed',
-};
+export { REASON_WORDS };
+
+/** The error says more than the reason already does (the API falls back to the reason's words). */
+function problemBeyondReason(source: ApiSource): boolean {
+  return !!source.error && !(source.reason && source.error === REASON_WORDS[source.reason]);
+}
 
 export function remoteHint(kind: RouteKind): string {
   return `Using a ${kind} route: more latency and limited bandwidth`;
@@ -80,7 +80,7 @@ export function describeStatus(source: ApiSource, now: number): StatusView {
         tone: 'busy',
         icon: 'spinner',
         label: seconds > 0 ? `Retry in ${seconds} s` : 'Reconnecting…',
-        sentence: `${name} is reconnecting${why}${source.attempt ? `, attempt ${source.attempt}` : ''}.${source.error ? ` Last problem: ${source.error}.` : ''}`,
+        sentence: `${name} is reconnecting${why}${source.attempt ? `, attempt ${source.attempt}` : ''}.${problemBeyondReason(source) ? ` Last problem: ${source.error}.` : ''}`,
         hint: source.error,
       };
     }
@@ -91,7 +91,7 @@ export function describeStatus(source: ApiSource, now: number): StatusView {
         tone: 'error',
         icon: 'offline',
         label: 'Disconnected',
-        sentence: `${name} is disconnected${why}${source.error ? `: ${source.error}` : ''}.${seconds > 0 ? ` Next try in ${seconds} seconds.` : ''}`,
+        sentence: `${name} is disconnected${why}${problemBeyondReason(source) ? `: ${source.error}` : ''}.${seconds > 0 ? ` Next try in ${seconds} seconds.` : ''}`,
         hint: source.error ?? (seconds > 0 ? `Next try in ${seconds} s` : undefined),
       };
     }
