@@ -94,7 +94,10 @@ describe('flapping at 1 Hz for 60 s, Plex and Jellyfin in one engine (nft in a p
     for (const source of r.sources) {
       const spans = intervals(source, r.endedAt);
       expect(source.truth.length, source.kind).toBeGreaterThan(60);
-      expect(spans.filter((s) => !s.up && s.to - s.from >= HOLD_MS - 100).length, source.kind).toBe(2);
+      // A hold's span is measured between the nft calls that started and ended it; on a loaded
+      // machine one call can take several hundred ms longer than the other. Flap segments are 0.5 s,
+      // so anything over 5 s is unmistakably one of the two 6 s holds.
+      expect(spans.filter((s) => !s.up && s.to - s.from >= HOLD_MS - 1_000).length, source.kind).toBe(2);
       expect(source.samples.length, source.kind).toBeGreaterThan(500);
     }
   });
