@@ -186,7 +186,7 @@ export class ConnectionMonitor {
     if (!entry) return false;
     // A check waiting on the route that just went silent is cancelled; the full check the reducer
     // plans replaces it, with the short suspect timeout.
-    this.dispatch(entry, { type: 'push_lost', announced: reason !== undefined, reachable: isReachable(entry.state.status) });
+    this.dispatch(entry, { type: 'push_lost', announced: Boolean(reason), reachable: isReachable(entry.state.status) });
     this.apply(entry, { type: 'push_lost', ...(reason ? { reason } : {}), jitter: this.random() });
     this.followPlan(entry);
     return true;
