@@ -4,6 +4,7 @@ export * from './selection.js';
 export * from './settings.js';
 export * from './backoff.js';
 export * from './scheduling.js';
+export * from './check-planner.js';
 export * from './monitor-state.js';
 export * from './outcomes.js';
 export * from './reducer.js';

@@ -13,9 +13,8 @@ export interface SourceRef {
 
 export interface MonitorState {
   source: SourceRef;
+  /** While unreachable, `status.attempt` counts the consecutive failed full checks. */
   status: SourceStatus;
-  /** Consecutive failed full checks while unreachable (0 when reachable). */
-  failures: number;
   /** The last route the source was connected through (null: never connected). */
   lastConnected: { routeId: string; routeKind: RouteKind } | null;
   /** When the connection was lost (for ConnectionRestored.downForMs); null while reachable. */
@@ -40,7 +39,6 @@ export function initialMonitorState(source: SourceRef, now: number, stored?: Sou
   const state: MonitorState = {
     source: { id: source.id, name: source.name, kind: source.kind },
     status,
-    failures: 0,
     lastConnected: null,
     lostAt: null,
     unreachableSince: null,
@@ -56,7 +54,6 @@ export function initialMonitorState(source: SourceRef, now: number, stored?: Sou
       break;
     case 'reconnecting':
     case 'disconnected':
-      state.failures = Math.max(1, status.attempt);
       state.lostAt = status.since;
       state.unreachableSince = status.since;
       break;

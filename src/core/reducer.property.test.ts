@@ -132,7 +132,11 @@ describe('reducer properties', () => {
             expect(s.nextRetryAt - now).toBeLessThanOrEqual(SETTINGS.backoff.capMs);
             expect(s.attempt).toBeGreaterThan(SETTINGS.disconnectAfterAttempts);
           }
-          if (s.state === 'connected' && outcome.type === 'selection') expect(after.failures).toBe(0);
+          // Success resets the count of failed attempts: the next failed full check is attempt 1 again.
+          if (s.state === 'connected' && outcome.type === 'selection') {
+            const lost = reduce(after, { type: 'selection', routes: ROUTES, results: [], chosenRouteId: null, jitter: 0.5 }, now, SETTINGS).state.status;
+            expect(lost).toMatchObject({ state: 'reconnecting', attempt: 1 });
+          }
           // The outage clock (the backoff's phase) runs exactly while the source is unreachable.
           const unreachable = s.state === 'reconnecting' || s.state === 'disconnected';
           expect(after.unreachableSince !== null).toBe(unreachable);

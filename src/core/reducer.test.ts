@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { initialMonitorState } from './monitor-state.js';
 import type { OutcomeClass } from './outcomes.js';
 import { classifyOutcome, reduce, TRANSITIONS } from './reducer.js';
 import { LOCAL, NOW, OUTCOMES, REMOTE, SETTINGS, SOURCE, stateIn, T0 } from './test-fixtures.js';
@@ -286,6 +287,15 @@ describe('reducer details', () => {
     const { state, events } = reduce(stateIn('connected'), { type: 'libraries', routeId: REMOTE.id, ok: false, error: { code: 'http_error', message: 'x' } }, NOW, SETTINGS);
     expect(events).toEqual([]);
     expect(state.status.state).toBe('connected');
+  });
+
+  it('counts failed attempts from the status alone, also for a status restored from the database', () => {
+    const restored = initialMonitorState(SOURCE, NOW, { state: 'disconnected', since: T0, attempt: 7, nextRetryAt: NOW });
+    expect(reduce(restored, OUTCOMES.selection_failed, NOW, SETTINGS).state.status).toMatchObject({ state: 'disconnected', attempt: 8 });
+    // A stored attempt below 1 counts as one failed attempt (the outage is known to have begun).
+    const odd = initialMonitorState(SOURCE, NOW, { state: 'reconnecting', since: T0, attempt: 0, nextRetryAt: NOW });
+    expect(reduce(odd, OUTCOMES.selection_failed, NOW, SETTINGS).state.status).toMatchObject({ state: 'reconnecting', attempt: 2 });
+    expect(reduce(stateIn('reconnecting'), OUTCOMES.selection_failed, NOW, SETTINGS).state.status).toMatchObject({ attempt: 2 });
   });
 
   it('rename changes the name carried by later events', () => {

@@ -104,7 +104,6 @@ export function reduce(state: MonitorState, outcome: Outcome, now: number, setti
   let plan: PlannedCheck | 'keep' | undefined;
 
   const becomeReachable = (result: OkResult, route: Route): void => {
-    next.failures = 0;
     next.lostAt = null;
     next.unreachableSince = null;
     next.pendingReason = null;
@@ -115,7 +114,6 @@ export function reduce(state: MonitorState, outcome: Outcome, now: number, setti
   };
 
   const becomeUnreachable = (attempt: number, error: ProbeError | undefined, reason: LossReason | undefined, jitter: number): void => {
-    next.failures = attempt;
     const lastRouteKind = lastKnownRouteKind(state);
     // The backoff's cap depends on how long the outage has lasted (recent outages are retried faster).
     next.unreachableSince = state.unreachableSince ?? now;
@@ -171,7 +169,6 @@ export function reduce(state: MonitorState, outcome: Outcome, now: number, setti
       break;
     }
     case 'require_auth': {
-      next.failures = 0;
       next.unreachableSince = null;
       next.pendingReason = null;
       if (!state.authRequired) events.push({ ...base, type: 'AuthStatusChanged', authRequired: true });
@@ -188,7 +185,7 @@ export function reduce(state: MonitorState, outcome: Outcome, now: number, setti
       const reason = state.status.state === 'reconnecting' || state.status.state === 'disconnected' ? state.status.reason : (state.pendingReason ?? undefined);
       const jitter = clampJitter(outcome.jitter);
       if (transition === 'retry_failed') {
-        becomeUnreachable(state.failures + 1, error, reason, jitter);
+        becomeUnreachable(failedAttempts(state.status) + 1, error, reason, jitter);
       } else {
         if (transition === 'lose') {
           next.lostAt = now;
@@ -286,6 +283,11 @@ function chosenResult(routes: readonly Route[], results: readonly ProbeResult[],
     if (chosen?.ok && routes.some((route) => route.id === chosen.routeId)) return chosen;
   }
   return pickBest(routes, results);
+}
+
+/** Consecutive failed full checks so far: the attempt an unreachable status shows (at least 1, also for a stored status), else 0. */
+function failedAttempts(status: SourceStatus): number {
+  return status.state === 'reconnecting' || status.state === 'disconnected' ? Math.max(1, status.attempt) : 0;
 }
 
 function currentRouteId(state: MonitorState): string | null {

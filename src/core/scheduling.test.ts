@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveSettings, planNextCheck } from './scheduling.js';
+import { effectiveSettings, planNextCheck, replanPeriodicCheck } from './scheduling.js';
 import { DEFAULT_MONITOR_SETTINGS as D, parseMonitorSettings } from './settings.js';
 import type { SourceStatus } from './types.js';
 
@@ -58,5 +58,22 @@ describe('effectiveSettings (cost at scale)', () => {
     const s = effectiveSettings(D, { sources: 10_000, pushOpen: true });
     expect(planNextCheck(connected, 0, 0, D)).toEqual({ kind: 'light', at: 10_000 });
     expect(planNextCheck(connected, 0, 0, s)).toEqual({ kind: 'full', at: 500_000 });
+  });
+
+  it('replanPeriodicCheck: as planned at the configured cadence; spread at a random point as a full check when stretched', () => {
+    let draws = 0;
+    const draw = () => {
+      draws += 1;
+      return 0.25;
+    };
+    expect(replanPeriodicCheck(connected, 0, 0, D, false, draw)).toEqual({ kind: 'light', at: 10_000 });
+    expect(draws).toBe(0); // the random source is used only when the check is spread
+    const s = effectiveSettings(D, { sources: 10, pushOpen: true });
+    expect(replanPeriodicCheck(connected, 0, 0, s, true, draw)).toEqual({ kind: 'full', at: Math.round(s.pushOpenTickMs * 0.25) });
+    expect(draws).toBe(1);
+    // Never at `now` itself (at least 1 ms later), and nothing to re-plan unless connected.
+    expect(replanPeriodicCheck(connected, 0, 0, s, true, () => 0)).toEqual({ kind: 'full', at: 1 });
+    expect(replanPeriodicCheck({ state: 'connecting' }, null, 0, s, true, draw)).toBeNull();
+    expect(replanPeriodicCheck({ state: 'disconnected', since: 0, attempt: 4, nextRetryAt: 5 }, null, 0, s, true, draw)).toBeNull();
   });
 });

@@ -46,6 +46,29 @@ export function planNextCheck(
   }
 }
 
+/**
+ * A connected, idle source's next periodic check, planned afresh with its current cadence (its push
+ * channel opened or closed). When the cadence is stretched beyond the configured one (push open, or
+ * scale budgets), the check lands at a random point of the interval and is a full one: sources
+ * connected together (a restart with thousands of them) then come due spread over the interval
+ * instead of in one burst, and the full check sets the phase of the re-selections that follow.
+ * `draw` (uniform in [0, 1)) is called only when the check is spread. Null: not connected, nothing
+ * to re-plan.
+ */
+export function replanPeriodicCheck(
+  status: SourceStatus,
+  lastFullCheckAt: number | null,
+  now: number,
+  settings: MonitorSettings,
+  stretched: boolean,
+  draw: () => number,
+): PlannedCheck | null {
+  if (status.state !== 'connected' && status.state !== 'sync_failed') return null;
+  const next = planNextCheck(status, lastFullCheckAt, now, settings);
+  if (!stretched || next.at <= now) return next;
+  return { kind: 'full', at: now + Math.max(1, Math.round((next.at - now) * draw())) };
+}
+
 export interface ScheduleContext {
   /** Sources the monitor watches (the budgets are shared by all of them). */
   sources: number;

@@ -32,9 +32,9 @@ export function stateIn(status: SourceState): MonitorState {
     case 'sync_failed':
       return { ...base, status: { state: 'sync_failed', routeId: LOCAL.id, routeKind: 'local', latencyMs: 3, since: T0, error: 'old error' }, lastConnected: { routeId: LOCAL.id, routeKind: 'local' }, lastFullCheckAt: T0 };
     case 'reconnecting':
-      return { ...base, status: { state: 'reconnecting', attempt: 1, nextRetryAt: T0 + 500, since: T0, lastRouteKind: 'local' }, failures: 1, lostAt: T0, lastConnected: { routeId: LOCAL.id, routeKind: 'local' } };
+      return { ...base, status: { state: 'reconnecting', attempt: 1, nextRetryAt: T0 + 500, since: T0, lastRouteKind: 'local' }, lostAt: T0, lastConnected: { routeId: LOCAL.id, routeKind: 'local' } };
     case 'disconnected':
-      return { ...base, status: { state: 'disconnected', attempt: 4, nextRetryAt: T0 + 20_000, since: T0 }, failures: 4, lostAt: T0, lastConnected: { routeId: LOCAL.id, routeKind: 'local' } };
+      return { ...base, status: { state: 'disconnected', attempt: 4, nextRetryAt: T0 + 20_000, since: T0 }, lostAt: T0, lastConnected: { routeId: LOCAL.id, routeKind: 'local' } };
     case 'auth_required':
       return { ...base, status: { state: 'auth_required', since: T0, routeId: LOCAL.id }, authRequired: true, lastConnected: { routeId: LOCAL.id, routeKind: 'local' } };
   }

@@ -1,12 +1,15 @@
 // The scheduler for all sources. It executes what the pure core decides: the reducer says what the
-// status is and when the next check runs; the monitor runs checks (never two of one source at once,
-// at most `maxConcurrentChecks` overall), feeds every outcome back into the reducer and reports.
+// status is and when the next check runs; the check planner (core/check-planner.ts) says which check
+// runs now, with which timeout, whether one more is owed and what to cancel. The monitor owns the
+// timers, the I/O and the lifecycle (start/stop/remove): it runs checks (never two of one source at
+// once, at most `maxConcurrentChecks` overall), feeds every outcome back into the reducer and reports.
 import type { Credentials, MediaBackend } from '../backends/types.js';
+import { initialCheckPlanner, stepPlanner, type CheckPlanner, type PlannerEvent, type PlannerStep } from '../core/check-planner.js';
 import { initialMonitorState, type MonitorState } from '../core/monitor-state.js';
 import type { Outcome } from '../core/outcomes.js';
 import { redactProbeError } from '../core/redact.js';
 import { reduce } from '../core/reducer.js';
-import { effectiveSettings, planNextCheck, type CheckKind } from '../core/scheduling.js';
+import { effectiveSettings, replanPeriodicCheck, type CheckKind } from '../core/scheduling.js';
 import { MonitorSettingsSchema, type MonitorSettings, type MonitorSettingsInput } from '../core/settings.js';
 import type { LossReason, ProbeResult, Route, Source, SourceKind, SourceStatus } from '../core/types.js';
 import { clampDelay, realClock, type Clock, type TimerHandle } from './clock.js';
@@ -35,24 +38,12 @@ export interface InitialSourceState {
 interface Entry {
   source: Source;
   state: MonitorState;
+  /** Which check runs next and how (pure; `stepPlanner` decides, this class executes). */
+  planner: CheckPlanner;
   timer: TimerHandle | null;
-  /** The check loop in flight, if any: the per-source mutex. */
-  running: Promise<void> | null;
-  /** A full check was asked for while one was in flight: run exactly one more right after. */
-  rerun: boolean;
-  /** The push channel went silent: the next full check uses the shorter suspect timeout. */
-  suspect: boolean;
-  /** The push channel is overdue: the next full check uses the early-suspect timeout. */
-  earlySuspect: boolean;
-  /** The check in flight is such an early check (a pong timeout must not cancel it: it is the answer). */
-  runningEarly: boolean;
-  /** Libraries failed at the network level once: the route was re-checked before calling it sync_failed. */
-  librariesRetried: boolean;
   /** Controllers of this source's checks whose probes may still run (stragglers included). */
   controllers: Set<AbortController>;
   removed: boolean;
-  /** Its push channel is open: light checks run at the longer push-open tick. */
-  pushOpen: boolean;
 }
 
 /** Library failures that mean the route did not answer, not that the libraries are broken. */
@@ -103,7 +94,7 @@ export class ConnectionMonitor {
       return;
     }
     const state = initialMonitorState({ id: source.id, name: source.name, kind: source.kind }, this.clock.now(), initial?.status ?? null);
-    const entry: Entry = { source: cloneSource(source), state, timer: null, running: null, rerun: false, suspect: false, earlySuspect: false, runningEarly: false, librariesRetried: false, controllers: new Set(), removed: false, pushOpen: false };
+    const entry: Entry = { source: cloneSource(source), state, planner: initialCheckPlanner(), timer: null, controllers: new Set(), removed: false };
     this.entries.set(source.id, entry);
     if (isUnreachable(state.status)) this.unreachable++;
     this.schedule(entry);
@@ -154,7 +145,7 @@ export class ConnectionMonitor {
   }
 
   isChecking(sourceId: string): boolean {
-    return this.entries.get(sourceId)?.running != null;
+    return this.entries.get(sourceId)?.planner.checking === true;
   }
 
   sourceIds(): string[] {
@@ -172,10 +163,8 @@ export class ConnectionMonitor {
    */
   setPushOpen(sourceId: string, open: boolean): void {
     const entry = this.entries.get(sourceId);
-    if (!entry || entry.pushOpen === open) return;
-    entry.pushOpen = open;
-    if (entry.running || entry.removed) return; // the running check plans with the new cadence
-    this.replan(entry);
+    if (!entry) return;
+    this.dispatch(entry, { type: open ? 'push_opened' : 'push_closed' });
   }
 
   // ---- triggers -----------------------------------------------------------------------------
@@ -195,12 +184,9 @@ export class ConnectionMonitor {
   pushLost(sourceId: string, reason?: LossReason): boolean {
     const entry = this.entries.get(sourceId);
     if (!entry) return false;
-    const status = entry.state.status.state;
-    if (!reason && (status === 'connected' || status === 'sync_failed')) entry.suspect = true;
-    // A check already waiting on the route that just went silent would hold the confirming check
-    // back by up to a whole probe timeout: cancel it; the full check below replaces it. An early
-    // check started when the channel became overdue is about to answer: keep it.
-    if (entry.running && !entry.runningEarly) for (const controller of entry.controllers) controller.abort();
+    // A check waiting on the route that just went silent is cancelled; the full check the reducer
+    // plans replaces it, with the short suspect timeout.
+    this.dispatch(entry, { type: 'push_lost', announced: Boolean(reason), reachable: isReachable(entry.state.status) });
     this.apply(entry, { type: 'push_lost', ...(reason ? { reason } : {}), jitter: this.random() });
     this.followPlan(entry);
     return true;
@@ -213,12 +199,7 @@ export class ConnectionMonitor {
   suspect(sourceId: string): boolean {
     const entry = this.entries.get(sourceId);
     if (!entry) return false;
-    const status = entry.state.status.state;
-    if (status !== 'connected' && status !== 'sync_failed') return false;
-    entry.earlySuspect = true;
-    if (entry.running && !entry.runningEarly) for (const controller of entry.controllers) controller.abort();
-    this.requestFullCheck(entry);
-    return true;
+    return this.dispatch(entry, { type: 'push_overdue', reachable: isReachable(entry.state.status) }).accepted;
   }
 
   /**
@@ -229,10 +210,7 @@ export class ConnectionMonitor {
   suspectCleared(sourceId: string): boolean {
     const entry = this.entries.get(sourceId);
     if (!entry) return false;
-    entry.earlySuspect = false;
-    if (!entry.runningEarly) return false;
-    for (const controller of entry.controllers) controller.abort();
-    return true;
+    return this.dispatch(entry, { type: 'pong_late' }).actions.some((a) => a.do === 'cancel_running');
   }
 
   /** The user signed in again: try the new token at once. */
@@ -265,7 +243,7 @@ export class ConnectionMonitor {
     this.started = false;
     for (const entry of this.entries.values()) {
       this.clearTimer(entry);
-      entry.rerun = false;
+      this.dispatch(entry, { type: 'stopped' });
       for (const controller of entry.controllers) controller.abort();
     }
     await Promise.allSettled([...this.loops, ...this.stragglers]);
@@ -287,47 +265,68 @@ export class ConnectionMonitor {
     return pushOpen ? this.scaled.pushOpen : this.scaled.polling;
   }
 
-  /**
-   * Plans a connected, idle source's next periodic check afresh with its current cadence. When the
-   * cadence is stretched beyond the configured one (push open, or scale budgets), the check lands at
-   * a random point of the interval and is a full one: sources connected together (a restart with
-   * thousands of them) then come due spread over the interval instead of in one burst, and the full
-   * check sets the phase of the re-selections that follow.
-   */
+  /** Plans a connected, idle source's next periodic check afresh with its current cadence (see `replanPeriodicCheck`). */
   private replan(entry: Entry): void {
-    const status = entry.state.status;
-    if (status.state !== 'connected' && status.state !== 'sync_failed') return;
-    const now = this.clock.now();
-    const settings = this.plannedSettings(entry.pushOpen);
-    let next = planNextCheck(status, entry.state.lastFullCheckAt, now, settings);
-    if (settings !== this.settings && next.at > now) next = { kind: 'full', at: now + Math.max(1, Math.round((next.at - now) * this.random())) };
+    const settings = this.plannedSettings(entry.planner.pushOpen);
+    const next = replanPeriodicCheck(entry.state.status, entry.state.lastFullCheckAt, this.clock.now(), settings, settings !== this.settings, this.random);
+    if (!next) return;
     entry.state = { ...entry.state, next };
     this.schedule(entry);
   }
 
+  /** A full check now, coalesced with one in flight (nothing while stopped or once removed). */
   private requestFullCheck(entry: Entry): void {
     if (!this.started || entry.removed) return;
-    if (entry.running) {
-      entry.rerun = true;
-      return;
-    }
-    this.clearTimer(entry);
-    this.launch(entry, 'full');
+    this.dispatch(entry, { type: 'check_requested' });
   }
 
   /** After an outcome from outside a check: run now if the reducer planned it, else reschedule. */
   private followPlan(entry: Entry): void {
-    if (entry.state.next.at <= this.clock.now()) this.requestFullCheck(entry);
-    else if (!entry.running) this.schedule(entry);
+    if (!this.started || entry.removed) return;
+    this.dispatch(entry, { type: 'plan_changed', next: entry.state.next, now: this.clock.now() });
+  }
+
+  /**
+   * Feeds one event to the source's check planner and carries out the actions every caller carries
+   * out the same way; the caller reads the others (`next`, `probe`, `report_libraries`) from the step.
+   */
+  private dispatch(entry: Entry, event: PlannerEvent): PlannerStep {
+    const step = stepPlanner(entry.planner, event, this.settings);
+    entry.planner = step.planner;
+    for (const action of step.actions) {
+      switch (action.do) {
+        case 'run':
+          this.clearTimer(entry);
+          this.launch(entry, action.kind);
+          break;
+        case 'cancel_running':
+          for (const controller of entry.controllers) controller.abort();
+          break;
+        case 'request_full':
+          this.requestFullCheck(entry);
+          break;
+        case 'schedule':
+          this.schedule(entry);
+          break;
+        case 'replan':
+          this.replan(entry);
+          break;
+        case 'next':
+        case 'probe':
+        case 'report_libraries':
+          break;
+      }
+    }
+    return step;
   }
 
   private schedule(entry: Entry): void {
     this.clearTimer(entry);
-    if (!this.started || entry.removed || entry.running || entry.source.monitoring.enabled === false) return;
+    if (!this.started || entry.removed || entry.planner.checking || entry.source.monitoring.enabled === false) return;
     const next = entry.state.next;
     entry.timer = this.clock.setTimeout(() => {
       entry.timer = null;
-      this.launch(entry, next.kind);
+      if (this.started && !entry.removed) this.dispatch(entry, { type: 'timer_fired', kind: next.kind });
     }, clampDelay(next.at - this.clock.now()));
     this.notify(entry.source.id, (l) => l.onCheckScheduled?.(entry.source.id, next));
   }
@@ -337,16 +336,14 @@ export class ConnectionMonitor {
     entry.timer = null;
   }
 
+  /** Starts the check loop the planner asked for (it marked the source as checking). */
   private launch(entry: Entry, kind: CheckKind): void {
-    if (entry.running || !this.started || entry.removed) return;
     const loop = this.checkLoop(entry, kind)
       .catch((error: unknown) => this.notify(entry.source.id, (l) => l.onError?.(entry.source.id, error)))
       .finally(() => {
-        entry.running = null;
         this.loops.delete(loop);
-        this.schedule(entry);
+        this.dispatch(entry, { type: 'loop_ended' });
       });
-    entry.running = loop;
     this.loops.add(loop);
   }
 
@@ -355,17 +352,10 @@ export class ConnectionMonitor {
     let kind = firstKind;
     for (;;) {
       await this.runCheck(entry, kind);
-      if (!this.started || entry.removed) return;
-      if (entry.rerun) {
-        entry.rerun = false;
-        kind = 'full';
-        continue;
-      }
-      if (kind === 'light' && entry.state.next.kind === 'full' && entry.state.next.at <= this.clock.now()) {
-        kind = 'full';
-        continue;
-      }
-      return;
+      const step = this.dispatch(entry, { type: 'check_done', ran: kind, next: entry.state.next, now: this.clock.now(), halted: !this.started || entry.removed });
+      const next = step.actions.find((a) => a.do === 'next');
+      if (!next) return;
+      kind = next.kind;
     }
   }
 
@@ -401,15 +391,9 @@ export class ConnectionMonitor {
         credentials = null;
       }
       if (stale()) return;
-      let timeoutMs = source.monitoring.probeTimeoutMs ?? this.settings.probeTimeoutMs;
-      if (kind === 'full' && entry.earlySuspect) {
-        entry.earlySuspect = false;
-        entry.runningEarly = true;
-        timeoutMs = Math.min(timeoutMs, this.settings.earlySuspectTimeoutMs);
-      } else if (kind === 'full' && entry.suspect) {
-        entry.suspect = false;
-        timeoutMs = Math.min(timeoutMs, this.settings.suspectProbeTimeoutMs);
-      }
+      const configuredTimeoutMs = source.monitoring.probeTimeoutMs ?? this.settings.probeTimeoutMs;
+      const probe = this.dispatch(entry, { type: 'probe_starting', kind, configuredTimeoutMs }).actions.find((a) => a.do === 'probe');
+      const timeoutMs = probe?.timeoutMs ?? configuredTimeoutMs;
       const backend = this.options.getBackend(source.kind);
 
       if (!credentials) {
@@ -446,7 +430,7 @@ export class ConnectionMonitor {
         const info = { ...announced, finishedAt: this.clock.now(), state: entry.state, cancelled: true };
         this.notify(id, (l) => l.onCheckCompleted?.(id, info));
       }
-      entry.runningEarly = false;
+      this.dispatch(entry, { type: 'check_ended' });
       release();
       if (!stragglersPending) entry.controllers.delete(controller);
     }
@@ -485,19 +469,14 @@ export class ConnectionMonitor {
     if (!this.started || entry.removed || signal.aborted) return;
     if (result && result.ok === true && Array.isArray(result.libraries)) {
       const libraries = result.libraries;
-      entry.librariesRetried = false;
+      this.dispatch(entry, { type: 'libraries_answered', ok: true, networkLevel: false });
       this.notify(id, (l) => l.onLibraries?.(id, libraries, route.id));
       this.apply(entry, { type: 'libraries', routeId: route.id, ok: true, libraryCount: libraries.length });
     } else {
       const error = result && result.ok === false && result.error ? redactProbeError(result.error) : { code: 'malformed' as const, message: 'libraries came back in an unexpected shape' };
-      // No answer at all (timeout, refused…) says more about the route than about the libraries:
-      // re-check the routes once before calling a reachable server's libraries broken.
-      if (NETWORK_LEVEL.has(error.code) && !entry.librariesRetried) {
-        entry.librariesRetried = true;
-        entry.rerun = true;
-        return;
-      }
-      entry.librariesRetried = false;
+      // No answer at all may be the route's fault: the planner then re-checks the routes first.
+      const step = this.dispatch(entry, { type: 'libraries_answered', ok: false, networkLevel: NETWORK_LEVEL.has(error.code) });
+      if (!step.actions.some((a) => a.do === 'report_libraries')) return;
       this.apply(entry, { type: 'libraries', routeId: route.id, ok: false, error });
     }
   }
@@ -511,7 +490,7 @@ export class ConnectionMonitor {
   // ---- reducer and listener -----------------------------------------------------------------
 
   private apply(entry: Entry, outcome: Outcome): void {
-    const { state, events } = reduce(entry.state, outcome, this.clock.now(), this.plannedSettings(entry.pushOpen));
+    const { state, events } = reduce(entry.state, outcome, this.clock.now(), this.plannedSettings(entry.planner.pushOpen));
     this.unreachable += Number(isUnreachable(state.status)) - Number(isUnreachable(entry.state.status));
     entry.state = state;
     if (events.length > 0) this.notify(entry.source.id, (l) => l.onEvents?.(entry.source.id, events, state));
@@ -528,6 +507,10 @@ export class ConnectionMonitor {
       }
     }
   }
+}
+
+function isReachable(status: SourceStatus): boolean {
+  return status.state === 'connected' || status.state === 'sync_failed';
 }
 
 function isUnreachable(status: SourceStatus): boolean {
