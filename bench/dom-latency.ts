@@ -22,6 +22,7 @@ import { loadConfig } from '../src/server/config.js';
 import { createLogger } from '../src/server/logger.js';
 import { createMetrics } from '../src/server/metrics.js';
 import { startServer, type RunningServer } from '../src/server/start.js';
+import { toApiSource } from '../src/server/views.js';
 import { summarize } from './stats.js';
 import type { Benchmark, BenchRow } from './types.js';
 
@@ -115,7 +116,7 @@ export const domLatency: Benchmark = {
       const page = context.pages()[0] ?? (await context.newPage());
       await page.goto(server.url);
 
-      const sources = () => engine.listSources();
+      const sources = () => engine.listSources().map(toApiSource);
       await waitUntil('every demo source connected', () => sources().length > 0 && sources().every((s) => s.status === 'connected'), 60_000);
       const badgeState = (id: string) => page.locator(`[data-testid="source-status-${id}"]`).first().getAttribute('data-state');
       for (const s of sources()) await waitUntil(`${s.name} shown connected`, async () => (await badgeState(s.id)) === 'connected', 15_000);
@@ -128,7 +129,7 @@ export const domLatency: Benchmark = {
         await demo.setServerFault(source.id, 'crash');
         await waitUntil(`${source.name} shown not connected`, async () => (await badgeState(source.id)) !== 'connected', 15_000);
         await demo.setServerFault(source.id, 'up');
-        await waitUntil(`${source.name} back`, () => engine.getSource(source.id)?.status === 'connected', 30_000);
+        await waitUntil(`${source.name} back`, () => engine.getSource(source.id)?.status.state === 'connected', 30_000);
         await waitUntil(`${source.name} shown connected`, async () => (await badgeState(source.id)) === 'connected', 15_000);
         await sleep(300);
       }

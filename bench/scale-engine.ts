@@ -10,6 +10,7 @@ import { loadConfig } from '../src/server/config.js';
 import { createLogger } from '../src/server/logger.js';
 import { createMetrics } from '../src/server/metrics.js';
 import { startServer, type RunningServer } from '../src/server/start.js';
+import { toApiSource } from '../src/server/views.js';
 
 export interface ScaleStartMessage {
   type: 'start';
@@ -99,7 +100,7 @@ function stats(counts: boolean): ScaleStats {
     const status: Record<string, number> = {};
     const push: Record<string, number> = {};
     const unhealthy: string[] = [];
-    for (const s of runtime.engine.listSources()) {
+    for (const s of runtime.engine.listSources().map(toApiSource)) {
       status[s.status] = (status[s.status] ?? 0) + 1;
       push[s.push] = (push[s.push] ?? 0) + 1;
       // A few examples of why a source is not connected (a healthy steady state has none).

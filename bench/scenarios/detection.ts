@@ -79,7 +79,7 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
   const unsubscribe = engine.subscribe((message) => {
     const now = performance.now();
     if (message.type === 'source') {
-      const id = message.source.id;
+      const id = message.source.source.id;
       if (faultAt.has(id) && message.source.push !== 'open' && !pushLostAt.has(id)) pushLostAt.set(id, now);
       return;
     }
@@ -99,7 +99,7 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
         routes: server.routes.map((r, priority) => ({ url: r.url, kind: r.kind, priority })),
         credentials: { token: sim.plexTv.serverToken(server.id) },
       });
-      simIdOf.set(added.id, server.id);
+      simIdOf.set(added.source.id, server.id);
     }
     const ids = [...simIdOf.keys()];
     const until = async (condition: () => boolean, ms: number) => {
@@ -107,7 +107,7 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
       while (!condition() && performance.now() < deadline) await sleep(20);
       return condition();
     };
-    const connectedCount = () => engine.listSources().filter((s) => s.status === 'connected').length;
+    const connectedCount = () => engine.listSources().filter((s) => s.status.state === 'connected').length;
     if (!(await until(() => connectedCount() === count, 20_000))) throw new Error(`only ${connectedCount()}/${count} sources connected`);
     const openCount = () => ids.filter((id) => engine.pushState(id) === 'open').length;
     if (push) await until(() => openCount() === count, 10_000);

@@ -90,11 +90,11 @@ runScenario<RecoveryArgs, RecoveryOutput>(async ({ sources: count, outageMs, spr
       kinds[server.kind] = (kinds[server.kind] ?? 0) + 1;
       if (server.kind === 'plex') {
         const added = engine.addSource({ name: server.name, kind: 'plex', serverId: server.machineId, routes, credentials: { token: sim.plexTv.serverToken(server.id) } });
-        simIdOf.set(added.id, server.id);
+        simIdOf.set(added.source.id, server.id);
       } else {
         const signedIn = await backends.jellyfinSignIn.signInByName(routes[0]!.url, USER.name, USER.password);
         const added = engine.addSource({ name: signedIn.serverName, kind: 'jellyfin', serverId: signedIn.serverId, routes, credentials: signedIn.credentials });
-        simIdOf.set(added.id, server.id);
+        simIdOf.set(added.source.id, server.id);
       }
     }
     const ids = [...simIdOf.keys()];
@@ -103,7 +103,7 @@ runScenario<RecoveryArgs, RecoveryOutput>(async ({ sources: count, outageMs, spr
       while (!condition() && performance.now() < deadline) await sleep(20);
       return condition();
     };
-    const connected = () => engine.listSources().filter((s) => s.status === 'connected' && s.push === 'open').length;
+    const connected = () => engine.listSources().filter((s) => s.status.state === 'connected' && s.push === 'open').length;
     if (!(await until(() => connected() === count, 30_000))) throw new Error(`only ${connected()}/${count} sources connected with push open`);
     await sleep(500);
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Backends } from '../backends/index.js';
 import type { PlexSignIn } from '../backends/types.js';
 import type { MarqueeEngine } from '../monitor/engine.js';
-import type { ApiDemoRoute } from '../server/api-types.js';
+import type { ApiDemoRoute } from '../api/types.js';
 import type { DemoControl } from '../server/demo-control.js';
 import { createSimulation, loadSimConfig, ROUTE_FAULT_MODES, SERVER_FAULT_MODES, type RouteFaultMode, type ServerFaultMode, type Simulation } from '../../sim/index.js';
 
@@ -49,7 +49,7 @@ async function addDemoSources(sim: Simulation, engine: MarqueeEngine, backends: 
     const simServer = sim.servers.find((s) => s.kind === 'plex' && s.machineId === found.serverId);
     if (!simServer) continue;
     const added = engine.addSource({ name: found.name, kind: 'plex', serverId: found.serverId, routes: found.routes, credentials: found.credentials });
-    serverOf.set(added.id, simServer.id);
+    serverOf.set(added.source.id, simServer.id);
   }
   for (const simServer of sim.servers.filter((s) => s.kind === 'jellyfin')) {
     const user = sim.jellyfin(simServer.id).user();
@@ -58,14 +58,13 @@ async function addDemoSources(sim: Simulation, engine: MarqueeEngine, backends: 
     // The demo knows every route of its simulated server; a real user adds the URLs they use.
     const routes = simServer.routes.map((r, i) => ({ url: r.url, kind: r.kind, priority: i }));
     const added = engine.addSource({ name: result.serverName, kind: 'jellyfin', serverId: result.serverId, routes, credentials: result.credentials });
-    serverOf.set(added.id, simServer.id);
+    serverOf.set(added.source.id, simServer.id);
   }
 
   const routeOwner = (routeId: string) => {
-    for (const source of engine.listSources()) {
-      const detail = engine.getSource(source.id);
-      const route = detail?.routes.find((r) => r.id === routeId);
-      if (detail && route) return { source: detail, route };
+    for (const { source } of engine.listSources()) {
+      const route = source.routes.find((r) => r.id === routeId);
+      if (route) return { source, route };
     }
     return null;
   };
@@ -74,9 +73,8 @@ async function addDemoSources(sim: Simulation, engine: MarqueeEngine, backends: 
   return {
     async listRoutes() {
       const out: ApiDemoRoute[] = [];
-      for (const source of engine.listSources()) {
-        const detail = engine.getSource(source.id);
-        for (const route of detail?.routes ?? []) {
+      for (const { source } of engine.listSources()) {
+        for (const route of source.routes) {
           if (simRouteFor(route.url)) out.push({ id: route.id, sourceId: source.id, serverName: source.name, kind: route.kind, url: route.url });
         }
       }

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { createMetrics } from '../server/metrics.js';
+import { toApiSource } from '../server/views.js';
 import { createRuntime } from './runtime.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'marquee-runtime-'));
@@ -21,7 +22,7 @@ async function demoSources(settings: object) {
   try {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const sources = runtime.engine.listSources();
+      const sources = runtime.engine.listSources().map(toApiSource);
       const settled = sources.length > 0 && sources.every((s) => s.status === 'connected' && (s.push === 'open' || s.push === 'off'));
       if (settled || Date.now() > deadline) return sources;
       await new Promise((r) => setTimeout(r, 100));

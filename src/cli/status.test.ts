@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApiSource } from '../server/api-types.js';
+import type { ApiSource } from '../api/types.js';
 import { buildApp } from '../server/app.js';
 import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, SECRETS, testConfig } from '../server/test-fakes.js';
 import { defaultServerUrl, runCli } from './cli.js';
@@ -64,7 +64,7 @@ describe('marquee status against a server', () => {
       serverId: 'b'.repeat(32),
       routes: [{ url: 'http://127.0.0.3:8096', kind: 'local', priority: 0 }],
       credentials: { token: 't' },
-    });
+    }).source;
     engine.setConnected(id, 'local', 8);
     const app = await buildApp({
       engine,

@@ -1,5 +1,5 @@
 // `marquee status`: ask a running server for its sources and print them.
-import type { ApiSource } from '../server/api-types.js';
+import type { ApiSource } from '../api/types.js';
 
 export class StatusError extends Error {
   constructor(

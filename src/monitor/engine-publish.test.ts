@@ -39,12 +39,12 @@ async function engineWith(sources: number) {
       ],
       credentials: { token: `token-${i}-0123456789` },
     });
-    ids.push(view.id);
+    ids.push(view.source.id);
   }
   const messages: EngineStreamMessage[] = [];
   engine.subscribe((m) => messages.push(m));
   await clock.advance(2_000);
-  expect(engine.listSources().every((s) => s.status === 'connected')).toBe(true);
+  expect(engine.listSources().every((s) => s.status.state === 'connected')).toBe(true);
   return { engine, clock, backend, messages, ids };
 }
 
@@ -69,11 +69,13 @@ describe('engine stream at scale', () => {
     expect(sourceMessages(ctx.messages)).toHaveLength(0); // …and changed nothing anyone would see
 
     // One source's route becomes slow: that source's view is streamed (once), nobody else's.
-    const slow = ctx.engine.getSource(ctx.ids[7]!)!;
-    ctx.backend.route(slow.route!.id, { answer: 'ok', delayMs: 400 });
+    const slow = ctx.engine.getSource(ctx.ids[7]!)!.status;
+    if (slow.state !== 'connected') throw new Error(`expected connected, got ${slow.state}`);
+    ctx.backend.route(slow.routeId, { answer: 'ok', delayMs: 400 });
     await ctx.clock.advance(60_000);
     const streamed = sourceMessages(ctx.messages);
-    expect(streamed.map((m) => m.source.id)).toEqual([ctx.ids[7]]);
-    expect(streamed[0]!.source.route!.latencyMs).toBeGreaterThanOrEqual(400);
+    expect(streamed.map((m) => m.source.source.id)).toEqual([ctx.ids[7]]);
+    const status = streamed[0]!.source.status;
+    expect(status.state === 'connected' && status.latencyMs).toBeGreaterThanOrEqual(400);
   });
 });

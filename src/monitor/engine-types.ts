@@ -1,9 +1,69 @@
 // The face the server sees: everything the HTTP layer may ask of the engine, nothing more.
 // Implemented by src/monitor/engine.ts (monitor + store + backends wired together); tests of the
 // server may use a fake that satisfies the same interface.
+// It speaks the domain (Source, SourceStatus, EngineEvent): the wire shapes (src/api/types.ts) are
+// built from these snapshots in one place, src/server/views.ts, so the monitor never depends on
+// how the HTTP layer presents it.
 import type { Credentials, RouteCandidate } from '../backends/types.js';
-import type { SourceKind, SourceMonitoringSettings } from '../core/types.js';
-import type { ApiEventMessage, ApiSource, ApiSourceDetail } from '../server/api-types.js';
+import type { EngineEvent, Library, ProbeErrorCode, Route, RouteKind, Source, SourceKind, SourceMonitoringSettings, SourceStatus } from '../core/types.js';
+import type { PushState } from './push-supervisor.js';
+
+/** Everything known about one source right now; in memory, no I/O. */
+export interface SourceSnapshot {
+  source: Source;
+  status: SourceStatus;
+  /** When its last check finished. */
+  lastCheckedAt: number | null;
+  /** Since when the current status holds (statuses that carry their own `since` win). */
+  since: number | null;
+  nextCheckAt: number | null;
+  libraries: readonly Library[];
+  push: PushState;
+}
+
+/** One route with its latest result and recent latencies (oldest first; null = failed). */
+export interface RouteSnapshot extends Route {
+  lastResult: 'ok' | ProbeErrorCode | null;
+  /** Plain words, never a token. */
+  lastError: string | null;
+  latencyMs: number | null;
+  checkedAt: number | null;
+  recentLatencies: (number | null)[];
+}
+
+/** A stored status transition (newest first in SourceDetailSnapshot). */
+export interface StatusTransition {
+  at: number;
+  /** The new state (as stored). */
+  state: string;
+  routeKind: RouteKind | null;
+  /** Plain words (the error or reason), never a token. */
+  detail: string | null;
+}
+
+/** One stored probe of one route. */
+export interface RouteCheck {
+  at: number;
+  routeKind: RouteKind;
+  ok: boolean;
+  code: ProbeErrorCode | null;
+}
+
+/** A source with its routes and recent history (reads the store). */
+export interface SourceDetailSnapshot extends SourceSnapshot {
+  routes: RouteSnapshot[];
+  transitions: StatusTransition[];
+  checks: RouteCheck[];
+  /** The probe timeout in effect: the source's override or the global setting. */
+  probeTimeoutMs: number;
+}
+
+/** An engine event as logged, with the source as it is now (null once removed). */
+export interface EngineEventRecord {
+  seq: number;
+  event: EngineEvent;
+  source: SourceSnapshot | null;
+}
 
 export interface NewSourceInput {
   name: string;
@@ -21,8 +81,8 @@ export interface SourcePatch {
 
 /** What flows to SSE clients, in order. `engine` messages carry a sequence number for resume. */
 export type EngineStreamMessage =
-  | { type: 'engine'; message: ApiEventMessage }
-  | { type: 'source'; source: ApiSource }
+  | { type: 'engine'; message: EngineEventRecord }
+  | { type: 'source'; source: SourceSnapshot }
   | { type: 'removed'; sourceId: string }
   /** Storage or monitor health changed (the UI shows a warning while degraded). */
   | { type: 'health'; health: EngineHealth };
@@ -34,14 +94,17 @@ export interface EngineHealth {
 }
 
 export interface Engine {
-  listSources(): ApiSource[];
-  getSource(id: string): ApiSourceDetail | null;
+  listSources(): SourceSnapshot[];
+  /** One source; in memory, no I/O. */
+  getSource(id: string): SourceSnapshot | null;
+  /** One source with routes and history (reads the store). */
+  getSourceDetail(id: string): SourceDetailSnapshot | null;
   /** A source of this server (machineIdentifier / Jellyfin server id) exists; in memory, no I/O. */
   hasServer(serverId: string): boolean;
   /** Runs a full check now (coalesced with one in flight). False when the source is unknown. */
   checkNow(id: string): boolean;
-  addSource(input: NewSourceInput): ApiSource;
-  updateSource(id: string, patch: SourcePatch): ApiSource | null;
+  addSource(input: NewSourceInput): SourceSnapshot;
+  updateSource(id: string, patch: SourcePatch): SourceSnapshot | null;
   /** New credentials after "Sign in again"; triggers a check. */
   updateCredentials(id: string, credentials: Credentials): boolean;
   /** Also returns the stored credentials (server-side only, e.g. for re-sign-in of Plex). */
@@ -52,7 +115,7 @@ export interface Engine {
   /** Latest engine event sequence number. */
   lastSeq(): number;
   /** Engine messages after `seq`, or null when they are no longer retained (client must resync from a snapshot). */
-  eventsSince(seq: number): ApiEventMessage[] | null;
+  eventsSince(seq: number): EngineEventRecord[] | null;
   health(): EngineHealth;
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -1,19 +1,28 @@
-// The engine: the monitor, the push channels, the store and the view the API serves, wired by hand.
+// The engine: the monitor, the push channels and the store, wired by hand. It hands out domain
+// snapshots; the HTTP layer turns them into the wire view (src/server/views.ts).
 // Data flows one way: probe -> reducer (inside the monitor) -> events -> store + stream -> SSE.
 import type { Credentials, MediaBackend } from '../backends/types.js';
 import type { MonitorState } from '../core/monitor-state.js';
 import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
-import type { EngineEvent, Library, ProbeResult, RouteKind, Source, SourceKind, SourceStatus } from '../core/types.js';
-import type { ApiEventMessage, ApiHistoryEntry, ApiSource, ApiSourceDetail } from '../server/api-types.js';
+import { REASON_WORDS, type EngineEvent, type Library, type ProbeResult, type RouteKind, type Source, type SourceKind, type SourceStatus } from '../core/types.js';
 import type { Store } from '../store/index.js';
 import { realClock, type Clock } from './clock.js';
 import { ConnectionMonitor } from './connection-monitor.js';
-import type { Engine, EngineHealth, EngineStreamMessage, NewSourceInput, SourcePatch } from './engine-types.js';
+import type {
+  Engine,
+  EngineEventRecord,
+  EngineHealth,
+  EngineStreamMessage,
+  NewSourceInput,
+  RouteCheck,
+  SourceDetailSnapshot,
+  SourcePatch,
+  SourceSnapshot,
+} from './engine-types.js';
 import { EventBus } from './event-bus.js';
 import type { MonitorListener } from './monitor-listener.js';
 import { NetworkWatcher } from './network-watcher.js';
 import { PushSupervisor, type PushState } from './push-supervisor.js';
-import { reasonInWords, toApiSource, type SourceTimes } from './source-view.js';
 
 export interface EngineLogger {
   warn(obj: object, msg?: string): void;
@@ -34,8 +43,16 @@ export interface EngineOptions {
   logger?: EngineLogger;
 }
 
-/** Number of per-source history rows in GET /api/sources/:id. */
+/** Status transitions read for a source's detail (GET /api/sources/:id shows this many history rows). */
 const DETAIL_HISTORY = 60;
+/** Probes per route read for a source's detail. */
+const DETAIL_CHECKS_PER_ROUTE = 10;
+
+interface SourceTimes {
+  lastCheckedAt: number | null;
+  /** Since when the current status holds. */
+  since: number | null;
+}
 
 /**
  * Up to this many sources every completed check re-publishes the source's view (its check times
@@ -55,7 +72,7 @@ export class MarqueeEngine implements Engine {
   private readonly sources = new Map<string, Source>();
   private readonly times = new Map<string, SourceTimes>();
   private readonly libraries = new Map<string, Library[]>();
-  /** What each source's last streamed view showed (see PUBLISH_EVERY_CHECK_UP_TO). */
+  /** What each source's last streamed snapshot showed (see PUBLISH_EVERY_CHECK_UP_TO). */
   private readonly published = new Map<string, { key: string; latencyMs: number | null }>();
   private readonly logger: EngineLogger | undefined;
   private running = false;
@@ -134,8 +151,8 @@ export class MarqueeEngine implements Engine {
 
   // ---- reads --------------------------------------------------------------------------------
 
-  listSources(): ApiSource[] {
-    return [...this.sources.keys()].map((id) => this.view(id)).filter((v): v is ApiSource => v !== null);
+  listSources(): SourceSnapshot[] {
+    return [...this.sources.keys()].map((id) => this.snapshot(id)).filter((v): v is SourceSnapshot => v !== null);
   }
 
   hasServer(serverId: string): boolean {
@@ -143,45 +160,34 @@ export class MarqueeEngine implements Engine {
     return false;
   }
 
-  getSource(id: string): ApiSourceDetail | null {
+  getSource(id: string): SourceSnapshot | null {
+    return this.snapshot(id);
+  }
+
+  getSourceDetail(id: string): SourceDetailSnapshot | null {
     const source = this.sources.get(id);
-    const base = this.view(id);
+    const base = this.snapshot(id);
     if (!source || !base) return null;
     const latencies = this.store.probes.recentLatenciesForSource(id);
-    const routes = this.store.routes.listForSource(id).map((r) => ({
-      id: r.id,
-      url: r.url,
-      kind: r.kind,
-      priority: r.priority,
-      lastResult: r.lastResult,
-      lastError: r.lastError,
-      latencyMs: r.latencyMs,
-      checkedAt: r.checkedAt,
-      recentLatencies: latencies.get(r.id) ?? [],
-    }));
-    const history: ApiHistoryEntry[] = this.store.status.recentHistory(id, DETAIL_HISTORY).map((h) => ({
+    const routes = this.store.routes.listForSource(id).map(({ sourceId: _sourceId, ...r }) => ({ ...r, recentLatencies: latencies.get(r.id) ?? [] }));
+    const transitions = this.store.status.recentHistory(id, DETAIL_HISTORY).map((h) => ({
       at: h.at,
-      kind: 'transition',
       state: h.state,
-      ...(h.routeKind ? { routeKind: h.routeKind } : {}),
-      ...(h.detail ? { detail: h.detail } : {}),
+      routeKind: h.routeKind,
+      detail: h.detail,
     }));
+    const checks: RouteCheck[] = [];
     for (const route of source.routes) {
-      for (const probe of this.store.probes.recent(route.id, 10)) {
-        history.push({ at: probe.at, kind: 'check', state: probe.ok ? 'ok' : (probe.code ?? 'error'), routeKind: route.kind });
+      for (const probe of this.store.probes.recent(route.id, DETAIL_CHECKS_PER_ROUTE)) {
+        checks.push({ at: probe.at, routeKind: route.kind, ok: probe.ok, code: probe.code });
       }
     }
-    history.sort((a, b) => b.at - a.at);
     return {
       ...base,
-      serverId: source.serverId,
       routes,
-      history: history.slice(0, DETAIL_HISTORY),
-      monitoring: {
-        enabled: source.monitoring.enabled !== false,
-        push: source.monitoring.push !== false,
-        probeTimeoutMs: source.monitoring.probeTimeoutMs ?? this.monitor.settings.probeTimeoutMs,
-      },
+      transitions,
+      checks,
+      probeTimeoutMs: source.monitoring.probeTimeoutMs ?? this.monitor.settings.probeTimeoutMs,
     };
   }
 
@@ -193,10 +199,10 @@ export class MarqueeEngine implements Engine {
     return this.store.events.latestSeq();
   }
 
-  eventsSince(seq: number): ApiEventMessage[] | null {
+  eventsSince(seq: number): EngineEventRecord[] | null {
     const stored = this.store.events.since(seq);
     if (!stored) return null;
-    return stored.map((e) => ({ seq: e.seq, event: e.event, source: this.view(e.event.sourceId) }));
+    return stored.map((e) => ({ seq: e.seq, event: e.event, source: this.snapshot(e.event.sourceId) }));
   }
 
   subscribe(listener: (message: EngineStreamMessage) => void): () => void {
@@ -205,7 +211,7 @@ export class MarqueeEngine implements Engine {
 
   // ---- writes -------------------------------------------------------------------------------
 
-  addSource(input: NewSourceInput): ApiSource {
+  addSource(input: NewSourceInput): SourceSnapshot {
     const source = this.store.sources.create({
       name: input.name,
       kind: input.kind,
@@ -219,10 +225,10 @@ export class MarqueeEngine implements Engine {
     this.times.set(source.id, { lastCheckedAt: null, since: this.clock.now() });
     this.monitor.addSource(source);
     this.publishSource(source.id);
-    return this.view(source.id)!;
+    return this.snapshot(source.id)!;
   }
 
-  updateSource(id: string, patch: SourcePatch): ApiSource | null {
+  updateSource(id: string, patch: SourcePatch): SourceSnapshot | null {
     if (!this.sources.has(id)) return null;
     if (patch.name !== undefined) this.store.sources.rename(id, patch.name);
     if (patch.monitoring) {
@@ -236,7 +242,7 @@ export class MarqueeEngine implements Engine {
     const state = this.monitor.getState(id);
     if (this.push && state) this.push.reconcile(id);
     this.publishSource(id);
-    return this.view(id);
+    return this.snapshot(id);
   }
 
   updateCredentials(id: string, credentials: Credentials): boolean {
@@ -286,33 +292,39 @@ export class MarqueeEngine implements Engine {
     return source ? this.store.credentials.get(source.credentialRef) : null;
   }
 
-  private view(id: string): ApiSource | null {
+  private snapshot(id: string): SourceSnapshot | null {
     const source = this.sources.get(id);
     const state = this.monitor.getState(id);
     if (!source || !state) return null;
-    return toApiSource({
+    const times = this.times.get(id);
+    return {
       source,
       status: state.status,
-      times: this.times.get(id) ?? { lastCheckedAt: null, since: null },
+      lastCheckedAt: times?.lastCheckedAt ?? null,
+      since: 'since' in state.status ? state.status.since : (times?.since ?? null),
       nextCheckAt: this.monitor.nextCheckAt(id),
       libraries: this.libraries.get(id) ?? [],
       push: this.pushState(id),
-    });
+    };
   }
 
-  /** Streams the source's view; with `onlyIfChanged`, only when it differs notably from the last one streamed. */
+  /** Streams the source's snapshot; with `onlyIfChanged`, only when it differs notably from the last one streamed. */
   private publishSource(id: string, onlyIfChanged = false): void {
-    const view = this.view(id);
-    if (!view) return;
-    if (!this.remember(id, view) && onlyIfChanged) return;
-    this.bus.emit('message', { type: 'source', source: view });
+    const snapshot = this.snapshot(id);
+    if (!snapshot) return;
+    if (!this.remember(id, snapshot) && onlyIfChanged) return;
+    this.bus.emit('message', { type: 'source', source: snapshot });
   }
 
-  /** Records a view as streamed; true when it differs notably from the previous one. */
-  private remember(id: string, view: ApiSource): boolean {
-    const { lastCheckedAt: _checked, nextCheckAt: _next, route, ...rest } = view;
-    const latencyMs = route?.latencyMs ?? null;
-    const key = JSON.stringify([rest, route ? { ...route, latencyMs: null } : null]);
+  /**
+   * Records a snapshot as streamed; true when it differs notably from the previous one: anything
+   * but the check times and small latency moves (the source itself — name, routes — status, push
+   * state, libraries).
+   */
+  private remember(id: string, snapshot: SourceSnapshot): boolean {
+    const { lastCheckedAt: _checked, nextCheckAt: _next, status, ...rest } = snapshot;
+    const latencyMs = 'latencyMs' in status ? status.latencyMs : null;
+    const key = JSON.stringify([rest, 'latencyMs' in status ? { ...status, latencyMs: null } : status]);
     const last = this.published.get(id);
     this.published.set(id, { key, latencyMs });
     return !last || last.key !== key || latencyMoved(last.latencyMs, latencyMs);
@@ -368,12 +380,12 @@ export class MarqueeEngine implements Engine {
       // Leaving a connected state closes the push channel at once (no stale "open" in the UI).
       if (this.push && this.running) this.push.reconcile(sourceId);
     }
-    // One view for the batch: the state does not change between its events.
-    const view = this.view(sourceId);
-    if (view) this.remember(sourceId, view);
+    // One snapshot for the batch: the state does not change between its events.
+    const snapshot = this.snapshot(sourceId);
+    if (snapshot) this.remember(sourceId, snapshot);
     for (const event of events) {
       const seq = this.store.events.append(event);
-      this.bus.emit('message', { type: 'engine', message: { seq, event, source: view } });
+      this.bus.emit('message', { type: 'engine', message: { seq, event, source: snapshot } });
     }
   }
 }
@@ -408,7 +420,7 @@ function detailOf(status: SourceStatus): string | null {
     case 'reconnecting':
     case 'disconnected':
       // Words for people (the history strip shows them as they are), never a bare reason code.
-      return status.lastError?.message ?? (status.reason ? reasonInWords(status.reason) : null);
+      return status.lastError?.message ?? (status.reason ? REASON_WORDS[status.reason] : null);
     case 'sync_failed':
       return status.error;
     default:

@@ -77,7 +77,7 @@ describe('sources', () => {
     });
     expect(patch.statusCode).toBe(200);
     expect(patch.json().name).toBe('Attic');
-    expect(engine.getSource(added.id)?.monitoring).toMatchObject({ enabled: false, probeTimeoutMs: 3000 });
+    expect(engine.getSource(added.id)?.source.monitoring).toMatchObject({ enabled: false, probeTimeoutMs: 3000 });
 
     const del = await app.inject({ method: 'DELETE', url: `/api/sources/${added.id}` });
     expect(del.statusCode).toBe(204);

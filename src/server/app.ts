@@ -3,7 +3,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { JellyfinSignIn, PlexSignIn } from '../backends/types.js';
 import type { Engine } from '../monitor/engine-types.js';
-import type { ApiError } from './api-types.js';
+import type { ApiError } from '../api/types.js';
 import { createGuard } from './auth.js';
 import type { AppConfig } from './config.js';
 import type { AppContext } from './context.js';
@@ -19,6 +19,7 @@ import { systemRoutes } from './routes/system.js';
 import { SignInService } from './sign-in-service.js';
 import { SignInSessions } from './sign-in-sessions.js';
 import { SseHub } from './sse.js';
+import { toApiSource } from './views.js';
 import { isApiPath, registerWeb } from './web.js';
 
 export interface AppDeps {
@@ -65,7 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     now,
   });
-  metrics.setSourceReader(() => engine.listSources());
+  metrics.setSourceReader(() => engine.listSources().map(toApiSource));
   app.addHook('onReady', async () => hub.start());
   // Open SSE streams would keep app.close() waiting forever.
   app.addHook('preClose', async () => hub.stop());

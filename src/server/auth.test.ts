@@ -14,7 +14,7 @@ async function setup(config: Partial<AppConfig> = {}) {
   const engine = new FakeEngine();
   const app = await buildApp({ engine, plexSignIn: new FakePlexSignIn(), jellyfinSignIn: new FakeJellyfinSignIn(), config: testConfig(config) });
   apps.push(app);
-  const { id } = engine.addSource({ name: 'S', kind: 'jellyfin', serverId: 'b'.repeat(32), routes: [], credentials: { token: 't' } });
+  const { id } = engine.addSource({ name: 'S', kind: 'jellyfin', serverId: 'b'.repeat(32), routes: [], credentials: { token: 't' } }).source;
   return { app, engine, sourceId: id };
 }
 

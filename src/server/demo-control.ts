@@ -1,6 +1,6 @@
 // What the demo routes ask of the simulators. Implemented by the runtime over sim/'s control API;
 // only present in demo mode, so the routes exist only then.
-import type { ApiDemoRoute } from './api-types.js';
+import type { ApiDemoRoute } from '../api/types.js';
 
 export interface DemoControl {
   /** Every simulated route of every demo source. */

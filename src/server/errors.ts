@@ -3,7 +3,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { SignInError, type SignInErrorCode } from '../backends/types.js';
-import type { ApiError } from './api-types.js';
+import type { ApiError } from '../api/types.js';
 import { scrubSecrets } from './logger.js';
 
 export class HttpError extends Error {

@@ -5,4 +5,4 @@ export { loadConfig, isLoopbackHost, ConfigError, DEFAULT_PORT, type AppConfig, 
 export { createLogger, scrubSecrets, REDACT_PATHS, type Logger, type LoggerOptions } from './logger.js';
 export { createMetrics, type Metrics, type MetricsOptions, type ProbeOutcome } from './metrics.js';
 export type { DemoControl } from './demo-control.js';
-export type * from './api-types.js';
+export type * from '../api/types.js';

@@ -2,7 +2,7 @@
 // apps — tests — can live in one process). Source status is read from the engine at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RouteKind, SourceKind } from '../core/types.js';
-import type { ApiSource } from './api-types.js';
+import type { ApiSource } from '../api/types.js';
 
 /** 'ok' or a ProbeErrorCode ('timeout', 'refused', …). */
 export type ProbeOutcome = string;

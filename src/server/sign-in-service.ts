@@ -2,9 +2,11 @@
 // Secrets flow from the sign-in services straight into the engine; what returns to the caller is
 // only names, ids and routes.
 import type { Credentials, JellyfinSignIn, JellyfinSignInResult, PlexDiscoveredServer, PlexSignIn } from '../backends/types.js';
+import type { Source, SourceStatus } from '../core/types.js';
 import type { Engine } from '../monitor/engine-types.js';
-import type { ApiJellyfinProbe, ApiPlexPin, ApiPlexPinState, ApiQuickConnectStart, ApiQuickConnectState, ApiSource, ApiSourceDetail } from './api-types.js';
+import type { ApiJellyfinProbe, ApiPlexPin, ApiPlexPinState, ApiQuickConnectStart, ApiQuickConnectState, ApiSource, ApiSourceDetail } from '../api/types.js';
 import { HttpError, notFound } from './errors.js';
+import { toApiSource, toApiSourceDetail } from './views.js';
 import type { SignInSessions } from './sign-in-sessions.js';
 
 export type JellyfinCredentialsInput =
@@ -67,13 +69,15 @@ export class SignInService {
     const server = this.authorizedPlexServers(pinId).find((s) => s.serverId === serverId);
     if (!server) throw new HttpError(404, 'not_found', 'body.serverId: this Plex account has no server with that id.');
     this.assertNotAdded(server.serverId, server.name);
-    return this.engine.addSource({
-      name: name ?? server.name,
-      kind: 'plex',
-      serverId: server.serverId,
-      routes: server.routes,
-      credentials: server.credentials,
-    });
+    return toApiSource(
+      this.engine.addSource({
+        name: name ?? server.name,
+        kind: 'plex',
+        serverId: server.serverId,
+        routes: server.routes,
+        credentials: server.credentials,
+      }),
+    );
   }
 
   async probeJellyfin(url: string): Promise<ApiJellyfinProbe> {
@@ -100,7 +104,7 @@ export class SignInService {
     if (forSourceId === undefined) {
       await this.assertJellyfinNotAdded(url);
     } else {
-      const source = this.engine.getSource(forSourceId);
+      const source = this.engine.getSource(forSourceId)?.source;
       if (!source) throw notFound('source', forSourceId);
       const info = await this.jellyfin.probe(url);
       if (source.kind !== 'jellyfin' || info.serverId !== source.serverId) {
@@ -141,13 +145,15 @@ export class SignInService {
     if ('url' in input) await this.assertJellyfinNotAdded(input.url);
     const result = await this.jellyfinResult(input);
     this.assertNotAdded(result.serverId, result.serverName);
-    return this.engine.addSource({
-      name: name ?? result.serverName,
-      kind: 'jellyfin',
-      serverId: result.serverId,
-      routes: result.routes,
-      credentials: result.credentials,
-    });
+    return toApiSource(
+      this.engine.addSource({
+        name: name ?? result.serverName,
+        kind: 'jellyfin',
+        serverId: result.serverId,
+        routes: result.routes,
+        credentials: result.credentials,
+      }),
+    );
   }
 
   /** "Sign in again": new credentials for an existing source, only from the same server. */
@@ -155,8 +161,9 @@ export class SignInService {
     sourceId: string,
     input: { pinId: number } | { username: string; password: string; url?: string } | { quickConnectHandle: string },
   ): Promise<ApiSourceDetail> {
-    const source = this.engine.getSource(sourceId);
-    if (!source) throw notFound('source', sourceId);
+    const snapshot = this.engine.getSource(sourceId);
+    if (!snapshot) throw notFound('source', sourceId);
+    const { source, status } = snapshot;
     let credentials: Credentials;
     if (source.kind === 'plex') {
       if (!('pinId' in input)) throw new HttpError(400, 'invalid_request', 'body.pinId: a Plex source signs in again with a PIN (POST /api/plex/pins).');
@@ -172,7 +179,7 @@ export class SignInService {
       const jellyfinInput: JellyfinCredentialsInput =
         'quickConnectHandle' in input
           ? input
-          : { url: input.url ?? source.route?.url ?? source.routes[0]?.url ?? '', username: input.username, password: input.password };
+          : { url: input.url ?? currentRouteUrl(source, status) ?? source.routes[0]?.url ?? '', username: input.username, password: input.password };
       const result = await this.jellyfinResult(jellyfinInput);
       if (result.serverId !== source.serverId) {
         throw new HttpError(422, 'wrong_server', `That sign-in belongs to ${result.serverName}, not ${source.name}.`);
@@ -180,8 +187,13 @@ export class SignInService {
       credentials = result.credentials;
     }
     if (!this.engine.updateCredentials(sourceId, credentials)) throw notFound('source', sourceId);
-    const updated = this.engine.getSource(sourceId);
+    const updated = this.engine.getSourceDetail(sourceId);
     if (!updated) throw notFound('source', sourceId);
-    return updated;
+    return toApiSourceDetail(updated);
   }
+}
+
+/** The address of the route in use, if connected. */
+function currentRouteUrl(source: Source, status: SourceStatus): string | undefined {
+  return 'routeId' in status && status.routeId ? source.routes.find((r) => r.id === status.routeId)?.url : undefined;
 }

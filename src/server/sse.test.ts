@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApiEventMessage, ApiSnapshot } from './api-types.js';
+import type { ApiEventMessage, ApiSnapshot } from '../api/types.js';
 import { buildApp } from './app.js';
 import type { AppConfig } from './config.js';
 import { createMetrics } from './metrics.js';
@@ -99,7 +99,7 @@ async function open(base: string, headers: Record<string, string | undefined> = 
 }
 
 const addSource = (engine: FakeEngine, name: string) =>
-  engine.addSource({ name, kind: 'jellyfin', serverId: name.padEnd(32, '0'), routes: [{ url: 'http://127.0.0.3:8096', kind: 'local', priority: 0 }], credentials: { token: 't' } });
+  engine.addSource({ name, kind: 'jellyfin', serverId: name.padEnd(32, '0'), routes: [{ url: 'http://127.0.0.3:8096', kind: 'local', priority: 0 }], credentials: { token: 't' } }).source;
 
 describe('GET /api/events', () => {
   it('sends a snapshot first, then engine events with ids, source updates and removals', async () => {

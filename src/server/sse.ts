@@ -3,8 +3,9 @@
 // reads too slowly is dropped (its buffer would grow without bound) and resyncs on reconnect.
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Engine, EngineStreamMessage } from '../monitor/engine-types.js';
-import type { ApiEventMessage, ApiSnapshot } from './api-types.js';
+import type { ApiEventMessage, ApiSnapshot, ApiSource } from '../api/types.js';
+import type { Engine, EngineStreamMessage, SourceSnapshot } from '../monitor/engine-types.js';
+import { toApiEventMessage, toApiHealthState, toApiSource } from './views.js';
 
 export interface SseHubOptions {
   heartbeatMs: number;
@@ -62,6 +63,7 @@ export class SseHub {
    * time would have received, so sharing it loses nothing.
    */
   private cachedSnapshot: { frame: Buffer; builtAt: number; tail: string[]; tailBytes: number } | null = null;
+  private lastView: { snapshot: SourceSnapshot; view: ApiSource } | null = null;
 
   constructor(
     private readonly engine: Engine,
@@ -139,32 +141,33 @@ export class SseHub {
 
   private buildSnapshot(): string {
     const snapshot: ApiSnapshot = {
-      sources: this.engine.listSources(),
+      sources: this.engine.listSources().map(toApiSource),
       lastEventId: this.engine.lastSeq(),
       demo: this.options.demo,
       serverTime: this.now(),
-      health: this.engine.health(),
+      health: toApiHealthState(this.engine.health()),
     };
     return formatSse('snapshot', snapshot, snapshot.lastEventId);
   }
 
   private resumeChunks(since: number): StreamStart {
     const latest = this.engine.lastSeq();
-    const missed: ApiEventMessage[] | null = since <= latest ? this.engine.eventsSince(since) : null;
-    if (missed === null) return this.snapshotChunks();
+    const records = since <= latest ? this.engine.eventsSince(since) : null;
+    if (records === null) return this.snapshotChunks();
+    const missed: ApiEventMessage[] = records.map((r) => toApiEventMessage(r));
     let out = missed.map((m) => formatSse('engine', m, m.seq)).join('');
     if (since <= this.unknownUpToSeq) {
       // Source views from before this process started are unknown: the events above still give
       // the missed notifications, the snapshot puts the state right.
       return [out, ...this.snapshotChunks()];
     }
-    const current = new Map(this.engine.listSources().map((s) => [s.id, s]));
+    const current = new Map(this.engine.listSources().map((s) => [s.source.id, s]));
     for (const [sourceId, at] of this.removedAt) {
       if (at >= since && !current.has(sourceId)) out += formatSse('removed', { sourceId });
     }
     for (const [sourceId, at] of this.sourceTouchedAt) {
       const source = current.get(sourceId);
-      if (at >= since && source) out += formatSse('source', { source });
+      if (at >= since && source) out += formatSse('source', { source: toApiSource(source) });
     }
     return [out];
   }
@@ -174,11 +177,11 @@ export class SseHub {
     let frame: string;
     switch (message.type) {
       case 'engine':
-        frame = formatSse('engine', message.message, message.message.seq);
+        frame = formatSse('engine', toApiEventMessage(message.message, this.viewOf(message.message.source)), message.message.seq);
         break;
       case 'source':
-        this.sourceTouchedAt.set(message.source.id, seq);
-        frame = formatSse('source', { source: message.source });
+        this.sourceTouchedAt.set(message.source.source.id, seq);
+        frame = formatSse('source', { source: toApiSource(message.source) });
         break;
       case 'removed':
         this.sourceTouchedAt.delete(message.sourceId);
@@ -192,7 +195,7 @@ export class SseHub {
         frame = formatSse('removed', { sourceId: message.sourceId });
         break;
       case 'health':
-        frame = formatSse('health', message.health);
+        frame = formatSse('health', toApiHealthState(message.health));
         break;
     }
     this.broadcast(frame);
@@ -204,6 +207,13 @@ export class SseHub {
       const stale = this.now() - cached.builtAt >= SNAPSHOT_REUSE_MS;
       if (stale || cached.tailBytes > MAX_SNAPSHOT_TAIL_BYTES) this.cachedSnapshot = null;
     }
+  }
+
+  /** The view of a snapshot, built once for the batch of events that share it. */
+  private viewOf(snapshot: SourceSnapshot | null): ApiSource | null {
+    if (snapshot === null) return null;
+    if (this.lastView?.snapshot !== snapshot) this.lastView = { snapshot, view: toApiSource(snapshot) };
+    return this.lastView.view;
   }
 
   private broadcast(frame: string): void {

@@ -12,9 +12,18 @@ import type {
   PlexSignIn,
 } from '../backends/types.js';
 import { SignInError } from '../backends/types.js';
-import type { EngineEvent } from '../core/types.js';
-import type { Engine, EngineHealth, EngineStreamMessage, NewSourceInput, SourcePatch } from '../monitor/engine-types.js';
-import type { ApiDemoRoute, ApiEventMessage, ApiSource, ApiSourceDetail } from './api-types.js';
+import type { ApiDemoRoute } from '../api/types.js';
+import type { EngineEvent, Source } from '../core/types.js';
+import type {
+  Engine,
+  EngineEventRecord,
+  EngineHealth,
+  EngineStreamMessage,
+  NewSourceInput,
+  SourceDetailSnapshot,
+  SourcePatch,
+  SourceSnapshot,
+} from '../monitor/engine-types.js';
 import { SettingsFileSchema, type AppConfig } from './config.js';
 import type { DemoControl } from './demo-control.js';
 
@@ -36,67 +45,57 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
 }
 
 interface StoredSource {
-  detail: ApiSourceDetail;
+  snapshot: SourceSnapshot;
   credentials: Credentials;
 }
 
+/**
+ * An Engine held in memory. It keeps domain snapshots, like the real engine; the server turns them
+ * into the wire view (src/server/views.ts), so tests see the same view the app serves.
+ */
 export class FakeEngine implements Engine {
   readonly sources = new Map<string, StoredSource>();
   readonly checks: string[] = [];
   private readonly listeners = new Set<(m: EngineStreamMessage) => void>();
   private seq = 0;
-  private readonly log: ApiEventMessage[] = [];
+  private readonly log: EngineEventRecord[] = [];
   /** Events older than this are "no longer retained". */
   retainFromSeq = 0;
   healthState: EngineHealth = { database: 'ok', monitor: 'running' };
   started = false;
   private nextId = 1;
 
-  addSource(input: NewSourceInput): ApiSource {
+  addSource(input: NewSourceInput): SourceSnapshot {
     const id = `src${this.nextId++}`;
-    const detail: ApiSourceDetail = {
+    const source: Source = {
       id,
       name: input.name,
       kind: input.kind,
-      status: 'connecting',
-      route: null,
-      lastCheckedAt: null,
-      nextCheckAt: null,
-      since: null,
-      push: 'off',
-      libraries: [],
       serverId: input.serverId,
-      routes: input.routes.map((r, i) => ({
-        id: `${id}-r${i}`,
-        url: r.url,
-        kind: r.kind,
-        priority: r.priority,
-        lastResult: null,
-        lastError: null,
-        latencyMs: null,
-        checkedAt: null,
-        recentLatencies: [],
-      })),
-      history: [],
-      monitoring: { enabled: input.monitoring?.enabled ?? true, push: input.monitoring?.push ?? true, probeTimeoutMs: input.monitoring?.probeTimeoutMs ?? 5000 },
+      routes: input.routes.map((r, i) => ({ id: `${id}-r${i}`, url: r.url, kind: r.kind, priority: r.priority })),
+      credentialRef: `cred-${id}`,
+      monitoring: input.monitoring ?? {},
+      createdAt: 1_700_000_000_000,
     };
-    this.sources.set(id, { detail, credentials: input.credentials });
-    const view = this.view(detail);
-    this.emit({ type: 'source', source: view });
-    return view;
+    const snapshot: SourceSnapshot = { source, status: { state: 'connecting' }, lastCheckedAt: null, since: null, nextCheckAt: null, libraries: [], push: 'off' };
+    this.sources.set(id, { snapshot, credentials: input.credentials });
+    this.emit({ type: 'source', source: snapshot });
+    return snapshot;
   }
 
   /** Puts a source into a state and emits the engine event for it (as the monitor would). */
-  setConnected(id: string, routeKind: 'local' | 'remote' | 'relay', latencyMs: number): ApiEventMessage {
+  setConnected(id: string, routeKind: 'local' | 'remote' | 'relay', latencyMs: number): EngineEventRecord {
     const s = this.sources.get(id)!;
-    const route = s.detail.routes.find((r) => r.kind === routeKind) ?? s.detail.routes[0]!;
-    s.detail = { ...s.detail, status: 'connected', route: { id: route.id, url: route.url, kind: route.kind, latencyMs } };
+    const { source } = s.snapshot;
+    const route = source.routes.find((r) => r.kind === routeKind) ?? source.routes[0]!;
+    const at = 1_700_000_000_000 + this.seq;
+    s.snapshot = { ...s.snapshot, status: { state: 'connected', routeId: route.id, routeKind: route.kind, latencyMs, since: at }, since: at };
     const event: EngineEvent = {
       type: 'ConnectionChanged',
       sourceId: id,
-      sourceName: s.detail.name,
-      sourceKind: s.detail.kind,
-      at: 1_700_000_000_000 + this.seq,
+      sourceName: source.name,
+      sourceKind: source.kind,
+      at,
       routeId: route.id,
       routeKind: route.kind,
       previousRouteKind: null,
@@ -105,46 +104,46 @@ export class FakeEngine implements Engine {
     return this.pushEvent(event, id);
   }
 
-  setLost(id: string): ApiEventMessage {
+  setLost(id: string): EngineEventRecord {
     const s = this.sources.get(id)!;
-    s.detail = { ...s.detail, status: 'reconnecting', route: null, attempt: 1 };
-    return this.pushEvent(
-      { type: 'ConnectionLost', sourceId: id, sourceName: s.detail.name, sourceKind: s.detail.kind, at: 1_700_000_000_000 + this.seq, lastRouteKind: 'local' },
-      id,
-    );
+    const { source } = s.snapshot;
+    const at = 1_700_000_000_000 + this.seq;
+    s.snapshot = { ...s.snapshot, status: { state: 'reconnecting', attempt: 1, nextRetryAt: at + 1_000, since: at, lastRouteKind: 'local' }, since: at };
+    return this.pushEvent({ type: 'ConnectionLost', sourceId: id, sourceName: source.name, sourceKind: source.kind, at, lastRouteKind: 'local' }, id);
   }
 
   touch(id: string): void {
     const s = this.sources.get(id)!;
-    s.detail = { ...s.detail, lastCheckedAt: (s.detail.lastCheckedAt ?? 0) + 1 };
-    this.emit({ type: 'source', source: this.view(s.detail) });
+    s.snapshot = { ...s.snapshot, lastCheckedAt: (s.snapshot.lastCheckedAt ?? 0) + 1 };
+    this.emit({ type: 'source', source: s.snapshot });
   }
 
-  private pushEvent(event: EngineEvent, id: string): ApiEventMessage {
+  private pushEvent(event: EngineEvent, id: string): EngineEventRecord {
     this.seq += 1;
-    const message: ApiEventMessage = { seq: this.seq, event, source: this.view(this.sources.get(id)!.detail) };
-    this.log.push(message);
-    this.emit({ type: 'engine', message });
-    return message;
-  }
-
-  private view(detail: ApiSourceDetail): ApiSource {
-    const { serverId: _s, routes: _r, history: _h, monitoring: _m, ...source } = detail;
-    return source;
+    const record: EngineEventRecord = { seq: this.seq, event, source: this.sources.get(id)!.snapshot };
+    this.log.push(record);
+    this.emit({ type: 'engine', message: record });
+    return record;
   }
 
   private emit(message: EngineStreamMessage): void {
     for (const l of this.listeners) l(message);
   }
 
-  listSources(): ApiSource[] {
-    return [...this.sources.values()].map((s) => this.view(s.detail));
+  listSources(): SourceSnapshot[] {
+    return [...this.sources.values()].map((s) => s.snapshot);
   }
-  getSource(id: string): ApiSourceDetail | null {
-    return this.sources.get(id)?.detail ?? null;
+  getSource(id: string): SourceSnapshot | null {
+    return this.sources.get(id)?.snapshot ?? null;
+  }
+  getSourceDetail(id: string): SourceDetailSnapshot | null {
+    const snapshot = this.getSource(id);
+    if (!snapshot) return null;
+    const routes = snapshot.source.routes.map((r) => ({ ...r, lastResult: null, lastError: null, latencyMs: null, checkedAt: null, recentLatencies: [] }));
+    return { ...snapshot, routes, transitions: [], checks: [], probeTimeoutMs: snapshot.source.monitoring.probeTimeoutMs ?? 5000 };
   }
   hasServer(serverId: string): boolean {
-    for (const s of this.sources.values()) if (s.detail.serverId === serverId) return true;
+    for (const s of this.sources.values()) if (s.snapshot.source.serverId === serverId) return true;
     return false;
   }
   checkNow(id: string): boolean {
@@ -152,17 +151,16 @@ export class FakeEngine implements Engine {
     this.checks.push(id);
     return true;
   }
-  updateSource(id: string, patch: SourcePatch): ApiSource | null {
+  updateSource(id: string, patch: SourcePatch): SourceSnapshot | null {
     const s = this.sources.get(id);
     if (!s) return null;
-    s.detail = {
-      ...s.detail,
-      ...(patch.name !== undefined ? { name: patch.name } : {}),
-      monitoring: { ...s.detail.monitoring, ...(patch.monitoring ?? {}) } as ApiSourceDetail['monitoring'],
+    const { source } = s.snapshot;
+    s.snapshot = {
+      ...s.snapshot,
+      source: { ...source, ...(patch.name !== undefined ? { name: patch.name } : {}), monitoring: { ...source.monitoring, ...(patch.monitoring ?? {}) } },
     };
-    const view = this.view(s.detail);
-    this.emit({ type: 'source', source: view });
-    return view;
+    this.emit({ type: 'source', source: s.snapshot });
+    return s.snapshot;
   }
   updateCredentials(id: string, credentials: Credentials): boolean {
     const s = this.sources.get(id);
@@ -188,7 +186,7 @@ export class FakeEngine implements Engine {
   lastSeq(): number {
     return this.seq;
   }
-  eventsSince(seq: number): ApiEventMessage[] | null {
+  eventsSince(seq: number): EngineEventRecord[] | null {
     if (seq < this.retainFromSeq) return null;
     return this.log.filter((m) => m.seq > seq);
   }

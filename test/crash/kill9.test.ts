@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from '../../sim/index.js';
-import type { ApiSource } from '../../src/server/api-types.js';
+import type { ApiSource } from '../../src/api/types.js';
 import { AppProcess, startApp } from '../support/app-process.js';
 import { pollUntil } from '../support/process-harness.js';
 

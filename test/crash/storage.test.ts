@@ -15,7 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_LAUNCH } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from '../../sim/index.js';
-import type { ApiEventMessage, ApiHealth, ApiSnapshot, ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
+import type { ApiEventMessage, ApiHealth, ApiSnapshot, ApiSource, ApiSourceDetail } from '../../src/api/types.js';
 import { REPO_ROOT, startApp, type AppProcess } from '../support/app-process.js';
 import { pollUntil, SseReader, type SseMessage } from '../support/process-harness.js';
 

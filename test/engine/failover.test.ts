@@ -4,6 +4,7 @@
 // the way back is a ConnectionRestored.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SourceKind } from '../../src/core/types.js';
+import { toApiSource } from '../../src/server/views.js';
 import { EngineHarness, JELLYFIN_NAME, PLEX_NAME, SIM_ROUTES, TEST_SETTINGS } from '../support/engine-harness.js';
 
 const KINDS: SourceKind[] = ['plex', 'jellyfin'];
@@ -90,7 +91,8 @@ describe('engine against the simulators: route failover (issue 3)', () => {
       expect(disconnected.error).toMatch(/refused|reset/i);
       const lostIndex = h.messages.findIndex((m, i) => i >= cut && m.message.type === 'engine' && m.message.message.event.type === 'ConnectionLost' && m.message.message.event.sourceId === h!.sourceId(kind));
       const claimedConnected = h.messages.slice(lostIndex + 1).some((m) => {
-        const view = m.message.type === 'source' ? m.message.source : m.message.type === 'engine' ? m.message.message.source : null;
+        const snapshot = m.message.type === 'source' ? m.message.source : m.message.type === 'engine' ? m.message.message.source : null;
+        const view = snapshot && toApiSource(snapshot);
         return view?.id === h!.sourceId(kind) && (view.status === 'connected' || view.route !== null);
       });
       expect(claimedConnected).toBe(false);

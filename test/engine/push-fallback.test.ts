@@ -75,7 +75,7 @@ describe('engine against the simulators: push fallback to polling (issue 6)', ()
     await new Promise((r) => setTimeout(r, 2_500));
     for (const kind of KINDS) {
       expect(h.view(kind).push).toBe('polling');
-      const pushStates = h.messages.slice(later).flatMap((m) => (m.message.type === 'source' && m.message.source.id === h!.sourceId(kind) ? [m.message.source.push] : []));
+      const pushStates = h.messages.slice(later).flatMap((m) => (m.message.type === 'source' && m.message.source.source.id === h!.sourceId(kind) ? [m.message.source.push] : []));
       expect(pushStates.filter((s) => s !== 'polling')).toEqual([]);
     }
   });

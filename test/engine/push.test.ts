@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import type { PushHandlers } from '../../src/backends/types.js';
 import type { SourceKind } from '../../src/core/types.js';
 import type { MonitorSettingsInput } from '../../src/core/settings.js';
+import { toApiSource } from '../../src/server/views.js';
 import { EngineHarness, JELLYFIN_ID, JELLYFIN_NAME, PLEX_ID, PLEX_NAME, SIM_ROUTES, TEST_PUSH } from '../support/engine-harness.js';
 
 const KINDS: SourceKind[] = ['plex', 'jellyfin'];
@@ -124,7 +125,8 @@ describe('engine against the simulators: push channels (issue 6)', () => {
       expect(reconnecting.reason).toBe('server_shutting_down');
       // What the stream carried with the event: the reason and its words.
       const message = h.messages.find((m) => m.message.type === 'engine' && m.message.message.seq === lost.seq)!;
-      const shown = message.message.type === 'engine' ? message.message.message.source : null;
+      const streamed = message.message.type === 'engine' ? message.message.message.source : null;
+      const shown = streamed && toApiSource(streamed);
       expect(shown?.status).toBe('reconnecting');
       expect(shown?.reason).toBe('server_shutting_down');
       expect(shown?.error).toBe('the server is shutting down');
@@ -150,7 +152,8 @@ describe('engine against the simulators: push channels (issue 6)', () => {
     const lost = await h.waitForEvent('jellyfin', 'ConnectionLost', { from: restart, timeoutMs: POLL_FAR_MS / 3 });
     expect(lost.reason).toBe('server_restarting');
     const message = h.messages.find((m) => m.message.type === 'engine' && m.message.message.seq === lost.seq)!;
-    expect(message.message.type === 'engine' && message.message.message.source?.error).toBe('the server is restarting');
+    const streamed = message.message.type === 'engine' ? message.message.message.source : null;
+    expect(streamed && toApiSource(streamed).error).toBe('the server is restarting');
     expect(h.view('plex').status).toBe('connected');
   });
 
@@ -181,7 +184,7 @@ describe('engine against the simulators: push channels (issue 6)', () => {
 
     // Ours stays open across several of the server's timeout periods.
     await new Promise((r) => setTimeout(r, 3 * 3_000));
-    const pushStates = h.messages.slice(watch).flatMap((m) => (m.message.type === 'source' && m.message.source.id === h!.jellyfinSourceId ? [m.message.source.push] : []));
+    const pushStates = h.messages.slice(watch).flatMap((m) => (m.message.type === 'source' && m.message.source.source.id === h!.jellyfinSourceId ? [m.message.source.push] : []));
     expect(pushStates.filter((s) => s !== 'open')).toEqual([]);
     expect(h.view('jellyfin')).toMatchObject({ status: 'connected', push: 'open' });
     expect(server.openSockets).toBe(1);

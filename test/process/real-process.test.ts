@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEventMessage, ApiSnapshot, ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
+import type { ApiEventMessage, ApiSnapshot, ApiSource, ApiSourceDetail } from '../../src/api/types.js';
 import {
   ChildProc,
   Cleanup,

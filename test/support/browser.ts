@@ -19,11 +19,12 @@ import { startDemoSimulation } from '../../src/cli/demo.js';
 import type { MonitorSettingsInput } from '../../src/core/settings.js';
 import type { RouteKind } from '../../src/core/types.js';
 import { MarqueeEngine } from '../../src/monitor/engine.js';
-import type { ApiSource } from '../../src/server/api-types.js';
+import type { ApiSource } from '../../src/api/types.js';
 import { sourceToastId } from '../../src/web/toast-policy.js';
 import { loadConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/logger.js';
 import { createMetrics } from '../../src/server/metrics.js';
+import { toApiSource } from '../../src/server/views.js';
 import { startServer } from '../../src/server/start.js';
 import { openDatabase } from '../../src/store/index.js';
 
@@ -123,14 +124,16 @@ export async function startMarquee(options: { simConfig?: SimConfig; monitor?: M
     closers.push(() => server.close());
     const sim = demo.simulation;
 
+    // The API view of every source, as GET /api/sources serves it.
+    const views = () => engine.listSources().map(toApiSource);
     const under: MarqueeUnderTest = {
       url: server.url,
       sim,
       engine,
-      sources: () => engine.listSources(),
+      sources: () => views(),
       sourceId(name) {
-        const found = engine.listSources().find((s) => s.name === name);
-        if (!found) throw new Error(`no source named ${name}; have ${engine.listSources().map((s) => s.name).join(', ')}`);
+        const found = views().find((s) => s.name === name);
+        if (!found) throw new Error(`no source named ${name}; have ${views().map((s) => s.name).join(', ')}`);
         return found.id;
       },
       simRouteIds(simServerId, kind) {
@@ -143,10 +146,10 @@ export async function startMarquee(options: { simConfig?: SimConfig; monitor?: M
           await sim.server(server.id).fault({ mode: 'up' });
           for (const route of server.routes) await sim.route(route.id).fault({ mode: 'up' });
         }
-        for (const source of engine.listSources()) engine.checkNow(source.id);
+        for (const source of views()) engine.checkNow(source.id);
         await waitUntil(
           () => {
-            const off = engine.listSources().filter((s) => !onBestRoute(s));
+            const off = views().filter((s) => !onBestRoute(s));
             return off.length === 0 ? true : `not on their best route: ${off.map((s) => `${s.name} ${s.status} ${s.route?.kind ?? ''}`).join(', ')}`;
           },
           timeoutMs,

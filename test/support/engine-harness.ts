@@ -16,7 +16,8 @@ import type { EngineEvent, EngineEventType, ProbeError, ProbeResult, SourceKind 
 import { MarqueeEngine } from '../../src/monitor/engine.js';
 import type { EngineStreamMessage } from '../../src/monitor/engine-types.js';
 import type { PushSupervisorSettings } from '../../src/monitor/push-supervisor.js';
-import type { ApiSource, ApiSourceDetail } from '../../src/server/api-types.js';
+import type { ApiSource, ApiSourceDetail } from '../../src/api/types.js';
+import { toApiSource, toApiSourceDetail } from '../../src/server/views.js';
 import { openDatabase, type Store, type StoredHistoryEntry } from '../../src/store/index.js';
 
 /** Short but realistic: every fault is detected within a few seconds, yet nothing races itself. */
@@ -199,7 +200,7 @@ export class EngineHarness {
     const plex = found.find((s) => s.serverId === plexServer.machineId);
     if (!plex) throw new Error('plex.tv did not list the simulated Plex server');
     this.addedAt.plex = Date.now();
-    this.plexSourceId = this.engine.addSource({ name: plex.name, kind: 'plex', serverId: plex.serverId, routes: plex.routes, credentials: plex.credentials }).id;
+    this.plexSourceId = this.engine.addSource({ name: plex.name, kind: 'plex', serverId: plex.serverId, routes: plex.routes, credentials: plex.credentials }).source.id;
 
     const jfServer = sim.servers.find((s) => s.id === JELLYFIN_ID)!;
     const user = sim.jellyfin(JELLYFIN_ID).user();
@@ -207,7 +208,7 @@ export class EngineHarness {
     const routes = this.options.jellyfinRoutes ? await this.options.jellyfinRoutes(sim, this) : jfServer.routes.map((r, i) => ({ url: r.url, kind: r.kind, priority: i }));
     const signedIn = await this.backends.jellyfinSignIn.signInByName(routes[0]!.url, user.name, user.password);
     this.addedAt.jellyfin = Date.now();
-    this.jellyfinSourceId = this.engine.addSource({ name: signedIn.serverName, kind: 'jellyfin', serverId: signedIn.serverId, routes, credentials: signedIn.credentials }).id;
+    this.jellyfinSourceId = this.engine.addSource({ name: signedIn.serverName, kind: 'jellyfin', serverId: signedIn.serverId, routes, credentials: signedIn.credentials }).source.id;
   }
 
   /** Stops the engine and closes the store, then opens both again on the same data dir (a restart). */
@@ -253,15 +254,15 @@ export class EngineHarness {
   }
 
   view(kind: SourceKind): ApiSource {
-    const v = this.engine.listSources().find((s) => s.id === this.sourceId(kind));
+    const v = this.engine.getSource(this.sourceId(kind));
     if (!v) throw new Error(`no ${kind} source in the engine`);
-    return v;
+    return toApiSource(v);
   }
 
   detail(kind: SourceKind): ApiSourceDetail {
-    const d = this.engine.getSource(this.sourceId(kind));
+    const d = this.engine.getSourceDetail(this.sourceId(kind));
     if (!d) throw new Error(`no ${kind} source in the engine`);
-    return d;
+    return toApiSourceDetail(d);
   }
 
   /** Engine route id of the route whose URL is the sim route's URL. */
@@ -315,7 +316,7 @@ export class EngineHarness {
         const recent = this.events()
           .slice(-15)
           .map((e) => `${e.type}(${e.sourceName}${'routeKind' in e ? ` ${e.routeKind}` : ''}${e.type === 'StatusChanged' ? ` -> ${e.status.state}` : ''})`);
-        const views = this.engine.listSources().map((s) => `${s.name}: ${s.status}${s.route ? ` via ${s.route.kind}` : ''} push=${s.push}${s.error ? ` (${s.error})` : ''}`);
+        const views = this.engine.listSources().map(toApiSource).map((s) => `${s.name}: ${s.status}${s.route ? ` via ${s.route.kind}` : ''} push=${s.push}${s.error ? ` (${s.error})` : ''}`);
         throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\nsources: ${views.join('; ')}\nrecent events: ${recent.join(', ')}`);
       }
       await sleep(20);

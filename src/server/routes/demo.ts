@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { DemoControl } from '../demo-control.js';
 import { HttpError, notFound, parseInput } from '../errors.js';
-import { faultBody, routeIdParams, sourceIdParams } from '../schemas.js';
+import { faultBody, routeIdParams, sourceIdParams } from '../../api/requests.js';
 
 function checkMode(mode: string, allowed: readonly string[]): void {
   if (!allowed.includes(mode)) {

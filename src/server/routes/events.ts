@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { parseInput } from '../errors.js';
-import { eventsQuery } from '../schemas.js';
+import { eventsQuery } from '../../api/requests.js';
 
 export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get('/api/events', async (request, reply) => {

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { parseInput } from '../errors.js';
-import { handleParams, pinIdParams, probeQuery, quickConnectBody } from '../schemas.js';
+import { handleParams, pinIdParams, probeQuery, quickConnectBody } from '../../api/requests.js';
 
 export const signInRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const { signIn } = ctx;

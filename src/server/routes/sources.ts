@@ -2,16 +2,19 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { notFound, parseInput } from '../errors.js';
-import { addSourceBody, patchSourceBody, signInAgainBody, sourceIdParams } from '../schemas.js';
+import { toApiSource, toApiSourceDetail } from '../views.js';
+import { addSourceBody, patchSourceBody, signInAgainBody, sourceIdParams } from '../../api/requests.js';
 
 export const sourceRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const { engine, signIn } = ctx;
 
-  app.get('/api/sources', async () => engine.listSources());
+  app.get('/api/sources', async () => engine.listSources().map(toApiSource));
 
   app.get('/api/sources/:id', async (request) => {
     const { id } = parseInput(sourceIdParams, request.params, 'params');
-    return engine.getSource(id) ?? Promise.reject(notFound('source', id));
+    const detail = engine.getSourceDetail(id);
+    if (!detail) throw notFound('source', id);
+    return toApiSourceDetail(detail);
   });
 
   app.post('/api/sources', async (request, reply) => {
@@ -42,7 +45,7 @@ export const sourceRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       ...(patch.monitoring !== undefined ? { monitoring: patch.monitoring } : {}),
     });
     if (!updated) throw notFound('source', id);
-    return updated;
+    return toApiSource(updated);
   });
 
   app.delete('/api/sources/:id', async (request, reply) => {

@@ -1,10 +1,11 @@
 // Health, metrics and the browser session (API key -> HttpOnly cookie).
 import type { FastifyPluginAsync } from 'fastify';
-import type { ApiHealth, ApiSessionState } from '../api-types.js';
+import type { ApiHealth, ApiSessionState } from '../../api/types.js';
 import type { AppContext } from '../context.js';
 import { apiKeyMatches, clearSessionCookie, createSessionValue, isAuthenticated, isSecureRequest, sessionCookie } from '../auth.js';
 import { HttpError, parseInput } from '../errors.js';
-import { sessionBody } from '../schemas.js';
+import { sessionBody } from '../../api/requests.js';
+import { toApiHealth } from '../views.js';
 
 export const systemRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const { engine, config, metrics } = ctx;
@@ -17,13 +18,8 @@ export const systemRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       request.log.error({ err }, 'health check failed');
       return reply.status(503).send({ status: 'degraded', database: 'degraded', monitor: 'stopped', detail: 'the health check itself failed' } satisfies ApiHealth);
     }
-    const ok = health.database === 'ok' && health.monitor === 'running';
-    return reply.status(ok ? 200 : 503).send({
-      status: ok ? 'ok' : 'degraded',
-      database: health.database,
-      monitor: health.monitor,
-      ...(health.detail ? { detail: health.detail } : {}),
-    } satisfies ApiHealth);
+    const answer = toApiHealth(health);
+    return reply.status(answer.status === 'ok' ? 200 : 503).send(answer);
   });
 
   app.get('/metrics', async (_request, reply) => {

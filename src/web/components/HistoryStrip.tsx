@@ -1,4 +1,4 @@
-import type { ApiHistoryEntry } from '../../server/api-types';
+import type { ApiHistoryEntry } from '../../api/types';
 import { formatClock } from '../lib/format';
 
 const STATE_WORDS: Record<string, string> = {

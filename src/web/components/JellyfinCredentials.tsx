@@ -2,7 +2,11 @@
 import { useState } from 'react';
 import { apiFetch, errorMessage } from '../lib/api';
 import { usePoll } from '../lib/use-poll';
-import type { JellyfinCredentialsBody, QuickConnectPoll, QuickConnectStart } from '../lib/wizard-types';
+import type { SignInAgainBody } from '../../api/requests';
+import type { ApiQuickConnectStart, ApiQuickConnectState } from '../../api/types';
+
+/** What the form produces: the Jellyfin part of POST /api/sources or /signin (the caller adds url/kind). */
+export type JellyfinCredentialsBody = Exclude<SignInAgainBody, { pinId: number }>;
 import { FormError } from './FormError';
 import { SpinnerIcon } from './Icons';
 
@@ -13,7 +17,7 @@ export function JellyfinCredentials({ url, submitLabel, onSubmit, sourceId }: { 
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [quick, setQuick] = useState<QuickConnectStart | null>(null);
+  const [quick, setQuick] = useState<ApiQuickConnectStart | null>(null);
   const [quickExpired, setQuickExpired] = useState(false);
 
   const submit = async (body: JellyfinCredentialsBody) => {
@@ -30,7 +34,7 @@ export function JellyfinCredentials({ url, submitLabel, onSubmit, sourceId }: { 
 
   usePoll(method === 'quickconnect' && !!quick && !quickExpired && !busy, 2000, async () => {
     if (!quick) return true;
-    const result = await apiFetch<QuickConnectPoll>(`jellyfin/quickconnect/${encodeURIComponent(quick.handle)}`);
+    const result = await apiFetch<ApiQuickConnectState>(`jellyfin/quickconnect/${encodeURIComponent(quick.handle)}`);
     if (result.state === 'expired') {
       setQuickExpired(true);
       return true;
@@ -56,7 +60,7 @@ export function JellyfinCredentials({ url, submitLabel, onSubmit, sourceId }: { 
     setError(null);
     setQuickExpired(false);
     try {
-      setQuick(await apiFetch<QuickConnectStart>('jellyfin/quickconnect', { method: 'POST', body: sourceId ? { url, sourceId } : { url } }));
+      setQuick(await apiFetch<ApiQuickConnectStart>('jellyfin/quickconnect', { method: 'POST', body: sourceId ? { url, sourceId } : { url } }));
     } catch (err) {
       setError(errorMessage(err));
     } finally {

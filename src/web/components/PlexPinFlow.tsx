@@ -2,12 +2,12 @@
 import { useState } from 'react';
 import { apiFetch, errorMessage } from '../lib/api';
 import { usePoll } from '../lib/use-poll';
-import type { PlexFoundServer, PlexPinPoll, PlexPinStart } from '../lib/wizard-types';
+import type { ApiPlexPin, ApiPlexPinState, ApiPlexServer } from '../../api/types';
 import { FormError } from './FormError';
 import { ExternalIcon, PlexIcon, SpinnerIcon } from './Icons';
 
-export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: number, servers: PlexFoundServer[]) => void | Promise<void>; intro: string }) {
-  const [pin, setPin] = useState<PlexPinStart | null>(null);
+export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: number, servers: ApiPlexServer[]) => void | Promise<void>; intro: string }) {
+  const [pin, setPin] = useState<ApiPlexPin | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [expired, setExpired] = useState(false);
@@ -15,7 +15,7 @@ export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: num
 
   usePoll(!!pin && !expired, 2000, async () => {
     if (!pin) return true;
-    const result = await apiFetch<PlexPinPoll>(`plex/pins/${encodeURIComponent(String(pin.id))}`);
+    const result = await apiFetch<ApiPlexPinState>(`plex/pins/${encodeURIComponent(String(pin.id))}`);
     if (result.state === 'expired') {
       setExpired(true);
       return true;
@@ -40,7 +40,7 @@ export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: num
     // Open the tab within the click so popup blockers allow it, then point it at plex.tv.
     const tab = window.open('', '_blank');
     try {
-      const created = await apiFetch<PlexPinStart>('plex/pins', { method: 'POST' });
+      const created = await apiFetch<ApiPlexPin>('plex/pins', { method: 'POST' });
       setPin(created);
       setTabOpened(!!tab);
       if (tab) {

@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import type { PlexFoundServer } from '../lib/wizard-types';
+import type { ApiPlexServer } from '../../api/types';
 import { FormError } from './FormError';
 
-export function PlexServerPicker({ servers, existingServerIds, onPick }: { servers: PlexFoundServer[]; existingServerIds: Set<string>; onPick: (server: PlexFoundServer) => Promise<void> }) {
+export function PlexServerPicker({ servers, existingServerIds, onPick }: { servers: ApiPlexServer[]; existingServerIds: Set<string>; onPick: (server: ApiPlexServer) => Promise<void> }) {
   const firstFree = servers.find((s) => !existingServerIds.has(s.serverId));
   const [selected, setSelected] = useState<string | null>(firstFree?.serverId ?? null);
   const [busy, setBusy] = useState(false);

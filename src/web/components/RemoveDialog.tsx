@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ApiSource } from '../../server/api-types';
+import type { ApiSource } from '../../api/types';
 import { apiFetch, errorMessage } from '../lib/api';
 import { navigate, parseHash } from '../lib/hooks';
 import { FormError } from './FormError';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ApiSource } from '../../server/api-types';
+import type { ApiSource } from '../../api/types';
 import { apiFetch, errorMessage } from '../lib/api';
 import { FormError } from './FormError';
 import { Modal } from './Modal';

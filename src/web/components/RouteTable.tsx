@@ -1,4 +1,4 @@
-import type { ApiRouteDetail } from '../../server/api-types';
+import type { ApiRouteDetail } from '../../api/types';
 import { formatLatency, formatRelative } from '../lib/format';
 import { useServerNow } from '../lib/hooks';
 import { CheckCircleIcon, OfflineIcon, SpinnerIcon } from './Icons';

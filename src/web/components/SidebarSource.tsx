@@ -1,4 +1,4 @@
-import type { ApiSource } from '../../server/api-types';
+import type { ApiSource } from '../../api/types';
 import { formatLatency } from '../lib/format';
 import { href } from '../lib/hooks';
 import { openSignIn, setNavOpen } from '../lib/ui-state';

@@ -1,6 +1,6 @@
 // "Sign in again" for an existing source: Plex by a new PIN, Jellyfin by password or Quick Connect.
 import { toast } from 'sonner';
-import type { ApiSource } from '../../server/api-types';
+import type { ApiSource } from '../../api/types';
 import { apiFetch } from '../lib/api';
 import { useApp, useUi } from '../lib/hooks';
 import { closeSignIn } from '../lib/ui-state';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { toast } from 'sonner';
-import type { ApiSource } from '../../server/api-types';
+import type { ApiSource } from '../../api/types';
 import { apiFetch, errorMessage } from '../lib/api';
 import { formatClock, formatLatency, formatRelative } from '../lib/format';
 import { useServerNow } from '../lib/hooks';

@@ -1,6 +1,6 @@
 // A source's status: icon shape + short visible label + full sentence for screen readers.
 // `compact` hides the visible label (the sentence stays available to assistive tech).
-import type { ApiSource } from '../../server/api-types';
+import type { ApiSource } from '../../api/types';
 import { useServerNow } from '../lib/hooks';
 import { describeStatus } from '../lib/status';
 import { StatusGlyph } from './Icons';

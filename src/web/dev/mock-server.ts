@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineEvent, LibraryType, RouteKind, SourceKind, SourceStatus } from '../../core/types';
-import type { ApiDemoRoute, ApiEventMessage, ApiHistoryEntry, ApiSource, ApiSourceDetail } from '../../server/api-types';
+import type { ApiDemoRoute, ApiEventMessage, ApiHistoryEntry, ApiSource, ApiSourceDetail } from '../../api/types';
 
 type RouteMode = 'up' | 'refuse' | 'hang' | 'slow';
 type ServerMode = 'up' | 'bad-token' | 'stop' | 'crash';

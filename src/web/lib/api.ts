@@ -1,6 +1,6 @@
 // Every API URL is built from <meta name="marquee-base">, which the server rewrites when it runs
 // under a reverse-proxy sub-path (MARQUEE_BASE_URL), so the UI never assumes it lives at "/".
-import type { ApiError } from '../../server/api-types';
+import type { ApiError } from '../../api/types';
 
 export function basePath(): string {
   const meta = document.querySelector<HTMLMetaElement>('meta[name="marquee-base"]');

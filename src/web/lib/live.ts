@@ -4,7 +4,7 @@
 // cannot vouch for the gap — both paths end in the true current state.
 // Side effects: damped toasts and live-region announcements.
 import { toast } from 'sonner';
-import type { ApiEventMessage, ApiSnapshot, ApiSource, ApiSourceRemoved, ApiSourceUpdate } from '../../server/api-types';
+import type { ApiEventMessage, ApiSnapshot, ApiSource, ApiSourceRemoved, ApiSourceUpdate } from '../../api/types';
 import { createToastPolicy, decideToast, forgetSource, sourceToastId, toastDismissed, toastDurationMs, visibleToast } from '../toast-policy';
 import { apiUrl } from './api';
 import { toastForEvent } from './notifications';

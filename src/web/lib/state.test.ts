@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiSource } from '../../server/api-types';
+import type { ApiSource } from '../../api/types';
 import { applySnapshot, createStore, initialState, removeSource, upsertSource } from './state';
 
 function source(id: string, status: ApiSource['status'] = 'connected'): ApiSource {

@@ -1,6 +1,6 @@
 // The UI's view of Marquee, fed by the SSE stream. Pure transitions (tested) + a tiny external
 // store for React's useSyncExternalStore.
-import type { ApiSnapshot, ApiSource } from '../../server/api-types';
+import type { ApiSnapshot, ApiSource } from '../../api/types';
 
 export type StorageHealth = NonNullable<ApiSnapshot['health']>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiSource } from '../../server/api-types';
+import type { ApiSource } from '../../api/types';
 import { describeStatus, isHealthy, isOnWorseRoute, overallStatus } from './status';
 
 function source(partial: Partial<ApiSource> & Pick<ApiSource, 'status'>): ApiSource {

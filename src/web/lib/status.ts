@@ -2,7 +2,7 @@
 // tone, so the sidebar, the header, the cards and the live region always agree. Never colour
 // alone: every tone comes with its own icon shape and text.
 import { REASON_WORDS, type RouteKind } from '../../core/types';
-import type { ApiSource } from '../../server/api-types';
+import type { ApiSource } from '../../api/types';
 import { secondsUntil } from './format';
 
 export type Tone = 'ok' | 'warn' | 'error' | 'busy' | 'neutral';

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ApiSourceDetail } from '../../server/api-types';
+import type { ApiSourceDetail } from '../../api/types';
 import { apiFetch, errorMessage } from './api';
 import { useApp } from './hooks';
 

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { toast } from 'sonner';
-import type { ApiDemoRoute } from '../../server/api-types';
+import type { ApiDemoRoute } from '../../api/types';
 import { SourceKindIcon } from '../components/Icons';
 import { StatusBadge } from '../components/StatusBadge';
 import { apiFetch, errorMessage } from '../lib/api';

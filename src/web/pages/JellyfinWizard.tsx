@@ -1,16 +1,16 @@
 import { useState } from 'react';
 import { toast } from 'sonner';
-import type { ApiSource } from '../../server/api-types';
+import type { ApiSource } from '../../api/types';
 import { FormError } from '../components/FormError';
 import { JellyfinIcon } from '../components/Icons';
 import { JellyfinCredentials } from '../components/JellyfinCredentials';
 import { apiFetch, errorMessage } from '../lib/api';
 import { navigate } from '../lib/hooks';
-import type { JellyfinPreview } from '../lib/wizard-types';
+import type { ApiJellyfinProbe } from '../../api/types';
 
 export function JellyfinWizard() {
   const [input, setInput] = useState('');
-  const [preview, setPreview] = useState<JellyfinPreview | null>(null);
+  const [preview, setPreview] = useState<ApiJellyfinProbe | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -20,7 +20,7 @@ export function JellyfinWizard() {
     setBusy(true);
     setError(null);
     try {
-      setPreview(await apiFetch<JellyfinPreview>(`jellyfin/probe?url=${encodeURIComponent(url)}`));
+      setPreview(await apiFetch<ApiJellyfinProbe>(`jellyfin/probe?url=${encodeURIComponent(url)}`));
     } catch (err) {
       setError(errorMessage(err));
     } finally {

@@ -1,14 +1,14 @@
 import { useState } from 'react';
 import { toast } from 'sonner';
-import type { ApiSource } from '../../server/api-types';
+import type { ApiSource } from '../../api/types';
 import { PlexPinFlow } from '../components/PlexPinFlow';
 import { PlexServerPicker } from '../components/PlexServerPicker';
 import { apiFetch, errorMessage } from '../lib/api';
 import { navigate } from '../lib/hooks';
-import type { PlexFoundServer } from '../lib/wizard-types';
+import type { ApiPlexServer } from '../../api/types';
 
 export function PlexWizard() {
-  const [found, setFound] = useState<{ pinId: number; servers: PlexFoundServer[] } | null>(null);
+  const [found, setFound] = useState<{ pinId: number; servers: ApiPlexServer[] } | null>(null);
   return (
     <div className="wizard" data-testid="plex-wizard">
       <ol className="steps" aria-label="Steps">

@@ -7,7 +7,7 @@
 //   3. clear: every rule removed.
 // The scenario records each phase's events and the views; the test judges.
 import type { EngineEvent, SourceKind } from '../../../src/core/types.js';
-import type { ApiSource } from '../../../src/server/api-types.js';
+import type { ApiSource } from '../../../src/api/types.js';
 import type { StoredHistoryEntry } from '../../../src/store/index.js';
 import { EngineHarness, SIM_ROUTES } from '../../support/engine-harness.js';
 import { runScenario } from '../../support/net/netns.js';

@@ -1,5 +1,7 @@
 // The wire contract between the Marquee server and its clients (web UI, `marquee status`).
-// Types only, so the web bundle can import it without pulling server code.
+// Types only, so the web bundle can import it without pulling server code. Each shape has a zod
+// schema in ./responses.ts (checked equal at type level in ./contract.test.ts); the server builds
+// them from the engine's snapshots in one place, src/server/views.ts.
 import type { EngineEvent, LibraryType, LossReason, ProbeErrorCode, RouteKind, SourceKind, SourceState } from '../core/types.js';
 
 export interface ApiRouteRef {
@@ -83,7 +85,14 @@ export interface ApiSnapshot {
   demo: boolean;
   serverTime: number;
   /** Storage/monitor health; `database: 'degraded'` means new history may not be saved (UI warning). Later changes arrive as SSE `event: health`. */
-  health?: { database: 'ok' | 'degraded'; monitor: 'running' | 'stopped'; detail?: string };
+  health?: ApiHealthState;
+}
+
+/** Storage and monitor health: in the snapshot and as SSE `event: health`. */
+export interface ApiHealthState {
+  database: 'ok' | 'degraded';
+  monitor: 'running' | 'stopped';
+  detail?: string;
 }
 
 /** Every later SSE message (`event: engine`, `id: <seq>`): the engine event plus the source's new view. */
@@ -170,9 +179,6 @@ export interface ApiSessionState {
 }
 
 /** GET /healthz (200 when ok, 503 when degraded). */
-export interface ApiHealth {
+export interface ApiHealth extends ApiHealthState {
   status: 'ok' | 'degraded';
-  database: 'ok' | 'degraded';
-  monitor: 'running' | 'stopped';
-  detail?: string;
 }

@@ -1,4 +1,6 @@
-// Every request body, params and query the API accepts. Messages say what is expected in words.
+// Every request body, params and query the API accepts (part of the wire contract, src/api/).
+// Messages say what is expected in words. Bodies are strict objects: an unknown (e.g. misspelt)
+// key is refused, not silently ignored. Query objects are not: a cache-buster must not break a GET.
 import { z } from 'zod';
 
 const text = (field: string, max: number) =>
@@ -19,7 +21,7 @@ export const handleParams = z.object({
 export const routeIdParams = z.object({ id: z.string().min(1).max(256) });
 
 export const monitoringSchema = z
-  .object({
+  .strictObject({
     enabled: z.boolean({ error: 'must be true or false' }).optional(),
     push: z.boolean({ error: 'must be true or false' }).optional(),
     probeTimeoutMs: z
@@ -31,7 +33,7 @@ export const monitoringSchema = z
   }, { error: 'must be an object' });
 
 export const patchSourceBody = z
-  .object({ name: text('name', 100).optional(), monitoring: monitoringSchema.optional() }, { error: 'expected a JSON object' })
+  .strictObject({ name: text('name', 100).optional(), monitoring: monitoringSchema.optional() }, { error: 'expected a JSON object' })
   .refine((b) => b.name !== undefined || b.monitoring !== undefined, { message: 'give a new name or monitoring settings' });
 
 const url = text('url', 2048);
@@ -42,10 +44,10 @@ const password = z.string({ error: 'password must be a string' }).max(1024, 'pas
 const username = text('username', 256);
 const pinId = z.number({ error: 'pinId must be the number from POST /api/plex/pins' }).int().positive();
 
-const plexAdd = z.object({ kind: z.literal('plex'), serverId, pinId, name: optionalName });
+const plexAdd = z.strictObject({ kind: z.literal('plex'), serverId, pinId, name: optionalName });
 
 const jellyfinAdd = z
-  .object({
+  .strictObject({
     kind: z.literal('jellyfin'),
     url: url.optional(),
     username: username.optional(),
@@ -68,15 +70,15 @@ export const addSourceBody = z.discriminatedUnion('kind', [plexAdd, jellyfinAdd]
 
 export const signInAgainBody = z.union(
   [
-    z.object({ pinId }),
-    z.object({ quickConnectHandle: handle }),
-    z.object({ username, password, url: url.optional() }),
+    z.strictObject({ pinId }),
+    z.strictObject({ quickConnectHandle: handle }),
+    z.strictObject({ username, password, url: url.optional() }),
   ],
   { error: 'give {pinId} (Plex), {username, password} or {quickConnectHandle} (Jellyfin)' },
 );
 
 export const probeQuery = z.object({ url });
-export const quickConnectBody = z.object(
+export const quickConnectBody = z.strictObject(
   {
     url,
     /** "Sign in again" for this source; without it the code is for adding a new source. */
@@ -84,8 +86,18 @@ export const quickConnectBody = z.object(
   },
   { error: 'expected a JSON object with url' },
 );
-export const sessionBody = z.object({ apiKey: z.string({ error: 'apiKey must be a string' }).min(1, 'apiKey must not be empty').max(1024) }, { error: 'expected a JSON object with apiKey' });
-export const faultBody = z.object({ mode: z.string({ error: 'mode must be a string' }).min(1, 'mode must not be empty').max(64) }, { error: 'expected a JSON object with mode' });
+export const sessionBody = z.strictObject({ apiKey: z.string({ error: 'apiKey must be a string' }).min(1, 'apiKey must not be empty').max(1024) }, { error: 'expected a JSON object with apiKey' });
+export const faultBody = z.strictObject({ mode: z.string({ error: 'mode must be a string' }).min(1, 'mode must not be empty').max(64) }, { error: 'expected a JSON object with mode' });
 export const eventsQuery = z.object({
   lastEventId: z.string().regex(/^\d{1,15}$/, 'must be a whole number').optional(),
 });
+
+/** Request types as a client sends them (the web UI types its bodies with these). */
+export type PatchSourceBody = z.input<typeof patchSourceBody>;
+export type AddSourceBody = z.input<typeof addSourceBody>;
+export type SignInAgainBody = z.input<typeof signInAgainBody>;
+export type ProbeQuery = z.input<typeof probeQuery>;
+export type QuickConnectBody = z.input<typeof quickConnectBody>;
+export type SessionBody = z.input<typeof sessionBody>;
+export type FaultBody = z.input<typeof faultBody>;
+export type EventsQuery = z.input<typeof eventsQuery>;

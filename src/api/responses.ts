@@ -1,0 +1,155 @@
+// zod schemas of every answer the API gives (REST bodies and SSE payloads). The TypeScript types in
+// ./types.ts are the readable, documented form; ./contract.test.ts checks at type level that each
+// schema infers exactly its type, and src/server/api-contract.test.ts validates real answers.
+// Objects are strict: an answer with a field the contract does not name (a token, say) fails.
+import { z } from 'zod';
+
+export const sourceKindSchema = z.enum(['plex', 'jellyfin']);
+export const routeKindSchema = z.enum(['local', 'remote', 'relay']);
+export const sourceStateSchema = z.enum(['connecting', 'connected', 'reconnecting', 'disconnected', 'auth_required', 'sync_failed']);
+export const lossReasonSchema = z.enum(['server_shutting_down', 'server_restarting', 'push_lost', 'network_changed']);
+export const probeErrorCodeSchema = z.enum(['refused', 'timeout', 'dns', 'tls', 'http_error', 'unauthorized', 'wrong_server', 'malformed']);
+export const libraryTypeSchema = z.enum(['movie', 'show', 'music', 'photo', 'other']);
+
+const epochMs = z.number();
+const id = z.string().min(1);
+
+export const probeErrorSchema = z.strictObject({
+  code: probeErrorCodeSchema,
+  message: z.string(),
+  status: z.number().int().optional(),
+  foundServerId: z.string().optional(),
+});
+
+export const sourceStatusSchema = z.discriminatedUnion('state', [
+  z.strictObject({ state: z.literal('connecting') }),
+  z.strictObject({ state: z.literal('connected'), routeId: id, routeKind: routeKindSchema, latencyMs: z.number(), since: epochMs }),
+  z.strictObject({
+    state: z.literal('reconnecting'),
+    attempt: z.number().int(),
+    nextRetryAt: epochMs,
+    since: epochMs,
+    lastRouteKind: routeKindSchema.optional(),
+    reason: lossReasonSchema.optional(),
+    lastError: probeErrorSchema.optional(),
+  }),
+  z.strictObject({
+    state: z.literal('disconnected'),
+    since: epochMs,
+    nextRetryAt: epochMs,
+    attempt: z.number().int(),
+    reason: lossReasonSchema.optional(),
+    lastError: probeErrorSchema.optional(),
+  }),
+  z.strictObject({ state: z.literal('auth_required'), since: epochMs, routeId: id.optional() }),
+  z.strictObject({ state: z.literal('sync_failed'), routeId: id, routeKind: routeKindSchema, latencyMs: z.number(), since: epochMs, error: z.string() }),
+]);
+
+const eventBase = { sourceId: id, sourceName: z.string(), sourceKind: sourceKindSchema, at: epochMs };
+export const engineEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...eventBase, type: z.literal('ConnectionChanged'), routeId: id, routeKind: routeKindSchema, previousRouteKind: routeKindSchema.nullable(), latencyMs: z.number() }),
+  z.strictObject({ ...eventBase, type: z.literal('ConnectionLost'), lastRouteKind: routeKindSchema.nullable(), reason: lossReasonSchema.optional(), error: probeErrorSchema.optional() }),
+  z.strictObject({ ...eventBase, type: z.literal('ConnectionRestored'), routeId: id, routeKind: routeKindSchema, latencyMs: z.number(), downForMs: z.number() }),
+  z.strictObject({ ...eventBase, type: z.literal('Reconnecting'), attempt: z.number().int(), nextRetryAt: epochMs, reason: lossReasonSchema.optional() }),
+  z.strictObject({ ...eventBase, type: z.literal('AuthStatusChanged'), authRequired: z.boolean() }),
+  z.strictObject({ ...eventBase, type: z.literal('SyncFailed'), error: z.string() }),
+  z.strictObject({ ...eventBase, type: z.literal('SyncRestored'), libraryCount: z.number().int() }),
+  z.strictObject({ ...eventBase, type: z.literal('StatusChanged'), status: sourceStatusSchema, previous: sourceStatusSchema }),
+]);
+
+export const apiRouteRefSchema = z.strictObject({ id, url: z.string(), kind: routeKindSchema, latencyMs: z.number().nullable() });
+export const apiLibrarySchema = z.strictObject({ id: z.string(), name: z.string(), type: libraryTypeSchema });
+
+const apiSourceShape = {
+  id,
+  name: z.string(),
+  kind: sourceKindSchema,
+  status: sourceStateSchema,
+  route: apiRouteRefSchema.nullable(),
+  attempt: z.number().int().optional(),
+  nextRetryAt: epochMs.optional(),
+  reason: lossReasonSchema.optional(),
+  error: z.string().optional(),
+  lastCheckedAt: epochMs.nullable(),
+  nextCheckAt: epochMs.nullable(),
+  since: epochMs.nullable(),
+  preferredRouteKind: routeKindSchema.nullable().optional(),
+  push: z.enum(['open', 'polling', 'connecting', 'off']),
+  libraries: z.array(apiLibrarySchema),
+};
+export const apiSourceSchema = z.strictObject(apiSourceShape);
+
+export const apiRouteDetailSchema = z.strictObject({
+  id,
+  url: z.string(),
+  kind: routeKindSchema,
+  priority: z.number(),
+  lastResult: z.union([z.literal('ok'), probeErrorCodeSchema]).nullable(),
+  lastError: z.string().nullable(),
+  latencyMs: z.number().nullable(),
+  checkedAt: epochMs.nullable(),
+  recentLatencies: z.array(z.number().nullable()),
+});
+
+export const apiHistoryEntrySchema = z.strictObject({
+  at: epochMs,
+  kind: z.enum(['transition', 'check']),
+  state: z.string(),
+  routeKind: routeKindSchema.optional(),
+  detail: z.string().optional(),
+});
+
+export const apiSourceDetailSchema = z.strictObject({
+  ...apiSourceShape,
+  serverId: z.string(),
+  routes: z.array(apiRouteDetailSchema),
+  history: z.array(apiHistoryEntrySchema),
+  monitoring: z.strictObject({ enabled: z.boolean(), push: z.boolean(), probeTimeoutMs: z.number().int() }),
+});
+
+export const apiHealthStateSchema = z.strictObject({
+  database: z.enum(['ok', 'degraded']),
+  monitor: z.enum(['running', 'stopped']),
+  detail: z.string().optional(),
+});
+export const apiHealthSchema = z.strictObject({ ...apiHealthStateSchema.shape, status: z.enum(['ok', 'degraded']) });
+
+export const apiSnapshotSchema = z.strictObject({
+  sources: z.array(apiSourceSchema),
+  lastEventId: z.number().int(),
+  demo: z.boolean(),
+  serverTime: epochMs,
+  health: apiHealthStateSchema.optional(),
+});
+export const apiEventMessageSchema = z.strictObject({ seq: z.number().int(), event: engineEventSchema, source: apiSourceSchema.nullable() });
+export const apiSourceUpdateSchema = z.strictObject({ source: apiSourceSchema });
+export const apiSourceRemovedSchema = z.strictObject({ sourceId: id });
+
+export const apiErrorSchema = z.strictObject({ error: z.string(), message: z.string() });
+export const apiDemoRouteSchema = z.strictObject({ id, sourceId: id, serverName: z.string(), kind: routeKindSchema, url: z.string() });
+export const apiRouteFaultResultSchema = z.strictObject({ routeId: id, mode: z.string() });
+export const apiServerFaultResultSchema = z.strictObject({ sourceId: id, mode: z.string() });
+export const apiCheckAcceptedSchema = z.strictObject({ accepted: z.literal(true) });
+
+export const apiPlexPinSchema = z.strictObject({ id: z.number().int(), code: z.string(), authUrl: z.string(), expiresAt: epochMs });
+export const apiPlexServerSchema = z.strictObject({
+  serverId: z.string(),
+  name: z.string(),
+  owned: z.boolean(),
+  presence: z.boolean(),
+  routes: z.array(z.strictObject({ url: z.string(), kind: routeKindSchema })),
+  alreadyAdded: z.boolean(),
+});
+export const apiPlexPinStateSchema = z.discriminatedUnion('state', [
+  z.strictObject({ state: z.literal('pending') }),
+  z.strictObject({ state: z.literal('expired') }),
+  z.strictObject({ state: z.literal('authorized'), servers: z.array(apiPlexServerSchema) }),
+]);
+export const apiJellyfinProbeSchema = z.strictObject({ serverId: z.string(), name: z.string(), version: z.string(), url: z.string(), alreadyAdded: z.boolean() });
+export const apiQuickConnectStartSchema = z.strictObject({ code: z.string(), handle: z.string(), expiresAt: epochMs });
+export const apiQuickConnectStateSchema = z.discriminatedUnion('state', [
+  z.strictObject({ state: z.literal('pending') }),
+  z.strictObject({ state: z.literal('expired') }),
+  z.strictObject({ state: z.literal('authorized'), serverId: z.string(), serverName: z.string(), userName: z.string() }),
+]);
+export const apiSessionStateSchema = z.strictObject({ authRequired: z.boolean(), authenticated: z.boolean() });

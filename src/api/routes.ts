@@ -1,0 +1,64 @@
+// The route table of the wire contract: every route the server registers, with the schemas of its
+// input and answer. Handlers validate input with these very schemas (src/server/routes/*), and
+// src/server/api-contract.test.ts checks the table against Fastify's routes, src/server/API.md and
+// real answers. Paths are relative to the base path, in Fastify's `:param` form.
+import { z } from 'zod';
+import * as req from './requests.js';
+import * as res from './responses.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface RouteContract {
+  method: HttpMethod;
+  path: string;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** The success status and the schema of its JSON body (`null`: no body). */
+  status: number;
+  response: z.ZodType | null;
+  /** Not JSON: `text/event-stream` (SSE payloads: responses.ts) or Prometheus text. */
+  produces?: 'text/event-stream' | 'text/plain';
+  /** Registered only in demo mode. */
+  demoOnly?: true;
+}
+
+export const API_ROUTES = {
+  health: { method: 'GET', path: '/healthz', status: 200, response: res.apiHealthSchema },
+  metrics: { method: 'GET', path: '/metrics', status: 200, response: null, produces: 'text/plain' },
+  getSession: { method: 'GET', path: '/api/session', status: 200, response: res.apiSessionStateSchema },
+  createSession: { method: 'POST', path: '/api/session', body: req.sessionBody, status: 200, response: res.apiSessionStateSchema },
+  deleteSession: { method: 'DELETE', path: '/api/session', status: 204, response: null },
+
+  listSources: { method: 'GET', path: '/api/sources', status: 200, response: z.array(res.apiSourceSchema) },
+  getSource: { method: 'GET', path: '/api/sources/:id', params: req.sourceIdParams, status: 200, response: res.apiSourceDetailSchema },
+  addSource: { method: 'POST', path: '/api/sources', body: req.addSourceBody, status: 201, response: res.apiSourceSchema },
+  checkSource: { method: 'POST', path: '/api/sources/:id/check', params: req.sourceIdParams, status: 202, response: res.apiCheckAcceptedSchema },
+  patchSource: { method: 'PATCH', path: '/api/sources/:id', params: req.sourceIdParams, body: req.patchSourceBody, status: 200, response: res.apiSourceSchema },
+  deleteSource: { method: 'DELETE', path: '/api/sources/:id', params: req.sourceIdParams, status: 204, response: null },
+  signInAgain: { method: 'POST', path: '/api/sources/:id/signin', params: req.sourceIdParams, body: req.signInAgainBody, status: 200, response: res.apiSourceDetailSchema },
+
+  createPlexPin: { method: 'POST', path: '/api/plex/pins', status: 201, response: res.apiPlexPinSchema },
+  getPlexPin: { method: 'GET', path: '/api/plex/pins/:id', params: req.pinIdParams, status: 200, response: res.apiPlexPinStateSchema },
+  probeJellyfin: { method: 'GET', path: '/api/jellyfin/probe', query: req.probeQuery, status: 200, response: res.apiJellyfinProbeSchema },
+  startQuickConnect: { method: 'POST', path: '/api/jellyfin/quickconnect', body: req.quickConnectBody, status: 201, response: res.apiQuickConnectStartSchema },
+  getQuickConnect: { method: 'GET', path: '/api/jellyfin/quickconnect/:handle', params: req.handleParams, status: 200, response: res.apiQuickConnectStateSchema },
+
+  events: { method: 'GET', path: '/api/events', query: req.eventsQuery, status: 200, response: null, produces: 'text/event-stream' },
+
+  demoRoutes: { method: 'GET', path: '/api/demo/routes', status: 200, response: z.array(res.apiDemoRouteSchema), demoOnly: true },
+  demoRouteFault: { method: 'POST', path: '/api/demo/routes/:id/fault', params: req.routeIdParams, body: req.faultBody, status: 200, response: res.apiRouteFaultResultSchema, demoOnly: true },
+  demoServerFault: { method: 'POST', path: '/api/demo/servers/:id/fault', params: req.sourceIdParams, body: req.faultBody, status: 200, response: res.apiServerFaultResultSchema, demoOnly: true },
+} as const satisfies Record<string, RouteContract>;
+
+/** SSE payloads of GET /api/events, by event name. */
+export const SSE_EVENTS = {
+  snapshot: res.apiSnapshotSchema,
+  engine: res.apiEventMessageSchema,
+  source: res.apiSourceUpdateSchema,
+  removed: res.apiSourceRemovedSchema,
+  health: res.apiHealthStateSchema,
+} as const;
+
+/** Every error answer (4xx/5xx). */
+export const API_ERROR = res.apiErrorSchema;
