@@ -1,18 +1,25 @@
-// `marquee serve` end to end in-process: runtime (faked) -> engine start -> listen -> SIGTERM ->
-// server closed, engine stopped, runtime closed.
+// `marquee serve` end to end in-process: runtime (a fake engine behind the real HTTP server) ->
+// engine start -> listen -> SIGTERM -> server closed, engine stopped, runtime closed.
 import { describe, expect, it, vi } from 'vitest';
+import type { AppConfig } from '../server/config.js';
+import type { Engine } from '../monitor/engine-types.js';
+import { startServer } from '../server/start.js';
 import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn } from '../server/test-fakes.js';
+import type { RuntimeParts } from './runtime.js';
 
 const state = vi.hoisted(() => ({ runtimeClosed: 0, demoFlag: undefined as boolean | undefined, engine: null as unknown }));
 
 vi.mock('./runtime.js', () => ({
-  createRuntime: async (_config: unknown, options: { demo: boolean }) => {
-    state.demoFlag = options.demo;
+  startRuntime: async (config: AppConfig, parts: RuntimeParts) => {
+    state.demoFlag = parts.demo === true;
+    const engine = state.engine as Engine;
+    const server = await startServer(config, { engine, plexSignIn: new FakePlexSignIn(), jellyfinSignIn: new FakeJellyfinSignIn(), ...(parts.logger ? { logger: parts.logger } : {}) });
     return {
-      engine: state.engine,
-      plexSignIn: new FakePlexSignIn(),
-      jellyfinSignIn: new FakeJellyfinSignIn(),
+      engine,
+      app: server.app,
+      url: server.url,
       close: async () => {
+        await server.close();
         state.runtimeClosed += 1;
       },
     };
