@@ -5,6 +5,7 @@ import type { AppConfig } from '../server/config.js';
 import type { Engine } from '../monitor/engine-types.js';
 import { startServer } from '../server/start.js';
 import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn } from '../server/test-fakes.js';
+import { waitUntil } from '../../test/support/wait.js';
 import type { RuntimeParts } from './runtime.js';
 
 const state = vi.hoisted(() => ({ runtimeClosed: 0, demoFlag: undefined as boolean | undefined, engine: null as unknown }));
@@ -36,8 +37,7 @@ describe('marquee serve', () => {
     const io = { stdout: () => undefined, stderr: () => undefined, onListening: (u: string) => void (url = u) };
     {
       const running = runCli(['serve', '--port', '0', '--data-dir', '/tmp/marquee-serve-test'], { LOG_LEVEL: 'silent' }, io);
-      const deadline = Date.now() + 5000;
-      while (!url && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await waitUntil(() => url, { what: 'serve to listen', timeoutMs: 5000, intervalMs: 10 });
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect(engine.started).toBe(true);
       expect(state.demoFlag).toBe(false);
@@ -59,8 +59,7 @@ describe('marquee serve', () => {
     let url = '';
     const io = { stdout: () => undefined, stderr: () => undefined, onListening: (u: string) => void (url = u) };
     const running = runCli(['demo', '--port', '0'], { LOG_LEVEL: 'silent' }, io);
-    const deadline = Date.now() + 5000;
-    while (!url && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await waitUntil(() => url, { what: 'demo to listen', timeoutMs: 5000, intervalMs: 10 });
     expect(url).not.toBe('');
     expect(state.demoFlag).toBe(true);
     process.emit('SIGINT', 'SIGINT');

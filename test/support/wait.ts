@@ -19,10 +19,10 @@ export interface WaitOptions {
   retryErrors?: boolean;
 }
 
-type Done<T> = Exclude<T, undefined | null | false>;
+type Done<T> = Exclude<T, undefined | null | false | 0 | ''>;
 
 /**
- * Checks until `check` returns something other than undefined, null or false, and returns that.
+ * Checks until `check` returns a truthy value, and returns that.
  * Works in hooks too, unlike vitest's `expect.poll`.
  */
 export async function waitUntil<T>(check: () => T | Promise<T>, options: WaitOptions): Promise<Done<T>> {
@@ -32,7 +32,7 @@ export async function waitUntil<T>(check: () => T | Promise<T>, options: WaitOpt
   for (;;) {
     try {
       const value = await check();
-      if (value !== undefined && value !== null && value !== false) return value as Done<T>;
+      if (value) return value as Done<T>;
     } catch (error) {
       if (!retryErrors) throw error;
       lastError = error;
