@@ -41,6 +41,7 @@ export interface RuntimeParts {
   monitor?: MonitorSettingsInput;
   /** Push settings instead of config.push. */
   push?: Partial<PushSettings>;
+  /** The engine's clock; its now() also dates the store's rows and the app's sessions. */
   clock?: Clock;
   random?: () => number;
   /** Re-check every source when the host's network interfaces change (default on). */
@@ -88,7 +89,9 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     for (const close of closers.splice(0).reverse()) await close();
   };
   try {
-    const store = openDatabase({ dataDir, logger: logger.child({ component: 'store' }) });
+    const clock = parts.clock;
+    const now = clock ? () => clock.now() : undefined;
+    const store = openDatabase({ dataDir, logger: logger.child({ component: 'store' }), ...(now ? { now } : {}) });
     closers.push(() => store.close());
     const simConfigPath = typeof parts.demo === 'object' ? parts.demo.simConfigPath : undefined;
     const demo = demoMode ? await (await import('./demo.js')).startDemoSimulation(simConfigPath) : null;
@@ -103,7 +106,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       backends: parts.backends ? parts.backends(backends.backends) : backends.backends,
       settings: parts.monitor ?? config.monitor,
       push: parts.push ?? config.push,
-      ...(parts.clock ? { clock: parts.clock } : {}),
+      ...(clock ? { clock } : {}),
       ...(parts.random ? { random: parts.random } : {}),
       ...(parts.watchNetwork === false ? { watchNetwork: false } : {}),
       logger: logger.child({ component: 'engine' }),
@@ -119,7 +122,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     // startServer starts the engine; its close() stops HTTP first, then the engine.
     const server = await startServer(
       config,
-      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, ...(demoControl ? { demo: demoControl } : {}), logger, metrics },
+      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
       { listen: parts.listen ?? true },
     );
     closers.push(() => server.close());
