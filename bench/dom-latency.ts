@@ -1,6 +1,6 @@
 // Benchmark — detection to the pixel: from the engine event to the sidebar's status badge in
-// Chromium. The real server runs in demo mode in this process (createRuntime({ demo: true }) +
-// startServer: Fastify, SSE, the built web UI, the engine over the bundled simulators); Debian's
+// Chromium. The real server runs in demo mode in this process (startRuntime with `demo: true`,
+// through test/support/start.ts: Fastify, SSE, the built web UI, the engine over the bundled simulators); Debian's
 // Chromium (playwright-core, headless) shows the UI. Each trial crashes one demo server and brings
 // it back (the demo's own fault control); every status change that follows (connected →
 // reconnecting → … → connected) is one sample:
@@ -16,12 +16,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { CHROMIUM_LAUNCH } from '../test/support/chromium.js';
-import { createRuntime, type Runtime } from '../src/cli/runtime.js';
 import type { EngineEvent } from '../src/core/types.js';
-import { loadConfig } from '../src/server/config.js';
-import { createLogger } from '../src/server/logger.js';
-import { createMetrics } from '../src/server/metrics.js';
-import { startServer, type RunningServer } from '../src/server/start.js';
+import { startTestRuntime, type TestRuntime } from '../test/support/start.js';
+import { sleep, waitUntil } from '../test/support/wait.js';
 import { toApiSource } from '../src/server/views.js';
 import { summarize } from './stats.js';
 import type { Benchmark, BenchRow } from './types.js';
@@ -57,16 +54,6 @@ const OBSERVER_SCRIPT = `(() => {
   new MutationObserver(scan).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-state'] });
 })();`;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 async function ensureWebBuilt(log: (m: string) => void): Promise<void> {
   if (existsSync(WEB_INDEX)) return;
   log('building the web UI (dist/web missing)');
@@ -80,21 +67,15 @@ export const domLatency: Benchmark = {
   async run(options) {
     const cycles = options.quick ? 15 : 30;
     await ensureWebBuilt(options.log);
-    const dir = mkdtempSync(path.join(tmpdir(), 'marquee-bench-dom-'));
     const profile = mkdtempSync(path.join(tmpdir(), 'marquee-bench-chromium-'));
-    let runtime: Runtime | null = null;
-    let server: RunningServer | null = null;
+    let runtime: TestRuntime | null = null;
     let context: BrowserContext | null = null;
     let unsubscribe: (() => void) | null = null;
     try {
-      const logger = createLogger({ level: 'silent' });
-      const metrics = createMetrics({ defaultMetrics: false });
-      const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', path.join(dir, 'data'), '--log-level', 'silent'], {});
       // A short backoff only so each trial's restore comes quickly; it does not touch what is measured.
-      runtime = await createRuntime(config, { demo: true, metrics, logger, monitor: { backoff: { initialMs: 300, capMs: 1_500, minDelayMs: 300 } } });
-      const demo = runtime.demo;
-      if (!demo) throw new Error('demo mode did not provide its fault control');
-      server = await startServer(config, { engine: runtime.engine, plexSignIn: runtime.plexSignIn, jellyfinSignIn: runtime.jellyfinSignIn, demo, logger, metrics });
+      runtime = await startTestRuntime({ demo: true, listen: true, watchNetwork: true, monitor: { backoff: { initialMs: 300, capMs: 1_500, minDelayMs: 300 } } });
+      const { demo, url } = runtime;
+      if (!demo || !url) throw new Error('demo mode did not provide its fault control, or did not listen');
       const engine = runtime.engine;
 
       const changes: Array<Extract<EngineEvent, { type: 'StatusChanged' }>> = [];
@@ -114,12 +95,12 @@ export const domLatency: Benchmark = {
       await context.route(/^https?:\/\/(?!127\.|localhost[:/]|\[::1\])/, (route) => route.abort('blockedbyclient'));
       await context.addInitScript({ content: OBSERVER_SCRIPT });
       const page = context.pages()[0] ?? (await context.newPage());
-      await page.goto(server.url);
+      await page.goto(url);
 
       const sources = () => engine.listSources().map(toApiSource);
-      await waitUntil('every demo source connected', () => sources().length > 0 && sources().every((s) => s.status === 'connected'), 60_000);
+      await waitUntil(() => sources().length > 0 && sources().every((s) => s.status === 'connected'), { what: 'every demo source connected', timeoutMs: 60_000, intervalMs: 50 });
       const badgeState = (id: string) => page.locator(`[data-testid="source-status-${id}"]`).first().getAttribute('data-state');
-      for (const s of sources()) await waitUntil(`${s.name} shown connected`, async () => (await badgeState(s.id)) === 'connected', 15_000);
+      for (const s of sources()) await waitUntil(async () => (await badgeState(s.id)) === 'connected', { what: `${s.name} shown connected`, timeoutMs: 15_000, intervalMs: 50 });
       options.log(`${sources().length} demo sources connected and shown; ${cycles} crash/restore cycles`);
 
       const trialSources = sources();
@@ -127,10 +108,10 @@ export const domLatency: Benchmark = {
       for (let i = 0; i < cycles; i++) {
         const source = trialSources[i % trialSources.length]!;
         await demo.setServerFault(source.id, 'crash');
-        await waitUntil(`${source.name} shown not connected`, async () => (await badgeState(source.id)) !== 'connected', 15_000);
+        await waitUntil(async () => (await badgeState(source.id)) !== 'connected', { what: `${source.name} shown not connected`, timeoutMs: 15_000, intervalMs: 50 });
         await demo.setServerFault(source.id, 'up');
-        await waitUntil(`${source.name} back`, () => engine.getSource(source.id)?.status.state === 'connected', 30_000);
-        await waitUntil(`${source.name} shown connected`, async () => (await badgeState(source.id)) === 'connected', 15_000);
+        await waitUntil(() => engine.getSource(source.id)?.status.state === 'connected', { what: `${source.name} back`, timeoutMs: 30_000, intervalMs: 50 });
+        await waitUntil(async () => (await badgeState(source.id)) === 'connected', { what: `${source.name} shown connected`, timeoutMs: 15_000, intervalMs: 50 });
         await sleep(300);
       }
       await sleep(500);
@@ -163,10 +144,8 @@ export const domLatency: Benchmark = {
     } finally {
       unsubscribe?.();
       await context?.close().catch(() => undefined);
-      await server?.close().catch(() => undefined);
       await runtime?.close().catch(() => undefined);
       rmSync(profile, { recursive: true, force: true });
-      rmSync(dir, { recursive: true, force: true });
     }
   },
 };

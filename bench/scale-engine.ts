@@ -5,11 +5,10 @@
 import WebSocket from 'ws';
 import type { NewSourceInput } from '../src/monitor/engine-types.js';
 import { limitHeapGrowth } from '../src/cli/heap.js';
-import { createRuntime, type Runtime } from '../src/cli/runtime.js';
+import { startRuntime, type Runtime } from '../src/cli/runtime.js';
 import { loadConfig } from '../src/server/config.js';
 import { createLogger } from '../src/server/logger.js';
 import { createMetrics } from '../src/server/metrics.js';
-import { startServer, type RunningServer } from '../src/server/start.js';
 import { toApiSource } from '../src/server/views.js';
 
 export interface ScaleStartMessage {
@@ -67,7 +66,6 @@ if (process.env.SCALE_DIAG_CLIENT_PER_ORIGIN) {
 }
 
 let runtime: Runtime | null = null;
-let server: RunningServer | null = null;
 
 const send = (m: ScaleChildMessage) => process.send?.(m);
 
@@ -84,11 +82,11 @@ async function start(m: ScaleStartMessage): Promise<void> {
   // to measure what the limit saves (2026-11-26: RSS 750 -> 826 MB climbing over the window, vs a
   // flat 478-493 MB with the limit).
   if (!process.env.SCALE_DIAG_DEFAULT_HEAP_GROWTH) limitHeapGrowth();
-  runtime = await createRuntime(config, { demo: false, metrics, logger });
-  server = await startServer(config, { engine: runtime.engine, plexSignIn: runtime.plexSignIn, jellyfinSignIn: runtime.jellyfinSignIn, logger, metrics });
+  const started = await startRuntime(config, { metrics, logger });
+  runtime = started;
   const t0 = performance.now();
-  for (const source of m.sources) runtime.engine.addSource(source);
-  send({ type: 'started', url: server.url, addMs: Math.round(performance.now() - t0) });
+  for (const source of m.sources) started.engine.addSource(source);
+  send({ type: 'started', url: started.url ?? '', addMs: Math.round(performance.now() - t0) });
 }
 
 function stats(counts: boolean): ScaleStats {
@@ -139,7 +137,6 @@ async function profile(action: 'start' | 'stop', file?: string): Promise<void> {
 }
 
 async function stop(): Promise<void> {
-  await server?.close().catch(() => undefined);
   await runtime?.close().catch(() => undefined);
   send({ type: 'stopped' });
   process.exit(0);

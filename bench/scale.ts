@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { ScaleChildMessage, ScaleParentMessage, ScaleStats } from './scale-engine.js';
 import { openSseReaders } from './scale-sse.js';
 import { scaleSources, startScaleSim, type ScaleSim } from './scale-sim.js';
+import { sleep } from '../test/support/wait.js';
 import { summarize } from './stats.js';
 import type { Benchmark, BenchOptions, BenchRow } from './types.js';
 
@@ -60,7 +61,6 @@ function fdCount(pid: number): number {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class EngineChild {
   readonly child: ChildProcess;

@@ -1,23 +1,21 @@
 // Runs inside a private network namespace (bench/detection.ts starts it through runInNetns).
 // N simulated Plex servers, each with a local and a remote route on its own loopback addresses
-// (127.1.i.2 and 127.1.i.3), all watched by Marquee's engine (MarqueeEngine: monitor, push
-// channels, SQLite store in a temp dir, real backends) with the default settings. Once every source
+// (127.1.i.2 and 127.1.i.3), all watched by Marquee (startRuntime through test/support/start.ts, no
+// port: MarqueeEngine with monitor and push channels, SQLite store in a temp dir, real backends)
+// with the default settings. Once every source
 // is connected, each server gets the fault at a random moment within one base tick (so the trials
 // sample every phase of the check schedule), and we record the time from its fault to the first
 // engine event on the stream that reports the source as no longer connected.
 //   crash  the simulator's server crash: listeners closed, open connections reset
 //   cut    nft drop of every packet to and from both of the server's addresses (pulled cable)
 //   hang   both routes stop answering, connections stay open (the simulator's `hang` fault)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createBackends } from '../../src/backends/index.js';
 import type { EngineEvent } from '../../src/core/types.js';
-import { MarqueeEngine } from '../../src/monitor/engine.js';
-import { openDatabase } from '../../src/store/index.js';
+import type { EngineStreamMessage } from '../../src/monitor/engine-types.js';
 import { createSimulation } from '../../sim/index.js';
 import { runScenario } from '../../test/support/net/netns.js';
 import { cleanup, drop } from '../../test/support/net/nft.js';
+import { startTestRuntime } from '../../test/support/start.js';
+import { sleep, waitAtMost, waitUntil } from '../../test/support/wait.js';
 
 export type DetectionFault = 'crash' | 'cut' | 'hang';
 
@@ -46,8 +44,6 @@ export interface DetectionOutput {
   pushLostSamples: number[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** True when the event says the source is not (or no longer) connected. */
 function reportsLoss(event: EngineEvent): boolean {
   if (event.type === 'ConnectionLost' || event.type === 'Reconnecting') return true;
@@ -66,17 +62,13 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
       ],
     })),
   });
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'marquee-bench-detection-'));
-  const store = openDatabase({ dataDir });
-  const backends = createBackends({ clientIdentifier: 'marquee-bench-detection', plexTvUrl: sim.plexTvUrl });
-  const engine = new MarqueeEngine({ store, backends: backends.backends, push: { enabled: push }, watchNetwork: false });
 
   // Engine source id -> sim server id, and the measurements keyed by engine source id.
   const simIdOf = new Map<string, string>();
   const faultAt = new Map<string, number>();
   const detectedAt = new Map<string, { at: number; type: string }>();
   const pushLostAt = new Map<string, number>();
-  const unsubscribe = engine.subscribe((message) => {
+  const record = (message: EngineStreamMessage) => {
     const now = performance.now();
     if (message.type === 'source') {
       const id = message.source.source.id;
@@ -88,9 +80,13 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
     const id = event.sourceId;
     if (message.message.source && faultAt.has(id) && message.message.source.push !== 'open' && !pushLostAt.has(id)) pushLostAt.set(id, now);
     if (faultAt.has(id) && !detectedAt.has(id) && reportsLoss(event)) detectedAt.set(id, { at: now, type: event.type });
+  };
+  const runtime = await startTestRuntime({ plexTvUrl: sim.plexTvUrl, push: { enabled: push }, onMessage: record }).catch(async (error: unknown) => {
+    await sim.close();
+    throw error;
   });
+  const engine = runtime.engine;
   try {
-    await engine.start();
     for (const server of sim.servers) {
       const added = engine.addSource({
         name: server.name,
@@ -102,15 +98,10 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
       simIdOf.set(added.source.id, server.id);
     }
     const ids = [...simIdOf.keys()];
-    const until = async (condition: () => boolean, ms: number) => {
-      const deadline = performance.now() + ms;
-      while (!condition() && performance.now() < deadline) await sleep(20);
-      return condition();
-    };
     const connectedCount = () => engine.listSources().filter((s) => s.status.state === 'connected').length;
-    if (!(await until(() => connectedCount() === count, 20_000))) throw new Error(`only ${connectedCount()}/${count} sources connected`);
+    await waitUntil(() => connectedCount() === count, { what: 'every source connected', timeoutMs: 20_000, intervalMs: 20, detail: () => `only ${connectedCount()}/${count} sources connected` });
     const openCount = () => ids.filter((id) => engine.pushState(id) === 'open').length;
-    if (push) await until(() => openCount() === count, 10_000);
+    if (push) await waitAtMost(() => openCount() === count, 10_000);
     await sleep(500); // let follow-ups (libraries) settle into the steady schedule
     const pushOpen = push ? openCount() : 0;
 
@@ -129,7 +120,7 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
         }
       }),
     );
-    await until(() => detectedAt.size === count, limitMs);
+    await waitAtMost(() => detectedAt.size === count, limitMs);
 
     const samples: number[] = [];
     const firstEventTypes: Record<string, number> = {};
@@ -149,12 +140,8 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
       pushLostSamples: [...pushLostAt].map(([id, at]) => at - faultAt.get(id)!),
     };
   } finally {
-    unsubscribe();
-    await engine.stop();
-    await backends.close();
-    store.close();
+    await runtime.close();
     cleanup();
     await sim.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 });

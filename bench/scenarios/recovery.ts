@@ -1,7 +1,8 @@
 // Runs inside a private network namespace (bench/recovery.ts starts it through runInNetns).
 // N simulated servers (Plex and Jellyfin alternating), each with a local and a remote route on its
-// own loopback addresses (127.2.i.2, 127.2.i.3), all watched by one MarqueeEngine (push channels,
-// SQLite store in a temp dir, real backends) with the given monitor settings. Once every source is
+// own loopback addresses (127.2.i.2, 127.2.i.3), all watched by Marquee (startRuntime through
+// test/support/start.ts, no port: one MarqueeEngine with push channels, SQLite store in a temp dir,
+// real backends) with the given monitor settings. Once every source is
 // connected with its push channel open, each server crashes at a random moment within `spreadMs`
 // (connections reset, then every route refuses: a dead server), stays down for `outageMs`, and is
 // brought back up. Per source we record:
@@ -10,16 +11,12 @@
 //     HTTP request per probe; push channels are only opened while connected, so nothing else is
 //     sent), as a rate per route over the whole outage and over its second half (once the backoff
 //     has grown).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createBackends } from '../../src/backends/index.js';
 import type { RouteCandidate } from '../../src/backends/types.js';
 import type { MonitorSettingsInput } from '../../src/core/settings.js';
-import { MarqueeEngine } from '../../src/monitor/engine.js';
-import { openDatabase } from '../../src/store/index.js';
 import { createSimulation, type SimConfig } from '../../sim/index.js';
 import { runScenario } from '../../test/support/net/netns.js';
+import { startTestRuntime } from '../../test/support/start.js';
+import { sleep, waitAtMost, waitUntil } from '../../test/support/wait.js';
 
 export interface RecoveryArgs {
   sources: number;
@@ -47,7 +44,6 @@ export interface RecoveryOutput {
   kinds: Record<string, number>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const USER = { name: 'bench', password: 'bench-password' };
 
 runScenario<RecoveryArgs, RecoveryOutput>(async ({ sources: count, outageMs, spreadMs, limitMs, settings }) => {
@@ -63,27 +59,25 @@ runScenario<RecoveryArgs, RecoveryOutput>(async ({ sources: count, outageMs, spr
     }),
   };
   const sim = await createSimulation(config);
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'marquee-bench-recovery-'));
-  const store = openDatabase({ dataDir });
-  const backends = createBackends({ clientIdentifier: 'marquee-bench-recovery', plexTvUrl: sim.plexTvUrl });
   const probes: Array<{ sourceId: string; at: number; ok: boolean; code?: string }> = [];
-  const engine = new MarqueeEngine({
-    store,
-    backends: backends.backends,
-    settings,
-    watchNetwork: false,
-    onProbe: (source, result) => probes.push({ sourceId: source.id, at: performance.now(), ok: result.ok, ...(result.ok ? {} : { code: result.error.code }) }),
-  });
   const simIdOf = new Map<string, string>();
   const restoredAt = new Map<string, number>();
   const restoreAt = new Map<string, number>();
-  const unsubscribe = engine.subscribe((message) => {
-    if (message.type !== 'engine') return;
-    const { event } = message.message;
-    if (event.type === 'ConnectionRestored' && restoreAt.has(event.sourceId) && !restoredAt.has(event.sourceId)) restoredAt.set(event.sourceId, performance.now());
+  const runtime = await startTestRuntime({
+    plexTvUrl: sim.plexTvUrl,
+    monitor: settings,
+    onProbe: (source, result) => probes.push({ sourceId: source.id, at: performance.now(), ok: result.ok, ...(result.ok ? {} : { code: result.error.code }) }),
+    onMessage: (message) => {
+      if (message.type !== 'engine') return;
+      const { event } = message.message;
+      if (event.type === 'ConnectionRestored' && restoreAt.has(event.sourceId) && !restoredAt.has(event.sourceId)) restoredAt.set(event.sourceId, performance.now());
+    },
+  }).catch(async (error: unknown) => {
+    await sim.close();
+    throw error;
   });
+  const { engine, backends } = runtime;
   try {
-    await engine.start();
     const kinds: Record<string, number> = {};
     for (const server of sim.servers) {
       const routes: RouteCandidate[] = server.routes.map((r, priority) => ({ url: r.url, kind: r.kind, priority }));
@@ -98,13 +92,8 @@ runScenario<RecoveryArgs, RecoveryOutput>(async ({ sources: count, outageMs, spr
       }
     }
     const ids = [...simIdOf.keys()];
-    const until = async (condition: () => boolean, ms: number) => {
-      const deadline = performance.now() + ms;
-      while (!condition() && performance.now() < deadline) await sleep(20);
-      return condition();
-    };
     const connected = () => engine.listSources().filter((s) => s.status.state === 'connected' && s.push === 'open').length;
-    if (!(await until(() => connected() === count, 30_000))) throw new Error(`only ${connected()}/${count} sources connected with push open`);
+    await waitUntil(() => connected() === count, { what: 'every source connected with push open', timeoutMs: 30_000, intervalMs: 20, detail: () => `only ${connected()}/${count} sources connected with push open` });
     await sleep(500);
 
     const faultAt = new Map<string, number>();
@@ -121,7 +110,7 @@ runScenario<RecoveryArgs, RecoveryOutput>(async ({ sources: count, outageMs, spr
         await sim.server(simId).fault({ mode: 'up' });
       }),
     );
-    await until(() => restoredAt.size === count, limitMs);
+    await waitAtMost(() => restoredAt.size === count, limitMs);
 
     const samples: number[] = [];
     for (const [id, at] of restoredAt) samples.push(at - restoreAt.get(id)!);
@@ -148,11 +137,7 @@ runScenario<RecoveryArgs, RecoveryOutput>(async ({ sources: count, outageMs, spr
     }
     return { samples, notRestored: count - restoredAt.size, ratePerRoute, lateRatePerRoute, pooled, probesDuringOutage, errorCodes, kinds };
   } finally {
-    unsubscribe();
-    await engine.stop();
-    await backends.close();
-    store.close();
+    await runtime.close();
     await sim.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type AppConfig } from '../server/config.js';
 import { createLogger, type Logger } from '../server/logger.js';
 import { createMetrics } from '../server/metrics.js';
-import { startServer, type RunningServer } from '../server/start.js';
 import { limitHeapGrowth } from './heap.js';
+import type { Runtime } from './runtime.js';
 import { fetchSources, formatStatusTable, StatusError } from './status.js';
 
 export interface CliIo {
@@ -108,33 +108,19 @@ export async function runServe(args: string[], env: Env, io: CliIo, demo: boolea
   const metrics = createMetrics();
   limitHeapGrowth();
   // Imported lazily so `marquee status` never loads the engine, the database or the simulators.
-  const { createRuntime } = await import('./runtime.js');
-  let runtime: Awaited<ReturnType<typeof createRuntime>>;
+  const { startRuntime } = await import('./runtime.js');
+  let runtime: Runtime;
   try {
-    runtime = await createRuntime(config, { demo, metrics, logger });
-  } catch (err) {
-    logger.fatal({ err }, 'could not start the engine');
-    return 1;
-  }
-  let server: RunningServer;
-  try {
-    server = await startServer(config, {
-      engine: runtime.engine,
-      plexSignIn: runtime.plexSignIn,
-      jellyfinSignIn: runtime.jellyfinSignIn,
-      ...(runtime.demo ? { demo: runtime.demo } : {}),
-      logger,
-      metrics,
-    });
+    runtime = await startRuntime(config, { demo, metrics, logger });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    logger.fatal({ err }, code === 'EADDRINUSE' ? `port ${config.port} is already in use` : 'could not start the server');
-    await runtime.close().catch(() => undefined);
+    logger.fatal({ err }, code === 'EADDRINUSE' ? `port ${config.port} is already in use` : 'could not start Marquee');
     return 1;
   }
-  logger.info({ url: server.url, dataDir: config.dataDir, auth: config.apiKey ? 'api-key' : 'loopback-only', demo }, `Marquee is listening on ${server.url}`);
+  const url = runtime.url ?? '';
+  logger.info({ url, dataDir: config.dataDir, auth: config.apiKey ? 'api-key' : 'loopback-only', demo }, `Marquee is listening on ${url}`);
 
-  io.onListening?.(server.url);
+  io.onListening?.(url);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -153,15 +139,10 @@ export async function runServe(args: string[], env: Env, io: CliIo, demo: boolea
       void (async () => {
         let code = 0;
         try {
-          await server.close();
-        } catch (err) {
-          logger.error({ err }, 'error while stopping the server');
-          code = 1;
-        }
-        try {
+          // HTTP first, then the engine, then the database.
           await runtime.close();
         } catch (err) {
-          logger.error({ err }, 'error while closing the runtime');
+          logger.error({ err }, 'error while stopping');
           code = 1;
         }
         clearTimeout(force);

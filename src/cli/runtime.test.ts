@@ -7,8 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { createMetrics } from '../server/metrics.js';
+import { waitAtMost } from '../../test/support/wait.js';
 import { toApiSource } from '../server/views.js';
-import { createRuntime } from './runtime.js';
+import { startRuntime } from './runtime.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'marquee-runtime-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,23 +18,21 @@ async function demoSources(settings: object) {
   const file = join(dir, `settings-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, JSON.stringify(settings));
   const config = loadConfig(['--data-dir', join(dir, 'data'), '--settings', file], {});
-  const runtime = await createRuntime(config, { demo: true, metrics: createMetrics(), logger: createLogger({ level: 'silent' }) });
-  await runtime.engine.start();
+  const runtime = await startRuntime(config, { demo: true, listen: false, metrics: createMetrics(), logger: createLogger({ level: 'silent' }) });
   try {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
+    const settled = () => {
       const sources = runtime.engine.listSources().map(toApiSource);
-      const settled = sources.length > 0 && sources.every((s) => s.status === 'connected' && (s.push === 'open' || s.push === 'off'));
-      if (settled || Date.now() > deadline) return sources;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return sources.length > 0 && sources.every((s) => s.status === 'connected' && (s.push === 'open' || s.push === 'off'));
+    };
+    // Running out of time is not the failure here: the test then says which source is not as expected.
+    await waitAtMost(settled, 15_000, 100);
+    return runtime.engine.listSources().map(toApiSource);
   } finally {
-    await runtime.engine.stop();
     await runtime.close();
   }
 }
 
-describe('createRuntime with a settings file', () => {
+describe('startRuntime with a settings file', () => {
   it('push disabled in the file: every source connected and polled, no channel opened', async () => {
     const sources = await demoSources({ push: { enabled: false } });
     expect(sources.length).toBeGreaterThan(0);

@@ -1,80 +1,148 @@
-// Builds what the server needs: the store, the backends, the engine and, in demo mode, the
-// simulators with their servers already added. One place wires the parts by hand.
+// The one place the parts are built and wired: the store, the backends, the engine, the Fastify
+// app and, in demo mode, the simulators with their servers already added. `marquee serve`/`demo`,
+// the tests and the benchmarks all start Marquee through `startRuntime`; a test or benchmark picks
+// a real or a fake part per dependency (clock, backends, plex.tv URL, settings, data dir, logger)
+// through `RuntimeParts`, the way Fastify's own test helper builds the real app per test.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBackends } from '../backends/index.js';
-import type { JellyfinSignIn, PlexSignIn } from '../backends/types.js';
-import type { MonitorSettingsInput } from '../core/settings.js';
+import type { FastifyInstance } from 'fastify';
+import { createBackends, type Backends } from '../backends/index.js';
+import type { JellyfinSignIn, MediaBackend, PlexSignIn } from '../backends/types.js';
+import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
+import type { ProbeResult, Source, SourceKind } from '../core/types.js';
+import type { Clock } from '../monitor/clock.js';
 import { MarqueeEngine } from '../monitor/engine.js';
-import type { Engine } from '../monitor/engine-types.js';
+import type { EngineStreamMessage } from '../monitor/engine-types.js';
 import type { AppConfig } from '../server/config.js';
 import type { DemoControl } from '../server/demo-control.js';
-import type { Logger } from '../server/logger.js';
-import type { Metrics } from '../server/metrics.js';
-import { openDatabase } from '../store/index.js';
+import { createLogger, type Logger } from '../server/logger.js';
+import { createMetrics, type Metrics } from '../server/metrics.js';
+import { startServer } from '../server/start.js';
+import { openDatabase, type Store } from '../store/index.js';
+import type { Simulation } from '../../sim/index.js';
 
-export interface RuntimeOptions {
-  /** `marquee demo`: start the simulators from sim/example.json and add their servers. */
-  demo: boolean;
-  /** Call metrics.observeProbe(...) for every probe the monitor makes. */
-  metrics: Metrics;
-  logger: Logger;
-  /** Overrides of the monitoring defaults (tests, bench). */
+/** What a caller may swap or add; everything left out is built from `config` as `marquee serve` does. */
+export interface RuntimeParts {
+  /** `marquee demo`: start the simulators (sim/example.json, or `simConfigPath`) and add their servers. */
+  demo?: boolean | { simConfigPath?: string };
+  /** Default: a pino logger at config.logLevel. */
+  logger?: Logger;
+  /** Every probe the monitor makes is observed here. Default: a fresh registry. */
+  metrics?: Metrics;
+  /** Default: config.dataDir (demo mode: a fresh temporary dir, removed on close). */
+  dataDir?: string;
+  /** Default: config.plexTvUrl (demo mode: the simulated plex.tv). */
+  plexTvUrl?: string;
+  /** Where the Plex wizard sends the user to approve a PIN (default: Plex's own page), or made from the plex.tv URL in use. */
+  plexAuthAppUrl?: string | ((plexTvUrl: string) => string);
+  /** Monitoring settings instead of config.monitor. */
   monitor?: MonitorSettingsInput;
+  /** Push settings instead of config.push. */
+  push?: Partial<PushSettings>;
+  /** The engine's clock; its now() also dates the store's rows and the app's sessions. */
+  clock?: Clock;
+  random?: () => number;
+  /** Re-check every source when the host's network interfaces change (default on). */
+  watchNetwork?: boolean;
+  /** Wraps or replaces the real backends the engine probes with (sign-in flows stay real). */
+  backends?: (real: Record<SourceKind, MediaBackend>) => Record<SourceKind, MediaBackend>;
+  /** Called for every probe, after the metrics saw it. */
+  onProbe?(source: Source, result: ProbeResult): void;
+  /** Subscribed to the engine's stream before the engine starts, so nothing is missed. */
+  onMessage?(message: EngineStreamMessage): void;
+  /** Listen on config.host:config.port (default). Without it the app is ready for `app.inject` only. */
+  listen?: boolean;
 }
 
 export interface Runtime {
-  engine: Engine;
+  engine: MarqueeEngine;
+  /** The Fastify app, ready (and listening unless `listen: false`). */
+  app: FastifyInstance;
+  /** e.g. http://127.0.0.1:8844/marquee/ — null when not listening. */
+  url: string | null;
+  store: Store;
+  /** The real backends and sign-in flows (the engine probes through `parts.backends` if given). */
+  backends: Backends;
   plexSignIn: PlexSignIn;
   jellyfinSignIn: JellyfinSignIn;
+  dataDir: string;
   /** Present in demo mode only. */
   demo?: DemoControl;
-  /** Closes what the runtime opened (database, simulators). The server stops the engine first. */
+  /** Demo mode only: the simulators, for tests that cut routes and revoke tokens directly. */
+  simulation?: Simulation;
+  /** Stops HTTP first, then the engine, then closes what the runtime opened (simulators, database). */
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: AppConfig, options: RuntimeOptions): Promise<Runtime> {
-  const { logger } = options;
+export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}): Promise<Runtime> {
+  const logger = parts.logger ?? createLogger({ level: config.logLevel });
+  const metrics = parts.metrics ?? createMetrics();
+  const demoMode = parts.demo === true || typeof parts.demo === 'object';
   // The demo runs on a fresh data dir every time: the simulators' ports change between runs.
-  const demoDir = options.demo ? mkdtempSync(join(tmpdir(), 'marquee-demo-')) : null;
-  const dataDir = demoDir ?? config.dataDir;
-  const store = openDatabase({ dataDir, logger: logger.child({ component: 'store' }) });
+  const demoDir = demoMode && !parts.dataDir ? mkdtempSync(join(tmpdir(), 'marquee-demo-')) : null;
+  const dataDir = parts.dataDir ?? demoDir ?? config.dataDir;
   const closers: Array<() => Promise<void> | void> = [];
+  if (demoDir) closers.push(() => rmSync(demoDir, { recursive: true, force: true }));
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  };
   try {
-    const demo = options.demo ? await (await import('./demo.js')).startDemoSimulation() : null;
+    const clock = parts.clock;
+    const now = clock ? () => clock.now() : undefined;
+    const store = openDatabase({ dataDir, logger: logger.child({ component: 'store' }), ...(now ? { now } : {}) });
+    closers.push(() => store.close());
+    const simConfigPath = typeof parts.demo === 'object' ? parts.demo.simConfigPath : undefined;
+    const demo = demoMode ? await (await import('./demo.js')).startDemoSimulation(simConfigPath) : null;
     if (demo) closers.push(() => demo.close());
     const clientIdentifier = store.settings.getOrCreate('clientIdentifier', () => randomUUID());
-    const backends = createBackends({ clientIdentifier, plexTvUrl: demo?.plexTvUrl ?? config.plexTvUrl });
+    const plexTvUrl = demo?.plexTvUrl ?? parts.plexTvUrl ?? config.plexTvUrl;
+    const plexAuthAppUrl = typeof parts.plexAuthAppUrl === 'function' ? parts.plexAuthAppUrl(plexTvUrl) : parts.plexAuthAppUrl;
+    const backends = createBackends({ clientIdentifier, plexTvUrl, ...(plexAuthAppUrl ? { plexAuthAppUrl } : {}) });
     closers.push(() => backends.close());
     const engine = new MarqueeEngine({
       store,
-      backends: backends.backends,
-      settings: options.monitor ?? config.monitor,
-      push: config.push,
+      backends: parts.backends ? parts.backends(backends.backends) : backends.backends,
+      settings: parts.monitor ?? config.monitor,
+      push: parts.push ?? config.push,
+      ...(clock ? { clock } : {}),
+      ...(parts.random ? { random: parts.random } : {}),
+      ...(parts.watchNetwork === false ? { watchNetwork: false } : {}),
       logger: logger.child({ component: 'engine' }),
       onProbe: (source, result) => {
         const route = source.routes.find((r) => r.id === result.routeId);
-        if (route) options.metrics.observeProbe(source.kind, route.kind, result.ok ? 'ok' : result.error.code, result.latencyMs);
+        if (route) metrics.observeProbe(source.kind, route.kind, result.ok ? 'ok' : result.error.code, result.latencyMs);
+        parts.onProbe?.(source, result);
       },
     });
+    const unsubscribe = parts.onMessage ? engine.subscribe(parts.onMessage) : null;
     const demoControl = demo ? await demo.addSources(engine, backends) : undefined;
+    const plexSignIn = demo ? demo.autoApprovingPlexSignIn(backends.plexSignIn) : backends.plexSignIn;
+    // startServer starts the engine; its close() stops HTTP first, then the engine.
+    const server = await startServer(
+      config,
+      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
+      { listen: parts.listen ?? true },
+    );
+    closers.push(() => server.close());
+    // Closed first: the caller's listener hears nothing of the shutdown itself.
+    if (unsubscribe) closers.push(unsubscribe);
     return {
       engine,
-      plexSignIn: demo ? demo.autoApprovingPlexSignIn(backends.plexSignIn) : backends.plexSignIn,
+      app: server.app,
+      url: server.url,
+      store,
+      backends,
+      plexSignIn,
       jellyfinSignIn: backends.jellyfinSignIn,
+      dataDir,
       ...(demoControl ? { demo: demoControl } : {}),
-      async close() {
-        for (const close of closers.reverse()) await close();
-        store.close();
-        if (demoDir) rmSync(demoDir, { recursive: true, force: true });
-      },
+      ...(demo ? { simulation: demo.simulation } : {}),
+      close: closeAll,
     };
   } catch (error) {
-    for (const close of closers.reverse()) await close();
-    store.close();
-    if (demoDir) rmSync(demoDir, { recursive: true, force: true });
+    await closeAll();
     throw error;
   }
 }

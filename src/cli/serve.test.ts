@@ -1,18 +1,26 @@
-// `marquee serve` end to end in-process: runtime (faked) -> engine start -> listen -> SIGTERM ->
-// server closed, engine stopped, runtime closed.
+// `marquee serve` end to end in-process: runtime (a fake engine behind the real HTTP server) ->
+// engine start -> listen -> SIGTERM -> server closed, engine stopped, runtime closed.
 import { describe, expect, it, vi } from 'vitest';
+import type { AppConfig } from '../server/config.js';
+import type { Engine } from '../monitor/engine-types.js';
+import { startServer } from '../server/start.js';
 import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn } from '../server/test-fakes.js';
+import { waitUntil } from '../../test/support/wait.js';
+import type { RuntimeParts } from './runtime.js';
 
 const state = vi.hoisted(() => ({ runtimeClosed: 0, demoFlag: undefined as boolean | undefined, engine: null as unknown }));
 
 vi.mock('./runtime.js', () => ({
-  createRuntime: async (_config: unknown, options: { demo: boolean }) => {
-    state.demoFlag = options.demo;
+  startRuntime: async (config: AppConfig, parts: RuntimeParts) => {
+    state.demoFlag = parts.demo === true;
+    const engine = state.engine as Engine;
+    const server = await startServer(config, { engine, plexSignIn: new FakePlexSignIn(), jellyfinSignIn: new FakeJellyfinSignIn(), ...(parts.logger ? { logger: parts.logger } : {}) });
     return {
-      engine: state.engine,
-      plexSignIn: new FakePlexSignIn(),
-      jellyfinSignIn: new FakeJellyfinSignIn(),
+      engine,
+      app: server.app,
+      url: server.url,
       close: async () => {
+        await server.close();
         state.runtimeClosed += 1;
       },
     };
@@ -29,8 +37,7 @@ describe('marquee serve', () => {
     const io = { stdout: () => undefined, stderr: () => undefined, onListening: (u: string) => void (url = u) };
     {
       const running = runCli(['serve', '--port', '0', '--data-dir', '/tmp/marquee-serve-test'], { LOG_LEVEL: 'silent' }, io);
-      const deadline = Date.now() + 5000;
-      while (!url && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await waitUntil(() => url, { what: 'serve to listen', timeoutMs: 5000, intervalMs: 10 });
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect(engine.started).toBe(true);
       expect(state.demoFlag).toBe(false);
@@ -52,8 +59,7 @@ describe('marquee serve', () => {
     let url = '';
     const io = { stdout: () => undefined, stderr: () => undefined, onListening: (u: string) => void (url = u) };
     const running = runCli(['demo', '--port', '0'], { LOG_LEVEL: 'silent' }, io);
-    const deadline = Date.now() + 5000;
-    while (!url && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await waitUntil(() => url, { what: 'demo to listen', timeoutMs: 5000, intervalMs: 10 });
     expect(url).not.toBe('');
     expect(state.demoFlag).toBe(true);
     process.emit('SIGINT', 'SIGINT');

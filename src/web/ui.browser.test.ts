@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_LAUNCH } from '../../test/support/chromium.js';
+import { poll } from '../../test/support/wait.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startMockServer, type MockServer } from './dev/mock-server';
 
@@ -49,11 +50,6 @@ async function openApp(options: { apiKey?: string; width?: number; toastWindowMs
   page.on('pageerror', (e) => consoleErrors.push(e.message));
   await page.goto(mock.url);
   return page;
-}
-
-/** Generous bounds: the suite shares two cores with simulators and other browsers. */
-function poll<T>(fn: () => T | Promise<T>, timeout = 10_000) {
-  return expect.poll(fn, { timeout, interval: 100 });
 }
 
 const status = (page: Page, id: string) => page.getByTestId(`source-status-${id}`);

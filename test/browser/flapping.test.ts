@@ -4,7 +4,8 @@
 // back and forth has its toast turned into "unstable", then silence (src/web/toast-policy.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/core/types.js';
-import { FRIENDS_PLEX, HOME_JELLYFIN, LIVING_ROOM, openBrowser, poll, startMarquee, toastKind, toastsTooClose, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
+import { FRIENDS_PLEX, HOME_JELLYFIN, LIVING_ROOM, openBrowser, startMarquee, toastKind, toastsTooClose, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
+import { poll } from '../support/wait.js';
 
 let marquee: MarqueeUnderTest | undefined;
 let session: BrowserSession | undefined;

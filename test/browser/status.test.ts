@@ -3,7 +3,8 @@
 // each test gets a fresh browser profile (fresh toast damping) and starts from every source on its
 // best route.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FRIENDS_PLEX, HOME_JELLYFIN, LIVING_ROOM, openBrowser, poll, startMarquee, toastKind, toastsTooClose, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
+import { FRIENDS_PLEX, HOME_JELLYFIN, LIVING_ROOM, openBrowser, startMarquee, toastKind, toastsTooClose, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
+import { poll } from '../support/wait.js';
 
 let marquee: MarqueeUnderTest;
 let session: BrowserSession | undefined;

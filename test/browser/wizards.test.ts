@@ -3,7 +3,8 @@
 // the PIN flow (the simulated user approves the PIN after 4 s, as in `marquee demo`).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, parseSimConfig, type Simulation } from '../../sim/index.js';
-import { FRIENDS_PLEX, HOME_JELLYFIN, LIVING_ROOM, openBrowser, poll, startMarquee, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
+import { FRIENDS_PLEX, HOME_JELLYFIN, LIVING_ROOM, openBrowser, startMarquee, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
+import { poll } from '../support/wait.js';
 
 const ATTIC = 'Attic Jellyfin';
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from '../../sim/index.js';
 import type { ApiSource } from '../../src/api/types.js';
 import { AppProcess, startApp } from '../support/app-process.js';
-import { pollUntil } from '../support/process-harness.js';
+import { sleep, waitUntil } from '../support/wait.js';
 
 const SERVERS = 30;
 const CYCLES = 20;
@@ -152,7 +152,7 @@ describe.sequential('kill -9 of the app during heavy status writes', () => {
       if (cycle + 3 <= CYCLES) ahead.push(spawnHeld(cycle + 3));
       const delay = 200 + Math.floor(Math.random() * 1300);
       delays.push(delay);
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
       trace(`cycle ${cycle} kill`);
       const exit = await app.kill9();
       trace(`cycle ${cycle} killed`);
@@ -184,10 +184,10 @@ describe.sequential('kill -9 of the app during heavy status writes', () => {
     const listed = await final.request<ApiSource[]>('GET', 'api/sources');
     expect(listed.status).toBe(200);
     expect(listed.body.map((s) => s.id).sort()).toEqual(sourceIds);
-    const connected = await pollUntil(async () => {
+    const connected = await waitUntil(async () => {
       const { body } = await final.request<ApiSource[]>('GET', 'api/sources');
       return body.length === SERVERS && body.every((s) => s.status === 'connected') ? body : undefined;
-    }, 20_000, 'every source connected after the final start');
+    }, { what: 'every source connected after the final start', timeoutMs: 20_000, retryErrors: true });
     expect(connected.every((s) => s.route !== null && s.libraries.some((l) => l.name === 'Movies'))).toBe(true);
     expect((await final.request('GET', 'healthz')).status).toBe(200);
     expect((await final.stop()).code).toBe(0);

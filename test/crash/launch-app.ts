@@ -1,15 +1,14 @@
 // `marquee serve` that can be held before it opens the database: it does what src/cli/cli.ts
-// runServe does (same config parsing incl. the settings file, runtime, server and "listening" log
+// runServe does (same config parsing incl. the settings file, startRuntime, and the "listening" log
 // line). With MARQUEE_TEST_HOLD=1 it loads every module, then waits for a line on stdin: the
 // kill -9 suite pre-loads later runs while the current one writes, so 20 cycles cost 20 × the
 // write window rather than 20 × Node's module loading.
 //   node --import tsx test/crash/launch-app.ts --port 0 --data-dir DIR
 import { createInterface } from 'node:readline';
-import { createRuntime } from '../../src/cli/runtime.js';
+import { startRuntime } from '../../src/cli/runtime.js';
 import { loadConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/logger.js';
 import { createMetrics } from '../../src/server/metrics.js';
-import { startServer } from '../../src/server/start.js';
 
 if (process.env.MARQUEE_TEST_HOLD === '1') {
   const lines = createInterface({ input: process.stdin });
@@ -23,21 +22,13 @@ if (process.env.MARQUEE_TEST_HOLD === '1') {
 const config = loadConfig(process.argv.slice(2), process.env);
 const logger = createLogger({ level: config.logLevel });
 const metrics = createMetrics();
-const runtime = await createRuntime(config, { demo: false, metrics, logger });
-const server = await startServer(config, {
-  engine: runtime.engine,
-  plexSignIn: runtime.plexSignIn,
-  jellyfinSignIn: runtime.jellyfinSignIn,
-  logger,
-  metrics,
-});
-logger.info({ url: server.url, dataDir: config.dataDir }, `Marquee is listening on ${server.url}`);
+const runtime = await startRuntime(config, { metrics, logger });
+logger.info({ url: runtime.url, dataDir: config.dataDir }, `Marquee is listening on ${runtime.url}`);
 
 process.once('SIGTERM', () => {
   void (async () => {
     let code = 0;
     try {
-      await server.close();
       await runtime.close();
     } catch (err) {
       logger.error({ err }, 'error while stopping');

@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from '../../sim/index.js';
 import type { ApiEventMessage, ApiHealth, ApiSnapshot, ApiSource, ApiSourceDetail } from '../../src/api/types.js';
 import { REPO_ROOT, startApp, type AppProcess } from '../support/app-process.js';
-import { pollUntil, SseReader, type SseMessage } from '../support/process-harness.js';
+import { SseReader, type SseMessage } from '../support/process-harness.js';
+import { waitUntil } from '../support/wait.js';
 
 const USER = 'storage-user';
 const PASSWORD = 'storage-pw-2c8d5e1f9a';
@@ -152,10 +153,10 @@ describe.sequential('a full or read-only data directory under the real app', () 
   };
   /** Waits for `wanted` and returns the view (its `since` is when the transition happened). */
   const waitStatus = (app: AppProcess, wanted: (s: ApiSource) => boolean, what: string) =>
-    pollUntil(async () => {
+    waitUntil(async () => {
       const view = await sourceView(app);
       return wanted(view) ? view : undefined;
-    }, 15_000, what);
+    }, { what, timeoutMs: 15_000, retryErrors: true });
   const openPage = async (url: string): Promise<Page> => {
     browser ??= await launchBrowser();
     const page = await (await browser.newContext()).newPage();
@@ -259,10 +260,10 @@ describe.sequential('a full or read-only data directory under the real app', () 
     expect(ns.availableKb()).toBe(0);
     // Status changes and failed probes are written as the routes go down; the disk refuses them.
     await setRoutes('refuse');
-    const degraded = await pollUntil(async () => {
+    const degraded = await waitUntil(async () => {
       const h = await health(app);
       return h.status === 503 ? h.body : undefined;
-    }, 30_000, '/healthz degraded after the disk filled');
+    }, { what: '/healthz degraded after the disk filled', timeoutMs: 30_000, retryErrors: true });
     expect(degraded).toMatchObject({ status: 'degraded', database: 'degraded', monitor: 'running' });
     expect(degraded.detail).toMatch(/full|space/i);
     expect(degraded.detail).not.toMatch(/SQLITE_|Error:|\bat \//); // words, not internals
@@ -286,10 +287,10 @@ describe.sequential('a full or read-only data directory under the real app', () 
     // The live stream kept telling the source's story while nothing could be saved.
     await waitData(sse, 'engine events while degraded', engineEventFor, 5000, degradedAt);
     ns.freeSpace();
-    await pollUntil(async () => {
+    await waitUntil(async () => {
       const h = await health(app);
       return h.status === 200 && h.body.status === 'ok' ? h : undefined;
-    }, 20_000, '/healthz ok after space came back');
+    }, { what: '/healthz ok after space came back', timeoutMs: 20_000, retryErrors: true });
     await waitData(sse, 'event: health (ok)', healthEvent('ok'), 10_000, degradedAt);
     await banner.waitFor({ state: 'detached', timeout: 10_000 });
     expect((await app.stop()).code).toBe(0);
@@ -338,10 +339,10 @@ describe.sequential('a full or read-only data directory under the real app', () 
 
     const seen = await flapWhileDegraded(app, /read-only/i);
     ns.remount('rw');
-    await pollUntil(async () => {
+    await waitUntil(async () => {
       const r = await health(app);
       return r.status === 200 && r.body.status === 'ok' ? r : undefined;
-    }, 20_000, '/healthz ok once the data dir is writable again');
+    }, { what: '/healthz ok once the data dir is writable again', timeoutMs: 20_000, retryErrors: true });
     await waitData(sse, 'event: health (ok)', healthEvent('ok'), 10_000);
     await banner.waitFor({ state: 'detached', timeout: 10_000 });
     expect((await app.stop()).code).toBe(0);

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SourceKind } from '../../src/core/types.js';
 import { EngineHarness, JELLYFIN_ID, JELLYFIN_NAME, PLEX_ID, PLEX_NAME, SIM_ROUTES } from '../support/engine-harness.js';
+import { sleep } from '../support/wait.js';
 
 const KINDS: SourceKind[] = ['plex', 'jellyfin'];
 const NAMES: Record<SourceKind, string> = { plex: PLEX_NAME, jellyfin: JELLYFIN_NAME };
@@ -43,7 +44,7 @@ describe('engine against the simulators: auth, identity, libraries (issue 3)', (
       expect(JSON.stringify(h.messages)).not.toContain(oldTokens[kind]);
     }
     // It stays auth_required over further checks (the "unknown" cadence retries the token).
-    await new Promise((r) => setTimeout(r, 1_500));
+    await sleep(1_500);
     for (const kind of KINDS) expect(h.view(kind).status).toBe('auth_required');
 
     const signedIn = h.mark();
@@ -80,7 +81,7 @@ describe('engine against the simulators: auth, identity, libraries (issue 3)', (
       expect(h.eventsOf(kind, 'AuthStatusChanged', swapped)).toEqual([]);
     }
     // Later checks keep rejecting the impostor: the source never goes back to it.
-    await new Promise((r) => setTimeout(r, 2_500));
+    await sleep(2_500);
     for (const kind of KINDS) {
       expect(h.view(kind).route?.kind).toBe('remote');
       expect(h.eventsOf(kind, 'ConnectionChanged', swapped).map((e) => e.routeKind)).toEqual(['remote']);

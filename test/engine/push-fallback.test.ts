@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SourceKind } from '../../src/core/types.js';
 import { EngineHarness, SIM_ROUTES, startWebSocketUnawareProxy } from '../support/engine-harness.js';
+import { sleep } from '../support/wait.js';
 
 const KINDS: SourceKind[] = ['plex', 'jellyfin'];
 const LOCAL: Record<SourceKind, string> = { plex: SIM_ROUTES.plexLocal, jellyfin: SIM_ROUTES.jellyfinLocal };
@@ -72,7 +73,7 @@ describe('engine against the simulators: push fallback to polling (issue 6)', ()
     }
     // Stays on polling (no reconnect churn) over several reopen periods.
     const later = h.mark();
-    await new Promise((r) => setTimeout(r, 2_500));
+    await sleep(2_500);
     for (const kind of KINDS) {
       expect(h.view(kind).push).toBe('polling');
       const pushStates = h.messages.slice(later).flatMap((m) => (m.message.type === 'source' && m.message.source.source.id === h!.sourceId(kind) ? [m.message.source.push] : []));

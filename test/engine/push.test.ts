@@ -8,6 +8,7 @@ import type { SourceKind } from '../../src/core/types.js';
 import type { MonitorSettingsInput } from '../../src/core/settings.js';
 import { toApiSource } from '../../src/server/views.js';
 import { EngineHarness, JELLYFIN_ID, JELLYFIN_NAME, PLEX_ID, PLEX_NAME, SIM_ROUTES, TEST_PUSH } from '../support/engine-harness.js';
+import { sleep } from '../support/wait.js';
 
 const KINDS: SourceKind[] = ['plex', 'jellyfin'];
 const NAMES: Record<SourceKind, string> = { plex: PLEX_NAME, jellyfin: JELLYFIN_NAME };
@@ -183,7 +184,7 @@ describe('engine against the simulators: push channels (issue 6)', () => {
     expect(droppedAt - openedAt).toBeGreaterThanOrEqual(2_500);
 
     // Ours stays open across several of the server's timeout periods.
-    await new Promise((r) => setTimeout(r, 3 * 3_000));
+    await sleep(3 * 3_000);
     const pushStates = h.messages.slice(watch).flatMap((m) => (m.message.type === 'source' && m.message.source.source.id === h!.jellyfinSourceId ? [m.message.source.push] : []));
     expect(pushStates.filter((s) => s !== 'open')).toEqual([]);
     expect(h.view('jellyfin')).toMatchObject({ status: 'connected', push: 'open' });
@@ -242,7 +243,7 @@ describe('engine against the simulators: push channels (issue 6)', () => {
     for (const kind of KINDS) await h.waitForView(kind, 'connected via local', (v) => v.status === 'connected' && v.route?.kind === 'local');
     const nextPoll = await waitForNextPollFar(h);
     await Promise.all(KINDS.map((k) => h!.sim.route(LOCAL[k]).fault({ mode: 'refuse' })));
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const changedAt = Date.now();
     for (const kind of KINDS) expect(h.view(kind).route?.kind).toBe('local'); // nobody noticed yet
 

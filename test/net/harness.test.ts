@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { assertLoopbackAddress, assertPrivateNamespace, renderRuleset } from '../support/net/nft.js';
 import { interfacesFromNetDev, NetnsUnavailableError, runInNetns, ScenarioError } from '../support/net/netns.js';
 import type { Outcome } from '../support/net/sockets.js';
+import { waitAtMost } from '../support/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const scenario = (name: string) => path.join(here, 'scenarios', name);
@@ -61,8 +62,7 @@ describe('network namespace', () => {
     const pid = Number(/grandchild-pid=(\d+)/.exec((error as ScenarioError).stderr)?.[1]);
     expect(pid).toBeGreaterThan(0);
     // SIGKILL of the group is delivered at once; reaping by init may take a moment.
-    const deadline = Date.now() + 3_000;
-    while (isRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitAtMost(() => !isRunning(pid), 3_000, 50);
     expect(isRunning(pid)).toBe(false);
   });
 });

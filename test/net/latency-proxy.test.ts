@@ -4,6 +4,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLatencyProxy, type LatencyProxy } from '../support/net/latency-proxy.js';
 import { tcpConnect } from '../support/net/sockets.js';
+import { sleep } from '../support/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -90,7 +91,7 @@ describe('latency proxy', () => {
     for (const [i, part] of parts.entries()) {
       if (i === 10) proxy.setLatency(0);
       socket.write(part);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
     expect((await arrived).text).toBe(parts.join(''));
   });

@@ -14,12 +14,12 @@ import type { ApiEventMessage, ApiSnapshot, ApiSource, ApiSourceDetail } from '.
 import {
   ChildProc,
   Cleanup,
-  pollUntil,
   RecordingClient,
   runToExit,
   SseReader,
   type SseMessage,
 } from '../support/process-harness.js';
+import { sleep, waitUntil } from '../support/wait.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MARQUEE_BIN = join(ROOT, 'bin', 'marquee.mjs');
@@ -235,14 +235,13 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
     expect(added.status).toBe(201);
     sourceId = added.json<ApiSource>().id;
 
-    const connected = await pollUntil(
+    const connected = await waitUntil(
       async () => {
         const list = (await api.get('api/sources')).json<ApiSource[]>();
         const s = list.find((x) => x.id === sourceId);
         return s?.status === 'connected' && s.libraries.length === 2 ? s : undefined;
       },
-      20_000,
-      'the new source to be connected with its libraries',
+      { what: 'the new source to be connected with its libraries', timeoutMs: 20_000, retryErrors: true },
     );
     expect(connected.route).toMatchObject({ kind: 'local', url: localUrl });
     expect(connected.libraries.map((l) => l.name).sort()).toEqual(['Movies', 'Shows']);
@@ -259,7 +258,7 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
     expect(Number(snapshotMsg.id)).toBe(snapshot.lastEventId);
     expect(snapshot.sources.find((s) => s.id === sourceId)?.status).toBe('connected');
     // Heartbeats keep proxies from closing an idle stream (1 s in this test).
-    await pollUntil(async () => (sse.raw.includes(': heartbeat') ? true : undefined), 5000, 'a heartbeat comment');
+    await waitUntil(async () => (sse.raw.includes(': heartbeat') ? true : undefined), { what: 'a heartbeat comment', timeoutMs: 5000, retryErrors: true });
 
     const before = sse.messages.length;
     // Cut every route the server has: the source can only go down, then come back by itself.
@@ -378,7 +377,7 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
     expect(inSnapshot.lastCheckedAt).toBe(stateBeforeRestart.lastCheckedAt);
 
     // A moment later (still well inside the probe timeout) the same last-known state is served.
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     const stillServed = (await api.get('api/sources')).json<ApiSource[]>().find((s) => s.id === sourceId)!;
     expect(Date.now() - listeningAt).toBeLessThan(HUNG_PROBE_TIMEOUT_MS / 2);
     expect(stillServed.status).toBe('connected');
@@ -409,13 +408,12 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
     sseC.close();
 
     // Nothing lost: same source, same routes, libraries, settings; history from before the restart.
-    const after = await pollUntil(
+    const after = await waitUntil(
       async () => {
         const d = (await api.get(`api/sources/${sourceId}`)).json<ApiSourceDetail>();
         return d.status === 'connected' && d.libraries.length === 2 ? d : undefined;
       },
-      10_000,
-      'connected with libraries after the restart',
+      { what: 'connected with libraries after the restart', timeoutMs: 10_000, retryErrors: true },
     );
     expect(after.name).toBe(detailBeforeRestart.name);
     expect(after.serverId).toBe(detailBeforeRestart.serverId);
@@ -516,13 +514,12 @@ describe.sequential('Marquee as a real process: a Plex source through the PIN fl
     expect((await api.get(`api/plex/pins/${pinId}`)).json()).toEqual({ state: 'pending' });
 
     await simControl(simLine, 'POST', `/plex/pins/${pinId}/approve`, { username: 'pat' });
-    const servers = await pollUntil(
+    const servers = await waitUntil(
       async () => {
         const state = (await api.get(`api/plex/pins/${pinId}`)).json<{ state: string; servers?: { serverId: string; routes: { kind: string }[] }[] }>();
         return state.state === 'authorized' ? state.servers : undefined;
       },
-      10_000,
-      'the PIN to be authorized',
+      { what: 'the PIN to be authorized', timeoutMs: 10_000, retryErrors: true },
     );
     const found = servers!.find((x) => x.serverId === simLine.servers[0]!.machineId);
     expect(found?.routes.map((r) => r.kind).sort()).toEqual(['local', 'relay', 'remote']);
@@ -530,13 +527,12 @@ describe.sequential('Marquee as a real process: a Plex source through the PIN fl
     const added = await api.post('api/sources', { kind: 'plex', serverId: found!.serverId, pinId });
     expect(added.status).toBe(201);
     sourceId = added.json<ApiSource>().id;
-    const connected = await pollUntil(
+    const connected = await waitUntil(
       async () => {
         const s = (await api.get('api/sources')).json<ApiSource[]>().find((x) => x.id === sourceId);
         return s?.status === 'connected' && s.libraries.length === 2 && s.route?.kind === 'local' ? s : undefined;
       },
-      20_000,
-      'the Plex source to be connected on its local route with its libraries',
+      { what: 'the Plex source to be connected on its local route with its libraries', timeoutMs: 20_000, retryErrors: true },
     );
     expect(connected.name).toBe('Process-test Plex');
   }, 60_000);

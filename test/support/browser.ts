@@ -1,32 +1,25 @@
 // Browser end-to-end rig: the real Marquee server (Fastify app, engine, store, backends) started
 // in-process over the protocol simulators, and Debian's Chromium driven by playwright-core.
 //
-// The server is wired like `marquee demo` (src/cli/runtime.ts + src/cli/demo.ts: the simulated
-// servers are added through the real sign-in flows, the simulated user approves new Plex PINs),
-// but with short monitor cadences and with the Simulation handle in the test's hands, so a test
-// can cut, flap or restore any route and revoke tokens directly.
-import { randomUUID } from 'node:crypto';
+// The server is `marquee demo` itself (startRuntime in src/cli/runtime.ts, through
+// test/support/start.ts: the simulated servers are added through the real sign-in flows, the
+// simulated user approves new Plex PINs), but with short monitor cadences and with the Simulation
+// handle in the test's hands, so a test can cut, flap or restore any route and revoke tokens directly.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_LAUNCH } from './chromium.js';
-import { expect } from 'vitest';
 import type { SimConfig, Simulation } from '../../sim/index.js';
-import { createBackends } from '../../src/backends/index.js';
-import { startDemoSimulation } from '../../src/cli/demo.js';
 import type { MonitorSettingsInput } from '../../src/core/settings.js';
 import type { RouteKind } from '../../src/core/types.js';
-import { MarqueeEngine } from '../../src/monitor/engine.js';
+import type { MarqueeEngine } from '../../src/monitor/engine.js';
 import type { ApiSource } from '../../src/api/types.js';
 import { sourceToastId } from '../../src/web/toast-policy.js';
-import { loadConfig } from '../../src/server/config.js';
-import { createLogger } from '../../src/server/logger.js';
-import { createMetrics } from '../../src/server/metrics.js';
+import { startTestRuntime, type TestRuntime } from './start.js';
+import { waitUntil } from './wait.js';
 import { toApiSource } from '../../src/server/views.js';
-import { startServer } from '../../src/server/start.js';
-import { openDatabase } from '../../src/store/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WEB_INDEX = join(ROOT, 'dist/web/index.html');
@@ -81,53 +74,40 @@ export function onBestRoute(source: ApiSource): boolean {
 export async function startMarquee(options: { simConfig?: SimConfig; monitor?: MonitorSettingsInput } = {}): Promise<MarqueeUnderTest> {
   await ensureWebBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'marquee-browser-'));
-  const closers: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
-  const closeAll = async () => {
-    for (const close of closers.splice(0).reverse()) await close();
+  let simConfigPath: string | undefined;
+  if (options.simConfig) {
+    simConfigPath = join(dir, 'sim.json');
+    writeFileSync(simConfigPath, JSON.stringify(options.simConfig));
+  }
+  let runtime: TestRuntime;
+  try {
+    runtime = await startTestRuntime({
+      demo: simConfigPath ? { simConfigPath } : true,
+      dataDir: join(dir, 'data'),
+      monitor: { ...BROWSER_MONITOR, ...options.monitor },
+      // The wizard opens the auth page in a new tab: keep it on loopback (no internet here).
+      plexAuthAppUrl: (plexTvUrl) => `${plexTvUrl}/auth`,
+      listen: true,
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { engine, simulation: sim } = runtime;
+  const close = async () => {
+    try {
+      await runtime.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
   try {
-    let simConfigPath: string | undefined;
-    if (options.simConfig) {
-      simConfigPath = join(dir, 'sim.json');
-      writeFileSync(simConfigPath, JSON.stringify(options.simConfig));
-    }
-    const demo = await startDemoSimulation(simConfigPath);
-    closers.push(() => demo.close());
-    const logger = createLogger({ level: 'silent' });
-    const store = openDatabase({ dataDir: join(dir, 'data'), logger: logger.child({ component: 'store' }) });
-    closers.push(() => store.close());
-    const backends = createBackends({
-      clientIdentifier: randomUUID(),
-      plexTvUrl: demo.plexTvUrl,
-      // The wizard opens the auth page in a new tab: keep it on loopback (no internet here).
-      plexAuthAppUrl: `${demo.plexTvUrl}/auth`,
-    });
-    closers.push(() => backends.close());
-    const engine = new MarqueeEngine({
-      store,
-      backends: backends.backends,
-      settings: { ...BROWSER_MONITOR, ...options.monitor },
-      watchNetwork: false,
-      logger: logger.child({ component: 'engine' }),
-    });
-    const demoControl = await demo.addSources(engine, backends);
-    const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'data'), '--log-level', 'silent'], {});
-    const server = await startServer(config, {
-      engine,
-      plexSignIn: demo.autoApprovingPlexSignIn(backends.plexSignIn),
-      jellyfinSignIn: backends.jellyfinSignIn,
-      demo: demoControl,
-      logger,
-      metrics: createMetrics({ defaultMetrics: false }),
-    });
-    // startServer started the engine; server.close() stops HTTP first, then the engine.
-    closers.push(() => server.close());
-    const sim = demo.simulation;
+    if (!sim || !runtime.url) throw new Error('the demo runtime did not start its simulators or did not listen');
 
     // The API view of every source, as GET /api/sources serves it.
     const views = () => engine.listSources().map(toApiSource);
     const under: MarqueeUnderTest = {
-      url: server.url,
+      url: runtime.url,
       sim,
       engine,
       sources: () => views(),
@@ -147,32 +127,21 @@ export async function startMarquee(options: { simConfig?: SimConfig; monitor?: M
           for (const route of server.routes) await sim.route(route.id).fault({ mode: 'up' });
         }
         for (const source of views()) engine.checkNow(source.id);
-        await waitUntil(
-          () => {
-            const off = views().filter((s) => !onBestRoute(s));
-            return off.length === 0 ? true : `not on their best route: ${off.map((s) => `${s.name} ${s.status} ${s.route?.kind ?? ''}`).join(', ')}`;
-          },
+        const offBest = () => views().filter((s) => !onBestRoute(s));
+        await waitUntil(() => offBest().length === 0, {
+          what: 'every source on its best route',
           timeoutMs,
-        );
+          intervalMs: 200,
+          detail: () => `not on their best route: ${offBest().map((s) => `${s.name} ${s.status} ${s.route?.kind ?? ''}`).join(', ')}`,
+        });
       },
-      close: closeAll,
+      close,
     };
     await under.restoreAll(30_000);
     return under;
   } catch (error) {
-    await closeAll();
+    await close();
     throw error;
-  }
-}
-
-/** Polls `check` (true = done, a string = why not yet) until done; usable in hooks, unlike expect.poll. */
-export async function waitUntil(check: () => true | string | Promise<true | string>, timeoutMs: number, intervalMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await check();
-    if (result === true) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${result}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
@@ -340,9 +309,4 @@ export function toastsTooClose(toasts: ToastRecord[], windowMs: number): string[
     if (toasts[i]!.at - toasts[i - 1]!.at < windowMs) close.push(`${JSON.stringify(toasts[i - 1]!.texts)} then ${JSON.stringify(toasts[i]!.texts)} ${toasts[i]!.at - toasts[i - 1]!.at} ms later`);
   }
   return close;
-}
-
-/** Generous polling bounds: the suite shares two cores with simulators and other browsers. */
-export function poll<T>(fn: () => T | Promise<T>, timeout = 10_000) {
-  return expect.poll(fn, { timeout, interval: 100 });
 }

@@ -1,24 +1,26 @@
 // An end-to-end rig for the connection engine: the simulators (plex.tv, a Plex server with
-// local + remote + relay routes, a Jellyfin server with local + remote), a temp-dir SQLite store,
-// the real backends and a MarqueeEngine with short but realistic settings. Sources are added the
+// local + remote + relay routes, a Jellyfin server with local + remote) and Marquee itself
+// (startRuntime through test/support/start.ts, no port: a temp-dir SQLite store, the real backends
+// and a MarqueeEngine) with short but realistic settings. Sources are added the
 // way a user adds them (Plex through plex.tv resources, Jellyfin by signing in by name), every
 // stream message is recorded, and `waitFor*` helpers poll the recorded events and the API view.
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimulation, type SimConfig, type Simulation } from '../../sim/index.js';
-import { createBackends, type Backends } from '../../src/backends/index.js';
+import type { Backends } from '../../src/backends/index.js';
 import type { Credentials, LibrariesResult, MediaBackend, RouteCandidate } from '../../src/backends/types.js';
 import type { MonitorSettingsInput } from '../../src/core/settings.js';
 import type { EngineEvent, EngineEventType, ProbeError, ProbeResult, SourceKind } from '../../src/core/types.js';
-import { MarqueeEngine } from '../../src/monitor/engine.js';
+import type { MarqueeEngine } from '../../src/monitor/engine.js';
 import type { EngineStreamMessage } from '../../src/monitor/engine-types.js';
 import type { PushSupervisorSettings } from '../../src/monitor/push-supervisor.js';
 import type { ApiSource, ApiSourceDetail } from '../../src/api/types.js';
+import type { Store, StoredHistoryEntry } from '../../src/store/index.js';
+import { startTestRuntime, type TestRuntime } from './start.js';
+import { waitUntil } from './wait.js';
 import { toApiSource, toApiSourceDetail } from '../../src/server/views.js';
-import { openDatabase, type Store, type StoredHistoryEntry } from '../../src/store/index.js';
 
 /** Short but realistic: every fault is detected within a few seconds, yet nothing races itself. */
 export const TEST_SETTINGS: MonitorSettingsInput = {
@@ -118,7 +120,8 @@ class LibraryFaultBackend implements MediaBackend {
   readonly kind: SourceKind;
   readonly openPush: MediaBackend['openPush'];
 
-  constructor(private readonly real: MediaBackend) {
+  constructor(private readonly real: MediaBackend, failure: ProbeError | null) {
+    this.failure = failure;
     this.kind = real.kind;
     this.openPush = real.openPush ? real.openPush.bind(real) : undefined;
   }
@@ -140,38 +143,45 @@ export class EngineHarness {
   /** Source ids in the engine. */
   plexSourceId = '';
   jellyfinSourceId = '';
-  engine!: MarqueeEngine;
-  store!: Store;
-  /** Wall-clock ms when the current engine was started. */
-  engineStartedAt = 0;
   /** Wall-clock ms right before each source was handed to the engine. */
   readonly addedAt: Record<SourceKind, number> = { plex: 0, jellyfin: 0 };
-  private unsubscribe: (() => void) | null = null;
-  private readonly wrapped: Record<SourceKind, LibraryFaultBackend>;
+  /** The Marquee runtime (src/cli/runtime.ts, no port) running now; a restart replaces it. */
+  private runtime: TestRuntime | null = null;
+  private wrapped: Record<SourceKind, LibraryFaultBackend> | null = null;
   private closed = false;
   private readonly closers: Array<() => Promise<void> | void> = [];
 
   private constructor(
     readonly sim: Simulation,
-    readonly backends: Backends,
     readonly dataDir: string,
-    readonly clientIdentifier: string,
     private readonly options: HarnessOptions,
-  ) {
-    this.wrapped = { plex: new LibraryFaultBackend(backends.backends.plex), jellyfin: new LibraryFaultBackend(backends.backends.jellyfin) };
+  ) {}
+
+  get engine(): MarqueeEngine {
+    return this.current.engine;
   }
 
-  /** Starts sim, store, backends and engine, and adds both sources as a user would. */
+  get store(): Store {
+    return this.current.store;
+  }
+
+  /** The real backends and sign-in flows of the running runtime. */
+  get backends(): Backends {
+    return this.current.backends;
+  }
+
+  private get current(): TestRuntime {
+    if (!this.runtime) throw new Error('the engine is not running');
+    return this.runtime;
+  }
+
+  /** Starts the simulators and Marquee (store, backends, engine), and adds both sources as a user would. */
   static async start(options: HarnessOptions = {}): Promise<EngineHarness> {
     const sim = await createSimulation(harnessSimConfig(options.jellyfinKeepAliveScale ?? 1));
     const dataDir = mkdtempSync(join(tmpdir(), 'marquee-engine-test-'));
-    const clientIdentifier = randomUUID();
-    const backends = createBackends({ clientIdentifier, plexTvUrl: sim.plexTvUrl });
-    const h = new EngineHarness(sim, backends, dataDir, clientIdentifier, options);
+    const h = new EngineHarness(sim, dataDir, options);
     try {
-      h.openEngine();
-      await h.engine.start();
-      h.engineStartedAt = Date.now();
+      await h.startRuntime();
       await options.beforeAddSources?.(sim);
       await h.addSources();
     } catch (error) {
@@ -181,16 +191,25 @@ export class EngineHarness {
     return h;
   }
 
-  private openEngine(): void {
-    this.store = openDatabase({ dataDir: this.dataDir });
-    this.engine = new MarqueeEngine({
-      store: this.store,
-      backends: this.wrapped,
-      settings: { ...TEST_SETTINGS, ...this.options.settings },
+  /** Marquee on the harness's data dir, probing through the library-fault wrappers, every message recorded. */
+  private async startRuntime(): Promise<void> {
+    this.runtime = await startTestRuntime({
+      dataDir: this.dataDir,
+      plexTvUrl: this.sim.plexTvUrl,
+      monitor: { ...TEST_SETTINGS, ...this.options.settings },
       push: { ...TEST_PUSH, ...this.options.push },
+      watchNetwork: true,
+      backends: (real) => {
+        // A library fault set before a restart stays set after it.
+        this.wrapped = {
+          plex: new LibraryFaultBackend(real.plex, this.wrapped?.plex.failure ?? null),
+          jellyfin: new LibraryFaultBackend(real.jellyfin, this.wrapped?.jellyfin.failure ?? null),
+        };
+        return this.wrapped;
+      },
       onProbe: (source, result) => this.probes.push({ sourceId: source.id, result, receivedAt: Date.now() }),
+      onMessage: (message) => this.messages.push({ receivedAt: Date.now(), message }),
     });
-    this.unsubscribe = this.engine.subscribe((message) => this.messages.push({ receivedAt: Date.now(), message }));
   }
 
   private async addSources(): Promise<void> {
@@ -211,19 +230,16 @@ export class EngineHarness {
     this.jellyfinSourceId = this.engine.addSource({ name: signedIn.serverName, kind: 'jellyfin', serverId: signedIn.serverId, routes, credentials: signedIn.credentials }).source.id;
   }
 
-  /** Stops the engine and closes the store, then opens both again on the same data dir (a restart). */
+  /** Stops Marquee (engine, store, backends), then starts it again on the same data dir (a restart). */
   async restart(): Promise<void> {
-    await this.stopEngine();
-    this.openEngine();
-    this.engineStartedAt = Date.now();
-    await this.engine.start();
+    await this.stopRuntime();
+    await this.startRuntime();
   }
 
-  private async stopEngine(): Promise<void> {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    await this.engine.stop();
-    this.store.close();
+  private async stopRuntime(): Promise<void> {
+    const runtime = this.runtime;
+    this.runtime = null;
+    await runtime?.close();
   }
 
   /** Run at close, before the simulators stop (e.g. a proxy a test started). */
@@ -235,6 +251,7 @@ export class EngineHarness {
 
   /** Make `libraries()` of one kind fail (null restores the real call). See LibraryFaultBackend. */
   failLibraries(kind: SourceKind, error: ProbeError | null): void {
+    if (!this.wrapped) throw new Error('the engine is not running');
     this.wrapped[kind].failure = error;
   }
 
@@ -307,20 +324,19 @@ export class EngineHarness {
   // ---- waiting ------------------------------------------------------------------------------------
 
   /** Polls `probe` until it returns a truthy value; fails with `what` and the recent events. */
-  async waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = probe();
-      if (value) return value;
-      if (Date.now() >= deadline) {
-        const recent = this.events()
-          .slice(-15)
-          .map((e) => `${e.type}(${e.sourceName}${'routeKind' in e ? ` ${e.routeKind}` : ''}${e.type === 'StatusChanged' ? ` -> ${e.status.state}` : ''})`);
-        const views = this.engine.listSources().map(toApiSource).map((s) => `${s.name}: ${s.status}${s.route ? ` via ${s.route.kind}` : ''} push=${s.push}${s.error ? ` (${s.error})` : ''}`);
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\nsources: ${views.join('; ')}\nrecent events: ${recent.join(', ')}`);
-      }
-      await sleep(20);
-    }
+  waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
+    return waitUntil(probe, { what, timeoutMs, intervalMs: 20, detail: () => this.describe() }) as Promise<T>;
+  }
+
+  /** The sources and the recent events, for a failure message. */
+  private describe(): string {
+    const recent = this.events()
+      .slice(-15)
+      .map((e) => `${e.type}(${e.sourceName}${'routeKind' in e ? ` ${e.routeKind}` : ''}${e.type === 'StatusChanged' ? ` -> ${e.status.state}` : ''})`);
+    const views = this.runtime
+      ? this.engine.listSources().map(toApiSource).map((s) => `${s.name}: ${s.status}${s.route ? ` via ${s.route.kind}` : ''} push=${s.push}${s.error ? ` (${s.error})` : ''}`)
+      : ['(engine not running)'];
+    return `sources: ${views.join('; ')}\nrecent events: ${recent.join(', ')}`;
   }
 
   /** Waits for an event of `type` for the source of `kind`, recorded after `from`. */
@@ -354,9 +370,8 @@ export class EngineHarness {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.engine) await this.stopEngine();
+      await this.stopRuntime();
     } finally {
-      await this.backends.close();
       for (const close of this.closers.reverse()) await close();
       await this.sim.close();
       rmSync(this.dataDir, { recursive: true, force: true });
@@ -399,8 +414,4 @@ export async function startWebSocketUnawareProxy(target: string, host = '127.0.0
         server.close(() => resolve());
       }),
   };
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -5,11 +5,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_LAUNCH } from '../../../test/support/chromium.js';
+import { sleep } from '../../../test/support/wait.js';
 
 const base = (process.argv[2] ?? 'http://127.0.0.1:8844/').replace(/\/?$/, '/');
 const outDir = join(process.cwd(), 'test-results', 'web-real');
 mkdirSync(outDir, { recursive: true });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const browser = await chromium.launch({ ...CHROMIUM_LAUNCH, args: [...CHROMIUM_LAUNCH.args] });
 const errors: string[] = [];

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_LAUNCH } from '../../../test/support/chromium.js';
+import { sleep } from '../../../test/support/wait.js';
 import { startMockServer } from './mock-server';
 
 const outDir = join(process.cwd(), 'test-results', 'web-screens');
@@ -15,7 +16,6 @@ const mock = await startMockServer({ base: '/marquee/' });
 // Playwright gives every launch a fresh temporary profile (the brief's fresh --user-data-dir).
 const browser = await chromium.launch({ ...CHROMIUM_LAUNCH, args: [...CHROMIUM_LAUNCH.args] });
 const errors: string[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function open(scheme: 'dark' | 'light', width: number, height: number, hash = ''): Promise<Page> {
   const context = await browser.newContext({ viewport: { width, height }, colorScheme: scheme, deviceScaleFactor: 1 });

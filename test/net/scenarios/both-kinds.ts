@@ -12,6 +12,7 @@ import type { StoredHistoryEntry } from '../../../src/store/index.js';
 import { EngineHarness, SIM_ROUTES } from '../../support/engine-harness.js';
 import { runScenario } from '../../support/net/netns.js';
 import { cleanup, clear, drop, listTable, reset } from '../../support/net/nft.js';
+import { sleep } from '../../support/wait.js';
 
 export interface PhaseRecord {
   /** Wall-clock ms when the phase's fault was applied. */
@@ -67,7 +68,7 @@ runScenario<{ waitMs: number }, BothKindsResult>(async ({ waitMs }) => {
     table = listTable();
     await h.waitFor('Jellyfin reconnecting', () => ['reconnecting', 'disconnected'].includes(h.view('jellyfin').status), waitMs);
     // Let a couple of retries run, so a Plex change (there must be none) would have time to show.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await sleep(1_500);
     const dead = { at, events: eventsSince(mark), views: views(), table };
 
     // 3. Everything back.

@@ -15,6 +15,7 @@ import { ConnectionService } from '../../../src/monitor/connection-service.js';
 import { createSimulation } from '../../../sim/index.js';
 import { runScenario } from '../../support/net/netns.js';
 import { cleanup, drop, listTable, reset } from '../../support/net/nft.js';
+import { sleep } from '../../support/wait.js';
 
 interface Args {
   probeTimeoutMs: number;
@@ -71,14 +72,14 @@ runScenario<Args, unknown>(async ({ probeTimeoutMs, graceMs, fault }) => {
     const localBefore: Array<ProbeResult & { elapsedMs: number }> = [];
     for (let i = 0; i < 3; i++) {
       localBefore.push(await probe(local));
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     const service = new ConnectionService({ clock: realClock });
     const source = { kind: 'plex' as const, serverId: info.machineId, routes };
     const selectOptions = { timeoutMs: probeTimeoutMs, graceMs };
     const before = await service.select(source, plex, credentials, selectOptions);
     await before.settled;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     const connectionsToLocalBefore = opened.filter((o) => o.startsWith('127.0.0.2:')).length;
 
     const localPort = Number(new URL(local.url).port);

@@ -11,7 +11,8 @@ import { DEFAULT_MONITOR_SETTINGS } from '../../../src/core/settings.js';
 import type { EngineEvent, SourceKind } from '../../../src/core/types.js';
 import { DEFAULT_PUSH_SETTINGS } from '../../../src/monitor/push-supervisor.js';
 import type { StoredHistoryEntry } from '../../../src/store/index.js';
-import { EngineHarness, SIM_ROUTES, sleep } from '../../support/engine-harness.js';
+import { EngineHarness, SIM_ROUTES } from '../../support/engine-harness.js';
+import { sleep } from '../../support/wait.js';
 import { runScenario } from '../../support/net/netns.js';
 import { cleanup, clear, drop, reset } from '../../support/net/nft.js';
 
