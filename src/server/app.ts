@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { JellyfinSignIn, PlexSignIn } from '../backends/types.js';
 import type { Engine } from '../monitor/engine-types.js';
 import type { ApiError } from '../api/types.js';
-import { createGuard } from './auth.js';
+import { collectRoute, createGuard, type RegisteredRoute } from './auth.js';
 import type { AppConfig } from './config.js';
 import type { AppContext } from './context.js';
 import type { DemoControl } from './demo-control.js';
@@ -20,6 +20,7 @@ import { SignInService } from './sign-in-service.js';
 import { SignInSessions } from './sign-in-sessions.js';
 import { SseHub } from './sse.js';
 import { toApiSource } from './views.js';
+import type { KeyGuessLimits } from './key-guess-limiter.js';
 import { isApiPath, registerWeb } from './web.js';
 
 export interface AppDeps {
@@ -35,6 +36,15 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Clock for sessions and snapshots (tests). */
   now?: () => number;
+  /** Wrong-key rate limit per address (tests); default DEFAULT_KEY_GUESS_LIMITS. */
+  keyGuessLimits?: KeyGuessLimits;
+}
+
+const routeTables = new WeakMap<FastifyInstance, readonly RegisteredRoute[]>();
+
+/** Every route the app registered (method + full url), so tests can walk all of them. */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return routeTables.get(app) ?? [];
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -54,6 +64,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
 
+  const routeTable: RegisteredRoute[] = [];
+  routeTables.set(app, routeTable);
+  app.addHook('onRoute', collectRoute(routeTable));
+
   // ---- app concerns ----
   installErrorHandler(app);
   const hub = new SseHub(engine, {
@@ -70,16 +84,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onReady', async () => hub.start());
   // Open SSE streams would keep app.close() waiting forever.
   app.addHook('preClose', async () => hub.stop());
-  app.addHook('onRequest', createGuard(config, now));
-  const apiPrefix = `${config.basePath}api/`;
+  const guard = createGuard(config, {
+    now,
+    ...(deps.keyGuessLimits ? { limits: deps.keyGuessLimits } : {}),
+    warn: (details, message) => app.log.warn(details, message),
+  });
+  app.addHook('onRequest', guard.onRequest);
+  app.addHook('preHandler', guard.preHandler);
   app.addHook('onSend', async (request, reply, payload) => {
     // No framing (clickjacking of state-changing buttons), no sniffing, no referrer leaks.
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('content-security-policy', "frame-ancestors 'none'");
     reply.header('referrer-policy', 'no-referrer');
-    // Live state must never be served from a proxy cache.
-    if (request.url.startsWith(apiPrefix)) reply.header('cache-control', 'no-store');
+    // Live state must never be served from a proxy cache (judged on the routed path, not the raw URL).
+    if (guard.policy.isApiRequest(request)) reply.header('cache-control', 'no-store');
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {

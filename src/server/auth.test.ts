@@ -72,6 +72,21 @@ describe('with an API key', () => {
     expect(String(logout.headers['set-cookie'])).toContain('Max-Age=0');
   });
 
+  it('marks the session cookie Secure when the public base URL is https, even over plain HTTP from the proxy', async () => {
+    const login = async (config: Partial<AppConfig>, headers: Record<string, string> = {}) => {
+      const { app } = await setup({ apiKey: KEY, host: '0.0.0.0', ...config });
+      const origin = config.publicOrigin ?? `http://${HOST}`;
+      const res = await app.inject({ method: 'POST', url: `${config.basePath ?? '/'}api/session`, headers: { host: HOST, origin, ...headers }, payload: { apiKey: KEY } });
+      expect(res.statusCode).toBe(200);
+      return String(res.headers['set-cookie']);
+    };
+    expect(await login({ publicOrigin: 'https://media.example.com', basePath: '/marquee/' })).toMatch(/; Path=\/marquee\/; .*; Secure$/);
+    expect(await login({ publicOrigin: 'http://media.example.com' })).not.toContain('Secure');
+    expect(await login({})).not.toContain('Secure');
+    // A TLS-terminating proxy on loopback that says so still gets Secure without a base URL.
+    expect(await login({}, { 'x-forwarded-proto': 'https' })).toMatch(/; Secure$/);
+  });
+
   it('rejects cross-origin state-changing requests even with the key', async () => {
     const { app, sourceId } = await setup({ apiKey: KEY, host: '0.0.0.0' });
     const cross = await app.inject({ method: 'POST', url: `/api/sources/${sourceId}/check`, headers: { host: HOST, origin: 'https://evil.example', 'x-api-key': KEY } });

@@ -2,12 +2,17 @@
 //  1. Host (only without an API key): the Host header must name this machine, so a DNS-rebinding
 //     page cannot reach a loopback-only Marquee through a hostname it controls.
 //  2. Origin (state-changing methods): same origin only — CSRF against localhost is real.
-//  3. API key (only with a key): X-Api-Key, `Authorization: Bearer`, or the browser session cookie.
+//  3. API key (only with a key): X-Api-Key, `Authorization: Bearer`, or the browser session cookie,
+//     required on every route except a short explicit open list. The decision is made on the route
+//     the router matched (never on the raw URL, which the router decodes differently); where no
+//     route matched, on the fully decoded, normalised path. Wrong keys are rate-limited per address.
 import { createHmac, timingSafeEqual, createHash } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { AppConfig } from './config.js';
 import { isLoopbackHost } from './config.js';
 import { HttpError } from './errors.js';
+import { clientBucketKey, DEFAULT_KEY_GUESS_LIMITS, FailureLogThrottle, KeyGuessLimiter, type KeyGuessLimits } from './key-guess-limiter.js';
+import { inApiNamespace, inProtectedNamespace } from './request-path.js';
 
 export const SESSION_COOKIE = 'marquee_session';
 export const SESSION_MAX_AGE_S = 30 * 24 * 3600;
@@ -51,7 +56,9 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
-export function sessionCookie(config: AppConfig, value: string, secure: boolean): string {
+/** `Secure` when the request came over TLS, or whenever the public base URL is https. */
+export function sessionCookie(config: AppConfig, value: string, secureRequest: boolean): string {
+  const secure = secureRequest || (config.publicOrigin?.startsWith('https:') ?? false);
   return `${SESSION_COOKIE}=${value}; Path=${config.basePath}; Max-Age=${SESSION_MAX_AGE_S}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
@@ -99,19 +106,114 @@ function hostnameOf(hostHeader: string): string {
   }
 }
 
-export interface Guard {
-  (request: FastifyRequest, reply: FastifyReply): Promise<void>;
+/** One registered route, as Fastify's onRoute hook saw it (url with the base path). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
 }
 
-export function createGuard(config: AppConfig, now: () => number = Date.now): Guard {
-  const apiPrefix = `${config.basePath}api/`;
-  const sessionPath = `${config.basePath}api/session`;
-  const metricsPath = `${config.basePath}metrics`;
-  const publicHost = config.publicOrigin ? new URL(config.publicOrigin).host.toLowerCase() : null;
+/**
+ * Routes anyone may use without the key, as "METHOD url": the health check, the session routes (to
+ * sign in and out), and the UI page. Everything else needs the key. The static-file wildcard and
+ * unmatched requests (SPA fallback, 404) are open only outside `<base>api` and `<base>metrics`.
+ */
+export function openRoutes(basePath: string): ReadonlySet<string> {
+  const open = new Set<string>();
+  const add = (methods: string[], url: string) => methods.forEach((m) => open.add(`${m} ${url}`));
+  add(['GET', 'HEAD'], `${basePath}healthz`);
+  add(['GET', 'HEAD', 'POST', 'DELETE'], `${basePath}api/session`);
+  add(['GET', 'HEAD'], basePath);
+  add(['GET', 'HEAD'], `${basePath}index.html`);
+  if (basePath !== '/') {
+    add(['GET', 'HEAD'], basePath.slice(0, -1));
+    add(['GET', 'HEAD'], '/');
+  }
+  return open;
+}
 
-  return async function guard(request) {
+function routedUrl(request: FastifyRequest): string | undefined {
+  return request.is404 ? undefined : request.routeOptions.url;
+}
+
+export interface AccessPolicy {
+  /** True when this request may only go on with the key (or a valid session). */
+  needsKey(request: FastifyRequest): boolean;
+  /** True when the request is for the API (for `cache-control: no-store`). */
+  isApiRequest(request: FastifyRequest): boolean;
+}
+
+export function createAccessPolicy(basePath: string): AccessPolicy {
+  const open = openRoutes(basePath);
+  const staticWildcard = `${basePath}*`;
+  const apiPrefix = `${basePath}api/`;
+  return {
+    needsKey(request) {
+      const url = routedUrl(request);
+      if (url === undefined || url === staticWildcard) return inProtectedNamespace(request.url, basePath);
+      return !open.has(`${request.method} ${url}`);
+    },
+    isApiRequest(request) {
+      const url = routedUrl(request);
+      if (url === undefined || url === staticWildcard) return inApiNamespace(request.url, basePath);
+      return url.startsWith(apiPrefix);
+    },
+  };
+}
+
+export interface GuardOptions {
+  now?: () => number;
+  limits?: KeyGuessLimits;
+  /** Where the rate-limited failure summaries go (the app's logger). */
+  warn?: (details: Record<string, unknown>, message: string) => void;
+}
+
+export interface Guard {
+  /** onRequest: Host, Origin, header key, key requirement, and the lock-out of guessing addresses. */
+  onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** preHandler: counts a wrong key in the body of POST /api/session (the body is parsed by then). */
+  preHandler(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  readonly policy: AccessPolicy;
+  readonly limiter: KeyGuessLimiter;
+}
+
+const UNAUTHORIZED_MESSAGE = 'This Marquee needs its API key: send X-Api-Key, or sign in with POST /api/session.';
+
+export function createGuard(config: AppConfig, options: GuardOptions = {}): Guard {
+  const now = options.now ?? Date.now;
+  const warn = options.warn ?? (() => {});
+  const sessionPath = `${config.basePath}api/session`;
+  const publicHost = config.publicOrigin ? new URL(config.publicOrigin).host.toLowerCase() : null;
+  const policy = createAccessPolicy(config.basePath);
+  const limiter = new KeyGuessLimiter(options.limits ?? DEFAULT_KEY_GUESS_LIMITS);
+  const failureLog = new FailureLogThrottle();
+
+  const logSummary = (summary: ReturnType<FailureLogThrottle['noteFailure']>, client: string) => {
+    if (summary) {
+      warn(
+        { ...summary, lastClient: client },
+        `wrong API key: ${summary.failures} failed and ${summary.refused} refused attempts from ${summary.addresses} address(es) since the last such line`,
+      );
+    }
+  };
+
+  /** 429 before the key is even looked at: a waiting address learns nothing, right key or not. */
+  const refuseIfWaiting = (request: FastifyRequest, reply: FastifyReply, client: string) => {
+    const waitMs = limiter.retryAfterMs(client, now());
+    if (waitMs === 0) return;
+    logSummary(failureLog.noteRefused(client, now()), client);
+    reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
+    throw new HttpError(429, 'too_many_attempts', `Too many wrong API keys from this address; try again in ${Math.ceil(waitMs / 1000)} s.`);
+  };
+
+  const recordFailure = (client: string) => {
+    limiter.recordFailure(client, now());
+    logSummary(failureLog.noteFailure(client, now()), client);
+  };
+
+  const isSessionLogin = (request: FastifyRequest) => request.method === 'POST' && routedUrl(request) === sessionPath;
+
+  async function onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const host = (headerValue(request, 'host') ?? '').toLowerCase();
-    const path = request.url.split('?')[0] ?? '';
 
     if (!config.apiKey) {
       const hostname = hostnameOf(host);
@@ -121,6 +223,22 @@ export function createGuard(config: AppConfig, now: () => number = Date.now): Gu
           'host_not_allowed',
           'This Marquee listens on loopback only; open it through localhost or 127.0.0.1 (or set MARQUEE_BASE_URL to its public URL).',
         );
+      }
+    }
+
+    // A key in a header is judged on every route, open ones included (GET /api/session would
+    // otherwise tell a guesser whether it was right), and a wrong one is never silently ignored.
+    let headerKeyValid = false;
+    const headerKey = presentedKey(request);
+    if (config.apiKey && (headerKey !== undefined || isSessionLogin(request))) {
+      const client = clientBucketKey(request.ip);
+      refuseIfWaiting(request, reply, client);
+      if (headerKey !== undefined) {
+        headerKeyValid = apiKeyMatches(headerKey, config.apiKey);
+        if (!headerKeyValid) {
+          recordFailure(client);
+          throw new HttpError(401, 'unauthorized', UNAUTHORIZED_MESSAGE);
+        }
       }
     }
 
@@ -148,7 +266,7 @@ export function createGuard(config: AppConfig, now: () => number = Date.now): Gu
         if (site && site !== 'same-origin' && site !== 'none') {
           throw new HttpError(403, 'cross_origin', 'Cross-origin requests may not change anything here.');
         }
-        if (config.apiKey && !apiKeyMatches(presentedKey(request), config.apiKey)) {
+        if (config.apiKey && !headerKeyValid) {
           throw new HttpError(
             403,
             'origin_required',
@@ -158,10 +276,32 @@ export function createGuard(config: AppConfig, now: () => number = Date.now): Gu
       }
     }
 
-    if (config.apiKey && path !== sessionPath && (path.startsWith(apiPrefix) || path === metricsPath)) {
-      if (!isAuthenticated(request, config, now())) {
-        throw new HttpError(401, 'unauthorized', 'This Marquee needs its API key: send X-Api-Key, or sign in with POST /api/session.');
+    if (config.apiKey && !headerKeyValid && policy.needsKey(request)) {
+      // The session cookie is an HMAC nobody can guess, so it is not rate-limited: a signed-in
+      // browser keeps working while someone else guesses from the same address.
+      if (!sessionValueValid(readCookie(headerValue(request, 'cookie'), SESSION_COOKIE), config.apiKey, now())) {
+        throw new HttpError(401, 'unauthorized', UNAUTHORIZED_MESSAGE);
       }
     }
+  }
+
+  async function preHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (!config.apiKey || !isSessionLogin(request)) return;
+    const body = request.body as { apiKey?: unknown } | null | undefined;
+    const bodyKey = body && typeof body === 'object' ? body.apiKey : undefined;
+    if (typeof bodyKey !== 'string') return; // the route answers 400; not a guess
+    const client = clientBucketKey(request.ip);
+    // Again here: parallel logins all passed onRequest before any of them was judged.
+    refuseIfWaiting(request, reply, client);
+    if (!apiKeyMatches(bodyKey, config.apiKey)) recordFailure(client);
+  }
+
+  return { onRequest, preHandler, policy, limiter };
+}
+
+/** For the route-walk test: every route Fastify registers, in order. */
+export function collectRoute(table: RegisteredRoute[]) {
+  return (route: RouteOptions) => {
+    for (const method of [route.method].flat()) table.push({ method: String(method), url: route.url });
   };
 }

@@ -50,17 +50,17 @@ describe('loadConfig', () => {
         'Set MARQUEE_API_KEY (or MARQUEE_API_KEY_FILE) to a long random secret, or bind to 127.0.0.1.',
     );
     expect(configError([], { MARQUEE_HOST: '192.168.1.10' })).toMatch(/^Refusing to start/);
-    expect(loadConfig(['--host', '0.0.0.0'], { MARQUEE_API_KEY: 'k'.repeat(24) }).apiKey).toBe('k'.repeat(24));
+    expect(loadConfig(['--host', '0.0.0.0'], { MARQUEE_API_KEY: '5c0f9e2a7b14d8e3c6a9f1b04d7e2c85' }).apiKey).toBe('5c0f9e2a7b14d8e3c6a9f1b04d7e2c85');
   });
 
   it('reads the API key from a file, trimmed, and never prints it', () => {
     const file = join(dir, 'key');
-    writeFileSync(file, 'file-secret-0123456789\n');
-    expect(loadConfig(['--host', '0.0.0.0'], { MARQUEE_API_KEY_FILE: file }).apiKey).toBe('file-secret-0123456789');
+    writeFileSync(file, 'Zq4vN8wT2kLx9RbJ7mHc3FsY\n');
+    expect(loadConfig(['--host', '0.0.0.0'], { MARQUEE_API_KEY_FILE: file }).apiKey).toBe('Zq4vN8wT2kLx9RbJ7mHc3FsY');
     expect(configError([], { MARQUEE_API_KEY_FILE: join(dir, 'missing') })).toBe(
       `Invalid configuration: cannot read MARQUEE_API_KEY_FILE "${join(dir, 'missing')}" (ENOENT).`,
     );
-    expect(configError([], { MARQUEE_API_KEY_FILE: file, MARQUEE_API_KEY: 'x'.repeat(20) })).toContain('not both');
+    expect(configError([], { MARQUEE_API_KEY_FILE: file, MARQUEE_API_KEY: 'b7e1c94a2f6d08e3a5c7' })).toContain('not both');
     const short = configError([], { MARQUEE_API_KEY: 'short-key' });
     expect(short).toContain('at least 16 characters');
     expect(short).not.toContain('short-key');

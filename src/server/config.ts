@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { weakKeyReason } from './api-key-strength.js';
 import { MonitorSettingsSchema, PushSettingsSchema, type MonitorSettings, type PushSettings } from '../core/settings.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -196,6 +197,8 @@ function readApiKey(env: Record<string, string | undefined>): string | null {
     throw new ConfigError('Invalid configuration: the API key must be at least 16 characters long (try `openssl rand -hex 24`).');
   }
   if (/\s/.test(key)) throw new ConfigError('Invalid configuration: the API key must not contain whitespace.');
+  const weak = weakKeyReason(key);
+  if (weak) throw new ConfigError(`Invalid configuration: ${weak}`);
   return key;
 }
 

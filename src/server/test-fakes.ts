@@ -211,7 +211,7 @@ export const SECRETS = {
   jellyfinToken: 'JELLYFINTOKEN-mm73',
   jellyfinPassword: 'hunter2-PASSWORD-9x',
   quickConnectSecret: 'QCSECRET-pp55',
-  apiKey: 'APIKEY-0123456789abcdef',
+  apiKey: 'APIKEY-7f3c9e1a5b2d8406e4c1f9a3',
 };
 
 export class FakePlexSignIn implements PlexSignIn {

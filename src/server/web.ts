@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from './config.js';
+import { inApiNamespace } from './request-path.js';
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Marquee</title></head>
@@ -33,9 +34,9 @@ export function injectBase(html: string, basePath: string): string {
   return out;
 }
 
+/** True for any spelling of a path under `<base>api` (percent-encoded, doubled slashes, any case). */
 export function isApiPath(url: string, config: AppConfig): boolean {
-  const path = url.split('?')[0] ?? '';
-  return path.startsWith(`${config.basePath}api/`) || path === `${config.basePath}api`;
+  return inApiNamespace(url, config.basePath);
 }
 
 /** Registers static files and returns the handler for the SPA fallback (used by the not-found handler). */

@@ -230,11 +230,11 @@ describe('web UI (mock API, real browser)', () => {
   });
 
   it('asks for the API key when Marquee requires one', async () => {
-    const page = await openApp({ apiKey: 'k3y' });
+    const page = await openApp({ apiKey: 'b41e7c09f3a6d25e8c1f7a4b' });
     await page.getByTestId('api-key-input').fill('nope');
     await page.getByTestId('api-key-submit').click();
     await poll(() => page.getByTestId('form-error').textContent()).toContain('not right');
-    await page.getByTestId('api-key-input').fill('k3y');
+    await page.getByTestId('api-key-input').fill('b41e7c09f3a6d25e8c1f7a4b');
     await page.getByTestId('api-key-submit').click();
     await poll(() => status(page, 'plex-living').getAttribute('data-state'), 10_000).toBe('connected');
   });
