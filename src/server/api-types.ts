@@ -141,7 +141,7 @@ export interface ApiPlexServer {
 /** GET /api/plex/pins/{id}. */
 export type ApiPlexPinState = { state: 'pending' } | { state: 'expired' } | { state: 'authorized'; servers: ApiPlexServer[] };
 
-/** GET /api/jellyfin/probe?url=. */
+/** POST /api/jellyfin/probe {url}. */
 export interface ApiJellyfinProbe {
   serverId: string;
   name: string;

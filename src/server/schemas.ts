@@ -75,7 +75,7 @@ export const signInAgainBody = z.union(
   { error: 'give {pinId} (Plex), {username, password} or {quickConnectHandle} (Jellyfin)' },
 );
 
-export const probeQuery = z.object({ url });
+export const probeBody = z.object({ url }, { error: 'expected a JSON object with url' });
 export const quickConnectBody = z.object(
   {
     url,

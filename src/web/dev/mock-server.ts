@@ -459,8 +459,10 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
         ],
       });
     }
-    if (method === 'GET' && path === 'jellyfin/probe') {
-      const url = query.get('url') ?? '';
+    if (method === 'GET' && path === 'jellyfin/probe') return fail(res, 405, 'method_not_allowed', 'Use POST /api/jellyfin/probe with a JSON body {"url": "…"}.');
+    if (method === 'POST' && path === 'jellyfin/probe') {
+      const body = await readBody(req);
+      const url = typeof body.url === 'string' ? body.url.trim() : '';
       if (!/^https?:\/\/|^[\w.-]+(:\d+)?$/.test(url)) return fail(res, 400, 'invalid_url', 'That does not look like a server address. Try something like http://192.168.1.20:8096.');
       if (url.includes('bad') || url.includes('10.0.0.')) return fail(res, 502, 'unreachable', `Nothing answered at ${url}. Check the address and that the server is running.`);
       return json(res, 200, { serverId: 'f'.repeat(32), name: 'Garage Jellyfin', version: '10.10.3', url: url.startsWith('http') ? url : `http://${url}` });
