@@ -153,6 +153,7 @@ export class MarqueeEngine implements Engine {
       url: r.url,
       kind: r.kind,
       priority: r.priority,
+      origin: r.origin,
       lastResult: r.lastResult,
       lastError: r.lastError,
       latencyMs: r.latencyMs,

@@ -1,6 +1,6 @@
 // The wire contract between the Marquee server and its clients (web UI, `marquee status`).
 // Types only, so the web bundle can import it without pulling server code.
-import type { EngineEvent, LibraryType, LossReason, ProbeErrorCode, RouteKind, SourceKind, SourceState } from '../core/types.js';
+import type { EngineEvent, LibraryType, LossReason, ProbeErrorCode, RouteKind, RouteOrigin, SourceKind, SourceState } from '../core/types.js';
 
 export interface ApiRouteRef {
   id: string;
@@ -49,6 +49,8 @@ export interface ApiRouteDetail {
   url: string;
   kind: RouteKind;
   priority: number;
+  /** Where the address came from: typed by the user, reported by the server itself (Jellyfin LocalAddress), or plex.tv. */
+  origin: RouteOrigin;
   lastResult: 'ok' | ProbeErrorCode | null;
   /** Plain words, e.g. "the server at this address is a different Plex server". */
   lastError: string | null;

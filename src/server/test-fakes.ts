@@ -71,6 +71,7 @@ export class FakeEngine implements Engine {
         url: r.url,
         kind: r.kind,
         priority: r.priority,
+        origin: r.origin ?? 'typed',
         lastResult: null,
         lastError: null,
         latencyMs: null,
