@@ -393,7 +393,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     return s;
   }
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) {
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string) {
     const method = req.method ?? 'GET';
     if (options.apiKey) {
       if (method === 'POST' && path === 'session') {
@@ -546,7 +546,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     }
     const rel = url.pathname.slice(base.length);
     if (rel.startsWith('api/')) {
-      handleApi(req, res, rel.slice(4), url.searchParams).catch((error: unknown) => fail(res, 500, 'internal', String(error)));
+      handleApi(req, res, rel.slice(4)).catch((error: unknown) => fail(res, 500, 'internal', String(error)));
       return;
     }
     if (rel === 'mock-plex-auth') {
