@@ -70,6 +70,12 @@ const JellyfinServerSchema = z.object({
   quickConnect: z.boolean().default(true),
   /** Start in "starting up" mode: 503 + Retry-After (Info/Public reports StartupWizardCompleted=false). */
   startup: z.boolean().default(false),
+  /**
+   * What /System/Info reports as `LocalAddress`. Default: the URL of the route that was asked (as a
+   * server configured with its own address would). Any http(s) URL — another server's route, a
+   * link-local address — to test how a client treats an address the server reports.
+   */
+  localAddress: z.url({ protocol: /^https?$/ }).optional(),
   users: z.array(JellyfinUserSchema).default([{ name: 'demo', password: 'demo', admin: true, disabled: false }]),
   routes: z.array(RouteConfigSchema).min(1),
   libraries: z.array(JellyfinLibrarySchema).default([]),

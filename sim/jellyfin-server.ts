@@ -67,6 +67,7 @@ export class JellyfinServerSim implements SimService {
   routes: SimRoute[] = [];
   private state: ServerFaultMode = 'up';
   private startingUp: boolean;
+  private reportedLocalAddress: string | undefined;
   private seq = 0;
   private revokedBefore: number | undefined;
   private readonly users: JellyfinUser[];
@@ -87,6 +88,7 @@ export class JellyfinServerSim implements SimService {
     this.name = config.name;
     this.machineId = config.machineId ?? stableHex(`jellyfin-server:${config.id}`, 32);
     this.startingUp = config.startup;
+    this.reportedLocalAddress = config.localAddress;
     this.identity = { id: this.machineId, name: config.name, version: config.version };
     this.impostor = { id: stableHex(`jellyfin-impostor:${config.id}`, 32), name: `${config.name} (other)`, version: config.version };
     this.users = config.users.map((u) => ({ id: stableHex(`jellyfin-user:${config.id}:${u.name}`, 32), name: u.name, password: u.password, admin: u.admin, disabled: u.disabled }));
@@ -110,6 +112,11 @@ export class JellyfinServerSim implements SimService {
     this.startingUp = starting;
   }
 
+  /** What /System/Info reports as LocalAddress from now on; undefined: the route that was asked. */
+  setLocalAddress(url: string | undefined): void {
+    this.reportedLocalAddress = url;
+  }
+
   // --- HTTP ----------------------------------------------------------------------------------
 
   handle(req: IncomingMessage, body: Buffer, ctx: RequestContext): SimResponse {
@@ -118,7 +125,7 @@ export class JellyfinServerSim implements SimService {
     const path = url.pathname.replace(/\/+$/, '').toLowerCase() || '/';
     const method = req.method ?? 'GET';
     const server = ctx.impostor ? this.impostor : this.identity;
-    const localAddress = ctx.route.url;
+    const localAddress = ctx.impostor ? ctx.route.url : (this.reportedLocalAddress ?? ctx.route.url);
 
     if (path === '/system/info/public' && method === 'GET') return json(200, publicSystemInfo(server, localAddress, !this.startingUp));
     if (path === '/system/ping' && (method === 'GET' || method === 'POST')) return json(200, 'Jellyfin Server');

@@ -4,7 +4,7 @@ import { getUserViewApi } from '@jellyfin/sdk/lib/utils/api/user-view-api.js';
 import { RecommendedServerInfoScore } from '@jellyfin/sdk/lib/models/recommended-server-info.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createSimulation, type Simulation } from './index.js';
+import { createSimulation, parseSimConfig, type Simulation } from './index.js';
 import { JELLYFIN_SPEC, OpenApiValidator } from './openapi-validator.js';
 import { mediaBrowser, smallConfig } from './test-fixtures.js';
 
@@ -80,6 +80,37 @@ describe('Jellyfin: anonymous endpoints', () => {
     const qc = await call('/QuickConnect/Enabled');
     expectValid(spec.validate('/QuickConnect/Enabled', 'get', 200, qc.body));
     expect(qc.body).toBe(true);
+  });
+
+  it('reports the LocalAddress it is told to (another server, a link-local URL), else the route asked', async () => {
+    const jf = sim.jellyfin('jf');
+    const token = jf.issueToken();
+    const infoWith = async () => {
+      const pub = (await call('/System/Info/Public')).body as { LocalAddress: string };
+      const full = (await call('/System/Info', { headers: { Authorization: mediaBrowser({ token }) } })).body as { LocalAddress: string };
+      return [pub.LocalAddress, full.LocalAddress];
+    };
+    try {
+      jf.setLocalAddress('http://169.254.169.254:8096');
+      expect(await infoWith()).toEqual(['http://169.254.169.254:8096', 'http://169.254.169.254:8096']);
+    } finally {
+      jf.setLocalAddress(undefined);
+    }
+    expect(await infoWith()).toEqual([base, base]);
+  });
+
+  it('takes LocalAddress from the config', async () => {
+    const config = smallConfig();
+    const jfConfig = config.servers!.find((s) => s.kind === 'jellyfin' && s.id === 'jf');
+    if (jfConfig?.kind !== 'jellyfin') throw new Error('fixture has no Jellyfin server jf');
+    const other = await createSimulation({ ...config, servers: [{ ...jfConfig, localAddress: 'http://127.0.0.9:18096' }] });
+    try {
+      const res = await fetch(`${other.servers[0]!.routes[0]!.url}/System/Info/Public`);
+      expect(((await res.json()) as { LocalAddress: string }).LocalAddress).toBe('http://127.0.0.9:18096');
+    } finally {
+      await other.close();
+    }
+    expect(() => parseSimConfig({ servers: [{ ...jfConfig, localAddress: 'ftp://x' }] })).toThrow();
   });
 });
 

@@ -77,6 +77,8 @@ export interface Simulation {
     issueToken(username?: string, deviceId?: string): string;
     /** Startup mode: 503 + Retry-After everywhere but the anonymous checks. */
     setStartup(starting: boolean): void;
+    /** What /System/Info reports as LocalAddress; undefined: the URL of the route asked (default). */
+    setLocalAddress(url: string | undefined): void;
     /** Revokes one token (as a logout would): 401 from now on, its sockets closed with 1000. */
     revokeToken(token: string): boolean;
   };
@@ -210,6 +212,7 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
         user: (name) => s.user(name),
         issueToken: (username, deviceId) => s.issueToken(username, deviceId),
         setStartup: (starting) => s.setStartup(starting),
+        setLocalAddress: (url) => s.setLocalAddress(url),
         revokeToken: (token) => s.revoke(token),
       };
     },

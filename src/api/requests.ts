@@ -77,7 +77,7 @@ export const signInAgainBody = z.union(
   { error: 'give {pinId} (Plex), {username, password} or {quickConnectHandle} (Jellyfin)' },
 );
 
-export const probeQuery = z.object({ url });
+export const probeBody = z.strictObject({ url }, { error: 'expected a JSON object with url' });
 export const quickConnectBody = z.strictObject(
   {
     url,
@@ -96,7 +96,7 @@ export const eventsQuery = z.object({
 export type PatchSourceBody = z.input<typeof patchSourceBody>;
 export type AddSourceBody = z.input<typeof addSourceBody>;
 export type SignInAgainBody = z.input<typeof signInAgainBody>;
-export type ProbeQuery = z.input<typeof probeQuery>;
+export type ProbeBody = z.input<typeof probeBody>;
 export type QuickConnectBody = z.input<typeof quickConnectBody>;
 export type SessionBody = z.input<typeof sessionBody>;
 export type FaultBody = z.input<typeof faultBody>;

@@ -84,6 +84,7 @@ export const apiRouteDetailSchema = z.strictObject({
   url: z.string(),
   kind: routeKindSchema,
   priority: z.number(),
+  origin: z.enum(['typed', 'server-reported', 'plex.tv']),
   lastResult: z.union([z.literal('ok'), probeErrorCodeSchema]).nullable(),
   lastError: z.string().nullable(),
   latencyMs: z.number().nullable(),

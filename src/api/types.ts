@@ -2,7 +2,7 @@
 // Types only, so the web bundle can import it without pulling server code. Each shape has a zod
 // schema in ./responses.ts (checked equal at type level in ./contract.test.ts); the server builds
 // them from the engine's snapshots in one place, src/server/views.ts.
-import type { EngineEvent, LibraryType, LossReason, ProbeErrorCode, RouteKind, SourceKind, SourceState } from '../core/types.js';
+import type { EngineEvent, LibraryType, LossReason, ProbeErrorCode, RouteKind, RouteOrigin, SourceKind, SourceState } from '../core/types.js';
 
 export interface ApiRouteRef {
   id: string;
@@ -51,6 +51,8 @@ export interface ApiRouteDetail {
   url: string;
   kind: RouteKind;
   priority: number;
+  /** Where the address came from: typed by the user, reported by the server itself (Jellyfin LocalAddress), or plex.tv. */
+  origin: RouteOrigin;
   lastResult: 'ok' | ProbeErrorCode | null;
   /** Plain words, e.g. "the server at this address is a different Plex server". */
   lastError: string | null;
@@ -150,7 +152,7 @@ export interface ApiPlexServer {
 /** GET /api/plex/pins/{id}. */
 export type ApiPlexPinState = { state: 'pending' } | { state: 'expired' } | { state: 'authorized'; servers: ApiPlexServer[] };
 
-/** GET /api/jellyfin/probe?url=. */
+/** POST /api/jellyfin/probe {url}. */
 export interface ApiJellyfinProbe {
   serverId: string;
   name: string;

@@ -1,4 +1,6 @@
 // Both backends against the protocol-faithful simulators (sim/), over loopback.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from '../../sim/index.js';
 import { JELLYFIN_SPEC, PLEX_SPEC } from '../../sim/openapi-validator.js';
@@ -6,6 +8,7 @@ import type { Route } from '../core/types.js';
 import { createSafeAxios } from './axios.js';
 import { HttpClient } from './http.js';
 import { JellyfinBackend, JellyfinSignInFlow, jellyfinDeviceId } from './jellyfin/backend.js';
+import { jellyfinRoutes } from './jellyfin/routes.js';
 import { PlexBackend, PlexSignInFlow } from './plex/backend.js';
 import { SignInError, type BackendTarget, type Credentials, type PushHandlers, type PushOptions } from './types.js';
 
@@ -309,7 +312,7 @@ describe('Jellyfin against the simulator', () => {
     expect(r.userName).toBe('demo');
     expect(r.credentials.deviceId).toBe(jellyfinDeviceId(INSTALL, info('jf').machineId));
     expect(r.credentials.userId).toBe(sim.jellyfin('jf').user('demo').id);
-    expect(r.routes[0]).toEqual({ url: route('jf-local').url, kind: 'local', priority: 0 });
+    expect(r.routes).toEqual([{ url: route('jf-local').url, kind: 'local', priority: 0, origin: 'typed' }]);
     signedIn = r.credentials; // re-login with the same DeviceId revoked the previous token
   });
 
@@ -414,6 +417,123 @@ describe('Jellyfin against the simulator', () => {
     const chC = jf.openPush(jfTarget(), route('jf-local'), { ...signedIn, token: 'e'.repeat(32) }, c.handlers, push);
     expect((await c.waitFor('lost')).detail).toMatchObject({ code: 'unauthorized', message: expect.stringContaining('403') });
     chC.close();
+  });
+});
+
+describe("Jellyfin: the LocalAddress a server reports becomes a route only if the same server answers there", () => {
+  // Two servers of their own, so reporting addresses cannot disturb the tests above.
+  let lsim: Simulation;
+  const recorded: { path: string; headers: Record<string, string | string[] | undefined> }[] = [];
+  let listener: Server;
+  let listenerUrl: string;
+  let listenerId = 'ffffffffffffffffffffffffffffffff';
+  const flow = () => new JellyfinSignInFlow({ axios: createSafeAxios(http), installId: INSTALL });
+  const url = (routeId: string) => lsim.servers.flatMap((s) => s.routes).find((r) => r.id === routeId)!.url;
+  const home = () => lsim.jellyfin('home');
+
+  beforeAll(async () => {
+    lsim = await createSimulation({
+      servers: [
+        { id: 'home', kind: 'jellyfin', name: 'Home', users: [{ name: 'demo', password: 'pw', admin: true }], routes: [{ id: 'home-a', kind: 'remote', host: '127.0.0.6' }, { id: 'home-b', kind: 'local', host: '127.0.0.7' }] },
+        { id: 'other', kind: 'jellyfin', name: 'Neighbour', users: [{ name: 'demo', password: 'pw', admin: true }], routes: [{ id: 'other-a', kind: 'local', host: '127.0.0.8' }] },
+      ],
+    });
+    // A plain HTTP listener that records every request's headers and answers as "a Jellyfin".
+    listener = createServer((req, res) => {
+      recorded.push({ path: req.url ?? '', headers: req.headers });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ServerName: 'Listener', Version: '10.11.3', ProductName: 'Jellyfin Server', Id: listenerId, StartupWizardCompleted: true }));
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.9', resolve));
+    listenerUrl = `http://127.0.0.9:${(listener.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    listener?.closeAllConnections();
+    await new Promise<void>((resolve) => (listener ? listener.close(() => resolve()) : resolve()));
+    await lsim?.close();
+  });
+  afterEach(() => {
+    home().setLocalAddress(undefined);
+    recorded.length = 0;
+  });
+
+  it("honest: the server's other address answers with its id → a second, server-reported route", async () => {
+    home().setLocalAddress(url('home-b'));
+    const r = await flow().signInByName(url('home-a'), 'demo', 'pw');
+    expect(r.routes).toEqual([
+      { url: url('home-a'), kind: 'local', priority: 0, origin: 'typed' },
+      { url: url('home-b'), kind: 'local', priority: 1, origin: 'server-reported' },
+    ]);
+    expect(r.refusedRoutes).toBeUndefined();
+  });
+
+  it('impostor: another Jellyfin answers at the reported address → no route, the reason in words', async () => {
+    home().setLocalAddress(url('other-a'));
+    const r = await flow().signInByName(url('home-a'), 'demo', 'pw');
+    expect(r.routes.map((x) => x.url)).toEqual([url('home-a')]);
+    expect(r.refusedRoutes).toEqual([{ url: url('other-a'), reason: 'a different Jellyfin server answers at the address this server reports' }]);
+  });
+
+  it('impostor listener: is asked anonymously who it is, never receives the token (sign-in by name and Quick Connect)', async () => {
+    home().setLocalAddress(listenerUrl);
+    const byName = await flow().signInByName(url('home-a'), 'demo', 'pw');
+    const f = flow();
+    const qc = await f.quickConnectStart(url('home-a'));
+    home().approveQuickConnect(qc.code, 'demo');
+    const done = await f.quickConnectPoll(url('home-a'), qc.secret);
+    if (done.state !== 'authorized') throw new Error(`Quick Connect: ${done.state}`);
+    const tokens = [byName.credentials.token, done.result.credentials.token];
+    for (const r of [byName, done.result]) {
+      expect(r.routes.map((x) => x.url)).toEqual([url('home-a')]);
+      expect(r.refusedRoutes?.[0]?.reason).toMatch(/different Jellyfin server/);
+    }
+    expect(recorded.map((x) => x.path)).toEqual(['/System/Info/Public', '/System/Info/Public']);
+    for (const { headers } of recorded) {
+      const all = JSON.stringify(headers);
+      for (const token of tokens) expect(all).not.toContain(token);
+      expect(headers.authorization).toMatch(/Token=""$/);
+      // Not even the per-server DeviceId: the anonymous discovery one.
+      expect(headers.authorization).toContain(`DeviceId="${jellyfinDeviceId(INSTALL, 'discovery')}"`);
+    }
+  });
+
+  it('a listener answering with the same id is accepted (the check is the id, nothing else)', async () => {
+    listenerId = lsim.servers.find((s) => s.id === 'home')!.machineId;
+    try {
+      home().setLocalAddress(listenerUrl);
+      const r = await flow().signInByName(url('home-a'), 'demo', 'pw');
+      expect(r.routes.map((x) => [x.url, x.origin])).toEqual([
+        [url('home-a'), 'typed'],
+        [listenerUrl, 'server-reported'],
+      ]);
+      expect(recorded).toHaveLength(1);
+      expect(JSON.stringify(recorded[0]!.headers)).not.toContain(r.credentials.token);
+    } finally {
+      listenerId = 'ffffffffffffffffffffffffffffffff';
+    }
+  });
+
+  it('unreachable: the reported address does not answer → no route', async () => {
+    home().setLocalAddress('http://127.0.0.10:9');
+    const r = await flow().signInByName(url('home-a'), 'demo', 'pw');
+    expect(r.routes.map((x) => x.url)).toEqual([url('home-a')]);
+    expect(r.refusedRoutes?.[0]?.reason).toMatch(/did not answer as a Jellyfin server/);
+  });
+
+  it.each(['http://169.254.169.254:8096', 'http://[::ffff:169.254.169.254]:8096', 'http://[fe80::1]:8096', 'http://0xa9fea9fe'])(
+    'link-local %s: refused without being asked',
+    async (reported) => {
+      home().setLocalAddress(reported);
+      const started = Date.now();
+      const r = await flow().signInByName(url('home-a'), 'demo', 'pw');
+      expect(r.routes.map((x) => x.url)).toEqual([url('home-a')]);
+      expect(r.refusedRoutes?.[0]?.reason).toMatch(/link-local/);
+      expect(Date.now() - started).toBeLessThan(2000);
+    },
+  );
+
+  it('a link-local address the user typed is theirs to choose', () => {
+    expect(jellyfinRoutes('http://169.254.10.20:8096')).toEqual([{ url: 'http://169.254.10.20:8096', kind: 'local', priority: 0, origin: 'typed' }]);
   });
 });
 

@@ -1,7 +1,7 @@
 // One contract for every server kind. The monitor only ever talks to a MediaBackend; the
 // kind-specific sign-in flows (Plex PIN, Jellyfin name/password and Quick Connect) live in each
 // backend's folder and are called by the server's add-source endpoints.
-import type { Library, ProbeError, ProbeResult, Route, RouteKind, SourceKind } from '../core/types.js';
+import type { Library, ProbeError, ProbeResult, Route, RouteKind, RouteOrigin, SourceKind } from '../core/types.js';
 
 /** Secrets for one source. Lives only in the credential store and in backend calls. */
 export interface Credentials {
@@ -33,6 +33,15 @@ export interface RouteCandidate {
   url: string;
   kind: RouteKind;
   priority: number;
+  /** Where the address came from; stored as `typed` when absent. */
+  origin?: RouteOrigin;
+}
+
+/** An address a server reported that did not become a route, and why (plain words). */
+export interface RefusedRoute {
+  /** The address as reported (never carries a token). */
+  url: string;
+  reason: string;
 }
 
 /** Push channel (issue 6): one open WebSocket on the current route. */
@@ -92,6 +101,8 @@ export interface PlexDiscoveredServer {
   /** plex.tv's own view of whether the server is online. */
   presence: boolean;
   routes: RouteCandidate[];
+  /** Connections plex.tv listed that are not routes (link-local addresses). */
+  refusedRoutes?: RefusedRoute[];
   /** Per-server accessToken and the account token. Server-side only. */
   credentials: Credentials;
 }
@@ -128,6 +139,8 @@ export interface JellyfinSignInResult {
   serverId: string;
   serverName: string;
   routes: RouteCandidate[];
+  /** The server's LocalAddress when it did not become a route (link-local, or another server answers there). */
+  refusedRoutes?: RefusedRoute[];
   credentials: Credentials;
   userName: string;
 }

@@ -9,3 +9,4 @@ export * from './monitor-state.js';
 export * from './outcomes.js';
 export * from './reducer.js';
 export * from './redact.js';
+export * from './addresses.js';

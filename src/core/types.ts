@@ -8,6 +8,14 @@ export type RouteKind = 'local' | 'remote' | 'relay';
 
 export const ROUTE_KIND_PREFERENCE: readonly RouteKind[] = ['local', 'remote', 'relay'];
 
+/**
+ * Where a route's address came from: `typed` by the user, `server-reported` by the server itself
+ * (Jellyfin's LocalAddress, checked to be the same server before it became a route), or `plex.tv`
+ * (the account's resources list).
+ */
+export type RouteOrigin = 'typed' | 'server-reported' | 'plex.tv';
+export const ROUTE_ORIGINS: readonly RouteOrigin[] = ['typed', 'server-reported', 'plex.tv'];
+
 export interface Route {
   id: string;
   /** Base URL, e.g. http://127.0.0.2:32400 — never carries a token. */

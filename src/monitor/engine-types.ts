@@ -5,7 +5,7 @@
 // built from these snapshots in one place, src/server/views.ts, so the monitor never depends on
 // how the HTTP layer presents it.
 import type { Credentials, RouteCandidate } from '../backends/types.js';
-import type { EngineEvent, Library, ProbeErrorCode, Route, RouteKind, Source, SourceKind, SourceMonitoringSettings, SourceStatus } from '../core/types.js';
+import type { EngineEvent, Library, ProbeErrorCode, Route, RouteKind, RouteOrigin, Source, SourceKind, SourceMonitoringSettings, SourceStatus } from '../core/types.js';
 import type { PushState } from './push-supervisor.js';
 
 /** Everything known about one source right now; in memory, no I/O. */
@@ -23,6 +23,8 @@ export interface SourceSnapshot {
 
 /** One route with its latest result and recent latencies (oldest first; null = failed). */
 export interface RouteSnapshot extends Route {
+  /** Where the address came from (the user, the server itself, plex.tv). */
+  origin: RouteOrigin;
   lastResult: 'ok' | ProbeErrorCode | null;
   /** Plain words, never a token. */
   lastError: string | null;

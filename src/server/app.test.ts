@@ -130,9 +130,9 @@ describe('sources', () => {
     const tooBig = await app.inject({ method: 'POST', url: '/api/sources', headers: json, payload: JSON.stringify({ kind: 'x'.repeat(100_000) }) });
     expect(tooBig.statusCode).toBe(413);
     expect(tooBig.json().error).toBe('body_too_large');
-    const badQuery = await app.inject('/api/jellyfin/probe');
-    expect(badQuery.statusCode).toBe(400);
-    expect(badQuery.json().message).toMatch(/^query\.url:/);
+    const badProbe = await app.inject({ method: 'POST', url: '/api/jellyfin/probe', headers: json, payload: {} });
+    expect(badProbe.statusCode).toBe(400);
+    expect(badProbe.json().message).toMatch(/^body\.url:/);
     const badPin = await app.inject('/api/plex/pins/abc');
     expect(badPin.statusCode).toBe(400);
     expect(badPin.json().message).toMatch(/^params\.id: must be a number/);
@@ -212,15 +212,16 @@ describe('adding sources', () => {
 
   it('probes Jellyfin and maps sign-in errors to clear 4xx', async () => {
     const { app } = await setup();
-    const probe = await app.inject('/api/jellyfin/probe?url=' + encodeURIComponent('http://127.0.0.3:8096'));
+    const probeFor = (url: string) => app.inject({ method: 'POST', url: '/api/jellyfin/probe', headers: json, payload: { url } });
+    const probe = await probeFor('http://127.0.0.3:8096');
     expect(probe.statusCode).toBe(200);
     expect(probe.json()).toEqual({ serverId: JELLYFIN_SERVER_ID, name: 'Attic Jellyfin', version: '10.10.7', url: 'http://127.0.0.3:8096', alreadyAdded: false });
 
-    const badUrl = await app.inject('/api/jellyfin/probe?url=notaurl');
+    const badUrl = await probeFor('notaurl');
     expect(badUrl.statusCode).toBe(400);
     expect(badUrl.json()).toEqual({ error: 'invalid_url', message: '"notaurl" is not a server address' });
 
-    const unreachable = await app.inject('/api/jellyfin/probe?url=' + encodeURIComponent('http://unreachable.test'));
+    const unreachable = await probeFor('http://unreachable.test');
     expect(unreachable.statusCode).toBe(422);
     expect(unreachable.json().error).toBe('unreachable');
 

@@ -82,14 +82,14 @@ describe('secrets never leave the server', () => {
     // Secrets in headers and query strings of requests that fail.
     await send({ url: `/api/nothing?X-Plex-Token=${SECRETS.plexServerToken}&api_key=${SECRETS.apiKey}`, headers: { ...auth, host, 'x-plex-token': SECRETS.plexServerToken } });
     await send({ url: '/api/sources', headers: { host, authorization: `Bearer ${SECRETS.plexAccountToken}` } });
-    await send({ url: `/api/jellyfin/probe?url=${encodeURIComponent(`http://bob:${SECRETS.jellyfinPassword}@unreachable.test`)}`, headers: { ...auth, host } });
+    await send({ method: 'POST', url: '/api/jellyfin/probe', headers: { ...json, ...auth }, payload: { url: `http://bob:${SECRETS.jellyfinPassword}@unreachable.test` } });
     // An internal error whose message and attached request config carry tokens.
     jellyfin.probe = async () => {
       const err = new Error(`upstream failed for http://127.0.0.3:8096/System/Info?api_key=${SECRETS.jellyfinToken}`) as Error & { config?: unknown };
       err.config = { headers: { 'X-Emby-Authorization': `MediaBrowser Token="${SECRETS.jellyfinToken}"` } };
       throw err;
     };
-    const internal = await send({ url: `/api/jellyfin/probe?url=${encodeURIComponent('http://127.0.0.3:8096')}`, headers: { ...auth, host } });
+    const internal = await send({ method: 'POST', url: '/api/jellyfin/probe', headers: { ...json, ...auth }, payload: { url: 'http://127.0.0.3:8096' } });
     expect(internal.statusCode).toBe(500);
     // Structured fields logged by other code.
     logger.info({ credentials: { token: SECRETS.plexServerToken }, user: { password: SECRETS.jellyfinPassword }, headers: { 'x-plex-token': SECRETS.plexServerToken } }, 'structured');

@@ -1,7 +1,7 @@
 // The logic behind the add-source and "Sign in again" endpoints, kept out of the route handlers.
 // Secrets flow from the sign-in services straight into the engine; what returns to the caller is
 // only names, ids and routes.
-import type { Credentials, JellyfinSignIn, JellyfinSignInResult, PlexDiscoveredServer, PlexSignIn } from '../backends/types.js';
+import type { Credentials, JellyfinSignIn, JellyfinSignInResult, PlexDiscoveredServer, PlexSignIn, RefusedRoute } from '../backends/types.js';
 import type { Source, SourceStatus } from '../core/types.js';
 import type { Engine } from '../monitor/engine-types.js';
 import type { ApiJellyfinProbe, ApiPlexPin, ApiPlexPinState, ApiQuickConnectStart, ApiQuickConnectState, ApiSource, ApiSourceDetail } from '../api/types.js';
@@ -12,6 +12,9 @@ import type { SignInSessions } from './sign-in-sessions.js';
 export type JellyfinCredentialsInput =
   | { url: string; username: string; password: string }
   | { quickConnectHandle: string };
+
+/** Told about each address a server reported that did not become a route (to log it in words). */
+export type RefusedRouteListener = (refused: RefusedRoute) => void;
 
 export class SignInService {
   constructor(
@@ -65,10 +68,11 @@ export class SignInService {
     return session.servers;
   }
 
-  addPlexSource(pinId: number, serverId: string, name?: string): ApiSource {
+  addPlexSource(pinId: number, serverId: string, name?: string, onRefusedRoute?: RefusedRouteListener): ApiSource {
     const server = this.authorizedPlexServers(pinId).find((s) => s.serverId === serverId);
     if (!server) throw new HttpError(404, 'not_found', 'body.serverId: this Plex account has no server with that id.');
     this.assertNotAdded(server.serverId, server.name);
+    server.refusedRoutes?.forEach((r) => onRefusedRoute?.(r));
     return toApiSource(
       this.engine.addSource({
         name: name ?? server.name,
@@ -141,10 +145,11 @@ export class SignInService {
     return this.jellyfin.signInByName(input.url, input.username, input.password);
   }
 
-  async addJellyfinSource(input: JellyfinCredentialsInput, name?: string): Promise<ApiSource> {
+  async addJellyfinSource(input: JellyfinCredentialsInput, name?: string, onRefusedRoute?: RefusedRouteListener): Promise<ApiSource> {
     if ('url' in input) await this.assertJellyfinNotAdded(input.url);
     const result = await this.jellyfinResult(input);
     this.assertNotAdded(result.serverId, result.serverName);
+    result.refusedRoutes?.forEach((r) => onRefusedRoute?.(r));
     return toApiSource(
       this.engine.addSource({
         name: name ?? result.serverName,

@@ -13,7 +13,7 @@ import type {
 } from '../backends/types.js';
 import { SignInError } from '../backends/types.js';
 import type { ApiDemoRoute } from '../api/types.js';
-import type { EngineEvent, Source } from '../core/types.js';
+import type { EngineEvent, RouteOrigin, Source } from '../core/types.js';
 import type {
   Engine,
   EngineEventRecord,
@@ -72,7 +72,7 @@ export class FakeEngine implements Engine {
       name: input.name,
       kind: input.kind,
       serverId: input.serverId,
-      routes: input.routes.map((r, i) => ({ id: `${id}-r${i}`, url: r.url, kind: r.kind, priority: r.priority })),
+      routes: input.routes.map((r, i) => ({ id: `${id}-r${i}`, url: r.url, kind: r.kind, priority: r.priority, origin: r.origin ?? 'typed' })),
       credentialRef: `cred-${id}`,
       monitoring: input.monitoring ?? {},
       createdAt: 1_700_000_000_000,
@@ -139,7 +139,8 @@ export class FakeEngine implements Engine {
   getSourceDetail(id: string): SourceDetailSnapshot | null {
     const snapshot = this.getSource(id);
     if (!snapshot) return null;
-    const routes = snapshot.source.routes.map((r) => ({ ...r, lastResult: null, lastError: null, latencyMs: null, checkedAt: null, recentLatencies: [] }));
+    // The fake keeps each added route's origin on the route object itself (the real engine stores it).
+    const routes = snapshot.source.routes.map((r) => ({ ...r, origin: (r as { origin?: RouteOrigin }).origin ?? ('typed' as const), lastResult: null, lastError: null, latencyMs: null, checkedAt: null, recentLatencies: [] }));
     return { ...snapshot, routes, transitions: [], checks: [], probeTimeoutMs: snapshot.source.monitoring.probeTimeoutMs ?? 5000 };
   }
   hasServer(serverId: string): boolean {

@@ -75,6 +75,7 @@ export function toApiSourceDetail(detail: SourceDetailSnapshot): ApiSourceDetail
       url: r.url,
       kind: r.kind,
       priority: r.priority,
+      origin: r.origin,
       lastResult: r.lastResult,
       lastError: r.lastError,
       latencyMs: r.latencyMs,

@@ -24,6 +24,8 @@ export const routes = sqliteTable(
     url: text('url').notNull(),
     kind: text('kind').notNull(),
     priority: integer('priority').notNull().default(0),
+    /** RouteOrigin: 'typed' | 'server-reported' | 'plex.tv' (migration 0001 fills older rows). */
+    origin: text('origin').notNull().default('typed'),
     /** 'ok' or a ProbeErrorCode; null until first checked. */
     lastResult: text('last_result'),
     lastError: text('last_error'),

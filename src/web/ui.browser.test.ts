@@ -72,6 +72,19 @@ describe('web UI (mock API, real browser)', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('says where each route came from: entered by you, reported by the server, from plex.tv', async () => {
+    const page = await openApp();
+    await page.goto(`${mock.url}#/sources/jf-attic`);
+    const origin = (id: string) => page.getByTestId(`route-origin-${id}`);
+    await poll(() => origin('jf-attic-local').textContent()).toBe('Reported by the server');
+    expect(await origin('jf-attic-local').getAttribute('title')).toMatch(/only after the same server answered there/);
+    expect(await origin('jf-attic-remote').textContent()).toBe('Entered by you');
+    await page.goto(`${mock.url}#/sources/plex-living`);
+    await poll(() => origin('plex-living-relay').textContent()).toBe('From plex.tv');
+    expect(await origin('plex-living-relay').getAttribute('title')).toBe('Listed for this server by plex.tv');
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('cutting the local route shows the remote warning and exactly one toast naming the server', async () => {
     const page = await openApp();
     await poll(() => status(page, 'plex-living').getAttribute('data-route-kind'), 10_000).toBe('local');

@@ -52,6 +52,11 @@ describe('add-source wizards (real server, simulators, Chromium)', () => {
     const { page, screenshot } = session;
     const atticUrl = attic.servers[0]!.routes[0]!.url;
     const wizard = page.getByTestId('jellyfin-wizard');
+    // The probe is a POST with the address in a JSON body (the Origin rule applies to it).
+    const probes: { method: string; url: string; body: string | null }[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/jellyfin/probe')) probes.push({ method: r.method(), url: r.url(), body: r.postData() });
+    });
 
     // Nothing answers at this address (a free loopback port): a clear error, no crash.
     await wizard.getByTestId('jellyfin-url-input').fill('http://127.0.0.9:9');
@@ -63,6 +68,10 @@ describe('add-source wizards (real server, simulators, Chromium)', () => {
     await wizard.getByTestId('jellyfin-probe-submit').click();
     await poll(() => wizard.getByTestId('jellyfin-preview-name').textContent().catch(() => null)).toBe(ATTIC);
     expect(await wizard.getByTestId('jellyfin-already-added').count()).toBe(0);
+    expect(probes.map((p) => [p.method, new URL(p.url).search, JSON.parse(p.body ?? 'null')])).toEqual([
+      ['POST', '', { url: 'http://127.0.0.9:9' }],
+      ['POST', '', { url: atticUrl }],
+    ]);
 
     // Wrong password: said in words, and the wizard stays put.
     await wizard.getByTestId('jellyfin-username').fill('alice');

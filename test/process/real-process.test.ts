@@ -223,7 +223,7 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     api = new RecordingClient(url);
 
-    const probe = await api.get(`api/jellyfin/probe?url=${encodeURIComponent(localUrl)}`);
+    const probe = await api.post('api/jellyfin/probe', { url: localUrl });
     expect(probe.status).toBe(200);
     expect(probe.json()).toMatchObject({ name: 'Process-test Jellyfin', serverId: simLine.servers[0]!.machineId, alreadyAdded: false });
 

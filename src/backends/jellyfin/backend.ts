@@ -40,6 +40,7 @@ import {
   type PushChannel,
   type PushHandlers,
   type PushOptions,
+  type RefusedRoute,
 } from '../types.js';
 import { toSignInError } from '../plex/backend.js';
 import {
@@ -52,7 +53,7 @@ import {
   type JellyfinAuthResult,
   type JellyfinServerInfo,
 } from './parsers.js';
-import { jellyfinRoutes, normaliseBaseUrl } from './routes.js';
+import { jellyfinRoutes, normaliseBaseUrl, planLocalAddress } from './routes.js';
 
 export interface JellyfinConfig {
   /** axios instance backed by our HttpClient (createSafeAxios). */
@@ -71,6 +72,9 @@ export interface JellyfinConfig {
 export function jellyfinDeviceId(installId: string, serverId: string): string {
   return createHash('sha256').update(`${installId}:${serverId.toLowerCase()}`).digest('hex').slice(0, 32);
 }
+
+/** A reported LocalAddress gets this long to say who it is (it is often unreachable from here). */
+const LOCAL_ADDRESS_CHECK_MS = 3000;
 
 const sameId = (a: string, b: string) => a.replace(/-/g, '').toLowerCase() === b.replace(/-/g, '').toLowerCase();
 
@@ -297,14 +301,32 @@ export class JellyfinSignInFlow extends JellyfinClient implements JellyfinSignIn
     // LocalAddress from the authenticated /System/Info, if the server tells us.
     const api = this.api(base, deviceId, auth.accessToken);
     const full = await sdkCall(() => getSystemApi(api).getSystemInfo(this.req), parseJellyfinInfo, base);
-    const localAddress = full.ok ? full.value.localAddress : info.localAddress;
+    const local = await this.checkLocalAddress(base, full.ok ? full.value.localAddress : info.localAddress, info.id);
     return {
       serverId: info.id,
       serverName: full.ok ? full.value.name : info.name,
-      routes: jellyfinRoutes(base, localAddress),
+      routes: jellyfinRoutes(base, local.verified),
+      ...(local.refused ? { refusedRoutes: [local.refused] } : {}),
       credentials: { token: auth.accessToken, userId: auth.userId, deviceId },
       userName: auth.userName,
     };
+  }
+
+  /**
+   * The reported LocalAddress becomes a route (and so receives the token) only if the same server
+   * answers there: an anonymous `/System/Info/Public` — no token, not even our per-server DeviceId —
+   * must name the server id we signed in to. Link-local addresses are not even asked.
+   */
+  private async checkLocalAddress(base: string, reported: string | undefined, serverId: string): Promise<{ verified?: string; refused?: RefusedRoute }> {
+    const plan = planLocalAddress(base, reported);
+    if (plan.action === 'none') return {};
+    if (plan.action === 'refuse') return { refused: { url: plan.url, reason: plan.reason } };
+    const anonymous = this.api(plan.url, jellyfinDeviceId(this.config.installId, 'discovery'));
+    const timeout = Math.min(this.req.timeout, LOCAL_ADDRESS_CHECK_MS);
+    const answer = await sdkCall(() => getSystemApi(anonymous).getPublicSystemInfo({ timeout }), parseJellyfinInfo, plan.url);
+    if (!answer.ok) return { refused: { url: plan.url, reason: `the server's own address did not answer as a Jellyfin server (${answer.error.message})` } };
+    if (!sameId(answer.value.id, serverId)) return { refused: { url: plan.url, reason: 'a different Jellyfin server answers at the address this server reports' } };
+    return { verified: plan.url };
   }
 
   async signInByName(url: string, username: string, password: string): Promise<JellyfinSignInResult> {

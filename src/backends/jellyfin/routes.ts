@@ -2,8 +2,11 @@
 // - the URL the user gave (after SDK discovery), kind `local` when its host is a loopback, private
 //   (RFC 1918 / ULA) or link-local address, `localhost`, a single-label name or a `.local` /
 //   `.lan` / `.home.arpa` name; otherwise `remote`;
-// - plus the server's own `LocalAddress` from /System/Info when it differs, as a `local` route.
+// - plus the server's own `LocalAddress` from /System/Info when it differs, as a `local` route —
+//   only once the sign-in flow has seen the same server id answer there anonymously (the route will
+//   receive the token), and never a link-local address (169.254/16, fe80::/10: cloud metadata).
 import { isIP } from 'node:net';
+import { reportedAddressProblem } from '../../core/addresses.js';
 import type { RouteKind } from '../../core/types.js';
 import type { RouteCandidate } from '../types.js';
 
@@ -34,15 +37,34 @@ export function normaliseBaseUrl(raw: string): string | null {
   }
 }
 
-export function jellyfinRoutes(givenUrl: string, localAddress?: string): RouteCandidate[] {
+/**
+ * What to do with the LocalAddress a server reports, before anything is sent there: nothing (none,
+ * or the address the user gave), refuse it (with the reason in words), or check it (`url`).
+ */
+export type LocalAddressPlan = { action: 'none' } | { action: 'refuse'; url: string; reason: string } | { action: 'check'; url: string };
+
+export function planLocalAddress(givenUrl: string, localAddress: string | undefined): LocalAddressPlan {
+  if (!localAddress) return { action: 'none' };
+  const local = normaliseBaseUrl(localAddress);
+  if (!local) return { action: 'refuse', url: localAddress.slice(0, 200), reason: 'it is not a valid http(s) address' };
+  if (local === normaliseBaseUrl(givenUrl)) return { action: 'none' };
+  const problem = reportedAddressProblem(local);
+  return problem ? { action: 'refuse', url: local, reason: problem } : { action: 'check', url: local };
+}
+
+/**
+ * The typed URL as a route, plus `verifiedLocalAddress` — which the caller has seen answer with the
+ * same server id — as a second, `server-reported` local route.
+ */
+export function jellyfinRoutes(givenUrl: string, verifiedLocalAddress?: string): RouteCandidate[] {
   const routes: RouteCandidate[] = [];
   const given = normaliseBaseUrl(givenUrl);
   if (!given) return routes;
   const kindOf = (u: string): RouteKind => (isLocalHost(new URL(u).hostname) ? 'local' : 'remote');
-  routes.push({ url: given, kind: kindOf(given), priority: 0 });
-  const local = localAddress ? normaliseBaseUrl(localAddress) : null;
-  if (local && local !== given) {
-    routes.push({ url: local, kind: 'local', priority: routes.some((r) => r.kind === 'local') ? 1 : 0 });
+  routes.push({ url: given, kind: kindOf(given), priority: 0, origin: 'typed' });
+  const plan = planLocalAddress(given, verifiedLocalAddress);
+  if (plan.action === 'check') {
+    routes.push({ url: plan.url, kind: 'local', priority: routes.some((r) => r.kind === 'local') ? 1 : 0, origin: 'server-reported' });
   }
   return routes;
 }

@@ -20,7 +20,7 @@ import {
   type PushOptions,
 } from '../types.js';
 import { parsePlexNotification, parsePlexPin, parsePlexResources, parsePmsIdentity, parsePmsSections } from './parsers.js';
-import { routesFromResource } from './routes.js';
+import { planRoutesFromResource } from './routes.js';
 
 export const PLEX_PRODUCT = 'Marquee';
 
@@ -234,15 +234,19 @@ export class PlexSignInFlow implements PlexSignIn {
   async listServers(accountToken: string): Promise<PlexDiscoveredServer[]> {
     const r = await this.call('GET', '/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1', parsePlexResources, accountToken);
     if (!r.ok) throw toSignInError(r.error, 'plex.tv');
-    return r.value.map((res) => ({
-      serverId: res.clientIdentifier,
-      name: res.name,
-      owned: res.owned,
-      presence: res.presence,
-      routes: routesFromResource(res),
-      // Shared servers need their own accessToken; the account token is the fallback for owned ones.
-      credentials: { token: res.accessToken ?? accountToken, accountToken },
-    }));
+    return r.value.map((res) => {
+      const plan = planRoutesFromResource(res);
+      return {
+        serverId: res.clientIdentifier,
+        name: res.name,
+        owned: res.owned,
+        presence: res.presence,
+        routes: plan.routes,
+        ...(plan.refused.length > 0 ? { refusedRoutes: plan.refused } : {}),
+        // Shared servers need their own accessToken; the account token is the fallback for owned ones.
+        credentials: { token: res.accessToken ?? accountToken, accountToken },
+      };
+    });
   }
 }
 

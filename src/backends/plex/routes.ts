@@ -10,8 +10,11 @@
 //   `http://address:port` fallback is added only for local, non-relay connections of servers that
 //   do not require https: a token must not travel in clear text over the internet.
 // - Priorities are dense per kind (0, 1, 2 …) in that order; duplicates are dropped.
+// - Link-local addresses (169.254.0.0/16, fe80::/10, in any spelling) are refused: plex.tv lists what
+//   the server reports, and the route would receive the token — a cloud metadata service answers there.
+import { reportedAddressProblem } from '../../core/addresses.js';
 import type { RouteKind } from '../../core/types.js';
-import type { RouteCandidate } from '../types.js';
+import type { RefusedRoute, RouteCandidate } from '../types.js';
 import type { PlexConnection, PlexResource } from './parsers.js';
 
 function kindOf(c: PlexConnection): RouteKind {
@@ -33,13 +36,24 @@ function normaliseBase(uri: string): string | null {
   }
 }
 
-export function routesFromResource(resource: PlexResource): RouteCandidate[] {
+export interface PlexRoutePlan {
+  routes: RouteCandidate[];
+  refused: RefusedRoute[];
+}
+
+export function planRoutesFromResource(resource: PlexResource): PlexRoutePlan {
   const byKind: Record<RouteKind, { url: string; https: boolean }[]> = { local: [], remote: [], relay: [] };
   const seen = new Set<string>();
+  const refused: RefusedRoute[] = [];
   const add = (kind: RouteKind, raw: string) => {
     const url = normaliseBase(raw);
     if (!url || seen.has(url)) return;
     seen.add(url);
+    const problem = reportedAddressProblem(url);
+    if (problem) {
+      refused.push({ url, reason: problem });
+      return;
+    }
     byKind[kind].push({ url, https: url.startsWith('https:') });
   };
   for (const c of resource.connections) {
@@ -53,7 +67,11 @@ export function routesFromResource(resource: PlexResource): RouteCandidate[] {
   for (const kind of ['local', 'remote', 'relay'] as const) {
     // Stable sort: https first, otherwise plex.tv's order.
     const list = [...byKind[kind]].sort((a, b) => Number(b.https) - Number(a.https));
-    list.forEach((r, priority) => out.push({ url: r.url, kind, priority }));
+    list.forEach((r, priority) => out.push({ url: r.url, kind, priority, origin: 'plex.tv' }));
   }
-  return out;
+  return { routes: out, refused };
+}
+
+export function routesFromResource(resource: PlexResource): RouteCandidate[] {
+  return planRoutesFromResource(resource).routes;
 }

@@ -1,8 +1,8 @@
 // Sign-in flows that precede adding a source: Plex PIN, Jellyfin probe and Quick Connect.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
-import { parseInput } from '../errors.js';
-import { handleParams, pinIdParams, probeQuery, quickConnectBody } from '../../api/requests.js';
+import { HttpError, parseInput } from '../errors.js';
+import { handleParams, pinIdParams, probeBody, quickConnectBody } from '../../api/requests.js';
 
 export const signInRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const { signIn } = ctx;
@@ -14,9 +14,16 @@ export const signInRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     return signIn.plexPinState(id);
   });
 
-  app.get('/api/jellyfin/probe', async (request) => {
-    const { url } = parseInput(probeQuery, request.query, 'query');
+  // A POST, so the Origin rule applies: a GET would let any web page make Marquee fetch an
+  // address of its choosing. The old GET answers 405 and fetches nothing.
+  app.post('/api/jellyfin/probe', async (request) => {
+    const { url } = parseInput(probeBody, request.body, 'body');
     return signIn.probeJellyfin(url);
+  });
+
+  app.get('/api/jellyfin/probe', async (_request, reply) => {
+    reply.header('allow', 'POST');
+    throw new HttpError(405, 'method_not_allowed', 'Use POST /api/jellyfin/probe with a JSON body {"url": "…"}.');
   });
 
   app.post('/api/jellyfin/quickconnect', async (request, reply) => {

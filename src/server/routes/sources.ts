@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { notFound, parseInput } from '../errors.js';
 import { toApiSource, toApiSourceDetail } from '../views.js';
 import { addSourceBody, patchSourceBody, signInAgainBody, sourceIdParams } from '../../api/requests.js';
+import type { RefusedRouteListener } from '../sign-in-service.js';
 
 export const sourceRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const { engine, signIn } = ctx;
@@ -19,14 +20,18 @@ export const sourceRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
 
   app.post('/api/sources', async (request, reply) => {
     const body = parseInput(addSourceBody, request.body, 'body');
+    // An address the server reported that is not monitored (link-local, or another server answers
+    // there): say so in the log, in words.
+    const logRefused: RefusedRouteListener = (r) => request.log.warn({ address: r.url }, `the server reports the address ${r.url}, which was not added as a route: ${r.reason}`);
     const source =
       body.kind === 'plex'
-        ? signIn.addPlexSource(body.pinId, body.serverId, body.name)
+        ? signIn.addPlexSource(body.pinId, body.serverId, body.name, logRefused)
         : await signIn.addJellyfinSource(
             body.quickConnectHandle ?? body.quickConnectSecret
               ? { quickConnectHandle: (body.quickConnectHandle ?? body.quickConnectSecret)! }
               : { url: body.url!, username: body.username!, password: body.password! },
             body.name,
+            logRefused,
           );
     return reply.status(201).send(source);
   });

@@ -1,11 +1,13 @@
 import { asc, eq } from 'drizzle-orm';
-import type { ProbeErrorCode, ProbeResult, Route } from '../../core/types.js';
+import type { ProbeErrorCode, ProbeResult, Route, RouteOrigin } from '../../core/types.js';
 import type { StoreContext } from '../context.js';
 import { routes } from '../schema.js';
-import { probeErrorCodeSchema, routeKindSchema } from '../validation.js';
+import { probeErrorCodeSchema, routeKindSchema, routeOriginSchema } from '../validation.js';
 
 export interface RouteRecord extends Route {
   sourceId: string;
+  /** Where the address came from (the user, the server itself, plex.tv). */
+  origin: RouteOrigin;
   lastResult: 'ok' | ProbeErrorCode | null;
   /** Plain words from ProbeError.message; never a token. */
   lastError: string | null;
@@ -34,9 +36,11 @@ export class RoutesRepo {
     const out: RouteRecord[] = [];
     for (const row of rows) {
       const kind = routeKindSchema.safeParse(row.kind);
+      const origin = routeOriginSchema.safeParse(row.origin);
       const lastResult = row.lastResult === null || row.lastResult === 'ok' ? row.lastResult : probeErrorCodeSchema.safeParse(row.lastResult).data;
-      if (!kind.success || lastResult === undefined) {
-        this.ctx.logger.warn({ table: 'routes', id: row.id, problem: kind.success ? 'last_result: invalid' : 'kind: invalid' }, 'skipping unreadable route row');
+      if (!kind.success || !origin.success || lastResult === undefined) {
+        const problem = !kind.success ? 'kind: invalid' : !origin.success ? 'origin: invalid' : 'last_result: invalid';
+        this.ctx.logger.warn({ table: 'routes', id: row.id, problem }, 'skipping unreadable route row');
         continue;
       }
       out.push({
@@ -45,6 +49,7 @@ export class RoutesRepo {
         url: row.url,
         kind: kind.data,
         priority: row.priority,
+        origin: origin.data,
         lastResult,
         lastError: row.lastError,
         latencyMs: row.latencyMs,

@@ -5,7 +5,7 @@ import type { Credentials, RouteCandidate } from '../../backends/types.js';
 import type { Route, Source, SourceKind, SourceMonitoringSettings } from '../../core/types.js';
 import type { StoreContext } from '../context.js';
 import { credentials, routes, sources } from '../schema.js';
-import { credentialsSchema, monitoringSchema, parseJsonColumn, routeKindSchema, sourceKindSchema } from '../validation.js';
+import { credentialsSchema, monitoringSchema, parseJsonColumn, routeKindSchema, routeOriginSchema, sourceKindSchema } from '../validation.js';
 
 export interface NewSourceRecord {
   /** Generated when absent. */
@@ -38,6 +38,7 @@ const newSourceSchema = z.object({
       url: routeUrlSchema,
       kind: routeKindSchema,
       priority: z.number().int(),
+      origin: routeOriginSchema.default('typed'),
     }),
   ),
   credentials: credentialsSchema,
@@ -77,7 +78,7 @@ export class SourcesRepo {
         if (sourceRoutes.length > 0) {
           this.ctx.db
             .insert(routes)
-            .values(sourceRoutes.map((r) => ({ ...r, sourceId: id })))
+            .values(sourceRoutes.map((r, i) => ({ ...r, sourceId: id, origin: valid.routes[i]?.origin ?? 'typed' })))
             .run();
         }
         this.ctx.db.insert(credentials).values({ ref: source.credentialRef, payload, updatedAt: this.ctx.now() }).run();
@@ -135,11 +136,12 @@ export class SourcesRepo {
         const keep = new Set(next.map((r) => r.id));
         const gone = existing.filter((r) => !keep.has(r.id)).map((r) => r.id);
         if (gone.length > 0) this.ctx.db.delete(routes).where(inArray(routes.id, gone)).run();
-        for (const r of next) {
+        for (const [i, r] of next.entries()) {
+          const origin = valid[i]?.origin ?? 'typed';
           this.ctx.db
             .insert(routes)
-            .values({ ...r, sourceId })
-            .onConflictDoUpdate({ target: routes.id, set: { kind: r.kind, priority: r.priority } })
+            .values({ ...r, sourceId, origin })
+            .onConflictDoUpdate({ target: routes.id, set: { kind: r.kind, priority: r.priority, origin } })
             .run();
         }
         return sortRoutes(next);

@@ -1,3 +1,4 @@
+import type { RouteOrigin } from '../../core/types';
 import type { ApiRouteDetail } from '../../api/types';
 import { formatLatency, formatRelative } from '../lib/format';
 import { useServerNow } from '../lib/hooks';
@@ -14,6 +15,27 @@ const RESULT_LABELS: Record<string, string> = {
   wrong_server: 'Wrong server',
   malformed: 'Garbled answer',
 };
+
+/** Where a route's address came from: a short label, and a sentence for the tooltip. */
+const ORIGIN_WORDS: Record<RouteOrigin, { label: string; title: string }> = {
+  typed: { label: 'Entered by you', title: 'The address you entered when adding this server' },
+  'server-reported': {
+    label: 'Reported by the server',
+    title: 'The server’s own local address; Marquee used it only after the same server answered there',
+  },
+  'plex.tv': { label: 'From plex.tv', title: 'Listed for this server by plex.tv' },
+};
+
+function RouteOriginLabel({ route }: { route: ApiRouteDetail }) {
+  // An older server (or a value this UI does not know yet) shows no label rather than a wrong one.
+  const words = ORIGIN_WORDS[route.origin] as { label: string; title: string } | undefined;
+  if (!words) return null;
+  return (
+    <div className="muted tiny route-origin" data-testid={`route-origin-${route.id}`} data-origin={route.origin} title={words.title}>
+      {words.label}
+    </div>
+  );
+}
 
 function RouteState({ route, inUse }: { route: ApiRouteDetail; inUse: boolean }) {
   if (route.lastResult === null) {
@@ -61,6 +83,7 @@ export function RouteTable({ sourceId, routes, inUseRouteId }: { sourceId: strin
             <tr key={route.id} data-testid={`route-row-${route.id}`} data-result={route.lastResult ?? 'none'} className={route.id === inUseRouteId ? 'in-use' : undefined}>
               <td className="route-url" data-label="Address">
                 <code>{route.url}</code>
+                <RouteOriginLabel route={route} />
               </td>
               <td data-label="Kind">
                 <span className={`chip kind-${route.kind}`}>{route.kind}</span>

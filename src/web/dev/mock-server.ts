@@ -8,7 +8,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineEvent, LibraryType, RouteKind, SourceKind, SourceStatus } from '../../core/types';
+import type { EngineEvent, LibraryType, RouteKind, RouteOrigin, SourceKind, SourceStatus } from '../../core/types';
 import type { ApiDemoRoute, ApiEventMessage, ApiHistoryEntry, ApiSource, ApiSourceDetail } from '../../api/types';
 
 type RouteMode = 'up' | 'refuse' | 'hang' | 'slow';
@@ -19,6 +19,7 @@ interface MockRoute {
   url: string;
   kind: RouteKind;
   priority: number;
+  origin: RouteOrigin;
   mode: RouteMode;
   baseLatency: number;
   recent: (number | null)[];
@@ -46,8 +47,8 @@ const KIND_ORDER: RouteKind[] = ['local', 'remote', 'relay'];
 const CHECK_EVERY_MS = 10_000;
 const RETRY_EVERY_MS = 5_000;
 
-function route(id: string, url: string, kind: RouteKind, baseLatency: number, priority = 0): MockRoute {
-  return { id, url, kind, priority, mode: 'up', baseLatency, recent: [], lastResult: null, lastError: null, checkedAt: null, latencyMs: null };
+function route(id: string, url: string, kind: RouteKind, baseLatency: number, origin: RouteOrigin, priority = 0): MockRoute {
+  return { id, url, kind, priority, origin, mode: 'up', baseLatency, recent: [], lastResult: null, lastError: null, checkedAt: null, latencyMs: null };
 }
 
 function initialSources(now: number): MockSource[] {
@@ -66,9 +67,9 @@ function initialSources(now: number): MockSource[] {
       kind: 'plex',
       serverId: 'a'.repeat(40),
       routes: [
-        route('plex-living-local', 'http://127.0.0.2:32400', 'local', 4),
-        route('plex-living-remote', 'https://203-0-113-7.abcdef.plex.direct:32400', 'remote', 68),
-        route('plex-living-relay', 'https://139-162-0-9.abcdef.plex.direct:8443', 'relay', 190),
+        route('plex-living-local', 'http://127.0.0.2:32400', 'local', 4, 'plex.tv'),
+        route('plex-living-remote', 'https://203-0-113-7.abcdef.plex.direct:32400', 'remote', 68, 'plex.tv'),
+        route('plex-living-relay', 'https://139-162-0-9.abcdef.plex.direct:8443', 'relay', 190, 'plex.tv'),
       ],
       libraries: [
         { id: '1', name: 'Movies', type: 'movie' },
@@ -82,7 +83,7 @@ function initialSources(now: number): MockSource[] {
       name: 'Attic Jellyfin',
       kind: 'jellyfin',
       serverId: 'b'.repeat(32),
-      routes: [route('jf-attic-local', 'http://127.0.0.3:8096', 'local', 7), route('jf-attic-remote', 'https://jellyfin.example.net', 'remote', 55)],
+      routes: [route('jf-attic-local', 'http://127.0.0.3:8096', 'local', 7, 'server-reported'), route('jf-attic-remote', 'https://jellyfin.example.net', 'remote', 55, 'typed')],
       libraries: [
         { id: 'f1', name: 'Films', type: 'movie' },
         { id: 'f2', name: 'Series', type: 'show' },
@@ -94,7 +95,7 @@ function initialSources(now: number): MockSource[] {
       name: 'Cabin Plex',
       kind: 'plex',
       serverId: 'c'.repeat(40),
-      routes: [route('plex-cabin-remote', 'https://198-51-100-4.fedcba.plex.direct:32400', 'remote', 92), route('plex-cabin-relay', 'https://139-162-0-10.fedcba.plex.direct:8443', 'relay', 240)],
+      routes: [route('plex-cabin-remote', 'https://198-51-100-4.fedcba.plex.direct:32400', 'remote', 92, 'plex.tv'), route('plex-cabin-relay', 'https://139-162-0-10.fedcba.plex.direct:8443', 'relay', 240, 'plex.tv')],
       libraries: [{ id: '9', name: 'Kids Movies', type: 'movie' }],
     }),
   ];
@@ -171,6 +172,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
         url: r.url,
         kind: r.kind,
         priority: r.priority,
+        origin: r.origin,
         lastResult: r.lastResult,
         lastError: r.lastError,
         latencyMs: r.latencyMs,
@@ -379,7 +381,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       kind,
       serverId: id.padEnd(32, '0'),
       serverMode: 'up',
-      routes: [route(`${id}-local`, url, 'local', 6)],
+      routes: [route(`${id}-local`, url, 'local', 6, kind === 'plex' ? 'plex.tv' : 'typed')],
       libraries: [{ id: `${id}-l1`, name: kind === 'plex' ? 'Movies' : 'Films', type: 'movie' }],
       status: { state: 'connecting' },
       lastCheckedAt: null,
@@ -391,7 +393,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     return s;
   }
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) {
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string) {
     const method = req.method ?? 'GET';
     if (options.apiKey) {
       if (method === 'POST' && path === 'session') {
@@ -459,8 +461,10 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
         ],
       });
     }
-    if (method === 'GET' && path === 'jellyfin/probe') {
-      const url = query.get('url') ?? '';
+    if (method === 'GET' && path === 'jellyfin/probe') return fail(res, 405, 'method_not_allowed', 'Use POST /api/jellyfin/probe with a JSON body {"url": "…"}.');
+    if (method === 'POST' && path === 'jellyfin/probe') {
+      const body = await readBody(req);
+      const url = typeof body.url === 'string' ? body.url.trim() : '';
       if (!/^https?:\/\/|^[\w.-]+(:\d+)?$/.test(url)) return fail(res, 400, 'invalid_url', 'That does not look like a server address. Try something like http://192.168.1.20:8096.');
       if (url.includes('bad') || url.includes('10.0.0.')) return fail(res, 502, 'unreachable', `Nothing answered at ${url}. Check the address and that the server is running.`);
       return json(res, 200, { serverId: 'f'.repeat(32), name: 'Garage Jellyfin', version: '10.10.3', url: url.startsWith('http') ? url : `http://${url}` });
@@ -542,7 +546,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     }
     const rel = url.pathname.slice(base.length);
     if (rel.startsWith('api/')) {
-      handleApi(req, res, rel.slice(4), url.searchParams).catch((error: unknown) => fail(res, 500, 'internal', String(error)));
+      handleApi(req, res, rel.slice(4)).catch((error: unknown) => fail(res, 500, 'internal', String(error)));
       return;
     }
     if (rel === 'mock-plex-auth') {

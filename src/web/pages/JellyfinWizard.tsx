@@ -20,7 +20,7 @@ export function JellyfinWizard() {
     setBusy(true);
     setError(null);
     try {
-      setPreview(await apiFetch<ApiJellyfinProbe>(`jellyfin/probe?url=${encodeURIComponent(url)}`));
+      setPreview(await apiFetch<ApiJellyfinProbe>('jellyfin/probe', { method: 'POST', body: { url } }));
     } catch (err) {
       setError(errorMessage(err));
     } finally {
