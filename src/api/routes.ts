@@ -41,6 +41,8 @@ export const API_ROUTES = {
   createPlexPin: { method: 'POST', path: '/api/plex/pins', status: 201, response: res.apiPlexPinSchema },
   getPlexPin: { method: 'GET', path: '/api/plex/pins/:id', params: req.pinIdParams, status: 200, response: res.apiPlexPinStateSchema },
   probeJellyfin: { method: 'POST', path: '/api/jellyfin/probe', body: req.probeBody, status: 200, response: res.apiJellyfinProbeSchema },
+  /** The probe used to be a GET: it now only says to use POST, and fetches nothing (no SSRF from a web page). */
+  probeJellyfinGetRefused: { method: 'GET', path: '/api/jellyfin/probe', status: 405, response: res.apiErrorSchema },
   startQuickConnect: { method: 'POST', path: '/api/jellyfin/quickconnect', body: req.quickConnectBody, status: 201, response: res.apiQuickConnectStartSchema },
   getQuickConnect: { method: 'GET', path: '/api/jellyfin/quickconnect/:handle', params: req.handleParams, status: 200, response: res.apiQuickConnectStateSchema },
 

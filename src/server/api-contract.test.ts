@@ -113,7 +113,8 @@ describe('answers validate against the contract', () => {
     await call('PATCH', `/api/sources/${String(added.id)}`, API_ROUTES.patchSource.response, 200, { name: 'Renamed' });
     await call('POST', `/api/sources/${String(added.id)}/check`, API_ROUTES.checkSource.response, 202);
 
-    await call('GET', '/api/jellyfin/probe?url=http://127.0.0.3:8096', API_ROUTES.probeJellyfin.response, 200);
+    await call('POST', '/api/jellyfin/probe', API_ROUTES.probeJellyfin.response, 200, { url: 'http://127.0.0.3:8096' });
+    await call('GET', '/api/jellyfin/probe?url=http://127.0.0.3:8096', API_ROUTES.probeJellyfinGetRefused.response, 405);
     const qc = await call('POST', '/api/jellyfin/quickconnect', API_ROUTES.startQuickConnect.response, 201, { url: 'http://127.0.0.3:8096' });
     await call('GET', `/api/jellyfin/quickconnect/${String(qc.handle)}`, API_ROUTES.getQuickConnect.response, 200);
     jellyfin.quickConnectAuthorized = true;

@@ -6,11 +6,11 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DATABASE_FILE_NAME, MIGRATIONS_FOLDER, openDatabase, type Store } from './database.js';
-import { MarqueeEngine } from '../monitor/engine.js';
-import { FakeClock } from '../monitor/testing/fake-clock.js';
-import { ScriptedBackend } from '../monitor/testing/scripted-backend.js';
-import { makeTempDir, recordingLogger } from './test-support.js';
+import { DATABASE_FILE_NAME, MIGRATIONS_FOLDER, openDatabase, type Store } from '../../src/store/database.js';
+import { MarqueeEngine } from '../../src/monitor/engine.js';
+import { FakeClock } from '../../src/monitor/testing/fake-clock.js';
+import { ScriptedBackend } from '../../src/monitor/testing/scripted-backend.js';
+import { makeTempDir, recordingLogger } from '../../src/store/test-support.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
