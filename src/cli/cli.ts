@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type AppConfig } from '../server/config.js';
 import { createLogger, type Logger } from '../server/logger.js';
 import { createMetrics } from '../server/metrics.js';
+import { StoreOpenError } from '../store/errors.js';
 import { startServer, type RunningServer } from '../server/start.js';
 import { limitHeapGrowth } from './heap.js';
 import { fetchSources, formatStatusTable, StatusError } from './status.js';
@@ -113,7 +114,9 @@ export async function runServe(args: string[], env: Env, io: CliIo, demo: boolea
   try {
     runtime = await createRuntime(config, { demo, metrics, logger });
   } catch (err) {
-    logger.fatal({ err }, 'could not start the engine');
+    // A data dir already in use, unreadable, too new…: the message is meant for people, say it plainly.
+    if (err instanceof StoreOpenError) io.stderr(`marquee: ${err.message}\n`);
+    logger.fatal({ err }, err instanceof StoreOpenError ? err.message : 'could not start the engine');
     return 1;
   }
   let server: RunningServer;

@@ -40,7 +40,7 @@ export async function createRuntime(config: AppConfig, options: RuntimeOptions):
   // The demo runs on a fresh data dir every time: the simulators' ports change between runs.
   const demoDir = options.demo ? mkdtempSync(join(tmpdir(), 'marquee-demo-')) : null;
   const dataDir = demoDir ?? config.dataDir;
-  const store = openDatabase({ dataDir, logger: logger.child({ component: 'store' }) });
+  const store = openDatabase({ dataDir, lockDataDir: true, logger: logger.child({ component: 'store' }) });
   const closers: Array<() => Promise<void> | void> = [];
   try {
     const demo = options.demo ? await (await import('./demo.js')).startDemoSimulation() : null;
