@@ -1,4 +1,6 @@
 // Every request body, params and query the API accepts. Messages say what is expected in words.
+// Bodies are strict: an unknown key (a typo, a field of another version) is a 400 naming it, never
+// silently ignored (parseInput turns zod's unrecognized_keys into `body.monitoring.foo: …`).
 import { z } from 'zod';
 
 const text = (field: string, max: number) =>
@@ -19,7 +21,7 @@ export const handleParams = z.object({
 export const routeIdParams = z.object({ id: z.string().min(1).max(256) });
 
 export const monitoringSchema = z
-  .object({
+  .strictObject({
     enabled: z.boolean({ error: 'must be true or false' }).optional(),
     push: z.boolean({ error: 'must be true or false' }).optional(),
     probeTimeoutMs: z
@@ -31,7 +33,7 @@ export const monitoringSchema = z
   }, { error: 'must be an object' });
 
 export const patchSourceBody = z
-  .object({ name: text('name', 100).optional(), monitoring: monitoringSchema.optional() }, { error: 'expected a JSON object' })
+  .strictObject({ name: text('name', 100).optional(), monitoring: monitoringSchema.optional() }, { error: 'expected a JSON object' })
   .refine((b) => b.name !== undefined || b.monitoring !== undefined, { message: 'give a new name or monitoring settings' });
 
 const url = text('url', 2048);
@@ -42,10 +44,10 @@ const password = z.string({ error: 'password must be a string' }).max(1024, 'pas
 const username = text('username', 256);
 const pinId = z.number({ error: 'pinId must be the number from POST /api/plex/pins' }).int().positive();
 
-const plexAdd = z.object({ kind: z.literal('plex'), serverId, pinId, name: optionalName });
+const plexAdd = z.strictObject({ kind: z.literal('plex'), serverId, pinId, name: optionalName });
 
 const jellyfinAdd = z
-  .object({
+  .strictObject({
     kind: z.literal('jellyfin'),
     url: url.optional(),
     username: username.optional(),
@@ -66,17 +68,27 @@ export const addSourceBody = z.discriminatedUnion('kind', [plexAdd, jellyfinAdd]
   error: (issue) => (issue.code === 'invalid_union' ? 'kind must be "plex" or "jellyfin"' : 'expected a JSON object with a kind'),
 });
 
-export const signInAgainBody = z.union(
-  [
-    z.object({ pinId }),
-    z.object({ quickConnectHandle: handle }),
-    z.object({ username, password, url: url.optional() }),
-  ],
-  { error: 'give {pinId} (Plex), {username, password} or {quickConnectHandle} (Jellyfin)' },
-);
+const SIGN_IN_AGAIN_FIELDS = new Set(['pinId', 'quickConnectHandle', 'username', 'password', 'url']);
+/**
+ * Unknown keys are checked after the union (a union of strict shapes would only say that no shape
+ * fits, and zod drops issues raised before a union in a pipe or intersection).
+ */
+export const signInAgainBody = z
+  .union(
+    [
+      z.looseObject({ pinId }),
+      z.looseObject({ quickConnectHandle: handle }),
+      z.looseObject({ username, password, url: url.optional() }),
+    ],
+    { error: 'give {pinId} (Plex), {username, password} or {quickConnectHandle} (Jellyfin)' },
+  )
+  .superRefine((body, ctx) => {
+    const unknown = Object.keys(body).filter((key) => !SIGN_IN_AGAIN_FIELDS.has(key));
+    if (unknown.length > 0) ctx.addIssue({ code: 'unrecognized_keys', keys: unknown, input: body });
+  });
 
 export const probeQuery = z.object({ url });
-export const quickConnectBody = z.object(
+export const quickConnectBody = z.strictObject(
   {
     url,
     /** "Sign in again" for this source; without it the code is for adding a new source. */
@@ -84,8 +96,8 @@ export const quickConnectBody = z.object(
   },
   { error: 'expected a JSON object with url' },
 );
-export const sessionBody = z.object({ apiKey: z.string({ error: 'apiKey must be a string' }).min(1, 'apiKey must not be empty').max(1024) }, { error: 'expected a JSON object with apiKey' });
-export const faultBody = z.object({ mode: z.string({ error: 'mode must be a string' }).min(1, 'mode must not be empty').max(64) }, { error: 'expected a JSON object with mode' });
+export const sessionBody = z.strictObject({ apiKey: z.string({ error: 'apiKey must be a string' }).min(1, 'apiKey must not be empty').max(1024) }, { error: 'expected a JSON object with apiKey' });
+export const faultBody = z.strictObject({ mode: z.string({ error: 'mode must be a string' }).min(1, 'mode must not be empty').max(64) }, { error: 'expected a JSON object with mode' });
 export const eventsQuery = z.object({
   lastEventId: z.string().regex(/^\d{1,15}$/, 'must be a whole number').optional(),
 });
