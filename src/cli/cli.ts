@@ -135,7 +135,7 @@ export async function runServe(args: string[], env: Env, io: CliIo, demo: boolea
     await runtime.close().catch(() => undefined);
     return 1;
   }
-  logger.info({ url: server.url, dataDir: config.dataDir, auth: config.apiKey ? 'api-key' : 'loopback-only', demo }, `Marquee is listening on ${server.url}`);
+  logger.info({ url: server.url, dataDir: runtime.dataDir, auth: config.apiKey ? 'api-key' : 'loopback-only', demo }, `Marquee is listening on ${server.url}`);
 
   io.onListening?.(server.url);
 

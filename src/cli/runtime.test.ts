@@ -17,6 +17,9 @@ async function demoSources(settings: object) {
   writeFileSync(file, JSON.stringify(settings));
   const config = loadConfig(['--data-dir', join(dir, 'data'), '--settings', file], {});
   const runtime = await createRuntime(config, { demo: true, metrics: createMetrics(), logger: createLogger({ level: 'silent' }) });
+  // The demo never uses the configured data dir: it names the fresh one it really uses.
+  expect(runtime.dataDir).not.toBe(config.dataDir);
+  expect(runtime.dataDir).toContain('marquee-demo-');
   await runtime.engine.start();
   try {
     const deadline = Date.now() + 15_000;

@@ -26,6 +26,8 @@ export interface RuntimeOptions {
 }
 
 export interface Runtime {
+  /** The data dir in use: the demo's fresh temporary one, else config.dataDir (for the start log). */
+  dataDir: string;
   engine: Engine;
   plexSignIn: PlexSignIn;
   jellyfinSignIn: JellyfinSignIn;
@@ -61,6 +63,7 @@ export async function createRuntime(config: AppConfig, options: RuntimeOptions):
     });
     const demoControl = demo ? await demo.addSources(engine, backends) : undefined;
     return {
+      dataDir,
       engine,
       plexSignIn: demo ? demo.autoApprovingPlexSignIn(backends.plexSignIn) : backends.plexSignIn,
       jellyfinSignIn: backends.jellyfinSignIn,

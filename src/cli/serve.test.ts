@@ -3,12 +3,16 @@
 import { describe, expect, it, vi } from 'vitest';
 import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn } from '../server/test-fakes.js';
 
-const state = vi.hoisted(() => ({ runtimeClosed: 0, demoFlag: undefined as boolean | undefined, engine: null as unknown }));
+const state = vi.hoisted(() => ({ runtimeClosed: 0, demoFlag: undefined as boolean | undefined, engine: null as unknown, logLines: [] as string[] }));
+
+/** The demo's own fresh data dir, as the real runtime makes one (marquee-demo-XXXX in the temp dir). */
+const DEMO_DATA_DIR = '/tmp/marquee-demo-fake123';
 
 vi.mock('./runtime.js', () => ({
-  createRuntime: async (_config: unknown, options: { demo: boolean }) => {
+  createRuntime: async (config: { dataDir: string }, options: { demo: boolean }) => {
     state.demoFlag = options.demo;
     return {
+      dataDir: options.demo ? DEMO_DATA_DIR : config.dataDir,
       engine: state.engine,
       plexSignIn: new FakePlexSignIn(),
       jellyfinSignIn: new FakeJellyfinSignIn(),
@@ -19,7 +23,19 @@ vi.mock('./runtime.js', () => ({
   },
 }));
 
+// The app's log lines, captured (the level asked for is kept for everything else).
+vi.mock('../server/logger.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../server/logger.js')>();
+  return {
+    ...actual,
+    createLogger: (options: { level: string }) =>
+      actual.createLogger({ ...options, level: 'info', destination: { write: (line: string) => void state.logLines.push(line) } } as never),
+  };
+});
+
 const { runCli } = await import('./cli.js');
+
+const listeningLine = () => state.logLines.map((line) => JSON.parse(line) as { msg: string; dataDir?: string }).find((entry) => entry.msg.startsWith('Marquee is listening on'));
 
 describe('marquee serve', () => {
   it('starts the engine, serves, and shuts down in order on SIGTERM', async () => {
@@ -34,6 +50,8 @@ describe('marquee serve', () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect(engine.started).toBe(true);
       expect(state.demoFlag).toBe(false);
+      expect(listeningLine()?.dataDir).toBe('/tmp/marquee-serve-test');
+      state.logLines.length = 0;
       const health = await fetch(`${url}healthz`);
       expect(health.status).toBe(200);
 
@@ -56,6 +74,8 @@ describe('marquee serve', () => {
     while (!url && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(url).not.toBe('');
     expect(state.demoFlag).toBe(true);
+    // The start log names the data dir the demo really uses, not ./data (which it never touches).
+    expect(listeningLine()?.dataDir).toBe(DEMO_DATA_DIR);
     process.emit('SIGINT', 'SIGINT');
     expect(await running).toBe(0);
     expect(state.runtimeClosed).toBe(1);
