@@ -7,7 +7,7 @@ import { createMetrics } from '../server/metrics.js';
 import { StoreOpenError } from '../store/errors.js';
 import { startServer, type RunningServer } from '../server/start.js';
 import { limitHeapGrowth } from './heap.js';
-import { fetchSources, formatStatusTable, StatusError } from './status.js';
+import { fetchSources, formatStatusTable, jsonForTerminal, StatusError, terminalSafe } from './status.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -82,11 +82,11 @@ export async function runStatus(args: string[], env: Env, io: CliIo): Promise<nu
   }
   try {
     const sources = await fetchSources({ url: values.url ?? defaultServerUrl(env), apiKey: values['api-key'] ?? apiKeyFromEnv(env) });
-    io.stdout(values.json ? `${JSON.stringify(sources, null, 2)}\n` : formatStatusTable(sources));
+    io.stdout(values.json ? `${jsonForTerminal(sources)}\n` : formatStatusTable(sources));
     return 0;
   } catch (err) {
     if (err instanceof StatusError) {
-      io.stderr(`marquee status: ${err.message}\n`);
+      io.stderr(`marquee status: ${terminalSafe(err.message)}\n`);
       return err.exitCode;
     }
     throw err;
