@@ -1,19 +1,11 @@
+import { PROBE_ERROR_LABELS } from '../../core/types';
 import type { ApiRouteDetail } from '../../server/api-types';
 import { formatLatency, formatRelative } from '../lib/format';
 import { useServerNow } from '../lib/hooks';
 import { CheckCircleIcon, OfflineIcon, SpinnerIcon } from './Icons';
 import { Sparkline } from './Sparkline';
 
-const RESULT_LABELS: Record<string, string> = {
-  refused: 'Refused',
-  timeout: 'No answer',
-  dns: 'Name not found',
-  tls: 'Certificate problem',
-  http_error: 'HTTP error',
-  unauthorized: 'Sign-in rejected',
-  wrong_server: 'Wrong server',
-  malformed: 'Garbled answer',
-};
+const RESULT_LABELS: Readonly<Record<string, string>> = PROBE_ERROR_LABELS;
 
 function RouteState({ route, inUse }: { route: ApiRouteDetail; inUse: boolean }) {
   if (route.lastResult === null) {
