@@ -33,7 +33,9 @@ export function openSseReaders(baseUrl: string, count: number): SseReaders {
   const requests: http.ClientRequest[] = [];
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   for (let i = 0; i < count; i++) {
-    const req = http.get(new URL('api/events', baseUrl), { agent, headers: { accept: 'text/event-stream' } }, (res) => {
+    // Each reader from its own loopback address, as separate browsers are (the app caps streams per address).
+    const localAddress = `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+    const req = http.get(new URL('api/events', baseUrl), { agent, localAddress, headers: { accept: 'text/event-stream' } }, (res) => {
       res.setEncoding('utf8');
       let buffer = '';
       let gotSnapshot = false;

@@ -1,6 +1,6 @@
-// Every request body, params and query the API accepts (part of the wire contract, src/api/).
-// Messages say what is expected in words. Bodies are strict objects: an unknown (e.g. misspelt)
-// key is refused, not silently ignored. Query objects are not: a cache-buster must not break a GET.
+// Every request body, params and query the API accepts. Messages say what is expected in words.
+// Bodies are strict: an unknown key (a typo, a field of another version) is a 400 naming it, never
+// silently ignored (parseInput turns zod's unrecognized_keys into `body.monitoring.foo: …`).
 import { z } from 'zod';
 
 const text = (field: string, max: number) =>
@@ -68,14 +68,24 @@ export const addSourceBody = z.discriminatedUnion('kind', [plexAdd, jellyfinAdd]
   error: (issue) => (issue.code === 'invalid_union' ? 'kind must be "plex" or "jellyfin"' : 'expected a JSON object with a kind'),
 });
 
-export const signInAgainBody = z.union(
-  [
-    z.strictObject({ pinId }),
-    z.strictObject({ quickConnectHandle: handle }),
-    z.strictObject({ username, password, url: url.optional() }),
-  ],
-  { error: 'give {pinId} (Plex), {username, password} or {quickConnectHandle} (Jellyfin)' },
-);
+const SIGN_IN_AGAIN_FIELDS = new Set(['pinId', 'quickConnectHandle', 'username', 'password', 'url']);
+/**
+ * Unknown keys are checked after the union (a union of strict shapes would only say that no shape
+ * fits, and zod drops issues raised before a union in a pipe or intersection).
+ */
+export const signInAgainBody = z
+  .union(
+    [
+      z.looseObject({ pinId }),
+      z.looseObject({ quickConnectHandle: handle }),
+      z.looseObject({ username, password, url: url.optional() }),
+    ],
+    { error: 'give {pinId} (Plex), {username, password} or {quickConnectHandle} (Jellyfin)' },
+  )
+  .superRefine((body, ctx) => {
+    const unknown = Object.keys(body).filter((key) => !SIGN_IN_AGAIN_FIELDS.has(key));
+    if (unknown.length > 0) ctx.addIssue({ code: 'unrecognized_keys', keys: unknown, input: body });
+  });
 
 export const probeBody = z.strictObject({ url }, { error: 'expected a JSON object with url' });
 export const quickConnectBody = z.strictObject(

@@ -8,7 +8,7 @@ export const sourceKindSchema = z.enum(['plex', 'jellyfin']);
 export const routeKindSchema = z.enum(['local', 'remote', 'relay']);
 export const sourceStateSchema = z.enum(['connecting', 'connected', 'reconnecting', 'disconnected', 'auth_required', 'sync_failed']);
 export const lossReasonSchema = z.enum(['server_shutting_down', 'server_restarting', 'push_lost', 'network_changed']);
-export const probeErrorCodeSchema = z.enum(['refused', 'timeout', 'dns', 'tls', 'http_error', 'unauthorized', 'wrong_server', 'malformed']);
+export const probeErrorCodeSchema = z.enum(['refused', 'timeout', 'dns', 'tls', 'http_error', 'unauthorized', 'wrong_server', 'malformed', 'too_large']);
 export const libraryTypeSchema = z.enum(['movie', 'show', 'music', 'photo', 'other']);
 
 const epochMs = z.number();

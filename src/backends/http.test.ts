@@ -4,6 +4,8 @@ import { createServer as createNetServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSafeAxios, probeErrorFromAxios } from './axios.js';
 import { classifyStatus, HttpClient, MAX_BODY_BYTES, redactUrl } from './http.js';
+import { JellyfinBackend } from './jellyfin/backend.js';
+import { PlexBackend } from './plex/backend.js';
 
 const TOKEN = 'SECRET-TOKEN-abcdef0123456789';
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -139,8 +141,9 @@ describe('HttpClient', () => {
     const r = await client().request({ url, timeoutMs: 5000 });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.error.code).toBe('malformed');
-    expect(r.error.message).toMatch(/response larger than 1 MB/);
+    // Its own reason, not a garbled or unreachable server: it answered, just far too much.
+    expect(r.error.code).toBe('too_large');
+    expect(r.error.message).toMatch(/^127\.0\.0\.1:\d+ answered with more than 1 MB$/);
   });
 
   it('refuses a declared content-length over 1 MB without reading it', async () => {
@@ -149,7 +152,25 @@ describe('HttpClient', () => {
       res.write('x');
     });
     const r = await client().request({ url, timeoutMs: 2000 });
-    expect(!r.ok && r.error.code).toBe('malformed');
+    expect(!r.ok && r.error.code).toBe('too_large');
+  });
+
+  it('a probe of a server answering more than 1 MB reports "too large" in words (Plex and Jellyfin)', async () => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(Buffer.alloc(MAX_BODY_BYTES + 4096, ' ')); // valid JSON whitespace, just far too much of it
+    });
+    const route = { id: 'r1', url, kind: 'local' as const, priority: 0 };
+    const http = client();
+    const plex = await new PlexBackend({ http, clientIdentifier: 'install' }).probe({ kind: 'plex', serverId: 'x' }, route, { token: TOKEN }, { timeoutMs: 5000 });
+    const jellyfin = await new JellyfinBackend({ axios: createSafeAxios(http), installId: 'install' }).probe({ kind: 'jellyfin', serverId: 'x' }, route, { token: TOKEN }, { timeoutMs: 5000 });
+    for (const result of [plex, jellyfin]) {
+      expect(result.ok).toBe(false);
+      if (result.ok) continue;
+      expect(result.error.code).toBe('too_large');
+      expect(result.error.message).toMatch(/answered with more than 1 MB/);
+      expectNoToken(result);
+    }
   });
 
   it('accepts a body of exactly 1 MB', async () => {

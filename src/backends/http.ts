@@ -1,7 +1,7 @@
 // The one small HTTP base both backends use. Guarantees, for every request:
 // - a hard deadline (AbortSignal) that also bounds a hung peer on a reused keep-alive socket, plus
 //   undici's headersTimeout/bodyTimeout set to the same budget;
-// - the response body is read to at most 1 MB, then the socket is dropped (`malformed`);
+// - the response body is read to at most 1 MB, then the socket is dropped (`too_large`);
 // - redirects are NEVER followed (undici's request() does not follow them; a 3xx is reported as an
 //   `http_error` naming only the target's origin) — a redirect to another host must not receive
 //   our headers, and a same-host redirect is unexpected for the endpoints we call;
@@ -266,5 +266,5 @@ function isStaleSocketError(err: unknown): boolean {
 }
 
 function tooLarge(url: string, status: number): ProbeError {
-  return { code: 'malformed', status, message: `response larger than 1 MB from ${describeHost(url)}` };
+  return { code: 'too_large', status, message: `${describeHost(url)} answered with more than 1 MB` };
 }

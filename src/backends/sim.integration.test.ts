@@ -172,7 +172,7 @@ describe('Plex against the simulator', () => {
     expect(hung).toMatchObject({ ok: false, error: { code: 'timeout', message: expect.stringMatching(/no answer within 0.5 s/) } });
   });
 
-  it('revoked token → unauthorized; malformed and oversized bodies → malformed', async () => {
+  it('revoked token → unauthorized; malformed bodies → malformed, oversized → too_large', async () => {
     const plex = new PlexBackend(config());
     const old = creds();
     await sim.server('lr').fault({ mode: 'bad-token' });
@@ -185,7 +185,7 @@ describe('Plex against the simulator', () => {
     }
     await sim.route('lr-local').fault({ mode: 'malformed', variant: 'oversized', sizeBytes: 5 * 1024 * 1024 });
     const big = await plex.probe(plexTarget(), route('lr-local'), creds(), opts);
-    expect(big).toMatchObject({ ok: false, error: { code: 'malformed', message: expect.stringContaining('larger than 1 MB') } });
+    expect(big).toMatchObject({ ok: false, error: { code: 'too_large', message: expect.stringContaining('answered with more than 1 MB') } });
     await sim.route('lr-local').fault({ mode: 'error', status: 503 });
     expect(await plex.probe(plexTarget(), route('lr-local'), creds(), opts)).toMatchObject({ ok: false, error: { code: 'http_error', status: 503 } });
   });

@@ -4,9 +4,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type AppConfig } from '../server/config.js';
 import { createLogger, type Logger } from '../server/logger.js';
 import { createMetrics } from '../server/metrics.js';
+import { StoreOpenError } from '../store/errors.js';
 import { limitHeapGrowth } from './heap.js';
 import type { Runtime } from './runtime.js';
-import { fetchSources, formatStatusTable, StatusError } from './status.js';
+import { fetchSources, formatStatusTable, jsonForTerminal, StatusError, terminalSafe } from './status.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -81,11 +82,11 @@ export async function runStatus(args: string[], env: Env, io: CliIo): Promise<nu
   }
   try {
     const sources = await fetchSources({ url: values.url ?? defaultServerUrl(env), apiKey: values['api-key'] ?? apiKeyFromEnv(env) });
-    io.stdout(values.json ? `${JSON.stringify(sources, null, 2)}\n` : formatStatusTable(sources));
+    io.stdout(values.json ? `${jsonForTerminal(sources)}\n` : formatStatusTable(sources));
     return 0;
   } catch (err) {
     if (err instanceof StatusError) {
-      io.stderr(`marquee status: ${err.message}\n`);
+      io.stderr(`marquee status: ${terminalSafe(err.message)}\n`);
       return err.exitCode;
     }
     throw err;
@@ -113,12 +114,18 @@ export async function runServe(args: string[], env: Env, io: CliIo, demo: boolea
   try {
     runtime = await startRuntime(config, { demo, metrics, logger });
   } catch (err) {
+    // A data dir already in use, unreadable, too new…: the message is meant for people, say it plainly.
+    if (err instanceof StoreOpenError) {
+      io.stderr(`marquee: ${err.message}\n`);
+      logger.fatal({ err }, err.message);
+      return 1;
+    }
     const code = (err as NodeJS.ErrnoException).code;
     logger.fatal({ err }, code === 'EADDRINUSE' ? `port ${config.port} is already in use` : 'could not start Marquee');
     return 1;
   }
   const url = runtime.url ?? '';
-  logger.info({ url, dataDir: config.dataDir, auth: config.apiKey ? 'api-key' : 'loopback-only', demo }, `Marquee is listening on ${url}`);
+  logger.info({ url, dataDir: runtime.dataDir, auth: config.apiKey ? 'api-key' : 'loopback-only', demo }, `Marquee is listening on ${url}`);
 
   io.onListening?.(url);
 

@@ -19,6 +19,9 @@ async function demoSources(settings: object) {
   writeFileSync(file, JSON.stringify(settings));
   const config = loadConfig(['--data-dir', join(dir, 'data'), '--settings', file], {});
   const runtime = await startRuntime(config, { demo: true, listen: false, metrics: createMetrics(), logger: createLogger({ level: 'silent' }) });
+  // The demo never uses the configured data dir: it names the fresh one it really uses.
+  expect(runtime.dataDir).not.toBe(config.dataDir);
+  expect(runtime.dataDir).toContain('marquee-demo-');
   try {
     const settled = () => {
       const sources = runtime.engine.listSources().map(toApiSource);

@@ -67,6 +67,7 @@ export interface Runtime {
   backends: Backends;
   plexSignIn: PlexSignIn;
   jellyfinSignIn: JellyfinSignIn;
+  /** The data dir in use: the demo's fresh temporary one, else config.dataDir (for the start log). */
   dataDir: string;
   /** Present in demo mode only. */
   demo?: DemoControl;
@@ -91,7 +92,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
   try {
     const clock = parts.clock;
     const now = clock ? () => clock.now() : undefined;
-    const store = openDatabase({ dataDir, logger: logger.child({ component: 'store' }), ...(now ? { now } : {}) });
+    const store = openDatabase({ dataDir, lockDataDir: true, logger: logger.child({ component: 'store' }), ...(now ? { now } : {}) });
     closers.push(() => store.close());
     const simConfigPath = typeof parts.demo === 'object' ? parts.demo.simConfigPath : undefined;
     const demo = demoMode ? await (await import('./demo.js')).startDemoSimulation(simConfigPath) : null;

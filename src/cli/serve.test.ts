@@ -8,7 +8,10 @@ import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn } from '../server/test-f
 import { waitUntil } from '../../test/support/wait.js';
 import type { RuntimeParts } from './runtime.js';
 
-const state = vi.hoisted(() => ({ runtimeClosed: 0, demoFlag: undefined as boolean | undefined, engine: null as unknown }));
+const state = vi.hoisted(() => ({ runtimeClosed: 0, demoFlag: undefined as boolean | undefined, engine: null as unknown, logLines: [] as string[] }));
+
+/** The demo's own fresh data dir, as the real runtime makes one (marquee-demo-XXXX in the temp dir). */
+const DEMO_DATA_DIR = '/tmp/marquee-demo-fake123';
 
 vi.mock('./runtime.js', () => ({
   startRuntime: async (config: AppConfig, parts: RuntimeParts) => {
@@ -16,6 +19,7 @@ vi.mock('./runtime.js', () => ({
     const engine = state.engine as Engine;
     const server = await startServer(config, { engine, plexSignIn: new FakePlexSignIn(), jellyfinSignIn: new FakeJellyfinSignIn(), ...(parts.logger ? { logger: parts.logger } : {}) });
     return {
+      dataDir: parts.demo ? DEMO_DATA_DIR : config.dataDir,
       engine,
       app: server.app,
       url: server.url,
@@ -27,7 +31,19 @@ vi.mock('./runtime.js', () => ({
   },
 }));
 
+// The app's log lines, captured (the level asked for is kept for everything else).
+vi.mock('../server/logger.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../server/logger.js')>();
+  return {
+    ...actual,
+    createLogger: (options: { level: string }) =>
+      actual.createLogger({ ...options, level: 'info', destination: { write: (line: string) => void state.logLines.push(line) } } as never),
+  };
+});
+
 const { runCli } = await import('./cli.js');
+
+const listeningLine = () => state.logLines.map((line) => JSON.parse(line) as { msg: string; dataDir?: string }).find((entry) => entry.msg.startsWith('Marquee is listening on'));
 
 describe('marquee serve', () => {
   it('starts the engine, serves, and shuts down in order on SIGTERM', async () => {
@@ -41,6 +57,8 @@ describe('marquee serve', () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect(engine.started).toBe(true);
       expect(state.demoFlag).toBe(false);
+      expect(listeningLine()?.dataDir).toBe('/tmp/marquee-serve-test');
+      state.logLines.length = 0;
       const health = await fetch(`${url}healthz`);
       expect(health.status).toBe(200);
 
@@ -62,6 +80,8 @@ describe('marquee serve', () => {
     await waitUntil(() => url, { what: 'demo to listen', timeoutMs: 5000, intervalMs: 10 });
     expect(url).not.toBe('');
     expect(state.demoFlag).toBe(true);
+    // The start log names the data dir the demo really uses, not ./data (which it never touches).
+    expect(listeningLine()?.dataDir).toBe(DEMO_DATA_DIR);
     process.emit('SIGINT', 'SIGINT');
     expect(await running).toBe(0);
     expect(state.runtimeClosed).toBe(1);

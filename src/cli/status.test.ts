@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiSource } from '../api/types.js';
@@ -87,6 +89,43 @@ describe('marquee status against a server', () => {
     const noKey = capture();
     expect(await runCli(['status', '--url', url], {}, noKey.io)).toBe(3);
     expect(noKey.out.stderr).toContain('needs its API key');
+  });
+
+  it('never prints control characters or escape sequences a server put in its answer', async () => {
+    const ESC = '\u001b';
+    const hostile = [
+      {
+        id: 'evil',
+        name: `${ESC}]0;owned${'\u0007'}Evil${ESC}[2J${ESC}[31mRed\u009b31m\r\nFAKE  plex  connected\u202e`,
+        kind: `plex${'\u0007'}`,
+        status: `${ESC}[5mblinking`,
+        route: { id: 'r', url: 'http://x', kind: `local${ESC}[0m`, latencyMs: `${ESC}[2J` },
+        attempt: `${ESC}[1A`,
+      },
+    ];
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(hostile)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const anyControl = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+
+      const table = capture();
+      expect(await runCli(['status', '--url', url], {}, table.io)).toBe(0);
+      expect(table.out.stdout).not.toMatch(anyControl);
+      expect(table.out.stdout.split('\n').filter(Boolean)).toHaveLength(2); // header + one row: no injected line
+      expect(table.out.stdout).toContain('EvilRed');
+
+      const asJson = capture();
+      expect(await runCli(['status', '--json', '--url', url], {}, asJson.io)).toBe(0);
+      expect(asJson.out.stdout).not.toMatch(anyControl);
+      expect(JSON.parse(asJson.out.stdout)).toEqual(hostile); // still JSON, same values
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+
+    const badUrl = capture();
+    expect(await runCli(['status', '--url', `${'\u001b'}[2Jnot a url`], {}, badUrl.io)).toBe(2);
+    expect(badUrl.out.stderr).toMatch(/^marquee status: Not a valid URL: not a url\n$/);
   });
 
   it('fails with a clear message and a non-zero code when the server is unreachable', async () => {

@@ -12,7 +12,7 @@ export class StatusError extends Error {
 }
 
 function formatLatency(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '-';
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '-';
   return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
 }
 
@@ -25,6 +25,28 @@ const STATUS_WORDS: Record<string, string> = {
   sync_failed: 'sync failed',
 };
 
+// Escape sequences first (CSI `ESC [ … final`, OSC `ESC ] … BEL/ST`, any other `ESC x`), then
+// every other C0/C1 control, DEL, and the bidi overrides that reorder what a terminal shows.
+const ANSI_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]|\u009b[0-?]*[ -/]*[@-~]|[\u001b\u009d]\][^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[@-_]?/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * What may reach the terminal from a server's answer: a source name is whatever the media server
+ * (or anyone who can rename it) chose, and raw escapes could rewrite the screen, the title or the
+ * clipboard. Sequences are dropped, other controls shown as "?".
+ */
+export function terminalSafe(value: unknown): string {
+  return String(value ?? '').replace(ANSI_SEQUENCE, '').replace(CONTROL, '?');
+}
+
+/**
+ * JSON as before, with the characters JSON.stringify leaves raw but a terminal may act on (DEL, C1
+ * controls, bidi overrides) written as \\u escapes: the same value for any JSON reader.
+ */
+export function jsonForTerminal(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A plain-text table: NAME, KIND, STATUS, ROUTE, LATENCY. Columns padded to the widest cell. */
 export function formatStatusTable(sources: ApiSource[]): string {
   if (sources.length === 0) return 'No sources yet. Add a Plex or Jellyfin server in the web UI.\n';
@@ -32,7 +54,7 @@ export function formatStatusTable(sources: ApiSource[]): string {
   const rows = sources.map((s) => {
     let status = STATUS_WORDS[s.status] ?? s.status;
     if (s.status === 'reconnecting' && s.attempt) status += ` (attempt ${s.attempt})`;
-    return [s.name, s.kind, status, s.route?.kind ?? '-', formatLatency(s.route?.latencyMs)];
+    return [s.name, s.kind, status, s.route?.kind ?? '-', formatLatency(s.route?.latencyMs)].map(terminalSafe);
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();

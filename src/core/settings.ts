@@ -1,130 +1,185 @@
 // Monitoring settings: one validated object with defaults. Every cadence, timeout and backoff knob
 // of the connection engine lives here, so config files and tests override them in one place.
+//
+// Two schemas come from one definition. The user-facing ones (`MonitorSettingsSchema`,
+// `PushSettingsSchema`: the settings file) bound every knob to a sane range — `baseTickMs: 1` made
+// 188 upstream requests in 5 s and `maxLightChecksPerS: 1e-300` stopped all checks. The engine's
+// own (`EngineMonitorSettingsSchema`, with which ConnectionMonitor fills in defaults) checks types
+// only, so tests and benchmarks can run the monitor at millisecond cadences on a fake clock.
+// The ranges (docs/SETTINGS.md): no steady cadence probes a route more often than once a second; no
+// timeout is shorter than a loaded LAN round trip or longer than a minute or two; budgets stay
+// within what one process can do; every default lies inside its range.
 import { z } from 'zod';
 
-const ms = () => z.number().int().nonnegative();
-const positiveMs = () => z.number().int().positive();
+type Bounds = readonly [min: number, max: number];
 
-export const BackoffSettingsSchema = z
-  .object({
-    initialMs: positiveMs().default(1_000),
-    factor: z.number().min(1).max(100).default(2),
-    /** The cap once an outage is older than `recentWindowMs` (issue 3: 30 s). */
-    capMs: positiveMs().default(30_000),
-    /**
-     * The cap while the outage is younger than `recentWindowMs`: one request per 4.05–4.5 s per route
-     * (≈ 0.23 /s, issue 6: "at most one request per 4 s once grown"), so a server that comes back is
-     * seen within ~4.5 s (issue 7: recovery p95 ≤ 5 s).
-     */
-    recentCapMs: positiveMs().default(4_500),
-    recentWindowMs: ms().default(600_000),
-    /** At a cap the delay is uniform in [cap * (1 - capJitter), cap]: enough spread that sources desynchronise. */
-    capJitter: z.number().min(0).max(1).default(0.1),
-    /**
-     * Lower bound of a delay while the backoff grows, clamped to half the attempt's ceiling so early
-     * retries stay jittered. The default 100 ms is full jitter that can never retry in a tight loop
-     * (an unlucky or broken random of 0).
-     */
-    minDelayMs: ms().default(100),
-  })
-  .strict()
-  .refine((b) => b.capMs >= b.initialMs, { message: 'backoff.capMs must be >= backoff.initialMs' });
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
-export const ReselectSettingsSchema = z.object({
-  local: positiveMs().default(300_000),
-  remote: positiveMs().default(120_000),
-  relay: positiveMs().default(30_000),
-  /** When no route kind is known (e.g. auth_required: how often to try the token again). */
-  unknown: positiveMs().default(60_000),
-}).strict();
+function buildSchemas(bounded: boolean) {
+  const knob = (base: z.ZodNumber, unit: string, fallback: number, [min, max]: Bounds) =>
+    (bounded ? base.min(min, `must be at least ${min}${unit}`).max(max, `must be at most ${max}${unit}`) : base).default(fallback);
+  const ms = (fallback: number, bounds: Bounds) => knob(z.number().int().nonnegative(), ' ms', fallback, bounds);
+  const positiveMs = (fallback: number, bounds: Bounds) => knob(z.number().int().positive(), ' ms', fallback, bounds);
+  const perSecond = (fallback: number, bounds: Bounds) => knob(z.number().positive(), ' per second', fallback, bounds);
+  const count = (fallback: number, bounds: Bounds) => knob(z.number().int().min(1).max(10_000), '', fallback, bounds);
 
-export const MonitorSettingsSchema = z.object({
-  /** Light check of the current route. */
-  baseTickMs: positiveMs().default(10_000),
-  /**
-   * Light check of the current route while the source's push channel is open: the channel's pongs
-   * already prove the server and the route alive every ping, so this only re-confirms the HTTP API
-   * and the sign-in (a revoked token, a server answering 5xx behind a live socket).
-   */
-  pushOpenTickMs: positiveMs().default(60_000),
-  /**
-   * Cost at scale (issue 6): the cadences stretch with the number of sources so that, overall,
-   * light checks stay at or below `maxLightChecksPerS` and full re-selections at or below
-   * `maxFullChecksPerS`. Installations up to a few hundred sources never reach these budgets and
-   * keep the cadences above unchanged.
-   */
-  maxLightChecksPerS: z.number().positive().default(20),
-  maxFullChecksPerS: z.number().positive().default(20),
-  /**
-   * Retries of unreachable sources across the install. Only a mass outage reaches it (the host's own
-   * network went away: 10,000 sources failing at once would otherwise retry ~2,300 times a second);
-   * the retry caps then stretch as (unreachable sources) / budget.
-   */
-  maxRetryChecksPerS: z.number().positive().default(100),
-  /** Full re-selection cadence by the current route kind. */
-  reselectMs: ReselectSettingsSchema.prefault({}),
-  /** Per-route probe timeout (a source's monitoring.probeTimeoutMs overrides it). */
-  probeTimeoutMs: positiveMs().default(5_000),
-  /**
-   * Per-route timeout of the immediate check after a push channel went silent or closed: the channel
-   * has already waited its pong timeout, so a cut network is confirmed sooner (issue 6).
-   */
-  suspectProbeTimeoutMs: positiveMs().default(2_000),
-  /**
-   * Per-route timeout of the early check run when a push channel is overdue (a ping unanswered for a
-   * whole ping interval, before its pong timeout): it ends about when the pong timeout fires, so a
-   * cut network is reported within ~ping interval + pong timeout (issue 6: "within three").
-   */
-  earlySuspectTimeoutMs: positiveMs().default(1_000),
-  /** After a less preferred route answered, how long to wait for a better one. */
-  graceMs: ms().default(100),
-  librariesTimeoutMs: positiveMs().default(10_000),
-  backoff: BackoffSettingsSchema.prefault({}),
-  /** Failed reconnection attempts before `reconnecting` becomes `disconnected`. */
-  disconnectAfterAttempts: z.number().int().min(1).max(1000).default(3),
-  /** Checks running at once across all sources. */
-  maxConcurrentChecks: z.number().int().min(1).max(10_000).default(64),
-}).strict(); // a misspelt setting is an error, not silently ignored
+  const backoff = z
+    .object({
+      /** 100 ms – 1 min: the first retry may be quick; the steady cadence is set by the caps. */
+      initialMs: positiveMs(1_000, [100, MINUTE]),
+      factor: knob(z.number().min(1).max(100), '', 2, [1, 10]),
+      /** The cap once an outage is older than `recentWindowMs` (issue 3: 30 s). 1 s – 1 h. */
+      capMs: positiveMs(30_000, [1_000, HOUR]),
+      /**
+       * The cap while the outage is younger than `recentWindowMs`: one request per 4.05–4.5 s per route
+       * (≈ 0.23 /s, issue 6: "at most one request per 4 s once grown"), so a server that comes back is
+       * seen within ~4.5 s (issue 7: recovery p95 ≤ 5 s). 1 s – 1 h.
+       */
+      recentCapMs: positiveMs(4_500, [1_000, HOUR]),
+      /** 0 (no recent phase) – 1 day. */
+      recentWindowMs: ms(600_000, [0, DAY]),
+      /** At a cap the delay is uniform in [cap * (1 - capJitter), cap]: enough spread that sources desynchronise. */
+      capJitter: knob(z.number().min(0).max(1), '', 0.1, [0, 1]),
+      /**
+       * Lower bound of a delay while the backoff grows, clamped to half the attempt's ceiling so early
+       * retries stay jittered. The default 100 ms is full jitter that can never retry in a tight loop
+       * (an unlucky or broken random of 0). 10 ms – 1 min (0 would allow that tight loop).
+       */
+      minDelayMs: ms(100, [10, MINUTE]),
+    })
+    .strict()
+    .refine((b) => b.capMs >= b.initialMs, { message: 'backoff.capMs must be >= backoff.initialMs' });
 
-/** Push channels (issue 6): one WebSocket per connected source on its current route (src/monitor/push-supervisor.ts). */
-export const PushSettingsSchema = z
-  .object({
-    /** Off: polling only, for every source. */
-    enabled: z.boolean().default(true),
-    /** Ping cadence of one channel (small installations: this exactly). */
-    pingIntervalMs: positiveMs().default(1_000),
-    /**
-     * Cost at scale (issue 6): the ping cadence stretches with the number of sources so that all
-     * channels together send at most this many pings per second (N sources → interval ≥ N / budget).
-     * A crash or a closed socket is still seen at once (TCP reset / close frame); only the silent
-     * failures that need the ping to notice (a cut network, a hung server) take longer on large installs.
-     */
-    maxPingsPerS: z.number().positive().default(500),
-    /** No pong (or any frame) this long after a ping: the channel is lost. */
-    pongTimeoutMs: positiveMs().default(2_000),
-    /**
-     * An unanswered ping is "overdue" (the monitor checks every route at once, status unchanged) after
-     * the channel's usual pong round trip plus margin (srtt + 4 * rttvar), but never sooner than this.
-     * On a LAN that is this floor: a cut network is suspected ~0.25 s after the next ping, not a whole
-     * ping interval later (issue 6: a cut network noticed within three seconds).
-     */
-    suspectMinMs: positiveMs().default(250),
-    connectTimeoutMs: positiveMs().default(5_000),
-    /** A channel that dies young is reopened after a growing delay (initial, doubling, capped). */
-    reopenInitialMs: positiveMs().default(1_000),
-    reopenCapMs: positiveMs().default(30_000),
-    /** A channel that lived this long resets the reopen delay. */
-    stableAfterMs: positiveMs().default(10_000),
-    /** "Library changed" notifications re-check (and re-fetch libraries) at most this often. */
-    libraryRefreshMinIntervalMs: ms().default(10_000),
-    /**
-     * Channels on one route that failed this many times in a row without ever opening (e.g. every
-     * upgrade reset by a proxy) count as refused: the source is polled and the view says so.
-     */
-    refuseAfterFailedOpens: z.number().int().min(1).max(1000).default(3),
-  })
-  .strict()
-  .refine((p) => p.pongTimeoutMs > p.suspectMinMs, { message: 'push.pongTimeoutMs must be greater than push.suspectMinMs' });
+  /** 1 s – 1 day each: a full re-selection probes every route of the source. */
+  const reselectMs = (fallback: number) => positiveMs(fallback, [1_000, DAY]);
+  const reselect = z
+    .object({
+      local: reselectMs(300_000),
+      remote: reselectMs(120_000),
+      relay: reselectMs(30_000),
+      /** When no route kind is known (e.g. auth_required: how often to try the token again). */
+      unknown: reselectMs(60_000),
+    })
+    .strict();
+
+  /** Probe timeouts: 250 ms (a loaded LAN) – 1 min (a slow relay answers within seconds). */
+  const timeoutMs = (fallback: number) => positiveMs(fallback, [250, MINUTE]);
+
+  const monitor = z
+    .object({
+      /** Light check of the current route. 1 s – 1 h. */
+      baseTickMs: positiveMs(10_000, [1_000, HOUR]),
+      /**
+       * Light check of the current route while the source's push channel is open: the channel's pongs
+       * already prove the server and the route alive every ping, so this only re-confirms the HTTP API
+       * and the sign-in (a revoked token, a server answering 5xx behind a live socket). 1 s – 1 h.
+       */
+      pushOpenTickMs: positiveMs(60_000, [1_000, HOUR]),
+      /**
+       * Cost at scale (issue 6): the cadences stretch with the number of sources so that, overall,
+       * light checks stay at or below `maxLightChecksPerS` and full re-selections at or below
+       * `maxFullChecksPerS`. Installations up to a few hundred sources never reach these budgets and
+       * keep the cadences above unchanged. 1 – 1000 per second (below 1, 10,000 sources would each
+       * wait hours for a check; above 1000 the budget stops protecting the servers).
+       */
+      maxLightChecksPerS: perSecond(20, [1, 1_000]),
+      maxFullChecksPerS: perSecond(20, [1, 1_000]),
+      /**
+       * Retries of unreachable sources across the install. Only a mass outage reaches it (the host's own
+       * network went away: 10,000 sources failing at once would otherwise retry ~2,300 times a second);
+       * the retry caps then stretch as (unreachable sources) / budget. 1 – 1000 per second.
+       */
+      maxRetryChecksPerS: perSecond(100, [1, 1_000]),
+      /** Full re-selection cadence by the current route kind. */
+      reselectMs: reselect.prefault({}),
+      /** Per-route probe timeout (a source's monitoring.probeTimeoutMs overrides it). */
+      probeTimeoutMs: timeoutMs(5_000),
+      /**
+       * Per-route timeout of the immediate check after a push channel went silent or closed: the channel
+       * has already waited its pong timeout, so a cut network is confirmed sooner (issue 6).
+       */
+      suspectProbeTimeoutMs: timeoutMs(2_000),
+      /**
+       * Per-route timeout of the early check run when a push channel is overdue (a ping unanswered for a
+       * whole ping interval, before its pong timeout): it ends about when the pong timeout fires, so a
+       * cut network is reported within ~ping interval + pong timeout (issue 6: "within three").
+       */
+      earlySuspectTimeoutMs: timeoutMs(1_000),
+      /** After a less preferred route answered, how long to wait for a better one. 0 – 10 s. */
+      graceMs: ms(100, [0, 10_000]),
+      /** 1 s – 2 min: a big library list can be slow, but never worth holding a check longer. */
+      librariesTimeoutMs: positiveMs(10_000, [1_000, 2 * MINUTE]),
+      backoff: backoff.prefault({}),
+      /** Failed reconnection attempts before `reconnecting` becomes `disconnected`. 1 – 100. */
+      disconnectAfterAttempts: count(3, [1, 100]),
+      /** Checks running at once across all sources. 1 – 1000 (each holds sockets and memory). */
+      maxConcurrentChecks: count(64, [1, 1_000]),
+    })
+    .strict(); // a misspelt setting is an error, not silently ignored
+
+  /** Push channels (issue 6): one WebSocket per connected source on its current route (src/monitor/push-supervisor.ts). */
+  const push = z
+    .object({
+      /** Off: polling only, for every source. */
+      enabled: z.boolean().default(true),
+      /** Ping cadence of one channel (small installations: this exactly). 250 ms – 1 min. */
+      pingIntervalMs: positiveMs(1_000, [250, MINUTE]),
+      /**
+       * Cost at scale (issue 6): the ping cadence stretches with the number of sources so that all
+       * channels together send at most this many pings per second (N sources → interval ≥ N / budget).
+       * A crash or a closed socket is still seen at once (TCP reset / close frame); only the silent
+       * failures that need the ping to notice (a cut network, a hung server) take longer on large
+       * installs. 1 – 5000 per second.
+       */
+      maxPingsPerS: perSecond(500, [1, 5_000]),
+      /** No pong (or any frame) this long after a ping: the channel is lost. 500 ms – 1 min. */
+      pongTimeoutMs: positiveMs(2_000, [500, MINUTE]),
+      /**
+       * An unanswered ping is "overdue" (the monitor checks every route at once, status unchanged) after
+       * the channel's usual pong round trip plus margin (srtt + 4 * rttvar), but never sooner than this.
+       * On a LAN that is this floor: a cut network is suspected ~0.25 s after the next ping, not a whole
+       * ping interval later (issue 6: a cut network noticed within three seconds). 50 ms – 1 min.
+       */
+      suspectMinMs: positiveMs(250, [50, MINUTE]),
+      /** WebSocket handshake. 500 ms – 1 min. */
+      connectTimeoutMs: positiveMs(5_000, [500, MINUTE]),
+      /** A channel that dies young is reopened after a growing delay (initial, doubling, capped). */
+      reopenInitialMs: positiveMs(1_000, [100, MINUTE]),
+      reopenCapMs: positiveMs(30_000, [1_000, HOUR]),
+      /** A channel that lived this long resets the reopen delay. 1 s – 1 h. */
+      stableAfterMs: positiveMs(10_000, [1_000, HOUR]),
+      /** "Library changed" notifications re-check (and re-fetch libraries) at most this often. 1 s – 1 h. */
+      libraryRefreshMinIntervalMs: ms(10_000, [1_000, HOUR]),
+      /**
+       * Channels on one route that failed this many times in a row without ever opening (e.g. every
+       * upgrade reset by a proxy) count as refused: the source is polled and the view says so. 1 – 100.
+       */
+      refuseAfterFailedOpens: count(3, [1, 100]),
+    })
+    .strict()
+    .refine((p) => p.pongTimeoutMs > p.suspectMinMs, { message: 'push.pongTimeoutMs must be greater than push.suspectMinMs' })
+    .refine((p) => p.reopenCapMs >= p.reopenInitialMs, { message: 'push.reopenCapMs must be >= push.reopenInitialMs' });
+
+  return { backoff, reselect, monitor, push };
+}
+
+const USER = buildSchemas(true);
+const ENGINE = buildSchemas(false);
+
+/** The settings file's `monitor` section: every knob bounded (docs/SETTINGS.md). */
+export const MonitorSettingsSchema = USER.monitor;
+/** The settings file's `push` section: every knob bounded (docs/SETTINGS.md). */
+export const PushSettingsSchema = USER.push;
+export const BackoffSettingsSchema = USER.backoff;
+export const ReselectSettingsSchema = USER.reselect;
+/**
+ * Same shape and defaults, types checked but no ranges: for the engine, which is handed settings
+ * already validated (from the file) or chosen by code (tests and benchmarks at fast cadences).
+ */
+export const EngineMonitorSettingsSchema = ENGINE.monitor;
+export const EnginePushSettingsSchema = ENGINE.push;
 
 export type PushSettings = z.infer<typeof PushSettingsSchema>;
 
@@ -132,9 +187,14 @@ export type MonitorSettings = z.infer<typeof MonitorSettingsSchema>;
 export type MonitorSettingsInput = z.input<typeof MonitorSettingsSchema>;
 export type BackoffSettings = z.infer<typeof BackoffSettingsSchema>;
 
-/** Validates and fills in defaults; throws a ZodError naming the bad field. */
+/** Validates against the user-facing ranges and fills in defaults; throws a ZodError naming the bad field. */
 export function parseMonitorSettings(input: MonitorSettingsInput = {}): MonitorSettings {
   return MonitorSettingsSchema.parse(input);
+}
+
+/** Fills in defaults without the user-facing ranges (tests, benchmarks): types are still checked. */
+export function engineMonitorSettings(input: MonitorSettingsInput = {}): MonitorSettings {
+  return EngineMonitorSettingsSchema.parse(input);
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = parseMonitorSettings();

@@ -54,7 +54,22 @@ export type ProbeErrorCode =
   | 'http_error'
   | 'unauthorized'
   | 'wrong_server'
-  | 'malformed';
+  | 'malformed'
+  /** The server answered, with more than the 1 MB a response may have (the body was cut). */
+  | 'too_large';
+
+/** A probe failure in a few words, for the UI's route table: one table for every failure code. */
+export const PROBE_ERROR_LABELS: Readonly<Record<ProbeErrorCode, string>> = {
+  refused: 'Refused',
+  timeout: 'No answer',
+  dns: 'Name not found',
+  tls: 'Certificate problem',
+  http_error: 'HTTP error',
+  unauthorized: 'Sign-in rejected',
+  wrong_server: 'Wrong server',
+  malformed: 'Garbled answer',
+  too_large: 'Answer too large',
+};
 
 export interface ProbeError {
   code: ProbeErrorCode;

@@ -10,7 +10,7 @@ import type { Outcome } from '../core/outcomes.js';
 import { redactProbeError } from '../core/redact.js';
 import { reduce } from '../core/reducer.js';
 import { effectiveSettings, replanPeriodicCheck, type CheckKind } from '../core/scheduling.js';
-import { MonitorSettingsSchema, type MonitorSettings, type MonitorSettingsInput } from '../core/settings.js';
+import { EngineMonitorSettingsSchema, type MonitorSettings, type MonitorSettingsInput } from '../core/settings.js';
 import type { LossReason, ProbeResult, Route, Source, SourceKind, SourceStatus } from '../core/types.js';
 import { clampDelay, realClock, type Clock, type TimerHandle } from './clock.js';
 import { ConnectionService, formatSeconds } from './connection-service.js';
@@ -68,7 +68,8 @@ export class ConnectionMonitor {
   private unreachable = 0;
 
   constructor(private readonly options: ConnectionMonitorOptions) {
-    this.settings = MonitorSettingsSchema.parse(options.settings ?? {});
+    // Settings from the file were range-checked already; code (tests, bench) may pick fast cadences.
+    this.settings = EngineMonitorSettingsSchema.parse(options.settings ?? {});
     this.clock = options.clock ?? realClock;
     this.random = options.random ?? Math.random;
     this.service = options.service ?? new ConnectionService({ clock: this.clock });

@@ -103,6 +103,27 @@ describe('sources', () => {
     expect(unknownRoute.json().error).toBe('not_found');
   });
 
+  it('rejects unknown keys in every body with 400 naming the key, and changes nothing', async () => {
+    const { app, engine } = await setup();
+    const { id } = await addJellyfin(app);
+    const cases: [string, string, unknown, RegExp][] = [
+      ['PATCH', `/api/sources/${id}`, { monitoring: { enabled: false, foo: 1 } }, /^body\.monitoring\.foo: is not a known field$/],
+      ['PATCH', `/api/sources/${id}`, { name: 'Attic', colour: 'red' }, /^body\.colour: is not a known field$/],
+      ['POST', '/api/sources', { kind: 'plex', serverId: PLEX_SERVER_ID, pinId: 1, admin: true }, /^body\.admin: is not a known field$/],
+      ['POST', '/api/sources', { kind: 'jellyfin', url: 'http://127.0.0.3:8096', username: 'a', password: 'b', token: 'x' }, /^body\.token: is not a known field$/],
+      ['POST', `/api/sources/${id}/signin`, { pinId: 1, foo: 1 }, /^body\.foo: is not a known field$/],
+      ['POST', '/api/jellyfin/quickconnect', { url: 'http://127.0.0.3:8096', extra: 1 }, /^body\.extra: is not a known field$/],
+      ['POST', '/api/session', { apiKey: 'k', remember: true }, /^body\.remember: is not a known field$/],
+    ];
+    for (const [method, url, payload, message] of cases) {
+      const res = await app.inject({ method: method as 'POST', url, headers: json, payload: JSON.stringify(payload) });
+      expect(res.statusCode, `${method} ${url} ${JSON.stringify(payload)}: ${res.body}`).toBe(400);
+      expect(res.json().message).toMatch(message);
+    }
+    expect(engine.getSource(id)?.source.monitoring.enabled !== false).toBe(true);
+    expect(engine.getSource(id)?.source.name).not.toBe('Attic');
+  });
+
   it('rejects bad bodies with 400 naming the field', async () => {
     const { app, engine } = await setup();
     const { id } = await addJellyfin(app);
@@ -116,7 +137,7 @@ describe('sources', () => {
       ['POST', '/api/sources', { kind: 'jellyfin', url: 'http://x' }, /body\.username: required/],
       ['POST', '/api/sources', [], /body/],
       ['POST', '/api/jellyfin/quickconnect', {}, /body\.url: url must be a string/],
-      ['POST', `/api/sources/${id}/signin`, { foo: 1 }, /body: give \{pinId\}/],
+      ['POST', `/api/sources/${id}/signin`, {}, /body: give \{pinId\}/],
     ];
     for (const [method, url, payload, message] of cases) {
       const res = await app.inject({ method: method as 'POST', url, headers: json, payload: JSON.stringify(payload) });

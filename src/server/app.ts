@@ -72,6 +72,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   const hub = new SseHub(engine, {
     heartbeatMs: config.sseHeartbeatMs,
+    maxStreams: config.sseMaxStreams,
+    maxStreamsPerAddress: config.sseMaxStreamsPerAddress,
     demo: deps.demo !== undefined,
     onClientCount: (n) => metrics.setSseClients(n),
     onDropped: () => {

@@ -104,7 +104,11 @@ describe('the settings file (--settings / MARQUEE_SETTINGS_FILE)', () => {
     expect(configError(['--settings', file('typo.json', '{"monitor":{"baseTick":5000}}')], {})).toMatch(/in settings file ".*typo\.json":\n  monitor: .*baseTick/);
     expect(configError(['--settings', file('type.json', '{"push":{"pingIntervalMs":"1s"}}')], {})).toContain('push.pingIntervalMs:');
     expect(configError(['--settings', file('cap.json', '{"monitor":{"backoff":{"initialMs":5000,"capMs":1000}}}')], {})).toContain('backoff.capMs must be >= backoff.initialMs');
-    expect(configError(['--settings', file('pong.json', '{"push":{"pongTimeoutMs":200}}')], {})).toContain('push.pongTimeoutMs must be greater than push.suspectMinMs');
+    expect(configError(['--settings', file('pong.json', '{"push":{"pongTimeoutMs":1000,"suspectMinMs":1000}}')], {})).toContain('push.pongTimeoutMs must be greater than push.suspectMinMs');
+    // Absurd values stop the start with the field and its range named (issue 11).
+    expect(configError(['--settings', file('tick.json', '{"monitor":{"baseTickMs":1}}')], {})).toContain('monitor.baseTickMs: must be at least 1000 ms');
+    expect(configError(['--settings', file('rate.json', '{"monitor":{"maxLightChecksPerS":1e-300}}')], {})).toContain('monitor.maxLightChecksPerS: must be at least 1 per second');
+    expect(configError(['--settings', file('ping.json', '{"push":{"pingIntervalMs":10}}')], {})).toContain('push.pingIntervalMs: must be at least 250 ms');
     expect(configError(['--settings', file('top.json', '{"monitr":{}}')], {})).toContain('monitr');
   });
 

@@ -26,6 +26,9 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** SSE heartbeat (comment line) interval. */
   sseHeartbeatMs: number;
+  /** Open event streams at most, in total and per client address (a browser tab holds one). */
+  sseMaxStreams: number;
+  sseMaxStreamsPerAddress: number;
   /** Folder of the built web UI (index.html + assets). */
   webDir: string;
   /** Monitoring cadences, timeouts and backoff (defaults, or the settings file's `monitor`). */
@@ -102,6 +105,14 @@ function readSettingsFile(file: string | undefined): { monitor: MonitorSettings;
   return parsed.data;
 }
 
+const streamCount = (max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(max, `must be at most ${max}`));
+
 const rawSchema = z.object({
   port: z
     .string()
@@ -132,6 +143,8 @@ const rawSchema = z.object({
     .regex(/^\d+$/, 'must be a whole number of milliseconds')
     .transform(Number)
     .pipe(z.number().int().min(100, 'must be at least 100 ms').max(300_000, 'must be at most 300000 ms')),
+  sseMaxStreams: streamCount(100_000),
+  sseMaxStreamsPerAddress: streamCount(10_000),
 });
 
 const NAMES: Record<string, string> = {
@@ -142,6 +155,8 @@ const NAMES: Record<string, string> = {
   plexTvUrl: 'MARQUEE_PLEX_TV_URL',
   logLevel: '--log-level / LOG_LEVEL',
   sseHeartbeatMs: 'MARQUEE_SSE_HEARTBEAT_MS',
+  sseMaxStreams: 'MARQUEE_SSE_MAX_STREAMS',
+  sseMaxStreamsPerAddress: 'MARQUEE_SSE_MAX_STREAMS_PER_ADDRESS',
 };
 
 function parseBaseUrl(value: string): { basePath: string; publicOrigin: string | null } {
@@ -224,6 +239,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     plexTvUrl: env.MARQUEE_PLEX_TV_URL ?? 'https://plex.tv',
     logLevel: (values['log-level'] ?? env.LOG_LEVEL ?? 'info').toLowerCase(),
     sseHeartbeatMs: env.MARQUEE_SSE_HEARTBEAT_MS ?? '15000',
+    sseMaxStreams: env.MARQUEE_SSE_MAX_STREAMS ?? '256',
+    sseMaxStreamsPerAddress: env.MARQUEE_SSE_MAX_STREAMS_PER_ADDRESS ?? '8',
   };
   const parsed = rawSchema.safeParse(raw);
   if (!parsed.success) {
@@ -254,6 +271,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     plexTvUrl: parsed.data.plexTvUrl.replace(/\/+$/, ''),
     logLevel: parsed.data.logLevel,
     sseHeartbeatMs: parsed.data.sseHeartbeatMs,
+    sseMaxStreams: parsed.data.sseMaxStreams,
+    sseMaxStreamsPerAddress: parsed.data.sseMaxStreamsPerAddress,
     webDir: resolve(env.MARQUEE_WEB_DIR ?? resolve(PACKAGE_ROOT, 'dist', 'web')),
     monitor: settings.monitor,
     push: settings.push,

@@ -24,10 +24,12 @@ export const notFound = (what: string, id: string | number): HttpError =>
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, part: 'body' | 'query' | 'params'): z.output<S> {
   const result = schema.safeParse(value ?? (part === 'body' ? undefined : {}));
   if (result.success) return result.data;
-  const messages = result.error.issues.slice(0, 3).map((issue) => {
-    const path = [part, ...issue.path.map(String)].join('.');
-    return `${path}: ${issue.message}`;
-  });
+  const messages = result.error.issues.flatMap((issue) => {
+    const path = [part, ...issue.path.map(String)];
+    // One message per unknown key, with the key in the path: "body.monitoring.foo: …".
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${[...path, key.slice(0, 64)].join('.')}: is not a known field`);
+    return [`${path.join('.')}: ${issue.message}`];
+  }).slice(0, 3);
   throw new HttpError(400, 'invalid_request', messages.join('; '));
 }
 

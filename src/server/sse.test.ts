@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
+import { get, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEventMessage, ApiSnapshot } from '../api/types.js';
@@ -174,6 +174,53 @@ describe('GET /api/events', () => {
     expect((await future.next((f) => f.event !== undefined)).event).toBe('snapshot');
     const garbage = await open(base, { 'last-event-id': 'abc' });
     expect((await garbage.next((f) => f.event !== undefined)).event).toBe('snapshot');
+  });
+
+  it('caps open streams per client address and in total: 503 in words with Retry-After, counts drop on close', async () => {
+    const { base } = await setup({ sseMaxStreamsPerAddress: 2, sseMaxStreams: 3 });
+    const open: ClientRequest[] = [];
+    const streams: IncomingMessage[] = [];
+    /** GET /api/events from a given loopback address; a 200 stays open, a refusal is read whole. */
+    const connect = (localAddress: string) =>
+      new Promise<{ status: number; retryAfter: string | undefined; body: string }>((resolve, reject) => {
+        const req = get(`${base}/api/events`, { localAddress, agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+          if (res.statusCode === 200) {
+            streams.push(res);
+            res.once('data', () => resolve({ status: 200, retryAfter: undefined, body: '' }));
+            return;
+          }
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body }));
+        });
+        req.on('error', reject);
+        open.push(req);
+      });
+    try {
+      expect((await connect('127.0.0.1')).status).toBe(200);
+      expect((await connect('127.0.0.1')).status).toBe(200);
+      const perAddress = await connect('127.0.0.1');
+      expect(perAddress.status).toBe(503);
+      expect(perAddress.retryAfter).toMatch(/^\d+$/);
+      expect(JSON.parse(perAddress.body)).toEqual({ error: 'too_many_streams', message: expect.stringMatching(/Too many open event streams from this address \(at most 2\)/) });
+
+      expect((await connect('127.0.0.2')).status).toBe(200); // another address: 3 in total
+      const total = await connect('127.0.0.3');
+      expect(total.status).toBe(503);
+      expect(JSON.parse(total.body).message).toMatch(/too many open event streams \(at most 3\)/);
+
+      // A stream from 127.0.0.1 closes: that address, and the total, have room again.
+      open[0]!.destroy();
+      const deadline = Date.now() + 3000;
+      let again = await connect('127.0.0.1');
+      while (again.status !== 200 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        again = await connect('127.0.0.1');
+      }
+      expect(again.status).toBe(200);
+    } finally {
+      for (const req of open) req.destroy();
+    }
   });
 
   it('sends heartbeat comments at the configured interval and counts clients', async () => {

@@ -9,6 +9,12 @@ import { toApiEventMessage, toApiHealthState, toApiSource } from './views.js';
 
 export interface SseHubOptions {
   heartbeatMs: number;
+  /**
+   * Open streams at most in total and per client address (default 256 and 8): each holds a socket
+   * and a buffer, so one client looping on reconnects must not starve the rest. A tab holds one.
+   */
+  maxStreams?: number;
+  maxStreamsPerAddress?: number;
   /** Bytes queued in the socket before a client counts as too slow. Default 1 MiB. */
   maxBufferedBytes?: number;
   demo: boolean;
@@ -19,6 +25,8 @@ export interface SseHubOptions {
 
 interface Client {
   res: ServerResponse;
+  /** Counted against the per-address cap until the stream closes. */
+  address: string;
   socket: Socket | null;
   closed: boolean;
   /** Extra bytes tolerated until the first drain: the snapshot of a large install is itself big. */
@@ -44,6 +52,7 @@ function byteLength(chunks: StreamStart): number {
 
 export class SseHub {
   private readonly clients = new Set<Client>();
+  private readonly streamsByAddress = new Map<string, number>();
   private unsubscribe: (() => void) | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   /** For lossless resume of messages that carry no sequence number: the engine seq current when each source last changed view. */
@@ -94,6 +103,20 @@ export class SseHub {
   }
 
   /**
+   * Why a new stream from `address` would be refused (answer 503 with these words), or null. Call
+   * attach() in the same tick after null, so the count cannot be overtaken.
+   */
+  refusal(address: string): string | null {
+    const total = this.options.maxStreams ?? 256;
+    const perAddress = this.options.maxStreamsPerAddress ?? 8;
+    if ((this.streamsByAddress.get(address) ?? 0) >= perAddress) {
+      return `Too many open event streams from this address (at most ${perAddress}); close a Marquee tab or try again in a moment.`;
+    }
+    if (this.clients.size >= total) return `Marquee has too many open event streams (at most ${total}); try again in a moment.`;
+    return null;
+  }
+
+  /**
    * The first bytes of a stream: a snapshot, or a lossless resume from `lastEventId` (the
    * Last-Event-ID header or query). Throws before anything is written if the engine fails.
    * Call attach() in the same tick, so no engine message can slip between the two.
@@ -103,7 +126,7 @@ export class SseHub {
   }
 
   /** Starts the stream on a raw response with the chunks from prepare(). */
-  attach(res: ServerResponse, initial: StreamStart): void {
+  attach(res: ServerResponse, initial: StreamStart, address = ''): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -112,11 +135,12 @@ export class SseHub {
       'x-accel-buffering': 'no',
       'x-content-type-options': 'nosniff',
     });
-    const client: Client = { res, socket: res.socket, closed: false, allowance: byteLength(initial) };
+    const client: Client = { res, address, socket: res.socket, closed: false, allowance: byteLength(initial) };
     res.on('close', () => this.close(client, false));
     res.on('error', () => this.close(client, false));
     res.once('drain', () => (client.allowance = 0));
     this.clients.add(client);
+    this.streamsByAddress.set(address, (this.streamsByAddress.get(address) ?? 0) + 1);
     this.options.onClientCount?.(this.clients.size);
     for (const chunk of initial) this.write(client, chunk);
   }
@@ -239,6 +263,9 @@ export class SseHub {
     if (client.closed) return;
     client.closed = true;
     this.clients.delete(client);
+    const left = (this.streamsByAddress.get(client.address) ?? 1) - 1;
+    if (left > 0) this.streamsByAddress.set(client.address, left);
+    else this.streamsByAddress.delete(client.address);
     this.options.onClientCount?.(this.clients.size);
     if (destroy) client.res.destroy();
     else if (!client.res.writableEnded) client.res.end();

@@ -38,6 +38,8 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     plexTvUrl: 'https://plex.tv',
     logLevel: 'silent',
     sseHeartbeatMs: 15_000,
+    sseMaxStreams: 256,
+    sseMaxStreamsPerAddress: 8,
     webDir: '/nonexistent-marquee-web',
     ...SettingsFileSchema.parse({}),
     ...overrides,

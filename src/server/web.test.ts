@@ -15,6 +15,8 @@ writeFileSync(
   '<!doctype html><html><head><meta charset="utf-8"><meta name="marquee-base" content="/"><script type="module" src="./assets/app.js"></script></head><body><div id="root"></div></body></html>',
 );
 writeFileSync(join(webDir, 'assets', 'app.js'), 'console.log("marquee")');
+// A source map left behind by a development build: never served (it holds the whole UI source).
+writeFileSync(join(webDir, 'assets', 'app.js.map'), '{"version":3,"sources":["../../src/web/main.tsx"]}');
 afterAll(() => rmSync(webDir, { recursive: true, force: true }));
 
 const apps: FastifyInstance[] = [];
@@ -47,6 +49,9 @@ describe('web UI and base URL', () => {
     expect(asset.body).toBe('console.log("marquee")');
     expect(asset.headers['cache-control']).toContain('immutable');
     expect((await app.inject('/marquee/assets/missing.js')).statusCode).toBe(404);
+    const map = await app.inject('/marquee/assets/app.js.map');
+    expect(map.statusCode).toBe(404);
+    expect(map.body).not.toContain('sources');
 
     expect(index.headers['x-frame-options']).toBe('DENY');
     expect(index.headers['content-security-policy']).toBe("frame-ancestors 'none'");

@@ -54,6 +54,8 @@ export async function registerWeb(app: FastifyInstance, config: AppConfig): Prom
       prefix: config.basePath,
       index: false,
       wildcard: true,
+      // Source maps (left by a development build) would publish the whole UI source: never served.
+      allowedPath: (pathName) => !pathName.endsWith('.map'),
       setHeaders(reply, path) {
         reply.header('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
       },

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { DEFAULT_RETENTION, type RetentionPolicy, type StoreContext } from './context.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { StoreOpenError, classifyStorageError, type StorageFault } from './errors.js';
 import { silentLogger, type StoreLogger } from './logger.js';
 import { CredentialsRepo } from './repos/credentials-repo.js';
@@ -52,6 +53,11 @@ export interface OpenDatabaseOptions {
   retention?: Partial<RetentionPolicy>;
   /** Retention pruning period; 0 disables the timer (call `prune()` yourself). */
   maintenanceIntervalMs?: number;
+  /**
+   * Lock the data dir for this process until close() (the app does; see data-dir-lock.ts): a second
+   * Marquee on the same dir gets StoreOpenError('locked') naming the holder's pid.
+   */
+  lockDataDir?: boolean;
 }
 
 export interface Store {
@@ -91,6 +97,16 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
   } as const;
 
   prepareDataDir(dataDir, logger);
+  // Before the database file is touched: a second Marquee on this dir stops here.
+  const dataDirLock = options.lockDataDir ? lockDataDir(dataDir, logger) : null;
+  const unlockingOnFailure = <T>(open: () => T): T => {
+    try {
+      return open();
+    } catch (error) {
+      dataDirLock?.release();
+      throw error;
+    }
+  };
   let sqlite: Database.Database;
   /** Set when the data dir refused writes at startup: we serve the last state read-only. */
   let readOnlyStart: StorageFault | null = null;
@@ -98,8 +114,11 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     prepareDatabaseFile(path, logger);
     sqlite = openReadWrite(path, connection);
   } catch (error) {
-    if (!(error instanceof StoreOpenError) || error.code !== 'read_only' || !existsSync(path)) throw error;
-    sqlite = openReadOnly(path, connection.busyTimeoutMs);
+    if (!(error instanceof StoreOpenError) || error.code !== 'read_only' || !existsSync(path)) {
+      dataDirLock?.release();
+      throw error;
+    }
+    sqlite = unlockingOnFailure(() => openReadOnly(path, connection.busyTimeoutMs));
     readOnlyStart = classifyStorageError(error.cause) ?? { code: 'SQLITE_READONLY', reason: 'the data directory is read-only (or not writable by Marquee)' };
     logger.error({ path }, `storage degraded at startup: ${readOnlyStart.reason}; serving the last saved state`);
   }
@@ -249,6 +268,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
       } catch (error) {
         logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'closing the database failed');
       }
+      dataDirLock?.release();
     },
   };
 }

@@ -8,7 +8,9 @@ export type StoreOpenErrorCode =
   | 'cannot_open'
   | 'read_only'
   | 'too_new'
-  | 'migration_failed';
+  | 'migration_failed'
+  /** Another Marquee process holds the data directory (data-dir-lock.ts). */
+  | 'locked';
 
 export class StoreOpenError extends Error {
   constructor(

@@ -8,7 +8,7 @@ export const sourceKindSchema = z.enum(['plex', 'jellyfin']) satisfies z.ZodType
 export const routeKindSchema = z.enum(['local', 'remote', 'relay']) satisfies z.ZodType<RouteKind>;
 export const routeOriginSchema = z.enum(['typed', 'server-reported', 'plex.tv']) satisfies z.ZodType<RouteOrigin>;
 export const libraryTypeSchema = z.enum(['movie', 'show', 'music', 'photo', 'other']) satisfies z.ZodType<LibraryType>;
-export const probeErrorCodeSchema = z.enum(['refused', 'timeout', 'dns', 'tls', 'http_error', 'unauthorized', 'wrong_server', 'malformed']);
+export const probeErrorCodeSchema = z.enum(['refused', 'timeout', 'dns', 'tls', 'http_error', 'unauthorized', 'wrong_server', 'malformed', 'too_large']);
 const lossReasonSchema = z.enum(['server_shutting_down', 'server_restarting', 'push_lost', 'network_changed']);
 const epochMs = z.number().finite();
 

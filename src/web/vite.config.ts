@@ -12,7 +12,9 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('../../dist/web', import.meta.url)),
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps in the production build: they would publish the whole UI source (1.3 MB).
+    // `vite build --sourcemap` (or the dev server, which maps on the fly) when debugging.
+    sourcemap: false,
   },
   server: {
     // `npx vite --config src/web/vite.config.ts` during development: forward the API to a running

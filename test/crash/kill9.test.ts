@@ -4,7 +4,7 @@
 // read-only exactly as the crash left it, must pass integrity and foreign-key checks and still hold
 // every source with its credentials unchanged; then a normal `marquee serve` serves them all and
 // they reconnect. (src/store/crash.test.ts kills the store helper; this kills the whole app.)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -20,7 +20,10 @@ const USER = 'crash-user';
 const PASSWORD = 'crash-pw-7f3e9a1c4b2d';
 const LAUNCHER = join(import.meta.dirname, 'launch-app.ts');
 
-/** Aggressive cadences: every source is re-checked several times a second, so every run writes. */
+/**
+ * Aggressive cadences: every source is re-checked several times a second, so every run writes.
+ * Below the settings file's ranges, so they go to the engine directly (MARQUEE_TEST_MONITOR).
+ */
 const FAST_MONITOR = {
   baseTickMs: 200,
   probeTimeoutMs: 1000,
@@ -77,7 +80,6 @@ describe.sequential('kill -9 of the app during heavy status writes', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'marquee-kill9-'));
     dataDir = join(work, 'data');
-    writeFileSync(join(work, 'settings.json'), JSON.stringify({ monitor: FAST_MONITOR }));
     sim = await createSimulation({
       servers: Array.from({ length: SERVERS }, (_, i) => ({
         id: `jf-${i}`,
@@ -136,7 +138,7 @@ describe.sequential('kill -9 of the app during heavy status writes', () => {
         name: `marquee (cycle ${cycle})`,
         script: LAUNCHER,
         stdinPipe: true,
-        env: { LOG_LEVEL: 'info', MARQUEE_SETTINGS_FILE: join(work, 'settings.json'), MARQUEE_TEST_HOLD: '1' },
+        env: { LOG_LEVEL: 'info', MARQUEE_TEST_MONITOR: JSON.stringify(FAST_MONITOR), MARQUEE_TEST_HOLD: '1' },
       });
       apps.push(app);
       return app;

@@ -7,7 +7,7 @@
 // while a file on it is open for writing (the database is), so a data dir cannot turn read-only
 // under a running app here; a full disk can, and is tested while the app runs.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,6 +21,7 @@ import { SseReader, type SseMessage } from '../support/process-harness.js';
 import { waitUntil } from '../support/wait.js';
 
 const USER = 'storage-user';
+const LAUNCHER = join(import.meta.dirname, 'launch-app.ts');
 const PASSWORD = 'storage-pw-2c8d5e1f9a';
 const MONITOR = {
   baseTickMs: 300,
@@ -138,7 +139,9 @@ describe.sequential('a full or read-only data directory under the real app', () 
 
   const start = (name: string) =>
     startApp(
-      { dataDir, name, prefix: ns.enter, env: { LOG_LEVEL: 'info', MARQUEE_SETTINGS_FILE: join(outside, 'settings.json') } },
+      // The kill -9 suite's launcher (serve as the CLI does it): these cadences are faster than a
+      // settings file may hold, so they go to the engine directly.
+      { dataDir, name, prefix: ns.enter, script: LAUNCHER, env: { LOG_LEVEL: 'info', MARQUEE_TEST_MONITOR: JSON.stringify(MONITOR) } },
       (app) => apps.push(app),
     );
   const routes = () => sim.servers[0]!.routes;
@@ -208,8 +211,6 @@ describe.sequential('a full or read-only data directory under the real app', () 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'marquee-storage-'));
     outside = mkdtempSync(join(tmpdir(), 'marquee-storage-copy-'));
-    // Fast cadences through the real CLI's settings file (outside the tmpfs, so it stays readable).
-    writeFileSync(join(outside, 'settings.json'), JSON.stringify({ monitor: MONITOR }));
     ns = await MountNamespace.create(work, 8 * 1024);
     dataDir = join(work, 'data');
     sim = await createSimulation({

@@ -11,8 +11,11 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
     const raw = (Array.isArray(header) ? header[0] : header)?.trim() || query.lastEventId;
     // A malformed Last-Event-ID is not worth a failed stream: start over with a snapshot.
     const lastEventId = raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : null;
+    // Refused before any work: a client looping on reconnects must not starve the others.
+    const refusal = ctx.hub.refusal(request.ip);
+    if (refusal) return reply.status(503).header('retry-after', '10').send({ error: 'too_many_streams', message: refusal });
     const initial = ctx.hub.prepare(lastEventId); // may throw: then the error handler answers
     reply.hijack();
-    ctx.hub.attach(reply.raw, initial);
+    ctx.hub.attach(reply.raw, initial, request.ip);
   });
 };

@@ -17,6 +17,7 @@ const STATE_WORDS: Record<string, string> = {
   unauthorized: 'Not signed in',
   wrong_server: 'Different server',
   malformed: 'Garbled answer',
+  too_large: 'Answer too large',
 };
 
 function words(entry: ApiHistoryEntry): string {

@@ -1,20 +1,11 @@
-import type { RouteOrigin } from '../../core/types';
+import { PROBE_ERROR_LABELS, type RouteOrigin } from '../../core/types';
 import type { ApiRouteDetail } from '../../api/types';
 import { formatLatency, formatRelative } from '../lib/format';
 import { useServerNow } from '../lib/hooks';
 import { CheckCircleIcon, OfflineIcon, SpinnerIcon } from './Icons';
 import { Sparkline } from './Sparkline';
 
-const RESULT_LABELS: Record<string, string> = {
-  refused: 'Refused',
-  timeout: 'No answer',
-  dns: 'Name not found',
-  tls: 'Certificate problem',
-  http_error: 'HTTP error',
-  unauthorized: 'Sign-in rejected',
-  wrong_server: 'Wrong server',
-  malformed: 'Garbled answer',
-};
+const RESULT_LABELS: Readonly<Record<string, string>> = PROBE_ERROR_LABELS;
 
 /** Where a route's address came from: a short label, and a sentence for the tooltip. */
 const ORIGIN_WORDS: Record<RouteOrigin, { label: string; title: string }> = {
