@@ -10,5 +10,7 @@ export default defineConfig({
     // Two cores: simulators, the app and Chromium compete for them, so keep workers few.
     maxWorkers: 2,
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // Process tests run the built `marquee` command (bin/marquee.mjs → dist/node): build it first.
+    globalSetup: ['./scripts/vitest-global-setup.mjs'],
   },
 });

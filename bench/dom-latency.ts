@@ -116,7 +116,7 @@ export const domLatency: Benchmark = {
       }
       await sleep(500);
 
-      const dom = await page.evaluate(() => (window as unknown as { __mqDom: DomRecord[] }).__mqDom);
+      const dom = await page.evaluate(() => (globalThis as unknown as { __mqDom: DomRecord[] }).__mqDom);
       const samples: number[] = [];
       let unseen = 0;
       for (const event of changes.slice(from)) {

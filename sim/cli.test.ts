@@ -55,17 +55,17 @@ describe('npm run sim', () => {
 
   it('approves a Plex PIN and a Jellyfin Quick Connect code through the control API', async () => {
     const headers = { Accept: 'application/json', 'X-Plex-Client-Identifier': 'cli-test', 'X-Plex-Product': 'CLI test' };
-    const pin = await (await fetch(`${line.plexTv}/api/v2/pins`, { method: 'POST', headers })).json();
+    const pin = (await (await fetch(`${line.plexTv}/api/v2/pins`, { method: 'POST', headers })).json()) as { id: number };
     expect((await post(`/plex/pins/${pin.id}/approve`, {})).status).toBe(200);
-    const polled = await (await fetch(`${line.plexTv}/api/v2/pins/${pin.id}`, { headers })).json();
+    const polled = (await (await fetch(`${line.plexTv}/api/v2/pins/${pin.id}`, { headers })).json()) as { authToken: string };
     expect(polled.authToken).toMatch(/^[A-Za-z0-9_-]{20}$/);
     expect((await fetch(`${line.plexTv}/api/v2/user?X-Plex-Token=${polled.authToken}`, { headers })).status).toBe(200);
 
     const jfUrl = line.servers[2]!.routes[0]!.url;
     const auth = 'MediaBrowser Client="CLI", Device="Test", DeviceId="cli-qc", Version="1.0"';
-    const qc = await (await fetch(`${jfUrl}/QuickConnect/Initiate`, { method: 'POST', headers: { Authorization: auth } })).json();
+    const qc = (await (await fetch(`${jfUrl}/QuickConnect/Initiate`, { method: 'POST', headers: { Authorization: auth } })).json()) as { Code: string; Secret: string };
     expect((await post(`/jellyfin/quickconnect/${qc.Code}/approve`, {})).status).toBe(200);
-    const state = await (await fetch(`${jfUrl}/QuickConnect/Connect?secret=${qc.Secret}`)).json();
+    const state = (await (await fetch(`${jfUrl}/QuickConnect/Connect?secret=${qc.Secret}`)).json()) as { Authenticated: boolean };
     expect(state.Authenticated).toBe(true);
     expect((await post('/jellyfin/quickconnect/999999x/approve', {})).status).toBe(404);
   });

@@ -40,6 +40,8 @@ function tcpConnect(url: string): Promise<'open' | 'refused' | 'reset'> {
 }
 
 type ClientError = Error & { cause?: { code?: string } };
+/** The JSON body of a Plex `/identity` answer. */
+type PlexIdentity = { MediaContainer: { machineIdentifier: string } };
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: ClientError }> {
   const start = Date.now();
   try {
@@ -150,15 +152,15 @@ describe('route faults', () => {
 
   it('wrong-identity: a different server answers at the address', async () => {
     await sim.route('plex-a-local').fault({ mode: 'wrong-identity' });
-    const body = await (await identity(plexLocal)).json();
+    const body = (await (await identity(plexLocal)).json()) as PlexIdentity;
     expect(body.MediaContainer.machineIdentifier).toMatch(/^[0-9a-f]{40}$/);
     expect(body.MediaContainer.machineIdentifier).not.toBe(sim.servers[0]!.machineId);
     // The other routes still reach the real server.
-    const other = await (await identity(sim.servers[0]!.routes[1]!.url)).json();
+    const other = (await (await identity(sim.servers[0]!.routes[1]!.url)).json()) as PlexIdentity;
     expect(other.MediaContainer.machineIdentifier).toBe(sim.servers[0]!.machineId);
 
     await sim.route('jf-local').fault({ mode: 'wrong-identity' });
-    const info = await (await fetch(`${jfLocal}/System/Info/Public`)).json();
+    const info = (await (await fetch(`${jfLocal}/System/Info/Public`)).json()) as { Id: string };
     expect(info.Id).not.toBe(sim.servers[2]!.machineId);
     const jfToken = sim.jellyfin('jf').issueToken();
     expect((await fetch(`${jfLocal}/Users/Me?ApiKey=${jfToken}`)).status).toBe(401);
@@ -272,8 +274,8 @@ describe('server faults', () => {
     await socket.closed;
     for (const t of [token, oldServerToken]) expect((await fetch(`${plexLocal}/?X-Plex-Token=${t}`)).status).toBe(401);
     await expect(plexSocket(plexLocal).opened).rejects.toThrow('HTTP 401');
-    const resources = await (await fetch(`${sim.plexTvUrl}/api/v2/resources?X-Plex-Token=${token}`, { headers: PLEX_HEADERS })).json();
-    const fresh = resources.find((r: { name: string }) => r.name === 'Living-room Plex').accessToken;
+    const resources = (await (await fetch(`${sim.plexTvUrl}/api/v2/resources?X-Plex-Token=${token}`, { headers: PLEX_HEADERS })).json()) as { name: string; accessToken: string }[];
+    const fresh = resources.find((r) => r.name === 'Living-room Plex')!.accessToken;
     expect(fresh).not.toBe(oldServerToken);
     expect((await fetch(`${plexLocal}/?X-Plex-Token=${fresh}`)).status).toBe(200);
     await sim.server('plex-a').fault({ mode: 'up' });
@@ -299,7 +301,7 @@ describe('server faults', () => {
       headers: { Authorization: mediaBrowser({ deviceId: 'after-revoke' }), 'Content-Type': 'application/json' },
       body: JSON.stringify({ Username: 'demo', Pw: 'secret pw' }),
     });
-    const { AccessToken } = await signIn.json();
+    const { AccessToken } = (await signIn.json()) as { AccessToken: string };
     expect((await fetch(`${jfLocal}/Users/Me?ApiKey=${AccessToken}`)).status).toBe(200);
   });
 
@@ -338,8 +340,8 @@ describe('server faults', () => {
     await sim.server('plex-a').fault({ mode: 'stop' });
     expect((await socket.closed).code).toBe(1001);
     for (const r of sim.servers[0]!.routes) expect(await tcpConnect(r.url)).toBe('refused');
-    const presence = await (await fetch(`${sim.plexTvUrl}/api/v2/resources?X-Plex-Token=${token}`, { headers: PLEX_HEADERS })).json();
-    expect(presence[0].presence).toBe(false);
+    const presence = (await (await fetch(`${sim.plexTvUrl}/api/v2/resources?X-Plex-Token=${token}`, { headers: PLEX_HEADERS })).json()) as { presence: boolean }[];
+    expect(presence[0]!.presence).toBe(false);
   });
 
   it('crash: connections reset without close frames, then refused until up', async () => {

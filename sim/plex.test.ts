@@ -161,7 +161,7 @@ describe('plex.tv', () => {
   it('creates plain and strong PINs, requires Client-Identifier and Product, and hands out a token once approved', async () => {
     const plain = await fetch(`${sim.plexTvUrl}/api/v2/pins`, { method: 'POST', headers: PLEX_HEADERS });
     expect(plain.status).toBe(201);
-    const pin = await plain.json();
+    const pin = (await plain.json()) as { id: number; code: string; expiresIn: number; authToken: string | null };
     expect(validatePin(pin)).toBe(true);
     expect(pin.code).toMatch(/^[A-Z0-9]{4}$/);
     // expiresIn counts down from 900 s; a loaded machine may answer in the next second.
@@ -169,7 +169,7 @@ describe('plex.tv', () => {
     expect(pin.expiresIn).toBeLessThanOrEqual(900);
     expect(pin.authToken).toBeNull();
 
-    const strong = await fetch(`${sim.plexTvUrl}/api/v2/pins?strong=true`, { method: 'POST', headers: PLEX_HEADERS }).then((r) => r.json());
+    const strong = await fetch(`${sim.plexTvUrl}/api/v2/pins?strong=true`, { method: 'POST', headers: PLEX_HEADERS }).then(async (r) => (await r.json()) as { id: number; code: string; expiresIn: number; authToken: string | null });
     expect(strong.code).toHaveLength(25);
     expect(strong.expiresIn).toBeGreaterThanOrEqual(1799);
     expect(strong.expiresIn).toBeLessThanOrEqual(1800);
@@ -179,7 +179,7 @@ describe('plex.tv', () => {
     expect((await fetch(`${sim.plexTvUrl}/api/v2/pins`, { method: 'POST', headers: noProduct })).status).toBe(400);
     expect((await fetch(`${sim.plexTvUrl}/api/v2/pins`, { method: 'POST', headers: noClient })).status).toBe(400);
 
-    const poll = () => fetch(`${sim.plexTvUrl}/api/v2/pins/${pin.id}`, { headers: PLEX_HEADERS }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const poll = () => fetch(`${sim.plexTvUrl}/api/v2/pins/${pin.id}`, { headers: PLEX_HEADERS }).then(async (r) => ({ status: r.status, body: (await r.json()) as { authToken: string | null } }));
     expect((await poll()).body.authToken).toBeNull();
     sim.plexTv.approvePin(pin.id);
     const claimed = await poll();
@@ -194,9 +194,9 @@ describe('plex.tv', () => {
   });
 
   it('approves a PIN after a delay, and a plex.tv sign-out revokes the account tokens', async () => {
-    const pin = await (await fetch(`${sim.plexTvUrl}/api/v2/pins`, { method: 'POST', headers: PLEX_HEADERS })).json();
+    const pin = (await (await fetch(`${sim.plexTvUrl}/api/v2/pins`, { method: 'POST', headers: PLEX_HEADERS })).json()) as { id: number; code: string; expiresIn: number; authToken: string | null };
     sim.plexTv.approvePin(pin.id, 'friend', 300);
-    const poll = async () => (await (await fetch(`${sim.plexTvUrl}/api/v2/pins/${pin.id}`, { headers: PLEX_HEADERS })).json()).authToken;
+    const poll = async () => ((await (await fetch(`${sim.plexTvUrl}/api/v2/pins/${pin.id}`, { headers: PLEX_HEADERS })).json()) as { id: number; code: string; expiresIn: number; authToken: string | null }).authToken;
     expect(await poll()).toBeNull();
     await new Promise((r) => setTimeout(r, 450));
     const friendToken = await poll();

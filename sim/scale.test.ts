@@ -24,7 +24,7 @@ describe('scale config', () => {
     for (const server of sample) {
       for (const route of server.routes) {
         const path = server.kind === 'plex' ? '/identity' : '/System/Info/Public';
-        const body = await (await fetch(`${route.url}${path}`, { headers: { Accept: 'application/json' } })).json();
+        const body = (await (await fetch(`${route.url}${path}`, { headers: { Accept: 'application/json' } })).json()) as { MediaContainer: { machineIdentifier: string }; Id: string };
         expect(server.kind === 'plex' ? body.MediaContainer.machineIdentifier : body.Id).toBe(server.machineId);
       }
     }

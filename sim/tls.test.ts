@@ -31,8 +31,8 @@ describe('TLS routes', () => {
     expect(await get({ ca: sim.tlsCa })).toEqual({ status: 200 });
     // Without the CA the issuer is unknown, as a self-signed server looks to a strict client.
     expect(await get({})).toEqual({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
-    const resources = await (await fetch(`${sim.plexTvUrl}/api/v2/resources?X-Plex-Token=${sim.plexTv.accountToken()}`, { headers: { Accept: 'application/json' } })).json();
-    expect(resources[0].connections[0]).toMatchObject({ protocol: 'https', uri: url });
+    const resources = (await (await fetch(`${sim.plexTvUrl}/api/v2/resources?X-Plex-Token=${sim.plexTv.accountToken()}`, { headers: { Accept: 'application/json' } })).json()) as { connections: unknown[] }[];
+    expect(resources[0]!.connections[0]).toMatchObject({ protocol: 'https', uri: url });
   });
 
   it('tls-mismatch presents a valid chain for another name', async () => {

@@ -1,4 +1,5 @@
-// Entry point of the `marquee` command (bin/marquee.mjs imports this file through tsx).
+// Entry point of the `marquee` command: bin/marquee.mjs imports its build (dist/node/src/cli/main.js);
+// `npm run dev` runs this file through tsx.
 import { runCli } from './cli.js';
 
 const code = await runCli(process.argv.slice(2), process.env, {

