@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn } from '../server/test-fakes.js';
 
-const state = vi.hoisted(() => ({ runtimeClosed: 0, demoFlag: undefined as boolean | undefined, engine: null as unknown }));
+const state = vi.hoisted(() => ({ runtimeClosed: 0, demoFlag: undefined as boolean | undefined, engine: null as FakeEngine | null }));
 
 vi.mock('./runtime.js', () => ({
   createRuntime: async (_config: unknown, options: { demo: boolean }) => {

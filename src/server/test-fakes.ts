@@ -158,7 +158,7 @@ export class FakeEngine implements Engine {
     s.detail = {
       ...s.detail,
       ...(patch.name !== undefined ? { name: patch.name } : {}),
-      monitoring: { ...s.detail.monitoring, ...(patch.monitoring ?? {}) } as ApiSourceDetail['monitoring'],
+      monitoring: { ...s.detail.monitoring, ...(patch.monitoring ?? {}) },
     };
     const view = this.view(s.detail);
     this.emit({ type: 'source', source: view });

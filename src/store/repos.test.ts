@@ -9,7 +9,7 @@ afterEach(() => {
   while (cleanups.length > 0) cleanups.pop()!();
 });
 
-let clock = 1_800_000_000_000;
+const clock = 1_800_000_000_000;
 function open(extra: Partial<OpenDatabaseOptions> = {}): Store {
   const t = makeTempDir();
   cleanups.push(t.remove);

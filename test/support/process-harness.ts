@@ -71,7 +71,7 @@ export class ChildProc {
   constructor(command: string, args: string[], readonly options: SpawnOptions) {
     this.proc = spawn(command, args, {
       cwd: options.cwd,
-      env: options.env as NodeJS.ProcessEnv,
+      env: options.env,
       stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -370,7 +370,7 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutM
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last instanceof Error ? String(last) : JSON.stringify(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -89,7 +89,7 @@ export class StatusRepo {
   }
 
   appendHistory(entries: HistoryEntry | readonly HistoryEntry[]): void {
-    const list = (Array.isArray(entries) ? [...entries] : [entries]) as HistoryEntry[];
+    const list = ([] as HistoryEntry[]).concat(entries);
     if (list.length === 0) return;
     const rows = list.map((e) => ({ sourceId: e.sourceId, at: e.at, state: e.state, routeKind: e.routeKind ?? null, detail: e.detail ?? null }));
     this.ctx.guard.background('status.appendHistory', () => {
