@@ -133,10 +133,6 @@ export class ConnectionMonitor {
     return true;
   }
 
-  hasSource(sourceId: string): boolean {
-    return this.entries.has(sourceId);
-  }
-
   /** The reducer state (status + bookkeeping + next planned check). Replaced, never mutated. */
   getState(sourceId: string): MonitorState | undefined {
     return this.entries.get(sourceId)?.state;
@@ -155,10 +151,6 @@ export class ConnectionMonitor {
 
   isChecking(sourceId: string): boolean {
     return this.entries.get(sourceId)?.running != null;
-  }
-
-  sourceIds(): string[] {
-    return [...this.entries.keys()];
   }
 
   /** Number of sources watched (the cadence budgets are shared by all of them). */
