@@ -55,7 +55,7 @@ export const recovery: Benchmark = {
     const rows: BenchRow[] = [];
     for (const variant of VARIANTS) {
       for (const outageMs of outages) {
-        const capMs = (variant.settings.backoff?.recentCapMs ?? d.recentCapMs) as number;
+        const capMs = variant.settings.backoff?.recentCapMs ?? d.recentCapMs;
         // Crashes spread over 2 s; a restore waits at most one full retry delay plus a probe timeout.
         const args: RecoveryArgs = { sources, outageMs, spreadMs: 2_000, limitMs: capMs + 15_000, settings: variant.settings };
         options.log(`${variant.label}: ${outageMs / 1000} s outage, ${sources} sources`);

@@ -2,6 +2,7 @@
 // engine, Fastify server with SSE) with its DEFAULT monitor settings, so the parent can measure this
 // process alone (/proc/<pid>/stat) while the simulators run in processes of their own.
 // Talks to the parent over IPC: `start` (sources to add), `stats`, `stop`.
+import type { Session } from 'node:inspector';
 import WebSocket from 'ws';
 import type { NewSourceInput } from '../src/monitor/engine-types.js';
 import { limitHeapGrowth } from '../src/cli/heap.js';
@@ -36,6 +37,7 @@ export type ScaleChildMessage = { type: 'started'; url: string; addMs: number } 
 // Counters for the figures: every WebSocket ping the push channels send, every probe made.
 let pings = 0;
 let probes = 0;
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called back with .apply(this) below
 const originalPing = WebSocket.prototype.ping;
 WebSocket.prototype.ping = function (this: WebSocket, ...args: Parameters<WebSocket['ping']>) {
   pings++;
@@ -46,6 +48,7 @@ WebSocket.prototype.ping = function (this: WebSocket, ...args: Parameters<WebSoc
 // to measure what the idle keep-alive sockets to thousands of origins cost.
 if (process.env.SCALE_DIAG_NO_KEEPALIVE) {
   const { Agent } = await import('undici');
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called back with .call(this) below
   const dispatch = Agent.prototype.dispatch;
   Agent.prototype.dispatch = function (this: InstanceType<typeof Agent>, opts: Parameters<typeof dispatch>[0], handler: Parameters<typeof dispatch>[1]) {
     return dispatch.call(this, { ...opts, reset: true }, handler);
@@ -56,6 +59,7 @@ if (process.env.SCALE_DIAG_NO_KEEPALIVE) {
 // of a Pool (what `connections: 1` does), to measure what a Pool per probed origin costs.
 if (process.env.SCALE_DIAG_CLIENT_PER_ORIGIN) {
   const { Agent, Client } = await import('undici');
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called back with .call(this) below
   const dispatch = Agent.prototype.dispatch;
   Agent.prototype.dispatch = function (this: InstanceType<typeof Agent>, opts: Parameters<typeof dispatch>[0], handler: Parameters<typeof dispatch>[1]) {
     const self = this as unknown as Record<symbol, unknown>;
@@ -112,7 +116,7 @@ function stats(counts: boolean): ScaleStats {
 }
 
 // Diagnosis only (SCALE_PROFILE): a CPU profile of the measured window, via the inspector.
-let session: import('node:inspector').Session | null = null;
+let session: Session | null = null;
 async function profile(action: 'start' | 'stop', file?: string): Promise<void> {
   const inspector = await import('node:inspector');
   const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))));

@@ -60,7 +60,7 @@ export async function startScaleSim(servers: number, log: (m: string) => void): 
   };
   try {
     const line = await new Promise<string>((resolve, reject) => {
-      const rl = createInterface({ input: child.stdout! });
+      const rl = createInterface({ input: child.stdout });
       const timer = setTimeout(() => reject(new Error('simulators not ready within 180 s')), 180_000);
       rl.once('line', (l) => {
         clearTimeout(timer);

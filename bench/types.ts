@@ -6,7 +6,7 @@ export interface BenchOptions {
   /** Short run (fewer trials) for CI and quick checks. */
   quick: boolean;
   /** Progress lines (stderr), never part of the results. */
-  log(message: string): void;
+  log: (message: string) => void;
 }
 
 export interface BenchRow {

@@ -43,7 +43,7 @@ export class Dispatcher {
   };
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const route = this.routeOf.get(req.socket as net.Socket);
+    const route = this.routeOf.get(req.socket);
     if (!route) return void res.destroy();
     try {
       if (route.silent) return; // hang: accepted (and parsed) but never answered, also on kept-alive sockets
@@ -67,7 +67,7 @@ export class Dispatcher {
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const route = this.routeOf.get(req.socket as net.Socket);
+    const route = this.routeOf.get(req.socket);
     socket.on('error', () => {});
     if (!route) return void socket.destroy();
     if (route.silent) return;

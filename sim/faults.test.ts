@@ -67,7 +67,7 @@ describe('route faults', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const kept = await new Promise<net.Socket>((resolve) =>
       http.get(`${plexLocal}/identity`, { agent }, (res) => {
-        const socket = res.socket as net.Socket;
+        const socket = res.socket;
         res.resume().on('end', () => resolve(socket));
       }),
     );
@@ -242,7 +242,7 @@ describe('route faults', () => {
     const ws = new WebSocket(`${jfLocal.replace('http', 'ws')}/socket?ApiKey=${jfToken}`);
     ws.on('error', () => {});
     const types: string[] = [];
-    ws.on('message', (d) => types.push(JSON.parse(d.toString()).MessageType));
+    ws.on('message', (d) => types.push(JSON.parse((d as Buffer).toString()).MessageType));
     await new Promise((resolve) => ws.once('open', resolve));
     await sim.route('jf-local').fault({ mode: 'hang' });
     const seen = types.length;
@@ -310,7 +310,7 @@ describe('server faults', () => {
     const ws = new WebSocket(`${jfLocal.replace('http', 'ws')}/socket?ApiKey=${jfToken}`);
     ws.on('error', () => {});
     const types: string[] = [];
-    ws.on('message', (d) => types.push(JSON.parse(d.toString()).MessageType));
+    ws.on('message', (d) => types.push(JSON.parse((d as Buffer).toString()).MessageType));
     const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     await new Promise((resolve) => ws.once('open', resolve));
     await sim.server('jf').fault({ mode: 'stop' });
@@ -326,7 +326,7 @@ describe('server faults', () => {
     const ws = new WebSocket(`${jfLocal.replace('http', 'ws')}/socket?ApiKey=${jfToken}`);
     ws.on('error', () => {});
     const types: string[] = [];
-    ws.on('message', (d) => types.push(JSON.parse(d.toString()).MessageType));
+    ws.on('message', (d) => types.push(JSON.parse((d as Buffer).toString()).MessageType));
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
     await new Promise((resolve) => ws.once('open', resolve));
     await sim.server('jf').fault({ mode: 'stop', restarting: true });
@@ -351,7 +351,7 @@ describe('server faults', () => {
     const ws = new WebSocket(`${jfLocal.replace('http', 'ws')}/socket?ApiKey=${jfToken}`);
     ws.on('error', () => {});
     const messages: string[] = [];
-    ws.on('message', (d) => messages.push(JSON.parse(d.toString()).MessageType));
+    ws.on('message', (d) => messages.push(JSON.parse((d as Buffer).toString()).MessageType));
     const jfClosed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
     await new Promise((resolve) => ws.once('open', resolve));
     await sim.server('plex-a').fault({ mode: 'crash' });

@@ -36,7 +36,6 @@ export type RouteFault = z.infer<typeof RouteFaultShape>;
 
 export const SERVER_FAULT_MODES = ['up', 'bad-token', 'stop', 'crash'] as const;
 export type ServerFaultMode = (typeof SERVER_FAULT_MODES)[number];
-export const ServerFaultSchema = z.object({ mode: z.enum(SERVER_FAULT_MODES) });
 
 export const DEFAULT_SLOW_MS = 5000;
 export const DEFAULT_FLAP_MS = 1000;

@@ -314,7 +314,8 @@ export class JellyfinServerSim implements SimService {
       ws.on('ping', (data) => {
         if (!ctx.route.silent) ws.pong(data);
       });
-      ws.on('message', (data, isBinary) => this.onMessage(session, isBinary ? '' : data.toString()));
+      // A text frame arrives as one Buffer (ws's default binaryType 'nodebuffer').
+      ws.on('message', (data, isBinary) => this.onMessage(session, isBinary ? '' : (data as Buffer).toString('utf8')));
       ws.on('close', () => {
         this.sessions.delete(session);
         ctx.route.webSockets.delete(ws);

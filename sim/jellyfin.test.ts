@@ -45,7 +45,7 @@ function openSocket(token: string, route = base) {
   const messages: { MessageType: string; Data?: unknown }[] = [];
   const waiters: (() => void)[] = [];
   ws.on('message', (d) => {
-    messages.push(JSON.parse(d.toString()));
+    messages.push(JSON.parse((d as Buffer).toString()));
     waiters.splice(0).forEach((w) => w());
   });
   const next = async (type: string, timeoutMs = 5000) => {

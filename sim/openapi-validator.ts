@@ -9,7 +9,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under tsx/vitest.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as typeof addFormatsModule;
+const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
 
 type Json = Record<string, unknown>;
 
@@ -45,7 +45,7 @@ export class OpenApiValidator {
 
   constructor(specPath: string) {
     const raw = JSON.parse(readFileSync(specPath, 'utf8')) as Json;
-    const version = String(raw['openapi'] ?? '');
+    const version = typeof raw['openapi'] === 'string' ? raw['openapi'] : '';
     this.spec = (version.startsWith('3.0') ? rewriteNullable(raw) : raw) as Json;
     const options = { strict: false, allErrors: true, validateSchema: false, validateFormats: true } as const;
     this.ajv = version.startsWith('3.1') ? new Ajv2020(options) : new Ajv(options);
@@ -55,7 +55,7 @@ export class OpenApiValidator {
     // Jellyfin declares Guids as format "uuid" but its JsonGuidConverter writes them as 32 hex
     // without dashes ("N" format); both spellings are the real wire format.
     this.ajv.addFormat('uuid', /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i);
-    this.ajv.addSchema({ ...this.spec, $id: 'spec.json' } as Json);
+    this.ajv.addSchema({ ...this.spec, $id: 'spec.json' });
   }
 
   /** The declared response schema for `method path status contentType`, or undefined. */
@@ -86,7 +86,7 @@ export class OpenApiValidator {
       validate = this.ajv.compile({ $ref: pointer });
       this.cache.set(pointer, validate);
     }
-    const valid = validate(body) as boolean;
+    const valid = validate(body);
     return { valid, errors: valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`) };
   }
 
@@ -98,7 +98,7 @@ export class OpenApiValidator {
       validate = this.ajv.compile({ $ref: pointer });
       this.cache.set(pointer, validate);
     }
-    const valid = validate(value) as boolean;
+    const valid = validate(value);
     return { valid, errors: valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''}`) };
   }
 }

@@ -54,10 +54,6 @@ export class PlexAccounts {
     return account;
   }
 
-  all(): PlexAccount[] {
-    return [...this.accounts.values()];
-  }
-
   /** A sequence mark: tokens minted before it can be revoked in one go. */
   nextSeq(): number {
     return ++this.seq;

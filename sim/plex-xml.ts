@@ -10,11 +10,12 @@ function toNode(value: Record<string, unknown>): Record<string, unknown> {
     if (v === null || v === undefined) continue;
     if (Array.isArray(v)) node[key] = v.filter((x) => x && typeof x === 'object').map((x) => toNode(x as Record<string, unknown>));
     else if (typeof v === 'object') node[key] = toNode(v as Record<string, unknown>);
-    else node[`@_${key}`] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    else if (typeof v === 'boolean') node[`@_${key}`] = v ? '1' : '0';
+    else if (typeof v === 'string' || typeof v === 'number') node[`@_${key}`] = String(v);
   }
   return node;
 }
 
 export function toPlexXml(root: string, value: Record<string, unknown>): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [root]: toNode(value) }) as string}\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [root]: toNode(value) })}\n`;
 }

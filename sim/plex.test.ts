@@ -101,7 +101,7 @@ describe('Plex Media Server', () => {
       const pong = new Promise((resolve) => ws.once('pong', resolve));
       ws.ping('hi');
       await pong;
-      const frame = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+      const frame = new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
       expect(sim.server('plex-a').notify('timeline')).toBeGreaterThanOrEqual(1);
       const parsed = JSON.parse(await frame);
       expect(parsed.NotificationContainer).toMatchObject({ type: 'timeline', size: 1 });

@@ -6,7 +6,13 @@ let sim: Simulation | undefined;
 
 function shutdown(): void {
   const closing = sim ? sim.close() : Promise.resolve();
-  closing.finally(() => process.exit(0));
+  closing.then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`sim shard: could not close its servers: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }
 
 process.on('message', (message: { config: SimConfig }) => {

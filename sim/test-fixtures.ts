@@ -1,5 +1,4 @@
 // Shared fixtures for the simulator's own tests: a small config and request helpers.
-import http from 'node:http';
 import type { SimConfig } from './config.js';
 
 export function smallConfig(overrides: Partial<SimConfig> = {}): SimConfig {
@@ -57,26 +56,4 @@ export function mediaBrowser(fields: { token?: string; deviceId?: string } = {})
   const parts = [`Client="${enc('Marquee Test')}"`, `Device="${enc('Test Device')}"`, `DeviceId="${enc(fields.deviceId ?? 'device-1')}"`, `Version="1.0.0"`];
   if (fields.token) parts.push(`Token="${fields.token}"`);
   return `MediaBrowser ${parts.join(', ')}`;
-}
-
-export interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  reusedSocket: boolean;
-}
-
-/** Plain node:http request (lets tests control agents and keep-alive). */
-export function rawRequest(url: string, options: http.RequestOptions & { body?: string } = {}): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), reusedSocket: req.reusedSocket }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (options.timeout) req.on('timeout', () => req.destroy(new Error('client timeout')));
-    req.end(options.body);
-  });
 }

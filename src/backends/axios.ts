@@ -63,9 +63,3 @@ export function probeErrorFromAxios(err: unknown): ProbeError {
   if (pe) return pe;
   return { code: 'malformed', message: 'unexpected failure while talking to the server' };
 }
-
-/** The wall time our transport measured (the adapter stores it on `request`). */
-export function latencyOf(res: AxiosResponse | undefined): number | undefined {
-  const l = (res?.request as { latencyMs?: unknown } | undefined)?.latencyMs;
-  return typeof l === 'number' ? l : undefined;
-}

@@ -31,7 +31,7 @@ export interface Backends {
   plexSignIn: PlexSignIn;
   jellyfinSignIn: JellyfinSignIn;
   /** Close pooled connections (call on shutdown). */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export function createBackends(config: BackendsConfig): Backends {

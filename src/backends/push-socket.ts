@@ -164,7 +164,7 @@ export function openPushSocket(spec: PushSocketSpec): PushSocket {
 
   ws.on('error', (err) => {
     if (ended) return;
-    const classified = classifyNetworkError(err, spec.url.replace(/^ws/, 'http'), options.connectTimeoutMs, /handshake/i.test(String((err as Error).message)));
+    const classified = classifyNetworkError(err, spec.url.replace(/^ws/, 'http'), options.connectTimeoutMs, /handshake/i.test(String(err.message)));
     end(classified.code === 'refused' && /refused/.test(classified.message) ? 'refused' : 'error', classified.message);
   });
 

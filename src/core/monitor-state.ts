@@ -1,7 +1,6 @@
 // What the reducer knows about one source: its public status plus the bookkeeping needed to decide
 // the next transition. Plain data (JSON-serialisable), no tokens.
-import { planNextCheck, type PlannedCheck } from './scheduling.js';
-import type { MonitorSettings } from './settings.js';
+import type { PlannedCheck } from './scheduling.js';
 import type { LossReason, RouteKind, SourceKind, SourceStatus } from './types.js';
 
 /** The names an event needs; never a token, never a URL. */
@@ -64,9 +63,4 @@ export function initialMonitorState(source: SourceRef, now: number, stored?: Sou
       break;
   }
   return state;
-}
-
-/** Next check as the scheduling policy plans it for the state's status. */
-export function plannedAfter(state: MonitorState, now: number, settings: MonitorSettings): PlannedCheck {
-  return planNextCheck(state.status, state.lastFullCheckAt, now, settings);
 }

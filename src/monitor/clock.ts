@@ -1,6 +1,7 @@
 // Time as a dependency: the monitor never reads the wall clock or sets a timer directly, so tests
 // drive it with a fake clock and production passes `realClock`.
-export type TimerHandle = unknown;
+// Node's timer object for `realClock`, a plain id for the fake clock in tests.
+export type TimerHandle = NodeJS.Timeout | number;
 
 export interface Clock {
   now(): number;

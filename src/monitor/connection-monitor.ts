@@ -125,10 +125,6 @@ export class ConnectionMonitor {
     return true;
   }
 
-  hasSource(sourceId: string): boolean {
-    return this.entries.has(sourceId);
-  }
-
   /** The reducer state (status + bookkeeping + next planned check). Replaced, never mutated. */
   getState(sourceId: string): MonitorState | undefined {
     return this.entries.get(sourceId)?.state;
@@ -147,10 +143,6 @@ export class ConnectionMonitor {
 
   isChecking(sourceId: string): boolean {
     return this.entries.get(sourceId)?.planner.checking === true;
-  }
-
-  sourceIds(): string[] {
-    return [...this.entries.keys()];
   }
 
   /** Number of sources watched (the cadence budgets are shared by all of them). */

@@ -112,7 +112,7 @@ describe('ConnectionService.select', () => {
       kind: 'plex',
       probe: async (_t, route) => {
         if (route.id === 'local') throw new Error(`boom ${creds.token}`);
-        if (route.id === 'remote') return { ok: false, routeId: 'other', at: 1, latencyMs: 2, error: { code: 'http_error', message: `GET /identity?X-Plex-Token=${creds.token} -> 500` } } as ProbeResult;
+        if (route.id === 'remote') return { ok: false, routeId: 'other', at: 1, latencyMs: 2, error: { code: 'http_error', message: `GET /identity?X-Plex-Token=${creds.token} -> 500` } };
         return undefined as unknown as ProbeResult;
       },
       libraries: async () => ({ ok: true, libraries: [] }),

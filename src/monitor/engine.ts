@@ -410,7 +410,9 @@ function routeKindOf(status: SourceStatus): RouteKind | null {
       return status.routeKind;
     case 'reconnecting':
       return status.lastRouteKind ?? null;
-    default:
+    case 'connecting':
+    case 'disconnected':
+    case 'auth_required':
       return null;
   }
 }
@@ -423,7 +425,9 @@ function detailOf(status: SourceStatus): string | null {
       return status.lastError?.message ?? (status.reason ? REASON_WORDS[status.reason] : null);
     case 'sync_failed':
       return status.error;
-    default:
+    case 'connecting':
+    case 'connected':
+    case 'auth_required':
       return null;
   }
 }

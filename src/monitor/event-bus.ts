@@ -56,10 +56,6 @@ export class EventBus<M extends object> {
     for (const set of this.handlers.values()) n += set.size;
     return n;
   }
-
-  clear(): void {
-    this.handlers.clear();
-  }
 }
 
 /** The monitor's reports as bus topics. */

@@ -43,7 +43,9 @@ export function guardedCall<T>(call: (signal: AbortSignal) => Promise<T>, fallba
     try {
       promise = Promise.resolve(call(child.signal));
     } catch (error) {
-      promise = Promise.reject(error);
+      // A call that throws before returning its promise ends like one whose promise rejects.
+      finish(fallback({ kind: 'threw', error }));
+      return;
     }
     promise.then(
       (value) => finish(value),

@@ -75,7 +75,7 @@ describe('suspect: the push channel is overdue', () => {
 
   it('a suspicion that turns out wrong (the route answers) changes nothing', async () => {
     const events: string[] = [];
-    const { clock, backend, monitor } = await connected({ onEvents: (_id, evs) => events.push(...evs.map((e) => e.type)) });
+    const { clock, monitor } = await connected({ onEvents: (_id, evs) => events.push(...evs.map((e) => e.type)) });
     const before = events.length;
     expect(monitor.suspect('s')).toBe(true);
     await clock.advance(1_500);

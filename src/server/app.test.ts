@@ -47,7 +47,7 @@ async function addJellyfin(app: FastifyInstance) {
     payload: { kind: 'jellyfin', url: 'http://127.0.0.3:8096', username: 'alice', password: SECRETS.jellyfinPassword },
   });
   expect(res.statusCode).toBe(201);
-  return res.json() as { id: string; name: string };
+  return res.json<{ id: string; name: string }>();
 }
 
 describe('sources', () => {

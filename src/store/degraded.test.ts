@@ -30,7 +30,6 @@ const makeWritable = (store: Store) => store.sqlite.pragma('query_only = OFF');
 /** Every monitor-path write, as the engine would make them after a check. */
 function monitorWrites(store: Store, sourceId: string, routeIds: string[], n: number): number {
   store.status.save(sourceId, connected(n), { lastCheckedAt: n, nextCheckAt: n + 10 });
-  store.status.touch(sourceId, { lastCheckedAt: n, nextCheckAt: n + 10 });
   store.status.appendHistory({ sourceId, at: n, state: 'connected', routeKind: 'local', detail: 'x'.repeat(2000) });
   store.routes.recordResults(routeIds.map((routeId) => ({ ok: true as const, routeId, at: n, latencyMs: n })));
   store.probes.appendMany(routeIds.map((routeId) => ({ ok: true as const, routeId, at: n, latencyMs: n })));

@@ -39,7 +39,7 @@ export interface StorageFault {
 
 function errorCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
+    const code = error.code;
     if (typeof code === 'string') return code;
   }
   return undefined;
@@ -52,7 +52,7 @@ function errorCode(error: unknown): string | undefined {
 export function classifyStorageError(error: unknown): StorageFault | null {
   const code = errorCode(error);
   if (!code) {
-    const cause = typeof error === 'object' && error !== null && 'cause' in error ? (error as { cause: unknown }).cause : undefined;
+    const cause = typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
     return cause !== undefined && cause !== error ? classifyStorageError(cause) : null;
   }
   const is = (prefix: string) => code === prefix || code.startsWith(`${prefix}_`);

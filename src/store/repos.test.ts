@@ -9,7 +9,7 @@ afterEach(() => {
   while (cleanups.length > 0) cleanups.pop()!();
 });
 
-let clock = 1_800_000_000_000;
+const clock = 1_800_000_000_000;
 function open(extra: Partial<OpenDatabaseOptions> = {}): Store {
   const t = makeTempDir();
   cleanups.push(t.remove);
@@ -150,7 +150,7 @@ describe('CredentialsRepo', () => {
 describe('StatusRepo', () => {
   const connected: SourceStatus = { state: 'connected', routeId: 'r', routeKind: 'local', latencyMs: 3, since: 100 };
 
-  it('saves, reloads every last-known status, and touches check times', () => {
+  it('saves and reloads every last-known status with its check times', () => {
     const store = open();
     const a = store.sources.create(sampleSource(1));
     const b = store.sources.create(sampleSource(2));
@@ -158,9 +158,8 @@ describe('StatusRepo', () => {
     store.status.save(a.id, connected, { updatedAt: 2, lastCheckedAt: 2, nextCheckAt: 12 });
     const reconnecting: SourceStatus = { state: 'reconnecting', attempt: 2, nextRetryAt: 50, since: 40, lastRouteKind: 'remote', lastError: { code: 'refused', message: 'refused' } };
     store.status.save(b.id, reconnecting);
-    store.status.touch(a.id, { lastCheckedAt: 22, nextCheckAt: 32 });
     const all = new Map(store.status.loadAll().map((s) => [s.sourceId, s]));
-    expect(all.get(a.id)).toEqual({ sourceId: a.id, status: connected, updatedAt: 2, lastCheckedAt: 22, nextCheckAt: 32 });
+    expect(all.get(a.id)).toEqual({ sourceId: a.id, status: connected, updatedAt: 2, lastCheckedAt: 2, nextCheckAt: 12 });
     expect(all.get(b.id)).toMatchObject({ status: reconnecting, updatedAt: clock });
     expect(store.status.get('missing')).toBeNull();
   });

@@ -36,8 +36,6 @@ function flap(from: number, to: number, everyMs: number, kinds: [ToastKind, Toas
   return steps;
 }
 
-const newToasts = (shown: string[]) => shown.filter((s) => s.includes(':+'));
-
 describe('toast policy: one toast slot per source, at most one new toast per source per window', () => {
   it('tells an ordinary story in ONE toast: remote, lost, back within a minute ends as "is back"', () => {
     const { shown, state } = run(createToastPolicy(), [

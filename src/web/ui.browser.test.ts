@@ -111,8 +111,8 @@ describe('web UI (mock API, real browser)', () => {
     mock.setServerMode('plex-living', 'up');
     await poll(() => status(page, 'plex-living').getAttribute('data-state'), 15_000).toBe('connected');
     // "lost" is sticky, so the server coming back rewrites that same toast: one toast, now true.
-    await poll(() => element!.textContent()).toContain('Living-room Plex is back');
-    expect(await element!.evaluate((el) => el.isConnected)).toBe(true);
+    await poll(() => element.textContent()).toContain('Living-room Plex is back');
+    expect(await element.evaluate((el) => el.isConnected)).toBe(true);
     expect(await page.locator('[data-sonner-toast]', { hasText: 'Living-room Plex' }).count()).toBe(1);
     expect(await page.locator('[data-sonner-toast]', { hasText: 'lost its connection' }).count()).toBe(0);
   });

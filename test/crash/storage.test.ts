@@ -56,12 +56,12 @@ class MountNamespace {
       detached: true,
     });
     let out = '';
-    holder.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-    holder.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    holder.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    holder.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
     const ns = new MountNamespace(holder, dir);
     const ok = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 10_000);
-      holder.stdout!.on('data', () => {
+      holder.stdout.on('data', () => {
         if (out.includes('mounted')) {
           clearTimeout(timer);
           resolve(true);

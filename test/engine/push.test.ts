@@ -170,7 +170,7 @@ describe('engine against the simulators: push channels (issue 6)', () => {
     const silent = new WebSocket(`${h.sim.route(LOCAL.jellyfin).url.replace('http', 'ws')}/socket`, {
       headers: { Authorization: `MediaBrowser Client="Test", Device="Test", DeviceId="silent-client", Version="1.0", Token="${token}"` },
     });
-    const forced = new Promise<unknown>((resolve) => silent.on('message', (data) => resolve(JSON.parse(String(data)))));
+    const forced = new Promise<unknown>((resolve) => silent.on('message', (data) => resolve(JSON.parse((data as Buffer).toString()))));
     const dropped = new Promise<number>((resolve) => silent.on('close', () => resolve(Date.now())));
     silent.on('error', () => {});
     const openedAt = await new Promise<number>((resolve, reject) => {

@@ -521,7 +521,7 @@ describe.sequential('Marquee as a real process: a Plex source through the PIN fl
       },
       { what: 'the PIN to be authorized', timeoutMs: 10_000, retryErrors: true },
     );
-    const found = servers!.find((x) => x.serverId === simLine.servers[0]!.machineId);
+    const found = servers.find((x) => x.serverId === simLine.servers[0]!.machineId);
     expect(found?.routes.map((r) => r.kind).sort()).toEqual(['local', 'relay', 'remote']);
 
     const added = await api.post('api/sources', { kind: 'plex', serverId: found!.serverId, pinId });

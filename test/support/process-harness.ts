@@ -71,7 +71,7 @@ export class ChildProc {
   constructor(command: string, args: string[], readonly options: SpawnOptions) {
     this.proc = spawn(command, args, {
       cwd: options.cwd,
-      env: options.env as NodeJS.ProcessEnv,
+      env: options.env,
       stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       detached: true,
     });

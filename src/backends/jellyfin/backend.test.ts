@@ -81,7 +81,7 @@ describe('JellyfinBackend (fixture server)', () => {
       wss.handleUpgrade(req, socket, head, (ws) => {
         ws.send(JSON.stringify({ MessageType: 'ForceKeepAlive', MessageId: 'x', Data: 1 }));
         ws.on('message', (m) => {
-          if (JSON.parse(String(m)).MessageType === 'KeepAlive') keepAlives.push(Date.now());
+          if (JSON.parse((m as Buffer).toString()).MessageType === 'KeepAlive') keepAlives.push(Date.now());
         });
       });
     });

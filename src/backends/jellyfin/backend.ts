@@ -211,7 +211,7 @@ export class JellyfinBackend extends JellyfinClient implements MediaBackend {
             break;
           case 'KeepAlive':
             break;
-          default:
+          case 'other':
             handlers.onActivity?.('other');
         }
       },

@@ -259,7 +259,10 @@ export function toSignInError(error: ProbeError, service: string): SignInError {
     case 'dns':
     case 'tls':
       return new SignInError('unreachable', `${service} could not be reached: ${error.message}`);
-    default:
+    case 'http_error':
+    case 'malformed':
+    case 'wrong_server':
+    case 'too_large':
       return new SignInError('upstream_error', `${service} answered unexpectedly: ${error.message}`);
   }
 }

@@ -41,13 +41,6 @@ export class FakeClock implements Clock {
     return this.timers.size;
   }
 
-  /** When the earliest timer fires, or null. */
-  nextTimerAt(): number | null {
-    let min: number | null = null;
-    for (const t of this.timers.values()) if (min === null || t.at < min) min = t.at;
-    return min;
-  }
-
   /** Move time forward by `ms`, firing every timer that falls due on the way. */
   async advance(ms: number): Promise<void> {
     await this.advanceTo(this.current + ms);

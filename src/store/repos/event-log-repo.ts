@@ -1,7 +1,7 @@
 import type { EngineEvent } from '../../core/types.js';
 import type { StoreContext } from '../context.js';
 import { engineEventSchema, parseJsonColumn } from '../validation.js';
-import { deleteInBatches, drain } from './status-repo.js';
+import { deleteInBatches } from './status-repo.js';
 
 /** Events kept in memory while the disk refuses writes; older ones are then lost to resume. */
 const MAX_UNFLUSHED = 10_000;
@@ -83,11 +83,7 @@ export class EventLogRepo {
     return out.slice(0, limit);
   }
 
-  /** Keeps the newest `keep` events and none older than `olderThan`. */
-  prune(options: { keep: number; olderThan: number; batchSize: number }): number {
-    return drain(this.pruneSteps(options));
-  }
-
+  /** Keeps the newest `keep` events and none older than `olderThan`, one batch per step. */
   *pruneSteps(options: { keep: number; olderThan: number; batchSize: number }): Generator<void, number> {
     this.ctx.guard.flush();
     const floor = this.lastSeq - options.keep;

@@ -1,7 +1,7 @@
 import type { ProbeErrorCode, ProbeResult } from '../../core/types.js';
 import type { StoreContext } from '../context.js';
 import { probeErrorCodeSchema } from '../validation.js';
-import { deleteInBatches, drain } from './status-repo.js';
+import { deleteInBatches } from './status-repo.js';
 
 export interface ProbeRecord {
   id: number;
@@ -85,13 +85,9 @@ export class ProbeHistoryRepo {
 
   /**
    * Deletes results older than `olderThan`, then caps each route written since the last prune
-   * at `keepPerRoute` (all routes when `allRoutes`). Returns the number of rows deleted.
+   * at `keepPerRoute` (all routes when `allRoutes`). Returns the number of rows deleted. In steps
+   * of one batch or a few hundred routes, for maintenance that yields.
    */
-  prune(options: { keepPerRoute: number; olderThan: number; batchSize: number; allRoutes?: boolean }): number {
-    return drain(this.pruneSteps(options));
-  }
-
-  /** The same, in steps of one batch or a few hundred routes, for maintenance that yields. */
   *pruneSteps(options: { keepPerRoute: number; olderThan: number; batchSize: number; allRoutes?: boolean }): Generator<void, number> {
     const { keepPerRoute, olderThan, batchSize } = options;
     this.ctx.guard.flush();

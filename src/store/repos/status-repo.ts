@@ -76,20 +76,8 @@ export class StatusRepo {
     );
   }
 
-  /** Updates only the check times (a check that changed nothing). */
-  touch(sourceId: string, times: { lastCheckedAt: number | null; nextCheckAt: number | null }): void {
-    this.ctx.guard.background(
-      'status.touch',
-      () =>
-        this.ctx
-          .statement('UPDATE source_status SET last_checked_at = ?, next_check_at = ? WHERE source_id = ?')
-          .run(times.lastCheckedAt, times.nextCheckAt, sourceId),
-      `status-times:${sourceId}`,
-    );
-  }
-
   appendHistory(entries: HistoryEntry | readonly HistoryEntry[]): void {
-    const list = (Array.isArray(entries) ? [...entries] : [entries]) as HistoryEntry[];
+    const list = ([] as HistoryEntry[]).concat(entries);
     if (list.length === 0) return;
     const rows = list.map((e) => ({ sourceId: e.sourceId, at: e.at, state: e.state, routeKind: e.routeKind ?? null, detail: e.detail ?? null }));
     this.ctx.guard.background('status.appendHistory', () => {
@@ -120,12 +108,10 @@ export class StatusRepo {
     }));
   }
 
-  /** Keeps the newest `keepPerSource` transitions per source and none older than `olderThan`. */
-  pruneHistory(keepPerSource: number, olderThan: number, batchSize: number): number {
-    return drain(this.pruneHistorySteps(keepPerSource, olderThan, batchSize));
-  }
-
-  /** The same, one batch per step, so maintenance can yield to the event loop between steps. */
+  /**
+   * Keeps the newest `keepPerSource` transitions per source and none older than `olderThan`, one
+   * batch per step, so maintenance can yield to the event loop between steps.
+   */
   *pruneHistorySteps(keepPerSource: number, olderThan: number, batchSize: number): Generator<void, number> {
     this.ctx.guard.flush();
     let deleted = yield* deleteInBatches(this.ctx, batchSize, (limit) =>

@@ -146,7 +146,8 @@ export function LibraryIcon({ type, size = 16 }: { type: LibraryType; size?: num
           <path d="m21 16-5-5L5 20" />
         </Svg>
       );
-    default:
+    case 'other':
+    default: // also a type a newer server may send
       return (
         <Svg size={size}>
           <path d="M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z" />

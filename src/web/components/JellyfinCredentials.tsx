@@ -9,6 +9,7 @@ import type { ApiQuickConnectStart, ApiQuickConnectState } from '../../api/types
 export type JellyfinCredentialsBody = Exclude<SignInAgainBody, { pinId: number }>;
 import { FormError } from './FormError';
 import { SpinnerIcon } from './Icons';
+import { asyncHandler } from '../lib/async-handler';
 
 /** `sourceId`: signing in again to that source (the server then accepts a Quick Connect code for a server already added). */
 export function JellyfinCredentials({ url, submitLabel, onSubmit, sourceId }: { url: string; submitLabel: string; onSubmit: (body: JellyfinCredentialsBody) => Promise<void>; sourceId?: string }) {
@@ -118,7 +119,7 @@ export function JellyfinCredentials({ url, submitLabel, onSubmit, sourceId }: { 
           <p className="muted">{quickExpired ? 'The code expired. Get a new one.' : 'Sign in without typing a password: approve a short code from a device where you are already signed in.'}</p>
           <FormError message={error} />
           <div className="form-actions">
-            <button type="button" className="button primary" onClick={startQuickConnect} disabled={busy} data-testid="jellyfin-qc-start">
+            <button type="button" className="button primary" onClick={asyncHandler(startQuickConnect)} disabled={busy} data-testid="jellyfin-qc-start">
               {busy ? 'Asking the server…' : 'Get a code'}
             </button>
           </div>

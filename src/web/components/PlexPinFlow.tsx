@@ -5,6 +5,7 @@ import { usePoll } from '../lib/use-poll';
 import type { ApiPlexPin, ApiPlexPinState, ApiPlexServer } from '../../api/types';
 import { FormError } from './FormError';
 import { ExternalIcon, PlexIcon, SpinnerIcon } from './Icons';
+import { asyncHandler } from '../lib/async-handler';
 
 export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: number, servers: ApiPlexServer[]) => void | Promise<void>; intro: string }) {
   const [pin, setPin] = useState<ApiPlexPin | null>(null);
@@ -60,7 +61,7 @@ export function PlexPinFlow({ onAuthorized, intro }: { onAuthorized: (pinId: num
       <div className="wizard-step">
         <p>{expired ? 'The code expired before it was approved. Start again to get a new one.' : intro}</p>
         <FormError message={error} />
-        <button type="button" className="button primary large plex" onClick={start} disabled={busy} data-testid="plex-start">
+        <button type="button" className="button primary large plex" onClick={asyncHandler(start)} disabled={busy} data-testid="plex-start">
           <PlexIcon size={20} /> {busy ? 'Contacting plex.tv…' : expired ? 'Get a new code' : 'Sign in with Plex'}
         </button>
       </div>

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { ApiPlexServer } from '../../api/types';
 import { FormError } from './FormError';
+import { asyncHandler } from '../lib/async-handler';
 
 export function PlexServerPicker({ servers, existingServerIds, onPick }: { servers: ApiPlexServer[]; existingServerIds: Set<string>; onPick: (server: ApiPlexServer) => Promise<void> }) {
   const firstFree = servers.find((s) => !existingServerIds.has(s.serverId));
@@ -13,7 +14,7 @@ export function PlexServerPicker({ servers, existingServerIds, onPick }: { serve
   return (
     <form
       className="form"
-      onSubmit={async (e) => {
+      onSubmit={asyncHandler(async (e) => {
         e.preventDefault();
         const server = servers.find((s) => s.serverId === selected);
         if (!server) return setError('Choose a server.');
@@ -25,7 +26,7 @@ export function PlexServerPicker({ servers, existingServerIds, onPick }: { serve
           setError((err as Error).message);
           setBusy(false);
         }
-      }}
+      })}
     >
       <fieldset className="server-options">
         <legend>Choose the server to add</legend>

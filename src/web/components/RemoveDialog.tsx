@@ -4,6 +4,7 @@ import { apiFetch, errorMessage } from '../lib/api';
 import { navigate, parseHash } from '../lib/hooks';
 import { FormError } from './FormError';
 import { Modal } from './Modal';
+import { asyncHandler } from '../lib/async-handler';
 
 export function RemoveDialog({ source, onClose }: { source: ApiSource; onClose: () => void }) {
   const [busy, setBusy] = useState(false);
@@ -21,7 +22,7 @@ export function RemoveDialog({ source, onClose }: { source: ApiSource; onClose: 
           className="button danger"
           disabled={busy}
           data-testid="remove-confirm"
-          onClick={async () => {
+          onClick={asyncHandler(async () => {
             setBusy(true);
             try {
               await apiFetch(`sources/${encodeURIComponent(source.id)}`, { method: 'DELETE' });
@@ -34,7 +35,7 @@ export function RemoveDialog({ source, onClose }: { source: ApiSource; onClose: 
               setError(errorMessage(err));
               setBusy(false);
             }
-          }}
+          })}
         >
           {busy ? 'Removing…' : 'Remove'}
         </button>

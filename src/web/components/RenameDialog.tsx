@@ -3,6 +3,7 @@ import type { ApiSource } from '../../api/types';
 import { apiFetch, errorMessage } from '../lib/api';
 import { FormError } from './FormError';
 import { Modal } from './Modal';
+import { asyncHandler } from '../lib/async-handler';
 
 export function RenameDialog({ source, onClose }: { source: ApiSource; onClose: () => void }) {
   const [name, setName] = useState(source.name);
@@ -13,7 +14,7 @@ export function RenameDialog({ source, onClose }: { source: ApiSource; onClose: 
     <Modal title={`Rename ${source.name}`} onClose={onClose} testId="rename-dialog">
       <form
         className="form"
-        onSubmit={async (e) => {
+        onSubmit={asyncHandler(async (e) => {
           e.preventDefault();
           if (!trimmed) return setError('Give the server a name.');
           setBusy(true);
@@ -24,7 +25,7 @@ export function RenameDialog({ source, onClose }: { source: ApiSource; onClose: 
             setError(errorMessage(err));
             setBusy(false);
           }
-        }}
+        })}
       >
         <label className="field">
           <span>Name</span>

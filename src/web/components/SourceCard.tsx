@@ -13,6 +13,7 @@ import { RemoveDialog } from './RemoveDialog';
 import { RenameDialog } from './RenameDialog';
 import { RouteTable } from './RouteTable';
 import { StatusBadge } from './StatusBadge';
+import { asyncHandler } from '../lib/async-handler';
 
 const PUSH_WORDS: Record<ApiSource['push'], string> = { open: 'Live', polling: 'Polling', connecting: 'Connecting…', off: 'Off' };
 const PUSH_HINTS: Record<ApiSource['push'], string> = {
@@ -94,7 +95,7 @@ export function SourceCard({ source, highlighted }: { source: ApiSource; highlig
       </dl>
 
       <div className="card-actions">
-        <button type="button" className="button" onClick={checkNow} disabled={checking} data-testid={`check-now-${source.id}`}>
+        <button type="button" className="button" onClick={asyncHandler(checkNow)} disabled={checking} data-testid={`check-now-${source.id}`}>
           <RefreshIcon size={16} className={checking ? 'spin' : undefined} /> {checking ? 'Checking…' : 'Check now'}
         </button>
         <button type="button" className={`button${needsSignIn ? ' warn' : ''}`} onClick={() => openSignIn(source.id)} data-testid={`sign-in-${source.id}`}>

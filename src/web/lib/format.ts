@@ -32,11 +32,3 @@ export function secondsUntil(at: number | undefined, now: number): number {
   if (at === undefined) return 0;
   return Math.max(0, Math.ceil((at - now) / 1000));
 }
-
-export function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-}

@@ -157,25 +157,25 @@ export function startLive(): () => void {
       if (appStore.get().link !== 'open') appStore.set((s) => ({ ...s, link: 'open' }));
     });
     source.addEventListener('snapshot', (e) => {
-      const snapshot = parse<ApiSnapshot>(e as MessageEvent);
+      const snapshot = parse<ApiSnapshot>(e);
       if (!snapshot) return;
       backoffMs = 1000;
       onSnapshot(snapshot);
     });
     source.addEventListener('engine', (e) => {
-      const message = parse<ApiEventMessage>(e as MessageEvent);
+      const message = parse<ApiEventMessage>(e);
       if (message) onEngine(message);
     });
     source.addEventListener('source', (e) => {
-      const update = parse<ApiSourceUpdate>(e as MessageEvent);
+      const update = parse<ApiSourceUpdate>(e);
       if (update?.source) onSource(update);
     });
     source.addEventListener('health', (e) => {
-      const health = parse<unknown>(e as MessageEvent);
+      const health = parse<unknown>(e);
       if (health) appStore.set((s) => applyHealth(s, health));
     });
     source.addEventListener('removed', (e) => {
-      const removed = parse<ApiSourceRemoved>(e as MessageEvent);
+      const removed = parse<ApiSourceRemoved>(e);
       if (removed) onRemoved(removed);
     });
     source.addEventListener('error', () => {

@@ -55,7 +55,11 @@ export function toastForEvent(event: EngineEvent, preferredRouteKind?: RouteKind
       return { kind: 'auth', tone: 'warning', title: `Sign in to ${name} again`, description: 'Its sign-in has expired or was revoked.', signIn: true };
     case 'SyncFailed':
       return { kind: 'sync_failed', tone: 'warning', title: `Couldn't refresh the libraries of ${name}`, description: event.error };
-    default:
+    case 'Reconnecting':
+    case 'StatusChanged':
+    case 'SyncRestored':
+      return null;
+    default: // an event type a newer server may send
       return null;
   }
 }

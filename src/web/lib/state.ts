@@ -84,10 +84,11 @@ export function statusKey(source: ApiSource): string {
   return `${source.status}|${source.route?.kind ?? ''}`;
 }
 
+// Function properties, not methods: none uses `this`, so `store.subscribe` may be passed on alone.
 export interface Store<T> {
-  get(): T;
-  set(update: (state: T) => T): void;
-  subscribe(listener: () => void): () => void;
+  get: () => T;
+  set: (update: (state: T) => T) => void;
+  subscribe: (listener: () => void) => () => void;
 }
 
 export function createStore<T>(initial: T): Store<T> {

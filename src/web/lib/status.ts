@@ -19,8 +19,6 @@ export interface StatusView {
   hint?: string;
 }
 
-export const ROUTE_KIND_WORDS: Record<RouteKind, string> = { local: 'local', remote: 'remote', relay: 'relay' };
-
 export { REASON_WORDS };
 
 /** The error says more than the reason already does (the API falls back to the reason's words). */

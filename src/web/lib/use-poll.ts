@@ -3,7 +3,10 @@ import { useEffect, useRef } from 'react';
 /** Calls `tick` every `intervalMs` while `active`; stops when tick returns true (done). Never overlaps calls. */
 export function usePoll(active: boolean, intervalMs: number, tick: () => Promise<boolean>): void {
   const tickRef = useRef(tick);
-  tickRef.current = tick;
+  // The latest `tick`, updated after each render (a ref is not written during render).
+  useEffect(() => {
+    tickRef.current = tick;
+  });
   useEffect(() => {
     if (!active) return;
     let stopped = false;
@@ -16,9 +19,10 @@ export function usePoll(active: boolean, intervalMs: number, tick: () => Promise
       } catch {
         done = false;
       }
-      if (!stopped && !done) timer = window.setTimeout(loop, intervalMs);
+      if (!stopped && !done) timer = window.setTimeout(() => void loop(), intervalMs);
     };
-    timer = window.setTimeout(loop, intervalMs);
+    // `loop` cannot reject: tick's failure is caught inside it.
+    timer = window.setTimeout(() => void loop(), intervalMs);
     return () => {
       stopped = true;
       window.clearTimeout(timer);

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { FormError } from '../components/FormError';
 import { MarqueeLogo } from '../components/Icons';
 import { apiFetch, errorMessage } from '../lib/api';
+import { asyncHandler } from '../lib/async-handler';
 
 /** Shown when Marquee requires an API key and this browser has no session yet. */
 export function ApiKeyLogin({ onSignedIn }: { onSignedIn: () => void }) {
@@ -12,7 +13,7 @@ export function ApiKeyLogin({ onSignedIn }: { onSignedIn: () => void }) {
     <main className="login" data-testid="api-key-login">
       <form
         className="login-card form"
-        onSubmit={async (e) => {
+        onSubmit={asyncHandler(async (e) => {
           e.preventDefault();
           setBusy(true);
           setError(null);
@@ -24,7 +25,7 @@ export function ApiKeyLogin({ onSignedIn }: { onSignedIn: () => void }) {
           } finally {
             setBusy(false);
           }
-        }}
+        })}
       >
         <MarqueeLogo size={48} />
         <h1>Marquee</h1>

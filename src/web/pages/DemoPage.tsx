@@ -5,6 +5,7 @@ import { SourceKindIcon } from '../components/Icons';
 import { StatusBadge } from '../components/StatusBadge';
 import { apiFetch, errorMessage } from '../lib/api';
 import { useApp } from '../lib/hooks';
+import { asyncHandler } from '../lib/async-handler';
 
 const ROUTE_FAULTS: { mode: string; label: string; hint: string }[] = [
   { mode: 'refuse', label: 'Cut', hint: 'Connections are refused, like a dead host' },
@@ -91,7 +92,7 @@ export function DemoPage() {
                     title={fault.hint}
                     disabled={busy !== null}
                     data-testid={`demo-server-fault-${sourceId}-${fault.mode}`}
-                    onClick={() => apply(`server:${sourceId}`, `demo/servers/${encodeURIComponent(sourceId)}/fault`, fault.mode, name)}
+                    onClick={asyncHandler(() => apply(`server:${sourceId}`, `demo/servers/${encodeURIComponent(sourceId)}/fault`, fault.mode, name))}
                   >
                     {fault.label}
                   </button>
@@ -115,7 +116,7 @@ export function DemoPage() {
                           title={fault.hint}
                           disabled={busy !== null}
                           data-testid={`demo-fault-${route.id}-${fault.mode}`}
-                          onClick={() => apply(route.id, `demo/routes/${encodeURIComponent(route.id)}/fault`, fault.mode, `the ${route.kind} route of ${name}`)}
+                          onClick={asyncHandler(() => apply(route.id, `demo/routes/${encodeURIComponent(route.id)}/fault`, fault.mode, `the ${route.kind} route of ${name}`))}
                         >
                           {fault.label}
                         </button>

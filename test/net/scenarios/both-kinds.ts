@@ -47,7 +47,7 @@ runScenario<{ waitMs: number }, BothKindsResult>(async ({ waitMs }) => {
     const jellyfinRemote = hostPort(h.sim.route(SIM_ROUTES.jellyfinRemote).url);
     const pushSockets = () => ({ plex: h.sim.route(SIM_ROUTES.plexLocal).openSockets, jellyfin: h.sim.route(SIM_ROUTES.jellyfinLocal).openSockets });
     const before = { views: views(), pushSocketsOnLocal: pushSockets() };
-    const eventsSince = (mark: number) => h.events(mark).map(({ seq: _s, receivedAt: _r, ...e }) => e as EngineEvent);
+    const eventsSince = (mark: number) => h.events(mark).map(({ seq: _s, receivedAt: _r, ...e }) => e);
 
     // 1. Pull both LAN cables at once.
     let mark = h.mark();

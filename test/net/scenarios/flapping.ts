@@ -103,7 +103,7 @@ runScenario<FlappingArgs, FlappingResult>(async ({ schedule, settleMs, sampleEve
     clearInterval(sampler);
     const endedAt = Date.now();
 
-    const events = h.events(mark).map(({ seq: _seq, receivedAt: _receivedAt, ...event }) => event as EngineEvent);
+    const events = h.events(mark).map(({ seq: _seq, receivedAt: _receivedAt, ...event }) => event);
     const probesPerRoute: Record<string, number> = {};
     for (const p of h.probes) if (p.receivedAt >= startedAt) probesPerRoute[p.result.routeId] = (probesPerRoute[p.result.routeId] ?? 0) + 1;
     return {
