@@ -1,7 +1,8 @@
 // ESLint: the guards TypeScript alone does not give — promises nobody awaits, promises handed to
 // callers that ignore them, switches that miss a union member, type-only imports that must vanish
 // at build time (`verbatimModuleSyntax`), and React's rules of hooks. The type-checked rules read
-// tsconfig.json through typescript-eslint's project service, so `npm run lint` sees what tsc sees.
+// the same three tsconfigs as `npm run typecheck` (Node, browser UI, Playwright tests), so
+// `npm run lint` sees what tsc sees.
 import reactHooks from 'eslint-plugin-react-hooks';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
@@ -22,7 +23,10 @@ export default defineConfig(
     files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        project: ['./tsconfig.json', './tsconfig.web.json', './tsconfig.playwright.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {

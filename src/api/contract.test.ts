@@ -5,7 +5,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import type { EngineEvent, SourceStatus } from '../core/types.js';
 import { addSourceBody, patchSourceBody, quickConnectBody, sessionBody, signInAgainBody } from './requests.js';
-import * as s from './responses.js';
+import type * as s from './responses.js';
 import type * as T from './types.js';
 
 type Out<S extends z.ZodType> = z.output<S>;

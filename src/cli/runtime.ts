@@ -51,7 +51,7 @@ export interface RuntimeParts {
   /** Called for every probe, after the metrics saw it. */
   onProbe?(source: Source, result: ProbeResult): void;
   /** Subscribed to the engine's stream before the engine starts, so nothing is missed. */
-  onMessage?(message: EngineStreamMessage): void;
+  onMessage?: (message: EngineStreamMessage) => void;
   /** Listen on config.host:config.port (default). Without it the app is ready for `app.inject` only. */
   listen?: boolean;
 }

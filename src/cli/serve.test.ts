@@ -7,8 +7,9 @@ import { startServer } from '../server/start.js';
 import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn } from '../server/test-fakes.js';
 import { waitUntil } from '../../test/support/wait.js';
 import type { RuntimeParts } from './runtime.js';
+import type * as LoggerModule from '../server/logger.js';
 
-const state = vi.hoisted(() => ({ runtimeClosed: 0, demoFlag: undefined as boolean | undefined, engine: null as unknown, logLines: [] as string[] }));
+const state = vi.hoisted(() => ({ runtimeClosed: 0, demoFlag: undefined as boolean | undefined, engine: null as FakeEngine | null, logLines: [] as string[] }));
 
 /** The demo's own fresh data dir, as the real runtime makes one (marquee-demo-XXXX in the temp dir). */
 const DEMO_DATA_DIR = '/tmp/marquee-demo-fake123';
@@ -16,7 +17,7 @@ const DEMO_DATA_DIR = '/tmp/marquee-demo-fake123';
 vi.mock('./runtime.js', () => ({
   startRuntime: async (config: AppConfig, parts: RuntimeParts) => {
     state.demoFlag = parts.demo === true;
-    const engine = state.engine as Engine;
+    const engine: Engine = state.engine!;
     const server = await startServer(config, { engine, plexSignIn: new FakePlexSignIn(), jellyfinSignIn: new FakeJellyfinSignIn(), ...(parts.logger ? { logger: parts.logger } : {}) });
     return {
       dataDir: parts.demo ? DEMO_DATA_DIR : config.dataDir,
@@ -33,7 +34,7 @@ vi.mock('./runtime.js', () => ({
 
 // The app's log lines, captured (the level asked for is kept for everything else).
 vi.mock('../server/logger.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../server/logger.js')>();
+  const actual = await importOriginal<typeof LoggerModule>();
   return {
     ...actual,
     createLogger: (options: { level: string }) =>

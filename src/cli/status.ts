@@ -35,8 +35,25 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u20
  * (or anyone who can rename it) chose, and raw escapes could rewrite the screen, the title or the
  * clipboard. Sequences are dropped, other controls shown as "?".
  */
+function plainText(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'undefined':
+    case 'symbol':
+    case 'function':
+      return '';
+    case 'object':
+      return value === null ? '' : JSON.stringify(value);
+  }
+}
+
 export function terminalSafe(value: unknown): string {
-  return String(value ?? '').replace(ANSI_SEQUENCE, '').replace(CONTROL, '?');
+  return plainText(value).replace(ANSI_SEQUENCE, '').replace(CONTROL, '?');
 }
 
 /**

@@ -26,6 +26,6 @@ export const realClock: Clock = {
     return timer;
   },
   clearTimeout(handle) {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
+    clearTimeout(handle);
   },
 };

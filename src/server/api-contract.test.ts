@@ -97,7 +97,7 @@ describe('answers validate against the contract', () => {
       const res = await app.inject({ method, url, ...(payload ? { payload, headers: json } : {}) });
       expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(status);
       expectValid(schema, res.json(), `${method} ${url}`);
-      return res.json() as Record<string, unknown>;
+      return res.json<Record<string, unknown>>();
     };
 
     const pin = await call('POST', '/api/plex/pins', API_ROUTES.createPlexPin.response, 201);

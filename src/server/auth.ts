@@ -169,9 +169,9 @@ export interface GuardOptions {
 
 export interface Guard {
   /** onRequest: Host, Origin, header key, key requirement, and the lock-out of guessing addresses. */
-  onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  onRequest: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** preHandler: counts a wrong key in the body of POST /api/session (the body is parsed by then). */
-  preHandler(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  preHandler: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   readonly policy: AccessPolicy;
   readonly limiter: KeyGuessLimiter;
 }

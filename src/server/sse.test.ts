@@ -191,7 +191,7 @@ describe('GET /api/events', () => {
           }
           let body = '';
           res.setEncoding('utf8').on('data', (c: string) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body }));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body }));
         });
         req.on('error', reject);
         open.push(req);

@@ -325,7 +325,7 @@ export class EngineHarness {
 
   /** Polls `probe` until it returns a truthy value; fails with `what` and the recent events. */
   waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
-    return waitUntil(probe, { what, timeoutMs, intervalMs: 20, detail: () => this.describe() }) as Promise<T>;
+    return waitUntil(probe, { what, timeoutMs, intervalMs: 20, detail: () => this.describe() });
   }
 
   /** The sources and the recent events, for a failure message. */

@@ -38,7 +38,7 @@ export async function waitUntil<T>(check: () => T | Promise<T>, options: WaitOpt
       lastError = error;
     }
     if (performance.now() >= deadline) {
-      const because = lastError === undefined ? '' : ` (last error: ${String(lastError)})`;
+      const because = lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${because}${detail ? `\n${detail()}` : ''}`);
     }
     await sleep(intervalMs);

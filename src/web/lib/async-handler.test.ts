@@ -20,7 +20,7 @@ describe('asyncHandler', () => {
     asyncHandler(async () => {
       throw failure;
     })();
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 0));
     expect(logged).toHaveBeenCalledWith('Marquee UI: an action failed unexpectedly', failure);
   });
 });
