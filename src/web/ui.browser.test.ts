@@ -1,5 +1,5 @@
 // The UI in a real browser (Debian Chromium via playwright-core) against the mock API in
-// src/web/dev/mock-server.ts, served under a sub-path like MARQUEE_BASE_URL. The end-to-end tests
+// test/support/dev/mock-server.ts, served under a sub-path like MARQUEE_BASE_URL. The end-to-end tests
 // against the real server and simulators live in test/; these pin the UI's own behaviour.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { CHROMIUM_LAUNCH } from '../../test/support/chromium.js';
 import { poll } from '../../test/support/wait.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startMockServer, type MockServer } from './dev/mock-server';
+import { startMockServer, type MockServer } from '../../test/support/dev/mock-server';
 
 const distIndex = fileURLToPath(new URL('../../dist/web/index.html', import.meta.url));
 

@@ -18,7 +18,7 @@ export default defineConfig({
   },
   server: {
     // `npx vite --config src/web/vite.config.ts` during development: forward the API to a running
-    // Marquee (or the mock in src/web/dev/mock-server.ts).
+    // Marquee (or the mock in test/support/dev/mock-server.ts).
     proxy: { '/api': process.env.MARQUEE_DEV_API ?? 'http://127.0.0.1:8080' },
   },
 });

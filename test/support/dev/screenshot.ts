@@ -1,11 +1,11 @@
 // Screenshots of the UI against the mock API, for eyeballing layout in dark/light, desktop/phone.
-//   npm run build:web && npx tsx src/web/dev/screenshot.ts [only-name-substring]
+//   npm run build:web && npx tsx test/support/dev/screenshot.ts [only-name-substring]
 // Writes PNGs under test-results/web-screens/ and prints any console error of the page.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { CHROMIUM_LAUNCH } from '../../../test/support/chromium.js';
-import { sleep } from '../../../test/support/wait.js';
+import { CHROMIUM_LAUNCH } from '../chromium.js';
+import { sleep } from '../wait.js';
 import { startMockServer } from './mock-server';
 
 const outDir = join(process.cwd(), 'test-results', 'web-screens');

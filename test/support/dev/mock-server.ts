@@ -1,6 +1,6 @@
 // A throwaway mock of the Marquee API (REST + SSE) that serves the built UI from dist/web.
 // For UI work and screenshots without the real server:
-//   npm run build:web && npx tsx src/web/dev/mock-server.ts --port 5199 [--base /marquee/] [--scenario]
+//   npm run build:web && npx tsx test/support/dev/mock-server.ts --port 5199 [--base /marquee/] [--scenario]
 // It fakes a small "engine": routes have fault modes, the best working route is chosen
 // (local > remote > relay), losses go reconnecting → disconnected, and every change is streamed
 // with the same event shapes as the real server. Not used by production code.
@@ -8,8 +8,8 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineEvent, LibraryType, RouteKind, RouteOrigin, SourceKind, SourceStatus } from '../../core/types';
-import type { ApiDemoRoute, ApiEventMessage, ApiHistoryEntry, ApiSource, ApiSourceDetail } from '../../api/types';
+import type { EngineEvent, LibraryType, RouteKind, RouteOrigin, SourceKind, SourceStatus } from '../../../src/core/types';
+import type { ApiDemoRoute, ApiEventMessage, ApiHistoryEntry, ApiSource, ApiSourceDetail } from '../../../src/api/types';
 
 type RouteMode = 'up' | 'refuse' | 'hang' | 'slow';
 type ServerMode = 'up' | 'bad-token' | 'stop' | 'crash';

@@ -1,11 +1,11 @@
 // Screenshots of the UI against a running Marquee in demo mode (e.g. `npm run demo`):
-//   npx tsx src/web/dev/real-check.ts http://127.0.0.1:8844/
+//   npx tsx test/support/dev/real-check.ts http://127.0.0.1:8844/
 // Cuts the first local route through the demo panel, waits, restores it, and prints console errors.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_LAUNCH } from '../../../test/support/chromium.js';
-import { sleep } from '../../../test/support/wait.js';
+import { CHROMIUM_LAUNCH } from '../chromium.js';
+import { sleep } from '../wait.js';
 
 const base = (process.argv[2] ?? 'http://127.0.0.1:8844/').replace(/\/?$/, '/');
 const outDir = join(process.cwd(), 'test-results', 'web-real');
