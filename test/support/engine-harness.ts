@@ -6,7 +6,7 @@
 // stream message is recorded, and `waitFor*` helpers poll the recorded events and the API view.
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimulation, type SimConfig, type Simulation } from '../../sim/index.js';
 import type { Backends } from '../../src/backends/index.js';
@@ -200,11 +200,12 @@ export class EngineHarness {
       plexTvUrl: this.sim.plexTvUrl,
       monitor: { ...TEST_SETTINGS, ...this.options.settings },
       push: { ...TEST_PUSH, ...this.options.push },
-      // The real watcher over the real interfaces, plus what changeNetwork() adds; sampled often.
+      // The engine's real network watcher, sampling often — but over made-up interfaces, so only
+      // changeNetwork() changes the network it sees, never the host (or a test beside this one).
       watchNetwork: {
-        intervalMs: 100,
+        intervalMs: 250,
         read: () => ({
-          ...networkInterfaces(),
+          lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
           ...(this.extraAddresses.length > 0 ? { 'test-net0': this.extraAddresses.map((address) => ({ address, family: 'IPv4', internal: false })) } : {}),
         }),
       },
