@@ -1,9 +1,9 @@
 // Benchmark — fuzzed server input (issue 7, "Bad input"): every parser of server input and the
-// user-entered URL / plex.tv route builders, ≥ 10,000 fast-check cases each (src/backends/fuzz.ts;
+// user-entered URL / plex.tv route builders, ≥ 10,000 fast-check cases each (test/support/parser-fuzz.ts;
 // `npm test` runs 1,000 per parser). A case fails when an exception escapes or a rejection is not
 // a typed `malformed` error. Goal: 0 failures per parser. fast-check stops a property at its first
 // counterexample (and shrinks it), so "failures" is 0 or 1 per parser: any 1 is a real bug.
-import { fuzzAllParsers } from '../src/backends/fuzz.js';
+import { fuzzAllParsers } from '../test/support/parser-fuzz.js';
 import type { Benchmark, BenchRow } from './types.js';
 
 const CASES_PER_PARSER = 10_000;

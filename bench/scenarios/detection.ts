@@ -128,7 +128,7 @@ runScenario<DetectionArgs, DetectionOutput>(async ({ fault, sources: count, spre
       samples.push(detected.at - faultAt.get(id)!);
       firstEventTypes[detected.type] = (firstEventTypes[detected.type] ?? 0) + 1;
     }
-    const settings = engine.connectionMonitor.settings;
+    const settings = runtime.config.monitor;
     return {
       fault,
       samples,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fuzzAllParsers } from './fuzz.js';
+import { fuzzAllParsers } from '../../test/support/parser-fuzz.js';
 import { parseUserUrl } from './jellyfin/backend.js';
 import { isLocalHost, jellyfinRoutes, planLocalAddress } from './jellyfin/routes.js';
 import type { PlexResource } from './plex/parsers.js';

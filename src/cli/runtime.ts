@@ -13,7 +13,7 @@ import type { JellyfinSignIn, MediaBackend, PlexSignIn } from '../backends/types
 import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
 import type { ProbeResult, Source, SourceKind } from '../core/types.js';
 import type { Clock } from '../monitor/clock.js';
-import { MarqueeEngine } from '../monitor/engine.js';
+import { MarqueeEngine, type EngineOptions } from '../monitor/engine.js';
 import type { EngineStreamMessage } from '../monitor/engine-types.js';
 import type { AppConfig } from '../server/config.js';
 import type { DemoControl } from '../server/demo-control.js';
@@ -44,8 +44,8 @@ export interface RuntimeParts {
   /** The engine's clock; its now() also dates the store's rows and the app's sessions. */
   clock?: Clock;
   random?: () => number;
-  /** Re-check every source when the host's network interfaces change (default on). */
-  watchNetwork?: boolean;
+  /** Re-check every source when the host's network interfaces change (default on; see EngineOptions). */
+  watchNetwork?: EngineOptions['watchNetwork'];
   /** Wraps or replaces the real backends the engine probes with (sign-in flows stay real). */
   backends?: (real: Record<SourceKind, MediaBackend>) => Record<SourceKind, MediaBackend>;
   /** Called for every probe, after the metrics saw it. */
@@ -109,7 +109,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       push: parts.push ?? config.push,
       ...(clock ? { clock } : {}),
       ...(parts.random ? { random: parts.random } : {}),
-      ...(parts.watchNetwork === false ? { watchNetwork: false } : {}),
+      ...(parts.watchNetwork !== undefined ? { watchNetwork: parts.watchNetwork } : {}),
       logger: logger.child({ component: 'engine' }),
       onProbe: (source, result) => {
         const route = source.routes.find((r) => r.id === result.routeId);

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { AppConfig } from '../server/config.js';
 import type { Engine } from '../monitor/engine-types.js';
 import { startServer } from '../server/start.js';
-import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn } from '../server/test-fakes.js';
+import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn } from '../../test/support/server-fakes.js';
 import { waitUntil } from '../../test/support/wait.js';
 import type { RuntimeParts } from './runtime.js';
 import type * as LoggerModule from '../server/logger.js';

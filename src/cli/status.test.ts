@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiSource } from '../api/types.js';
 import { buildApp } from '../server/app.js';
-import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, SECRETS, testConfig } from '../server/test-fakes.js';
+import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, SECRETS, testConfig } from '../../test/support/server-fakes.js';
 import { defaultServerUrl, runCli } from './cli.js';
 import { formatStatusTable } from './status.js';
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { initialCheckPlanner, stepPlanner, type CheckPlanner, type PlannerAction, type PlannerEvent } from './check-planner.js';
 import type { CheckKind } from './scheduling.js';
-import { SETTINGS } from './test-fixtures.js';
+import { SETTINGS } from '../../test/support/core-fixtures.js';
 
 type Command =
   | { c: 'check_now' }

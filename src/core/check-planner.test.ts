@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initialCheckPlanner, stepPlanner, type CheckPlanner, type PlannerAction, type PlannerEvent } from './check-planner.js';
-import { SETTINGS } from './test-fixtures.js';
+import { SETTINGS } from '../../test/support/core-fixtures.js';
 
 const IDLE = initialCheckPlanner();
 const CHECKING: CheckPlanner = { ...IDLE, checking: true };

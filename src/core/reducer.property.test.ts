@@ -6,7 +6,7 @@ import { initialMonitorState, type MonitorState } from './monitor-state.js';
 import type { Outcome } from './outcomes.js';
 import { reduce } from './reducer.js';
 import { parseMonitorSettings } from './settings.js';
-import { SOURCE, T0 } from './test-fixtures.js';
+import { SOURCE, T0 } from '../../test/support/core-fixtures.js';
 import type { EngineEvent, LossReason, ProbeErrorCode, ProbeResult, Route, SourceStatus } from './types.js';
 
 const SETTINGS = parseMonitorSettings();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initialMonitorState } from './monitor-state.js';
 import type { OutcomeClass } from './outcomes.js';
 import { classifyOutcome, reduce, TRANSITIONS } from './reducer.js';
-import { LOCAL, NOW, OUTCOMES, REMOTE, SETTINGS, SOURCE, stateIn, T0 } from './test-fixtures.js';
+import { LOCAL, NOW, OUTCOMES, REMOTE, SETTINGS, SOURCE, stateIn, T0 } from '../../test/support/core-fixtures.js';
 import type { EngineEvent, SourceState } from './types.js';
 
 const STATES: SourceState[] = ['connecting', 'connected', 'sync_failed', 'reconnecting', 'disconnected', 'auth_required'];

@@ -6,8 +6,8 @@ import type { EngineEvent, ProbeResult, Route, Source, SourceStatus } from '../c
 import { realClock } from './clock.js';
 import { ConnectionMonitor, type ConnectionMonitorOptions } from './connection-monitor.js';
 import type { MonitorListener } from './monitor-listener.js';
-import { FakeClock, flushPromises, seededRandom } from './testing/fake-clock.js';
-import { ScriptedBackend } from './testing/scripted-backend.js';
+import { FakeClock, flushPromises, seededRandom } from '../../test/support/fake-clock.js';
+import { ScriptedBackend } from '../../test/support/scripted-backend.js';
 
 const TOKEN = 'tok-0123456789abcdef';
 

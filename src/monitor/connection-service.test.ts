@@ -3,8 +3,8 @@ import type { MediaBackend } from '../backends/types.js';
 import type { ProbeResult, Route } from '../core/types.js';
 import { realClock } from './clock.js';
 import { ConnectionService } from './connection-service.js';
-import { FakeClock, flushPromises } from './testing/fake-clock.js';
-import { ScriptedBackend } from './testing/scripted-backend.js';
+import { FakeClock, flushPromises } from '../../test/support/fake-clock.js';
+import { ScriptedBackend } from '../../test/support/scripted-backend.js';
 
 const local: Route = { id: 'local', url: 'http://127.0.0.2:32400', kind: 'local', priority: 0 };
 const remote: Route = { id: 'remote', url: 'http://127.0.0.3:32400', kind: 'remote', priority: 0 };

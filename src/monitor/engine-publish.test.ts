@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/index.js';
 import { MarqueeEngine } from './engine.js';
 import type { EngineStreamMessage } from './engine-types.js';
-import { FakeClock } from './testing/fake-clock.js';
-import { ScriptedBackend } from './testing/scripted-backend.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { ScriptedBackend } from '../../test/support/scripted-backend.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -21,7 +21,7 @@ import type {
 } from './engine-types.js';
 import { EventBus } from './event-bus.js';
 import type { MonitorListener } from './monitor-listener.js';
-import { NetworkWatcher } from './network-watcher.js';
+import { NetworkWatcher, type NetworkWatcherOptions } from './network-watcher.js';
 import { PushSupervisor, type PushState } from './push-supervisor.js';
 
 export interface EngineLogger {
@@ -36,8 +36,11 @@ export interface EngineOptions {
   random?: () => number;
   settings?: MonitorSettingsInput;
   push?: Partial<PushSettings>;
-  /** Re-check every source when the host's network interfaces change (default on). */
-  watchNetwork?: boolean;
+  /**
+   * Re-check every source when the host's network interfaces change (default on). An object turns
+   * it on with another interface reader or sampling interval (a test changes the network this way).
+   */
+  watchNetwork?: boolean | Pick<NetworkWatcherOptions, 'read' | 'intervalMs'>;
   /** Called for every probe (metrics). */
   onProbe?(source: Source, result: ProbeResult): void;
   logger?: EngineLogger;
@@ -106,7 +109,9 @@ export class MarqueeEngine implements Engine {
             onPushState: (id) => this.publishSource(id, true),
             onError: (sourceId, error) => this.logger?.warn({ sourceId, err: error instanceof Error ? error.message : String(error) }, 'push channel error'),
           });
-    this.network = options.watchNetwork === false ? null : new NetworkWatcher({ clock: this.clock, onChange: () => this.monitor.networkChanged() });
+    const watch = options.watchNetwork ?? true;
+    this.network =
+      watch === false ? null : new NetworkWatcher({ clock: this.clock, ...(watch === true ? {} : watch), onChange: () => this.monitor.networkChanged() });
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -269,16 +274,6 @@ export class MarqueeEngine implements Engine {
 
   checkNow(id: string): boolean {
     return this.monitor.checkNow(id);
-  }
-
-  /** The host's network interfaces changed: re-check everything at once (issue 6). */
-  networkChanged(): void {
-    this.monitor.networkChanged();
-  }
-
-  /** Monitor internals for tests and the bench. */
-  get connectionMonitor(): ConnectionMonitor {
-    return this.monitor;
   }
 
   pushState(id: string): PushState {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { guardedCall, type GuardEnd } from './guarded-call.js';
-import { FakeClock } from './testing/fake-clock.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
 
 const fallback = (end: GuardEnd) => `fallback:${end.kind}`;
 

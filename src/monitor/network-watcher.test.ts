@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { interfaceFingerprint, NetworkWatcher, type InterfaceReader } from './network-watcher.js';
-import { FakeClock } from './testing/fake-clock.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
 
 const lo = { address: '127.0.0.1', family: 'IPv4', internal: true };
 const eth = (address: string) => ({ address, family: 'IPv4', internal: false });

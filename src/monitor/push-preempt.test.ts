@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Route, Source } from '../core/types.js';
 import { ConnectionMonitor } from './connection-monitor.js';
 import type { MonitorListener } from './monitor-listener.js';
-import { FakeClock } from './testing/fake-clock.js';
-import { ScriptedBackend } from './testing/scripted-backend.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { ScriptedBackend } from '../../test/support/scripted-backend.js';
 
 function source(): Source {
   const routes: Route[] = [

@@ -3,8 +3,8 @@ import type { EngineEvent, Route, Source } from '../core/types.js';
 import { ConnectionMonitor } from './connection-monitor.js';
 import { combineListeners, type MonitorListener } from './monitor-listener.js';
 import { PushSupervisor, type PushState } from './push-supervisor.js';
-import { FakeClock, flushPromises } from './testing/fake-clock.js';
-import { ScriptedBackend, type FakePushChannel } from './testing/scripted-backend.js';
+import { FakeClock, flushPromises } from '../../test/support/fake-clock.js';
+import { ScriptedBackend, type FakePushChannel } from '../../test/support/scripted-backend.js';
 
 function makeSource(push?: boolean): Source {
   const routes: Route[] = [

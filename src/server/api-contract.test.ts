@@ -9,12 +9,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { API_ERROR, API_ROUTES, SSE_EVENTS } from '../api/routes.js';
 import { MarqueeEngine } from '../monitor/engine.js';
-import { FakeClock } from '../monitor/testing/fake-clock.js';
-import { ScriptedBackend } from '../monitor/testing/scripted-backend.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { ScriptedBackend } from '../../test/support/scripted-backend.js';
 import { openDatabase } from '../store/index.js';
 import { buildApp } from './app.js';
 import { SseHub } from './sse.js';
-import { FakeDemo, FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, PLEX_SERVER_ID, testConfig } from './test-fakes.js';
+import { FakeDemo, FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, PLEX_SERVER_ID, testConfig } from '../../test/support/server-fakes.js';
 import type { Engine } from '../monitor/engine-types.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];

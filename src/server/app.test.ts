@@ -12,7 +12,7 @@ import {
   PLEX_SERVER_ID,
   SECRETS,
   testConfig,
-} from './test-fakes.js';
+} from '../../test/support/server-fakes.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {

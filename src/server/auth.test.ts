@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
 import { createSessionValue, SESSION_MAX_AGE_S, sessionValueValid } from './auth.js';
 import type { AppConfig } from './config.js';
-import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, SECRETS, testConfig } from './test-fakes.js';
+import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, SECRETS, testConfig } from '../../test/support/server-fakes.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {

@@ -5,7 +5,7 @@ import { buildApp } from './app.js';
 import type { AppConfig } from './config.js';
 import { clientBucketKey, FailureLogThrottle, KeyGuessLimiter } from './key-guess-limiter.js';
 import { createLogger } from './logger.js';
-import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, SECRETS, testConfig } from './test-fakes.js';
+import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, SECRETS, testConfig } from '../../test/support/server-fakes.js';
 
 describe('KeyGuessLimiter', () => {
   const limits = { burst: 3, refillMs: 1000, maxClients: 4 };

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBackends } from '../backends/index.js';
 import { buildApp } from './app.js';
-import { FakeEngine, FakePlexSignIn, testConfig } from './test-fakes.js';
+import { FakeEngine, FakePlexSignIn, testConfig } from '../../test/support/server-fakes.js';
 
 const SERVER_ID = '0123456789abcdef0123456789abcdef';
 const cleanups: (() => Promise<void>)[] = [];

@@ -4,7 +4,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
 import { createLogger, redactRequestUrl, scrubSecrets } from './logger.js';
-import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, PLEX_SERVER_ID, SECRETS, testConfig } from './test-fakes.js';
+import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, PLEX_SERVER_ID, SECRETS, testConfig } from '../../test/support/server-fakes.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { JellyfinSignInResult } from '../backends/types.js';
 import { buildApp } from './app.js';
 import { createLogger } from './logger.js';
-import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, SECRETS, testConfig } from './test-fakes.js';
+import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, SECRETS, testConfig } from '../../test/support/server-fakes.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {

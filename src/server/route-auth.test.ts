@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildApp, registeredRoutes } from './app.js';
 import { openRoutes } from './auth.js';
 import type { AppConfig } from './config.js';
-import { FakeDemo, FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, SECRETS, testConfig } from './test-fakes.js';
+import { FakeDemo, FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, SECRETS, testConfig } from '../../test/support/server-fakes.js';
 
 // A built UI, so the static-file wildcard route exists and is walked too.
 const webDir = mkdtempSync(join(tmpdir(), 'marquee-web-auth-'));

@@ -7,7 +7,7 @@ import { buildApp } from './app.js';
 import type { AppConfig } from './config.js';
 import { createMetrics } from './metrics.js';
 import { SseHub } from './sse.js';
-import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, testConfig } from './test-fakes.js';
+import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, testConfig } from '../../test/support/server-fakes.js';
 
 interface Frame {
   event?: string;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startServer } from './start.js';
-import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, testConfig } from './test-fakes.js';
+import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, testConfig } from '../../test/support/server-fakes.js';
 
 describe('startServer', () => {
   it('starts the engine, listens, and closes in order', async () => {

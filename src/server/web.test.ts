@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
 import type { AppConfig } from './config.js';
-import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, testConfig } from './test-fakes.js';
+import { FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, testConfig } from '../../test/support/server-fakes.js';
 import { injectBase } from './web.js';
 
 const webDir = mkdtempSync(join(tmpdir(), 'marquee-web-'));

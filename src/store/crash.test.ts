@@ -5,10 +5,10 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE_NAME, openDatabase } from './database.js';
-import { makeTempDir, recordingLogger, sampleSource, tsxLoaderUrl } from './test-support.js';
+import { makeTempDir, recordingLogger, sampleSource, tsxLoaderUrl } from '../../test/support/store.js';
 
 const CYCLES = 5;
-const writer = join(import.meta.dirname, 'crash-writer.ts');
+const writer = join(import.meta.dirname, '../../test/support/store-crash-writer.ts');
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   while (cleanups.length > 0) cleanups.pop()!();

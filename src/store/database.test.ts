@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE_NAME, MIGRATIONS_FOLDER, openDatabase, type Store } from './database.js';
 import { StoreOpenError } from './errors.js';
-import { makeTempDir, sampleSource, tsxLoaderUrl } from './test-support.js';
+import { makeTempDir, sampleSource, tsxLoaderUrl } from '../../test/support/store.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {

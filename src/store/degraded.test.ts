@@ -7,7 +7,7 @@ import type { EngineEvent, SourceStatus } from '../core/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenDatabaseOptions, type Store } from './database.js';
 import { StoreUnavailableError } from './errors.js';
-import { makeTempDir, recordingLogger, sampleSource } from './test-support.js';
+import { makeTempDir, recordingLogger, sampleSource } from '../../test/support/store.js';
 import type { StoreHealth } from './write-guard.js';
 
 const cleanups: Array<() => void> = [];

@@ -6,9 +6,9 @@ import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tsxLoaderUrl } from './test-support.js';
+import { tsxLoaderUrl } from '../../test/support/store.js';
 
-const runner = join(import.meta.dirname, 'fs-fault-runner.ts');
+const runner = join(import.meta.dirname, '../../test/support/store-fs-fault-runner.ts');
 
 function runScenario(scenario: string): Record<string, any> {
   const dir = mkdtempSync(join(tmpdir(), 'marquee-fsfault-'));

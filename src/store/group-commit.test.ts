@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SourceStatus } from '../core/types.js';
 import { openDatabase, type OpenDatabaseOptions, type Store } from './database.js';
-import { makeTempDir, recordingLogger, sampleSource } from './test-support.js';
+import { makeTempDir, recordingLogger, sampleSource } from '../../test/support/store.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {

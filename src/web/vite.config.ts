@@ -18,7 +18,7 @@ export default defineConfig({
   },
   server: {
     // `npx vite --config src/web/vite.config.ts` during development: forward the API to a running
-    // Marquee (or the mock in src/web/dev/mock-server.ts).
+    // Marquee (`npm run demo -- --port 8080`: the real server over the simulators).
     proxy: { '/api': process.env.MARQUEE_DEV_API ?? 'http://127.0.0.1:8080' },
   },
 });

@@ -248,7 +248,7 @@ describe('engine against the simulators: push channels (issue 6)', () => {
     for (const kind of KINDS) expect(h.view(kind).route?.kind).toBe('local'); // nobody noticed yet
 
     const mark = h.mark();
-    h.engine.networkChanged();
+    h.changeNetwork();
     for (const kind of KINDS) {
       const changed = await h.waitForEvent(kind, 'ConnectionChanged', { from: mark, where: (e) => e.routeKind === 'remote', timeoutMs: POLL_FAR_MS / 3 });
       expect(changed.sourceName).toBe(NAMES[kind]);

@@ -8,9 +8,9 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE_NAME, MIGRATIONS_FOLDER, openDatabase, type Store } from '../../src/store/database.js';
 import { MarqueeEngine } from '../../src/monitor/engine.js';
-import { FakeClock } from '../../src/monitor/testing/fake-clock.js';
-import { ScriptedBackend } from '../../src/monitor/testing/scripted-backend.js';
-import { makeTempDir, recordingLogger } from '../../src/store/test-support.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { ScriptedBackend } from '../support/scripted-backend.js';
+import { makeTempDir, recordingLogger } from '../support/store.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {

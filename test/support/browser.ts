@@ -20,6 +20,7 @@ import { sourceToastId } from '../../src/web/toast-policy.js';
 import { startTestRuntime, type TestRuntime } from './start.js';
 import { waitUntil } from './wait.js';
 import { toApiSource } from '../../src/server/views.js';
+import type { AppConfig } from '../../src/server/config.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WEB_INDEX = join(ROOT, 'dist/web/index.html');
@@ -44,8 +45,10 @@ export const FRIENDS_PLEX = "Friend's Plex";
 export const HOME_JELLYFIN = 'Home Jellyfin';
 
 export interface MarqueeUnderTest {
-  /** e.g. http://127.0.0.1:41234/ */
+  /** e.g. http://127.0.0.1:41234/ (with the base path, e.g. …/marquee/, under `--base-url`) */
   url: string;
+  /** The runtime's config (API key, base path, …). */
+  config: AppConfig;
   sim: Simulation;
   engine: MarqueeEngine;
   sources(): ApiSource[];
@@ -55,6 +58,8 @@ export interface MarqueeUnderTest {
   simRouteIds(simServerId: string, kind?: RouteKind): string[];
   /** Every route and server back to `up`, then every source connected on its best route. */
   restoreAll(timeoutMs?: number): Promise<void>;
+  /** Cuts every open HTTP connection to the app, event streams included (the browser's link drops). */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -71,7 +76,16 @@ export function onBestRoute(source: ApiSource): boolean {
   return source.status === 'connected' && !!source.route && RANK[source.route.kind] === RANK[source.preferredRouteKind ?? 'local'];
 }
 
-export async function startMarquee(options: { simConfig?: SimConfig; monitor?: MonitorSettingsInput } = {}): Promise<MarqueeUnderTest> {
+export interface StartMarqueeOptions {
+  simConfig?: SimConfig;
+  monitor?: MonitorSettingsInput;
+  /** More command-line flags (e.g. `['--base-url', '/marquee']`). */
+  args?: string[];
+  /** Environment for the config (e.g. `MARQUEE_API_KEY`). */
+  env?: Record<string, string | undefined>;
+}
+
+export async function startMarquee(options: StartMarqueeOptions = {}): Promise<MarqueeUnderTest> {
   await ensureWebBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'marquee-browser-'));
   let simConfigPath: string | undefined;
@@ -88,6 +102,8 @@ export async function startMarquee(options: { simConfig?: SimConfig; monitor?: M
       // The wizard opens the auth page in a new tab: keep it on loopback (no internet here).
       plexAuthAppUrl: (plexTvUrl) => `${plexTvUrl}/auth`,
       listen: true,
+      ...(options.args ? { args: options.args } : {}),
+      ...(options.env ? { env: options.env } : {}),
     });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
@@ -108,6 +124,7 @@ export async function startMarquee(options: { simConfig?: SimConfig; monitor?: M
     const views = () => engine.listSources().map(toApiSource);
     const under: MarqueeUnderTest = {
       url: runtime.url,
+      config: runtime.config,
       sim,
       engine,
       sources: () => views(),
@@ -135,6 +152,7 @@ export async function startMarquee(options: { simConfig?: SimConfig; monitor?: M
           detail: () => `not on their best route: ${offBest().map((s) => `${s.name} ${s.status} ${s.route?.kind ?? ''}`).join(', ')}`,
         });
       },
+      dropConnections: () => runtime.app.server.closeAllConnections(),
       close,
     };
     await under.restoreAll(30_000);

@@ -150,6 +150,8 @@ export class EngineHarness {
   private wrapped: Record<SourceKind, LibraryFaultBackend> | null = null;
   private closed = false;
   private readonly closers: Array<() => Promise<void> | void> = [];
+  /** Addresses `changeNetwork()` added on a made-up interface, seen by the engine's network watcher. */
+  private extraAddresses: string[] = [];
 
   private constructor(
     readonly sim: Simulation,
@@ -198,7 +200,15 @@ export class EngineHarness {
       plexTvUrl: this.sim.plexTvUrl,
       monitor: { ...TEST_SETTINGS, ...this.options.settings },
       push: { ...TEST_PUSH, ...this.options.push },
-      watchNetwork: true,
+      // The engine's real network watcher, sampling often — but over made-up interfaces, so only
+      // changeNetwork() changes the network it sees, never the host (or a test beside this one).
+      watchNetwork: {
+        intervalMs: 250,
+        read: () => ({
+          lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+          ...(this.extraAddresses.length > 0 ? { 'test-net0': this.extraAddresses.map((address) => ({ address, family: 'IPv4', internal: false })) } : {}),
+        }),
+      },
       backends: (real) => {
         // A library fault set before a restart stays set after it.
         this.wrapped = {
@@ -228,6 +238,11 @@ export class EngineHarness {
     const signedIn = await this.backends.jellyfinSignIn.signInByName(routes[0]!.url, user.name, user.password);
     this.addedAt.jellyfin = Date.now();
     this.jellyfinSourceId = this.engine.addSource({ name: signedIn.serverName, kind: 'jellyfin', serverId: signedIn.serverId, routes, credentials: signedIn.credentials }).source.id;
+  }
+
+  /** The host's network changes as the engine sees it: a made-up interface gains an address. */
+  changeNetwork(): void {
+    this.extraAddresses = [...this.extraAddresses, `192.0.2.${this.extraAddresses.length + 1}`];
   }
 
   /** Stops Marquee (engine, store, backends), then starts it again on the same data dir (a restart). */

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { StoreLogger } from './logger.js';
-import type { NewSourceRecord } from './repos/sources-repo.js';
+import type { StoreLogger } from '../../src/store/logger.js';
+import type { NewSourceRecord } from '../../src/store/repos/sources-repo.js';
 
 export function makeTempDir(prefix = 'marquee-store-'): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -2,9 +2,9 @@
 // opens the store in the given data dir and writes statuses, history, probes, events and new
 // sources as fast as it can until it is killed (monitor writes group-commit every 2,000 writes, and
 // each new source commits at once). Prints "ready" once its first writes are committed.
-//   node --import tsx src/store/crash-writer.ts <dataDir>
-import { openDatabase } from './database.js';
-import type { SourceStatus } from '../core/types.js';
+//   node --import tsx test/support/store-crash-writer.ts <dataDir>
+import { openDatabase } from '../../src/store/database.js';
+import type { SourceStatus } from '../../src/core/types.js';
 
 const dataDir = process.argv[2];
 if (!dataDir) {

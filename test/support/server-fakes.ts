@@ -10,10 +10,10 @@ import type {
   PlexPin,
   PlexPinState,
   PlexSignIn,
-} from '../backends/types.js';
-import { SignInError } from '../backends/types.js';
-import type { ApiDemoRoute } from '../api/types.js';
-import type { EngineEvent, RouteOrigin, Source } from '../core/types.js';
+} from '../../src/backends/types.js';
+import { SignInError } from '../../src/backends/types.js';
+import type { ApiDemoRoute } from '../../src/api/types.js';
+import type { EngineEvent, RouteOrigin, Source } from '../../src/core/types.js';
 import type {
   Engine,
   EngineEventRecord,
@@ -23,9 +23,9 @@ import type {
   SourceDetailSnapshot,
   SourcePatch,
   SourceSnapshot,
-} from '../monitor/engine-types.js';
-import { SettingsFileSchema, type AppConfig } from './config.js';
-import type { DemoControl } from './demo-control.js';
+} from '../../src/monitor/engine-types.js';
+import { SettingsFileSchema, type AppConfig } from '../../src/server/config.js';
+import type { DemoControl } from '../../src/server/demo-control.js';
 
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
   return {

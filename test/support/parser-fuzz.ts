@@ -2,12 +2,12 @@
 // parser through parsers.test.ts; the benchmark calls `fuzzAllParsers(10_000)` and reports).
 // Uses fast-check (a dev dependency): import it only from tests and the bench.
 import fc from 'fast-check';
-import * as jf from './jellyfin/parsers.js';
-import { jellyfinRoutes } from './jellyfin/routes.js';
-import { parseUserUrl } from './jellyfin/backend.js';
-import type { Parsed } from './parse.js';
-import * as plex from './plex/parsers.js';
-import { routesFromResource } from './plex/routes.js';
+import * as jf from '../../src/backends/jellyfin/parsers.js';
+import { jellyfinRoutes } from '../../src/backends/jellyfin/routes.js';
+import { parseUserUrl } from '../../src/backends/jellyfin/backend.js';
+import type { Parsed } from '../../src/backends/parse.js';
+import * as plex from '../../src/backends/plex/parsers.js';
+import { routesFromResource } from '../../src/backends/plex/routes.js';
 
 export const PARSERS: Record<string, (body: unknown) => Parsed<unknown>> = {
   'plex.tv pin': plex.parsePlexPin,

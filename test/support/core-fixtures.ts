@@ -1,8 +1,8 @@
 // Shared fixtures for the core tests (not imported by production code).
-import { initialMonitorState, type MonitorState } from './monitor-state.js';
-import type { Outcome, OutcomeClass } from './outcomes.js';
-import { parseMonitorSettings } from './settings.js';
-import type { ProbeErrorCode, ProbeResult, Route, SourceState } from './types.js';
+import { initialMonitorState, type MonitorState } from '../../src/core/monitor-state.js';
+import type { Outcome, OutcomeClass } from '../../src/core/outcomes.js';
+import { parseMonitorSettings } from '../../src/core/settings.js';
+import type { ProbeErrorCode, ProbeResult, Route, SourceState } from '../../src/core/types.js';
 
 export const T0 = 1_700_000_000_000;
 export const NOW = T0 + 600_000;

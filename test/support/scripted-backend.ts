@@ -1,8 +1,8 @@
 // A fake MediaBackend whose answers are scripted per route: ok / an error code after a delay, a
 // hang that ends at the backend's own timeout, or a black hole that ignores timeout and abort.
-import type { BackendTarget, CallOptions, Credentials, LibrariesResult, MediaBackend, PushChannel, PushHandlers, PushOptions } from '../../backends/types.js';
-import type { Library, ProbeErrorCode, ProbeResult, Route, SourceKind } from '../../core/types.js';
-import type { Clock } from '../clock.js';
+import type { BackendTarget, CallOptions, Credentials, LibrariesResult, MediaBackend, PushChannel, PushHandlers, PushOptions } from '../../src/backends/types.js';
+import type { Library, ProbeErrorCode, ProbeResult, Route, SourceKind } from '../../src/core/types.js';
+import type { Clock } from '../../src/monitor/clock.js';
 
 export type ProbeScript =
   | { answer: 'ok'; delayMs?: number }

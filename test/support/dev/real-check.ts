@@ -1,13 +1,16 @@
-// Screenshots of the UI against a running Marquee in demo mode (e.g. `npm run demo`):
-//   npx tsx src/web/dev/real-check.ts http://127.0.0.1:8844/
+// Screenshots of the UI against Marquee in demo mode: a running one (e.g. `npm run demo`), or,
+// without a URL, one started here (the real runtime over the simulators, test/support/browser.ts):
+//   npx tsx test/support/dev/real-check.ts [http://127.0.0.1:8844/]
 // Cuts the first local route through the demo panel, waits, restores it, and prints console errors.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_LAUNCH } from '../../../test/support/chromium.js';
-import { sleep } from '../../../test/support/wait.js';
+import { CHROMIUM_LAUNCH } from '../chromium.js';
+import { startMarquee } from '../browser.js';
+import { sleep } from '../wait.js';
 
-const base = (process.argv[2] ?? 'http://127.0.0.1:8844/').replace(/\/?$/, '/');
+const started = process.argv[2] ? null : await startMarquee();
+const base = (process.argv[2] ?? started!.url).replace(/\/?$/, '/');
 const outDir = join(process.cwd(), 'test-results', 'web-real');
 mkdirSync(outDir, { recursive: true });
 
@@ -49,5 +52,6 @@ try {
   console.log('toasts after restore:', await page.locator('[data-sonner-toast]').allTextContents());
 } finally {
   await browser.close();
+  await started?.close();
 }
 console.log(errors.length ? `Console errors:\n${errors.join('\n')}` : 'No console errors.');

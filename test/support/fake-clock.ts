@@ -1,6 +1,6 @@
 // A deterministic clock for tests: timers fire only when the test advances time, in time order
 // (ties in creation order), with all pending promise callbacks run after each timer.
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../../src/monitor/clock.js';
 
 interface FakeTimer {
   id: number;

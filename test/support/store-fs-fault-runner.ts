@@ -1,13 +1,13 @@
 // Runs inside a private mount namespace (`unshare -m`, root) made by fs-faults.test.ts: mounts a
 // small tmpfs on the given directory and drives the store through a real full disk (ENOSPC) or a
 // real read-only file system (EROFS). The mount vanishes with the namespace. Prints one JSON line.
-//   unshare -m --propagation private node --import tsx src/store/fs-fault-runner.ts <full|readonly-start|readonly-empty> <dir>
+//   unshare -m --propagation private node --import tsx test/support/store-fs-fault-runner.ts <full|readonly-start|readonly-empty> <dir>
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { SourceStatus } from '../core/types.js';
-import { openDatabase } from './database.js';
-import { StoreOpenError, StoreUnavailableError } from './errors.js';
-import { sampleSource } from './test-support.js';
+import type { SourceStatus } from '../../src/core/types.js';
+import { openDatabase } from '../../src/store/database.js';
+import { StoreOpenError, StoreUnavailableError } from '../../src/store/errors.js';
+import { sampleSource } from './store.js';
 
 const [scenario, mountDir] = process.argv.slice(2);
 if (!scenario || !mountDir) throw new Error('usage: fs-fault-runner <scenario> <dir>');
