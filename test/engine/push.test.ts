@@ -240,7 +240,11 @@ describe('engine against the simulators: push channels (issue 6)', () => {
   it('a change of the host network re-checks every source at once (nothing else would notice here)', async () => {
     // Push off and polls far away: only the network-change trigger can explain a fast re-check.
     h = await EngineHarness.start({ settings: PUSH_ONLY, push: { enabled: false } });
-    for (const kind of KINDS) await h.waitForView(kind, 'connected via local', (v) => v.status === 'connected' && v.route?.kind === 'local');
+    // Libraries read too: a library list that got no answer (a loaded machine) is re-checked once at
+    // once, and that check would notice the refused route before the network change does.
+    for (const kind of KINDS) {
+      await h.waitForView(kind, 'connected via local with its libraries', (v) => v.status === 'connected' && v.route?.kind === 'local' && v.libraries.length > 0);
+    }
     const nextPoll = await waitForNextPollFar(h);
     await Promise.all(KINDS.map((k) => h!.sim.route(LOCAL[k]).fault({ mode: 'refuse' })));
     await sleep(500);
