@@ -29,7 +29,6 @@ export function normaliseRouteUrl(input: string): NormalisedUrl {
   const raw = input.trim();
   if (raw === '') return { ok: false, reason: 'give the server’s address, e.g. http://192.168.1.20:32400' };
   if (raw.length > MAX_ROUTE_URL_LENGTH) return { ok: false, reason: `the address is too long (at most ${MAX_ROUTE_URL_LENGTH} characters)` };
-  // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f]/.test(raw)) return { ok: false, reason: 'the address must not contain spaces or control characters' };
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw);
   if (scheme && !/^https?$/i.test(scheme[1]!)) return { ok: false, reason: 'only http:// and https:// addresses can be routes' };
