@@ -26,6 +26,7 @@ describe('contract types equal their schemas', () => {
     expectTypeOf<Same<Out<typeof s.apiRouteDetailSchema>, T.ApiRouteDetail>>().toEqualTypeOf<true>();
     expectTypeOf<Same<Out<typeof s.apiHistoryEntrySchema>, T.ApiHistoryEntry>>().toEqualTypeOf<true>();
     expectTypeOf<Same<Out<typeof s.apiSourceDetailSchema>, T.ApiSourceDetail>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiRouteEditSchema>, T.ApiRouteEdit>>().toEqualTypeOf<true>();
     expectTypeOf<Same<Out<typeof s.apiHealthStateSchema>, T.ApiHealthState>>().toEqualTypeOf<true>();
     expectTypeOf<Same<Out<typeof s.apiHealthSchema>, T.ApiHealth>>().toEqualTypeOf<true>();
     expectTypeOf<Same<Out<typeof s.apiSnapshotSchema>, T.ApiSnapshot>>().toEqualTypeOf<true>();

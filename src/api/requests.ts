@@ -20,6 +20,11 @@ export const handleParams = z.object({
 
 export const routeIdParams = z.object({ id: z.string().min(1).max(256) });
 
+/** `/api/sources/:id/routes/:routeId`. */
+export const sourceRouteParams = sourceIdParams.extend({
+  routeId: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'not a valid route id'),
+});
+
 export const monitoringSchema = z
   .strictObject({
     enabled: z.boolean({ error: 'must be true or false' }).optional(),
@@ -87,6 +92,32 @@ export const signInAgainBody = z
     if (unknown.length > 0) ctx.addIssue({ code: 'unrecognized_keys', keys: unknown, input: body });
   });
 
+const userRouteKind = z.enum(['local', 'remote'], { error: 'kind must be "local" or "remote" (relays come from plex.tv)' });
+
+/** POST /api/sources/:id/routes — an address the user adds. */
+export const addRouteBody = z.strictObject(
+  {
+    url: text('url', 2048),
+    /** Absent: inferred from the address (loopback, private and link-local ranges → local, else remote). */
+    kind: userRouteKind.optional(),
+    /** Keep the address although the server does not answer there now; used once it does. */
+    force: z.boolean({ error: 'force must be true or false' }).optional(),
+  },
+  { error: 'expected a JSON object with url' },
+);
+
+/** PATCH /api/sources/:id/routes/:routeId — move a route: a new kind and/or a place among its kind. */
+export const patchRouteBody = z
+  .strictObject(
+    {
+      kind: userRouteKind.optional(),
+      /** 0-based place among the source's routes of the (new) kind; 0 is tried first. Clamped to the routes there are. */
+      position: z.number({ error: 'position must be a number' }).int('position must be a whole number').min(0, 'position must be 0 or more').max(10_000, 'position is too large').optional(),
+    },
+    { error: 'expected a JSON object with kind and/or position' },
+  )
+  .refine((b) => b.kind !== undefined || b.position !== undefined, { message: 'give a kind, a position, or both' });
+
 export const probeBody = z.strictObject({ url }, { error: 'expected a JSON object with url' });
 export const quickConnectBody = z.strictObject(
   {
@@ -107,6 +138,8 @@ export type PatchSourceBody = z.input<typeof patchSourceBody>;
 export type AddSourceBody = z.input<typeof addSourceBody>;
 export type SignInAgainBody = z.input<typeof signInAgainBody>;
 export type ProbeBody = z.input<typeof probeBody>;
+export type AddRouteBody = z.input<typeof addRouteBody>;
+export type PatchRouteBody = z.input<typeof patchRouteBody>;
 export type QuickConnectBody = z.input<typeof quickConnectBody>;
 export type SessionBody = z.input<typeof sessionBody>;
 export type FaultBody = z.input<typeof faultBody>;

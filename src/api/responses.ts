@@ -3,6 +3,7 @@
 // schema infers exactly its type, and src/server/api-contract.test.ts validates real answers.
 // Objects are strict: an answer with a field the contract does not name (a token, say) fails.
 import { z } from 'zod';
+import { ROUTE_ORIGINS } from '../core/types.js';
 
 export const sourceKindSchema = z.enum(['plex', 'jellyfin']);
 export const routeKindSchema = z.enum(['local', 'remote', 'relay']);
@@ -84,7 +85,9 @@ export const apiRouteDetailSchema = z.strictObject({
   url: z.string(),
   kind: routeKindSchema,
   priority: z.number(),
-  origin: z.enum(['typed', 'server-reported', 'plex.tv']),
+  origin: z.enum(ROUTE_ORIGINS),
+  /** Present (true) while a route kept with `force` waits to answer as this server; it is not used until then. */
+  pending: z.literal(true).optional(),
   lastResult: z.union([z.literal('ok'), probeErrorCodeSchema]).nullable(),
   lastError: z.string().nullable(),
   latencyMs: z.number().nullable(),
@@ -107,6 +110,8 @@ export const apiSourceDetailSchema = z.strictObject({
   history: z.array(apiHistoryEntrySchema),
   monitoring: z.strictObject({ enabled: z.boolean(), push: z.boolean(), probeTimeoutMs: z.number().int() }),
 });
+
+export const apiRouteEditSchema = z.strictObject({ route: apiRouteDetailSchema, source: apiSourceDetailSchema });
 
 export const apiHealthStateSchema = z.strictObject({
   database: z.enum(['ok', 'degraded']),

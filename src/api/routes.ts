@@ -36,6 +36,9 @@ export const API_ROUTES = {
   checkSource: { method: 'POST', path: '/api/sources/:id/check', params: req.sourceIdParams, status: 202, response: res.apiCheckAcceptedSchema },
   patchSource: { method: 'PATCH', path: '/api/sources/:id', params: req.sourceIdParams, body: req.patchSourceBody, status: 200, response: res.apiSourceSchema },
   deleteSource: { method: 'DELETE', path: '/api/sources/:id', params: req.sourceIdParams, status: 204, response: null },
+  addRoute: { method: 'POST', path: '/api/sources/:id/routes', params: req.sourceIdParams, body: req.addRouteBody, status: 201, response: res.apiRouteEditSchema },
+  patchRoute: { method: 'PATCH', path: '/api/sources/:id/routes/:routeId', params: req.sourceRouteParams, body: req.patchRouteBody, status: 200, response: res.apiRouteEditSchema },
+  deleteRoute: { method: 'DELETE', path: '/api/sources/:id/routes/:routeId', params: req.sourceRouteParams, status: 204, response: null },
   signInAgain: { method: 'POST', path: '/api/sources/:id/signin', params: req.sourceIdParams, body: req.signInAgainBody, status: 200, response: res.apiSourceDetailSchema },
 
   createPlexPin: { method: 'POST', path: '/api/plex/pins', status: 201, response: res.apiPlexPinSchema },

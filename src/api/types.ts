@@ -51,8 +51,15 @@ export interface ApiRouteDetail {
   url: string;
   kind: RouteKind;
   priority: number;
-  /** Where the address came from: typed by the user, reported by the server itself (Jellyfin LocalAddress), or plex.tv. */
+  /**
+   * Where the address came from: typed in the add-server wizard, reported by the server itself
+   * (Jellyfin LocalAddress), plex.tv, or added by the user (`user`, POST /api/sources/{id}/routes).
+   * plex.tv and server-reported routes are managed by their origin: they can be reordered, not
+   * changed or removed.
+   */
   origin: RouteOrigin;
+  /** Present (true) while a route kept with `force` waits to answer as this server; it is not used until then. */
+  pending?: true;
   lastResult: 'ok' | ProbeErrorCode | null;
   /** Plain words, e.g. "the server at this address is a different Plex server". */
   lastError: string | null;
@@ -60,6 +67,12 @@ export interface ApiRouteDetail {
   checkedAt: number | null;
   /** Recent latencies (oldest first) for a sparkline; null entries are failures. */
   recentLatencies: (number | null)[];
+}
+
+/** POST /api/sources/{id}/routes and PATCH /api/sources/{id}/routes/{routeId}: the route, and its source as it is now. */
+export interface ApiRouteEdit {
+  route: ApiRouteDetail;
+  source: ApiSourceDetail;
 }
 
 export interface ApiHistoryEntry {

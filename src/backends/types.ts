@@ -77,6 +77,9 @@ export interface PushChannel {
   close(): void;
 }
 
+/** Who answers at an address, asked anonymously (no token). */
+export type IdentityAnswer = { ok: true; serverId: string; serverName?: string } | { ok: false; error: ProbeError };
+
 export interface MediaBackend {
   readonly kind: SourceKind;
   /**
@@ -86,6 +89,12 @@ export interface MediaBackend {
   probe(target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<ProbeResult>;
   /** Fetch libraries through a chosen route. Never throws. */
   libraries(target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<LibrariesResult>;
+  /**
+   * Who answers at `url`, asked WITHOUT any token (Plex `GET /identity` → machineIdentifier,
+   * Jellyfin `GET /System/Info/Public` → Id): the check an address must pass before a token is
+   * ever sent there. Never throws.
+   */
+  identify?(url: string, options: CallOptions): Promise<IdentityAnswer>;
   /** Open the push channel on a route (issue 6). */
   openPush?(target: BackendTarget, route: Route, credentials: Credentials, handlers: PushHandlers, options: PushOptions): PushChannel;
 }

@@ -114,3 +114,45 @@ export function reportedAddressProblem(url: string): string | null {
       return 'it is not a valid http(s) address';
   }
 }
+
+// ---- Route kind of an address the user adds --------------------------------------------------
+
+/** Where an address points: this network (loopback, private, link-local) or anywhere else. */
+export type AddressScope = 'local' | 'remote';
+
+const isPrivateV4 = (o: number[]) =>
+  o[0] === 127 || o[0] === 10 || (o[0] === 172 && o[1]! >= 16 && o[1]! <= 31) || (o[0] === 192 && o[1] === 168) || isLinkLocalV4(o);
+
+/**
+ * The scope of a host (any spelling of an IP literal, or a name): `local` for loopback
+ * (127/8, ::1), private ranges (RFC 1918, IPv6 ULA fc00::/7), link-local (169.254/16, fe80::/10),
+ * IPv4 inside IPv6 in those ranges, `localhost` and LAN-only names (a single label, `.local`,
+ * `.lan`, `.home.arpa`, `.internal`); `remote` for everything else — public addresses and names,
+ * and also carrier-grade NAT space (100.64/10, where Tailscale puts its addresses: traffic there
+ * may be relayed over the internet, so it is not assumed to be as good as the LAN).
+ */
+export function addressScope(host: string): AddressScope {
+  const canonical = canonicalHost(host);
+  if (canonical === null) return 'remote';
+  const v4 = ipv4Octets(canonical);
+  if (v4) return isPrivateV4(v4) ? 'local' : 'remote';
+  const groups = ipv6Groups(canonical);
+  if (groups) {
+    const g0 = groups[0]!;
+    if (groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1) return 'local'; // ::1
+    if ((g0 & 0xfe00) === 0xfc00 || (g0 & 0xffc0) === 0xfe80) return 'local'; // ULA, link-local
+    const inner = embeddedIpv4(groups);
+    return inner && isPrivateV4(inner) ? 'local' : 'remote';
+  }
+  if (canonical === 'localhost' || canonical.endsWith('.localhost')) return 'local';
+  return !canonical.includes('.') || /\.(local|lan|home\.arpa|internal)$/.test(canonical) ? 'local' : 'remote';
+}
+
+/** The scope of a base URL's host (`remote` when it is not a URL). */
+export function urlScope(url: string): AddressScope {
+  try {
+    return addressScope(new URL(url).hostname);
+  } catch {
+    return 'remote';
+  }
+}

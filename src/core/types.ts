@@ -9,12 +9,14 @@ export type RouteKind = 'local' | 'remote' | 'relay';
 export const ROUTE_KIND_PREFERENCE: readonly RouteKind[] = ['local', 'remote', 'relay'];
 
 /**
- * Where a route's address came from: `typed` by the user, `server-reported` by the server itself
- * (Jellyfin's LocalAddress, checked to be the same server before it became a route), or `plex.tv`
- * (the account's resources list).
+ * Where a route's address came from: `typed` by the user in the add-server wizard,
+ * `server-reported` by the server itself (Jellyfin's LocalAddress, checked to be the same server
+ * before it became a route), `plex.tv` (the account's resources list), or `user` — added by the
+ * user on the source page or through `POST /api/sources/{id}/routes`, after the same anonymous
+ * identity check.
  */
-export type RouteOrigin = 'typed' | 'server-reported' | 'plex.tv';
-export const ROUTE_ORIGINS: readonly RouteOrigin[] = ['typed', 'server-reported', 'plex.tv'];
+export type RouteOrigin = 'typed' | 'server-reported' | 'plex.tv' | 'user';
+export const ROUTE_ORIGINS = ['typed', 'server-reported', 'plex.tv', 'user'] as const satisfies readonly RouteOrigin[];
 
 export interface Route {
   id: string;

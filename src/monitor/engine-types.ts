@@ -6,6 +6,7 @@
 // how the HTTP layer presents it.
 import type { Credentials, RouteCandidate } from '../backends/types.js';
 import type { EngineEvent, Library, ProbeErrorCode, Route, RouteKind, RouteOrigin, Source, SourceKind, SourceMonitoringSettings, SourceStatus } from '../core/types.js';
+import type { UserRouteKind } from '../core/route-edits.js';
 import type { PushState } from './push-supervisor.js';
 
 /** Everything known about one source right now; in memory, no I/O. */
@@ -31,6 +32,8 @@ export interface RouteSnapshot extends Route {
   latencyMs: number | null;
   checkedAt: number | null;
   recentLatencies: (number | null)[];
+  /** Kept with `force`, not yet seen answering as this server: never probed with the token. */
+  pending: boolean;
 }
 
 /** A stored status transition (newest first in SourceDetailSnapshot). */
@@ -81,6 +84,41 @@ export interface SourcePatch {
   monitoring?: SourceMonitoringSettings;
 }
 
+/** A route the user adds (POST /api/sources/{id}/routes). */
+export interface NewRouteInput {
+  /** As typed; normalised and validated by the engine (src/core/route-edits.ts). */
+  url: string;
+  /** Chosen by the user; inferred from the address when absent (private and link-local → local). */
+  kind?: UserRouteKind;
+  /**
+   * Keep the address although nothing answered as this server there (e.g. a VPN that is down
+   * now). It is stored as pending and used only once an anonymous identity check finds this
+   * server there. An address where ANOTHER server answers is refused even with `force`.
+   */
+  force?: boolean;
+}
+
+/** A change to one route (PATCH /api/sources/{id}/routes/{routeId}); see planRouteMove. */
+export interface RoutePatch {
+  kind?: UserRouteKind;
+  position?: number;
+}
+
+/** Why a route change was refused; the server maps each to an HTTP status. */
+export type RouteEditErrorCode =
+  | 'source_not_found'
+  | 'route_not_found'
+  | 'invalid_url'
+  | 'duplicate'
+  | 'wrong_server'
+  | 'unreachable'
+  | 'managed'
+  | 'last_route';
+
+export type RouteEditResult =
+  | { ok: true; routeId: string; detail: SourceDetailSnapshot }
+  | { ok: false; code: RouteEditErrorCode; message: string };
+
 /** What flows to SSE clients, in order. `engine` messages carry a sequence number for resume. */
 export type EngineStreamMessage =
   | { type: 'engine'; message: EngineEventRecord }
@@ -112,6 +150,15 @@ export interface Engine {
   /** Also returns the stored credentials (server-side only, e.g. for re-sign-in of Plex). */
   getCredentials(id: string): Credentials | null;
   removeSource(id: string): boolean;
+  /**
+   * Adds a route the user gives, after an anonymous identity check there (no token is sent to an
+   * address before the right server answered at it). Applied live: the monitor re-selects at once.
+   */
+  addRoute(sourceId: string, input: NewRouteInput): Promise<RouteEditResult>;
+  /** Moves a route (kind of a non-managed route, position among its kind); the monitor re-selects at once. */
+  updateRoute(sourceId: string, routeId: string, patch: RoutePatch): RouteEditResult;
+  /** Removes a route that is not managed by plex.tv or the server; a push channel on it moves. */
+  removeRoute(sourceId: string, routeId: string): RouteEditResult;
   /** Subscribe to the ordered stream; returns an unsubscribe function. */
   subscribe(listener: (message: EngineStreamMessage) => void): () => void;
   /** Latest engine event sequence number. */

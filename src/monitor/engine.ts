@@ -1,20 +1,24 @@
 // The engine: the monitor, the push channels and the store, wired by hand. It hands out domain
 // snapshots; the HTTP layer turns them into the wire view (src/server/views.ts).
 // Data flows one way: probe -> reducer (inside the monitor) -> events -> store + stream -> SSE.
-import type { Credentials, MediaBackend } from '../backends/types.js';
+import type { Credentials, IdentityAnswer, MediaBackend } from '../backends/types.js';
+import { inferRouteKind, isManagedOrigin, nextPriority, normaliseRouteUrl, planRouteMove, sameServerId } from '../core/route-edits.js';
 import type { MonitorState } from '../core/monitor-state.js';
 import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
 import { REASON_WORDS, type EngineEvent, type Library, type ProbeResult, type RouteKind, type Source, type SourceKind, type SourceStatus } from '../core/types.js';
 import type { Store } from '../store/index.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ConnectionMonitor } from './connection-monitor.js';
 import type {
   Engine,
   EngineEventRecord,
   EngineHealth,
   EngineStreamMessage,
+  NewRouteInput,
   NewSourceInput,
   RouteCheck,
+  RouteEditResult,
+  RoutePatch,
   SourceDetailSnapshot,
   SourcePatch,
   SourceSnapshot,
@@ -45,6 +49,11 @@ export interface EngineOptions {
   onProbe?(source: Source, result: ProbeResult): void;
   logger?: EngineLogger;
 }
+
+/** How often routes kept with `force` are asked again who answers there (also on "Check now"). */
+export const PENDING_ROUTE_RECHECK_MS = 60_000;
+/** The longest an added address may take to say who it is. */
+const IDENTITY_CHECK_MAX_MS = 5_000;
 
 /** Status transitions read for a source's detail (GET /api/sources/:id shows this many history rows). */
 const DETAIL_HISTORY = 60;
@@ -80,6 +89,11 @@ export class MarqueeEngine implements Engine {
   private readonly logger: EngineLogger | undefined;
   private running = false;
   private unsubscribeHealth: (() => void) | null = null;
+  /** Sources with routes kept with `force` that have not answered as their server yet. */
+  private readonly pendingSources = new Set<string>();
+  /** Pending routes being asked right now (never twice at once). */
+  private readonly verifying = new Set<string>();
+  private pendingTimer: TimerHandle | null = null;
 
   constructor(private readonly options: EngineOptions) {
     this.store = options.store;
@@ -128,15 +142,19 @@ export class MarqueeEngine implements Engine {
       // The last-known status is served at once; the monitor re-verifies it with an immediate check.
       this.monitor.addSource(source, { status: last?.status ?? null });
     }
+    for (const id of this.store.routes.sourcesWithPendingRoutes()) if (this.sources.has(id)) this.pendingSources.add(id);
     this.unsubscribeHealth = this.store.onHealthChange(() => this.bus.emit('message', { type: 'health', health: this.health() }));
     this.monitor.start();
     this.push?.start();
     this.network?.start();
     this.running = true;
+    this.schedulePendingCheck();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    if (this.pendingTimer !== null) this.clock.clearTimeout(this.pendingTimer);
+    this.pendingTimer = null;
     this.unsubscribeHealth?.();
     this.unsubscribeHealth = null;
     this.network?.stop();
@@ -268,12 +286,165 @@ export class MarqueeEngine implements Engine {
     this.times.delete(id);
     this.libraries.delete(id);
     this.published.delete(id);
+    this.pendingSources.delete(id);
     this.bus.emit('message', { type: 'removed', sourceId: id });
     return true;
   }
 
+  /** A full check now; routes kept with `force` are asked again who answers there, too. */
   checkNow(id: string): boolean {
+    if (this.pendingSources.has(id)) void this.verifyPendingRoutes(id);
     return this.monitor.checkNow(id);
+  }
+
+  // ---- routes the user edits (issue 13 item 1) --------------------------------------------------
+
+  async addRoute(sourceId: string, input: NewRouteInput): Promise<RouteEditResult> {
+    const source = this.sources.get(sourceId);
+    if (!source) return sourceNotFound(sourceId);
+    const normalised = normaliseRouteUrl(input.url);
+    if (!normalised.ok) return { ok: false, code: 'invalid_url', message: normalised.reason };
+    const url = normalised.url;
+    const duplicate = this.duplicateRoute(sourceId, url);
+    if (duplicate) return duplicate;
+    // Who answers there, asked without a token: no token goes to an address before its server is known.
+    const identity = await this.identifyAt(source, url);
+    const current = this.sources.get(sourceId);
+    if (!current) return sourceNotFound(sourceId);
+    const again = this.duplicateRoute(sourceId, url); // another request may have added it meanwhile
+    if (again) return again;
+    const serverWord = kindWord(source.kind);
+    if (identity.ok && !sameServerId(identity.serverId, source.serverId)) {
+      const named = identity.serverName ? ` (“${identity.serverName.slice(0, 100)}”)` : '';
+      return { ok: false, code: 'wrong_server', message: `a different ${serverWord} server${named} answers at ${hostOf(url)}, not ${source.name}; the address was not added and no token was sent there` };
+    }
+    if (!identity.ok && input.force !== true) {
+      return {
+        ok: false,
+        code: 'unreachable',
+        message: `nothing answered as a ${serverWord} server at ${hostOf(url)} (${identity.error.message}); to keep the address anyway send force: true — it is used only once ${source.name} answers there`,
+      };
+    }
+    const kind = input.kind ?? inferRouteKind(url);
+    const records = this.store.routes.listForSource(sourceId);
+    const added = this.store.routes.add(sourceId, { url, kind, priority: nextPriority(records, kind), origin: 'user', pending: !identity.ok });
+    if (!added) return sourceNotFound(sourceId);
+    if (!identity.ok) {
+      this.store.routes.recordResult({ ok: false, routeId: added.id, at: this.clock.now(), latencyMs: 0, error: identity.error });
+      this.pendingSources.add(sourceId);
+      this.schedulePendingCheck();
+    }
+    this.routesChanged(sourceId);
+    return { ok: true, routeId: added.id, detail: this.getSourceDetail(sourceId)! };
+  }
+
+  updateRoute(sourceId: string, routeId: string, patch: RoutePatch): RouteEditResult {
+    const source = this.sources.get(sourceId);
+    if (!source) return sourceNotFound(sourceId);
+    const records = this.store.routes.listForSource(sourceId);
+    const route = records.find((r) => r.id === routeId);
+    if (!route) return routeNotFound(routeId);
+    if (patch.kind !== undefined && patch.kind !== route.kind && isManagedOrigin(route.origin)) {
+      return { ok: false, code: 'managed', message: `${managedWords(route.origin)}: its kind comes from there. It can be moved among the ${route.kind} routes, not changed` };
+    }
+    const changes = planRouteMove(records, routeId, { ...(patch.kind !== undefined ? { kind: patch.kind } : {}), ...(patch.position !== undefined ? { position: patch.position } : {}) }) ?? [];
+    this.store.routes.reorder(sourceId, changes);
+    if (changes.length > 0) this.routesChanged(sourceId);
+    return { ok: true, routeId, detail: this.getSourceDetail(sourceId)! };
+  }
+
+  removeRoute(sourceId: string, routeId: string): RouteEditResult {
+    const source = this.sources.get(sourceId);
+    if (!source) return sourceNotFound(sourceId);
+    const records = this.store.routes.listForSource(sourceId);
+    const route = records.find((r) => r.id === routeId);
+    if (!route) return routeNotFound(routeId);
+    if (isManagedOrigin(route.origin)) {
+      return { ok: false, code: 'managed', message: `${managedWords(route.origin)} and would only come back from there; move it to the end of its kind instead` };
+    }
+    if (!route.pending && records.filter((r) => !r.pending).length === 1) {
+      return { ok: false, code: 'last_route', message: `this is the only route to ${source.name}; add another address first, or remove the server` };
+    }
+    if (!this.store.routes.remove(sourceId, routeId)) return routeNotFound(routeId);
+    if (!records.some((r) => r.pending && r.id !== routeId)) this.pendingSources.delete(sourceId);
+    this.routesChanged(sourceId);
+    return { ok: true, routeId, detail: this.getSourceDetail(sourceId)! };
+  }
+
+  /**
+   * Asks every route kept with `force` (of one source, or of all) who answers there, anonymously:
+   * the right server makes it a route like any other (the monitor re-selects at once); anything
+   * else is recorded as its last result and it stays unused.
+   */
+  async verifyPendingRoutes(sourceId?: string): Promise<void> {
+    const work: Promise<void>[] = [];
+    for (const id of sourceId ? [sourceId] : [...this.pendingSources]) {
+      const source = this.sources.get(id);
+      if (!source) continue;
+      const pending = this.store.routes.listForSource(id).filter((r) => r.pending);
+      if (pending.length === 0) this.pendingSources.delete(id);
+      for (const route of pending) if (!this.verifying.has(route.id)) work.push(this.verifyPendingRoute(source, route.id, route.url));
+    }
+    await Promise.all(work);
+  }
+
+  private async verifyPendingRoute(source: Source, routeId: string, url: string): Promise<void> {
+    this.verifying.add(routeId);
+    try {
+      const identity = await this.identifyAt(source, url);
+      if (!this.sources.has(source.id)) return;
+      const at = this.clock.now();
+      if (identity.ok && sameServerId(identity.serverId, source.serverId)) {
+        if (!this.store.routes.markVerified(source.id, routeId)) return;
+        if (!this.store.routes.listForSource(source.id).some((r) => r.pending)) this.pendingSources.delete(source.id);
+        this.routesChanged(source.id);
+        return;
+      }
+      const error = identity.ok
+        ? { code: 'wrong_server' as const, message: `a different ${kindWord(source.kind)} server answers at this address`, foundServerId: identity.serverId.slice(0, 64) }
+        : identity.error;
+      this.store.routes.recordResult({ ok: false, routeId, at, latencyMs: 0, error });
+      this.publishSource(source.id);
+    } catch (error) {
+      this.logger?.warn({ sourceId: source.id, err: error instanceof Error ? error.message : String(error) }, 'checking a pending route failed');
+    } finally {
+      this.verifying.delete(routeId);
+    }
+  }
+
+  private schedulePendingCheck(): void {
+    if (!this.running || this.pendingTimer !== null || this.pendingSources.size === 0) return;
+    this.pendingTimer = this.clock.setTimeout(() => {
+      this.pendingTimer = null;
+      void this.verifyPendingRoutes().finally(() => this.schedulePendingCheck());
+    }, PENDING_ROUTE_RECHECK_MS);
+  }
+
+  /** Who answers at `url`, anonymously, within the source's probe timeout (at most 5 s). Never throws. */
+  private async identifyAt(source: Source, url: string): Promise<IdentityAnswer> {
+    const backend = this.options.backends[source.kind];
+    if (!backend.identify) return { ok: false, error: { code: 'malformed', message: `a ${kindWord(source.kind)} server cannot be asked who it is` } };
+    const timeoutMs = Math.min(source.monitoring.probeTimeoutMs ?? this.monitor.settings.probeTimeoutMs, IDENTITY_CHECK_MAX_MS);
+    try {
+      return await backend.identify(url, { timeoutMs });
+    } catch (error) {
+      return { ok: false, error: { code: 'malformed', message: error instanceof Error ? error.message : 'the identity check failed' } };
+    }
+  }
+
+  private duplicateRoute(sourceId: string, url: string): RouteEditResult | null {
+    const same = this.store.routes.listForSource(sourceId).find((r) => r.url === url);
+    return same ? { ok: false, code: 'duplicate', message: `${url} is already a route of this server` } : null;
+  }
+
+  /** Routes were stored anew: the monitor re-selects at once, a push channel on a removed route closes. */
+  private routesChanged(sourceId: string): void {
+    const updated = this.store.sources.get(sourceId);
+    if (!updated || !this.sources.has(sourceId)) return;
+    this.sources.set(sourceId, updated);
+    this.monitor.updateSource(updated);
+    if (this.push && this.running) this.push.reconcile(sourceId);
+    this.publishSource(sourceId);
   }
 
   pushState(id: string): PushState {
@@ -383,6 +554,28 @@ export class MarqueeEngine implements Engine {
       this.bus.emit('message', { type: 'engine', message: { seq, event, source: snapshot } });
     }
   }
+}
+
+function sourceNotFound(id: string): RouteEditResult {
+  return { ok: false, code: 'source_not_found', message: `No source with id "${id.slice(0, 80)}".` };
+}
+
+function routeNotFound(id: string): RouteEditResult {
+  return { ok: false, code: 'route_not_found', message: `This source has no route with id "${id.slice(0, 80)}".` };
+}
+
+const kindWord = (kind: SourceKind) => (kind === 'plex' ? 'Plex' : 'Jellyfin');
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'that address';
+  }
+}
+
+function managedWords(origin: 'typed' | 'server-reported' | 'plex.tv' | 'user'): string {
+  return origin === 'plex.tv' ? 'this route is managed by plex.tv (the account’s list of this server’s addresses)' : 'this route is the server’s own reported address, managed by the server';
 }
 
 function sameLibraries(a: readonly Library[], b: readonly Library[]): boolean {

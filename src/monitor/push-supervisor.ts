@@ -106,7 +106,17 @@ export class PushSupervisor {
       return;
     }
     const route = source.routes.find((r) => r.id === status.routeId);
-    if (!route) return;
+    if (!route) {
+      // The route in use was removed: its channel goes now; the re-selection under way picks the
+      // next route and the channel opens there.
+      if (slot.routeId !== null) {
+        this.close(slot);
+        slot.quickFailures = 0;
+        slot.failedOpens = 0;
+        this.setState(sourceId, slot, 'connecting');
+      }
+      return;
+    }
     if (slot.routeId === route.id && (slot.channel || slot.opening)) return;
     if (slot.routeId !== null && slot.routeId !== route.id) {
       this.close(slot);

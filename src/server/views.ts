@@ -76,6 +76,7 @@ export function toApiSourceDetail(detail: SourceDetailSnapshot): ApiSourceDetail
       kind: r.kind,
       priority: r.priority,
       origin: r.origin,
+      ...(r.pending ? { pending: true as const } : {}),
       lastResult: r.lastResult,
       lastError: r.lastError,
       latencyMs: r.latencyMs,

@@ -24,8 +24,13 @@ export const routes = sqliteTable(
     url: text('url').notNull(),
     kind: text('kind').notNull(),
     priority: integer('priority').notNull().default(0),
-    /** RouteOrigin: 'typed' | 'server-reported' | 'plex.tv' (migration 0001 fills older rows). */
+    /** RouteOrigin: 'typed' | 'server-reported' | 'plex.tv' | 'user' (migration 0001 fills older rows). */
     origin: text('origin').notNull().default('typed'),
+    /**
+     * A route the user kept with `force` although it did not answer as this server: stored, shown,
+     * never probed with the token until an anonymous identity check finds the right server there.
+     */
+    pending: integer('pending', { mode: 'boolean' }).notNull().default(false),
     /** 'ok' or a ProbeErrorCode; null until first checked. */
     lastResult: text('last_result'),
     lastError: text('last_error'),

@@ -2,11 +2,11 @@
 // a row that does not parse is skipped with a warning, never trusted and never a crash.
 import { z } from 'zod';
 import type { Credentials } from '../backends/types.js';
-import type { EngineEvent, LibraryType, ProbeError, RouteKind, RouteOrigin, SourceKind, SourceMonitoringSettings, SourceStatus } from '../core/types.js';
+import { ROUTE_ORIGINS, type EngineEvent, type LibraryType, type ProbeError, type RouteKind, type RouteOrigin, type SourceKind, type SourceMonitoringSettings, type SourceStatus } from '../core/types.js';
 
 export const sourceKindSchema = z.enum(['plex', 'jellyfin']) satisfies z.ZodType<SourceKind>;
 export const routeKindSchema = z.enum(['local', 'remote', 'relay']) satisfies z.ZodType<RouteKind>;
-export const routeOriginSchema = z.enum(['typed', 'server-reported', 'plex.tv']) satisfies z.ZodType<RouteOrigin>;
+export const routeOriginSchema = z.enum(ROUTE_ORIGINS) satisfies z.ZodType<RouteOrigin>;
 export const libraryTypeSchema = z.enum(['movie', 'show', 'music', 'photo', 'other']) satisfies z.ZodType<LibraryType>;
 export const probeErrorCodeSchema = z.enum(['refused', 'timeout', 'dns', 'tls', 'http_error', 'unauthorized', 'wrong_server', 'malformed', 'too_large']);
 const lossReasonSchema = z.enum(['server_shutting_down', 'server_restarting', 'push_lost', 'network_changed']);

@@ -119,11 +119,13 @@ class LibraryFaultBackend implements MediaBackend {
   failure: ProbeError | null = null;
   readonly kind: SourceKind;
   readonly openPush: MediaBackend['openPush'];
+  readonly identify: MediaBackend['identify'];
 
   constructor(private readonly real: MediaBackend, failure: ProbeError | null) {
     this.failure = failure;
     this.kind = real.kind;
     this.openPush = real.openPush ? real.openPush.bind(real) : undefined;
+    this.identify = real.identify ? real.identify.bind(real) : undefined;
   }
 
   probe(...args: Parameters<MediaBackend['probe']>) {

@@ -16,6 +16,7 @@ import type { ApiDemoRoute } from '../../src/api/types.js';
 import type { EngineEvent, RouteOrigin, Source } from '../../src/core/types.js';
 import type {
   Engine,
+  RouteEditResult,
   EngineEventRecord,
   EngineHealth,
   EngineStreamMessage,
@@ -142,7 +143,7 @@ export class FakeEngine implements Engine {
     const snapshot = this.getSource(id);
     if (!snapshot) return null;
     // The fake keeps each added route's origin on the route object itself (the real engine stores it).
-    const routes = snapshot.source.routes.map((r) => ({ ...r, origin: (r as { origin?: RouteOrigin }).origin ?? ('typed' as const), lastResult: null, lastError: null, latencyMs: null, checkedAt: null, recentLatencies: [] }));
+    const routes = snapshot.source.routes.map((r) => ({ ...r, origin: (r as { origin?: RouteOrigin }).origin ?? ('typed' as const), lastResult: null, lastError: null, latencyMs: null, checkedAt: null, recentLatencies: [], pending: false }));
     return { ...snapshot, routes, transitions: [], checks: [], probeTimeoutMs: snapshot.source.monitoring.probeTimeoutMs ?? 5000 };
   }
   hasServer(serverId: string): boolean {
@@ -174,6 +175,11 @@ export class FakeEngine implements Engine {
   getCredentials(id: string): Credentials | null {
     return this.sources.get(id)?.credentials ?? null;
   }
+  // The route editor is tested against the real engine (src/server/routes-api.test.ts); the fake refuses.
+  private readonly noRouteEdits = (): RouteEditResult => ({ ok: false, code: 'route_not_found', message: 'the fake engine does not edit routes' });
+  addRoute = (): Promise<RouteEditResult> => Promise.resolve(this.noRouteEdits());
+  updateRoute = (): RouteEditResult => this.noRouteEdits();
+  removeRoute = (): RouteEditResult => this.noRouteEdits();
   removeSource(id: string): boolean {
     if (!this.sources.delete(id)) return false;
     this.emit({ type: 'removed', sourceId: id });

@@ -31,6 +31,7 @@ import {
   type BackendTarget,
   type CallOptions,
   type Credentials,
+  type IdentityAnswer,
   type JellyfinPublicInfo,
   type JellyfinQuickConnectState,
   type JellyfinSignIn,
@@ -153,6 +154,21 @@ export class JellyfinBackend extends JellyfinClient implements MediaBackend {
       };
     }
     return { ok: true, routeId: route.id, at, latencyMs: latency(), serverName: info.value.name, version: info.value.version };
+  }
+
+  /**
+   * `GET {url}/System/Info/Public` without a token and with the discovery DeviceId (not the
+   * per-server one): the Id of whatever Jellyfin server answers.
+   */
+  async identify(url: string, options: CallOptions): Promise<IdentityAnswer> {
+    const anonymous = this.api(url, jellyfinDeviceId(this.config.installId, 'discovery'));
+    const answer = await sdkCall(
+      () => getSystemApi(anonymous).getPublicSystemInfo({ timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) }),
+      parseJellyfinInfo,
+      url,
+    );
+    if (!answer.ok) return { ok: false, error: answer.error };
+    return { ok: true, serverId: answer.value.id, serverName: answer.value.name };
   }
 
   /** `/UserViews` (10.9+), falling back to the legacy `/Users/{id}/Views` on 404 (10.8). */

@@ -9,6 +9,7 @@ import {
   type BackendTarget,
   type CallOptions,
   type Credentials,
+  type IdentityAnswer,
   type LibrariesResult,
   type MediaBackend,
   type PlexDiscoveredServer,
@@ -118,10 +119,17 @@ export class PlexBackend implements MediaBackend {
 
   /** machineIdentifier from `/identity` without a token, or null when it cannot be read. */
   private async identityWithoutToken(route: Route, options: CallOptions): Promise<string | null> {
-    const url = joinUrl(route.url, '/identity');
+    const answer = await this.identify(route.url, options);
+    return answer.ok ? answer.serverId : null;
+  }
+
+  /** `GET {url}/identity` without a token: the machineIdentifier of whatever Plex server answers. */
+  async identify(baseUrl: string, options: CallOptions): Promise<IdentityAnswer> {
+    const url = joinUrl(baseUrl, '/identity');
     const res = await this.config.http.request({ url, headers: plexHeaders(this.config, undefined, this.config.preferXml), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
     const r = await fetchParsed(res, url, parsePmsIdentity);
-    return r.ok ? r.value.machineIdentifier : null;
+    if (!r.ok) return { ok: false, error: r.error };
+    return { ok: true, serverId: r.value.machineIdentifier, ...(r.value.friendlyName !== undefined ? { serverName: r.value.friendlyName } : {}) };
   }
 
   async libraries(_target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<LibrariesResult> {

@@ -21,7 +21,7 @@ export interface NewSourceRecord {
 }
 
 /** http(s) base URL that carries no secret (tokens live only in the credentials table). */
-const routeUrlSchema = z.url({ protocol: /^https?$/ }).refine((text) => {
+export const routeUrlSchema = z.url({ protocol: /^https?$/ }).refine((text) => {
   const url = new URL(text);
   if (url.username || url.password) return false;
   return ![...url.searchParams.keys()].some((key) => /token|api_?key/i.test(key));
@@ -123,7 +123,8 @@ export class SourcesRepo {
 
   /**
    * Replaces a source's routes (e.g. after plex.tv resources changed). A route whose URL is kept
-   * keeps its id, last result and probe history.
+   * keeps its id, last result and probe history. Routes the user added (origin `user`) are not the
+   * origin's to replace: they stay unless a candidate takes over their URL.
    */
   replaceRoutes(sourceId: string, candidates: RouteCandidate[]): Route[] | null {
     const valid = newSourceSchema.shape.routes.parse(candidates);
@@ -134,17 +135,20 @@ export class SourcesRepo {
         const byUrl = new Map(existing.map((r) => [r.url, r]));
         const next: Route[] = valid.map((c) => ({ id: byUrl.get(c.url)?.id ?? randomUUID(), url: c.url, kind: c.kind, priority: c.priority }));
         const keep = new Set(next.map((r) => r.id));
-        const gone = existing.filter((r) => !keep.has(r.id)).map((r) => r.id);
+        const gone = existing.filter((r) => !keep.has(r.id) && r.origin !== 'user').map((r) => r.id);
         if (gone.length > 0) this.ctx.db.delete(routes).where(inArray(routes.id, gone)).run();
         for (const [i, r] of next.entries()) {
           const origin = valid[i]?.origin ?? 'typed';
           this.ctx.db
             .insert(routes)
             .values({ ...r, sourceId, origin })
-            .onConflictDoUpdate({ target: routes.id, set: { kind: r.kind, priority: r.priority, origin } })
+            .onConflictDoUpdate({ target: routes.id, set: { kind: r.kind, priority: r.priority, origin, pending: false } })
             .run();
         }
-        return sortRoutes(next);
+        const kept = existing
+          .filter((r) => !keep.has(r.id) && r.origin === 'user' && !r.pending)
+          .flatMap((r) => (routeKindSchema.safeParse(r.kind).success ? [{ id: r.id, url: r.url, kind: r.kind as Route['kind'], priority: r.priority }] : []));
+        return sortRoutes([...next, ...kept]);
       }),
     );
   }
@@ -176,6 +180,8 @@ export class SourcesRepo {
     }
     const sourceRoutes: Route[] = [];
     for (const r of routeRows) {
+      // A route kept with `force` that has not answered as this server yet is never probed.
+      if (r.pending) continue;
       const routeKind = routeKindSchema.safeParse(r.kind);
       if (!routeKind.success) {
         this.ctx.logger.warn({ table: 'routes', id: r.id, problem: 'kind: invalid' }, 'skipping unreadable route row');

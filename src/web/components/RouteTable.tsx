@@ -1,8 +1,13 @@
+import { useState } from 'react';
+import { toast } from 'sonner';
 import { PROBE_ERROR_LABELS, type RouteOrigin } from '../../core/types';
 import type { ApiRouteDetail } from '../../api/types';
+import type { PatchRouteBody } from '../../api/requests';
+import { apiFetch, errorMessage } from '../lib/api';
+import { asyncHandler } from '../lib/async-handler';
 import { formatLatency, formatRelative } from '../lib/format';
 import { useServerNow } from '../lib/hooks';
-import { CheckCircleIcon, OfflineIcon, SpinnerIcon } from './Icons';
+import { CheckCircleIcon, OfflineIcon, SpinnerIcon, TrashIcon } from './Icons';
 import { Sparkline } from './Sparkline';
 
 const RESULT_LABELS: Readonly<Record<string, string>> = PROBE_ERROR_LABELS;
@@ -14,8 +19,12 @@ const ORIGIN_WORDS: Record<RouteOrigin, { label: string; title: string }> = {
     label: 'Reported by the server',
     title: 'The server’s own local address; Marquee used it only after the same server answered there',
   },
-  'plex.tv': { label: 'From plex.tv', title: 'Listed for this server by plex.tv' },
+  'plex.tv': { label: 'From plex.tv', title: 'Listed for this server by plex.tv, which keeps it up to date: it can be moved, not removed' },
+  user: { label: 'Added by you', title: 'An address you added; Marquee checked that this server answers there before sending it any sign-in' },
 };
+
+/** Routes whose address their origin keeps up to date: reorder only (the API answers 409 otherwise). */
+const isManaged = (origin: RouteOrigin) => origin === 'plex.tv' || origin === 'server-reported';
 
 function RouteOriginLabel({ route }: { route: ApiRouteDetail }) {
   // An older server (or a value this UI does not know yet) shows no label rather than a wrong one.
@@ -29,6 +38,13 @@ function RouteOriginLabel({ route }: { route: ApiRouteDetail }) {
 }
 
 function RouteState({ route, inUse }: { route: ApiRouteDetail; inUse: boolean }) {
+  if (route.pending) {
+    return (
+      <span className="status-badge tone-warn" title="Kept although this server did not answer there; used once it does" data-testid={`route-pending-${route.id}`}>
+        <SpinnerIcon size={14} /> <span className="status-label">Waiting to answer</span>
+      </span>
+    );
+  }
   if (route.lastResult === null) {
     return (
       <span className="status-badge tone-neutral">
@@ -50,7 +66,40 @@ function RouteState({ route, inUse }: { route: ApiRouteDetail; inUse: boolean })
   );
 }
 
-export function RouteTable({ sourceId, routes, inUseRouteId }: { sourceId: string; routes: ApiRouteDetail[]; inUseRouteId: string | null }) {
+/** Move up/down among the routes of its kind, and remove (routes the user owns). */
+function RouteActions({ sourceId, route, index, count }: { sourceId: string; route: ApiRouteDetail; index: number; count: number }) {
+  const [busy, setBusy] = useState(false);
+  const base = `sources/${encodeURIComponent(sourceId)}/routes/${encodeURIComponent(route.id)}`;
+  const run = async (what: string, call: () => Promise<unknown>) => {
+    setBusy(true);
+    try {
+      await call();
+    } catch (err) {
+      toast.error(`Could not ${what}`, { description: errorMessage(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const move = (position: number) => run('move the route', () => apiFetch(base, { method: 'PATCH', body: { position } satisfies PatchRouteBody }));
+  const remove = () => run('remove the route', () => apiFetch(base, { method: 'DELETE' }));
+  return (
+    <div className="route-actions">
+      <button type="button" className="button ghost small" disabled={busy || index === 0} onClick={asyncHandler(() => move(index - 1))} aria-label={`Try ${route.url} earlier`} title="Try earlier" data-testid={`route-up-${route.id}`}>
+        ↑
+      </button>
+      <button type="button" className="button ghost small" disabled={busy || index >= count - 1} onClick={asyncHandler(() => move(index + 1))} aria-label={`Try ${route.url} later`} title="Try later" data-testid={`route-down-${route.id}`}>
+        ↓
+      </button>
+      {!isManaged(route.origin) && (
+        <button type="button" className="button ghost small danger-text" disabled={busy} onClick={asyncHandler(remove)} aria-label={`Remove ${route.url}`} title="Remove this address" data-testid={`route-remove-${route.id}`}>
+          <TrashIcon size={14} />
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function RouteTable({ sourceId, routes, inUseRouteId, editable = false }: { sourceId: string; routes: ApiRouteDetail[]; inUseRouteId: string | null; editable?: boolean }) {
   const now = useServerNow(5000);
   if (routes.length === 0) return <p className="muted">No routes known for this server.</p>;
   // Preference order, as the monitor sees them: local, remote, relay; then priority.
@@ -67,6 +116,7 @@ export function RouteTable({ sourceId, routes, inUseRouteId }: { sourceId: strin
             <th scope="col">State</th>
             <th scope="col">Latency</th>
             <th scope="col">Last problem</th>
+            {editable && <th scope="col">Order</th>}
           </tr>
         </thead>
         <tbody>
@@ -91,6 +141,16 @@ export function RouteTable({ sourceId, routes, inUseRouteId }: { sourceId: strin
               <td data-label="Last problem" className="route-error">
                 {route.lastError ? <span>{route.lastError}</span> : <span className="muted">None</span>}
               </td>
+              {editable && (
+                <td data-label="Order">
+                  <RouteActions
+                    sourceId={sourceId}
+                    route={route}
+                    index={sorted.filter((r) => r.kind === route.kind).indexOf(route)}
+                    count={sorted.filter((r) => r.kind === route.kind).length}
+                  />
+                </td>
+              )}
             </tr>
           ))}
         </tbody>

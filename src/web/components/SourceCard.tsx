@@ -11,6 +11,7 @@ import { HistoryStrip } from './HistoryStrip';
 import { KeyIcon, PencilIcon, RefreshIcon, SourceKindIcon, TrashIcon } from './Icons';
 import { RemoveDialog } from './RemoveDialog';
 import { RenameDialog } from './RenameDialog';
+import { RouteEditor } from './RouteEditor';
 import { RouteTable } from './RouteTable';
 import { StatusBadge } from './StatusBadge';
 import { asyncHandler } from '../lib/async-handler';
@@ -112,7 +113,10 @@ export function SourceCard({ source, highlighted }: { source: ApiSource; highlig
       <section className="card-section" aria-labelledby={`routes-${source.id}`}>
         <h3 id={`routes-${source.id}`}>Routes</h3>
         {detail ? (
-          <RouteTable sourceId={source.id} routes={detail.routes} inUseRouteId={source.route?.id ?? null} />
+          <>
+            <RouteTable sourceId={source.id} routes={detail.routes} inUseRouteId={source.route?.id ?? null} editable />
+            <RouteEditor sourceId={source.id} serverName={source.name} />
+          </>
         ) : error ? (
           <p className="form-error">{error}</p>
         ) : (

@@ -1,0 +1,1 @@
+ALTER TABLE `routes` ADD `pending` integer DEFAULT false NOT NULL;
