@@ -1,14 +1,8 @@
 // Cost at scale (issue 6): the engine streams a source's view after a check only when something a
 // viewer would notice changed — on large installations. Small ones stream every check (times move).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../store/index.js';
-import { MarqueeEngine } from './engine.js';
 import type { EngineStreamMessage } from './engine-types.js';
-import { FakeClock } from '../../test/support/fake-clock.js';
-import { ScriptedBackend } from '../../test/support/scripted-backend.js';
+import { startScriptedEngine } from '../../test/support/scripted-engine.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -17,15 +11,7 @@ afterEach(async () => {
 });
 
 async function engineWith(sources: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'marquee-publish-'));
-  const clock = new FakeClock();
-  const store = openDatabase({ dataDir: dir, now: () => clock.now() });
-  const backend = new ScriptedBackend(clock, 'plex');
-  const engine = new MarqueeEngine({ store, backends: { plex: backend, jellyfin: backend }, clock, random: () => 0.5, push: { enabled: false }, watchNetwork: false });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  cleanups.push(() => store.close());
-  cleanups.push(() => engine.stop());
-  await engine.start();
+  const { engine, clock, backend } = await startScriptedEngine(cleanups);
   const ids: string[] = [];
   for (let i = 0; i < sources; i++) {
     const b = (i % 250) + 1;

@@ -1,17 +1,12 @@
 // The contract (src/api/) against what the server really does: every route Fastify registers is in
 // the route table and in API.md and vice versa, and real answers — from the fakes and from the real
 // engine — validate against the contract's response schemas.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { API_ERROR, API_ROUTES, SSE_EVENTS } from '../api/routes.js';
-import { MarqueeEngine } from '../monitor/engine.js';
-import { FakeClock } from '../../test/support/fake-clock.js';
-import { ScriptedBackend } from '../../test/support/scripted-backend.js';
-import { openDatabase } from '../store/index.js';
+import { startScriptedEngine } from '../../test/support/scripted-engine.js';
 import { buildApp } from './app.js';
 import { SseHub } from './sse.js';
 import { FakeDemo, FakeEngine, FakeJellyfinSignIn, FakePlexSignIn, PLEX_SERVER_ID, testConfig } from '../../test/support/server-fakes.js';
@@ -129,15 +124,7 @@ describe('answers validate against the contract', () => {
   });
 
   it('with the real engine: list, detail with routes and history, and every SSE payload', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'marquee-contract-'));
-    const clock = new FakeClock();
-    const store = openDatabase({ dataDir: dir, now: () => clock.now() });
-    const backend = new ScriptedBackend(clock, 'plex');
-    const engine = new MarqueeEngine({ store, backends: { plex: backend, jellyfin: backend }, clock, random: () => 0.5, push: { enabled: false }, watchNetwork: false });
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    cleanups.push(() => store.close());
-    cleanups.push(() => engine.stop());
-    await engine.start();
+    const { engine, clock, backend } = await startScriptedEngine(cleanups);
     const { source } = engine.addSource({
       name: 'Living-room Plex',
       kind: 'plex',

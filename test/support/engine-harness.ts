@@ -4,7 +4,6 @@
 // and a MarqueeEngine) with short but realistic settings. Sources are added the
 // way a user adds them (Plex through plex.tv resources, Jellyfin by signing in by name), every
 // stream message is recorded, and `waitFor*` helpers poll the recorded events and the API view.
-import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import type { EngineStreamMessage } from '../../src/monitor/engine-types.js';
 import type { PushSupervisorSettings } from '../../src/monitor/push-supervisor.js';
 import type { ApiSource, ApiSourceDetail } from '../../src/api/types.js';
 import type { Store, StoredHistoryEntry } from '../../src/store/index.js';
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 import { startTestRuntime, type TestRuntime } from './start.js';
 import { waitUntil } from './wait.js';
 import { toApiSource, toApiSourceDetail } from '../../src/server/views.js';
@@ -400,35 +400,6 @@ export class EngineHarness {
  * A reverse proxy that forwards plain HTTP but was never set up for WebSockets (a common nginx
  * mistake): every upgrade gets `404`. The server behind it is reachable; its push channel is not.
  */
-export async function startWebSocketUnawareProxy(target: string, host = '127.0.0.8'): Promise<{ url: string; close(): Promise<void> }> {
-  const upstream = new URL(target);
-  const server = http.createServer((req, res) => {
-    const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
-  server.on('upgrade', (_req, socket) => {
-    socket.on('error', () => {});
-    socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\nConnection: close\r\n\r\nNot Found');
-  });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+export function startWebSocketUnawareProxy(target: string, host = '127.0.0.8'): Promise<RecordingProxy> {
+  return startRecordingProxy(target, host, { websockets: 'not-found' });
 }

@@ -27,7 +27,16 @@ function carriesToken(r: RecordedRequest): boolean {
   return r.headers['x-plex-token'] !== undefined || /x-plex-token=|api_key=/i.test(r.path) || /Token="?[^",\s]+/i.test(auth) || r.headers['x-emby-token'] !== undefined;
 }
 
-export async function startRecordingProxy(target: string, host = '127.0.0.9'): Promise<RecordingProxy> {
+export interface RecordingProxyOptions {
+  /**
+   * 'forward' (default): upgrades pass through as raw TCP. 'not-found': every upgrade gets a 404,
+   * the common nginx mistake of a proxy never set up for WebSockets — the server is reachable, its
+   * push channel is not.
+   */
+  websockets?: 'forward' | 'not-found';
+}
+
+export async function startRecordingProxy(target: string, host = '127.0.0.9', options: RecordingProxyOptions = {}): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const requests: RecordedRequest[] = [];
   const sockets = new Set<net.Socket>();
@@ -49,6 +58,11 @@ export async function startRecordingProxy(target: string, host = '127.0.0.9'): P
   });
   server.on('upgrade', (req, socket, head) => {
     requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, upgrade: true });
+    if (options.websockets === 'not-found') {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\nConnection: close\r\n\r\nNot Found');
+      return;
+    }
     const out = net.connect(Number(upstream.port), upstream.hostname, () => {
       const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) {

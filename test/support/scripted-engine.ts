@@ -1,0 +1,30 @@
+// The real engine and store over one scripted backend on a fake clock, push and the network watcher
+// off: what a unit test of the engine's view, publishing or contract needs, without simulators or HTTP.
+// The caller owns the teardown list (run it after each test) so every test cleans up what it made.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MarqueeEngine } from '../../src/monitor/engine.js';
+import { openDatabase, type Store } from '../../src/store/index.js';
+import { FakeClock } from './fake-clock.js';
+import { ScriptedBackend } from './scripted-backend.js';
+
+export interface ScriptedEngine {
+  engine: MarqueeEngine;
+  store: Store;
+  clock: FakeClock;
+  backend: ScriptedBackend;
+}
+
+export async function startScriptedEngine(cleanups: Array<() => Promise<void> | void>): Promise<ScriptedEngine> {
+  const dir = mkdtempSync(join(tmpdir(), 'marquee-scripted-'));
+  const clock = new FakeClock();
+  const store = openDatabase({ dataDir: dir, now: () => clock.now() });
+  const backend = new ScriptedBackend(clock, 'plex');
+  const engine = new MarqueeEngine({ store, backends: { plex: backend, jellyfin: backend }, clock, random: () => 0.5, push: { enabled: false }, watchNetwork: false });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => store.close());
+  cleanups.push(() => engine.stop());
+  await engine.start();
+  return { engine, store, clock, backend };
+}
