@@ -16,6 +16,12 @@ export const RouteConfigSchema = z.object({
   port: port.default(0),
   /** Serve HTTPS with a certificate from the simulation's own CA (see `tls-mismatch`). */
   tls: z.boolean().default(false),
+  /**
+   * Plex: whether plex.tv lists this route among the server's connections (default true). An unlisted
+   * route still serves — it is an address the server will have once plex.tv lists it (a new public IP,
+   * a new relay: `sim.plexTv.setConnections`).
+   */
+  listed: z.boolean().default(true),
 });
 
 const PlexLibrarySchema = z.object({

@@ -85,6 +85,15 @@ export class PlexAccounts {
     for (const key of [...this.serverTokens.keys()]) if (key.startsWith(`${serverId}\u0000`)) this.serverTokens.delete(key);
   }
 
+  /**
+   * The server's owner rotated its access tokens: every per-server token of `serverId` stops working
+   * (401 at the server) and /resources hands out new ones. Account tokens are not touched.
+   */
+  revokeServerTokens(serverId: string): void {
+    for (const entry of this.tokens.values()) if (entry.kind === 'server' && entry.serverId === serverId) entry.revoked = true;
+    this.rotateServerTokens(serverId);
+  }
+
   lookup(token: string | undefined): TokenEntry | undefined {
     if (!token) return undefined;
     const entry = this.tokens.get(token);

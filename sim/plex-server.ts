@@ -39,6 +39,8 @@ export class PlexServerSim implements SimService, PlexResourceSource {
   routes: SimRoute[] = [];
   private state: ServerFaultMode = 'up';
   private revokedBefore: number | undefined;
+  /** Route ids plex.tv lists (null: the config's `listed` routes). */
+  private listed: Set<string> | null = null;
   private readonly sessions = new Set<PushSession>();
   private readonly impostor: Identity;
 
@@ -72,7 +74,24 @@ export class PlexServerSim implements SimService, PlexResourceSource {
   }
 
   connections(): { kind: SimRoute['kind']; host: string; port: number; url: string }[] {
-    return this.routes.map((r) => ({ kind: r.kind, host: r.host, port: r.port, url: r.url }));
+    const listed = this.listed ?? new Set(this.config.routes.filter((r) => r.listed).map((r) => r.id));
+    return this.routes.filter((r) => listed.has(r.id)).map((r) => ({ kind: r.kind, host: r.host, port: r.port, url: r.url }));
+  }
+
+  /** Which routes plex.tv lists from now on (null: those the config marks `listed`). */
+  setListedRoutes(routeIds: readonly string[] | null): void {
+    if (routeIds) {
+      const unknown = routeIds.filter((id) => !this.routes.some((r) => r.id === id));
+      if (unknown.length > 0) throw new Error(`server "${this.id}" has no route ${unknown.map((id) => `"${id}"`).join(', ')}`);
+    }
+    this.listed = routeIds ? new Set(routeIds) : null;
+  }
+
+  /** The owner rotated the server's access tokens: old ones get 401 here, plex.tv hands out new ones. */
+  rotateAccessTokens(): void {
+    this.accounts.revokeServerTokens(this.id);
+    this.registerAccessTokens();
+    for (const { ws } of this.sessions) ws.close(1000, 'Unauthorized');
   }
 
   get openSockets(): number {

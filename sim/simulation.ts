@@ -68,6 +68,13 @@ export interface Simulation {
     revokeAccount(username?: string): void;
     /** Sharded runs: a server in another process revoked its tokens; hand out new ones. */
     rotateServerTokens(serverId: string): void;
+    /**
+     * The owner rotated a Plex server's access tokens: the old per-server tokens get 401 at the
+     * server (push channels closed 1000), /resources hands out new ones; account tokens keep working.
+     */
+    rotateServerToken(serverId: string): void;
+    /** Which of a Plex server's routes plex.tv lists as connections from now on (null: back to the config). */
+    setConnections(serverId: string, routeIds: readonly string[] | null): void;
     readonly route: RouteHandle;
   };
   jellyfin(serverId: string): {
@@ -166,6 +173,12 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
     return s;
   };
 
+  const plexOf = (id: string) => {
+    const s = serverOf(id);
+    if (!(s instanceof PlexServerSim)) throw new Error(`server "${id}" is not a Plex server`);
+    return s;
+  };
+
   const jellyfinOf = (id: string) => {
     const s = serverOf(id);
     if (!(s instanceof JellyfinServerSim)) throw new Error(`server "${id}" is not a Jellyfin server`);
@@ -203,6 +216,8 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
       },
       revokeAccount: (username) => accounts.revokeAccountTokens(username ?? accounts.defaultUsername),
       rotateServerTokens: (serverId) => accounts.rotateServerTokens(serverId),
+      rotateServerToken: (serverId) => plexOf(serverId).rotateAccessTokens(),
+      setConnections: (serverId, routeIds) => plexOf(serverId).setListedRoutes(routeIds),
       route: routeHandle('plex.tv'),
     },
     jellyfin: (serverId) => {

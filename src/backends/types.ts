@@ -107,6 +107,17 @@ export interface PlexDiscoveredServer {
   credentials: Credentials;
 }
 
+/** plex.tv resources re-read with the stored account token (refresh of routes and per-server tokens). */
+export type PlexResourcesAnswer =
+  | { ok: true; servers: PlexDiscoveredServer[] }
+  /** account_rejected: plex.tv answered 401 (the sign-in is gone); token_expired: 498 (a JWT to renew); unavailable: no answer that proves anything. */
+  | { ok: false; reason: 'account_rejected' | 'token_expired' | 'unavailable'; message: string };
+
+/** What the monitor's refresher asks of plex.tv with a signed-in account. Never throws. */
+export interface PlexAccountApi {
+  resources(accountToken: string, options: CallOptions): Promise<PlexResourcesAnswer>;
+}
+
 export interface PlexPin {
   id: number;
   code: string;

@@ -111,6 +111,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       ...(parts.random ? { random: parts.random } : {}),
       ...(parts.watchNetwork === false ? { watchNetwork: false } : {}),
       logger: logger.child({ component: 'engine' }),
+      plexAccount: backends.plexAccount,
       onProbe: (source, result) => {
         const route = source.routes.find((r) => r.id === result.routeId);
         if (route) metrics.observeProbe(source.kind, route.kind, result.ok ? 'ok' : result.error.code, result.latencyMs);

@@ -1,8 +1,9 @@
 // The engine: the monitor, the push channels and the store, wired by hand. It hands out domain
 // snapshots; the HTTP layer turns them into the wire view (src/server/views.ts).
 // Data flows one way: probe -> reducer (inside the monitor) -> events -> store + stream -> SSE.
-import type { Credentials, MediaBackend } from '../backends/types.js';
+import type { Credentials, MediaBackend, PlexAccountApi } from '../backends/types.js';
 import type { MonitorState } from '../core/monitor-state.js';
+import type { RouteMerge } from '../core/route-refresh.js';
 import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
 import { REASON_WORDS, type EngineEvent, type Library, type ProbeResult, type RouteKind, type Source, type SourceKind, type SourceStatus } from '../core/types.js';
 import type { Store } from '../store/index.js';
@@ -23,6 +24,7 @@ import { EventBus } from './event-bus.js';
 import type { MonitorListener } from './monitor-listener.js';
 import { NetworkWatcher } from './network-watcher.js';
 import { PushSupervisor, type PushState } from './push-supervisor.js';
+import { RouteRefresher } from './route-refresher.js';
 
 export interface EngineLogger {
   warn(obj: object, msg?: string): void;
@@ -41,6 +43,8 @@ export interface EngineOptions {
   /** Called for every probe (metrics). */
   onProbe?(source: Source, result: ProbeResult): void;
   logger?: EngineLogger;
+  /** plex.tv with the stored account token: routes and per-server tokens refresh (issue 13 §3). Without it they never do. */
+  plexAccount?: PlexAccountApi;
 }
 
 /** Status transitions read for a source's detail (GET /api/sources/:id shows this many history rows). */
@@ -68,6 +72,7 @@ export class MarqueeEngine implements Engine {
   private readonly monitor: ConnectionMonitor;
   private readonly push: PushSupervisor | null;
   private readonly network: NetworkWatcher | null;
+  private readonly refresher: RouteRefresher;
   private readonly bus = new EventBus<{ message: EngineStreamMessage }>();
   private readonly sources = new Map<string, Source>();
   private readonly times = new Map<string, SourceTimes>();
@@ -87,6 +92,7 @@ export class MarqueeEngine implements Engine {
     this.monitor = new ConnectionMonitor({
       getBackend,
       getCredentials,
+      refreshCredentials: (id, rejected) => this.refresher.tokenRejected(id, rejected),
       clock: this.clock,
       ...(options.random ? { random: options.random } : {}),
       ...(options.settings ? { settings: options.settings } : {}),
@@ -106,6 +112,18 @@ export class MarqueeEngine implements Engine {
             onPushState: (id) => this.publishSource(id, true),
             onError: (sourceId, error) => this.logger?.warn({ sourceId, err: error instanceof Error ? error.message : String(error) }, 'push channel error'),
           });
+    this.refresher = new RouteRefresher({
+      clock: this.clock,
+      settings: this.monitor.settings.refresh,
+      ...(options.plexAccount ? { plexAccount: options.plexAccount } : {}),
+      sources: () => this.sources.values(),
+      getSource: (id) => this.sources.get(id),
+      routesOf: (id) => this.store.routes.listForSource(id),
+      getCredentials,
+      putCredentials: (id, credentials) => this.storeRefreshedCredentials(id, credentials),
+      applyRoutes: (id, merge, _origin, words) => this.applyRefreshedRoutes(id, merge, words),
+      ...(this.logger ? { logger: this.logger } : {}),
+    });
     this.network = options.watchNetwork === false ? null : new NetworkWatcher({ clock: this.clock, onChange: () => this.monitor.networkChanged() });
   }
 
@@ -125,6 +143,7 @@ export class MarqueeEngine implements Engine {
     }
     this.unsubscribeHealth = this.store.onHealthChange(() => this.bus.emit('message', { type: 'health', health: this.health() }));
     this.monitor.start();
+    this.refresher.start();
     this.push?.start();
     this.network?.start();
     this.running = true;
@@ -136,6 +155,7 @@ export class MarqueeEngine implements Engine {
     this.unsubscribeHealth = null;
     this.network?.stop();
     this.push?.stop();
+    await this.refresher.stop();
     await this.monitor.stop();
     this.store.flush();
   }
@@ -276,6 +296,11 @@ export class MarqueeEngine implements Engine {
     this.monitor.networkChanged();
   }
 
+  /** Re-reads plex.tv resources now for every account (the hourly refresh, at once). */
+  refreshRoutes(): Promise<void> {
+    return this.refresher.refreshAll('periodic');
+  }
+
   /** Monitor internals for tests and the bench. */
   get connectionMonitor(): ConnectionMonitor {
     return this.monitor;
@@ -290,6 +315,43 @@ export class MarqueeEngine implements Engine {
   private credentialsFor(id: string): Credentials | null {
     const source = this.sources.get(id);
     return source ? this.store.credentials.get(source.credentialRef) : null;
+  }
+
+  /**
+   * A refreshed token (plex.tv handed out a new per-server token, or renewed the account's): stored
+   * without a user action. The push channel reopens with it; the monitor is not asked to re-check —
+   * the check that found the old token rejected retries with the new one itself.
+   */
+  private storeRefreshedCredentials(id: string, credentials: Credentials): void {
+    const source = this.sources.get(id);
+    if (!source) return;
+    try {
+      this.store.credentials.put(source.credentialRef, credentials);
+    } catch (error) {
+      this.logger?.warn({ sourceId: id, err: error instanceof Error ? error.message : String(error) }, 'a refreshed token could not be stored');
+      return;
+    }
+    this.push?.remove(id);
+    if (this.running) this.push?.reconcile(id);
+  }
+
+  /** Routes an origin reports now (plex.tv, the server's LocalAddress): stored, re-checked, noted in the history in words. */
+  private applyRefreshedRoutes(id: string, merge: RouteMerge, words: string): void {
+    if (!this.sources.has(id)) return;
+    let updated: Source | null;
+    try {
+      this.store.sources.replaceRoutes(id, merge.routes);
+      updated = this.store.sources.get(id);
+    } catch (error) {
+      this.logger?.warn({ sourceId: id, err: error instanceof Error ? error.message : String(error) }, 'refreshed routes could not be stored');
+      return;
+    }
+    if (!updated) return;
+    this.sources.set(id, updated);
+    this.monitor.updateSource(updated);
+    const status = this.monitor.getStatus(id);
+    if (status) this.store.status.appendHistory({ sourceId: id, at: this.clock.now(), state: status.state, routeKind: routeKindOf(status), detail: words });
+    this.publishSource(id);
   }
 
   private snapshot(id: string): SourceSnapshot | null {
@@ -383,6 +445,8 @@ export class MarqueeEngine implements Engine {
     // One snapshot for the batch: the state does not change between its events.
     const snapshot = this.snapshot(sourceId);
     if (snapshot) this.remember(sourceId, snapshot);
+    // Every route of a Plex source failed: plex.tv may list a new address (a changed public IP, a new relay).
+    if (events.some((e) => e.type === 'ConnectionLost' || e.type === 'Reconnecting')) this.refresher.allRoutesFailed(sourceId);
     for (const event of events) {
       const seq = this.store.events.append(event);
       this.bus.emit('message', { type: 'engine', message: { seq, event, source: snapshot } });

@@ -11,7 +11,9 @@ import {
   type Credentials,
   type LibrariesResult,
   type MediaBackend,
+  type PlexAccountApi,
   type PlexDiscoveredServer,
+  type PlexResourcesAnswer,
   type PlexPin,
   type PlexPinState,
   type PlexSignIn,
@@ -19,7 +21,7 @@ import {
   type PushHandlers,
   type PushOptions,
 } from '../types.js';
-import { parsePlexNotification, parsePlexPin, parsePlexResources, parsePmsIdentity, parsePmsSections } from './parsers.js';
+import { parsePlexNotification, parsePlexPin, parsePlexResources, parsePmsIdentity, parsePmsSections, type PlexResource } from './parsers.js';
 import { planRoutesFromResource } from './routes.js';
 
 export const PLEX_PRODUCT = 'Marquee';
@@ -232,22 +234,52 @@ export class PlexSignInFlow implements PlexSignIn {
   }
 
   async listServers(accountToken: string): Promise<PlexDiscoveredServer[]> {
-    const r = await this.call('GET', '/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1', parsePlexResources, accountToken);
+    const r = await this.call('GET', RESOURCES_PATH, parsePlexResources, accountToken);
     if (!r.ok) throw toSignInError(r.error, 'plex.tv');
-    return r.value.map((res) => {
-      const plan = planRoutesFromResource(res);
-      return {
-        serverId: res.clientIdentifier,
-        name: res.name,
-        owned: res.owned,
-        presence: res.presence,
-        routes: plan.routes,
-        ...(plan.refused.length > 0 ? { refusedRoutes: plan.refused } : {}),
-        // Shared servers need their own accessToken; the account token is the fallback for owned ones.
-        credentials: { token: res.accessToken ?? accountToken, accountToken },
-      };
-    });
+    return discoveredServers(r.value, accountToken);
   }
+}
+
+export const RESOURCES_PATH = '/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1';
+
+/** plex.tv resources → servers with their routes and credentials (sign-in and refresh alike). */
+export function discoveredServers(resources: readonly PlexResource[], accountToken: string): PlexDiscoveredServer[] {
+  return resources.map((res) => {
+    const plan = planRoutesFromResource(res);
+    return {
+      serverId: res.clientIdentifier,
+      name: res.name,
+      owned: res.owned,
+      presence: res.presence,
+      routes: plan.routes,
+      ...(plan.refused.length > 0 ? { refusedRoutes: plan.refused } : {}),
+      // Shared servers need their own accessToken; the account token is the fallback for owned ones.
+      credentials: { token: res.accessToken ?? accountToken, accountToken },
+    };
+  });
+}
+
+/**
+ * The account side of a signed-in install, for the monitor's refresher (src/monitor/route-refresher.ts):
+ * re-reading resources (routes, rotated per-server tokens) with the stored account token. Never throws.
+ */
+export class PlexAccountClient implements PlexAccountApi {
+  constructor(private readonly config: PlexConfig) {}
+
+  async resources(accountToken: string, options: CallOptions): Promise<PlexResourcesAnswer> {
+    const url = joinUrl(this.config.plexTvUrl ?? 'https://plex.tv', RESOURCES_PATH);
+    const res = await this.config.http.request({ url, headers: plexHeaders(this.config, accountToken), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    const r = await fetchParsed(res, url, parsePlexResources);
+    if (r.ok) return { ok: true, servers: discoveredServers(r.value, accountToken) };
+    return { ok: false, ...accountFailure(r.error) };
+  }
+}
+
+/** 401: plex.tv no longer knows the sign-in; 498: a JWT that expired (renew it); anything else proves nothing. */
+function accountFailure(error: ProbeError): { reason: 'account_rejected' | 'token_expired' | 'unavailable'; message: string } {
+  if (error.code === 'unauthorized' && error.status === 498) return { reason: 'token_expired', message: error.message };
+  if (error.code === 'unauthorized') return { reason: 'account_rejected', message: error.message };
+  return { reason: 'unavailable', message: error.message };
 }
 
 export function toSignInError(error: ProbeError, service: string): SignInError {

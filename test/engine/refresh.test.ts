@@ -1,0 +1,194 @@
+// Issue 13 §3 against the simulators, Plex and Jellyfin together: routes and tokens that refresh
+// without the user doing anything. plex.tv's connections change → the Plex source's routes follow
+// (ids kept, history in words); every route down → plex.tv asked at once; a rotated per-server token
+// is fetched silently (never auth_required); a sign-in plex.tv itself rejects is auth_required.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSimulation, type SimConfig, type Simulation } from '../../sim/index.js';
+import type { MonitorSettingsInput } from '../../src/core/settings.js';
+import type { EngineEvent } from '../../src/core/types.js';
+import type { EngineStreamMessage } from '../../src/monitor/engine-types.js';
+import { toApiSource } from '../../src/server/views.js';
+import { TEST_PUSH, TEST_SETTINGS } from '../support/engine-harness.js';
+import { startTestRuntime, type TestRuntime } from '../support/start.js';
+import { waitUntil } from '../support/wait.js';
+
+const PLEX = 'den-plex';
+const JELLYFIN = 'den-jellyfin';
+
+function simConfig(): SimConfig {
+  return {
+    plexTv: { accounts: [{ username: 'demo' }] },
+    servers: [
+      {
+        id: PLEX,
+        kind: 'plex',
+        name: 'Den Plex',
+        routes: [
+          { id: 'den-local', kind: 'local', host: '127.0.0.2', port: 0 },
+          { id: 'den-remote', kind: 'remote', host: '127.0.0.3', port: 0 },
+          { id: 'den-relay', kind: 'relay', host: '127.0.0.4', port: 0 },
+          // The public address the server will have after its IP changes: plex.tv does not list it yet.
+          { id: 'den-remote-new', kind: 'remote', host: '127.0.0.5', port: 0, listed: false },
+        ],
+        libraries: [{ title: 'Movies', type: 'movie' }],
+      },
+      {
+        id: JELLYFIN,
+        kind: 'jellyfin',
+        name: 'Den Jellyfin',
+        users: [{ name: 'demo', password: 'pw', admin: true, disabled: false }],
+        routes: [{ id: 'den-jf', kind: 'local', host: '127.0.0.6', port: 0 }],
+        libraries: [{ name: 'Films', collectionType: 'movies' }],
+      },
+    ],
+  };
+}
+
+interface Rig {
+  sim: Simulation;
+  marquee: TestRuntime;
+  messages: EngineStreamMessage[];
+  plexId: string;
+  jellyfinId: string;
+  close(): Promise<void>;
+}
+
+let rig: Rig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+async function start(settings: MonitorSettingsInput = {}): Promise<Rig> {
+  const sim = await createSimulation(simConfig());
+  const dir = mkdtempSync(join(tmpdir(), 'marquee-refresh-test-'));
+  const messages: EngineStreamMessage[] = [];
+  let marquee: TestRuntime;
+  try {
+    marquee = await startTestRuntime({
+      dataDir: dir,
+      plexTvUrl: sim.plexTvUrl,
+      monitor: { ...TEST_SETTINGS, ...settings, refresh: { routesMs: 3_600_000, minGapMs: 200, timeoutMs: 1_500, ...settings.refresh } },
+      push: TEST_PUSH,
+      onMessage: (m) => messages.push(m),
+    });
+  } catch (error) {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const close = async () => {
+    await marquee.close();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const plexServer = sim.servers.find((s) => s.id === PLEX)!;
+  const found = await marquee.plexSignIn.listServers(sim.plexTv.accountToken());
+  const plex = found.find((s) => s.serverId === plexServer.machineId)!;
+  const plexId = marquee.engine.addSource({ name: plex.name, kind: 'plex', serverId: plex.serverId, routes: plex.routes, credentials: plex.credentials }).source.id;
+  const jfUrl = sim.route('den-jf').url;
+  const signedIn = await marquee.jellyfinSignIn.signInByName(jfUrl, 'demo', 'pw');
+  const jellyfinId = marquee.engine.addSource({ name: signedIn.serverName, kind: 'jellyfin', serverId: signedIn.serverId, routes: signedIn.routes, credentials: signedIn.credentials }).source.id;
+  return { sim, marquee, messages, plexId, jellyfinId, close };
+}
+
+const view = (r: Rig, id: string) => toApiSource(r.marquee.engine.getSource(id)!);
+const routesOf = (r: Rig, id: string) => r.marquee.engine.getSourceDetail(id)!.routes;
+const origin = (url: string) => new URL(url).origin;
+const events = (r: Rig, id: string): EngineEvent[] => r.messages.flatMap((m) => (m.type === 'engine' && m.message.event.sourceId === id ? [m.message.event] : []));
+
+async function waitConnected(r: Rig, id: string, kind = 'local', timeoutMs = 10_000): Promise<void> {
+  await waitUntil(() => {
+    const v = view(r, id);
+    return v.status === 'connected' && v.route?.kind === kind;
+  }, { what: `source ${id} connected via ${kind}`, timeoutMs, intervalMs: 20, detail: () => JSON.stringify(view(r, id)) });
+}
+
+describe('routes and tokens that refresh (issue 13 §3)', () => {
+  it('plex.tv lists new connections: the Plex source’s routes follow by themselves, ids kept, the change in the history', async () => {
+    rig = await start({ refresh: { routesMs: 1_000 } });
+    const r = rig;
+    await waitConnected(r, r.plexId);
+    await waitConnected(r, r.jellyfinId);
+    const before = routesOf(r, r.plexId);
+    const localBefore = before.find((x) => x.kind === 'local')!;
+    const relayBefore = before.find((x) => x.kind === 'relay')!;
+    const jellyfinRoutesBefore = routesOf(r, r.jellyfinId);
+
+    // The server's public IP changed: plex.tv lists the new remote address, the old one is gone.
+    r.sim.plexTv.setConnections(PLEX, ['den-local', 'den-remote-new', 'den-relay']);
+    const newRemote = origin(r.sim.route('den-remote-new').url);
+    const oldRemote = origin(r.sim.route('den-remote').url);
+    const after = await waitUntil(() => {
+      const routes = routesOf(r, r.plexId);
+      return routes.some((x) => origin(x.url) === newRemote) && !routes.some((x) => origin(x.url) === oldRemote) ? routes : null;
+    }, { what: 'the new remote route from plex.tv', timeoutMs: 8_000, intervalMs: 50 });
+
+    expect(after.find((x) => x.kind === 'local')!.id).toBe(localBefore.id);
+    expect(after.find((x) => x.kind === 'relay')!.id).toBe(relayBefore.id);
+    expect(after.every((x) => x.origin === 'plex.tv')).toBe(true);
+    // The Jellyfin source (no plex.tv) is untouched.
+    expect(routesOf(r, r.jellyfinId)).toEqual(jellyfinRoutesBefore.map((x) => ({ ...x, checkedAt: expect.any(Number), latencyMs: expect.anything(), recentLatencies: expect.any(Array) })));
+    // The history says what happened, in words.
+    r.marquee.store.flush();
+    const history = r.marquee.store.status.recentHistory(r.plexId, 50).map((h) => h.detail ?? '');
+    expect(history.some((d) => d.includes('plex.tv reports a new remote route') && d.includes(newRemote) && d.includes('no longer reports the remote route'))).toBe(true);
+    // The new route is checked and usable.
+    await r.sim.route('den-local').fault({ mode: 'refuse' });
+    await waitConnected(r, r.plexId, 'remote');
+    expect(view(r, r.plexId).route?.id).toBe(after.find((x) => origin(x.url) === newRemote)!.id);
+  });
+
+  it('every route of a Plex source fails: plex.tv is asked at once and its new address is used', async () => {
+    rig = await start(); // periodic refresh an hour away: only the failure can trigger it
+    const r = rig;
+    await waitConnected(r, r.plexId);
+    r.sim.plexTv.setConnections(PLEX, ['den-remote-new']);
+    await Promise.all(['den-local', 'den-remote', 'den-relay'].map((id) => r.sim.route(id).fault({ mode: 'refuse' })));
+    await waitConnected(r, r.plexId, 'remote', 10_000);
+    expect(origin(routesOf(r, r.plexId).find((x) => x.id === view(r, r.plexId).route!.id)!.url)).toBe(origin(r.sim.route('den-remote-new').url));
+    expect(routesOf(r, r.plexId)).toHaveLength(1);
+  });
+
+  it('a rotated per-server token is fetched silently from plex.tv: never auth_required', async () => {
+    rig = await start();
+    const r = rig;
+    await waitConnected(r, r.plexId);
+    const oldToken = r.marquee.engine.getCredentials(r.plexId)!.token;
+    const from = r.messages.length;
+
+    r.sim.plexTv.rotateServerToken(PLEX);
+    const newToken = r.sim.plexTv.serverToken(PLEX);
+    expect(newToken).not.toBe(oldToken);
+    await waitUntil(() => r.marquee.engine.getCredentials(r.plexId)?.token === newToken, { what: 'the new per-server token stored', timeoutMs: 10_000, intervalMs: 20 });
+    await waitConnected(r, r.plexId);
+    // Push channel reopened with the new token, and a few more checks later still fine.
+    await waitUntil(() => view(r, r.plexId).push === 'open', { what: 'push channel open again', timeoutMs: 8_000, intervalMs: 20 });
+    expect(r.marquee.engine.checkNow(r.plexId)).toBe(true);
+    await waitConnected(r, r.plexId);
+
+    const after = r.messages.slice(from);
+    const states = after.flatMap((m) => (m.type === 'source' && m.source.source.id === r.plexId ? [m.source.status.state] : []));
+    expect(states).not.toContain('auth_required');
+    expect(events(r, r.plexId).filter((e) => e.type === 'AuthStatusChanged')).toEqual([]);
+    r.marquee.store.flush();
+    expect(r.marquee.store.status.recentHistory(r.plexId, 50).map((h) => h.state)).not.toContain('auth_required');
+    // The token never leaves the server side.
+    expect(JSON.stringify(r.messages)).not.toContain(newToken);
+  });
+
+  it('the account sign-in gone (plex.tv rejects the account token): auth_required', async () => {
+    rig = await start();
+    const r = rig;
+    await waitConnected(r, r.plexId);
+    r.sim.plexTv.revokeAccount();
+    r.sim.plexTv.rotateServerToken(PLEX);
+    await waitUntil(() => view(r, r.plexId).status === 'auth_required', { what: 'Plex auth_required', timeoutMs: 10_000, intervalMs: 20 });
+    expect(events(r, r.plexId).some((e) => e.type === 'AuthStatusChanged' && e.authRequired)).toBe(true);
+    // The Jellyfin source is not affected.
+    expect(view(r, r.jellyfinId).status).toBe('connected');
+  });
+});
