@@ -5,7 +5,7 @@ import { createSafeAxios } from './axios.js';
 import { HttpClient } from './http.js';
 import { JellyfinBackend, JellyfinSignInFlow } from './jellyfin/backend.js';
 import { PlexAccountClient, PlexBackend, PlexSignInFlow } from './plex/backend.js';
-import type { JellyfinSignIn, MediaBackend, PlexAccountApi, PlexSignIn } from './types.js';
+import type { JellyfinPublicInfoApi, JellyfinSignIn, MediaBackend, PlexAccountApi, PlexSignIn } from './types.js';
 
 export interface BackendsConfig {
   /** Stable per install (UUID). Plex X-Plex-Client-Identifier; Jellyfin DeviceIds derive from it. */
@@ -32,6 +32,8 @@ export interface Backends {
   /** plex.tv with a signed-in account: resources re-read by the monitor's refresher. */
   plexAccount: PlexAccountApi;
   jellyfinSignIn: JellyfinSignIn;
+  /** Jellyfin's anonymous public info: the monitor's refresher follows a changed LocalAddress with it. */
+  jellyfinInfo: JellyfinPublicInfoApi;
   /** Close pooled connections (call on shutdown). */
   close: () => Promise<void>;
 }
@@ -57,8 +59,10 @@ export function createBackends(config: BackendsConfig): Backends {
     ...(config.plexAuthAppUrl ? { plexAuthAppUrl: config.plexAuthAppUrl } : {}),
   };
   const jellyfinConfig = { ...common, axios: createSafeAxios(http), installId: config.clientIdentifier };
+  const jellyfin = new JellyfinBackend(jellyfinConfig);
   return {
-    backends: { plex: new PlexBackend(plexConfig), jellyfin: new JellyfinBackend(jellyfinConfig) },
+    backends: { plex: new PlexBackend(plexConfig), jellyfin },
+    jellyfinInfo: jellyfin,
     plexSignIn: new PlexSignInFlow(plexConfig),
     plexAccount: new PlexAccountClient(plexConfig),
     jellyfinSignIn: new JellyfinSignInFlow(jellyfinConfig),

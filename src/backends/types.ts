@@ -118,6 +118,14 @@ export interface PlexAccountApi {
   resources(accountToken: string, options: CallOptions): Promise<PlexResourcesAnswer>;
 }
 
+/** Who answers at an address, asked anonymously (no token): Jellyfin's `/System/Info/Public`. */
+export type PublicInfoAnswer = { ok: true; serverId: string; localAddress?: string } | { ok: false; error: ProbeError };
+
+/** What the monitor's refresher asks of a Jellyfin server (its LocalAddress, and who answers at it). Never throws. */
+export interface JellyfinPublicInfoApi {
+  publicInfo(url: string, options: CallOptions): Promise<PublicInfoAnswer>;
+}
+
 export interface PlexPin {
   id: number;
   code: string;

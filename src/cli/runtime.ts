@@ -112,6 +112,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       ...(parts.watchNetwork === false ? { watchNetwork: false } : {}),
       logger: logger.child({ component: 'engine' }),
       plexAccount: backends.plexAccount,
+      jellyfinInfo: backends.jellyfinInfo,
       onProbe: (source, result) => {
         const route = source.routes.find((r) => r.id === result.routeId);
         if (route) metrics.observeProbe(source.kind, route.kind, result.ok ? 'ok' : result.error.code, result.latencyMs);

@@ -6,6 +6,7 @@ import {
   jwtRenewalDue,
   mergeManagedRoutes,
   nextPeriodicRefreshAt,
+  planLocalAddressRefresh,
   resourcesRefreshDue,
   tokenRejected,
   type AccountAnswer,
@@ -151,5 +152,22 @@ describe('Plex JWT renewal', () => {
   });
   it('a token already past its expiry (or with a broken lifetime) is due', () => {
     expect(jwtRenewalDue({ issuedAt: 10, expiresAt: 5 }, 6, DAY)).toBe(true);
+  });
+});
+
+describe('planLocalAddressRefresh', () => {
+  const routes = [route('t', 'https://jf.example.com', 'remote', 0, 'typed'), route('s', 'http://192.168.1.5:8096', 'local', 0, 'server-reported')];
+  const noProblem = () => null;
+  it.each([
+    ['none reported', undefined, { action: 'none' }],
+    ['the managed route already', 'http://192.168.1.5:8096/', { action: 'none' }],
+    ['the address the user typed', 'https://jf.example.com', { action: 'none' }],
+    ['a new address: verify first', 'http://192.168.1.9:8096', { action: 'verify', url: 'http://192.168.1.9:8096' }],
+    ['not http(s)', 'ftp://192.168.1.9', { action: 'refuse', url: 'ftp://192.168.1.9', reason: 'it is not a valid http(s) address' }],
+  ] as const)('%s', (_name, reported, expected) => {
+    expect(planLocalAddressRefresh(routes, reported, noProblem)).toEqual(expected);
+  });
+  it('an address in forbidden space is refused with the reason, never asked', () => {
+    expect(planLocalAddressRefresh(routes, 'http://169.254.169.254', (u) => (u.includes('169.254') ? 'link-local' : null))).toEqual({ action: 'refuse', url: 'http://169.254.169.254', reason: 'link-local' });
   });
 });

@@ -178,3 +178,39 @@ export function jwtRenewAt(token: JwtLifetime, renewBeforeMs: number): number {
 export function jwtRenewalDue(token: JwtLifetime, now: number, renewBeforeMs: number): boolean {
   return now >= jwtRenewAt(token, renewBeforeMs);
 }
+
+// ---- Jellyfin's LocalAddress ----------------------------------------------------------------
+
+export type LocalAddressRefresh =
+  /** Nothing to do: none reported, already the managed route, or an address the user typed. */
+  | { action: 'none' }
+  /** Never asked: not an http(s) address, or link-local / metadata space (it would receive the token). */
+  | { action: 'refuse'; url: string; reason: string }
+  /** A new address: ask anonymously who answers there; only the same server id makes it the route. */
+  | { action: 'verify'; url: string };
+
+/**
+ * A Jellyfin server reports its `LocalAddress` (in /System/Info/Public): what to do with it, given
+ * the source's routes. The check itself (an anonymous `/System/Info/Public` at the address, no token)
+ * is I/O; `mergeManagedRoutes(routes, 'server-reported', [{ url, kind: 'local', priority }])` then
+ * replaces the old managed route.
+ */
+export function planLocalAddressRefresh(routes: readonly KnownRoute[], reported: string | undefined, problemOf: (url: string) => string | null): LocalAddressRefresh {
+  if (!reported) return { action: 'none' };
+  const url = normaliseHttpBase(reported);
+  if (!url) return { action: 'refuse', url: reported.slice(0, 200), reason: 'it is not a valid http(s) address' };
+  if (routes.some((r) => r.url === url)) return { action: 'none' };
+  const problem = problemOf(url);
+  return problem ? { action: 'refuse', url, reason: problem } : { action: 'verify', url };
+}
+
+/** `scheme://host[:port][/path]` without a trailing slash, query or credentials; null if not http(s). */
+function normaliseHttpBase(raw: string): string | null {
+  try {
+    const url = new URL(raw);
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password) return null;
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return null;
+  }
+}

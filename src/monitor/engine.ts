@@ -1,7 +1,7 @@
 // The engine: the monitor, the push channels and the store, wired by hand. It hands out domain
 // snapshots; the HTTP layer turns them into the wire view (src/server/views.ts).
 // Data flows one way: probe -> reducer (inside the monitor) -> events -> store + stream -> SSE.
-import type { Credentials, MediaBackend, PlexAccountApi } from '../backends/types.js';
+import type { Credentials, JellyfinPublicInfoApi, MediaBackend, PlexAccountApi } from '../backends/types.js';
 import type { MonitorState } from '../core/monitor-state.js';
 import type { RouteMerge } from '../core/route-refresh.js';
 import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
@@ -45,6 +45,8 @@ export interface EngineOptions {
   logger?: EngineLogger;
   /** plex.tv with the stored account token: routes and per-server tokens refresh (issue 13 §3). Without it they never do. */
   plexAccount?: PlexAccountApi;
+  /** Jellyfin's anonymous public info: a changed LocalAddress updates the managed route. Without it it never does. */
+  jellyfinInfo?: JellyfinPublicInfoApi;
 }
 
 /** Status transitions read for a source's detail (GET /api/sources/:id shows this many history rows). */
@@ -116,6 +118,9 @@ export class MarqueeEngine implements Engine {
       clock: this.clock,
       settings: this.monitor.settings.refresh,
       ...(options.plexAccount ? { plexAccount: options.plexAccount } : {}),
+      ...(options.jellyfinInfo ? { jellyfinInfo: options.jellyfinInfo } : {}),
+      currentRouteUrl: (id) => this.currentRouteUrl(id),
+      noteHistory: (id, words) => this.noteHistory(id, words),
       sources: () => this.sources.values(),
       getSource: (id) => this.sources.get(id),
       routesOf: (id) => this.store.routes.listForSource(id),
@@ -335,6 +340,18 @@ export class MarqueeEngine implements Engine {
     if (this.running) this.push?.reconcile(id);
   }
 
+  private currentRouteUrl(id: string): string | null {
+    const status = this.monitor.getStatus(id);
+    if (status?.state !== 'connected' && status?.state !== 'sync_failed') return null;
+    return this.sources.get(id)?.routes.find((r) => r.id === status.routeId)?.url ?? null;
+  }
+
+  /** A line in the source's history that is not a status change (its state repeated), in words. */
+  private noteHistory(id: string, words: string): void {
+    const status = this.monitor.getStatus(id);
+    if (status) this.store.status.appendHistory({ sourceId: id, at: this.clock.now(), state: status.state, routeKind: routeKindOf(status), detail: words });
+  }
+
   /** Routes an origin reports now (plex.tv, the server's LocalAddress): stored, re-checked, noted in the history in words. */
   private applyRefreshedRoutes(id: string, merge: RouteMerge, words: string): void {
     if (!this.sources.has(id)) return;
@@ -349,8 +366,7 @@ export class MarqueeEngine implements Engine {
     if (!updated) return;
     this.sources.set(id, updated);
     this.monitor.updateSource(updated);
-    const status = this.monitor.getStatus(id);
-    if (status) this.store.status.appendHistory({ sourceId: id, at: this.clock.now(), state: status.state, routeKind: routeKindOf(status), detail: words });
+    this.noteHistory(id, words);
     this.publishSource(id);
   }
 

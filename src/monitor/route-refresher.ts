@@ -6,12 +6,17 @@
 //   many of its servers are sources), and at once (at most every `minGapMs`) when every route of a
 //   Plex source fails or a server rejects its per-server token. Routes of origin `plex.tv` follow the
 //   list (ids kept for unchanged URLs); a new per-server token is stored silently.
-import type { Credentials, PlexAccountApi, PlexDiscoveredServer, PlexResourcesAnswer } from '../backends/types.js';
+// - Jellyfin: on the same cadence, the LocalAddress a connected server reports (anonymous
+//   /System/Info/Public through its current route) replaces its `server-reported` route — only after
+//   the same server id answered anonymously at the new address, as at sign-in.
+import type { Credentials, JellyfinPublicInfoApi, PlexAccountApi, PlexDiscoveredServer, PlexResourcesAnswer } from '../backends/types.js';
+import { reportedAddressProblem } from '../core/addresses.js';
 import {
   decideRejectedToken,
   describeRouteChange,
   mergeManagedRoutes,
   nextPeriodicRefreshAt,
+  planLocalAddressRefresh,
   resourcesRefreshDue,
   type AccountAnswer,
   type KnownRoute,
@@ -31,6 +36,11 @@ export interface RouteRefresherOptions {
   clock: Clock;
   settings: RefreshSettings;
   plexAccount?: PlexAccountApi;
+  jellyfinInfo?: JellyfinPublicInfoApi;
+  /** The URL of the route a source is connected through now (null: not connected). */
+  currentRouteUrl(sourceId: string): string | null;
+  /** Notes something that did not change the routes (a reported address refused) in the source's history. */
+  noteHistory(sourceId: string, words: string): void;
   /** Every source the engine knows now. */
   sources(): Iterable<Source>;
   getSource(sourceId: string): Source | undefined;
@@ -56,6 +66,9 @@ export class RouteRefresher {
   private running = false;
   private readonly pending = new Set<Promise<unknown>>();
   private periodic: RefreshTiming = { lastAnsweredAt: null, lastAttemptAt: null };
+  /** Per Jellyfin source: the last reported address refused (noted once, not every hour). */
+  private readonly refusedLocal = new Map<string, string>();
+  private readonly jellyfinInFlight = new Set<string>();
 
   constructor(private readonly options: RouteRefresherOptions) {}
 
@@ -107,7 +120,53 @@ export class RouteRefresher {
       const token = this.options.getCredentials(source.id)?.accountToken;
       if (token) tokens.add(token);
     }
-    await Promise.all([...tokens].map((token) => this.refreshAccount(token, trigger)));
+    const jellyfin = [...this.options.sources()].filter((s) => s.kind === 'jellyfin').map((s) => this.refreshLocalAddress(s));
+    await Promise.all([...[...tokens].map((token) => this.refreshAccount(token, trigger)), ...jellyfin]);
+  }
+
+  // ---- Jellyfin -----------------------------------------------------------------------------
+
+  /** Follows a changed LocalAddress of a connected Jellyfin server (see the header). */
+  private async refreshLocalAddress(source: Source): Promise<void> {
+    const api = this.options.jellyfinInfo;
+    const through = this.options.currentRouteUrl(source.id);
+    if (!api || !through || this.jellyfinInFlight.has(source.id)) return;
+    this.jellyfinInFlight.add(source.id);
+    try {
+      const timeoutMs = this.options.settings.timeoutMs;
+      const info = await api.publicInfo(through, { timeoutMs });
+      // Another server answering there is the probes' business (wrong_server), not a LocalAddress to follow.
+      if (!info.ok || !sameServerId(info.serverId, source.serverId)) return;
+      const routes = this.options.routesOf(source.id);
+      const plan = planLocalAddressRefresh(routes, info.localAddress, reportedAddressProblem);
+      if (plan.action === 'none') return;
+      if (plan.action === 'verify') {
+        const there = await api.publicInfo(plan.url, { timeoutMs });
+        if (there.ok && sameServerId(there.serverId, source.serverId)) {
+          this.refusedLocal.delete(source.id);
+          const priority = routes.some((r) => r.kind === 'local' && r.origin !== 'server-reported') ? 1 : 0;
+          const merge = mergeManagedRoutes(routes, 'server-reported', [{ url: plan.url, kind: 'local', priority }]);
+          const words = describeRouteChange(merge, 'server-reported');
+          if (words && this.options.getSource(source.id)) this.options.applyRoutes(source.id, merge, 'server-reported', words);
+          return;
+        }
+        const reason = there.ok ? 'a different Jellyfin server answers there' : `nothing answered there as a Jellyfin server (${there.error.message})`;
+        this.refuse(source.id, plan.url, reason);
+        return;
+      }
+      this.refuse(source.id, plan.url, plan.reason);
+    } catch (error) {
+      this.options.logger?.warn({ sourceId: source.id, err: error instanceof Error ? error.message : String(error) }, 'LocalAddress refresh failed');
+    } finally {
+      this.jellyfinInFlight.delete(source.id);
+    }
+  }
+
+  /** A reported address that will not receive the token: noted once in the history, the routes unchanged. */
+  private refuse(sourceId: string, url: string, reason: string): void {
+    if (this.refusedLocal.get(sourceId) === url) return;
+    this.refusedLocal.set(sourceId, url);
+    this.options.noteHistory(sourceId, `The server reports a new address ${url}; not used: ${reason}`.slice(0, 500));
   }
 
   // ---- plex.tv ------------------------------------------------------------------------------
@@ -195,6 +254,10 @@ export class RouteRefresher {
     void promise.finally(() => this.pending.delete(promise));
     return promise;
   }
+}
+
+function sameServerId(a: string, b: string): boolean {
+  return a.replace(/-/g, '').toLowerCase() === b.replace(/-/g, '').toLowerCase();
 }
 
 function accountAnswer(answer: PlexResourcesAnswer | null, serverId: string): AccountAnswer {

@@ -40,8 +40,20 @@ function simConfig(): SimConfig {
         kind: 'jellyfin',
         name: 'Den Jellyfin',
         users: [{ name: 'demo', password: 'pw', admin: true, disabled: false }],
-        routes: [{ id: 'den-jf', kind: 'local', host: '127.0.0.6', port: 0 }],
+        routes: [
+          { id: 'den-jf', kind: 'local', host: '127.0.0.6', port: 0 },
+          // Where the server will say it lives after its LAN address changes.
+          { id: 'den-jf-lan', kind: 'local', host: '127.0.0.7', port: 0 },
+          { id: 'den-jf-lan2', kind: 'local', host: '127.0.0.9', port: 0 },
+        ],
         libraries: [{ name: 'Films', collectionType: 'movies' }],
+      },
+      {
+        // Another Jellyfin server: an address that answers, as someone else.
+        id: 'other-jf',
+        kind: 'jellyfin',
+        name: 'Other Jellyfin',
+        routes: [{ id: 'other-jf-lan', kind: 'local', host: '127.0.0.8', port: 0 }],
       },
     ],
   };
@@ -151,6 +163,48 @@ describe('routes and tokens that refresh (issue 13 §3)', () => {
     await waitConnected(r, r.plexId, 'remote', 10_000);
     expect(origin(routesOf(r, r.plexId).find((x) => x.id === view(r, r.plexId).route!.id)!.url)).toBe(origin(r.sim.route('den-remote-new').url));
     expect(routesOf(r, r.plexId)).toHaveLength(1);
+  });
+
+  it('Jellyfin: a changed LocalAddress updates its managed route; an address where another server answers is refused', async () => {
+    rig = await start({ refresh: { routesMs: 500 } });
+    const r = rig;
+    await waitConnected(r, r.jellyfinId);
+    const typed = routesOf(r, r.jellyfinId);
+    expect(typed.map((x) => x.origin)).toEqual(['typed']);
+    const plexRoutes = routesOf(r, r.plexId);
+
+    const lan = r.sim.route('den-jf-lan').url;
+    r.sim.jellyfin(JELLYFIN).setLocalAddress(lan);
+    const added = await waitUntil(() => routesOf(r, r.jellyfinId).find((x) => x.origin === 'server-reported'), { what: 'the LocalAddress route', timeoutMs: 8_000, intervalMs: 50 });
+    expect(origin(added.url)).toBe(origin(lan));
+    expect(added.kind).toBe('local');
+    // The typed route is kept as it was; the Plex source is not touched.
+    expect(routesOf(r, r.jellyfinId).find((x) => x.origin === 'typed')!.id).toBe(typed[0]!.id);
+    expect(routesOf(r, r.plexId).map((x) => x.id)).toEqual(plexRoutes.map((x) => x.id));
+
+    // The server now reports an address where another Jellyfin server answers: refused, noted once.
+    const impostor = r.sim.route('other-jf-lan').url;
+    r.sim.jellyfin(JELLYFIN).setLocalAddress(impostor);
+    const note = await waitUntil(() => {
+      r.marquee.store.flush();
+      return r.marquee.store.status.recentHistory(r.jellyfinId, 50).find((h) => h.detail?.includes(origin(impostor)));
+    }, { what: 'the refused address in the history', timeoutMs: 8_000, intervalMs: 50 });
+    expect(note.detail).toContain('a different Jellyfin server answers there');
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // two more refresh rounds
+    const idsAndOrigins = () => new Set(routesOf(r, r.jellyfinId).map((x) => `${x.id} ${x.origin}`));
+    expect(idsAndOrigins()).toEqual(new Set([`${typed[0]!.id} typed`, `${added.id} server-reported`]));
+    r.marquee.store.flush();
+    expect(r.marquee.store.status.recentHistory(r.jellyfinId, 50).filter((h) => h.detail?.includes(origin(impostor)))).toHaveLength(1);
+    expect(view(r, r.jellyfinId).status).toBe('connected');
+
+    // The server moves again, to an address where it does answer: the managed route is replaced.
+    const lan2 = r.sim.route('den-jf-lan2').url;
+    r.sim.jellyfin(JELLYFIN).setLocalAddress(lan2);
+    const moved = await waitUntil(() => routesOf(r, r.jellyfinId).find((x) => x.origin === 'server-reported' && origin(x.url) === origin(lan2)), { what: 'the moved LocalAddress route', timeoutMs: 8_000, intervalMs: 50 });
+    expect(routesOf(r, r.jellyfinId).map((x) => x.origin).sort()).toEqual(['server-reported', 'typed']);
+    expect(moved.id).not.toBe(added.id);
+    r.marquee.store.flush();
+    expect(r.marquee.store.status.recentHistory(r.jellyfinId, 50).some((h) => h.detail?.includes(`no longer reports the local route ${origin(lan)}`))).toBe(true);
   });
 
   it('a rotated per-server token is fetched silently from plex.tv: never auth_required', async () => {

@@ -34,11 +34,13 @@ import {
   type JellyfinPublicInfo,
   type JellyfinQuickConnectState,
   type JellyfinSignIn,
+  type JellyfinPublicInfoApi,
   type JellyfinSignInResult,
   type LibrariesResult,
   type MediaBackend,
   type PushChannel,
   type PushHandlers,
+  type PublicInfoAnswer,
   type PushOptions,
   type RefusedRoute,
 } from '../types.js';
@@ -110,7 +112,7 @@ class JellyfinClient {
   }
 }
 
-export class JellyfinBackend extends JellyfinClient implements MediaBackend {
+export class JellyfinBackend extends JellyfinClient implements MediaBackend, JellyfinPublicInfoApi {
   readonly kind = 'jellyfin' as const;
 
   async probe(target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<ProbeResult> {
@@ -153,6 +155,18 @@ export class JellyfinBackend extends JellyfinClient implements MediaBackend {
       };
     }
     return { ok: true, routeId: route.id, at, latencyMs: latency(), serverName: info.value.name, version: info.value.version };
+  }
+
+  /**
+   * `/System/Info/Public` without a token and with the discovery DeviceId (never this source's), as
+   * sign-in asks a reported LocalAddress: the monitor's refresher reads the LocalAddress through a
+   * route that answers, and asks a new address who answers there before it becomes a route.
+   */
+  async publicInfo(url: string, options: CallOptions): Promise<PublicInfoAnswer> {
+    const anonymous = this.api(url, jellyfinDeviceId(this.config.installId, 'discovery'));
+    const r = await sdkCall(() => getSystemApi(anonymous).getPublicSystemInfo({ timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) }), parseJellyfinInfo, url);
+    if (!r.ok) return r;
+    return { ok: true, serverId: r.value.id.replace(/-/g, '').toLowerCase(), ...(r.value.localAddress ? { localAddress: r.value.localAddress } : {}) };
   }
 
   /** `/UserViews` (10.9+), falling back to the legacy `/Users/{id}/Views` on 404 (10.8). */
