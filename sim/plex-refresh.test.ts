@@ -1,6 +1,7 @@
 // plex.tv faults for routes and tokens that refresh (issue 13 §3): connections that change, a
 // per-server token the owner rotates. Answers checked against the resources schema transcribed from
 // PROTOCOLS §1.4 (plex.tv is not in the Plex OpenAPI document).
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from './index.js';
@@ -97,5 +98,80 @@ describe('plex.tv: connections and per-server tokens that change', () => {
     expect((await root(fresh)).status).toBe(200);
     const user = await fetch(`${s.plexTvUrl}/api/v2/user`, { headers: { ...PLEX_HEADERS, 'X-Plex-Token': s.plexTv.accountToken() } });
     expect(user.status).toBe(200);
+  });
+});
+
+// Transcribed from the Plex OpenAPI description ("Authenticating with Plex → JWT Authentication").
+const validateNonce = ajv.compile({ type: 'object', required: ['nonce'], properties: { nonce: { type: 'string', minLength: 1 } } });
+const validateToken = ajv.compile({ type: 'object', required: ['auth_token'], properties: { auth_token: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$' } } });
+const validateErrors = ajv.compile({ type: 'object', required: ['errors'], properties: { errors: { type: 'array', minItems: 1, items: { type: 'object', required: ['code', 'message', 'status'] } } } });
+
+describe('plex.tv JWT sign-in: device key, nonce, device-signed JWT, 7-day token, 498 once expired', () => {
+  const CLIENT = 'jwt-test-device';
+  const headers = (extra: Record<string, string> = {}) => ({ ...PLEX_HEADERS, 'X-Plex-Client-Identifier': CLIENT, 'content-type': 'application/json', ...extra });
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const deviceJwt = (key: KeyObject, claims: Record<string, unknown>) => {
+    const head = b64({ alg: 'EdDSA', typ: 'JWT' });
+    const body = b64(claims);
+    return `${head}.${body}.${sign(null, Buffer.from(`${head}.${body}`), key).toString('base64url')}`;
+  };
+  const claims = (nonce: string) => ({ nonce, scope: 'username,email,friendly_name', aud: 'plex.tv', iss: CLIENT, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 300 });
+
+  it('registers the key with a token, verifies the Ed25519 signature with it, and hands out an expiring JWT', async () => {
+    const s = await start();
+    const tv = s.plexTvUrl;
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const jwk = { ...publicKey.export({ format: 'jwk' }), use: 'sig', alg: 'EdDSA' };
+    const nonce = async () => {
+      const res = await fetch(`${tv}/api/v2/auth/nonce`, { headers: headers() });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { nonce: string };
+      expect(validateNonce(body)).toBe(true);
+      return body.nonce;
+    };
+    const exchange = (jwt: string) => fetch(`${tv}/api/v2/auth/token`, { method: 'POST', headers: headers(), body: JSON.stringify({ jwt }) });
+
+    // Before registration, a signed JWT proves nothing.
+    expect((await exchange(deviceJwt(privateKey, claims(await nonce())))).status).toBe(422);
+    // Registration needs a valid token.
+    expect((await fetch(`${tv}/api/v2/auth/jwk`, { method: 'POST', headers: headers({ 'X-Plex-Token': 'bad-token-xxxxxx' }), body: JSON.stringify({ jwk }) })).status).toBe(401);
+    expect((await fetch(`${tv}/api/v2/auth/jwk`, { method: 'POST', headers: headers({ 'X-Plex-Token': s.plexTv.accountToken() }), body: JSON.stringify({ jwk: { kty: 'RSA' } }) })).status).toBe(400);
+    expect((await fetch(`${tv}/api/v2/auth/jwk`, { method: 'POST', headers: headers({ 'X-Plex-Token': s.plexTv.accountToken() }), body: JSON.stringify({ jwk }) })).status).toBe(204);
+    expect(s.plexTv.jwtRegistration(CLIENT)).toBe('demo');
+    // The same key for another device: thumbprint taken.
+    const taken = await fetch(`${tv}/api/v2/auth/jwk`, { method: 'POST', headers: headers({ 'X-Plex-Token': s.plexTv.accountToken(), 'X-Plex-Client-Identifier': 'another-device' }), body: JSON.stringify({ jwk }) });
+    expect(taken.status).toBe(422);
+    expect(validateErrors(await taken.json())).toBe(true);
+
+    // Signed by another key: signature verification fails. Wrong issuer: refused.
+    const stranger = generateKeyPairSync('ed25519').privateKey;
+    expect((await exchange(deviceJwt(stranger, claims(await nonce())))).status).toBe(422);
+    expect((await exchange(deviceJwt(privateKey, { ...claims(await nonce()), iss: 'someone-else' }))).status).toBe(422);
+    // A good one, once: the nonce cannot be replayed.
+    const n = await nonce();
+    const good = await exchange(deviceJwt(privateKey, claims(n)));
+    expect(good.status).toBe(200);
+    const { auth_token: token } = (await good.json()) as { auth_token: string };
+    expect(validateToken({ auth_token: token })).toBe(true);
+    expect((await exchange(deviceJwt(privateKey, claims(n)))).status).toBe(422);
+    const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number };
+    expect(payload.exp - payload.iat).toBe(7 * 86_400);
+
+    // The JWT is used like any token: plex.tv and the owner's server accept it.
+    const user = await fetch(`${tv}/api/v2/user`, { headers: headers({ 'X-Plex-Token': token }) });
+    expect(user.status).toBe(200);
+    const local = s.route('p-local').url;
+    expect((await fetch(`${local}/`, { headers: { accept: 'application/json', 'X-Plex-Token': token } })).status).toBe(200);
+    // Past its expiry: 498 with plex.tv's error body, at plex.tv and at the server.
+    const expired = await fetch(`${s.controlUrl}/plex/accounts/demo/expire-jwt`, { method: 'POST' });
+    expect(expired.status).toBe(200);
+    const late = await fetch(`${tv}/api/v2/resources`, { headers: headers({ 'X-Plex-Token': token }) });
+    expect(late.status).toBe(498);
+    expect(validateErrors(await late.json())).toBe(true);
+    expect((await fetch(`${local}/`, { headers: { accept: 'application/json', 'X-Plex-Token': token } })).status).toBe(498);
+    // A fresh nonce and device JWT give a new token (the refresh), no account token needed.
+    const renewed = await exchange(deviceJwt(privateKey, claims(await nonce())));
+    expect(renewed.status).toBe(200);
+    expect((await fetch(`${tv}/api/v2/user`, { headers: headers({ 'X-Plex-Token': ((await renewed.json()) as { auth_token: string }).auth_token }) })).status).toBe(200);
   });
 });

@@ -110,6 +110,7 @@ export class PlexServerSim implements SimService, PlexResourceSource {
       return this.reply(req, { size: 0, claimed: true, machineIdentifier: identity.machineId, version: this.version });
     }
     if (path === '/' || path === '/library/sections' || path === '/library/sections/all') {
+      if (this.expiredJwt(req, url)) return text(498, '<html><head><title>Token expired</title></head><body><h1>498 Token expired</h1></body></html>', 'text/html');
       if (!this.authorized(req, url)) return this.unauthorized();
       if (path === '/') return this.reply(req, this.rootBody(identity));
       const sections = this.sectionsBody(ctx.impostor);
@@ -122,9 +123,15 @@ export class PlexServerSim implements SimService, PlexResourceSource {
     return text(404, NOT_FOUND_HTML, 'text/html');
   }
 
+  /** A plex.tv JWT past its expiry: 498, as plex.tv answers it. */
+  private expiredJwt(req: IncomingMessage, url: URL): boolean {
+    const entry = this.accounts.lookup(header(req, 'x-plex-token') ?? queryParam(url, 'X-Plex-Token'));
+    return entry !== undefined && this.accounts.expired(entry);
+  }
+
   private authorized(req: IncomingMessage, url: URL): boolean {
     const entry = this.accounts.lookup(header(req, 'x-plex-token') ?? queryParam(url, 'X-Plex-Token'));
-    if (!entry) return false;
+    if (!entry || this.accounts.expired(entry)) return false;
     if (this.revokedBefore !== undefined && entry.seq < this.revokedBefore) return false;
     if (entry.kind === 'server') return entry.serverId === this.id;
     return entry.username === this.owner || this.sharedWith.includes(entry.username);

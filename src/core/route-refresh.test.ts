@@ -7,6 +7,7 @@ import {
   mergeManagedRoutes,
   nextPeriodicRefreshAt,
   planLocalAddressRefresh,
+  refreshAllowedAt,
   resourcesRefreshDue,
   tokenRejected,
   type AccountAnswer,
@@ -97,9 +98,16 @@ describe('resourcesRefreshDue', () => {
     ['every route failed, asked 10 s ago: not more often than the gap', 'all_routes_failed', T - 10_000, T - 10_000, T, false],
     ['token rejected, asked 2 min ago: at once', 'token_rejected', T - 120_000, T - 120_000, T, true],
     ['token rejected, asked 1 s ago: no', 'token_rejected', T - 1_000, T - 1_000, T, false],
+    ['token rejected, asked 6 s ago: a tenth of the gap is enough', 'token_rejected', T - 6_000, T - 6_000, T, true],
   ];
   it.each(table)('%s', (_name, trigger, lastAnsweredAt, lastAttemptAt, now, due) => {
     expect(resourcesRefreshDue(trigger, { lastAnsweredAt, lastAttemptAt }, now, cadence)).toBe(due);
+  });
+
+  it('a refresh not allowed yet says when it is', () => {
+    expect(refreshAllowedAt('token_rejected', { lastAnsweredAt: T - 1_000, lastAttemptAt: T - 1_000 }, T, cadence)).toBe(T + 5_000);
+    expect(refreshAllowedAt('all_routes_failed', { lastAnsweredAt: T - 1_000, lastAttemptAt: T - 1_000 }, T, cadence)).toBe(T + 59_000);
+    expect(refreshAllowedAt('token_rejected', { lastAnsweredAt: null, lastAttemptAt: null }, T, cadence)).toBe(T);
   });
 
   it('next periodic refresh: an interval after the last answer, at least a gap after the last attempt', () => {

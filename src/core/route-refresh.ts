@@ -102,10 +102,24 @@ export type RefreshTrigger = 'periodic' | 'all_routes_failed' | 'token_rejected'
  */
 export function resourcesRefreshDue(trigger: RefreshTrigger, timing: RefreshTiming, now: number, cadence: RefreshCadence): boolean {
   const sinceAttempt = timing.lastAttemptAt === null ? Infinity : now - timing.lastAttemptAt;
-  if (sinceAttempt < cadence.minGapMs) return false;
+  if (sinceAttempt < refreshGapMs(trigger, cadence)) return false;
   if (trigger !== 'periodic') return true;
   const sinceAnswer = timing.lastAnsweredAt === null ? Infinity : now - timing.lastAnsweredAt;
   return sinceAnswer >= cadence.intervalMs;
+}
+
+/**
+ * The least time between two asks for a trigger. A rejected token asks again after a tenth of the
+ * gap (6 s by default): its check is waiting for the answer, and the last answer — taken just before
+ * the owner rotated the token — may still hand out the rejected one.
+ */
+export function refreshGapMs(trigger: RefreshTrigger, cadence: RefreshCadence): number {
+  return trigger === 'token_rejected' ? cadence.minGapMs / 10 : cadence.minGapMs;
+}
+
+/** When a refresh for `trigger` may ask plex.tv next (now or later). */
+export function refreshAllowedAt(trigger: RefreshTrigger, timing: RefreshTiming, now: number, cadence: RefreshCadence): number {
+  return timing.lastAttemptAt === null ? now : Math.max(now, timing.lastAttemptAt + refreshGapMs(trigger, cadence));
 }
 
 /** When the next periodic refresh is due. */

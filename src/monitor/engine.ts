@@ -126,6 +126,7 @@ export class MarqueeEngine implements Engine {
       routesOf: (id) => this.store.routes.listForSource(id),
       getCredentials,
       putCredentials: (id, credentials) => this.storeRefreshedCredentials(id, credentials),
+      deviceKey: (create) => this.store.settings.getOrCreate('plexDeviceKey', create),
       applyRoutes: (id, merge, _origin, words) => this.applyRefreshedRoutes(id, merge, words),
       ...(this.logger ? { logger: this.logger } : {}),
     });
@@ -330,12 +331,15 @@ export class MarqueeEngine implements Engine {
   private storeRefreshedCredentials(id: string, credentials: Credentials): void {
     const source = this.sources.get(id);
     if (!source) return;
+    const tokenChanged = this.store.credentials.get(source.credentialRef)?.token !== credentials.token;
     try {
       this.store.credentials.put(source.credentialRef, credentials);
     } catch (error) {
       this.logger?.warn({ sourceId: id, err: error instanceof Error ? error.message : String(error) }, 'a refreshed token could not be stored');
       return;
     }
+    // A renewed account token does not touch the server: its channel stays as it is.
+    if (!tokenChanged) return;
     this.push?.remove(id);
     if (this.running) this.push?.reconcile(id);
   }

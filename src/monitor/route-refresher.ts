@@ -9,14 +9,21 @@
 // - Jellyfin: on the same cadence, the LocalAddress a connected server reports (anonymous
 //   /System/Info/Public through its current route) replaces its `server-reported` route — only after
 //   the same server id answered anonymously at the new address, as at sign-in.
-import type { Credentials, JellyfinPublicInfoApi, PlexAccountApi, PlexDiscoveredServer, PlexResourcesAnswer } from '../backends/types.js';
+// - Plex JWT: with `refresh.plexJwt` the account moves to plex.tv's short-lived JWTs — the install's
+//   Ed25519 key registered once with the legacy token, then nonce + device-signed JWT → a 7-day
+//   token — renewed `jwtRenewBeforeMs` before it expires (checked every refresh round), and at once
+//   when plex.tv answers 498. A plex.tv that refuses (no JWT support, key taken) leaves the legacy
+//   token in use.
+import type { Credentials, JellyfinPublicInfoApi, PlexAccountApi, PlexDiscoveredServer, PlexJwt, PlexResourcesAnswer } from '../backends/types.js';
 import { reportedAddressProblem } from '../core/addresses.js';
 import {
   decideRejectedToken,
   describeRouteChange,
+  jwtRenewalDue,
   mergeManagedRoutes,
   nextPeriodicRefreshAt,
   planLocalAddressRefresh,
+  refreshAllowedAt,
   resourcesRefreshDue,
   type AccountAnswer,
   type KnownRoute,
@@ -47,6 +54,8 @@ export interface RouteRefresherOptions {
   /** The stored routes of a source with their origins. */
   routesOf(sourceId: string): KnownRoute[];
   getCredentials(sourceId: string): Credentials | null;
+  /** The install's device key (private JWK, JSON), made with `create` the first time. */
+  deviceKey(create: () => string): string;
   /** Stores new credentials without a user action (no re-check is asked: the caller decides). */
   putCredentials(sourceId: string, credentials: Credentials): void;
   /** Stores a changed route list (ids kept by URL) and notes `words` in the source's history. */
@@ -69,6 +78,8 @@ export class RouteRefresher {
   /** Per Jellyfin source: the last reported address refused (noted once, not every hour). */
   private readonly refusedLocal = new Map<string, string>();
   private readonly jellyfinInFlight = new Set<string>();
+  /** Account tokens plex.tv would not move to a JWT (asked once per token, not every hour). */
+  private readonly jwtRefused = new Set<string>();
 
   constructor(private readonly options: RouteRefresherOptions) {}
 
@@ -102,12 +113,25 @@ export class RouteRefresher {
    */
   async tokenRejected(sourceId: string, rejected: Credentials): Promise<Credentials | null> {
     const source = this.find(sourceId);
-    if (!source || source.kind !== 'plex' || !rejected.accountToken) return null;
-    const answer = await this.refreshAccount(rejected.accountToken, 'token_rejected');
+    // The stored account token: a JWT renewed since the check read its credentials is the one to use.
+    const accountToken = this.options.getCredentials(sourceId)?.accountToken ?? rejected.accountToken;
+    if (!source || source.kind !== 'plex' || !accountToken) return null;
+    let answer = await this.refreshAccount(accountToken, 'token_rejected');
+    const stale = (a: PlexResourcesAnswer | null) => a?.ok === true && a.servers.find((s) => s.serverId === source.serverId)?.credentials.token === rejected.token;
+    const state = this.accounts.get(accountToken);
+    if (this.running && state && stale(answer) && this.options.getCredentials(sourceId)?.token === rejected.token) {
+      // The last answer (just before the owner rotated the token?) hands out the rejected token: ask
+      // again as soon as the gap allows (a tenth of minGapMs), while the check waits.
+      const cadence = { intervalMs: this.options.settings.routesMs, minGapMs: this.options.settings.minGapMs };
+      const now = this.options.clock.now();
+      const waitMs = refreshAllowedAt('token_rejected', state, now, cadence) - now;
+      if (waitMs > 0) await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, waitMs));
+      answer = await this.refreshAccount(accountToken, 'token_rejected');
+    }
     // Another source of the account (or an earlier refresh) may have stored a new token already.
     const stored = this.options.getCredentials(sourceId);
     if (stored && stored.token !== rejected.token) return stored;
-    const decision = decideRejectedToken(rejected.token, accountAnswer(answer ?? this.accounts.get(rejected.accountToken)?.answer ?? null, source.serverId));
+    const decision = decideRejectedToken(rejected.token, accountAnswer(answer ?? this.accounts.get(accountToken)?.answer ?? null, source.serverId));
     if (decision.action === 'retry_with' && stored) return { ...stored, token: decision.token };
     return null;
   }
@@ -188,11 +212,22 @@ export class RouteRefresher {
     state.lastAttemptAt = now;
     const own = state;
     const run = (async () => {
-      const answer = await api.resources(accountToken, { timeoutMs: this.options.settings.timeoutMs });
+      const options = { timeoutMs: this.options.settings.timeoutMs };
+      let token = await this.currentAccountToken(accountToken);
+      let answer = await api.resources(token, options);
+      if (!answer.ok && answer.reason === 'token_expired') {
+        // 498: the JWT expired (a machine asleep past its renewal): renew, then ask again.
+        const renewed = await this.renewJwt(token);
+        if (renewed) {
+          token = renewed;
+          answer = await api.resources(token, options);
+        }
+      }
       own.answer = answer;
+      if (token !== accountToken) this.accounts.set(token, own);
       if (answer.ok) {
         own.lastAnsweredAt = this.options.clock.now();
-        this.applyAccount(accountToken, answer.servers);
+        this.applyAccount(token, answer.servers);
       } else {
         this.options.logger?.warn({ reason: answer.reason, detail: answer.message }, 'plex.tv resources could not be refreshed');
       }
@@ -207,6 +242,63 @@ export class RouteRefresher {
       });
     state.inFlight = run;
     return this.track(run);
+  }
+
+  // ---- plex.tv JWT -------------------------------------------------------------------------
+
+  /** The account token to use now: a JWT renewed when due, a legacy token moved to a JWT once. */
+  private async currentAccountToken(token: string): Promise<string> {
+    const api = this.options.plexAccount;
+    const credentials = this.credentialsOfAccount(token);
+    if (!api || !credentials) return token;
+    const settings = this.options.settings;
+    if (credentials.accountTokenExpiresAt !== undefined && credentials.accountTokenIssuedAt !== undefined) {
+      const due = jwtRenewalDue({ issuedAt: credentials.accountTokenIssuedAt, expiresAt: credentials.accountTokenExpiresAt }, this.options.clock.now(), settings.jwtRenewBeforeMs);
+      return due ? ((await this.renewJwt(token)) ?? token) : token;
+    }
+    if (!settings.plexJwt || this.jwtRefused.has(token) || !api.registerDeviceKey || !api.newDeviceKey) return token;
+    const newKey = api.newDeviceKey.bind(api);
+    const registered = await api.registerDeviceKey(token, this.options.deviceKey(newKey), { timeoutMs: settings.timeoutMs });
+    if (!registered.ok) {
+      // Refused (no JWT support, the key registered for another account): the legacy token stays.
+      if (registered.reason === 'refused') this.jwtRefused.add(token);
+      this.options.logger?.warn({ reason: registered.reason, detail: registered.message }, 'the Plex account stays on its legacy token');
+      return token;
+    }
+    return (await this.renewJwt(token)) ?? token;
+  }
+
+  /** A fresh plex.tv JWT for the account of `token`, stored with every source of the account; null if plex.tv gave none. */
+  private async renewJwt(token: string): Promise<string | null> {
+    const api = this.options.plexAccount;
+    if (!api?.renewJwt || !api.newDeviceKey) return null;
+    const newKey = api.newDeviceKey.bind(api);
+    const renewed = await api.renewJwt(this.options.deviceKey(newKey), { timeoutMs: this.options.settings.timeoutMs });
+    if (!renewed.ok) {
+      this.options.logger?.warn({ reason: renewed.reason, detail: renewed.message }, 'the plex.tv token could not be renewed');
+      return null;
+    }
+    this.rewriteAccount(token, renewed.value);
+    return renewed.value.token;
+  }
+
+  /** Every Plex source signed in with `old` gets the new account token. */
+  private rewriteAccount(old: string, jwt: PlexJwt): void {
+    for (const source of this.options.sources()) {
+      if (source.kind !== 'plex') continue;
+      const credentials = this.options.getCredentials(source.id);
+      if (credentials?.accountToken !== old) continue;
+      this.options.putCredentials(source.id, { ...credentials, accountToken: jwt.token, accountTokenIssuedAt: jwt.issuedAt, accountTokenExpiresAt: jwt.expiresAt });
+    }
+  }
+
+  private credentialsOfAccount(token: string): Credentials | null {
+    for (const source of this.options.sources()) {
+      if (source.kind !== 'plex') continue;
+      const credentials = this.options.getCredentials(source.id);
+      if (credentials?.accountToken === token) return credentials;
+    }
+    return null;
   }
 
   /** plex.tv's answer → each source of the account: its routes of origin plex.tv and its per-server token. */

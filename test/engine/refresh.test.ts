@@ -18,9 +18,9 @@ import { waitUntil } from '../support/wait.js';
 const PLEX = 'den-plex';
 const JELLYFIN = 'den-jellyfin';
 
-function simConfig(): SimConfig {
+function simConfig(jwtLifetimeSec?: number): SimConfig {
   return {
-    plexTv: { accounts: [{ username: 'demo' }] },
+    plexTv: { accounts: [{ username: 'demo' }], ...(jwtLifetimeSec ? { jwtLifetimeSec } : {}) },
     servers: [
       {
         id: PLEX,
@@ -74,8 +74,8 @@ afterEach(async () => {
   rig = undefined;
 });
 
-async function start(settings: MonitorSettingsInput = {}): Promise<Rig> {
-  const sim = await createSimulation(simConfig());
+async function start(settings: MonitorSettingsInput = {}, jwtLifetimeSec?: number): Promise<Rig> {
+  const sim = await createSimulation(simConfig(jwtLifetimeSec));
   const dir = mkdtempSync(join(tmpdir(), 'marquee-refresh-test-'));
   const messages: EngineStreamMessage[] = [];
   let marquee: TestRuntime;
@@ -83,7 +83,7 @@ async function start(settings: MonitorSettingsInput = {}): Promise<Rig> {
     marquee = await startTestRuntime({
       dataDir: dir,
       plexTvUrl: sim.plexTvUrl,
-      monitor: { ...TEST_SETTINGS, ...settings, refresh: { routesMs: 3_600_000, minGapMs: 200, timeoutMs: 1_500, ...settings.refresh } },
+      monitor: { ...TEST_SETTINGS, ...settings, refresh: { routesMs: 3_600_000, minGapMs: 200, timeoutMs: 1_500, plexJwt: false, ...settings.refresh } },
       push: TEST_PUSH,
       onMessage: (m) => messages.push(m),
     });
@@ -244,5 +244,73 @@ describe('routes and tokens that refresh (issue 13 §3)', () => {
     expect(events(r, r.plexId).some((e) => e.type === 'AuthStatusChanged' && e.authRequired)).toBe(true);
     // The Jellyfin source is not affected.
     expect(view(r, r.jellyfinId).status).toBe('connected');
+  });
+});
+
+describe('Plex JWT (issue 13 §3): short-lived plex.tv tokens renewed before they expire', () => {
+  const credentials = (r: Rig) => r.marquee.engine.getCredentials(r.plexId)!;
+  const plexTvAccepts = async (r: Rig, token: string) =>
+    (await fetch(`${r.sim.plexTvUrl}/api/v2/user`, { headers: { accept: 'application/json', 'x-plex-client-identifier': 't', 'x-plex-token': token } })).status;
+
+  it('the legacy account token moves to a JWT (device key registered), renewed before expiry; the source never notices', async () => {
+    // 4 s tokens, checked every 300 ms, renewed at half their lifetime (2 s before expiry).
+    rig = await start({ refresh: { plexJwt: true, routesMs: 300, jwtRenewBeforeMs: 60_000 } }, 4);
+    const r = rig;
+    await waitConnected(r, r.plexId);
+    const legacy = credentials(r).accountToken!;
+    expect(credentials(r).accountTokenExpiresAt).toBeUndefined();
+    const first = await waitUntil(() => (credentials(r).accountTokenExpiresAt ? credentials(r) : null), { what: 'a plex.tv JWT stored', timeoutMs: 5_000, intervalMs: 20 });
+    expect(first.accountToken).not.toBe(legacy);
+    expect(first.accountToken!.split('.')).toHaveLength(3);
+    expect(first.accountTokenExpiresAt! - first.accountTokenIssuedAt!).toBe(4_000);
+    // The device key is the install's (settings), registered for the account at plex.tv.
+    const clientIdentifier = r.marquee.store.settings.get('clientIdentifier')!;
+    expect(r.sim.plexTv.jwtRegistration(clientIdentifier)).toBe('demo');
+    expect(JSON.parse(r.marquee.store.settings.get('plexDeviceKey')!)).toMatchObject({ kty: 'OKP', crv: 'Ed25519' });
+    expect(await plexTvAccepts(r, first.accountToken!)).toBe(200);
+
+    // Renewed before it expired: the next token arrives while the first one is still valid.
+    const second = await waitUntil(() => (credentials(r).accountToken !== first.accountToken ? credentials(r) : null), { what: 'the JWT renewed', timeoutMs: 6_000, intervalMs: 20 });
+    expect(Date.now()).toBeLessThan(first.accountTokenExpiresAt!);
+    expect(second.accountTokenExpiresAt!).toBeGreaterThan(first.accountTokenExpiresAt!);
+    expect(await plexTvAccepts(r, second.accountToken!)).toBe(200);
+    // The per-server token, the routes and the status are untouched; no secret in any message.
+    expect(second.token).toBe(first.token);
+    expect(view(r, r.plexId).status).toBe('connected');
+    expect(JSON.stringify(r.messages)).not.toContain(second.accountToken!);
+    expect(JSON.stringify(r.messages)).not.toContain(r.marquee.store.settings.get('plexDeviceKey')!);
+  });
+
+  it('an expired JWT (498 from plex.tv) is renewed, then the rotated server token is fetched: never auth_required', async () => {
+    rig = await start({ refresh: { plexJwt: true, routesMs: 300 } });
+    const r = rig;
+    await waitConnected(r, r.plexId);
+    const jwt = await waitUntil(() => credentials(r).accountTokenExpiresAt !== undefined && credentials(r).accountToken, { what: 'a plex.tv JWT stored', timeoutMs: 5_000, intervalMs: 20 });
+    // The machine slept past the JWT's expiry: plex.tv answers 498 to it.
+    r.sim.plexTv.expireJwts();
+    expect(await plexTvAccepts(r, jwt)).toBe(498);
+    const from = r.messages.length;
+    r.sim.plexTv.rotateServerToken(PLEX);
+    const newServerToken = r.sim.plexTv.serverToken(PLEX);
+    await waitUntil(() => credentials(r).token === newServerToken, { what: 'the new per-server token stored', timeoutMs: 10_000, intervalMs: 20 });
+    await waitConnected(r, r.plexId);
+    expect(credentials(r).accountToken).not.toBe(jwt);
+    expect(await plexTvAccepts(r, credentials(r).accountToken!)).toBe(200);
+    const states = r.messages.slice(from).flatMap((m) => (m.type === 'source' && m.source.source.id === r.plexId ? [m.source.status.state] : []));
+    expect(states).not.toContain('auth_required');
+  });
+
+  it('with JWTs off the legacy account token keeps working: a rotated server token is still fetched with it', async () => {
+    rig = await start({ refresh: { plexJwt: false, routesMs: 300 } });
+    const r = rig;
+    await waitConnected(r, r.plexId);
+    const legacy = credentials(r).accountToken;
+    r.sim.plexTv.rotateServerToken(PLEX);
+    const newServerToken = r.sim.plexTv.serverToken(PLEX);
+    await waitUntil(() => credentials(r).token === newServerToken, { what: 'the new per-server token stored', timeoutMs: 10_000, intervalMs: 20 });
+    await waitConnected(r, r.plexId);
+    expect(credentials(r).accountToken).toBe(legacy);
+    expect(credentials(r).accountTokenExpiresAt).toBeUndefined();
+    expect(r.marquee.store.settings.get('plexDeviceKey')).toBeNull();
   });
 });
