@@ -16,6 +16,12 @@ export const RouteConfigSchema = z.object({
   port: port.default(0),
   /** Serve HTTPS with a certificate from the simulation's own CA (see `tls-mismatch`). */
   tls: z.boolean().default(false),
+  /**
+   * Plex: whether plex.tv lists this route among the server's connections (default true). An unlisted
+   * route still serves — it is an address the server will have once plex.tv lists it (a new public IP,
+   * a new relay: `sim.plexTv.setConnections`).
+   */
+  listed: z.boolean().default(true),
 });
 
 const PlexLibrarySchema = z.object({
@@ -101,8 +107,10 @@ export const SimConfigSchema = z.object({
       tokenSeed: z.string().min(8).optional(),
       /** Overrides the PIN lifetime in seconds (real: 900 plain, 1800 strong). */
       pinExpiresIn: z.number().positive().optional(),
+      /** Lifetime of the JWTs /api/v2/auth/token hands out, in seconds (real: 7 days). */
+      jwtLifetimeSec: z.number().positive().default(7 * 86_400),
     })
-    .default({ host: '127.0.0.1', port: 0, accounts: [{ username: 'demo' }] }),
+    .default({ host: '127.0.0.1', port: 0, accounts: [{ username: 'demo' }], jwtLifetimeSec: 7 * 86_400 }),
   /** Multiplies Jellyfin's WebSocket keep-alive timers (12 s tick, 45 s resend, 60 s abort). */
   jellyfinKeepAliveScale: z.number().positive().max(10).default(1),
   servers: z.array(ServerConfigSchema).default([]),

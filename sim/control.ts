@@ -80,6 +80,19 @@ export async function startControlServer(sim: Simulation, routes: () => SimRoute
       guard(() => sim.plexTv.revokeAccount(c));
       return { ok: true };
     }
+    if (method === 'POST' && a === 'plex' && b === 'servers' && c && d === 'connections') {
+      const { routes } = body(z.object({ routes: z.array(z.string()).nullable() }).strict());
+      guard(() => sim.plexTv.setConnections(c, routes));
+      return { ok: true };
+    }
+    if (method === 'POST' && a === 'plex' && b === 'servers' && c && d === 'rotate-token') {
+      guard(() => sim.plexTv.rotateServerToken(c));
+      return { ok: true };
+    }
+    if (method === 'POST' && a === 'plex' && b === 'accounts' && c && d === 'expire-jwt') {
+      guard(() => sim.plexTv.expireJwts(c));
+      return { ok: true };
+    }
     if (method === 'GET' && a === 'plex' && b === 'token') return { token: guard(() => sim.plexTv.accountToken(url.searchParams.get('username') ?? undefined)) };
     if (method === 'POST' && a === 'jellyfin' && b === 'quickconnect' && c && d === 'approve') {
       const { username, serverId } = body(ApproveQuickConnectBody);

@@ -13,7 +13,8 @@ export interface PlexAccount {
 }
 
 export type TokenEntry =
-  | { kind: 'account'; username: string; seq: number; revoked: boolean }
+  /** `expiresAt` (ms): a plex.tv JWT, answered 498 once past it; legacy tokens never expire. */
+  | { kind: 'account'; username: string; seq: number; revoked: boolean; expiresAt?: number }
   | { kind: 'server'; username: string; serverId: string; seq: number; revoked: boolean };
 
 export class PlexAccounts {
@@ -66,6 +67,16 @@ export class PlexAccounts {
     return token;
   }
 
+  /** Registers a plex.tv JWT (minted by PlexJwtIssuer) as an account token of `username`. */
+  addJwt(username: string, token: string, expiresAt: number): void {
+    this.tokens.set(token, { kind: 'account', username, seq: ++this.seq, revoked: false, expiresAt });
+  }
+
+  /** Every JWT of the user is past its expiry from now on (498), as if a week went by. */
+  expireJwts(username: string): void {
+    for (const entry of this.tokens.values()) if (entry.kind === 'account' && entry.username === username && entry.expiresAt !== undefined) entry.expiresAt = Date.now() - 1;
+  }
+
   /** The accessToken /resources gives `username` for `serverId` (created on first use). */
   serverToken(serverId: string, username: string): string {
     const key = `${serverId}\u0000${username}`;
@@ -83,6 +94,20 @@ export class PlexAccounts {
   rotateServerTokens(serverId: string): void {
     this.generations.set(serverId, (this.generations.get(serverId) ?? 0) + 1);
     for (const key of [...this.serverTokens.keys()]) if (key.startsWith(`${serverId}\u0000`)) this.serverTokens.delete(key);
+  }
+
+  /**
+   * The server's owner rotated its access tokens: every per-server token of `serverId` stops working
+   * (401 at the server) and /resources hands out new ones. Account tokens are not touched.
+   */
+  revokeServerTokens(serverId: string): void {
+    for (const entry of this.tokens.values()) if (entry.kind === 'server' && entry.serverId === serverId) entry.revoked = true;
+    this.rotateServerTokens(serverId);
+  }
+
+  /** A JWT past its expiry (plex.tv and the servers answer 498). */
+  expired(entry: TokenEntry): boolean {
+    return entry.kind === 'account' && entry.expiresAt !== undefined && entry.expiresAt <= Date.now();
   }
 
   lookup(token: string | undefined): TokenEntry | undefined {

@@ -39,6 +39,8 @@ export class PlexServerSim implements SimService, PlexResourceSource {
   routes: SimRoute[] = [];
   private state: ServerFaultMode = 'up';
   private revokedBefore: number | undefined;
+  /** Route ids plex.tv lists (null: the config's `listed` routes). */
+  private listed: Set<string> | null = null;
   private readonly sessions = new Set<PushSession>();
   private readonly impostor: Identity;
 
@@ -72,7 +74,24 @@ export class PlexServerSim implements SimService, PlexResourceSource {
   }
 
   connections(): { kind: SimRoute['kind']; host: string; port: number; url: string }[] {
-    return this.routes.map((r) => ({ kind: r.kind, host: r.host, port: r.port, url: r.url }));
+    const listed = this.listed ?? new Set(this.config.routes.filter((r) => r.listed).map((r) => r.id));
+    return this.routes.filter((r) => listed.has(r.id)).map((r) => ({ kind: r.kind, host: r.host, port: r.port, url: r.url }));
+  }
+
+  /** Which routes plex.tv lists from now on (null: those the config marks `listed`). */
+  setListedRoutes(routeIds: readonly string[] | null): void {
+    if (routeIds) {
+      const unknown = routeIds.filter((id) => !this.routes.some((r) => r.id === id));
+      if (unknown.length > 0) throw new Error(`server "${this.id}" has no route ${unknown.map((id) => `"${id}"`).join(', ')}`);
+    }
+    this.listed = routeIds ? new Set(routeIds) : null;
+  }
+
+  /** The owner rotated the server's access tokens: old ones get 401 here, plex.tv hands out new ones. */
+  rotateAccessTokens(): void {
+    this.accounts.revokeServerTokens(this.id);
+    this.registerAccessTokens();
+    for (const { ws } of this.sessions) ws.close(1000, 'Unauthorized');
   }
 
   get openSockets(): number {
@@ -91,6 +110,7 @@ export class PlexServerSim implements SimService, PlexResourceSource {
       return this.reply(req, { size: 0, claimed: true, machineIdentifier: identity.machineId, version: this.version });
     }
     if (path === '/' || path === '/library/sections' || path === '/library/sections/all') {
+      if (this.expiredJwt(req, url)) return text(498, '<html><head><title>Token expired</title></head><body><h1>498 Token expired</h1></body></html>', 'text/html');
       if (!this.authorized(req, url)) return this.unauthorized();
       if (path === '/') return this.reply(req, this.rootBody(identity));
       const sections = this.sectionsBody(ctx.impostor);
@@ -103,9 +123,15 @@ export class PlexServerSim implements SimService, PlexResourceSource {
     return text(404, NOT_FOUND_HTML, 'text/html');
   }
 
+  /** A plex.tv JWT past its expiry: 498, as plex.tv answers it. */
+  private expiredJwt(req: IncomingMessage, url: URL): boolean {
+    const entry = this.accounts.lookup(header(req, 'x-plex-token') ?? queryParam(url, 'X-Plex-Token'));
+    return entry !== undefined && this.accounts.expired(entry);
+  }
+
   private authorized(req: IncomingMessage, url: URL): boolean {
     const entry = this.accounts.lookup(header(req, 'x-plex-token') ?? queryParam(url, 'X-Plex-Token'));
-    if (!entry) return false;
+    if (!entry || this.accounts.expired(entry)) return false;
     if (this.revokedBefore !== undefined && entry.seq < this.revokedBefore) return false;
     if (entry.kind === 'server') return entry.serverId === this.id;
     return entry.username === this.owner || this.sharedWith.includes(entry.username);

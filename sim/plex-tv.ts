@@ -1,7 +1,8 @@
 // The fake plex.tv: PIN sign-in, token checks and the /api/v2/resources discovery list.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { header, json, queryParam, rejectUpgrade, requestUrl, text, type SimResponse } from './http-util.js';
+import { empty, header, json, queryParam, rejectUpgrade, requestUrl, text, type SimResponse } from './http-util.js';
+import { PlexJwtIssuer } from './plex-jwt.js';
 import { pinCode } from './ids.js';
 import type { PlexAccounts } from './plex-accounts.js';
 import { toPlexXml } from './plex-xml.js';
@@ -39,7 +40,16 @@ const PLEX_TV_ERRORS = {
   missingProduct: { code: 1000, message: 'X-Plex-Product is missing', status: 400 },
   pinNotFound: { code: 1020, message: 'Code not found or expired', status: 404 },
   notFound: { code: 1002, message: 'Not Found', status: 404 },
+  tokenExpired: { code: 1003, message: 'Token expired', status: 498 },
 } as const;
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
 
 function wantsJson(req: IncomingMessage): boolean {
   return (header(req, 'accept') ?? '').toLowerCase().includes('application/json');
@@ -59,9 +69,10 @@ export class PlexTv implements SimService {
     private readonly servers: () => PlexResourceSource[],
     private readonly timers: Timers,
     private readonly pinExpiresIn?: number,
+    readonly jwt: PlexJwtIssuer = new PlexJwtIssuer(7 * 86_400),
   ) {}
 
-  handle(req: IncomingMessage, _body: Buffer, _ctx: unknown): SimResponse {
+  handle(req: IncomingMessage, body: Buffer, _ctx: unknown): SimResponse {
     const url = requestUrl(req);
     const path = url.pathname.replace(/\/+$/, '');
     const method = req.method ?? 'GET';
@@ -71,6 +82,9 @@ export class PlexTv implements SimService {
     if (method === 'GET' && path === '/api/v2/user') return this.user(req, url);
     if (method === 'GET' && path === '/api/v2/ping') return this.ping(req, url);
     if (method === 'GET' && path === '/api/v2/resources') return this.resources(req, url);
+    if (method === 'POST' && path === '/api/v2/auth/jwk') return this.registerJwk(req, url, body);
+    if (method === 'GET' && path === '/api/v2/auth/nonce') return this.nonce(req, url);
+    if (method === 'POST' && path === '/api/v2/auth/token') return this.exchangeJwt(req, url, body);
     return this.error(req, PLEX_TV_ERRORS.notFound);
   }
 
@@ -167,15 +181,55 @@ export class PlexTv implements SimService {
     };
   }
 
-  private tokenUser(req: IncomingMessage, url: URL): string | undefined {
+  /** The account behind the token; 'expired' for a plex.tv JWT past its expiry (498). */
+  private tokenUser(req: IncomingMessage, url: URL): { username: string } | 'expired' | undefined {
     const entry = this.accounts.lookup(plexParam(req, url, 'X-Plex-Token'));
-    return entry?.kind === 'account' ? entry.username : undefined;
+    if (entry?.kind !== 'account') return undefined;
+    return this.accounts.expired(entry) ? 'expired' : { username: entry.username };
+  }
+
+  /** 401 for an unknown token, 498 for an expired JWT. */
+  private authError(req: IncomingMessage, username: { username: string } | 'expired' | undefined): SimResponse | null {
+    if (username === undefined) return this.error(req, PLEX_TV_ERRORS.unauthorized);
+    if (username === 'expired') return this.error(req, PLEX_TV_ERRORS.tokenExpired);
+    return null;
+  }
+
+  // --- JWT sign-in ---------------------------------------------------------------------------
+
+  private registerJwk(req: IncomingMessage, url: URL, body: Buffer): SimResponse {
+    const clientIdentifier = plexParam(req, url, 'X-Plex-Client-Identifier');
+    if (!clientIdentifier) return this.error(req, PLEX_TV_ERRORS.missingClientId);
+    const who = this.tokenUser(req, url);
+    const denied = this.authError(req, who);
+    if (denied || who === undefined || who === 'expired') return denied ?? this.error(req, PLEX_TV_ERRORS.unauthorized);
+    const failure = this.jwt.register(clientIdentifier, who.username, parseJson(body));
+    if (failure) return this.error(req, { code: 1099, message: failure.message, status: failure.status });
+    return empty(204);
+  }
+
+  private nonce(req: IncomingMessage, url: URL): SimResponse {
+    const clientIdentifier = plexParam(req, url, 'X-Plex-Client-Identifier');
+    if (!clientIdentifier) return this.error(req, PLEX_TV_ERRORS.missingClientId);
+    return json(200, { nonce: this.jwt.nonce(clientIdentifier) });
+  }
+
+  private exchangeJwt(req: IncomingMessage, url: URL, body: Buffer): SimResponse {
+    const clientIdentifier = plexParam(req, url, 'X-Plex-Client-Identifier');
+    if (!clientIdentifier) return this.error(req, PLEX_TV_ERRORS.missingClientId);
+    const verified = this.jwt.verifyDeviceJwt(clientIdentifier, parseJson(body));
+    if ('status' in verified) return this.error(req, { code: 1099, message: verified.message, status: verified.status });
+    const { token, expiresAt } = this.jwt.mint(verified.username, clientIdentifier);
+    this.accounts.addJwt(verified.username, token, expiresAt);
+    this.accounts.account(verified.username).token = token;
+    return json(200, { auth_token: token });
   }
 
   private user(req: IncomingMessage, url: URL): SimResponse {
-    const username = this.tokenUser(req, url);
-    if (!username) return this.error(req, PLEX_TV_ERRORS.unauthorized);
-    const account = this.accounts.account(username);
+    const who = this.tokenUser(req, url);
+    const denied = this.authError(req, who);
+    if (denied || who === undefined || who === 'expired') return denied ?? this.error(req, PLEX_TV_ERRORS.unauthorized);
+    const account = this.accounts.account(who.username);
     const token = plexParam(req, url, 'X-Plex-Token') ?? '';
     return this.reply(req, 200, 'user', {
       id: account.id,
@@ -221,13 +275,16 @@ export class PlexTv implements SimService {
   }
 
   private ping(req: IncomingMessage, url: URL): SimResponse {
-    if (!this.tokenUser(req, url)) return this.error(req, PLEX_TV_ERRORS.unauthorized);
+    const denied = this.authError(req, this.tokenUser(req, url));
+    if (denied) return denied;
     return this.reply(req, 200, 'response', { pong: true });
   }
 
   private resources(req: IncomingMessage, url: URL): SimResponse {
-    const username = this.tokenUser(req, url);
-    if (!username) return this.error(req, PLEX_TV_ERRORS.unauthorized);
+    const who = this.tokenUser(req, url);
+    const denied = this.authError(req, who);
+    if (denied || who === undefined || who === 'expired') return denied ?? this.error(req, PLEX_TV_ERRORS.unauthorized);
+    const username = who.username;
     const flag = (name: string) => queryParam(url, name) === '1' || queryParam(url, name) === 'true';
     const includeRelay = flag('includeRelay');
     const includeIPv6 = flag('includeIPv6');

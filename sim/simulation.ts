@@ -6,6 +6,7 @@ import type { RouteFault, RouteFaultMode, ServerFaultMode } from './faults.js';
 import { JellyfinServerSim } from './jellyfin-server.js';
 import { PlexAccounts } from './plex-accounts.js';
 import { PlexServerSim } from './plex-server.js';
+import { PlexJwtIssuer } from './plex-jwt.js';
 import { PlexTv, type PlexResourceSource } from './plex-tv.js';
 import { SimRoute, type RouteKind } from './route.js';
 import { Timers } from './timers.js';
@@ -68,6 +69,17 @@ export interface Simulation {
     revokeAccount(username?: string): void;
     /** Sharded runs: a server in another process revoked its tokens; hand out new ones. */
     rotateServerTokens(serverId: string): void;
+    /**
+     * The owner rotated a Plex server's access tokens: the old per-server tokens get 401 at the
+     * server (push channels closed 1000), /resources hands out new ones; account tokens keep working.
+     */
+    rotateServerToken(serverId: string): void;
+    /** Every plex.tv JWT of the user is expired from now on (498 at plex.tv and the servers), as after a week. */
+    expireJwts(username?: string): void;
+    /** The account a device (X-Plex-Client-Identifier) registered its JWT key for, if any. */
+    jwtRegistration(clientIdentifier: string): string | undefined;
+    /** Which of a Plex server's routes plex.tv lists as connections from now on (null: back to the config). */
+    setConnections(serverId: string, routeIds: readonly string[] | null): void;
     readonly route: RouteHandle;
   };
   jellyfin(serverId: string): {
@@ -101,7 +113,7 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
   const servers = new Map<string, PlexServerSim | JellyfinServerSim>();
 
   const remote = extras.remotePlexServers ?? [];
-  const plexTv = new PlexTv(accounts, () => (remote.length ? [...plexServers, ...remote] : plexServers), timers, config.plexTv.pinExpiresIn);
+  const plexTv = new PlexTv(accounts, () => (remote.length ? [...plexServers, ...remote] : plexServers), timers, config.plexTv.pinExpiresIn, new PlexJwtIssuer(config.plexTv.jwtLifetimeSec));
   const plexTvRoute = new SimRoute('plex.tv', 'remote', 'plex.tv', config.plexTv.host, config.plexTv.port, plexTv, timers, dispatcher.accept);
   routes.set(plexTvRoute.id, plexTvRoute);
 
@@ -166,6 +178,12 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
     return s;
   };
 
+  const plexOf = (id: string) => {
+    const s = serverOf(id);
+    if (!(s instanceof PlexServerSim)) throw new Error(`server "${id}" is not a Plex server`);
+    return s;
+  };
+
   const jellyfinOf = (id: string) => {
     const s = serverOf(id);
     if (!(s instanceof JellyfinServerSim)) throw new Error(`server "${id}" is not a Jellyfin server`);
@@ -203,6 +221,10 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
       },
       revokeAccount: (username) => accounts.revokeAccountTokens(username ?? accounts.defaultUsername),
       rotateServerTokens: (serverId) => accounts.rotateServerTokens(serverId),
+      rotateServerToken: (serverId) => plexOf(serverId).rotateAccessTokens(),
+      setConnections: (serverId, routeIds) => plexOf(serverId).setListedRoutes(routeIds),
+      expireJwts: (username) => accounts.expireJwts(username ?? accounts.defaultUsername),
+      jwtRegistration: (clientIdentifier) => plexTv.jwt.registeredUser(clientIdentifier),
       route: routeHandle('plex.tv'),
     },
     jellyfin: (serverId) => {

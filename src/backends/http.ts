@@ -144,6 +144,8 @@ export function classifyStatus(status: number, url: string, headers: Record<stri
   if (status === 401 || status === 403) {
     return { code: 'unauthorized', status, message: `${host} rejected the sign-in (HTTP ${status}); sign in again` };
   }
+  // plex.tv's short-lived JWTs answer 498 once expired: a sign-in to renew, not a broken server.
+  if (status === 498) return { code: 'unauthorized', status, message: `${host} says the sign-in token expired (HTTP 498)` };
   if (status >= 300 && status < 400) {
     const location = headers['location'];
     let target = 'another address';

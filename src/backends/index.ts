@@ -4,8 +4,8 @@ import type { SourceKind } from '../core/types.js';
 import { createSafeAxios } from './axios.js';
 import { HttpClient } from './http.js';
 import { JellyfinBackend, JellyfinSignInFlow } from './jellyfin/backend.js';
-import { PlexBackend, PlexSignInFlow } from './plex/backend.js';
-import type { JellyfinSignIn, MediaBackend, PlexSignIn } from './types.js';
+import { PlexAccountClient, PlexBackend, PlexSignInFlow } from './plex/backend.js';
+import type { JellyfinPublicInfoApi, JellyfinSignIn, MediaBackend, PlexAccountApi, PlexSignIn } from './types.js';
 
 export interface BackendsConfig {
   /** Stable per install (UUID). Plex X-Plex-Client-Identifier; Jellyfin DeviceIds derive from it. */
@@ -29,7 +29,11 @@ export interface BackendsConfig {
 export interface Backends {
   backends: Record<SourceKind, MediaBackend>;
   plexSignIn: PlexSignIn;
+  /** plex.tv with a signed-in account: resources re-read by the monitor's refresher. */
+  plexAccount: PlexAccountApi;
   jellyfinSignIn: JellyfinSignIn;
+  /** Jellyfin's anonymous public info: the monitor's refresher follows a changed LocalAddress with it. */
+  jellyfinInfo: JellyfinPublicInfoApi;
   /** Close pooled connections (call on shutdown). */
   close: () => Promise<void>;
 }
@@ -55,9 +59,12 @@ export function createBackends(config: BackendsConfig): Backends {
     ...(config.plexAuthAppUrl ? { plexAuthAppUrl: config.plexAuthAppUrl } : {}),
   };
   const jellyfinConfig = { ...common, axios: createSafeAxios(http), installId: config.clientIdentifier };
+  const jellyfin = new JellyfinBackend(jellyfinConfig);
   return {
-    backends: { plex: new PlexBackend(plexConfig), jellyfin: new JellyfinBackend(jellyfinConfig) },
+    backends: { plex: new PlexBackend(plexConfig), jellyfin },
+    jellyfinInfo: jellyfin,
     plexSignIn: new PlexSignInFlow(plexConfig),
+    plexAccount: new PlexAccountClient(plexConfig),
     jellyfinSignIn: new JellyfinSignInFlow(jellyfinConfig),
     close: () => http.close(),
   };
@@ -65,7 +72,7 @@ export function createBackends(config: BackendsConfig): Backends {
 
 export { HttpClient, redactUrl, MAX_BODY_BYTES } from './http.js';
 export { createSafeAxios } from './axios.js';
-export { PlexBackend, PlexSignInFlow } from './plex/backend.js';
+export { PlexAccountClient, PlexBackend, PlexSignInFlow } from './plex/backend.js';
 export { JellyfinBackend, JellyfinSignInFlow, jellyfinDeviceId } from './jellyfin/backend.js';
 export * as plexParsers from './plex/parsers.js';
 export * as jellyfinParsers from './jellyfin/parsers.js';

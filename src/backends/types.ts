@@ -7,8 +7,11 @@ import type { Library, ProbeError, ProbeResult, Route, RouteKind, RouteOrigin, S
 export interface Credentials {
   /** Plex: the per-server accessToken from resources. Jellyfin: the AccessToken. */
   token: string;
-  /** Plex: the account token (plex.tv), used to refresh resources. */
+  /** Plex: the account token (plex.tv), used to refresh resources: a legacy token or a short-lived JWT. */
   accountToken?: string;
+  /** Plex: when the account token was issued and expires (ms) — present only for a plex.tv JWT. */
+  accountTokenIssuedAt?: number;
+  accountTokenExpiresAt?: number;
   /** Jellyfin: the signed-in user's Id. */
   userId?: string;
   /** Jellyfin: the DeviceId used at sign-in (re-login with another one would not revoke). */
@@ -114,6 +117,40 @@ export interface PlexDiscoveredServer {
   refusedRoutes?: RefusedRoute[];
   /** Per-server accessToken and the account token. Server-side only. */
   credentials: Credentials;
+}
+
+/** plex.tv resources re-read with the stored account token (refresh of routes and per-server tokens). */
+export type PlexResourcesAnswer =
+  | { ok: true; servers: PlexDiscoveredServer[] }
+  /** account_rejected: plex.tv answered 401 (the sign-in is gone); token_expired: 498 (a JWT to renew); unavailable: no answer that proves anything. */
+  | { ok: false; reason: 'account_rejected' | 'token_expired' | 'unavailable'; message: string };
+
+/** What the monitor's refresher asks of plex.tv with a signed-in account. Never throws. */
+export interface PlexAccountApi {
+  resources(accountToken: string, options: CallOptions): Promise<PlexResourcesAnswer>;
+  /** plex.tv JWTs (optional: without them the legacy account token is kept). A new device key (private JWK, JSON). */
+  newDeviceKey?(): string;
+  /** POST /api/v2/auth/jwk with the current account token. */
+  registerDeviceKey?(accountToken: string, deviceKey: string, options: CallOptions): Promise<PlexJwtAnswer<null>>;
+  /** Nonce, device-signed JWT, exchange: a fresh plex.tv JWT (no account token needed). */
+  renewJwt?(deviceKey: string, options: CallOptions): Promise<PlexJwtAnswer<PlexJwt>>;
+}
+
+export interface PlexJwt {
+  token: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** refused: plex.tv said no (422 thumbprint taken / signature, 404 no JWT support, 401); unavailable: no answer that proves anything. */
+export type PlexJwtAnswer<T> = { ok: true; value: T } | { ok: false; reason: 'refused' | 'unavailable'; message: string };
+
+/** Who answers at an address, asked anonymously (no token): Jellyfin's `/System/Info/Public`. */
+export type PublicInfoAnswer = { ok: true; serverId: string; localAddress?: string } | { ok: false; error: ProbeError };
+
+/** What the monitor's refresher asks of a Jellyfin server (its LocalAddress, and who answers at it). Never throws. */
+export interface JellyfinPublicInfoApi {
+  publicInfo(url: string, options: CallOptions): Promise<PublicInfoAnswer>;
 }
 
 export interface PlexPin {

@@ -111,6 +111,8 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       ...(parts.random ? { random: parts.random } : {}),
       ...(parts.watchNetwork !== undefined ? { watchNetwork: parts.watchNetwork } : {}),
       logger: logger.child({ component: 'engine' }),
+      plexAccount: backends.plexAccount,
+      jellyfinInfo: backends.jellyfinInfo,
       onProbe: (source, result) => {
         const route = source.routes.find((r) => r.id === result.routeId);
         if (route) metrics.observeProbe(source.kind, route.kind, result.ok ? 'ok' : result.error.code, result.latencyMs);

@@ -64,6 +64,28 @@ function buildSchemas(bounded: boolean) {
     })
     .strict();
 
+  /** Routes and tokens that refresh (issue 13 §3; src/monitor/route-refresher.ts). */
+  const refresh = z
+    .object({
+      /**
+       * Re-read plex.tv resources (new or gone routes, rotated per-server tokens) and Jellyfin's
+       * LocalAddress this often. 5 min – 1 day: plex.tv is one shared service, asked once per account.
+       */
+      routesMs: positiveMs(3_600_000, [5 * MINUTE, DAY]),
+      /**
+       * A refresh asked for by a failure (every route of a Plex source down, a token rejected) comes at
+       * once, but at most this often per account or source. 10 s – 1 h.
+       */
+      minGapMs: positiveMs(60_000, [10_000, HOUR]),
+      /** Timeout of one call to plex.tv or to a reported address during a refresh. 1 s – 1 min. */
+      timeoutMs: positiveMs(10_000, [1_000, MINUTE]),
+      /** Move the Plex account to plex.tv's short-lived JWTs (device key, renewed before expiry). */
+      plexJwt: z.boolean().default(true),
+      /** Renew a plex.tv JWT this long before it expires (never later than half its lifetime). 1 min – 6 days. */
+      jwtRenewBeforeMs: positiveMs(DAY, [MINUTE, 6 * DAY]),
+    })
+    .strict();
+
   /** Probe timeouts: 250 ms (a loaded LAN) – 1 min (a slow relay answers within seconds). */
   const timeoutMs = (fallback: number) => positiveMs(fallback, [250, MINUTE]);
 
@@ -116,6 +138,7 @@ function buildSchemas(bounded: boolean) {
       disconnectAfterAttempts: count(3, [1, 100]),
       /** Checks running at once across all sources. 1 – 1000 (each holds sockets and memory). */
       maxConcurrentChecks: count(64, [1, 1_000]),
+      refresh: refresh.prefault({}),
     })
     .strict(); // a misspelt setting is an error, not silently ignored
 
@@ -162,7 +185,7 @@ function buildSchemas(bounded: boolean) {
     .refine((p) => p.pongTimeoutMs > p.suspectMinMs, { message: 'push.pongTimeoutMs must be greater than push.suspectMinMs' })
     .refine((p) => p.reopenCapMs >= p.reopenInitialMs, { message: 'push.reopenCapMs must be >= push.reopenInitialMs' });
 
-  return { backoff, reselect, monitor, push };
+  return { backoff, reselect, refresh, monitor, push };
 }
 
 const USER = buildSchemas(true);
@@ -186,6 +209,7 @@ export type PushSettings = z.infer<typeof PushSettingsSchema>;
 export type MonitorSettings = z.infer<typeof MonitorSettingsSchema>;
 export type MonitorSettingsInput = z.input<typeof MonitorSettingsSchema>;
 export type BackoffSettings = z.infer<typeof BackoffSettingsSchema>;
+export type RefreshSettings = z.infer<typeof USER.refresh>;
 
 /** Validates against the user-facing ranges and fills in defaults; throws a ZodError naming the bad field. */
 export function parseMonitorSettings(input: MonitorSettingsInput = {}): MonitorSettings {

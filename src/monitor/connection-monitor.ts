@@ -9,6 +9,7 @@ import { initialMonitorState, type MonitorState } from '../core/monitor-state.js
 import type { Outcome } from '../core/outcomes.js';
 import { redactProbeError } from '../core/redact.js';
 import { reduce } from '../core/reducer.js';
+import { tokenRejected } from '../core/route-refresh.js';
 import { effectiveSettings, replanPeriodicCheck, type CheckKind } from '../core/scheduling.js';
 import { EngineMonitorSettingsSchema, type MonitorSettings, type MonitorSettingsInput } from '../core/settings.js';
 import type { LossReason, ProbeResult, Route, Source, SourceKind, SourceStatus } from '../core/types.js';
@@ -28,6 +29,12 @@ export interface ConnectionMonitorOptions {
   settings?: MonitorSettingsInput;
   listener?: MonitorListener;
   service?: ConnectionService;
+  /**
+   * A full check found no route and a route rejecting the token: new credentials to retry the check
+   * with once (Plex: the per-server token plex.tv hands out now), or null to let the rejection stand
+   * (auth_required). Asked before the outcome is applied, so a silently rotated token never shows.
+   */
+  refreshCredentials?(sourceId: string, rejected: Credentials): Promise<Credentials | null>;
 }
 
 /** Last-known state loaded from the database at start-up: served at once, then re-verified. */
@@ -404,12 +411,26 @@ export class ConnectionMonitor {
         this.apply(entry, { type: 'light_check', result, jitter: this.random() });
         if (result.ok && entry.state.status.state === 'sync_failed') await this.fetchLibraries(entry, backend, credentials, controller.signal);
       } else {
-        const selection = await this.service.select(source, backend, credentials, { timeoutMs, graceMs: this.settings.graceMs, signal: controller.signal });
-        if (stale()) return;
-        const reported = new Set(selection.results);
-        for (const result of selection.results) this.notify(id, (l) => l.onProbe?.(id, result, { check: 'full', late: false }));
-        stragglersPending = true;
-        this.recordStragglers(entry, selection.settled, reported, controller);
+        const select = async (using: Credentials) => {
+          const selection = await this.service.select(source, backend, using, { timeoutMs, graceMs: this.settings.graceMs, signal: controller.signal });
+          if (stale()) return null;
+          const reported = new Set(selection.results);
+          for (const result of selection.results) this.notify(id, (l) => l.onProbe?.(id, result, { check: 'full', late: false }));
+          stragglersPending = true;
+          this.recordStragglers(entry, selection.settled, reported, controller);
+          return selection;
+        };
+        let selection = await select(credentials);
+        if (!selection) return;
+        if (this.options.refreshCredentials && tokenRejected(selection.results)) {
+          const fresh = await this.refreshedCredentials(id, credentials, controller.signal);
+          if (stale()) return;
+          if (fresh) {
+            credentials = fresh;
+            selection = await select(fresh);
+            if (!selection) return;
+          }
+        }
         this.apply(entry, { type: 'selection', routes: source.routes, results: selection.results, chosenRouteId: selection.chosen?.routeId ?? null, jitter: this.random() });
         const state = entry.state.status.state;
         if (state === 'connected' || state === 'sync_failed') await this.fetchLibraries(entry, backend, credentials, controller.signal);
@@ -427,6 +448,23 @@ export class ConnectionMonitor {
       release();
       if (!stragglersPending) entry.controllers.delete(controller);
     }
+  }
+
+  /** New credentials after a rejected token (see `refreshCredentials`); null on none, an error or past the deadline. */
+  private async refreshedCredentials(sourceId: string, rejected: Credentials, signal: AbortSignal): Promise<Credentials | null> {
+    if (!this.options.refreshCredentials) return null;
+    const refresh = (id: string, c: Credentials) => this.options.refreshCredentials?.(id, c) ?? Promise.resolve(null);
+    // plex.tv is asked at most twice in a refresh (a JWT renewal, then resources), each within its timeout.
+    const deadlineMs = 2 * this.settings.refresh.timeoutMs + 1_000;
+    const result = await guardedCall(
+      () => refresh(sourceId, rejected),
+      (end) => {
+        if (end.kind === 'threw') this.notify(sourceId, (l) => l.onError?.(sourceId, end.error));
+        return null;
+      },
+      { clock: this.clock, deadlineMs, signal },
+    );
+    return result && typeof result.token === 'string' ? result : null;
   }
 
   /** Report the routes that answer after the decision; stop()/removeSource() abort them. */

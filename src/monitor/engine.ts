@@ -1,9 +1,10 @@
 // The engine: the monitor, the push channels and the store, wired by hand. It hands out domain
 // snapshots; the HTTP layer turns them into the wire view (src/server/views.ts).
 // Data flows one way: probe -> reducer (inside the monitor) -> events -> store + stream -> SSE.
-import type { Credentials, IdentityAnswer, MediaBackend } from '../backends/types.js';
+import type { Credentials, IdentityAnswer, JellyfinPublicInfoApi, MediaBackend, PlexAccountApi } from '../backends/types.js';
 import { inferRouteKind, isManagedOrigin, nextPriority, normaliseRouteUrl, planRouteMove, sameServerId } from '../core/route-edits.js';
 import type { MonitorState } from '../core/monitor-state.js';
+import type { RouteMerge } from '../core/route-refresh.js';
 import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
 import { REASON_WORDS, type EngineEvent, type Library, type ProbeResult, type RouteKind, type Source, type SourceKind, type SourceStatus } from '../core/types.js';
 import type { Store } from '../store/index.js';
@@ -27,6 +28,7 @@ import { EventBus } from './event-bus.js';
 import type { MonitorListener } from './monitor-listener.js';
 import { NetworkWatcher, type NetworkWatcherOptions } from './network-watcher.js';
 import { PushSupervisor, type PushState } from './push-supervisor.js';
+import { RouteRefresher } from './route-refresher.js';
 
 export interface EngineLogger {
   warn(obj: object, msg?: string): void;
@@ -48,6 +50,10 @@ export interface EngineOptions {
   /** Called for every probe (metrics). */
   onProbe?(source: Source, result: ProbeResult): void;
   logger?: EngineLogger;
+  /** plex.tv with the stored account token: routes and per-server tokens refresh (issue 13 §3). Without it they never do. */
+  plexAccount?: PlexAccountApi;
+  /** Jellyfin's anonymous public info: a changed LocalAddress updates the managed route. Without it it never does. */
+  jellyfinInfo?: JellyfinPublicInfoApi;
 }
 
 /** How often routes kept with `force` are asked again who answers there (also on "Check now"). */
@@ -80,6 +86,7 @@ export class MarqueeEngine implements Engine {
   private readonly monitor: ConnectionMonitor;
   private readonly push: PushSupervisor | null;
   private readonly network: NetworkWatcher | null;
+  private readonly refresher: RouteRefresher;
   private readonly bus = new EventBus<{ message: EngineStreamMessage }>();
   private readonly sources = new Map<string, Source>();
   private readonly times = new Map<string, SourceTimes>();
@@ -104,6 +111,7 @@ export class MarqueeEngine implements Engine {
     this.monitor = new ConnectionMonitor({
       getBackend,
       getCredentials,
+      refreshCredentials: (id, rejected) => this.refresher.tokenRejected(id, rejected),
       clock: this.clock,
       ...(options.random ? { random: options.random } : {}),
       ...(options.settings ? { settings: options.settings } : {}),
@@ -123,6 +131,22 @@ export class MarqueeEngine implements Engine {
             onPushState: (id) => this.publishSource(id, true),
             onError: (sourceId, error) => this.logger?.warn({ sourceId, err: error instanceof Error ? error.message : String(error) }, 'push channel error'),
           });
+    this.refresher = new RouteRefresher({
+      clock: this.clock,
+      settings: this.monitor.settings.refresh,
+      ...(options.plexAccount ? { plexAccount: options.plexAccount } : {}),
+      ...(options.jellyfinInfo ? { jellyfinInfo: options.jellyfinInfo } : {}),
+      currentRouteUrl: (id) => this.currentRouteUrl(id),
+      noteHistory: (id, words) => this.noteHistory(id, words),
+      sources: () => this.sources.values(),
+      getSource: (id) => this.sources.get(id),
+      routesOf: (id) => this.store.routes.listForSource(id),
+      getCredentials,
+      putCredentials: (id, credentials) => this.storeRefreshedCredentials(id, credentials),
+      deviceKey: (create) => this.store.settings.getOrCreate('plexDeviceKey', create),
+      applyRoutes: (id, merge, _origin, words) => this.applyRefreshedRoutes(id, merge, words),
+      ...(this.logger ? { logger: this.logger } : {}),
+    });
     const watch = options.watchNetwork ?? true;
     this.network =
       watch === false ? null : new NetworkWatcher({ clock: this.clock, ...(watch === true ? {} : watch), onChange: () => this.monitor.networkChanged() });
@@ -145,6 +169,7 @@ export class MarqueeEngine implements Engine {
     for (const id of this.store.routes.sourcesWithPendingRoutes()) if (this.sources.has(id)) this.pendingSources.add(id);
     this.unsubscribeHealth = this.store.onHealthChange(() => this.bus.emit('message', { type: 'health', health: this.health() }));
     this.monitor.start();
+    this.refresher.start();
     this.push?.start();
     this.network?.start();
     this.running = true;
@@ -159,6 +184,7 @@ export class MarqueeEngine implements Engine {
     this.unsubscribeHealth = null;
     this.network?.stop();
     this.push?.stop();
+    await this.refresher.stop();
     await this.monitor.stop();
     this.store.flush();
   }
@@ -447,6 +473,11 @@ export class MarqueeEngine implements Engine {
     this.publishSource(sourceId);
   }
 
+  /** Re-reads plex.tv resources now for every account (the hourly refresh, at once). */
+  refreshRoutes(): Promise<void> {
+    return this.refresher.refreshAll('periodic');
+  }
+
   pushState(id: string): PushState {
     return this.push?.getPushState(id) ?? 'off';
   }
@@ -456,6 +487,57 @@ export class MarqueeEngine implements Engine {
   private credentialsFor(id: string): Credentials | null {
     const source = this.sources.get(id);
     return source ? this.store.credentials.get(source.credentialRef) : null;
+  }
+
+  /**
+   * A refreshed token (plex.tv handed out a new per-server token, or renewed the account's): stored
+   * without a user action. The push channel reopens with it; the monitor is not asked to re-check —
+   * the check that found the old token rejected retries with the new one itself.
+   */
+  private storeRefreshedCredentials(id: string, credentials: Credentials): void {
+    const source = this.sources.get(id);
+    if (!source) return;
+    const tokenChanged = this.store.credentials.get(source.credentialRef)?.token !== credentials.token;
+    try {
+      this.store.credentials.put(source.credentialRef, credentials);
+    } catch (error) {
+      this.logger?.warn({ sourceId: id, err: error instanceof Error ? error.message : String(error) }, 'a refreshed token could not be stored');
+      return;
+    }
+    // A renewed account token does not touch the server: its channel stays as it is.
+    if (!tokenChanged) return;
+    this.push?.remove(id);
+    if (this.running) this.push?.reconcile(id);
+  }
+
+  private currentRouteUrl(id: string): string | null {
+    const status = this.monitor.getStatus(id);
+    if (status?.state !== 'connected' && status?.state !== 'sync_failed') return null;
+    return this.sources.get(id)?.routes.find((r) => r.id === status.routeId)?.url ?? null;
+  }
+
+  /** A line in the source's history that is not a status change (its state repeated), in words. */
+  private noteHistory(id: string, words: string): void {
+    const status = this.monitor.getStatus(id);
+    if (status) this.store.status.appendHistory({ sourceId: id, at: this.clock.now(), state: status.state, routeKind: routeKindOf(status), detail: words });
+  }
+
+  /** Routes an origin reports now (plex.tv, the server's LocalAddress): stored, re-checked, noted in the history in words. */
+  private applyRefreshedRoutes(id: string, merge: RouteMerge, words: string): void {
+    if (!this.sources.has(id)) return;
+    let updated: Source | null;
+    try {
+      this.store.sources.replaceRoutes(id, merge.routes);
+      updated = this.store.sources.get(id);
+    } catch (error) {
+      this.logger?.warn({ sourceId: id, err: error instanceof Error ? error.message : String(error) }, 'refreshed routes could not be stored');
+      return;
+    }
+    if (!updated) return;
+    this.sources.set(id, updated);
+    this.monitor.updateSource(updated);
+    this.noteHistory(id, words);
+    this.publishSource(id);
   }
 
   private snapshot(id: string): SourceSnapshot | null {
@@ -549,6 +631,8 @@ export class MarqueeEngine implements Engine {
     // One snapshot for the batch: the state does not change between its events.
     const snapshot = this.snapshot(sourceId);
     if (snapshot) this.remember(sourceId, snapshot);
+    // Every route of a Plex source failed: plex.tv may list a new address (a changed public IP, a new relay).
+    if (events.some((e) => e.type === 'ConnectionLost' || e.type === 'Reconnecting')) this.refresher.allRoutesFailed(sourceId);
     for (const event of events) {
       const seq = this.store.events.append(event);
       this.bus.emit('message', { type: 'engine', message: { seq, event, source: snapshot } });

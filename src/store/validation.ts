@@ -21,6 +21,8 @@ export const monitoringSchema = z.object({
 export const credentialsSchema = z.object({
   token: z.string().min(1),
   accountToken: z.string().min(1).optional(),
+  accountTokenIssuedAt: z.number().finite().optional(),
+  accountTokenExpiresAt: z.number().finite().optional(),
   userId: z.string().optional(),
   deviceId: z.string().optional(),
 }) satisfies z.ZodType<Credentials>;

@@ -26,6 +26,9 @@ describe('engine against the simulators: auth, identity, libraries (issue 3)', (
     const oldTokens = Object.fromEntries(KINDS.map((k) => [k, h!.engine.getCredentials(h!.sourceId(k))!.token]));
 
     const revoked = h.mark();
+    // Plex: a rotated server token alone is refreshed silently from plex.tv (test/engine/refresh.test.ts);
+    // the sign-in is gone only once plex.tv rejects the account token too.
+    h.sim.plexTv.revokeAccount();
     await Promise.all(KINDS.map((k) => h!.sim.server(SERVER[k]).fault({ mode: 'bad-token' })));
     for (const kind of KINDS) {
       const auth = await h.waitForEvent(kind, 'AuthStatusChanged', { from: revoked, where: (e) => e.authRequired });

@@ -201,6 +201,8 @@ describe('engine against the simulators: push channels (issue 6)', () => {
     const oldCredentials = Object.fromEntries(KINDS.map((k) => [k, h!.engine.getCredentials(h!.sourceId(k))!]));
 
     const revoke = h.mark();
+    // Plex: only a sign-in plex.tv rejects too is auth_required (a rotated server token is refreshed silently).
+    h.sim.plexTv.revokeAccount();
     await Promise.all(KINDS.map((k) => h!.sim.server(SERVER[k]).fault({ mode: 'bad-token' })));
     for (const kind of KINDS) {
       const auth = await h.waitForEvent(kind, 'AuthStatusChanged', { from: revoke, where: (e) => e.authRequired, timeoutMs: POLL_FAR_MS / 3 });

@@ -35,11 +35,13 @@ import {
   type JellyfinPublicInfo,
   type JellyfinQuickConnectState,
   type JellyfinSignIn,
+  type JellyfinPublicInfoApi,
   type JellyfinSignInResult,
   type LibrariesResult,
   type MediaBackend,
   type PushChannel,
   type PushHandlers,
+  type PublicInfoAnswer,
   type PushOptions,
   type RefusedRoute,
 } from '../types.js';
@@ -111,7 +113,7 @@ class JellyfinClient {
   }
 }
 
-export class JellyfinBackend extends JellyfinClient implements MediaBackend {
+export class JellyfinBackend extends JellyfinClient implements MediaBackend, JellyfinPublicInfoApi {
   readonly kind = 'jellyfin' as const;
 
   async probe(target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<ProbeResult> {
@@ -157,18 +159,27 @@ export class JellyfinBackend extends JellyfinClient implements MediaBackend {
   }
 
   /**
-   * `GET {url}/System/Info/Public` without a token and with the discovery DeviceId (not the
-   * per-server one): the Id of whatever Jellyfin server answers.
+   * `GET {url}/System/Info/Public` without a token and with the discovery DeviceId (never a
+   * source's own): who answers at an address, asked before any token may go there — an address the
+   * user adds, a LocalAddress reported at sign-in or later.
    */
-  async identify(url: string, options: CallOptions): Promise<IdentityAnswer> {
+  private anonymousInfo(url: string, options: CallOptions) {
     const anonymous = this.api(url, jellyfinDeviceId(this.config.installId, 'discovery'));
-    const answer = await sdkCall(
-      () => getSystemApi(anonymous).getPublicSystemInfo({ timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) }),
-      parseJellyfinInfo,
-      url,
-    );
+    return sdkCall(() => getSystemApi(anonymous).getPublicSystemInfo({ timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) }), parseJellyfinInfo, url);
+  }
+
+  /** The Id and name of whatever Jellyfin server answers at `url` (route editor). */
+  async identify(url: string, options: CallOptions): Promise<IdentityAnswer> {
+    const answer = await this.anonymousInfo(url, options);
     if (!answer.ok) return { ok: false, error: answer.error };
     return { ok: true, serverId: answer.value.id, serverName: answer.value.name };
+  }
+
+  /** The Id and reported LocalAddress at `url` (the monitor's refresher follows a changed LocalAddress). */
+  async publicInfo(url: string, options: CallOptions): Promise<PublicInfoAnswer> {
+    const r = await this.anonymousInfo(url, options);
+    if (!r.ok) return r;
+    return { ok: true, serverId: r.value.id.replace(/-/g, '').toLowerCase(), ...(r.value.localAddress ? { localAddress: r.value.localAddress } : {}) };
   }
 
   /** `/UserViews` (10.9+), falling back to the legacy `/Users/{id}/Views` on 404 (10.8). */

@@ -12,7 +12,11 @@ import {
   type IdentityAnswer,
   type LibrariesResult,
   type MediaBackend,
+  type PlexAccountApi,
   type PlexDiscoveredServer,
+  type PlexJwt,
+  type PlexJwtAnswer,
+  type PlexResourcesAnswer,
   type PlexPin,
   type PlexPinState,
   type PlexSignIn,
@@ -20,7 +24,8 @@ import {
   type PushHandlers,
   type PushOptions,
 } from '../types.js';
-import { parsePlexNotification, parsePlexPin, parsePlexResources, parsePmsIdentity, parsePmsSections } from './parsers.js';
+import { parsePlexNotification, parsePlexPin, parsePlexResources, parsePmsIdentity, parsePmsSections, type PlexResource } from './parsers.js';
+import { generateDeviceKey, jwtTimes, publicJwkOf, signDeviceJwt } from './jwt.js';
 import { planRoutesFromResource } from './routes.js';
 
 export const PLEX_PRODUCT = 'Marquee';
@@ -240,22 +245,103 @@ export class PlexSignInFlow implements PlexSignIn {
   }
 
   async listServers(accountToken: string): Promise<PlexDiscoveredServer[]> {
-    const r = await this.call('GET', '/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1', parsePlexResources, accountToken);
+    const r = await this.call('GET', RESOURCES_PATH, parsePlexResources, accountToken);
     if (!r.ok) throw toSignInError(r.error, 'plex.tv');
-    return r.value.map((res) => {
-      const plan = planRoutesFromResource(res);
-      return {
-        serverId: res.clientIdentifier,
-        name: res.name,
-        owned: res.owned,
-        presence: res.presence,
-        routes: plan.routes,
-        ...(plan.refused.length > 0 ? { refusedRoutes: plan.refused } : {}),
-        // Shared servers need their own accessToken; the account token is the fallback for owned ones.
-        credentials: { token: res.accessToken ?? accountToken, accountToken },
-      };
-    });
+    return discoveredServers(r.value, accountToken);
   }
+}
+
+export const RESOURCES_PATH = '/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1';
+
+/** plex.tv resources → servers with their routes and credentials (sign-in and refresh alike). */
+export function discoveredServers(resources: readonly PlexResource[], accountToken: string): PlexDiscoveredServer[] {
+  return resources.map((res) => {
+    const plan = planRoutesFromResource(res);
+    return {
+      serverId: res.clientIdentifier,
+      name: res.name,
+      owned: res.owned,
+      presence: res.presence,
+      routes: plan.routes,
+      ...(plan.refused.length > 0 ? { refusedRoutes: plan.refused } : {}),
+      // Shared servers need their own accessToken; the account token is the fallback for owned ones.
+      credentials: { token: res.accessToken ?? accountToken, accountToken },
+    };
+  });
+}
+
+/**
+ * The account side of a signed-in install, for the monitor's refresher (src/monitor/route-refresher.ts):
+ * re-reading resources (routes, rotated per-server tokens) with the stored account token. Never throws.
+ */
+export class PlexAccountClient implements PlexAccountApi {
+  constructor(private readonly config: PlexConfig) {}
+
+  async resources(accountToken: string, options: CallOptions): Promise<PlexResourcesAnswer> {
+    const url = joinUrl(this.config.plexTvUrl ?? 'https://plex.tv', RESOURCES_PATH);
+    const res = await this.config.http.request({ url, headers: plexHeaders(this.config, accountToken), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    const r = await fetchParsed(res, url, parsePlexResources);
+    if (r.ok) return { ok: true, servers: discoveredServers(r.value, accountToken) };
+    return { ok: false, ...accountFailure(r.error) };
+  }
+
+  /** A new Ed25519 device key (private JWK, JSON) for the install. */
+  newDeviceKey(): string {
+    return generateDeviceKey();
+  }
+
+  /** Step 1: the install's public key, registered with the current account token. */
+  async registerDeviceKey(accountToken: string, deviceKey: string, options: CallOptions): Promise<PlexJwtAnswer<null>> {
+    const r = await plexTvJson(this.config, 'POST', '/api/v2/auth/jwk', { jwk: publicJwkOf(deviceKey) }, options, accountToken);
+    return r.ok ? { ok: true, value: null } : r;
+  }
+
+  /** Steps 2–3: a nonce, the device JWT signed with the install's key, exchanged for a plex.tv JWT. */
+  async renewJwt(deviceKey: string, options: CallOptions): Promise<PlexJwtAnswer<PlexJwt>> {
+    const nonce = await plexTvJson(this.config, 'GET', '/api/v2/auth/nonce', undefined, options);
+    if (!nonce.ok) return nonce;
+    const value = (nonce.value as { nonce?: unknown } | null)?.nonce;
+    if (typeof value !== 'string' || value.length === 0 || value.length > 200) return { ok: false, reason: 'unavailable', message: 'plex.tv answered the nonce request without a nonce' };
+    const jwt = signDeviceJwt(deviceKey, { clientIdentifier: this.config.clientIdentifier, nonce: value, nowMs: (this.config.now ?? Date.now)() });
+    const exchanged = await plexTvJson(this.config, 'POST', '/api/v2/auth/token', { jwt }, options);
+    if (!exchanged.ok) return exchanged;
+    const token = (exchanged.value as { auth_token?: unknown } | null)?.auth_token;
+    const times = typeof token === 'string' ? jwtTimes(token) : null;
+    if (typeof token !== 'string' || !times) return { ok: false, reason: 'unavailable', message: 'plex.tv answered the token exchange without a usable token' };
+    return { ok: true, value: { token, ...times } };
+  }
+}
+
+/** POST/GET to plex.tv with a JSON body; the status and parsed JSON, or the error. Never throws. */
+async function plexTvJson(config: PlexConfig, method: 'GET' | 'POST', path: string, body: unknown, options: CallOptions, token?: string): Promise<PlexJwtAnswer<unknown>> {
+  const url = joinUrl(config.plexTvUrl ?? 'https://plex.tv', path);
+  const res = await config.http.request({
+    url,
+    method,
+    headers: { ...plexHeaders(config, token), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    timeoutMs: options.timeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (!res.ok) return { ok: false, reason: 'unavailable', message: res.error.message };
+  const error = classifyStatus(res.status, url, res.headers);
+  if (error) {
+    const refused = error.status !== undefined && [400, 401, 403, 404, 422, 498].includes(error.status);
+    return { ok: false, reason: refused ? 'refused' : 'unavailable', message: error.message };
+  }
+  if (res.status === 204 || res.body.trim() === '') return { ok: true, value: null };
+  try {
+    return { ok: true, value: JSON.parse(res.body) as unknown };
+  } catch {
+    return { ok: false, reason: 'unavailable', message: `${describeHost(url)}: the answer is not JSON` };
+  }
+}
+
+/** 401: plex.tv no longer knows the sign-in; 498: a JWT that expired (renew it); anything else proves nothing. */
+function accountFailure(error: ProbeError): { reason: 'account_rejected' | 'token_expired' | 'unavailable'; message: string } {
+  if (error.code === 'unauthorized' && error.status === 498) return { reason: 'token_expired', message: error.message };
+  if (error.code === 'unauthorized') return { reason: 'account_rejected', message: error.message };
+  return { reason: 'unavailable', message: error.message };
 }
 
 export function toSignInError(error: ProbeError, service: string): SignInError {

@@ -142,7 +142,8 @@ export class SourcesRepo {
           this.ctx.db
             .insert(routes)
             .values({ ...r, sourceId, origin })
-            .onConflictDoUpdate({ target: routes.id, set: { kind: r.kind, priority: r.priority, origin, pending: false } })
+            // A user's route kept through a refresh keeps its pending mark: it gets no token before it is verified.
+            .onConflictDoUpdate({ target: routes.id, set: { kind: r.kind, priority: r.priority, origin, ...(origin === 'user' ? {} : { pending: false }) } })
             .run();
         }
         const kept = existing
