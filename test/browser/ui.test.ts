@@ -192,9 +192,12 @@ describe('web UI against the real server (sub-path, simulators, Chromium)', () =
     await page.getByTestId(`demo-fault-${localRoute}-refuse`).click();
     await poll(() => statusOf(living).getAttribute('data-route-kind'), 15_000).toBe('remote');
     await screenshot('ui-05-demo-panel-local-cut');
-    await page.getByTestId(`demo-server-fault-${living}-bad-token`).click();
-    await poll(() => statusOf(living).getAttribute('data-state'), 15_000).toBe('auth_required');
-    await page.getByTestId(`demo-server-fault-${living}-up`).click();
+    // A revoked token: Jellyfin needs a new sign-in (a Plex server's token would be fetched anew from
+    // plex.tv without the user, issue 13, so Plex would stay connected).
+    const jellyfin = marquee.sourceId(HOME_JELLYFIN);
+    await page.getByTestId(`demo-server-fault-${jellyfin}-bad-token`).click();
+    await poll(() => statusOf(jellyfin).getAttribute('data-state'), 15_000).toBe('auth_required');
+    await page.getByTestId(`demo-server-fault-${jellyfin}-up`).click();
     await page.getByTestId(`demo-fault-${localRoute}-up`).click();
     // A fresh check (the card's "Check now" would do the same) instead of waiting for the schedule.
     marquee.engine.checkNow(living);
@@ -246,7 +249,7 @@ describe('web UI against the real server (sub-path, simulators, Chromium)', () =
     const relay = living.routes.find((r) => r.kind === 'relay')!.id;
     await page.goto(`${marquee.url}#/sources/${living.id}`);
     await poll(() => origin(relay).textContent()).toBe('From plex.tv');
-    expect(await origin(relay).getAttribute('title')).toBe('Listed for this server by plex.tv');
+    expect(await origin(relay).getAttribute('title')).toMatch(/^Listed for this server by plex.tv/);
     expect(session!.consoleErrors).toEqual([]);
   });
 
