@@ -94,6 +94,23 @@ function buildSchemas(bounded: boolean) {
       maxRetryChecksPerS: perSecond(100, [1, 1_000]),
       /** Full re-selection cadence by the current route kind. */
       reselectMs: reselect.prefault({}),
+      /**
+       * Back to the best route (issue 13): while a source is on a less preferred route, each preferred
+       * route that answers is re-checked about this often (±25 % jitter); one that fails is re-checked
+       * like a dead route is retried (the backoff below). 1 s – 10 min.
+       */
+      returnCheckMs: positiveMs(1_500, [1_000, 10 * MINUTE]),
+      /**
+       * The hold-down window: the source returns to a preferred route only after it answered
+       * `returnMinSuccesses` times in a row over at least this long; any failure restarts the window.
+       * 0 – 1 h. The defaults (8 answers, ≥ 15 s, a check every ~1.5 s) return to a restored route
+       * within ~15–22 s (the first answer waits at most one retry, ≤ 4.5 s) and take a route flapping at
+       * 1 Hz back with a chance of ~0.5^10 per window.
+       */
+      returnHoldMs: ms(15_000, [0, HOUR]),
+      returnMinSuccesses: count(8, [1, 100]),
+      /** Install-wide budget of those re-checks: the cadence stretches with the sources on probation. 1 – 1000 per second. */
+      maxReturnChecksPerS: perSecond(20, [1, 1_000]),
       /** Per-route probe timeout (a source's monitoring.probeTimeoutMs overrides it). */
       probeTimeoutMs: timeoutMs(5_000),
       /**
