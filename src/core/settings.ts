@@ -73,10 +73,13 @@ function buildSchemas(bounded: boolean) {
       baseTickMs: positiveMs(10_000, [1_000, HOUR]),
       /**
        * Light check of the current route while the source's push channel is open: the channel's pongs
-       * already prove the server and the route alive every ping, so this only re-confirms the HTTP API
-       * and the sign-in (a revoked token, a server answering 5xx behind a live socket). 1 s – 1 h.
+       * already prove the server and the route alive every ping, so this re-confirms what the pongs
+       * cannot — the identity of the server that answers *new* requests on the route (a proxy or a NAT
+       * now pointing at another server while the old socket stays open: 60 s left that unnoticed ~37 s
+       * on average), the HTTP API and the sign-in. One request per check; above 300 sources the
+       * light-check budget sets the cadence anyway. 1 s – 1 h.
        */
-      pushOpenTickMs: positiveMs(60_000, [1_000, HOUR]),
+      pushOpenTickMs: positiveMs(15_000, [1_000, HOUR]),
       /**
        * Cost at scale (issue 6): the cadences stretch with the number of sources so that, overall,
        * light checks stay at or below `maxLightChecksPerS` and full re-selections at or below

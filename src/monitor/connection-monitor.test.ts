@@ -536,7 +536,7 @@ describe('ConnectionMonitor', () => {
 
   describe('cost at scale', () => {
     it('an open push channel stands in for light checks: the next one moves to a random point of the push-open tick, and back when it closes', async () => {
-      const ctx = started(setup(), makeSource());
+      const ctx = started(setup({ settings: { pushOpenTickMs: 60_000 } }), makeSource());
       await ctx.clock.advance(50);
       const now = ctx.clock.now();
       expect(ctx.monitor.getState('living')!.next).toMatchObject({ kind: 'light' });
