@@ -58,6 +58,12 @@ describe('return policy: which routes are on probation', () => {
     expect(nextReturnCheckAt(state)).toBeNull();
   });
 
+  it('returnCheckMs 0 (engine schema only): no probation at all, the rule before issue 13', () => {
+    const off = syncReturnState(initialReturnState(), ROUTES, on(RELAY), T0, { ...S, returnCheckMs: 0 }, half);
+    expect(off.windows).toEqual({});
+    expect(heldRouteIds(off, T0, S).size).toBe(0);
+  });
+
   it('the same current route keeps its windows (the same object); a new current route starts afresh', () => {
     let state = probation(RELAY);
     state = observeReturnProbe(state, { routeId: REMOTE.id, ok: true, at: T0 + 1_000 }, S, 0.5);
@@ -89,6 +95,24 @@ describe('return policy: the hold-down window', () => {
     for (let i = 8; i <= 10; i++) state = observeReturnProbe(state, { routeId: id, ok: true, at: start + i * 1_500 }, S, 0.5);
     expect(shouldReturn(state, start + 15_000, S)).toBe(true);
     expect(heldRouteIds(state, start + 15_000, S).size).toBe(0);
+  });
+
+  it('a late answer (slower than the fastest by more than the margin: TCP retransmissions) restarts the window without counting the route dead', () => {
+    let state = probation();
+    const id = LOCAL.id;
+    for (let i = 0; i < 5; i++) state = observeReturnProbe(state, { routeId: id, ok: true, at: T0 + i * 1_500, latencyMs: 2 + i }, S, 0.5);
+    expect(state.windows[id]).toMatchObject({ successes: 5, bestLatencyMs: 2 });
+    // Within the margin: still consistent.
+    state = observeReturnProbe(state, { routeId: id, ok: true, at: T0 + 7_500, latencyMs: 2 + S.returnLatencyMarginMs }, S, 0.5);
+    expect(state.windows[id]!.successes).toBe(6);
+    // 208 ms: one retransmission (a packet dropped).
+    state = observeReturnProbe(state, { routeId: id, ok: true, at: T0 + 9_000, latencyMs: 208 }, S, 0.5);
+    expect(state.windows[id]).toMatchObject({ successes: 0, since: null, failures: 0, bestLatencyMs: 2 });
+    expect(state.windows[id]!.dueAt - (T0 + 9_000)).toBe(S.returnCheckMs);
+    // A route that is simply slow (always ~300 ms) is judged against its own fastest answer.
+    let slow = probation();
+    for (let i = 0; i <= 10; i++) slow = observeReturnProbe(slow, { routeId: id, ok: true, at: T0 + i * 1_500, latencyMs: 300 + (i % 3) * 40 }, S, 0.5);
+    expect(shouldReturn(slow, T0 + 15_000, S)).toBe(true);
   });
 
   it('cadence: an answering route every returnCheckMs ±25 %; a failing one like a retry of a dead route', () => {

@@ -26,6 +26,8 @@ export interface ReturnWindow {
   failingSince: number | null;
   /** When this route's next return check is due. */
   dueAt: number;
+  /** The fastest answer seen while on probation (the route's base round trip, as TCP's min RTT); null: none yet. */
+  bestLatencyMs: number | null;
 }
 
 export interface ReturnState {
@@ -35,7 +37,7 @@ export interface ReturnState {
   windows: Readonly<Record<string, ReturnWindow>>;
 }
 
-export type ReturnSettings = Pick<MonitorSettings, 'returnCheckMs' | 'returnHoldMs' | 'returnMinSuccesses' | 'backoff'>;
+export type ReturnSettings = Pick<MonitorSettings, 'returnCheckMs' | 'returnHoldMs' | 'returnMinSuccesses' | 'returnLatencyMarginMs' | 'backoff'>;
 
 export function initialReturnState(): ReturnState {
   return { currentRouteId: null, windows: {} };
@@ -78,7 +80,8 @@ function unit(draw: number): number {
  */
 export function syncReturnState(state: ReturnState, routes: readonly Route[], status: SourceStatus, now: number, settings: ReturnSettings, draw: () => number, floorMs = 0): ReturnState {
   const currentRouteId = status.state === 'connected' || status.state === 'sync_failed' ? status.routeId : null;
-  const preferred = preferredRoutes(routes, currentRouteId);
+  // returnCheckMs 0 (engine only): no probation — back at the next full re-selection, as before.
+  const preferred = settings.returnCheckMs > 0 ? preferredRoutes(routes, currentRouteId) : [];
   const sameCurrent = currentRouteId === state.currentRouteId;
   const windows: Record<string, ReturnWindow> = {};
   let changed = !sameCurrent;
@@ -89,7 +92,7 @@ export function syncReturnState(state: ReturnState, routes: readonly Route[], st
       continue;
     }
     changed = true;
-    const fresh: ReturnWindow = { successes: 0, since: null, failures: 1, failingSince: now, dueAt: now };
+    const fresh: ReturnWindow = { successes: 0, since: null, failures: 1, failingSince: now, dueAt: now, bestLatencyMs: null };
     fresh.dueAt = now + failedDelayMs(fresh, now, settings, draw(), floorMs);
     windows[route.id] = fresh;
   }
@@ -102,11 +105,18 @@ export interface ReturnObservation {
   routeId: string;
   ok: boolean;
   at: number;
+  /** How long the answer took; unknown: judged as a clean answer. */
+  latencyMs?: number;
 }
 
 /**
  * Record an answer (or a failure) of a route on probation and plan its next check. A failure
- * restarts the window; an answer extends it. Observations of routes not on probation are ignored.
+ * restarts the window; a clean answer extends it. A *late* answer — slower than the route's fastest
+ * by more than `returnLatencyMarginMs` — restarts the window too, without counting the route dead:
+ * it came through TCP retransmissions (≥ 200 ms on Linux), i.e. packets were lost on the way. A
+ * route flapping as a pulled cable (packets dropped, not refused) answers almost every probe, just
+ * late; without this rule it would pass for stable.
+ * Observations of routes not on probation are ignored.
  */
 export function observeReturnProbe(state: ReturnState, observation: ReturnObservation, settings: ReturnSettings, draw: number, floorMs = 0): ReturnState {
   const window = state.windows[observation.routeId];
@@ -114,10 +124,15 @@ export function observeReturnProbe(state: ReturnState, observation: ReturnObserv
   const now = observation.at;
   let next: ReturnWindow;
   if (observation.ok) {
-    next = { successes: window.successes + 1, since: window.since ?? now, failures: 0, failingSince: null, dueAt: now };
+    const latency = Number.isFinite(observation.latencyMs) ? Math.max(0, observation.latencyMs!) : null;
+    const best = latency === null ? window.bestLatencyMs : Math.min(latency, window.bestLatencyMs ?? latency);
+    const late = latency !== null && best !== null && latency > best + settings.returnLatencyMarginMs;
+    next = late
+      ? { successes: 0, since: null, failures: 0, failingSince: null, dueAt: now, bestLatencyMs: best }
+      : { successes: window.successes + 1, since: window.since ?? now, failures: 0, failingSince: null, dueAt: now, bestLatencyMs: best };
     next.dueAt = now + answeredDelayMs(settings, draw, floorMs);
   } else {
-    next = { successes: 0, since: null, failures: window.failures + 1, failingSince: window.failingSince ?? now, dueAt: now };
+    next = { successes: 0, since: null, failures: window.failures + 1, failingSince: window.failingSince ?? now, dueAt: now, bestLatencyMs: window.bestLatencyMs };
     next.dueAt = now + failedDelayMs(next, now, settings, draw, floorMs);
   }
   return { ...state, windows: { ...state.windows, [observation.routeId]: next } };

@@ -100,9 +100,10 @@ function buildSchemas(bounded: boolean) {
       /**
        * Back to the best route (issue 13): while a source is on a less preferred route, each preferred
        * route that answers is re-checked about this often (±25 % jitter); one that fails is re-checked
-       * like a dead route is retried (the backoff below). 1 s – 10 min.
+       * like a dead route is retried (the backoff below). 1 s – 10 min. (0, engine schema only: off —
+       * the source returns at its next full re-selection, the rule before issue 13; the benchmark's baseline.)
        */
-      returnCheckMs: positiveMs(1_500, [1_000, 10 * MINUTE]),
+      returnCheckMs: ms(1_500, [1_000, 10 * MINUTE]),
       /**
        * The hold-down window: the source returns to a preferred route only after it answered
        * `returnMinSuccesses` times in a row over at least this long; any failure restarts the window.
@@ -112,6 +113,13 @@ function buildSchemas(bounded: boolean) {
        */
       returnHoldMs: ms(15_000, [0, HOUR]),
       returnMinSuccesses: count(8, [1, 100]),
+      /**
+       * An answer slower than the route's fastest on probation by more than this does not count and
+       * restarts the window: it needed TCP retransmissions (≥ 200 ms), so packets were lost — a route
+       * flapping as a pulled cable answers nearly every probe, ~200–650 ms late. Below 200 ms so one
+       * retransmission shows; above ordinary jitter. 10 ms – 10 s.
+       */
+      returnLatencyMarginMs: positiveMs(150, [10, 10_000]),
       /** Install-wide budget of those re-checks: the cadence stretches with the sources on probation. 1 – 1000 per second. */
       maxReturnChecksPerS: perSecond(20, [1, 1_000]),
       /** Per-route probe timeout (a source's monitoring.probeTimeoutMs overrides it). */

@@ -450,7 +450,7 @@ export class ConnectionMonitor {
         stragglersPending = true;
         this.recordStragglers(entry, selection.settled, reported, controller);
         if (entry.returning.currentRouteId !== null) {
-          const observations = selection.results.map((r) => ({ routeId: r.routeId, ok: r.ok, at: r.at }));
+          const observations = selection.results.map((r) => ({ routeId: r.routeId, ok: r.ok, at: r.at, latencyMs: r.latencyMs }));
           this.setReturning(entry, observeSelection(entry.returning, observations, selection.chosen?.routeId ?? null, this.clock.now(), this.settings, this.random, this.returnFloorMs()));
         }
         this.apply(entry, { type: 'selection', routes: source.routes, results: selection.results, chosenRouteId: selection.chosen?.routeId ?? null, jitter: this.random() });
@@ -587,7 +587,7 @@ export class ConnectionMonitor {
       let next = entry.returning;
       for (const result of results) {
         this.notify(id, (l) => l.onProbe?.(id, result, { check: 'return', late: false }));
-        next = observeReturnProbe(next, { routeId: result.routeId, ok: result.ok, at: this.clock.now() }, this.settings, this.random(), this.returnFloorMs());
+        next = observeReturnProbe(next, { routeId: result.routeId, ok: result.ok, at: this.clock.now(), latencyMs: result.latencyMs }, this.settings, this.random(), this.returnFloorMs());
       }
       entry.returnChecking = false;
       this.setReturning(entry, next);
