@@ -15,6 +15,8 @@ import { runScenario } from '../../support/net/netns.js';
 import { cleanup, clear, drop, reset } from '../../support/net/nft.js';
 
 export interface ReturnArgs {
+  /** Before the flap, local stays down this long (default 0): the cost of a dead preferred route. */
+  deadMs?: number;
   flapMs: number;
   /** After the flap, wait at most this long for both sources to be back on local. */
   limitMs: number;
@@ -33,6 +35,8 @@ export interface ReturnSourceResult {
   /** Probes of local during the flap, and how many answered (context: the flap was real). */
   localProbes: number;
   localAnswers: number;
+  /** Requests to local per second over the second half of the dead period (null without one). */
+  deadRatePerS: number | null;
   /** Latencies (ms) of local's answers during the flap, and the codes of its failures. */
   answerLatencies: number[];
   failureCodes: Record<string, number>;
@@ -52,7 +56,7 @@ function hostPort(url: string): { host: string; port: number } {
   return { host: u.hostname, port: Number(u.port) };
 }
 
-runScenario<ReturnArgs, ReturnResult>(async ({ flapMs, limitMs, settings }) => {
+runScenario<ReturnArgs, ReturnResult>(async ({ deadMs = 0, flapMs, limitMs, settings }) => {
   const h = await EngineHarness.start({ settings: { ...DEFAULT_MONITOR_SETTINGS, ...settings }, push: DEFAULT_PUSH_SETTINGS });
   try {
     await h.waitForSteadyState(20_000);
@@ -72,6 +76,8 @@ runScenario<ReturnArgs, ReturnResult>(async ({ flapMs, limitMs, settings }) => {
     setUp(false);
     for (const kind of KINDS) await h.waitForView(kind, 'on remote after local went down', (v) => v.status === 'connected' && v.route?.kind === 'remote', 15_000);
 
+    const deadFrom = Date.now();
+    await sleep(deadMs);
     const flapStartedAt = Date.now();
     let due = flapStartedAt;
     for (let up = true; due - flapStartedAt < flapMs; up = !up) {
@@ -92,6 +98,8 @@ runScenario<ReturnArgs, ReturnResult>(async ({ flapMs, limitMs, settings }) => {
       events,
       sources: KINDS.map((kind) => {
         const localId = h.routeId(kind, kind === 'plex' ? SIM_ROUTES.plexLocal : SIM_ROUTES.jellyfinLocal);
+        const deadHalf = deadFrom + deadMs / 2;
+        const deadProbes = h.probes.filter((p) => p.result.routeId === localId && p.receivedAt >= deadHalf && p.receivedAt < flapStartedAt).length;
         const during = h.probes.filter((p) => p.result.routeId === localId && p.receivedAt >= flapStartedAt && p.receivedAt < flapEndedAt);
         const back = backAt(kind);
         const bad = h.probes.filter((p) => p.result.routeId === localId && (!p.result.ok || p.result.latencyMs > 150) && (back === null || p.receivedAt < back));
@@ -104,6 +112,7 @@ runScenario<ReturnArgs, ReturnResult>(async ({ flapMs, limitMs, settings }) => {
           returnsWhileFlapping: h.eventsOf(kind, 'ConnectionChanged', mark).filter((e) => e.routeKind === 'local' && e.receivedAt >= flapStartedAt && e.receivedAt < flapEndedAt).length,
           localProbes: during.length,
           localAnswers: during.filter((p) => p.result.ok).length,
+          deadRatePerS: deadMs > 0 ? deadProbes / ((flapStartedAt - deadHalf) / 1000) : null,
           answerLatencies: during.filter((p) => p.result.ok).map((p) => p.result.latencyMs),
           failureCodes: during.reduce<Record<string, number>>((codes, p) => {
             if (!p.result.ok) codes[p.result.error.code] = (codes[p.result.error.code] ?? 0) + 1;
