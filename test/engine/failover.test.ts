@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 describe('engine against the simulators: route failover (issue 3)', () => {
-  it('moves to the remote route when local is cut, and back to local at the next re-selection', async () => {
+  it('moves to the remote route when local is cut, and back to local by itself once it answered for the hold-down window', async () => {
     h = await EngineHarness.start();
     await h.waitForSteadyState();
 
