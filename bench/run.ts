@@ -9,12 +9,13 @@ import { detection } from './detection.js';
 import { domLatency } from './dom-latency.js';
 import { fuzz } from './fuzz.js';
 import { recovery } from './recovery.js';
+import { returnToBest } from './return.js';
 import { routeChoice } from './route-choice.js';
 import { scale } from './scale.js';
 import type { Benchmark, BenchReport, BenchResult, BenchRow, MachineInfo } from './types.js';
 
 /** Registry: recovery and scale plug in here as further modules. */
-export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, fuzz, scale];
+export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, returnToBest, fuzz, scale];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

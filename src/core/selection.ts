@@ -50,6 +50,12 @@ export interface EarlyDecisionInput {
   elapsedMs: number;
   /** How long to wait, after the first good answer, for a better route still pending. */
   graceMs: number;
+  /**
+   * Routes on probation (src/core/return-policy.ts): preferred to the current route but not yet
+   * proven stable. They are chosen only when every other route has answered and none of them is
+   * good — a held route's answer never wins while the current route may still answer.
+   */
+  held?: ReadonlySet<string>;
 }
 
 export type EarlyDecision =
@@ -66,6 +72,25 @@ export type EarlyDecision =
  * that tie, and a route still pending will answer later (slower) than the one already in.
  */
 export function decideEarly(input: EarlyDecisionInput): EarlyDecision {
+  const held = input.held;
+  if (!held || held.size === 0) return decideAmong(input);
+  const isHeld = (id: string) => held.has(id);
+  const free = decideAmong({
+    ...input,
+    routes: input.routes.filter((r) => !isHeld(r.id)),
+    arrivals: input.arrivals.filter((a) => !isHeld(a.result.routeId)),
+  });
+  // Undecided (a free route may still answer) or a free route answered: the held ones wait.
+  if (!free.decided || free.chosen) return free;
+  // Every free route failed: the held routes are all that is left, chosen by the usual rules.
+  return decideAmong({
+    ...input,
+    routes: input.routes.filter((r) => isHeld(r.id)),
+    arrivals: input.arrivals.filter((a) => isHeld(a.result.routeId)),
+  });
+}
+
+function decideAmong(input: EarlyDecisionInput): EarlyDecision {
   const { routes, arrivals, elapsedMs, graceMs } = input;
   const answered = new Set(arrivals.map((a) => a.result.routeId));
   const pending = routes.filter((route) => !answered.has(route.id));

@@ -35,7 +35,7 @@ describe('settings ranges', () => {
     it(`${name}: every knob refuses a vanishing value unless 0 is meaningful`, () => {
       for (const path of paths) {
         const key = path.at(-1)!;
-        const zeroAllowed = ['graceMs', 'recentWindowMs', 'capJitter'].includes(key);
+        const zeroAllowed = ['graceMs', 'recentWindowMs', 'capJitter', 'returnHoldMs'].includes(key);
         expect(schema.safeParse(withValue(path, 0)).success, `${path.join('.')} = 0`).toBe(zeroAllowed);
         // Only a ratio may be a vanishing fraction; every other knob is a whole number or a rate ≥ 1.
         expect(schema.safeParse(withValue(path, 1e-300)).success, `${path.join('.')} = 1e-300`).toBe(key === 'capJitter');

@@ -95,10 +95,13 @@ function buildSchemas(bounded: boolean) {
       baseTickMs: positiveMs(10_000, [1_000, HOUR]),
       /**
        * Light check of the current route while the source's push channel is open: the channel's pongs
-       * already prove the server and the route alive every ping, so this only re-confirms the HTTP API
-       * and the sign-in (a revoked token, a server answering 5xx behind a live socket). 1 s – 1 h.
+       * already prove the server and the route alive every ping, so this re-confirms what the pongs
+       * cannot — the identity of the server that answers *new* requests on the route (a proxy or a NAT
+       * now pointing at another server while the old socket stays open: 60 s left that unnoticed ~37 s
+       * on average), the HTTP API and the sign-in. One request per check; above 300 sources the
+       * light-check budget sets the cadence anyway. 1 s – 1 h.
        */
-      pushOpenTickMs: positiveMs(60_000, [1_000, HOUR]),
+      pushOpenTickMs: positiveMs(15_000, [1_000, HOUR]),
       /**
        * Cost at scale (issue 6): the cadences stretch with the number of sources so that, overall,
        * light checks stay at or below `maxLightChecksPerS` and full re-selections at or below
@@ -116,6 +119,31 @@ function buildSchemas(bounded: boolean) {
       maxRetryChecksPerS: perSecond(100, [1, 1_000]),
       /** Full re-selection cadence by the current route kind. */
       reselectMs: reselect.prefault({}),
+      /**
+       * Back to the best route (issue 13): while a source is on a less preferred route, each preferred
+       * route that answers is re-checked about this often (±25 % jitter); one that fails is re-checked
+       * like a dead route is retried (the backoff below). 1 s – 10 min. (0, engine schema only: off —
+       * the source returns at its next full re-selection, the rule before issue 13; the benchmark's baseline.)
+       */
+      returnCheckMs: ms(1_500, [1_000, 10 * MINUTE]),
+      /**
+       * The hold-down window: the source returns to a preferred route only after it answered
+       * `returnMinSuccesses` times in a row over at least this long; any failure restarts the window.
+       * 0 – 1 h. The defaults (8 answers, ≥ 15 s, a check every ~1.5 s) return to a restored route
+       * within ~15–22 s (the first answer waits at most one retry, ≤ 4.5 s) and take a route flapping at
+       * 1 Hz back with a chance of ~0.5^10 per window.
+       */
+      returnHoldMs: ms(15_000, [0, HOUR]),
+      returnMinSuccesses: count(8, [1, 100]),
+      /**
+       * An answer slower than the route's fastest on probation by more than this does not count and
+       * restarts the window: it needed TCP retransmissions (≥ 200 ms), so packets were lost — a route
+       * flapping as a pulled cable answers nearly every probe, ~200–650 ms late. Below 200 ms so one
+       * retransmission shows; above ordinary jitter. 10 ms – 10 s.
+       */
+      returnLatencyMarginMs: positiveMs(150, [10, 10_000]),
+      /** Install-wide budget of those re-checks: the cadence stretches with the sources on probation. 1 – 1000 per second. */
+      maxReturnChecksPerS: perSecond(20, [1, 1_000]),
       /** Per-route probe timeout (a source's monitoring.probeTimeoutMs overrides it). */
       probeTimeoutMs: timeoutMs(5_000),
       /**

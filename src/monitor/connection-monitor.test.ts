@@ -132,16 +132,18 @@ describe('ConnectionMonitor', () => {
     expect(lights.length).toBeGreaterThan(Math.floor((cadence * 2) / 10_000) - 4);
   });
 
-  it('a source on remote returns to local at the next re-selection when local comes back', async () => {
+  it('a source on remote returns to local by itself once local has answered for the hold-down window, long before the next re-selection', async () => {
     const ctx = setup();
     ctx.backend.route('living-local', { answer: 'refused' });
     started(ctx, makeSource());
     await ctx.clock.advance(1000);
     expect(statusOf(ctx.monitor)).toMatchObject({ routeKind: 'remote' });
     ctx.backend.route('living-local', { answer: 'ok', delayMs: 3 });
-    await ctx.clock.advance(119_000);
+    // The window (8 answers over ≥ 15 s) cannot be complete sooner than 15 s after local came back.
+    await ctx.clock.advance(15_000);
     expect(statusOf(ctx.monitor)).toMatchObject({ routeKind: 'remote' });
-    await ctx.clock.advance(1_100);
+    // The first answer waits at most one retry (≤ 4.5 s), then ~15 s of answers: well before 120 s.
+    await ctx.clock.advance(10_000);
     expect(statusOf(ctx.monitor)).toMatchObject({ routeKind: 'local' });
     const changed = ctx.rec.events.filter((e) => e.type === 'ConnectionChanged');
     expect(changed.at(-1)).toMatchObject({ routeKind: 'local', previousRouteKind: 'remote' });
@@ -534,7 +536,7 @@ describe('ConnectionMonitor', () => {
 
   describe('cost at scale', () => {
     it('an open push channel stands in for light checks: the next one moves to a random point of the push-open tick, and back when it closes', async () => {
-      const ctx = started(setup(), makeSource());
+      const ctx = started(setup({ settings: { pushOpenTickMs: 60_000 } }), makeSource());
       await ctx.clock.advance(50);
       const now = ctx.clock.now();
       expect(ctx.monitor.getState('living')!.next).toMatchObject({ kind: 'light' });

@@ -10,6 +10,18 @@ import type { Outcome } from '../core/outcomes.js';
 import { redactProbeError } from '../core/redact.js';
 import { reduce } from '../core/reducer.js';
 import { tokenRejected } from '../core/route-refresh.js';
+import {
+  dueReturnChecks,
+  heldRouteIds,
+  initialReturnState,
+  nextReturnCheckAt,
+  observeReturnProbe,
+  observeSelection,
+  returnCheckFloorMs,
+  shouldReturn,
+  syncReturnState,
+  type ReturnState,
+} from '../core/return-policy.js';
 import { effectiveSettings, replanPeriodicCheck, type CheckKind } from '../core/scheduling.js';
 import { EngineMonitorSettingsSchema, type MonitorSettings, type MonitorSettingsInput } from '../core/settings.js';
 import type { LossReason, ProbeResult, Route, Source, SourceKind, SourceStatus } from '../core/types.js';
@@ -48,6 +60,11 @@ interface Entry {
   /** Which check runs next and how (pure; `stepPlanner` decides, this class executes). */
   planner: CheckPlanner;
   timer: TimerHandle | null;
+  /** Probation of the routes preferred to the current one (pure; `return-policy.ts` decides). */
+  returning: ReturnState;
+  /** The timer of the next return check, and whether one is in flight. */
+  returnTimer: TimerHandle | null;
+  returnChecking: boolean;
   /** Controllers of this source's checks whose probes may still run (stragglers included). */
   controllers: Set<AbortController>;
   removed: boolean;
@@ -73,6 +90,8 @@ export class ConnectionMonitor {
   private scaled: { sources: number; unreachable: number; polling: MonitorSettings; pushOpen: MonitorSettings } | null = null;
   /** Sources reconnecting or disconnected now (the retry budget is shared by them). */
   private unreachable = 0;
+  /** Sources on a less preferred route with better ones on probation (they share `maxReturnChecksPerS`). */
+  private onProbation = 0;
 
   constructor(private readonly options: ConnectionMonitorOptions) {
     // Settings from the file were range-checked already; code (tests, bench) may pick fast cadences.
@@ -102,10 +121,21 @@ export class ConnectionMonitor {
       return;
     }
     const state = initialMonitorState({ id: source.id, name: source.name, kind: source.kind }, this.clock.now(), initial?.status ?? null);
-    const entry: Entry = { source: cloneSource(source), state, planner: initialCheckPlanner(), timer: null, controllers: new Set(), removed: false };
+    const entry: Entry = {
+      source: cloneSource(source),
+      state,
+      planner: initialCheckPlanner(),
+      timer: null,
+      returning: initialReturnState(),
+      returnTimer: null,
+      returnChecking: false,
+      controllers: new Set(),
+      removed: false,
+    };
     this.entries.set(source.id, entry);
     if (isUnreachable(state.status)) this.unreachable++;
     this.schedule(entry);
+    this.syncReturn(entry);
   }
 
   /** Name, routes or monitoring settings changed. Changed routes are re-checked at once. */
@@ -118,6 +148,7 @@ export class ConnectionMonitor {
     const routesChanged = JSON.stringify(previous.routes) !== JSON.stringify(source.routes) || previous.serverId !== source.serverId;
     if (routesChanged) this.requestFullCheck(entry);
     else this.schedule(entry); // `enabled` may have changed
+    this.syncReturn(entry);
     return true;
   }
 
@@ -127,7 +158,9 @@ export class ConnectionMonitor {
     entry.removed = true;
     this.entries.delete(sourceId);
     if (isUnreachable(entry.state.status)) this.unreachable--;
+    if (onProbation(entry.returning)) this.onProbation--;
     this.clearTimer(entry);
+    this.clearReturnTimer(entry);
     for (const controller of entry.controllers) controller.abort();
     return true;
   }
@@ -235,7 +268,10 @@ export class ConnectionMonitor {
   start(): void {
     if (this.started) return;
     this.started = true;
-    for (const entry of this.entries.values()) this.schedule(entry);
+    for (const entry of this.entries.values()) {
+      this.schedule(entry);
+      this.scheduleReturn(entry);
+    }
   }
 
   /** Cancels timers, aborts probes, and waits for in-flight checks and stragglers to finish. */
@@ -243,6 +279,7 @@ export class ConnectionMonitor {
     this.started = false;
     for (const entry of this.entries.values()) {
       this.clearTimer(entry);
+      this.clearReturnTimer(entry);
       this.dispatch(entry, { type: 'stopped' });
       for (const controller of entry.controllers) controller.abort();
     }
@@ -411,8 +448,10 @@ export class ConnectionMonitor {
         this.apply(entry, { type: 'light_check', result, jitter: this.random() });
         if (result.ok && entry.state.status.state === 'sync_failed') await this.fetchLibraries(entry, backend, credentials, controller.signal);
       } else {
+        // Routes on probation answer, but a selection uses them only when nothing else does.
+        const held = heldRouteIds(entry.returning, this.clock.now(), this.settings);
         const select = async (using: Credentials) => {
-          const selection = await this.service.select(source, backend, using, { timeoutMs, graceMs: this.settings.graceMs, signal: controller.signal });
+          const selection = await this.service.select(source, backend, using, { timeoutMs, graceMs: this.settings.graceMs, signal: controller.signal, held });
           if (stale()) return null;
           const reported = new Set(selection.results);
           for (const result of selection.results) this.notify(id, (l) => l.onProbe?.(id, result, { check: 'full', late: false }));
@@ -430,6 +469,10 @@ export class ConnectionMonitor {
             selection = await select(fresh);
             if (!selection) return;
           }
+        }
+        if (entry.returning.currentRouteId !== null) {
+          const observations = selection.results.map((r) => ({ routeId: r.routeId, ok: r.ok, at: r.at, latencyMs: r.latencyMs }));
+          this.setReturning(entry, observeSelection(entry.returning, observations, selection.chosen?.routeId ?? null, this.clock.now(), this.settings, this.random, this.returnFloorMs()));
         }
         this.apply(entry, { type: 'selection', routes: source.routes, results: selection.results, chosenRouteId: selection.chosen?.routeId ?? null, jitter: this.random() });
         const state = entry.state.status.state;
@@ -512,6 +555,92 @@ export class ConnectionMonitor {
     }
   }
 
+  // ---- back to the best route ----------------------------------------------------------------
+
+  private returnFloorMs(): number {
+    return returnCheckFloorMs(this.onProbation, this.settings.maxReturnChecksPerS);
+  }
+
+  /** Replace the source's probation state, keeping the install-wide count and the timer in step. */
+  private setReturning(entry: Entry, next: ReturnState): void {
+    if (next === entry.returning) return;
+    this.onProbation += Number(onProbation(next)) - Number(onProbation(entry.returning));
+    entry.returning = next;
+    this.scheduleReturn(entry);
+  }
+
+  /** The status or routes changed: open, keep or close the preferred routes' windows. */
+  private syncReturn(entry: Entry): void {
+    if (entry.removed) return;
+    this.setReturning(entry, syncReturnState(entry.returning, entry.source.routes, entry.state.status, this.clock.now(), this.settings, this.random, this.returnFloorMs()));
+  }
+
+  private scheduleReturn(entry: Entry): void {
+    this.clearReturnTimer(entry);
+    if (!this.started || entry.removed || entry.returnChecking || entry.source.monitoring.enabled === false) return;
+    const at = nextReturnCheckAt(entry.returning);
+    if (at === null) return;
+    entry.returnTimer = this.clock.setTimeout(() => {
+      entry.returnTimer = null;
+      const run = this.runReturnCheck(entry)
+        .catch((error: unknown) => this.notify(entry.source.id, (l) => l.onError?.(entry.source.id, error)))
+        .finally(() => this.loops.delete(run));
+      this.loops.add(run);
+    }, clampDelay(at - this.clock.now()));
+  }
+
+  private clearReturnTimer(entry: Entry): void {
+    if (entry.returnTimer !== null) this.clock.clearTimeout(entry.returnTimer);
+    entry.returnTimer = null;
+  }
+
+  /**
+   * Probe the preferred routes whose return check is due (one request each), record what they said,
+   * and ask for a full selection once one of them has completed its hold-down window. The status
+   * is not touched: only that selection switches routes.
+   */
+  private async runReturnCheck(entry: Entry): Promise<void> {
+    if (entry.returnChecking) return;
+    entry.returnChecking = true;
+    const controller = new AbortController();
+    entry.controllers.add(controller);
+    let release: (() => void) | null = null;
+    try {
+      release = await this.semaphore.acquire(controller.signal);
+      const stale = () => !this.started || entry.removed || controller.signal.aborted;
+      if (!release || stale()) return;
+      const id = entry.source.id;
+      const onRoute = entry.returning.currentRouteId;
+      const due = new Set(dueReturnChecks(entry.returning, this.clock.now()));
+      const routes = entry.source.routes.filter((r) => due.has(r.id));
+      if (routes.length === 0) return;
+      const credentials = await this.options.getCredentials(id);
+      const backend = this.options.getBackend(entry.source.kind);
+      if (stale() || !credentials || !backend) return;
+      const target = { kind: entry.source.kind, serverId: entry.source.serverId };
+      const timeoutMs = entry.source.monitoring.probeTimeoutMs ?? this.settings.probeTimeoutMs;
+      const results = await Promise.all(routes.map((route) => this.service.probeRoute(target, route, backend, credentials, { timeoutMs, signal: controller.signal })));
+      // A result about another current route's probation (the source moved meanwhile) proves nothing.
+      if (stale() || entry.returning.currentRouteId !== onRoute) return;
+      let next = entry.returning;
+      for (const result of results) {
+        this.notify(id, (l) => l.onProbe?.(id, result, { check: 'return', late: false }));
+        next = observeReturnProbe(next, { routeId: result.routeId, ok: result.ok, at: this.clock.now(), latencyMs: result.latencyMs }, this.settings, this.random(), this.returnFloorMs());
+      }
+      entry.returnChecking = false;
+      this.setReturning(entry, next);
+      if (shouldReturn(entry.returning, this.clock.now(), this.settings)) this.requestFullCheck(entry);
+    } finally {
+      release?.();
+      entry.controllers.delete(controller);
+      if (entry.returnChecking) {
+        entry.returnChecking = false;
+        // Nothing recorded (stopped, moved, no credentials): plan the next one as it was.
+        if (this.started && !entry.removed && entry.returnTimer === null) this.scheduleReturn(entry);
+      }
+    }
+  }
+
   private currentRoute(entry: Entry): Route | undefined {
     const status = entry.state.status;
     if (status.state !== 'connected' && status.state !== 'sync_failed') return undefined;
@@ -524,6 +653,7 @@ export class ConnectionMonitor {
     const { state, events } = reduce(entry.state, outcome, this.clock.now(), this.plannedSettings(entry.planner.pushOpen));
     this.unreachable += Number(isUnreachable(state.status)) - Number(isUnreachable(entry.state.status));
     entry.state = state;
+    this.syncReturn(entry);
     if (events.length > 0) this.notify(entry.source.id, (l) => l.onEvents?.(entry.source.id, events, state));
   }
 
@@ -538,6 +668,10 @@ export class ConnectionMonitor {
       }
     }
   }
+}
+
+function onProbation(state: ReturnState): boolean {
+  return Object.keys(state.windows).length > 0;
 }
 
 function isReachable(status: SourceStatus): boolean {

@@ -13,6 +13,8 @@ export interface SelectOptions {
   /** How long to wait for a better route after a less preferred one answered. */
   graceMs: number;
   signal?: AbortSignal;
+  /** Routes on probation: chosen only when no other route answers (see `decideEarly`). */
+  held?: ReadonlySet<string>;
 }
 
 export interface Selection {
@@ -64,7 +66,7 @@ export class ConnectionService {
       };
       const evaluate = () => {
         if (decided) return;
-        const decision = decideEarly({ routes, arrivals, elapsedMs: clock.now() - startedAt, graceMs: options.graceMs });
+        const decision = decideEarly({ routes, arrivals, elapsedMs: clock.now() - startedAt, graceMs: options.graceMs, ...(options.held ? { held: options.held } : {}) });
         if (decision.decided) decide(decision.chosen);
         else if (decision.recheckInMs !== undefined && graceTimer === null) {
           graceTimer = clock.setTimeout(() => {

@@ -6,7 +6,8 @@ import type { MonitorState } from '../core/monitor-state.js';
 import type { CheckKind, PlannedCheck } from '../core/scheduling.js';
 
 export interface ProbeInfo {
-  check: CheckKind;
+  /** `return`: a re-check of a preferred route while the source is on a less preferred one. */
+  check: CheckKind | 'return';
   /** True for a straggler that answered after the selection had already decided. */
   late: boolean;
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineEvent, Route, Source } from '../core/types.js';
+import type { MonitorSettingsInput } from '../core/settings.js';
 import { ConnectionMonitor } from './connection-monitor.js';
 import { combineListeners, type MonitorListener } from './monitor-listener.js';
 import { PushSupervisor, type PushState } from './push-supervisor.js';
@@ -20,14 +21,14 @@ afterEach(async () => {
   stops = [];
 });
 
-function setup(source = makeSource()) {
+function setup(source = makeSource(), settings: MonitorSettingsInput = {}) {
   const clock = new FakeClock();
   const backend = new ScriptedBackend(clock, 'jellyfin');
   const events: EngineEvent[] = [];
   const pushStates: PushState[] = [];
   let checks = 0;
   const recorder: MonitorListener = { onEvents: (_id, e) => events.push(...e), onCheckStarted: () => void checks++ };
-  const monitor = new ConnectionMonitor({ clock, random: () => 0.5, getBackend: () => backend, getCredentials: () => ({ token: 'jf-token' }) });
+  const monitor = new ConnectionMonitor({ clock, random: () => 0.5, getBackend: () => backend, getCredentials: () => ({ token: 'jf-token' }), settings });
   const push = new PushSupervisor({
     monitor,
     clock,
@@ -223,7 +224,7 @@ describe('PushSupervisor', () => {
   });
 
   it('an open channel tells the monitor, which stops light-checking every 10 s; losing it brings them back', async () => {
-    const ctx = setup();
+    const ctx = setup(makeSource(), { pushOpenTickMs: 60_000 });
     await ctx.clock.advance(50);
     const channel = ctx.open();
     const before = ctx.checks();

@@ -1,5 +1,5 @@
 // Issue 3 against the simulators, Plex and Jellyfin together in one engine: a cut local route moves
-// the source to its remote route and back at the next re-selection; cutting every route of a source
+// the source to its remote route and back by itself after the hold-down window; cutting every route of a source
 // that HAD been connected ends in `reconnecting` then `disconnected` (never a stale stored URL), and
 // the way back is a ConnectionRestored.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 describe('engine against the simulators: route failover (issue 3)', () => {
-  it('moves to the remote route when local is cut, and back to local at the next re-selection', async () => {
+  it('moves to the remote route when local is cut, and back to local by itself once it answered for the hold-down window', async () => {
     h = await EngineHarness.start();
     await h.waitForSteadyState();
 
@@ -52,8 +52,10 @@ describe('engine against the simulators: route failover (issue 3)', () => {
       const back = await h.waitForEvent(kind, 'ConnectionChanged', { from: restored, where: (e) => e.routeKind === 'local', timeoutMs: 10_000 });
       expect(back.sourceName).toBe(NAMES[kind]);
       expect(back.previousRouteKind).toBe('remote');
-      // The re-selection cadence on a remote route (1.5 s here) brings it back, not a lucky accident much later.
-      expect(back.receivedAt - upAt).toBeLessThan(TEST_SETTINGS.reselectMs!.remote! + 3_000);
+      // The return checks bring it back after the hold-down window (one retry ≤ 1 s, then 3 answers
+      // over ≥ 1 s here), not a lucky accident much later.
+      expect(back.receivedAt - upAt).toBeLessThan(TEST_SETTINGS.backoff!.capMs! + TEST_SETTINGS.returnHoldMs! + 2_500);
+      expect(back.receivedAt - upAt).toBeGreaterThanOrEqual(TEST_SETTINGS.returnHoldMs!);
       expect(h.view(kind).route?.kind).toBe('local');
       // The stored history: local, then remote, then local again — all "connected".
       const states = h.history(kind).map((e) => `${e.state}:${e.routeKind}`);

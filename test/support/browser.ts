@@ -37,6 +37,11 @@ export const BROWSER_MONITOR: MonitorSettingsInput = {
   backoff: { initialMs: 300, factor: 2, capMs: 1_500, minDelayMs: 300 },
   reselectMs: { local: 3_000, remote: 2_000, relay: 2_000, unknown: 2_000 },
   disconnectAfterAttempts: 3,
+  // No hold-down: the browser tests show the UI a route that changes often (its toasts are damped);
+  // the hold-down itself is tested in src/monitor/return-to-preferred.test.ts and test/net.
+  returnCheckMs: 300,
+  returnHoldMs: 0,
+  returnMinSuccesses: 1,
 };
 
 /** Names in sim/example.json (the demo's servers). */

@@ -32,6 +32,10 @@ export const TEST_SETTINGS: MonitorSettingsInput = {
   backoff: { initialMs: 200, factor: 2, capMs: 1_000, minDelayMs: 50 },
   reselectMs: { local: 2_000, remote: 1_500, relay: 1_000, unknown: 1_000 },
   disconnectAfterAttempts: 3,
+  // Back to the preferred route after 3 answers over ≥ 1 s (the defaults' 8 over 15 s, scaled down).
+  returnCheckMs: 200,
+  returnHoldMs: 1_000,
+  returnMinSuccesses: 3,
 };
 
 export const TEST_PUSH: Partial<PushSupervisorSettings> = { pingIntervalMs: 300, pongTimeoutMs: 600, connectTimeoutMs: 1_500, reopenInitialMs: 200, reopenCapMs: 2_000 };
