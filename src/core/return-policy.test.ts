@@ -18,7 +18,7 @@ import {
 } from './return-policy.js';
 import { decideEarly, type Arrival } from './selection.js';
 import { parseMonitorSettings } from './settings.js';
-import { LOCAL, RELAY, REMOTE, ROUTES, T0 } from './test-fixtures.js';
+import { LOCAL, RELAY, REMOTE, ROUTES, T0 } from '../../test/support/core-fixtures.js';
 import type { Route, SourceStatus } from './types.js';
 
 const S = parseMonitorSettings();

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MONITOR_SETTINGS } from '../core/settings.js';
 import type { EngineEvent, ProbeResult, Route, Source } from '../core/types.js';
 import { ConnectionMonitor, type ConnectionMonitorOptions } from './connection-monitor.js';
-import { FakeClock, seededRandom } from './testing/fake-clock.js';
-import { ScriptedBackend } from './testing/scripted-backend.js';
+import { FakeClock, seededRandom } from '../../test/support/fake-clock.js';
+import { ScriptedBackend } from '../../test/support/scripted-backend.js';
 
 function makeSource(id: string): Source {
   const routes: Route[] = [
