@@ -80,7 +80,7 @@ export interface Store {
   flush(): void;
   /** Replays writes buffered while degraded; true when storage is healthy afterwards. */
   retryNow(): boolean;
-  /** Applies the retention policy now. */
+  /** Applies the retention policy now (`allRoutes`: every route and source, not only those written since the last prune). */
   prune(options?: { allRoutes?: boolean }): PruneCounts;
   /** The raw connection: for tests and maintenance tools only. */
   readonly sqlite: Database.Database;
@@ -212,7 +212,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
       batchSize: retention.batchSize,
       allRoutes,
     });
-    const historyDeleted = yield* status.pruneHistorySteps(retention.historyPerSource, at - retention.historyMaxAgeMs, retention.batchSize);
+    const historyDeleted = yield* status.pruneHistorySteps(retention.historyPerSource, at - retention.historyMaxAgeMs, retention.batchSize, allRoutes);
     const eventsDeleted = yield* events.pruneSteps({ keep: retention.eventsKept, olderThan: at - retention.eventMaxAgeMs, batchSize: retention.batchSize });
     const signInsDeleted = signIns.pruneExpired(at);
     return { probes: probesDeleted, history: historyDeleted, events: eventsDeleted, signIns: signInsDeleted };

@@ -66,7 +66,8 @@ export const statusHistory = sqliteTable(
     routeKind: text('route_kind'),
     detail: text('detail'),
   },
-  (t) => [index('status_history_source_idx').on(t.sourceId, t.id)],
+  // `at` indexed so the age rule of retention finds old rows without scanning the table.
+  (t) => [index('status_history_source_idx').on(t.sourceId, t.id), index('status_history_at_idx').on(t.at)],
 );
 
 export const probeHistory = sqliteTable(

@@ -1,0 +1,1 @@
+CREATE INDEX `status_history_at_idx` ON `status_history` (`at`);
