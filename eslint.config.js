@@ -18,7 +18,7 @@ const testFiles = [
 ];
 
 export default defineConfig(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'test-results/', 'bin/', 'drizzle/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'test-results/', 'bin/', 'drizzle/', 'bench/.baseline-web/'] /* the sources-page bench's build of the old UI */ },
   {
     files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommendedTypeChecked],
