@@ -12,7 +12,7 @@ import tseslint from 'typescript-eslint';
 const testFiles = ['**/*.test.ts', '**/*.test.tsx', 'test/**', 'sim/test-fixtures.ts'];
 
 export default defineConfig(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'test-results/', 'bin/', 'drizzle/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'test-results/', 'bin/', 'drizzle/', 'bench/.baseline-web/'] /* the sources-page bench's build of the old UI */ },
   {
     files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommendedTypeChecked],

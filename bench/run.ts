@@ -12,10 +12,11 @@ import { recovery } from './recovery.js';
 import { returnToBest } from './return.js';
 import { routeChoice } from './route-choice.js';
 import { scale } from './scale.js';
+import { sourcesPage } from './sources-page.js';
 import type { Benchmark, BenchReport, BenchResult, BenchRow, MachineInfo } from './types.js';
 
 /** Registry: recovery and scale plug in here as further modules. */
-export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, returnToBest, fuzz, scale];
+export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, returnToBest, fuzz, scale, sourcesPage];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

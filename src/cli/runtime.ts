@@ -125,7 +125,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     // startServer starts the engine; its close() stops HTTP first, then the engine.
     const server = await startServer(
       config,
-      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
+      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
       { listen: parts.listen ?? true },
     );
     closers.push(() => server.close());

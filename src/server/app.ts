@@ -21,6 +21,7 @@ import { SignInSessions } from './sign-in-sessions.js';
 import { SseHub } from './sse.js';
 import { toApiSource } from './views.js';
 import type { KeyGuessLimits } from './key-guess-limiter.js';
+import type { SignInSessionStore } from '../store/index.js';
 import { isApiPath, registerWeb } from './web.js';
 
 export interface AppDeps {
@@ -38,6 +39,8 @@ export interface AppDeps {
   now?: () => number;
   /** Wrong-key rate limit per address (tests); default DEFAULT_KEY_GUESS_LIMITS. */
   keyGuessLimits?: KeyGuessLimits;
+  /** Where sign-ins in progress are kept (the runtime passes the store's, so they survive a restart); default: memory. */
+  signInSessions?: SignInSessionStore;
 }
 
 const routeTables = new WeakMap<FastifyInstance, readonly RegisteredRoute[]>();
@@ -111,7 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ctx: AppContext = {
     engine,
     config,
-    signIn: new SignInService(engine, deps.plexSignIn, deps.jellyfinSignIn, new SignInSessions(now)),
+    signIn: new SignInService(engine, deps.plexSignIn, deps.jellyfinSignIn, new SignInSessions(now, deps.signInSessions)),
     hub,
     metrics,
     demo: deps.demo ?? null,

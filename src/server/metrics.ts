@@ -30,6 +30,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   let readSources: () => ApiSource[] = () => [];
+  // One read of every source per scrape, shared by the gauges below: at 10,000 sources building
+  // the view is the scrape's main cost. Set for the duration of render(); a gauge read on its own
+  // (registry.getSingleMetric) reads afresh.
+  let scrapeSources: ApiSource[] | null = null;
+  const sourcesForScrape = (): ApiSource[] => scrapeSources ?? readSources();
 
   new Gauge({
     name: 'marquee_source_status',
@@ -38,7 +43,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const s of readSources()) this.set({ source_id: s.id, name: s.name, kind: s.kind, state: s.status }, 1);
+      for (const s of sourcesForScrape()) this.set({ source_id: s.id, name: s.name, kind: s.kind, state: s.status }, 1);
     },
   });
   new Gauge({
@@ -48,7 +53,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const s of readSources()) {
+      for (const s of sourcesForScrape()) {
         if (s.route?.latencyMs != null) {
           this.set({ source_id: s.id, name: s.name, kind: s.kind, route_kind: s.route.kind }, s.route.latencyMs / 1000);
         }
@@ -91,8 +96,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     setSourceReader(read) {
       readSources = read;
     },
-    render() {
-      return registry.metrics();
+    async render() {
+      const sources = readSources();
+      scrapeSources = sources;
+      try {
+        return await registry.metrics();
+      } finally {
+        // A scrape that overlapped this one may have put its own read in place: leave that.
+        if (scrapeSources === sources) scrapeSources = null;
+      }
     },
   };
 }

@@ -1,70 +1,34 @@
-// Server-side memory of sign-ins in progress, so secrets never travel to the browser: the Plex
-// account token stays here keyed by PIN id, a Jellyfin Quick Connect secret behind an opaque handle.
-// Bounded (oldest evicted) and time-limited.
+// Sign-ins in progress, kept server-side so secrets never travel to the browser: the Plex account
+// token stays here keyed by PIN id, a Jellyfin Quick Connect secret behind an opaque handle. The
+// rows live in the store (SQLite: a restart mid-sign-in does not lose them); this class decides
+// their lifetimes. Bounded (oldest evicted) and time-limited; expired ones are pruned.
 import { randomBytes } from 'node:crypto';
 import type { JellyfinSignInResult, PlexDiscoveredServer } from '../backends/types.js';
+import { MemorySignInSessions, type PlexPinSession, type QuickConnectSession, type SignInSessionStore } from '../store/index.js';
 
-export interface PlexPinSession {
-  pinId: number;
-  expiresAt: number;
-  accountToken?: string;
-  servers?: PlexDiscoveredServer[];
-}
-
-export interface QuickConnectSession {
-  handle: string;
-  url: string;
-  secret: string;
-  code: string;
-  expiresAt: number;
-  result?: JellyfinSignInResult;
-}
+export type { PlexPinSession, QuickConnectSession };
 
 /** How long a completed sign-in stays usable for adding sources. */
 export const AUTHORIZED_TTL_MS = 30 * 60_000;
 const QUICK_CONNECT_TTL_MS = 10 * 60_000;
-const MAX_SESSIONS = 200;
-
-class BoundedMap<K, V extends { expiresAt: number }> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly now: () => number) {}
-  get(key: K): V | undefined {
-    const v = this.map.get(key);
-    if (v && v.expiresAt <= this.now()) {
-      this.map.delete(key);
-      return undefined;
-    }
-    return v;
-  }
-  set(key: K, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    while (this.map.size > MAX_SESSIONS) {
-      const oldest = this.map.keys().next().value as K;
-      this.map.delete(oldest);
-    }
-  }
-  get size(): number {
-    return this.map.size;
-  }
-}
+/** A PIN plex.tv says expires sooner is still remembered this long (clock skew, slow approval). */
+const MIN_PIN_TTL_MS = 60_000;
 
 export class SignInSessions {
-  private readonly pins: BoundedMap<number, PlexPinSession>;
-  private readonly quickConnects: BoundedMap<string, QuickConnectSession>;
-  constructor(private readonly now: () => number = Date.now) {
-    this.pins = new BoundedMap(now);
-    this.quickConnects = new BoundedMap(now);
-  }
+  constructor(
+    private readonly now: () => number = Date.now,
+    /** Default: memory, for an app built without a database (the runtime passes the store's). */
+    private readonly store: SignInSessionStore = new MemorySignInSessions(),
+  ) {}
 
   addPin(pinId: number, expiresAt: number): void {
-    this.pins.set(pinId, { pinId, expiresAt: Math.max(expiresAt, this.now() + 60_000) });
+    this.store.putPlexPin({ pinId, expiresAt: Math.max(expiresAt, this.now() + MIN_PIN_TTL_MS) });
   }
   getPin(pinId: number): PlexPinSession | undefined {
-    return this.pins.get(pinId);
+    return this.store.getPlexPin(pinId, this.now()) ?? undefined;
   }
   authorizePin(pinId: number, accountToken: string, servers: PlexDiscoveredServer[]): void {
-    this.pins.set(pinId, { pinId, accountToken, servers, expiresAt: this.now() + AUTHORIZED_TTL_MS });
+    this.store.putPlexPin({ pinId, accountToken, servers, expiresAt: this.now() + AUTHORIZED_TTL_MS });
   }
 
   addQuickConnect(url: string, code: string, secret: string): QuickConnectSession {
@@ -75,14 +39,14 @@ export class SignInSessions {
       secret,
       expiresAt: this.now() + QUICK_CONNECT_TTL_MS,
     };
-    this.quickConnects.set(session.handle, session);
+    this.store.putQuickConnect(session);
     return session;
   }
   getQuickConnect(handle: string): QuickConnectSession | undefined {
-    return this.quickConnects.get(handle);
+    return this.store.getQuickConnect(handle, this.now()) ?? undefined;
   }
   authorizeQuickConnect(handle: string, result: JellyfinSignInResult): void {
-    const s = this.quickConnects.get(handle);
-    if (s) this.quickConnects.set(handle, { ...s, result, expiresAt: this.now() + AUTHORIZED_TTL_MS });
+    const s = this.getQuickConnect(handle);
+    if (s) this.store.putQuickConnect({ ...s, result, expiresAt: this.now() + AUTHORIZED_TTL_MS });
   }
 }

@@ -17,6 +17,7 @@ import { LibrariesRepo } from './repos/libraries-repo.js';
 import { ProbeHistoryRepo } from './repos/probe-history-repo.js';
 import { RoutesRepo } from './repos/routes-repo.js';
 import { SettingsRepo } from './repos/settings-repo.js';
+import { SignInSessionsRepo } from './repos/sign-in-sessions-repo.js';
 import { SourcesRepo } from './repos/sources-repo.js';
 import { StatusRepo, drain } from './repos/status-repo.js';
 import * as schema from './schema.js';
@@ -70,6 +71,8 @@ export interface Store {
   readonly libraries: LibrariesRepo;
   readonly events: EventLogRepo;
   readonly settings: SettingsRepo;
+  /** Plex PINs and Quick Connect requests in progress (their secrets stored like credentials). */
+  readonly signIns: SignInSessionsRepo;
   /** 'ok', or 'degraded' with a reason in plain words (for /healthz and the UI warning). */
   health(): StoreHealth;
   onHealthChange(listener: (health: StoreHealth) => void): () => void;
@@ -77,11 +80,20 @@ export interface Store {
   flush(): void;
   /** Replays writes buffered while degraded; true when storage is healthy afterwards. */
   retryNow(): boolean;
-  /** Applies the retention policy now. */
-  prune(options?: { allRoutes?: boolean }): { probes: number; history: number; events: number };
+  /** Applies the retention policy now (`allRoutes`: every route and source, not only those written since the last prune). */
+  prune(options?: { allRoutes?: boolean }): PruneCounts;
   /** The raw connection: for tests and maintenance tools only. */
   readonly sqlite: Database.Database;
   close(): void;
+}
+
+/** Rows each retention rule removed. */
+export interface PruneCounts {
+  probes: number;
+  history: number;
+  events: number;
+  /** Expired sign-ins in progress. */
+  signIns: number;
 }
 
 export function openDatabase(options: OpenDatabaseOptions): Store {
@@ -189,9 +201,10 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
   const probes = new ProbeHistoryRepo(ctx);
   const status = new StatusRepo(ctx);
   const events = new EventLogRepo(ctx);
+  const signIns = new SignInSessionsRepo(ctx);
   let closed = false;
 
-  function* pruneSteps(allRoutes: boolean): Generator<void, { probes: number; history: number; events: number }> {
+  function* pruneSteps(allRoutes: boolean): Generator<void, PruneCounts> {
     const at = now();
     const probesDeleted = yield* probes.pruneSteps({
       keepPerRoute: retention.probesPerRoute,
@@ -199,11 +212,12 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
       batchSize: retention.batchSize,
       allRoutes,
     });
-    const historyDeleted = yield* status.pruneHistorySteps(retention.historyPerSource, at - retention.historyMaxAgeMs, retention.batchSize);
+    const historyDeleted = yield* status.pruneHistorySteps(retention.historyPerSource, at - retention.historyMaxAgeMs, retention.batchSize, allRoutes);
     const eventsDeleted = yield* events.pruneSteps({ keep: retention.eventsKept, olderThan: at - retention.eventMaxAgeMs, batchSize: retention.batchSize });
-    return { probes: probesDeleted, history: historyDeleted, events: eventsDeleted };
+    const signInsDeleted = signIns.pruneExpired(at);
+    return { probes: probesDeleted, history: historyDeleted, events: eventsDeleted, signIns: signInsDeleted };
   }
-  const nothing = { probes: 0, history: 0, events: 0 };
+  const nothing: PruneCounts = { probes: 0, history: 0, events: 0, signIns: 0 };
   const prune = (pruneOptions: { allRoutes?: boolean } = {}) =>
     closed || ctx.sqlite.readonly ? nothing : drain(pruneSteps(pruneOptions.allRoutes ?? false));
 
@@ -239,6 +253,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     libraries: new LibrariesRepo(ctx),
     events,
     settings: new SettingsRepo(ctx),
+    signIns,
     get sqlite() {
       return ctx.sqlite;
     },

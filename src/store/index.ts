@@ -1,5 +1,5 @@
 // The store's public face: open the database, then use its repositories.
-export { openDatabase, DATABASE_FILE_NAME, MIGRATIONS_FOLDER, type OpenDatabaseOptions, type Store } from './database.js';
+export { openDatabase, DATABASE_FILE_NAME, MIGRATIONS_FOLDER, type OpenDatabaseOptions, type PruneCounts, type Store } from './database.js';
 export { DEFAULT_RETENTION, type RetentionPolicy } from './context.js';
 export { StoreOpenError, StoreUnavailableError, classifyStorageError, type StoreOpenErrorCode, type StorageFault } from './errors.js';
 export type { StoreLogger } from './logger.js';
@@ -17,3 +17,4 @@ export type { ProbeHistoryRepo } from './repos/probe-history-repo.js';
 export type { LibrariesRepo } from './repos/libraries-repo.js';
 export type { EventLogRepo } from './repos/event-log-repo.js';
 export type { SettingsRepo } from './repos/settings-repo.js';
+export { MemorySignInSessions, MAX_SIGN_IN_SESSIONS, type PlexPinSession, type QuickConnectSession, type SignInSessionStore, type SignInSessionsRepo } from './repos/sign-in-sessions-repo.js';

@@ -254,6 +254,33 @@ describe('status history retention', () => {
     expect(store.status.recentHistory(a.id).map((h) => h.state)).toEqual(['s7', 's6', 's5']);
     expect(store.status.recentHistory(b.id)).toHaveLength(1);
   });
+
+  it('a periodic run caps only the sources written since the last prune; a full run (startup) caps all', () => {
+    const store = open({ retention: { historyPerSource: 2, batchSize: 100 } });
+    const quiet = store.sources.create(sampleSource(1));
+    const busy = store.sources.create(sampleSource(2));
+    store.status.appendHistory(Array.from({ length: 5 }, (_, i) => ({ sourceId: quiet.id, at: clock + i, state: `q${i}` })));
+    expect(store.prune().history).toBe(3);
+    // Rows of a source nobody wrote to since (as a previous run left them, killed before pruning).
+    const insert = store.sqlite.prepare('INSERT INTO status_history (source_id, at, state) VALUES (?, ?, ?)');
+    for (let i = 0; i < 4; i++) insert.run(quiet.id, clock + 10 + i, `old${i}`);
+    store.status.appendHistory(Array.from({ length: 4 }, (_, i) => ({ sourceId: busy.id, at: clock + i, state: `b${i}` })));
+    expect(store.prune().history).toBe(2);
+    expect(store.status.recentHistory(busy.id).map((h) => h.state)).toEqual(['b3', 'b2']);
+    expect(store.status.recentHistory(quiet.id)).toHaveLength(6);
+    // Nothing written since: a periodic run does nothing per source.
+    expect(store.prune().history).toBe(0);
+    expect(store.prune({ allRoutes: true }).history).toBe(4);
+    expect(store.status.recentHistory(quiet.id).map((h) => h.state)).toEqual(['old3', 'old2']);
+  });
+
+  it('finds transitions past the age limit through the index on their time, not a scan', () => {
+    const store = open();
+    const plan = store.sqlite
+      .prepare('EXPLAIN QUERY PLAN SELECT id FROM status_history WHERE at < ? LIMIT ?')
+      .all(clock, 10) as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join('; ')).toMatch(/USING (COVERING )?INDEX status_history_at_idx/);
+  });
 });
 
 describe('LibrariesRepo', () => {

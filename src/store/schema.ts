@@ -71,7 +71,8 @@ export const statusHistory = sqliteTable(
     routeKind: text('route_kind'),
     detail: text('detail'),
   },
-  (t) => [index('status_history_source_idx').on(t.sourceId, t.id)],
+  // `at` indexed so the age rule of retention finds old rows without scanning the table.
+  (t) => [index('status_history_source_idx').on(t.sourceId, t.id), index('status_history_at_idx').on(t.at)],
 );
 
 export const probeHistory = sqliteTable(
@@ -132,3 +133,26 @@ export const settings = sqliteTable('settings', {
     .notNull()
     .default(sql`(unixepoch() * 1000)`),
 });
+
+/**
+ * Sign-ins in progress (a Plex PIN, a Jellyfin Quick Connect request), so a restart in the middle
+ * of one does not lose it. `state` holds what may be shown (codes, server names, routes); `secret`
+ * holds what is a secret like a token (the Quick Connect secret, the account token, per-server
+ * credentials once authorized): never logged, never returned by the API. Expired rows are pruned.
+ */
+export const signInSessions = sqliteTable(
+  'sign_in_sessions',
+  {
+    /** 'plex_pin' | 'quick_connect'. */
+    kind: text('kind').notNull(),
+    /** The PIN id, or the Quick Connect handle. */
+    key: text('key').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    /** The non-secret part as JSON. */
+    state: text('state').notNull(),
+    /** The secret part as JSON. */
+    secret: text('secret').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.key] }), index('sign_in_sessions_expires_idx').on(t.expiresAt)],
+);

@@ -1,4 +1,4 @@
-import { desc, eq, sql } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { RouteKind, SourceStatus } from '../../core/types.js';
 import type { StoreContext } from '../context.js';
 import { sourceStatus, statusHistory } from '../schema.js';
@@ -37,6 +37,9 @@ export interface StoredHistoryEntry extends HistoryEntry {
 
 /** Last-known status of every source (served at once after a restart) and its transitions. */
 export class StatusRepo {
+  /** Sources with transitions written since the last prune: only they can be over the per-source cap. */
+  private readonly touched = new Set<string>();
+
   constructor(private readonly ctx: StoreContext) {}
 
   /** Every readable last-known status; corrupt rows are skipped with a warning. */
@@ -80,6 +83,7 @@ export class StatusRepo {
     const list = ([] as HistoryEntry[]).concat(entries);
     if (list.length === 0) return;
     const rows = list.map((e) => ({ sourceId: e.sourceId, at: e.at, state: e.state, routeKind: e.routeKind ?? null, detail: e.detail ?? null }));
+    for (const r of rows) this.touched.add(r.sourceId);
     this.ctx.guard.background('status.appendHistory', () => {
       const insert = this.ctx.statement('INSERT INTO status_history (source_id, at, state, route_kind, detail) VALUES (?, ?, ?, ?, ?)');
       this.ctx.transaction(() => {
@@ -110,23 +114,32 @@ export class StatusRepo {
 
   /**
    * Keeps the newest `keepPerSource` transitions per source and none older than `olderThan`, one
-   * batch per step, so maintenance can yield to the event loop between steps.
+   * batch per step, so maintenance can yield to the event loop between steps. The age rule uses
+   * the index on `at`; the per-source cap looks only at sources written since the last prune (all
+   * of them when `allSources`, at startup: the previous run may have been killed before pruning),
+   * so a periodic run costs what changed, not the size of the table.
    */
-  *pruneHistorySteps(keepPerSource: number, olderThan: number, batchSize: number): Generator<void, number> {
+  *pruneHistorySteps(keepPerSource: number, olderThan: number, batchSize: number, allSources = false): Generator<void, number> {
     this.ctx.guard.flush();
     let deleted = yield* deleteInBatches(this.ctx, batchSize, (limit) =>
       this.ctx.statement('DELETE FROM status_history WHERE id IN (SELECT id FROM status_history WHERE at < ? LIMIT ?)').run(olderThan, limit).changes,
     );
-    const over = this.ctx.db
-      .select({ sourceId: statusHistory.sourceId, n: sql<number>`count(*)` })
-      .from(statusHistory)
-      .groupBy(statusHistory.sourceId)
-      .having(sql`count(*) > ${keepPerSource}`)
-      .all();
-    for (const { sourceId } of over) {
-      const cutoff = this.ctx.statement('SELECT id FROM status_history WHERE source_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?').pluck().get(sourceId, keepPerSource - 1) as
-        | number
-        | undefined;
+    const sourceIds = allSources ? (this.ctx.sqlite.prepare('SELECT DISTINCT source_id FROM status_history').pluck().all() as string[]) : [...this.touched];
+    this.touched.clear();
+    let sinceYield = 0;
+    for (const sourceId of sourceIds) {
+      if (++sinceYield >= 200) {
+        sinceYield = 0;
+        yield;
+      }
+      let cutoff: number | undefined;
+      try {
+        cutoff = this.ctx.statement('SELECT id FROM status_history WHERE source_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?').pluck().get(sourceId, keepPerSource - 1) as
+          | number
+          | undefined;
+      } catch {
+        continue;
+      }
       if (cutoff === undefined) continue;
       deleted += yield* deleteInBatches(this.ctx, batchSize, (limit) =>
         this.ctx

@@ -6,7 +6,8 @@ import { describeStatus } from '../lib/status';
 import { StatusGlyph } from './Icons';
 
 export function StatusBadge({ source, compact = false, testId }: { source: ApiSource; compact?: boolean; testId?: string }) {
-  const now = useServerNow();
+  // Only the retry countdown depends on the time: without one the badge need not tick.
+  const now = useServerNow(1000, source.nextRetryAt != null);
   const view = describeStatus(source, now);
   return (
     <span
