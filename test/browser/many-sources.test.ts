@@ -1,7 +1,8 @@
 // The sources page at scale (issue 13 item 5), in Debian's Chromium against the real runtime with
 // 2,000 sources: only the cards on screen are rendered and only they fetch GET /api/sources/:id —
 // on load, while scrolling slowly, and (almost not at all) while scrolling fast past thousands of
-// cards. A sidebar link to the last source still brings its card into view and focuses it.
+// cards. A sidebar link to the last source still brings its card into view and focuses it. The
+// sidebar renders only the entries in view of its own scroll, and scrolls to the last one.
 import { join } from 'node:path';
 import type { Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,12 +110,52 @@ describe(`the sources page with ${SOURCES} sources`, () => {
     expect(details.length - beforeTop).toBe(0);
     expect(await cards.first().locator('[data-testid^="route-table-"]').count()).toBe(1);
 
-    // A link to the last source brings its card into view (below the sticky header) and focuses it.
+    // The sidebar is virtualized too: a bounded number of entries, the first ones at the top of its scroll.
     const lastId = await page.evaluate(async () => {
       const res = await fetch('api/sources');
       const list = (await res.json()) as Array<{ id: string }>;
       return list[list.length - 1]!.id;
     });
+    const sidebar = page.getByTestId('sidebar');
+    const sidebarEntries = page.locator('[data-testid^="sidebar-source-"]');
+    expect(await page.getByTestId('sidebar-sources').getAttribute('data-count')).toBe(String(SOURCES));
+    const atTop = await sidebarEntries.count();
+    expect(atTop).toBeGreaterThanOrEqual(5); // 860 px tall: ~10 entries in view
+    expect(atTop).toBeLessThan(100);
+    expect(await page.locator('[data-testid^="sidebar-source-"][data-index="0"]').isVisible()).toBe(true);
+    // Scrolling the sidebar to its end (every entry measured on the way) shows its last entry (the
+    // 2,000th, in the sidebar's order), with its status, inside the sidebar, and still a bounded
+    // number of entries.
+    const lastEntry = page.locator(`[data-testid^="sidebar-source-"][data-index="${SOURCES - 1}"]`);
+    expect(await lastEntry.count()).toBe(0);
+    /** The entry is rendered and wholly inside the sidebar's visible area. */
+    const inSidebarView = async (entry: typeof lastEntry) => {
+      if ((await entry.count()) === 0) return false;
+      const [entryBox, sidebarBox] = [await entry.boundingBox(), await sidebar.boundingBox()];
+      return !!entryBox && !!sidebarBox && entryBox.y >= sidebarBox.y && entryBox.y + entryBox.height <= sidebarBox.y + sidebarBox.height;
+    };
+    // Keyboard focus on an entry's link survives scrolling that entry out of view.
+    await page.locator('[data-testid^="sidebar-source-"][data-index="1"] a').focus();
+    await waitUntil(
+      async () => {
+        await sidebar.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+        return inSidebarView(lastEntry);
+      },
+      { what: 'the last source at the end of the sidebar', timeoutMs: 10_000, intervalMs: 200 },
+    );
+    expect(await lastEntry.locator('.sidebar-source-name').textContent()).toMatch(/^(Plex|Jellyfin) server \d{5}$/);
+    expect(await lastEntry.locator('[data-testid^="source-status-"]').getAttribute('data-state')).toBeTruthy();
+    expect(await sidebarEntries.count()).toBeLessThan(100);
+    expect(await page.evaluate(() => document.activeElement?.closest('[data-index]')?.getAttribute('data-index'))).toBe('1');
+    // …followed by the "Add a server" button, not hidden behind the list.
+    const [lastBox, addBox] = [await lastEntry.boundingBox(), await page.getByTestId('add-source-button').boundingBox()];
+    expect(addBox!.y).toBeGreaterThanOrEqual(lastBox!.y + lastBox!.height);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'many-sources-sidebar-end.png') });
+    await sidebar.evaluate((el) => el.scrollTo(0, 0));
+    await waitUntil(async () => (await lastEntry.count()) === 0, { what: 'the sidebar back at its top', timeoutMs: 5_000 });
+
+    // A link to the last source brings its card into view (below the sticky header) and focuses it;
+    // the sidebar brings that source's entry into view, highlighted.
     await page.evaluate((id) => (window.location.hash = `#/sources/${encodeURIComponent(id)}`), lastId);
     const lastCard = page.getByTestId(`source-card-${lastId}`);
     await waitUntil(async () => (await lastCard.count()) === 1 && (await lastCard.evaluate((el) => el === document.activeElement)), {
@@ -125,6 +166,11 @@ describe(`the sources page with ${SOURCES} sources`, () => {
     expect(box).not.toBeNull();
     expect(box!.y).toBeGreaterThanOrEqual(55); // not under the 60 px header
     expect(box!.y).toBeLessThan(860);
+    const activeEntry = page.getByTestId(`sidebar-source-${lastId}`);
+    await waitUntil(() => inSidebarView(activeEntry), { what: "the last source's sidebar entry in view", timeoutMs: 10_000 });
+    expect(await activeEntry.getAttribute('class')).toContain('active');
+    expect(await activeEntry.locator('a[aria-current="page"]').count()).toBe(1);
+    expect(await sidebarEntries.count()).toBeLessThan(100);
     await settled();
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'many-sources-focused-last.png') });
 

@@ -1,3 +1,4 @@
+import { memo, type Ref } from 'react';
 import type { ApiSource } from '../../api/types';
 import { formatLatency } from '../lib/format';
 import { href } from '../lib/hooks';
@@ -5,11 +6,34 @@ import { openSignIn, setNavOpen } from '../lib/ui-state';
 import { LibraryIcon, SourceKindIcon } from './Icons';
 import { StatusBadge } from './StatusBadge';
 
-export function SidebarSource({ source, active }: { source: ApiSource; active: boolean }) {
+/**
+ * One source in the sidebar. Memoized: while the sidebar scrolls, only entries that change (a
+ * source updated, the active one) re-render, not every entry on screen each frame.
+ */
+export const SidebarSource = memo(function SidebarSource({
+  source,
+  active,
+  rowIndex,
+  rowOffset,
+  ref,
+}: {
+  source: ApiSource;
+  active: boolean;
+  /** Set when the list is virtualized: the entry's index (to measure it through `ref`) and its offset in the list. */
+  rowIndex?: number;
+  rowOffset?: number;
+  ref?: Ref<HTMLLIElement>;
+}) {
   // Libraries stay listed while a server is away (last known), but dimmed so they do not look reachable.
   const usable = source.status === 'connected' || source.status === 'sync_failed';
   return (
-    <li className={`sidebar-source${active ? ' active' : ''}`} data-testid={`sidebar-source-${source.id}`}>
+    <li
+      ref={ref}
+      className={`sidebar-source${active ? ' active' : ''}${rowOffset === undefined ? '' : ' virtual-row'}`}
+      data-testid={`sidebar-source-${source.id}`}
+      data-index={rowIndex}
+      style={rowOffset === undefined ? undefined : { transform: `translateY(${rowOffset}px)` }}
+    >
       <div className="sidebar-source-head">
         <a
           className="sidebar-source-link"
@@ -44,4 +68,4 @@ export function SidebarSource({ source, active }: { source: ApiSource; active: b
       )}
     </li>
   );
-}
+});
