@@ -156,3 +156,14 @@ export function urlScope(url: string): AddressScope {
     return 'remote';
   }
 }
+
+/** Canonical base URL (no trailing slash, no query) or null if not http(s). */
+export function normaliseBaseUrl(raw: string): string | null {
+  try {
+    const url = new URL(raw);
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password) return null;
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return null;
+  }
+}

@@ -2,6 +2,7 @@
 // (src/monitor/route-refresher.ts) does the I/O — plex.tv resources, Jellyfin's public info, the
 // Plex JWT exchange — and asks these functions what it means. No clock, no I/O: times come in.
 import type { ProbeResult, RouteKind, RouteOrigin } from './types.js';
+import { normaliseBaseUrl } from './addresses.js';
 
 /** A stored route as the refresh sees it (id, address, kind, order, origin). */
 export interface KnownRoute {
@@ -212,20 +213,10 @@ export type LocalAddressRefresh =
  */
 export function planLocalAddressRefresh(routes: readonly KnownRoute[], reported: string | undefined, problemOf: (url: string) => string | null): LocalAddressRefresh {
   if (!reported) return { action: 'none' };
-  const url = normaliseHttpBase(reported);
+  const url = normaliseBaseUrl(reported);
   if (!url) return { action: 'refuse', url: reported.slice(0, 200), reason: 'it is not a valid http(s) address' };
   if (routes.some((r) => r.url === url)) return { action: 'none' };
   const problem = problemOf(url);
   return problem ? { action: 'refuse', url, reason: problem } : { action: 'verify', url };
 }
 
-/** `scheme://host[:port][/path]` without a trailing slash, query or credentials; null if not http(s). */
-function normaliseHttpBase(raw: string): string | null {
-  try {
-    const url = new URL(raw);
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password) return null;
-    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return null;
-  }
-}

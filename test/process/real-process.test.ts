@@ -17,6 +17,8 @@ import {
   RecordingClient,
   runToExit,
   SseReader,
+  simControl,
+  type SimLine,
   type SseMessage,
 } from '../support/process-harness.js';
 import { sleep, waitUntil } from '../support/wait.js';
@@ -33,11 +35,6 @@ const PROBE_TIMEOUT_MS = 5000;
 /** Set before the restart, so the first check after it hangs this long on the hanging routes. */
 const HUNG_PROBE_TIMEOUT_MS = 10_000;
 
-interface SimLine {
-  control: string;
-  plexTv: string;
-  servers: { id: string; kind: string; name: string; machineId: string; routes: { id: string; url: string; kind: string }[] }[];
-}
 
 /** The child environment: this process's, minus any Marquee setting that would leak into the test. */
 function childEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
@@ -95,17 +92,6 @@ async function startSimulator(cleanup: Cleanup, dir: string, config: unknown): P
   return { proc, line };
 }
 
-/** Calls the simulator's control API; fails the test on anything but 200. */
-async function simControl<T = unknown>(line: SimLine, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${line.control}${path}`, {
-    method,
-    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(5000),
-  });
-  const text = await res.text();
-  expect(res.status, `sim control ${method} ${path}: ${text}`).toBe(200);
-  return JSON.parse(text) as T;
-}
 
 /** `marquee serve --port 0` on `dataDir`; resolves with the URL from its "listening" log line. */
 async function startMarquee(cleanup: Cleanup, name: string, dataDir: string, env: Record<string, string>): Promise<{ proc: ChildProc; url: string }> {

@@ -7,25 +7,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ApiPlexPin, ApiPlexPinState, ApiQuickConnectStart, ApiQuickConnectState, ApiSource } from '../../src/api/types.js';
 import { type AppProcess, REPO_ROOT, appEnv, startApp } from '../support/app-process.js';
-import { ChildProc, Cleanup } from '../support/process-harness.js';
+import { ChildProc, Cleanup, simControl, type SimLine } from '../support/process-harness.js';
 import { waitUntil } from '../support/wait.js';
 
-interface SimLine {
-  control: string;
-  plexTv: string;
-  servers: { id: string; kind: string; name: string; machineId: string; routes: { id: string; url: string; kind: string }[] }[];
-}
-
-async function simControl<T = unknown>(line: SimLine, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${line.control}${path}`, {
-    method,
-    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(5000),
-  });
-  const text = await res.text();
-  expect(res.status, `sim control ${method} ${path}: ${text}`).toBe(200);
-  return JSON.parse(text) as T;
-}
 
 describe('sign-ins in progress across a restart of `marquee serve`', () => {
   const cleanup = new Cleanup();

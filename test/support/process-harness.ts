@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 export interface Exit {
   code: number | null;
@@ -417,4 +418,23 @@ export class RecordingClient {
   allText(): string {
     return this.responses.map((r) => `${r.method} ${r.path} ${r.status}\n${r.headers}\n${r.text}`).join('\n');
   }
+}
+
+/** The simulator CLI's start line: its control API, plex.tv and servers with their routes. */
+export interface SimLine {
+  control: string;
+  plexTv: string;
+  servers: { id: string; kind: string; name: string; machineId: string; routes: { id: string; url: string; kind: string }[] }[];
+}
+
+/** Calls the simulator's control API; fails the test on anything but 200. */
+export async function simControl<T = unknown>(line: SimLine, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${line.control}${path}`, {
+    method,
+    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(5000),
+  });
+  const text = await res.text();
+  expect(res.status, `sim control ${method} ${path}: ${text}`).toBe(200);
+  return JSON.parse(text) as T;
 }

@@ -6,7 +6,9 @@
 //   only once the sign-in flow has seen the same server id answer there anonymously (the route will
 //   receive the token), and never a link-local address (169.254/16, fe80::/10: cloud metadata).
 import { isIP } from 'node:net';
-import { reportedAddressProblem } from '../../core/addresses.js';
+import { normaliseBaseUrl, reportedAddressProblem } from '../../core/addresses.js';
+// Re-exported: the Jellyfin sign-in and backend normalise addresses with the core's one rule.
+export { normaliseBaseUrl };
 import type { RouteKind } from '../../core/types.js';
 import type { RouteCandidate } from '../types.js';
 
@@ -26,16 +28,6 @@ export function isLocalHost(hostname: string): boolean {
   return host === 'localhost' || !host.includes('.') || /\.(local|lan|home\.arpa|internal)$/.test(host);
 }
 
-/** Canonical base URL (no trailing slash, no query) or null if not http(s). */
-export function normaliseBaseUrl(raw: string): string | null {
-  try {
-    const url = new URL(raw);
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password) return null;
-    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * What to do with the LocalAddress a server reports, before anything is sent there: nothing (none,
