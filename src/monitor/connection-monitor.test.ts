@@ -96,6 +96,48 @@ function started(ctx: ReturnType<typeof setup>, ...sources: Source[]) {
   return ctx;
 }
 
+describe('ConnectionMonitor: a token rotated between the probe and the libraries call', () => {
+  it('asks refreshCredentials once and reads the libraries with the new token: connected, never auth_required', async () => {
+    const NEW = 'tok-rotated-0123456789';
+    const rejectedTokens: string[] = [];
+    let refreshed = 0;
+    const ctx = setup({
+      refreshCredentials: async () => {
+        refreshed++;
+        return { token: NEW };
+      },
+    });
+    // The probe still passes with the old token; the libraries call right after it is refused.
+    const libraries = ctx.backend.libraries.bind(ctx.backend);
+    ctx.backend.libraries = (target, route, credentials, options) => {
+      if (credentials.token !== NEW) {
+        rejectedTokens.push(credentials.token);
+        return Promise.resolve({ ok: false, error: { code: 'unauthorized', message: 'the server rejected the token (scripted)' } });
+      }
+      return libraries(target, route, credentials, options);
+    };
+    started(ctx, makeSource());
+    await ctx.clock.advance(50);
+    await flushPromises();
+    await ctx.clock.advance(50);
+    expect(rejectedTokens).toEqual([TOKEN]);
+    expect(refreshed).toBe(1);
+    expect(statusOf(ctx.monitor)).toMatchObject({ state: 'connected', routeKind: 'local' });
+    expect(ctx.rec.libraries).toEqual([{ sourceId: 'living', count: 1 }]);
+    expect(types(ctx.rec.events)).not.toContain('AuthStatusChanged');
+  });
+
+  it('without a new token the sign-in is gone: auth_required, as before', async () => {
+    const ctx = setup({ refreshCredentials: async () => null });
+    ctx.backend.libraries = () => Promise.resolve({ ok: false, error: { code: 'unauthorized', message: 'the server rejected the token (scripted)' } });
+    started(ctx, makeSource());
+    await ctx.clock.advance(50);
+    await flushPromises();
+    await ctx.clock.advance(50);
+    expect(statusOf(ctx.monitor).state).toBe('auth_required');
+  });
+});
+
 describe('ConnectionMonitor', () => {
   it('first check: connects through the preferred route, names the source, fetches libraries', async () => {
     const ctx = started(setup(), makeSource());

@@ -529,8 +529,8 @@ export class ConnectionMonitor {
     if (!route) return;
     const id = entry.source.id;
     const timeoutMs = this.settings.librariesTimeoutMs;
-    const result = await guardedCall(
-      (child) => backend.libraries({ kind: entry.source.kind, serverId: entry.source.serverId }, route, credentials, { timeoutMs, signal: child }),
+    const fetchWith = (using: Credentials) => guardedCall(
+      (child) => backend.libraries({ kind: entry.source.kind, serverId: entry.source.serverId }, route, using, { timeoutMs, signal: child }),
       (end) => ({
         ok: false as const,
         error:
@@ -540,6 +540,13 @@ export class ConnectionMonitor {
       }),
       { clock: this.clock, deadlineMs: timeoutMs + 250, signal },
     );
+    let result = await fetchWith(credentials);
+    // The token may have been rotated between the probe and this call (a Plex server's per-server
+    // token): like a full check, ask for the current one once before calling the sign-in gone.
+    if (result && result.ok === false && result.error?.code === 'unauthorized' && this.options.refreshCredentials && !signal.aborted) {
+      const fresh = await this.refreshedCredentials(id, credentials, signal);
+      if (fresh && !signal.aborted) result = await fetchWith(fresh);
+    }
     if (!this.started || entry.removed || signal.aborted) return;
     if (result && result.ok === true && Array.isArray(result.libraries)) {
       const libraries = result.libraries;
