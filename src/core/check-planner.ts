@@ -59,7 +59,7 @@ export type PlannerEvent =
   | { type: 'check_done'; ran: CheckKind; next: PlannedCheck; now: number; halted: boolean }
   /** The check loop is over (also after an error). */
   | { type: 'loop_ended' }
-  /** Libraries fetched after a check; `networkLevel`: no answer at all (timeout, refused, dns, tls). */
+  /** Libraries fetched after a check; `networkLevel`: the answer may be the route's fault (no answer at all, or a token refused there): re-check the routes once first. */
   | { type: 'libraries_answered'; ok: boolean; networkLevel: boolean }
   | { type: 'stopped' };
 

@@ -96,7 +96,7 @@ function started(ctx: ReturnType<typeof setup>, ...sources: Source[]) {
   return ctx;
 }
 
-describe('ConnectionMonitor: a token rotated between the probe and the libraries call', () => {
+describe('ConnectionMonitor: a token refused by the libraries call right after the probe', () => {
   it('asks refreshCredentials once and reads the libraries with the new token: connected, never auth_required', async () => {
     const NEW = 'tok-rotated-0123456789';
     const rejectedTokens: string[] = [];
@@ -124,6 +124,30 @@ describe('ConnectionMonitor: a token rotated between the probe and the libraries
     expect(refreshed).toBe(1);
     expect(statusOf(ctx.monitor)).toMatchObject({ state: 'connected', routeKind: 'local' });
     expect(ctx.rec.libraries).toEqual([{ sourceId: 'living', count: 1 }]);
+    expect(types(ctx.rec.events)).not.toContain('AuthStatusChanged');
+  });
+
+  it('a token refused by an impostor now behind the route re-checks the routes first: wrong_server, remote, never auth_required', async () => {
+    const ctx = setup({ refreshCredentials: async () => null });
+    let swapped = false;
+    const libraries = ctx.backend.libraries.bind(ctx.backend);
+    ctx.backend.libraries = (target, route, credentials, options) => {
+      if (route.kind === 'local' && !swapped) {
+        // Another server took the local address after the probe: it refuses our token, and from
+        // now on the probe sees it for what it is.
+        swapped = true;
+        ctx.backend.route('living-local', { answer: 'wrong_server' });
+        return Promise.resolve({ ok: false, error: { code: 'unauthorized', message: 'the server rejected the token (scripted)' } });
+      }
+      return libraries(target, route, credentials, options);
+    };
+    started(ctx, makeSource());
+    for (let i = 0; i < 5; i++) {
+      await ctx.clock.advance(50);
+      await flushPromises();
+    }
+    expect(swapped).toBe(true);
+    expect(statusOf(ctx.monitor)).toMatchObject({ state: 'connected', routeKind: 'remote' });
     expect(types(ctx.rec.events)).not.toContain('AuthStatusChanged');
   });
 

@@ -72,6 +72,12 @@ interface Entry {
 
 /** Library failures that mean the route did not answer, not that the libraries are broken. */
 const NETWORK_LEVEL: ReadonlySet<string> = new Set(['timeout', 'refused', 'dns', 'tls']);
+/**
+ * Libraries answers that say more about the route than about the libraries: no answer at all, or a
+ * token refused there — which an impostor now behind the route also does. The routes are re-checked
+ * (the probe tells a wrong server from a sign-in that is gone) before the answer is reported.
+ */
+const RECHECK_ROUTES_FIRST: ReadonlySet<string> = new Set([...NETWORK_LEVEL, 'unauthorized']);
 
 export class ConnectionMonitor {
   readonly settings: MonitorSettings;
@@ -556,7 +562,7 @@ export class ConnectionMonitor {
     } else {
       const error = result && result.ok === false && result.error ? redactProbeError(result.error) : { code: 'malformed' as const, message: 'libraries came back in an unexpected shape' };
       // No answer at all may be the route's fault: the planner then re-checks the routes first.
-      const step = this.dispatch(entry, { type: 'libraries_answered', ok: false, networkLevel: NETWORK_LEVEL.has(error.code) });
+      const step = this.dispatch(entry, { type: 'libraries_answered', ok: false, networkLevel: RECHECK_ROUTES_FIRST.has(error.code) });
       if (!step.actions.some((a) => a.do === 'report_libraries')) return;
       this.apply(entry, { type: 'libraries', routeId: route.id, ok: false, error });
     }
