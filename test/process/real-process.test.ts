@@ -5,7 +5,6 @@
 // check can complete, SSE must resume across the restart without a gap, and the stored credentials
 // must still work. Every log line, API response and SSE byte is kept and scanned for secrets
 // (issue 7, security checks).
-import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -22,6 +21,7 @@ import {
   type SseMessage,
 } from '../support/process-harness.js';
 import { sleep, waitUntil } from '../support/wait.js';
+import { startSimulator } from '../support/app-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MARQUEE_BIN = join(ROOT, 'bin', 'marquee.mjs');
@@ -77,20 +77,6 @@ function expectContiguous(ids: number[], first?: number): void {
 }
 
 /** Starts the simulator CLI on `config` (written to `dir`) and reads its one JSON line. */
-async function startSimulator(cleanup: Cleanup, dir: string, config: unknown): Promise<{ proc: ChildProc; line: SimLine }> {
-  const path = join(dir, 'sim.json');
-  writeFileSync(path, JSON.stringify(config));
-  const proc = cleanup.track(new ChildProc('npx', ['tsx', 'sim/cli.ts', '--config', path], { cwd: ROOT, name: 'simulator CLI', env: childEnv() }));
-  const line = await proc.waitForLine((text) => {
-    try {
-      const parsed = JSON.parse(text) as SimLine;
-      return parsed.control ? parsed : undefined;
-    } catch {
-      return undefined;
-    }
-  }, 30_000);
-  return { proc, line };
-}
 
 
 /** `marquee serve --port 0` on `dataDir`; resolves with the URL from its "listening" log line. */

@@ -2,12 +2,11 @@
 // request are started against the simulators through a real `marquee serve`, the user approves
 // both while Marquee is restarted on the same data dir, and the new process finishes both sign-ins
 // and adds the two sources. No answer and no log line carries the secrets on the way.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ApiPlexPin, ApiPlexPinState, ApiQuickConnectStart, ApiQuickConnectState, ApiSource } from '../../src/api/types.js';
-import { type AppProcess, REPO_ROOT, appEnv, startApp } from '../support/app-process.js';
-import { ChildProc, Cleanup, simControl, type SimLine } from '../support/process-harness.js';
+import { type AppProcess, startApp, startSimulator } from '../support/app-process.js';
+import { Cleanup, simControl } from '../support/process-harness.js';
 import { waitUntil } from '../support/wait.js';
 
 
@@ -22,10 +21,7 @@ describe('sign-ins in progress across a restart of `marquee serve`', () => {
   it('finishes a Plex PIN and a Quick Connect request begun before the restart, and adds both sources', { timeout: 120_000 }, async () => {
     const work = cleanup.tempDir('marquee-signin-restart-');
     const dataDir = join(work, 'data');
-    const simConfigPath = join(work, 'sim.json');
-    writeFileSync(
-      simConfigPath,
-      JSON.stringify({
+    const { line } = await startSimulator(cleanup, work, {
         plexTv: { host: '127.0.0.1', port: 0, accounts: [{ username: 'demo' }] },
         control: { host: '127.0.0.1', port: 0 },
         servers: [
@@ -38,17 +34,7 @@ describe('sign-ins in progress across a restart of `marquee serve`', () => {
             routes: [{ id: 'restart-jf-local', kind: 'local', host: '127.0.0.62', port: 0 }],
           },
         ],
-      }),
-    );
-    const sim = cleanup.track(new ChildProc('npx', ['tsx', 'sim/cli.ts', '--config', simConfigPath], { cwd: REPO_ROOT, name: 'simulator CLI', env: appEnv() }));
-    const line = await sim.waitForLine((text) => {
-      try {
-        const parsed = JSON.parse(text) as SimLine;
-        return parsed.control ? parsed : undefined;
-      } catch {
-        return undefined;
-      }
-    }, 30_000);
+      });
     const plexServer = line.servers.find((s) => s.id === 'restart-plex')!;
     const jellyfinServer = line.servers.find((s) => s.id === 'restart-jf')!;
     const env = { MARQUEE_PLEX_TV_URL: line.plexTv, LOG_LEVEL: 'debug' };

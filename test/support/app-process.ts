@@ -5,7 +5,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ChildProc, type Exit } from './process-harness.js';
+import { writeFileSync } from 'node:fs';
+import { ChildProc, type Cleanup, type Exit, type SimLine } from './process-harness.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The `marquee` command exactly as a user runs it. */
@@ -130,4 +131,20 @@ export async function startApp(options: AppProcessOptions, track?: (app: AppProc
     throw error;
   }
   return app;
+}
+
+/** The simulator CLI as a child process on `config` (written to DIR/sim.json); resolves with its start line. */
+export async function startSimulator(cleanup: Cleanup, dir: string, config: unknown): Promise<{ proc: ChildProc; line: SimLine }> {
+  const path = join(dir, 'sim.json');
+  writeFileSync(path, JSON.stringify(config));
+  const proc = cleanup.track(new ChildProc('npx', ['tsx', 'sim/cli.ts', '--config', path], { cwd: REPO_ROOT, name: 'simulator CLI', env: appEnv() }));
+  const line = await proc.waitForLine((text) => {
+    try {
+      const parsed = JSON.parse(text) as SimLine;
+      return parsed.control ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }, 30_000);
+  return { proc, line };
 }
