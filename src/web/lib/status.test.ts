@@ -97,6 +97,8 @@ describe('overallStatus', () => {
     const fellBack = source({ id: 'l', name: 'Living-room Plex', status: 'connected', route: remote, preferredRouteKind: 'local' });
     expect(isOnWorseRoute(fellBack)).toBe(true);
     expect(overallStatus([home, friend, fellBack])).toMatchObject({ state: 'degraded', sentence: '1 of 3 servers need attention: Living-room Plex.' });
+    const many = Array.from({ length: 8 }, (_, i) => ({ ...fellBack, id: `s${i}`, name: `S${i}` }));
+    expect(overallStatus(many).sentence).toBe('8 of 8 servers need attention: S0, S1, S2, S3, S4 and 3 more.');
 
     const relayOnly = source({ id: 'r', status: 'connected', route: relay, preferredRouteKind: 'relay' });
     expect(isOnWorseRoute(relayOnly)).toBe(true);

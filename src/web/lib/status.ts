@@ -148,6 +148,12 @@ export function overallStatus(sources: readonly ApiSource[]): OverallView {
   return {
     state: 'degraded',
     label,
-    sentence: `${attention.length} of ${sources.length} servers need attention: ${attention.map((s) => s.name).join(', ')}.`,
+    sentence: `${attention.length} of ${sources.length} servers need attention: ${namesInBrief(attention.map((s) => s.name))}.`,
   };
+}
+
+/** Names for a sentence: at most five, then how many more (a big install would fill the screen). */
+function namesInBrief(names: readonly string[], shown = 5): string {
+  if (names.length <= shown) return names.join(', ');
+  return `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }
