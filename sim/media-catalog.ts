@@ -1,0 +1,22 @@
+// The seam between the simulated libraries (what items exist) and the simulated media (the bytes
+// a player fetches). The library side answers which items are playable and how; the media side
+// serves clips, ranges and HLS for them. Both halves live in sim/ and import nothing from src/.
+
+/** Which test clip an item plays: one Chromium plays directly, one it cannot (forces a transcode). */
+export type SimMediaVariant = 'h264-aac' | 'hevc-ac3' | 'audio-aac';
+
+export interface SimPlayable {
+  /** Plex ratingKey or Jellyfin item Id (32 hex). */
+  itemId: string;
+  title: string;
+  /** The clip's duration: what the server reports as runtime for this item. */
+  durationMs: number;
+  variant: SimMediaVariant;
+  /** Plex: the part id of the item's one media part; Jellyfin: the MediaSource Id. */
+  partId: string;
+}
+
+/** What one simulated server's library knows about playable items. */
+export interface MediaCatalog {
+  playable(itemId: string): SimPlayable | null;
+}
