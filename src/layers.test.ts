@@ -14,11 +14,16 @@ const SRC = dirname(fileURLToPath(import.meta.url));
 
 /** Folders under src/ a layer must never import from. */
 const FORBIDDEN: Record<string, readonly string[]> = {
-  core: ['backends', 'store', 'monitor', 'server', 'web', 'cli', 'api'],
-  backends: ['store', 'monitor', 'server', 'web', 'cli', 'api'],
-  store: ['monitor', 'server', 'web', 'cli', 'api'],
-  monitor: ['server', 'web', 'cli', 'api'],
-  web: ['backends', 'store', 'monitor', 'server', 'cli'],
+  core: ['backends', 'store', 'monitor', 'library', 'playback', 'notifications', 'server', 'web', 'cli', 'api'],
+  backends: ['store', 'monitor', 'library', 'playback', 'notifications', 'server', 'web', 'cli', 'api'],
+  store: ['monitor', 'library', 'playback', 'notifications', 'server', 'web', 'cli', 'api'],
+  monitor: ['library', 'playback', 'notifications', 'server', 'web', 'cli', 'api'],
+  // The layers that put the connection layer to work: they use the monitor's routed calls, the
+  // backends and the store, and know nothing of HTTP, the CLI, the browser or the wire contract.
+  library: ['playback', 'notifications', 'server', 'web', 'cli', 'api'],
+  playback: ['notifications', 'server', 'web', 'cli', 'api'],
+  notifications: ['library', 'playback', 'server', 'web', 'cli', 'api'],
+  web: ['backends', 'store', 'monitor', 'library', 'playback', 'notifications', 'server', 'cli'],
 };
 
 /** Packages only tests use: a product file importing one is test scaffolding. */

@@ -64,3 +64,18 @@ describe('request schemas', () => {
     expect(result.error?.issues[0]).toMatchObject({ path: ['monitoring', 'probeTimeoutMs'], message: 'must be at least 500 ms' });
   });
 });
+
+describe('library contract types equal their schemas', () => {
+  it('answers', () => {
+    expectTypeOf<Same<Out<typeof s.apiItemSchema>, T.ApiItem>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiItemDetailSchema>, T.ApiItemDetail>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiLibrarySyncSchema>, T.ApiLibrarySync>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiLibraryItemsSchema>, T.ApiLibraryItems>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiLibraryInfoSchema>, T.ApiLibraryInfo>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiSourceAvailabilitySchema>, T.ApiSourceAvailability>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiHomeSchema>, T.ApiHome>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiSearchSourceSchema>, T.ApiSearchSource>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiSearchSchema>, T.ApiSearch>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiLibraryUpdateSchema>, T.ApiLibraryUpdate>>().toEqualTypeOf<true>();
+  });
+});

@@ -144,3 +144,45 @@ export type QuickConnectBody = z.input<typeof quickConnectBody>;
 export type SessionBody = z.input<typeof sessionBody>;
 export type FaultBody = z.input<typeof faultBody>;
 export type EventsQuery = z.input<typeof eventsQuery>;
+
+// ---- Libraries (issue 14) ----------------------------------------------------------------------
+
+const itemIdPattern = /^[A-Za-z0-9_.:-]+$/;
+
+/** `/api/sources/:id/libraries/:libraryId`. */
+export const sourceLibraryParams = sourceIdParams.extend({
+  libraryId: z.string().min(1).max(128).regex(itemIdPattern, 'not a valid library id'),
+});
+
+/** `/api/sources/:id/items/:itemId`. */
+export const sourceItemParams = sourceIdParams.extend({
+  itemId: z.string().min(1).max(128).regex(itemIdPattern, 'not a valid item id'),
+});
+
+export const LIBRARY_SORTS = ['title', 'added', 'year', 'rating'] as const;
+export const LIBRARY_FILTERS = ['unwatched', 'watched', 'in_progress'] as const;
+
+/** GET /api/sources/:id/libraries/:libraryId/items. */
+export const libraryItemsQuery = z.strictObject({
+  offset: z.coerce.number({ error: 'offset must be a number' }).int('offset must be a whole number').min(0, 'offset must be 0 or more').max(10_000_000).default(0),
+  limit: z.coerce.number({ error: 'limit must be a number' }).int('limit must be a whole number').min(1, 'limit must be at least 1').max(500, 'limit must be at most 500').default(100),
+  sort: z.enum(LIBRARY_SORTS, { error: `sort must be one of ${LIBRARY_SORTS.join(', ')}` }).default('title'),
+  order: z.enum(['asc', 'desc'], { error: 'order must be asc or desc' }).optional(),
+  filter: z.enum(LIBRARY_FILTERS, { error: `filter must be one of ${LIBRARY_FILTERS.join(', ')}` }).optional(),
+  genre: z.string().trim().min(1).max(100).optional(),
+  year: z.coerce.number({ error: 'year must be a number' }).int().min(1800).max(3000).optional(),
+});
+
+/** GET /api/sources/:id/items/:itemId/image. `v` only busts caches; the image is always the item's own. */
+export const itemImageQuery = z.strictObject({
+  kind: z.enum(['poster', 'backdrop'], { error: 'kind must be poster or backdrop' }).default('poster'),
+  w: z.coerce.number({ error: 'w must be a number' }).int().min(16, 'w must be at least 16').max(2000, 'w must be at most 2000').default(300),
+  v: z.string().max(128).optional(),
+});
+
+/** GET /api/search. */
+export const searchQuery = z.strictObject({
+  q: z.string({ error: 'q must be a string' }).trim().min(1, 'q must not be empty').max(200, 'q is too long (max 200)'),
+  /** How long to wait for answers before returning what has arrived (ms). */
+  wait: z.coerce.number({ error: 'wait must be a number' }).int().min(0).max(10_000, 'wait must be at most 10000').default(250),
+});

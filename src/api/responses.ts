@@ -159,3 +159,104 @@ export const apiQuickConnectStateSchema = z.discriminatedUnion('state', [
   z.strictObject({ state: z.literal('authorized'), serverId: z.string(), serverName: z.string(), userName: z.string() }),
 ]);
 export const apiSessionStateSchema = z.strictObject({ authRequired: z.boolean(), authenticated: z.boolean() });
+
+// ---- Libraries (issue 14) ----------------------------------------------------------------------
+
+export const apiItemTypeSchema = z.enum(['movie', 'show', 'season', 'episode', 'artist', 'album', 'track', 'photo', 'video', 'folder', 'other']);
+const nullableNumber = z.number().nullable();
+const nullableString = z.string().nullable();
+
+const apiItemShape = {
+  id,
+  sourceId: id,
+  sourceName: z.string(),
+  libraryId: nullableString,
+  type: apiItemTypeSchema,
+  title: z.string(),
+  subtitle: nullableString,
+  year: nullableNumber,
+  imageUrl: nullableString,
+  blurhash: nullableString,
+  watched: z.boolean(),
+  resumeMs: nullableNumber,
+  durationMs: nullableNumber,
+  addedAt: nullableNumber,
+  rating: nullableNumber,
+  playable: z.boolean(),
+  offline: z.boolean(),
+};
+export const apiItemSchema = z.strictObject(apiItemShape);
+export const apiCastMemberSchema = z.strictObject({ name: z.string(), role: z.string().optional() });
+export const apiItemDetailSchema = z.strictObject({
+  ...apiItemShape,
+  overview: nullableString,
+  genres: z.array(z.string()),
+  cast: z.array(apiCastMemberSchema),
+  index: nullableNumber,
+  parentIndex: nullableNumber,
+  parentId: nullableString,
+  parentTitle: nullableString,
+  grandparentTitle: nullableString,
+  childCount: nullableNumber,
+  children: z.array(apiItemSchema),
+  backdropUrl: nullableString,
+  fetchedAt: nullableNumber,
+  offlineSince: nullableNumber,
+});
+export const apiLibrarySyncSchema = z.strictObject({
+  state: z.enum(['never', 'syncing', 'synced', 'failed']),
+  syncedAt: nullableNumber,
+  error: z.string().optional(),
+});
+export const apiLibraryItemsSchema = z.strictObject({
+  items: z.array(apiItemSchema),
+  total: z.number().int(),
+  offset: z.number().int(),
+  offline: z.boolean(),
+  offlineSince: nullableNumber,
+  sync: apiLibrarySyncSchema,
+});
+export const apiLibraryInfoSchema = z.strictObject({
+  id,
+  sourceId: id,
+  sourceName: z.string(),
+  name: z.string(),
+  type: libraryTypeSchema,
+  total: z.number().int(),
+  genres: z.array(z.string()),
+  years: z.array(z.number().int()),
+  offline: z.boolean(),
+  offlineSince: nullableNumber,
+  sync: apiLibrarySyncSchema,
+});
+export const apiSourceAvailabilitySchema = z.strictObject({
+  id,
+  name: z.string(),
+  state: z.enum(['online', 'offline', 'failed', 'timeout']),
+  offlineSince: nullableNumber,
+  error: z.string().optional(),
+});
+export const apiHomeSchema = z.strictObject({
+  continueWatching: z.array(apiItemSchema),
+  recentlyAdded: z.array(apiItemSchema),
+  sources: z.array(apiSourceAvailabilitySchema),
+});
+export const apiSearchSourceSchema = z.strictObject({
+  id,
+  name: z.string(),
+  state: z.enum(['searching', 'done', 'failed', 'timeout', 'offline']),
+  count: z.number().int(),
+  error: z.string().optional(),
+});
+export const apiSearchSchema = z.strictObject({
+  query: z.string(),
+  results: z.array(apiItemSchema),
+  sources: z.array(apiSearchSourceSchema),
+  complete: z.boolean(),
+});
+export const apiLibraryUpdateSchema = z.strictObject({
+  sourceId: id,
+  libraryId: id,
+  sync: apiLibrarySyncSchema,
+  changed: z.number().int(),
+});

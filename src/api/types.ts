@@ -197,3 +197,144 @@ export interface ApiSessionState {
 export interface ApiHealth extends ApiHealthState {
   status: 'ok' | 'degraded';
 }
+
+// ---- Libraries (issue 14) ----------------------------------------------------------------------
+
+/** Normalised item kinds of both servers. */
+export type ApiItemType = 'movie' | 'show' | 'season' | 'episode' | 'artist' | 'album' | 'track' | 'photo' | 'video' | 'folder' | 'other';
+
+/** One item card, from any source. */
+export interface ApiItem {
+  id: string;
+  sourceId: string;
+  /** The server's name, shown on every merged card. */
+  sourceName: string;
+  libraryId: string | null;
+  type: ApiItemType;
+  title: string;
+  /** A second line: "S1 · E3 — Show name", an album's artist, … (null when none). */
+  subtitle: string | null;
+  year: number | null;
+  /** A Marquee URL under the base path (`<base>api/sources/{id}/items/{itemId}/image?…`), never a server URL; null when the item has no image. */
+  imageUrl: string | null;
+  /** Placeholder while the poster loads (Jellyfin `ImageBlurHashes`). */
+  blurhash: string | null;
+  watched: boolean;
+  /** Resume position in ms; null when not started. */
+  resumeMs: number | null;
+  durationMs: number | null;
+  addedAt: number | null;
+  rating: number | null;
+  /** A movie, episode, track or video (play buttons); false for shows, seasons, albums, photos. */
+  playable: boolean;
+  /** From the cache of a source that is away now: shown, not playable. */
+  offline: boolean;
+}
+
+export interface ApiCastMember {
+  name: string;
+  role?: string;
+}
+
+/** GET /api/sources/{id}/items/{itemId}. */
+export interface ApiItemDetail extends ApiItem {
+  overview: string | null;
+  genres: string[];
+  cast: ApiCastMember[];
+  /** Episode, track or season number. */
+  index: number | null;
+  parentIndex: number | null;
+  parentId: string | null;
+  parentTitle: string | null;
+  grandparentTitle: string | null;
+  childCount: number | null;
+  children: ApiItem[];
+  backdropUrl: string | null;
+  /** When this detail was read from the server (epoch ms); older when it came from the cache. */
+  fetchedAt: number | null;
+  /** Since when the source is away, when the detail came from the cache. */
+  offlineSince: number | null;
+}
+
+/** How far a library's cache is. */
+export interface ApiLibrarySync {
+  state: 'never' | 'syncing' | 'synced' | 'failed';
+  /** Last complete sync (epoch ms). */
+  syncedAt: number | null;
+  /** Plain words of the last failure. */
+  error?: string;
+}
+
+/** GET /api/sources/{id}/libraries/{libraryId}/items. */
+export interface ApiLibraryItems {
+  items: ApiItem[];
+  total: number;
+  offset: number;
+  /** The source is away: these come from the cache. */
+  offline: boolean;
+  offlineSince: number | null;
+  sync: ApiLibrarySync;
+}
+
+/** GET /api/sources/{id}/libraries/{libraryId}: header of a library page and its filter choices. */
+export interface ApiLibraryInfo {
+  id: string;
+  sourceId: string;
+  sourceName: string;
+  name: string;
+  type: LibraryType;
+  /** Items in the cache (unfiltered). */
+  total: number;
+  genres: string[];
+  years: number[];
+  offline: boolean;
+  offlineSince: number | null;
+  sync: ApiLibrarySync;
+}
+
+/** One source's part of a merged answer. */
+export interface ApiSourceAvailability {
+  id: string;
+  name: string;
+  /** online: answered now; offline: away, cached items shown; failed: answered with an error; timeout: no answer in time. */
+  state: 'online' | 'offline' | 'failed' | 'timeout';
+  offlineSince: number | null;
+  error?: string;
+}
+
+/** GET /api/home. */
+export interface ApiHome {
+  continueWatching: ApiItem[];
+  recentlyAdded: ApiItem[];
+  sources: ApiSourceAvailability[];
+}
+
+/** One source's search state. */
+export interface ApiSearchSource {
+  id: string;
+  name: string;
+  /** searching: no answer yet (the client asks again); done; failed; timeout: no answer within the search deadline; offline: away (cache searched). */
+  state: 'searching' | 'done' | 'failed' | 'timeout' | 'offline';
+  count: number;
+  error?: string;
+}
+
+/**
+ * GET /api/search?q=. A search runs on every source at once; an answer returns what has arrived
+ * (waiting at most `wait` ms), and asking again with the same q returns more until `complete`.
+ */
+export interface ApiSearch {
+  query: string;
+  results: ApiItem[];
+  sources: ApiSearchSource[];
+  complete: boolean;
+}
+
+/** SSE `library`: a library's cache changed (a sync finished); pages showing it refetch in place. */
+export interface ApiLibraryUpdate {
+  sourceId: string;
+  libraryId: string;
+  sync: ApiLibrarySync;
+  /** Items added, changed or removed by this sync. */
+  changed: number;
+}

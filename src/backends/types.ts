@@ -1,6 +1,7 @@
 // One contract for every server kind. The monitor only ever talks to a MediaBackend; the
 // kind-specific sign-in flows (Plex PIN, Jellyfin name/password and Quick Connect) live in each
 // backend's folder and are called by the server's add-source endpoints.
+import type { ImageRef, LibraryItem } from '../core/library.js';
 import type { Library, ProbeError, ProbeResult, Route, RouteKind, RouteOrigin, SourceKind } from '../core/types.js';
 
 /** Secrets for one source. Lives only in the credential store and in backend calls. */
@@ -100,6 +101,67 @@ export interface MediaBackend {
   identify?(url: string, options: CallOptions): Promise<IdentityAnswer>;
   /** Open the push channel on a route (issue 6). */
   openPush?(target: BackendTarget, route: Route, credentials: Credentials, handlers: PushHandlers, options: PushOptions): PushChannel;
+  /** Library browsing (issue 14); absent on test doubles that only probe. */
+  readonly browse?: LibraryBrowser;
+}
+
+// ---- Library browsing (issue 14) -----------------------------------------------------------
+
+/** One call over one route: who, where, with which secrets. The routed caller fills it. */
+export interface RouteContext {
+  target: BackendTarget;
+  route: Route;
+  credentials: Credentials;
+}
+
+/** A browse answer: data or a typed failure in words (never thrown). */
+export type BrowseResult<T> = { ok: true; value: T } | { ok: false; error: ProbeError };
+
+export interface ItemsQuery {
+  libraryId: string;
+  /** Paging as the server pages (Plex X-Plex-Container-Start/Size, Jellyfin startIndex/limit). */
+  start: number;
+  limit: number;
+  /** Incremental sync: only items changed at or after this epoch ms (Plex updatedAt, Jellyfin minDateLastSaved). */
+  changedSinceMs?: number;
+}
+
+export interface ItemPage {
+  items: LibraryItem[];
+  /** What the server says the library holds (may lie: callers bound their loops themselves). */
+  total: number;
+  start: number;
+}
+
+export interface ItemDetail {
+  item: LibraryItem;
+  /** Seasons of a show, episodes of a season, tracks of an album; empty for a leaf. */
+  children: LibraryItem[];
+}
+
+export interface ImageSize {
+  width: number;
+  height?: number;
+}
+
+/** Image bytes, type-checked and size-capped by the backend. */
+export interface ImageBody {
+  contentType: 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif';
+  bytes: Uint8Array;
+  etag?: string;
+}
+
+/** What the library layer asks of a server. Every method never throws: failures are data. */
+export interface LibraryBrowser {
+  /** Top-level items of a library (movies, shows, artists/albums, photos), one page. */
+  items(call: RouteContext, query: ItemsQuery, options: CallOptions): Promise<BrowseResult<ItemPage>>;
+  /** One item with its children. */
+  item(call: RouteContext, itemId: string, options: CallOptions): Promise<BrowseResult<ItemDetail>>;
+  continueWatching(call: RouteContext, limit: number, options: CallOptions): Promise<BrowseResult<LibraryItem[]>>;
+  recentlyAdded(call: RouteContext, limit: number, options: CallOptions): Promise<BrowseResult<LibraryItem[]>>;
+  search(call: RouteContext, query: string, limit: number, options: CallOptions): Promise<BrowseResult<LibraryItem[]>>;
+  /** The server resizes (Plex /photo/:/transcode, Jellyfin maxWidth); Marquee never does. */
+  image(call: RouteContext, ref: ImageRef, size: ImageSize, options: CallOptions): Promise<BrowseResult<ImageBody>>;
 }
 
 // ---- Sign-in flows, used by the server's add-source endpoints -------------------------------

@@ -4,8 +4,8 @@
 // It speaks the domain (Source, SourceStatus, EngineEvent): the wire shapes (src/api/types.ts) are
 // built from these snapshots in one place, src/server/views.ts, so the monitor never depends on
 // how the HTTP layer presents it.
-import type { Credentials, RouteCandidate } from '../backends/types.js';
-import type { EngineEvent, Library, ProbeErrorCode, Route, RouteKind, RouteOrigin, Source, SourceKind, SourceMonitoringSettings, SourceStatus } from '../core/types.js';
+import type { BrowseResult, Credentials, MediaBackend, RouteCandidate, RouteContext } from '../backends/types.js';
+import type { EngineEvent, Library, ProbeError, ProbeErrorCode, Route, RouteKind, RouteOrigin, Source, SourceKind, SourceMonitoringSettings, SourceStatus } from '../core/types.js';
 import type { UserRouteKind } from '../core/route-edits.js';
 import type { PushState } from './push-supervisor.js';
 
@@ -168,4 +168,41 @@ export interface Engine {
   health(): EngineHealth;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+// ---- Calls over the route the engine chose (issues 14 and 15) ----------------------------------
+
+/** What a routed call runs with: the source's current verified route, its secrets and its backend. */
+export interface RouteUse extends RouteContext {
+  source: Source;
+  backend: MediaBackend;
+}
+
+export type RoutedOutcome<T> =
+  | { ok: true; value: T; routeId: string; routeKind: RouteKind; /** It failed on a dying route and succeeded on the next. */ retried: boolean }
+  | {
+      ok: false;
+      /**
+       * unknown_source: no such source; offline: no verified route now (disconnected, reconnecting,
+       * sign-in needed); failed: the server answered with an error that another route cannot fix,
+       * or the retry failed too.
+       */
+      reason: 'unknown_source' | 'offline' | 'failed';
+      /** Plain words, never a token. */
+      message: string;
+      error?: ProbeError;
+    };
+
+/**
+ * Runs a request over the route the engine chose. A failure that says the route died (refused,
+ * reset, timeout, wrong server) makes the engine check the source at once; the request is retried
+ * once on the route that check chose, within the same call: a click never fails because a route
+ * died while another works.
+ */
+export interface RoutedCaller {
+  call<T>(
+    sourceId: string,
+    run: (use: RouteUse, signal: AbortSignal) => Promise<BrowseResult<T>>,
+    options?: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<RoutedOutcome<T>>;
 }
