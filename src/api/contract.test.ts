@@ -79,3 +79,12 @@ describe('library contract types equal their schemas', () => {
     expectTypeOf<Same<Out<typeof s.apiLibraryUpdateSchema>, T.ApiLibraryUpdate>>().toEqualTypeOf<true>();
   });
 });
+
+describe('playback contract types equal their schemas', () => {
+  it('answers', () => {
+    expectTypeOf<Same<Out<typeof s.apiPlayConnectionSchema>, T.ApiPlayConnection>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiSubtitleTrackSchema>, T.ApiSubtitleTrack>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiAudioTrackSchema>, T.ApiAudioTrack>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiPlaySessionSchema>, T.ApiPlaySession>>().toEqualTypeOf<true>();
+  });
+});

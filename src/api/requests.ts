@@ -186,3 +186,27 @@ export const searchQuery = z.strictObject({
   /** How long to wait for answers before returning what has arrived (ms). */
   wait: z.coerce.number({ error: 'wait must be a number' }).int().min(0).max(10_000, 'wait must be at most 10000').default(250),
 });
+
+// ---- Playback (issue 15) -----------------------------------------------------------------------
+
+/** `/api/play/:session…`: an unguessable session id. */
+export const playSessionParams = z.object({
+  session: z.string().min(16).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a valid play session id'),
+});
+
+/** POST /api/play. */
+export const createPlayBody = z.strictObject({
+  sourceId: sourceIdParams.shape.id,
+  itemId: z.string().min(1).max(128).regex(itemIdPattern, 'not a valid item id'),
+  /** Start here instead of the server's resume position (ms). */
+  startMs: z.number({ error: 'startMs must be a number' }).int().min(0).max(1_000_000_000).optional(),
+  audioTrackId: z.string().min(1).max(64).optional(),
+});
+
+/** POST /api/play/:session/progress: what the player reports (every ~10 s, and on pause, seek and stop). */
+export const playProgressBody = z.strictObject({
+  positionMs: z.number({ error: 'positionMs must be a number' }).min(0).max(1_000_000_000),
+  state: z.enum(['playing', 'paused', 'stopped'], { error: 'state must be playing, paused or stopped' }),
+  /** The report follows a seek (Jellyfin and Plex want one at once). */
+  seeked: z.boolean().optional(),
+});

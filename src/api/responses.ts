@@ -260,3 +260,32 @@ export const apiLibraryUpdateSchema = z.strictObject({
   sync: apiLibrarySyncSchema,
   changed: z.number().int(),
 });
+
+// ---- Playback (issue 15) -----------------------------------------------------------------------
+
+export const apiPlayConnectionSchema = z.strictObject({
+  sourceName: z.string(),
+  routeKind: routeKindSchema.nullable(),
+  method: z.enum(['direct', 'transcode']),
+  bitrateKbps: z.number().nullable(),
+  reason: z.string().nullable(),
+});
+export const apiSubtitleTrackSchema = z.strictObject({ id, label: z.string(), language: z.string().nullable(), url: z.string() });
+export const apiAudioTrackSchema = z.strictObject({ id, label: z.string(), language: z.string().nullable(), selected: z.boolean() });
+export const apiPlaySessionSchema = z.strictObject({
+  id,
+  sourceId: id,
+  itemId: id,
+  title: z.string(),
+  subtitle: z.string().nullable(),
+  mediaType: z.enum(['video', 'audio']),
+  generation: z.number().int(),
+  protocol: z.enum(['file', 'hls']),
+  streamUrl: z.string(),
+  durationMs: z.number().nullable(),
+  startMs: z.number(),
+  subtitles: z.array(apiSubtitleTrackSchema),
+  audioTracks: z.array(apiAudioTrackSchema),
+  nextItemId: z.string().nullable(),
+  connection: apiPlayConnectionSchema,
+});

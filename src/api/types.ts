@@ -338,3 +338,55 @@ export interface ApiLibraryUpdate {
   /** Items added, changed or removed by this sync. */
   changed: number;
 }
+
+// ---- Playback (issue 15) -----------------------------------------------------------------------
+
+/** How the stream reaches the browser right now, for the player's connection line. */
+export interface ApiPlayConnection {
+  sourceName: string;
+  /** The route the engine chose now; null while the source is away. */
+  routeKind: RouteKind | null;
+  method: 'direct' | 'transcode';
+  /** The transcode's target bitrate (kb/s); null for direct play. */
+  bitrateKbps: number | null;
+  /** Why this quality, in words ("relay: Plex caps relayed streams at 2 Mbps"); null when nothing limits it. */
+  reason: string | null;
+}
+
+export interface ApiSubtitleTrack {
+  id: string;
+  label: string;
+  language: string | null;
+  /** WebVTT, a Marquee URL under the base path. */
+  url: string;
+}
+
+export interface ApiAudioTrack {
+  id: string;
+  label: string;
+  language: string | null;
+  selected: boolean;
+}
+
+/** POST /api/play and GET /api/play/{session}: one play session (the browser only ever talks to Marquee). */
+export interface ApiPlaySession {
+  id: string;
+  sourceId: string;
+  itemId: string;
+  title: string;
+  subtitle: string | null;
+  mediaType: 'video' | 'audio';
+  /** Bumped when Marquee switched the stream (quality followed the route, a transcode restarted): reload `streamUrl` at the current position. */
+  generation: number;
+  /** `file`: a ranged file for the media element (`<base>api/play/{id}/stream`); `hls`: a master playlist for hls.js. */
+  protocol: 'file' | 'hls';
+  streamUrl: string;
+  durationMs: number | null;
+  /** Where to start (the server's resume position unless the client asked otherwise). */
+  startMs: number;
+  subtitles: ApiSubtitleTrack[];
+  audioTracks: ApiAudioTrack[];
+  /** The next episode, when there is one. */
+  nextItemId: string | null;
+  connection: ApiPlayConnection;
+}
