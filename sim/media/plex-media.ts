@@ -138,15 +138,17 @@ export class PlexMedia {
   private metadata(item: SimPlayable, clip: ClipFile, direct: boolean): Record<string, unknown> {
     const ids = plexStreamIds(item.partId);
     const decision = direct ? 'directplay' : 'transcode';
+    // The spec's Stream.decision vocabulary: a direct-played stream is copied as it is.
+    const streamDecision = direct ? 'copy' : 'transcode';
     const streams: Record<string, unknown>[] = [];
     if (clip.videoCodec) {
-      streams.push({ id: ids.video, streamType: 1, codec: direct ? clip.videoCodec : 'h264', decision, default: true, bitrate: CLIP_PARAMS.videoKbps, width: CLIP_PARAMS.width, height: CLIP_PARAMS.height, frameRate: CLIP_PARAMS.fps, displayTitle: '240p', location: direct ? 'direct' : 'segments-av' });
+      streams.push({ id: Number(ids.video), streamType: 1, codec: direct ? clip.videoCodec : 'h264', decision: streamDecision, default: true, bitrate: CLIP_PARAMS.videoKbps, width: CLIP_PARAMS.width, height: CLIP_PARAMS.height, frameRate: CLIP_PARAMS.fps, displayTitle: '240p', location: direct ? 'direct' : 'segments-av' });
     }
-    streams.push({ id: ids.audio, streamType: 2, codec: direct ? clip.audioCodec : 'aac', decision, default: true, selected: true, channels: 1, bitrate: CLIP_PARAMS.audioKbps, displayTitle: 'English (AAC Mono)', location: direct ? 'direct' : 'segments-av' });
-    if (clip.videoCodec) streams.push({ id: ids.subtitle, streamType: 3, codec: 'vtt', key: `/library/streams/${ids.subtitle}`, format: 'vtt', languageCode: 'eng', displayTitle: 'English (WebVTT External)', decision: 'copy' });
+    streams.push({ id: Number(ids.audio), streamType: 2, codec: direct ? clip.audioCodec : 'aac', decision: streamDecision, default: true, selected: true, channels: 1, bitrate: CLIP_PARAMS.audioKbps, displayTitle: 'English (AAC Mono)', location: direct ? 'direct' : 'segments-av' });
+    if (clip.videoCodec) streams.push({ id: Number(ids.subtitle), streamType: 3, codec: 'vtt', key: `/library/streams/${ids.subtitle}`, format: 'vtt', languageCode: 'eng', displayTitle: 'English (WebVTT External)', decision: 'copy' });
     const state = this.playState.get(item.itemId);
     const part: Record<string, unknown> = {
-      id: item.partId,
+      id: Number(item.partId),
       key: `/library/parts/${item.partId}/${PLEX_CHANGESTAMP}/file.${clip.container}`,
       duration: item.durationMs,
       file: `/data/media/${clip.fileName}`,
@@ -165,7 +167,7 @@ export class PlexMedia {
       duration: item.durationMs,
       ...(state.positionMs > 0 ? { viewOffset: state.positionMs } : {}),
       ...(state.played ? { viewCount: state.playCount } : {}),
-      Media: [{ id: item.partId, duration: item.durationMs, bitrate: Math.round(clip.bitrate / 1000), container: part['container'], audioCodec: direct ? clip.audioCodec : 'aac', audioChannels: 1, selected: true,
+      Media: [{ id: Number(item.partId), duration: item.durationMs, bitrate: Math.round(clip.bitrate / 1000), container: part['container'], audioCodec: direct ? clip.audioCodec : 'aac', audioChannels: 1, selected: true,
         ...(clip.videoCodec ? { videoCodec: direct ? clip.videoCodec : 'h264', width: CLIP_PARAMS.width, height: CLIP_PARAMS.height, videoResolution: '240' } : {}),
         ...(direct ? {} : { protocol: 'hls' }), Part: [part] }],
     };
