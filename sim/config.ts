@@ -113,6 +113,10 @@ export const SimConfigSchema = z.object({
     .default({ host: '127.0.0.1', port: 0, accounts: [{ username: 'demo' }], jwtLifetimeSec: 7 * 86_400 }),
   /** Multiplies Jellyfin's WebSocket keep-alive timers (12 s tick, 45 s resend, 60 s abort). */
   jellyfinKeepAliveScale: z.number().positive().max(10).default(1),
+  /** Multiplies how long an unpinged transcode lives (Jellyfin HLS 60 s, Plex 90 s); `0.02` → ~1.2 s. */
+  mediaKeepAliveScale: z.number().positive().max(10).default(1),
+  /** Generate the test clips at start (else on the first media request; ~10–20 s the first time, cached after). */
+  prepareMedia: z.boolean().default(false),
   servers: z.array(ServerConfigSchema).default([]),
 });
 

@@ -67,6 +67,14 @@ export async function startControlServer(sim: Simulation, routes: () => SimRoute
       const n = body(NotifyBody);
       return { sent: server.notify(n.type, n.data) };
     }
+    if (a === 'servers' && b && c === 'playback-reports' && !d) {
+      const server = guard(() => sim.server(b));
+      if (method === 'GET') return server.playbackReports();
+      if (method === 'DELETE') {
+        server.clearPlaybackReports();
+        return { ok: true };
+      }
+    }
     if (method === 'POST' && a === 'plex' && b === 'pins' && c && (d === 'approve' || d === 'expire')) {
       const pinId = Number(c);
       if (d === 'expire') sim.plexTv.expirePin(pinId);

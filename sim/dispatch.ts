@@ -6,7 +6,8 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { DEFAULT_OVERSIZED_BYTES, DEFAULT_SLOW_MS, errorResponse, malform, type MalformedVariant } from './faults.js';
-import { readBody, rejectUpgrade, writeResponse } from './http-util.js';
+import { readBody, rejectUpgrade, writeResponse, type SimResponse } from './http-util.js';
+import { bufferSource, needsPump, pumpBody } from './response-pump.js';
 import type { SimRoute } from './route.js';
 import type { Timers } from './timers.js';
 import type { SimCertificates } from './tls.js';
@@ -59,11 +60,21 @@ export class Dispatcher {
         if (variant === 'oversized') return this.streamOversized(res, fault.sizeBytes ?? DEFAULT_OVERSIZED_BYTES);
         response = malform(response, variant);
       }
-      writeResponse(res, response);
+      this.write(req, res, response, route);
     } catch {
       // A handler bug or an aborted body read: answer like a failing server, never crash.
       if (!res.headersSent && !res.destroyed) writeResponse(res, errorResponse(500));
     }
+  }
+
+  /** Plain bodies go out in one write; media streams and byte-level faults go through the pump. */
+  private write(req: IncomingMessage, res: ServerResponse, response: SimResponse, route: SimRoute): void {
+    if (!response.stream && !needsPump(route)) return writeResponse(res, response);
+    if (res.destroyed || res.headersSent) return;
+    const body = response.stream ? undefined : typeof response.body === 'string' ? Buffer.from(response.body) : response.body;
+    res.writeHead(response.status, body ? { ...response.headers, 'content-length': String(body.length) } : response.headers);
+    if (req.method === 'HEAD') return void res.end();
+    void pumpBody(response.stream ? response.stream() : bufferSource(body ?? Buffer.alloc(0)), res, route);
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { json, text, type SimResponse } from './http-util.js';
 
-export const ROUTE_FAULT_MODES = ['up', 'refuse', 'hang', 'slow', 'error', 'wrong-identity', 'malformed', 'drop-socket', 'flap', 'tls-mismatch'] as const;
+export const ROUTE_FAULT_MODES = ['up', 'refuse', 'hang', 'slow', 'error', 'wrong-identity', 'malformed', 'drop-socket', 'flap', 'tls-mismatch', 'cut', 'throttle'] as const;
 export type RouteFaultMode = (typeof ROUTE_FAULT_MODES)[number];
 
 export const MALFORMED_VARIANTS = ['truncated', 'html', 'garbage', 'oversized', 'wrong-type', 'missing-fields'] as const;
@@ -24,6 +24,10 @@ const RouteFaultShape = z.object({
   status: z.union([z.literal(500), z.literal(502), z.literal(503)]).optional(),
   /** malformed/oversized: body size in bytes. Default 64 MiB. */
   sizeBytes: z.number().int().min(1).max(1024 * 1024 * 1024).optional(),
+  /** cut: body bytes each response gets before its connection is destroyed. Default 65536. */
+  afterBytes: z.number().int().min(0).max(1024 * 1024 * 1024).optional(),
+  /** throttle: cap per connection (a relay), in bytes per second. Default 125000 (1 Mbit/s). */
+  bytesPerSecond: z.number().int().min(1).max(10 * 1024 * 1024 * 1024).optional(),
 });
 
 /** A variant only makes sense for the mode that defines it. */
@@ -40,6 +44,9 @@ export type ServerFaultMode = (typeof SERVER_FAULT_MODES)[number];
 export const DEFAULT_SLOW_MS = 5000;
 export const DEFAULT_FLAP_MS = 1000;
 export const DEFAULT_OVERSIZED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_CUT_AFTER_BYTES = 64 * 1024;
+/** Plex's relay cap without Plex Pass: 1 Mbit/s. */
+export const DEFAULT_THROTTLE_BYTES_PER_SECOND = 125_000;
 
 /** The bodies an overloaded or half-dead server or proxy in front of it gives. */
 export function errorResponse(status: 500 | 502 | 503 = 500): SimResponse {

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
+import type { Readable } from 'node:stream';
 
 /** What a handler answers. Kept as a value (not written directly) so per-route faults can rewrite it. */
 export interface SimResponse {
@@ -11,6 +12,11 @@ export interface SimResponse {
   body: string | Buffer;
   /** Logical shape of the payload, used by the `wrong-type` malformed variant. */
   json?: unknown;
+  /**
+   * A body too large to hold in memory (media): opened only when the response is written, piped
+   * with backpressure. `headers` must then carry its content-length; `body` stays ''.
+   */
+  stream?: () => Readable;
 }
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): SimResponse {

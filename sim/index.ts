@@ -9,3 +9,8 @@ export { makeScaleConfig } from './scale.js';
 export { startCluster, shardServers } from './cluster.js';
 export type { Cluster } from './cluster.js';
 export { raiseFdLimit, readSoftLimit } from './fd-limit.js';
+export { ensureClips, clipCacheDir, CLIP_PARAMS, FfmpegMissingError } from './media/clips.js';
+export type { ClipSet, ClipFile } from './media/clips.js';
+export { fallbackPlayables } from './media/fallback-catalog.js';
+export type { PlaybackReport, PlayStateStore, SimPlayState } from './media/playback.js';
+export type { MediaCatalog, SimPlayable, SimMediaVariant } from './media-catalog.js';

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { JellyfinServerConfig } from './config.js';
 import type { Dispatcher } from './dispatch.js';
+import { JellyfinMedia } from './media/jellyfin-media.js';
 import type { ServerFaultMode } from './faults.js';
 import { empty, json, parseJsonBody, queryParam, rejectUpgrade, requestUrl, text, type SimResponse } from './http-util.js';
 import { randomHex, sixDigitCode, stableHex } from './ids.js';
@@ -77,13 +78,17 @@ export class JellyfinServerSim implements SimService {
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private readonly identity: ServerIdentity;
   private readonly impostor: ServerIdentity;
+  /** Playback: PlaybackInfo, streams, HLS, progress reports (sim/media/jellyfin-media.ts). */
+  readonly media: JellyfinMedia;
 
   constructor(
     private readonly config: JellyfinServerConfig,
     private readonly dispatcher: Dispatcher,
     private readonly timers: Timers,
     private readonly keepAliveScale: number,
+    mediaKeepAliveScale = 1,
   ) {
+    this.media = new JellyfinMedia(config.id, timers, mediaKeepAliveScale);
     this.id = config.id;
     this.name = config.name;
     this.machineId = config.machineId ?? stableHex(`jellyfin-server:${config.id}`, 32);
@@ -119,7 +124,7 @@ export class JellyfinServerSim implements SimService {
 
   // --- HTTP ----------------------------------------------------------------------------------
 
-  handle(req: IncomingMessage, body: Buffer, ctx: RequestContext): SimResponse {
+  handle(req: IncomingMessage, body: Buffer, ctx: RequestContext): SimResponse | Promise<SimResponse> {
     const url = requestUrl(req);
     // ASP.NET routing is case-insensitive.
     const path = url.pathname.replace(/\/+$/, '').toLowerCase() || '/';
@@ -141,6 +146,8 @@ export class JellyfinServerSim implements SimService {
     if (path === '/quickconnect/initiate' && method === 'POST') return this.initiateQuickConnect(auth);
     if (path === '/quickconnect/connect' && method === 'GET') return this.quickConnectState(queryParam(url, 'secret'));
     if (path === '/users/authenticatewithquickconnect' && method === 'POST') return this.authenticateWithQuickConnect(body, ctx);
+    const media = this.media.handle(req, url, path, method, body, session ? { userId: session.userId, token: session.token, deviceId: session.deviceId } : undefined);
+    if (media) return media;
 
     const known = new Set(['/system/info', '/users/me', '/userviews', '/sessions/logout', '/quickconnect/authorize', '/devices']);
     const viewsMatch = /^\/users\/([0-9a-f-]{32,36})\/views$/.exec(path);

@@ -19,4 +19,9 @@ export interface SimPlayable {
 /** What one simulated server's library knows about playable items. */
 export interface MediaCatalog {
   playable(itemId: string): SimPlayable | null;
+  /**
+   * Plex part URLs (`/library/parts/{partId}/…`) name only the part: the item owning it. Optional;
+   * without it the media side only knows parts of items it was asked about by item id.
+   */
+  playableByPart?(partId: string): SimPlayable | null;
 }

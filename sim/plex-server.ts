@@ -13,6 +13,7 @@ import type { SimRoute } from './route.js';
 import type { RequestContext, SimService } from './service.js';
 import type { Timers } from './timers.js';
 import type { Dispatcher } from './dispatch.js';
+import { PlexMedia } from './media/plex-media.js';
 
 const UNAUTHORIZED_HTML = '<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>';
 const NOT_FOUND_HTML = '<html><head><title>Not Found</title></head><body><h1>404 Not Found</h1></body></html>';
@@ -43,13 +44,17 @@ export class PlexServerSim implements SimService, PlexResourceSource {
   private listed: Set<string> | null = null;
   private readonly sessions = new Set<PushSession>();
   private readonly impostor: Identity;
+  /** Playback: parts, transcoder, timeline (sim/media/plex-media.ts). */
+  readonly media: PlexMedia;
 
   constructor(
     private readonly config: PlexServerConfig,
     private readonly accounts: PlexAccounts,
     private readonly dispatcher: Dispatcher,
     private readonly timers: Timers,
+    mediaKeepAliveScale = 1,
   ) {
+    this.media = new PlexMedia(config.id, timers, mediaKeepAliveScale);
     this.id = config.id;
     this.name = config.name;
     this.machineId = config.machineId ?? stableHex(`plex-server:${config.id}`, 40);
@@ -100,10 +105,12 @@ export class PlexServerSim implements SimService, PlexResourceSource {
 
   // --- HTTP ----------------------------------------------------------------------------------
 
-  handle(req: IncomingMessage, _body: Buffer, ctx: RequestContext): SimResponse {
+  handle(req: IncomingMessage, _body: Buffer, ctx: RequestContext): SimResponse | Promise<SimResponse> {
     const url = requestUrl(req);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const identity = ctx.impostor ? this.impostor : { machineId: this.machineId, name: this.name };
+    const media = this.media.handle(req, url, path, req.method ?? 'GET', this.authorized(req, url));
+    if (media) return media;
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(404, NOT_FOUND_HTML, 'text/html');
     if (path === '/identity') {
       if (this.config.requireTokenForIdentity && !this.authorized(req, url)) return this.unauthorized();

@@ -12,6 +12,10 @@ import { SimRoute, type RouteKind } from './route.js';
 import { Timers } from './timers.js';
 import { makeCertificates } from './tls.js';
 import { startControlServer } from './control.js';
+import { ensureClips } from './media/clips.js';
+import type { JellyfinMedia } from './media/jellyfin-media.js';
+import type { PlaybackReport } from './media/playback.js';
+import type { PlexMedia } from './media/plex-media.js';
 
 export interface SimRouteInfo {
   id: string;
@@ -47,6 +51,11 @@ export interface ServerHandle {
   notify(type?: string, data?: unknown): number;
   /** Push channels open to this server, over all routes. */
   readonly openSockets: number;
+  /** Progress / timeline / scrobble / played calls the server received, oldest first. */
+  playbackReports(): PlaybackReport[];
+  clearPlaybackReports(): void;
+  /** The playback side of the server: its catalog (replaceable), play state and transcode sessions. */
+  readonly media: PlexMedia | JellyfinMedia;
 }
 
 export interface Simulation {
@@ -118,7 +127,10 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
   routes.set(plexTvRoute.id, plexTvRoute);
 
   for (const sc of config.servers) {
-    const server = sc.kind === 'plex' ? new PlexServerSim(sc, accounts, dispatcher, timers) : new JellyfinServerSim(sc, dispatcher, timers, config.jellyfinKeepAliveScale);
+    const server =
+      sc.kind === 'plex'
+        ? new PlexServerSim(sc, accounts, dispatcher, timers, config.mediaKeepAliveScale)
+        : new JellyfinServerSim(sc, dispatcher, timers, config.jellyfinKeepAliveScale, config.mediaKeepAliveScale);
     server.routes = sc.routes.map((rc) => new SimRoute(rc.id, rc.kind, sc.id, rc.host, rc.port, server, timers, dispatcher.accept, rc.tls));
     for (const r of server.routes) routes.set(r.id, r);
     servers.set(sc.id, server);
@@ -130,6 +142,7 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
   if (tlsHosts.length > 0) dispatcher.certificates = makeCertificates(tlsHosts);
 
   const allRoutes = [...routes.values()];
+  if (config.prepareMedia) await ensureClips();
   try {
     // Bind in modest batches: thousands of listen() calls at once only queue up anyway.
     for (let i = 0; i < allRoutes.length; i += 500) await Promise.all(allRoutes.slice(i, i + 500).map((r) => r.start()));
@@ -208,6 +221,9 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
           return s.openSockets;
         },
         fault: (f) => (s instanceof JellyfinServerSim ? s.setFault(f.mode, { restarting: f.restarting ?? false }) : s.setFault(f.mode)),
+        playbackReports: () => s.media.reports.all(),
+        clearPlaybackReports: () => s.media.reports.clear(),
+        media: s.media,
         notify: (type, data) => (s instanceof JellyfinServerSim ? s.notify(type, data) : s.notify(type, data as Record<string, unknown> | undefined)),
       };
     },
