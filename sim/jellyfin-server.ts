@@ -13,6 +13,10 @@ import { authenticationResult, jfDate, publicSystemInfo, systemInfo, userDto, us
 import type { SimRoute } from './route.js';
 import type { RequestContext, SimService } from './service.js';
 import type { Timers } from './timers.js';
+import { DEFAULT_SEARCH_SLOW_MS, type SearchFault } from './faults.js';
+import { isJellyfinImagePath, isJellyfinLibraryPath, isJellyfinSearch, JellyfinLibraryApi, jellyfinServerLibrary } from './jellyfin-library.js';
+import { jellyfinMediaCatalog, type ServerLibrary } from './library-model.js';
+import type { MediaCatalog } from './media-catalog.js';
 
 const ERROR_BODY = 'Error processing request.';
 const QUICK_CONNECT_TTL_MS = 10 * 60 * 1000;
@@ -77,6 +81,11 @@ export class JellyfinServerSim implements SimService {
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private readonly identity: ServerIdentity;
   private readonly impostor: ServerIdentity;
+  /** The generated libraries (items, watched state, changes made by tests). */
+  readonly library: ServerLibrary;
+  readonly libraryApi: JellyfinLibraryApi;
+  /** Holds up search endpoints only (probes and browsing unaffected). */
+  searchFault: SearchFault | undefined;
 
   constructor(
     private readonly config: JellyfinServerConfig,
@@ -91,6 +100,8 @@ export class JellyfinServerSim implements SimService {
     this.reportedLocalAddress = config.localAddress;
     this.identity = { id: this.machineId, name: config.name, version: config.version };
     this.impostor = { id: stableHex(`jellyfin-impostor:${config.id}`, 32), name: `${config.name} (other)`, version: config.version };
+    this.library = jellyfinServerLibrary(config.id, this.machineId, config.libraries);
+    this.libraryApi = new JellyfinLibraryApi(this.library, this.machineId);
     this.users = config.users.map((u) => ({ id: stableHex(`jellyfin-user:${config.id}:${u.name}`, 32), name: u.name, password: u.password, admin: u.admin, disabled: u.disabled }));
   }
 
@@ -117,9 +128,14 @@ export class JellyfinServerSim implements SimService {
     this.reportedLocalAddress = url;
   }
 
+  /** What the media side needs to know about this server's playable items (itemId and partId: the item Id). */
+  mediaCatalog(): MediaCatalog {
+    return jellyfinMediaCatalog(this.library, this.libraryApi.codec);
+  }
+
   // --- HTTP ----------------------------------------------------------------------------------
 
-  handle(req: IncomingMessage, body: Buffer, ctx: RequestContext): SimResponse {
+  handle(req: IncomingMessage, body: Buffer, ctx: RequestContext): SimResponse | Promise<SimResponse> {
     const url = requestUrl(req);
     // ASP.NET routing is case-insensitive.
     const path = url.pathname.replace(/\/+$/, '').toLowerCase() || '/';
@@ -141,6 +157,23 @@ export class JellyfinServerSim implements SimService {
     if (path === '/quickconnect/initiate' && method === 'POST') return this.initiateQuickConnect(auth);
     if (path === '/quickconnect/connect' && method === 'GET') return this.quickConnectState(queryParam(url, 'secret'));
     if (path === '/users/authenticatewithquickconnect' && method === 'POST') return this.authenticateWithQuickConnect(body, ctx);
+
+    // Item images are anonymous on the real server (the web client puts them in <img> tags).
+    if (isJellyfinImagePath(path) && (method === 'GET' || method === 'HEAD')) return ctx.impostor ? errorText(404) : this.libraryApi.handle(req, url, path);
+    if (isJellyfinLibraryPath(path) && method === 'GET') {
+      if (!session) return empty(401);
+      const reader = this.users.find((u) => u.id === session.userId);
+      if (!reader || reader.disabled) return empty(401);
+      session.lastActivity = new Date();
+      const answer = () => this.libraryApi.handle(req, url, path);
+      const fault = this.searchFault;
+      if (fault && isJellyfinSearch(path, url)) {
+        // Held without an answer until the client gives up (or the simulation closes).
+        if (fault.mode === 'hang') return new Promise<SimResponse>(() => {});
+        return this.timers.sleep(fault.delayMs).then(answer);
+      }
+      return answer();
+    }
 
     const known = new Set(['/system/info', '/users/me', '/userviews', '/sessions/logout', '/quickconnect/authorize', '/devices']);
     const viewsMatch = /^\/users\/([0-9a-f-]{32,36})\/views$/.exec(path);
@@ -387,7 +420,13 @@ export class JellyfinServerSim implements SimService {
 
   // --- server faults -------------------------------------------------------------------------
 
-  async setFault(mode: ServerFaultMode, options: { restarting?: boolean } = {}): Promise<void> {
+  async setFault(mode: ServerFaultMode, options: { restarting?: boolean; delayMs?: number } = {}): Promise<void> {
+    // The search faults hold up search endpoints only; the server stays up for everything else.
+    if (mode === 'search-hang' || mode === 'search-slow') {
+      this.searchFault = mode === 'search-hang' ? { mode: 'hang' } : { mode: 'slow', delayMs: options.delayMs ?? DEFAULT_SEARCH_SLOW_MS };
+      return;
+    }
+    this.searchFault = undefined;
     this.state = mode;
     if (mode === 'up') {
       this.revokedBefore = undefined;
