@@ -68,6 +68,7 @@ export class JellyfinLibraryApi {
   handle(req: IncomingMessage, url: URL, path: string): SimResponse {
     const fields = new Set((queryParam(url, 'fields') ?? '').split(',').map((f) => f.trim().toLowerCase()).filter(Boolean));
     const dto = (item: SimItem, all = false) => this.itemDto(item, all ? 'all' : fields);
+    const listed = (item: SimItem) => dto(item);
     const image = /^\/items\/([0-9a-f-]{32,36})\/images\/([a-z]+)(?:\/\d+)?$/.exec(path);
     if (image) return this.image(image[1]!, image[2]!, url, req);
     const detail = /^\/(?:users\/[0-9a-f-]{32,36}\/)?items\/([0-9a-f-]{32,36})$/.exec(path);
@@ -80,14 +81,14 @@ export class JellyfinLibraryApi {
       const parentId = queryParam(url, 'parentId');
       const library = parentId ? this.libraryOf(parentId) : undefined;
       if (parentId && !library) return errorText(404);
-      return json(200, this.model.recentlyAdded(limit, library?.id).map((i) => dto(i)));
+      return json(200, this.model.recentlyAdded(limit, library?.id).map(listed));
     }
     if (path === '/useritems/resume' || /^\/users\/[^/]+\/items\/resume$/.test(path)) {
       const parentId = queryParam(url, 'parentId');
       const library = parentId ? this.libraryOf(parentId) : undefined;
       const media = (queryParam(url, 'mediaTypes') ?? '').toLowerCase();
       const all = this.model.resumable(10_000).filter((i) => (!library || i.library === library) && (!media || media.split(',').includes(i.type === 'track' ? 'audio' : 'video')));
-      return this.queryResult(all, url, dto);
+      return this.queryResult(all, url, listed);
     }
     if (path === '/search/hints') return this.searchHints(url);
     const shows = /^\/shows\/([0-9a-f-]{32,36})\/(seasons|episodes)$/.exec(path);
@@ -95,14 +96,14 @@ export class JellyfinLibraryApi {
       const series = this.lookup(shows[1]!);
       if (!series || series.type !== 'show') return errorText(404);
       const seasons = this.model.children(series);
-      if (shows[2] === 'seasons') return this.queryResult(seasons, url, dto);
+      if (shows[2] === 'seasons') return this.queryResult(seasons, url, listed);
       const seasonId = queryParam(url, 'seasonId');
       const seasonNumber = intParam(url, 'season');
       const chosen = seasonId ? seasons.filter((s) => s.key === this.codec.decode(seasonId)) : seasonNumber !== undefined ? seasons.filter((s) => s.index === seasonNumber) : seasons;
       if (seasonId && chosen.length === 0) return errorText(404);
-      return this.queryResult(chosen.flatMap((s) => this.model.children(s)), url, dto);
+      return this.queryResult(chosen.flatMap((s) => this.model.children(s)), url, listed);
     }
-    if (path === '/items' || /^\/users\/[^/]+\/items$/.test(path)) return this.items(url, dto);
+    if (path === '/items' || /^\/users\/[^/]+\/items$/.test(path)) return this.items(url, listed);
     return empty(404);
   }
 
@@ -172,7 +173,7 @@ export class JellyfinLibraryApi {
     const start = Math.max(0, intParam(url, 'startIndex') ?? 0);
     const limit = intParam(url, 'limit');
     const slice = items.slice(start, limit === undefined ? undefined : start + Math.max(0, limit));
-    return json(200, { Items: slice.map(dto), TotalRecordCount: items.length, StartIndex: start });
+    return json(200, { Items: slice.map((i) => dto(i)), TotalRecordCount: items.length, StartIndex: start });
   }
 
   private searchHints(url: URL): SimResponse {
@@ -265,7 +266,6 @@ export class JellyfinLibraryApi {
       Id: id,
       Etag: want('Etag') ? stableHex(`jf-etag:${item.key}:${item.updatedAt}:${item.title}`, 32) : null,
       DateCreated: want('DateCreated') ? jfDate(new Date(item.addedAt * 1000)) : null,
-      DateLastSaved: want('DateLastSaved') ? jfDate(new Date(item.updatedAt * 1000)) : null,
       CanDelete: false,
       CanDownload: !folder,
       SortName: want('SortName') ? item.sortTitle : null,

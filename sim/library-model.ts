@@ -333,7 +333,9 @@ export class ServerLibrary {
     }
     const lastViewedAt = viewCount > 0 || viewOffsetMs > 0 ? addedAt + 86_400 + (h(16) % 10_000_000) : undefined;
     const cast = type === 'movie' ? [0, 1, 2].map((i) => `${pick(FIRST_NAMES, h(20 + i))} ${pick(LAST_NAMES, h(30 + i))}`) : [];
-    const variant: SimMediaVariant | undefined = !playable ? undefined : type === 'track' ? 'audio-aac' : key % 5 === 0 ? 'hevc-ac3' : 'h264-aac';
+    // Every fifth video (by position) is HEVC + AC-3, which Chromium cannot play: it forces a transcode.
+    const position = Math.floor(key / TOP_STRIDE) + (key % TOP_STRIDE);
+    const variant: SimMediaVariant | undefined = !playable ? undefined : type === 'track' ? 'audio-aac' : position % 5 === 4 ? 'hevc-ac3' : 'h264-aac';
     const item: SimItem = {
       key,
       type,

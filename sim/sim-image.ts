@@ -36,10 +36,13 @@ function palette(seed: string): Palette {
   return { a: [d[0]!, d[1]!, d[2]!], b: [d[3]!, d[4]!, d[5]!], stripes: 3 + (d[6]! % 6) };
 }
 
-/** The picture as a function: a diagonal gradient between two colours with soft stripes. */
+/**
+ * The picture as a function: a vertical gradient between two colours, posterised into bands, with
+ * a few darker vertical stripes. Rows are runs of one colour, so a poster deflates to a few KB.
+ */
 function pixel(p: Palette, u: number, v: number): [number, number, number] {
-  const t = Math.min(1, Math.max(0, 0.6 * v + 0.4 * u));
-  const stripe = 0.85 + 0.15 * Math.sin((u + v) * p.stripes * Math.PI);
+  const t = Math.floor(v * 24) / 24;
+  const stripe = Math.floor(u * p.stripes * 2) % 2 === 0 ? 1 : 0.8;
   return [0, 1, 2].map((c) => Math.round((p.a[c]! * (1 - t) + p.b[c]! * t) * stripe)) as [number, number, number];
 }
 
@@ -74,16 +77,22 @@ export function renderImage(req: ImageRequest): SimImage {
     return hit;
   }
   const p = palette(req.seed);
-  const raw = Buffer.alloc((width * 3 + 1) * height);
+  const stride = width * 3;
+  const raw = Buffer.alloc((stride + 1) * height);
+  let previous = Buffer.alloc(stride);
   for (let y = 0; y < height; y++) {
-    const row = y * (width * 3 + 1);
-    raw[row] = 0; // filter: none
+    const line = Buffer.alloc(stride);
     for (let x = 0; x < width; x++) {
       const [r, g, b] = pixel(p, x / width, y / height);
-      raw[row + 1 + x * 3] = r;
-      raw[row + 2 + x * 3] = g;
-      raw[row + 3 + x * 3] = b;
+      line[x * 3] = r;
+      line[x * 3 + 1] = g;
+      line[x * 3 + 2] = b;
     }
+    // PNG filter "Up": a row equal to the one above becomes zeros, which deflate to almost nothing.
+    const row = y * (stride + 1);
+    raw[row] = 2;
+    for (let i = 0; i < stride; i++) raw[row + 1 + i] = (line[i]! - previous[i]! + 256) & 0xff;
+    previous = line;
   }
   const body = encodePng(width, height, raw);
   const image: SimImage = { body, contentType: 'image/png', etag: `"${createHash('sha1').update(body).digest('hex').slice(0, 20)}"`, width, height };
