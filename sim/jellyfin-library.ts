@@ -153,7 +153,7 @@ export class JellyfinLibraryApi {
         items = library.list({ ...query, types: wanted });
       } else {
         items = this.descendants(parent!, recursive).filter((i) => (!query.types || query.types.includes(i.type)));
-        items = sortItems(items.filter((i) => matches(i, query)), query, parent!);
+        items = sortItems(items.filter((i) => matches(i, query)), query, parent);
       }
     } else {
       const libraries = this.model.libraries;

@@ -100,7 +100,7 @@ describe('Jellyfin library: /UserViews and /Items', () => {
     const genre = (first['Genres'] as string[])[0]!;
     const byGenre = await get(`/Items?parentId=${views['Movies']}&genres=${encodeURIComponent(genre)}&fields=Genres`);
     expect((byGenre.body.Items as Item[]).every((i) => (i['Genres'] as string[]).includes(genre))).toBe(true);
-    const byYear = await get(`/Items?parentId=${views['Movies']}&years=${first['ProductionYear']}`);
+    const byYear = await get(`/Items?parentId=${views['Movies']}&years=${String(first['ProductionYear'])}`);
     expect((byYear.body.Items as Item[]).every((i) => i['ProductionYear'] === first['ProductionYear'])).toBe(true);
     const word = first.Name.split(' ').at(-1)!;
     const search = await get(`/Items?searchTerm=${encodeURIComponent(word)}&recursive=true&includeItemTypes=Movie`);

@@ -302,7 +302,9 @@ export class ServerLibrary {
       case 'photo':
         title = `${pick(PLACES, h(2))} ${String(1000 + (h(3) % 9000))}`;
         break;
-      default:
+      case 'album':
+      case 'episode':
+      case 'track':
         title = `${pick(ADJECTIVES, h(2))} ${pick(NOUNS, h(3))}`;
     }
     const topYear = 1970 + (ht(5) % 55);

@@ -61,7 +61,7 @@ describe('Plex library: /library/sections/{id}/all', () => {
   });
 
   it('sorts by titleSort, addedAt, year, rating and updatedAt in both directions', async () => {
-    const titles = (await get('/library/sections/1/all?sort=titleSort')).container.Metadata!.map((m) => String(m['titleSort'] ?? m.title).toLowerCase());
+    const titles = (await get('/library/sections/1/all?sort=titleSort')).container.Metadata!.map((m) => ((m['titleSort'] as string | undefined) ?? m.title).toLowerCase());
     expect(titles).toEqual([...titles].sort((a, b) => a.localeCompare(b)));
     for (const field of ['addedAt', 'year', 'rating', 'updatedAt']) {
       const desc = (await get(`/library/sections/1/all?sort=${field}:desc`)).container.Metadata!.map((m) => m[field] as number);
@@ -220,7 +220,7 @@ describe('Plex library: deterministic across restarts', () => {
       const otherBase = other.servers.find((s) => s.id === 'plex-lib')!.routes[0]!.url;
       const headers = { Accept: 'application/json', 'X-Plex-Token': other.plexTv.accountToken('demo') };
       const mine = (await get('/library/sections/3/all')).container.Metadata!.map((m) => [m.ratingKey, m.title]);
-      const theirs = ((await (await fetch(`${otherBase}/library/sections/3/all`, { headers })).json()).MediaContainer.Metadata as Meta[]).map((m) => [m.ratingKey, m.title]);
+      const theirs = (((await (await fetch(`${otherBase}/library/sections/3/all`, { headers })).json()) as { MediaContainer: { Metadata: Meta[] } }).MediaContainer.Metadata).map((m) => [m.ratingKey, m.title]);
       expect(theirs).toEqual(mine);
       expect(other.library('plex-lib').mediaCatalog().playable('100000000')).toEqual(sim.library('plex-lib').mediaCatalog().playable('100000000'));
     } finally {
