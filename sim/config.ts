@@ -28,6 +28,8 @@ const PlexLibrarySchema = z.object({
   key: z.string().optional(),
   title: z.string().min(1),
   type: z.enum(['movie', 'show', 'artist', 'photo']),
+  /** Top-level items generated (movies, shows, artists or photos); shows and artists carry children. */
+  itemCount: z.number().int().min(0).max(50_000).default(24),
 });
 
 const JellyfinLibrarySchema = z.object({
@@ -36,6 +38,8 @@ const JellyfinLibrarySchema = z.object({
   collectionType: z
     .enum(['movies', 'tvshows', 'music', 'musicvideos', 'trailers', 'homevideos', 'boxsets', 'books', 'photos', 'livetv', 'playlists', 'folders', 'unknown'])
     .optional(),
+  /** Top-level items generated (movies, series, artists, photos; a mixed library alternates movies and series). */
+  itemCount: z.number().int().min(0).max(50_000).default(24),
 });
 
 const PlexServerSchema = z.object({
@@ -126,6 +130,8 @@ export type RouteConfig = z.output<typeof RouteConfigSchema>;
 export type ServerConfig = z.output<typeof ServerConfigSchema>;
 export type PlexServerConfig = z.output<typeof PlexServerSchema>;
 export type JellyfinServerConfig = z.output<typeof JellyfinServerSchema>;
+export type PlexLibraryConfig = z.output<typeof PlexLibrarySchema>;
+export type JellyfinLibraryConfig = z.output<typeof JellyfinLibrarySchema>;
 
 /** Parses and cross-checks a config (unique ids, known plex.tv accounts). Throws with every problem listed. */
 export function parseSimConfig(input: unknown): ParsedSimConfig {

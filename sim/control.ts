@@ -8,7 +8,10 @@ import { parseJsonBody, readBody } from './http-util.js';
 import type { SimRoute } from './route.js';
 import type { Simulation } from './simulation.js';
 
-const ServerFaultBody = z.object({ mode: z.enum(SERVER_FAULT_MODES), restarting: z.boolean().optional() });
+const ServerFaultBody = z.object({ mode: z.enum(SERVER_FAULT_MODES), restarting: z.boolean().optional(), delayMs: z.number().int().min(0).max(600_000).optional() });
+const TouchBody = z.object({ count: z.number().int().min(0).max(50_000) });
+const WatchedBody = z.object({ watched: z.boolean() });
+const ResumeBody = z.object({ positionMs: z.number().min(0) });
 const UserBody = z.object({ username: z.string().optional(), delayMs: z.number().int().min(0).max(600_000).optional() }).default({});
 const ApproveQuickConnectBody = z.object({ username: z.string().optional(), serverId: z.string().optional() }).default({});
 const NotifyBody = z.object({ type: z.string().optional(), data: z.unknown().optional() }).default({});
@@ -55,12 +58,23 @@ export async function startControlServer(sim: Simulation, routes: () => SimRoute
       await route.fault(body(RouteFaultSchema));
       return routeView(routes().find((r) => r.id === b) as SimRoute);
     }
-    if (method === 'GET' && a === 'servers' && !b) return sim.servers.map((s) => ({ ...s, mode: sim.server(s.id).mode, openSockets: sim.server(s.id).openSockets }));
+    if (method === 'GET' && a === 'servers' && !b) return sim.servers.map((s) => ({ ...s, mode: sim.server(s.id).mode, searchFault: sim.server(s.id).searchFault ?? null, openSockets: sim.server(s.id).openSockets }));
     if (method === 'POST' && a === 'servers' && b && c === 'fault') {
       const server = guard(() => sim.server(b));
       const f = body(ServerFaultBody);
-      await server.fault(f.restarting === undefined ? { mode: f.mode } : { mode: f.mode, restarting: f.restarting });
-      return { id: b, mode: server.mode };
+      await server.fault({ mode: f.mode, ...(f.restarting === undefined ? {} : { restarting: f.restarting }), ...(f.delayMs === undefined ? {} : { delayMs: f.delayMs }) });
+      return { id: b, mode: server.mode, searchFault: server.searchFault ?? null };
+    }
+    if (method === 'GET' && a === 'servers' && b && c === 'libraries' && !d) return guard(() => sim.library(b).libraries());
+    if (method === 'POST' && a === 'servers' && b && c === 'libraries' && d && parts[4] === 'touch') {
+      const { count } = body(TouchBody);
+      return { changed: guard(() => sim.library(b).touchItems(d, count)) };
+    }
+    if (method === 'POST' && a === 'servers' && b && c === 'items' && d && (parts[4] === 'watched' || parts[4] === 'resume')) {
+      const library = guard(() => sim.library(b));
+      const ok = parts[4] === 'watched' ? library.setWatched(d, body(WatchedBody).watched) : library.setResume(d, body(ResumeBody).positionMs);
+      if (!ok) throw new HttpError(404, `server "${b}" has no item "${d}"`);
+      return { ok: true };
     }
     if (method === 'POST' && a === 'servers' && b && c === 'notify') {
       const server = guard(() => sim.server(b));

@@ -38,8 +38,12 @@ export const RouteFaultSchema = RouteFaultShape.superRefine((f, ctx) => {
 });
 export type RouteFault = z.infer<typeof RouteFaultShape>;
 
-export const SERVER_FAULT_MODES = ['up', 'bad-token', 'stop', 'crash'] as const;
+export const SERVER_FAULT_MODES = ['up', 'bad-token', 'stop', 'crash', 'search-hang', 'search-slow'] as const;
 export type ServerFaultMode = (typeof SERVER_FAULT_MODES)[number];
+
+/** `search-hang` / `search-slow`: only the server's search endpoints are held up; `up` clears it. */
+export type SearchFault = { mode: 'hang' } | { mode: 'slow'; delayMs: number };
+export const DEFAULT_SEARCH_SLOW_MS = 5000;
 
 export const DEFAULT_SLOW_MS = 5000;
 export const DEFAULT_FLAP_MS = 1000;

@@ -188,6 +188,7 @@ export function authenticationResult(server: ServerIdentity, user: JellyfinUser,
 export interface JellyfinLibrary {
   name: string;
   collectionType?: string | undefined;
+  itemCount?: number | undefined;
 }
 
 export function userViews(server: ServerIdentity, libraries: JellyfinLibrary[]) {
@@ -218,7 +219,7 @@ export function userViews(server: ServerIdentity, libraries: JellyfinLibrary[]) 
       GenreItems: [],
       LocalTrailerCount: 0,
       UserData: { PlaybackPositionTicks: 0, PlayCount: 0, IsFavorite: false, Played: false, Key: stableHex(`jf-view:${server.id}:${lib.name}`, 32), ItemId: stableHex(`jf-view:${server.id}:${lib.name}`, 32) },
-      ChildCount: 0,
+      ChildCount: lib.itemCount ?? 0,
       SpecialFeatureCount: 0,
       DisplayPreferencesId: stableHex(`jf-dp:${lib.name}`, 32),
       Tags: [],

@@ -14,6 +14,10 @@ import { authenticationResult, jfDate, publicSystemInfo, systemInfo, userDto, us
 import type { SimRoute } from './route.js';
 import type { RequestContext, SimService } from './service.js';
 import type { Timers } from './timers.js';
+import { DEFAULT_SEARCH_SLOW_MS, type SearchFault } from './faults.js';
+import { isJellyfinImagePath, isJellyfinLibraryPath, isJellyfinSearch, JellyfinLibraryApi, jellyfinServerLibrary } from './jellyfin-library.js';
+import { jellyfinMediaCatalog, libraryPlayState, type ServerLibrary } from './library-model.js';
+import type { MediaCatalog } from './media-catalog.js';
 
 const ERROR_BODY = 'Error processing request.';
 const QUICK_CONNECT_TTL_MS = 10 * 60 * 1000;
@@ -80,6 +84,11 @@ export class JellyfinServerSim implements SimService {
   private readonly impostor: ServerIdentity;
   /** Playback: PlaybackInfo, streams, HLS, progress reports (sim/media/jellyfin-media.ts). */
   readonly media: JellyfinMedia;
+  /** The generated libraries (items, watched state, changes made by tests). */
+  readonly library: ServerLibrary;
+  readonly libraryApi: JellyfinLibraryApi;
+  /** Holds up search endpoints only (probes and browsing unaffected). */
+  searchFault: SearchFault | undefined;
 
   constructor(
     private readonly config: JellyfinServerConfig,
@@ -96,6 +105,10 @@ export class JellyfinServerSim implements SimService {
     this.reportedLocalAddress = config.localAddress;
     this.identity = { id: this.machineId, name: config.name, version: config.version };
     this.impostor = { id: stableHex(`jellyfin-impostor:${config.id}`, 32), name: `${config.name} (other)`, version: config.version };
+    this.library = jellyfinServerLibrary(config.id, this.machineId, config.libraries);
+    this.libraryApi = new JellyfinLibraryApi(this.library, this.machineId);
+    this.media.catalog = jellyfinMediaCatalog(this.library, this.libraryApi.codec);
+    this.media.playState = libraryPlayState(this.library, (itemId) => this.libraryApi.codec.decode(itemId));
     this.users = config.users.map((u) => ({ id: stableHex(`jellyfin-user:${config.id}:${u.name}`, 32), name: u.name, password: u.password, admin: u.admin, disabled: u.disabled }));
   }
 
@@ -120,6 +133,11 @@ export class JellyfinServerSim implements SimService {
   /** What /System/Info reports as LocalAddress from now on; undefined: the route that was asked. */
   setLocalAddress(url: string | undefined): void {
     this.reportedLocalAddress = url;
+  }
+
+  /** What the media side needs to know about this server's playable items (itemId and partId: the item Id). */
+  mediaCatalog(): MediaCatalog {
+    return jellyfinMediaCatalog(this.library, this.libraryApi.codec);
   }
 
   // --- HTTP ----------------------------------------------------------------------------------
@@ -148,6 +166,23 @@ export class JellyfinServerSim implements SimService {
     if (path === '/users/authenticatewithquickconnect' && method === 'POST') return this.authenticateWithQuickConnect(body, ctx);
     const media = this.media.handle(req, url, path, method, body, session ? { userId: session.userId, token: session.token, deviceId: session.deviceId } : undefined);
     if (media) return media;
+
+    // Item images are anonymous on the real server (the web client puts them in <img> tags).
+    if (isJellyfinImagePath(path) && (method === 'GET' || method === 'HEAD')) return ctx.impostor ? errorText(404) : this.libraryApi.handle(req, url, path);
+    if (isJellyfinLibraryPath(path) && method === 'GET') {
+      if (!session) return empty(401);
+      const reader = this.users.find((u) => u.id === session.userId);
+      if (!reader || reader.disabled) return empty(401);
+      session.lastActivity = new Date();
+      const answer = () => this.libraryApi.handle(req, url, path);
+      const fault = this.searchFault;
+      if (fault && isJellyfinSearch(path, url)) {
+        // Held without an answer until the client gives up (or the simulation closes).
+        if (fault.mode === 'hang') return new Promise<SimResponse>(() => {});
+        return this.timers.sleep(fault.delayMs).then(answer);
+      }
+      return answer();
+    }
 
     const known = new Set(['/system/info', '/users/me', '/userviews', '/sessions/logout', '/quickconnect/authorize', '/devices']);
     const viewsMatch = /^\/users\/([0-9a-f-]{32,36})\/views$/.exec(path);
@@ -394,7 +429,13 @@ export class JellyfinServerSim implements SimService {
 
   // --- server faults -------------------------------------------------------------------------
 
-  async setFault(mode: ServerFaultMode, options: { restarting?: boolean } = {}): Promise<void> {
+  async setFault(mode: ServerFaultMode, options: { restarting?: boolean; delayMs?: number } = {}): Promise<void> {
+    // The search faults hold up search endpoints only; the server stays up for everything else.
+    if (mode === 'search-hang' || mode === 'search-slow') {
+      this.searchFault = mode === 'search-hang' ? { mode: 'hang' } : { mode: 'slow', delayMs: options.delayMs ?? DEFAULT_SEARCH_SLOW_MS };
+      return;
+    }
+    this.searchFault = undefined;
     this.state = mode;
     if (mode === 'up') {
       this.revokedBefore = undefined;

@@ -14,6 +14,11 @@ import type { RequestContext, SimService } from './service.js';
 import type { Timers } from './timers.js';
 import type { Dispatcher } from './dispatch.js';
 import { PlexMedia } from './media/plex-media.js';
+import type { ServerLibrary } from './library-model.js';
+import type { MediaCatalog } from './media-catalog.js';
+import { libraryPlayState, plexMediaCatalog } from './library-model.js';
+import { isPlexLibraryPath, isPlexSearchPath, PlexLibraryApi, plexServerLibrary } from './plex-library.js';
+import { DEFAULT_SEARCH_SLOW_MS, type SearchFault } from './faults.js';
 
 const UNAUTHORIZED_HTML = '<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>';
 const NOT_FOUND_HTML = '<html><head><title>Not Found</title></head><body><h1>404 Not Found</h1></body></html>';
@@ -46,6 +51,11 @@ export class PlexServerSim implements SimService, PlexResourceSource {
   private readonly impostor: Identity;
   /** Playback: parts, transcoder, timeline (sim/media/plex-media.ts). */
   readonly media: PlexMedia;
+  /** The generated libraries (items, watched state, changes made by tests). */
+  readonly library: ServerLibrary;
+  private readonly libraryApi: PlexLibraryApi;
+  /** Holds up search endpoints only (probes and browsing unaffected). */
+  searchFault: SearchFault | undefined;
 
   constructor(
     private readonly config: PlexServerConfig,
@@ -62,6 +72,10 @@ export class PlexServerSim implements SimService, PlexResourceSource {
     this.owner = config.owner ?? accounts.defaultUsername;
     this.sharedWith = config.sharedWith;
     this.impostor = { machineId: stableHex(`plex-impostor:${config.id}`, 40), name: `${config.name} (other)` };
+    this.library = plexServerLibrary(config.id, config.libraries);
+    this.libraryApi = new PlexLibraryApi(this.library, config.id, this.machineId);
+    this.media.catalog = plexMediaCatalog(this.library);
+    this.media.playState = libraryPlayState(this.library, (itemId) => (/^\d+$/.test(itemId) ? Number(itemId) : undefined));
     this.registerAccessTokens();
   }
 
@@ -105,7 +119,19 @@ export class PlexServerSim implements SimService, PlexResourceSource {
 
   // --- HTTP ----------------------------------------------------------------------------------
 
-  handle(req: IncomingMessage, _body: Buffer, ctx: RequestContext): SimResponse | Promise<SimResponse> {
+  /** What the media side needs to know about this server's playable items. */
+  mediaCatalog(): MediaCatalog {
+    return plexMediaCatalog(this.library);
+  }
+
+  /** Every answer carries X-Plex-Protocol: 1.0, as the real server sends it. */
+  handle(req: IncomingMessage, body: Buffer, ctx: RequestContext): SimResponse | Promise<SimResponse> {
+    const answer = this.answer(req, body, ctx);
+    const stamp = (r: SimResponse) => ({ ...r, headers: { ...r.headers, 'x-plex-protocol': '1.0' } });
+    return answer instanceof Promise ? answer.then(stamp) : stamp(answer);
+  }
+
+  private answer(req: IncomingMessage, _body: Buffer, ctx: RequestContext): SimResponse | Promise<SimResponse> {
     const url = requestUrl(req);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const identity = ctx.impostor ? this.impostor : { machineId: this.machineId, name: this.name };
@@ -126,6 +152,20 @@ export class PlexServerSim implements SimService, PlexResourceSource {
       response.headers['x-plex-container-start'] = '0';
       response.headers['x-plex-container-total-size'] = String(sections['size']);
       return response;
+    }
+    if (isPlexLibraryPath(path) || /^\/library\/metadata\/\d+\/(thumb|art)\/\d+$/.test(path)) {
+      if (this.expiredJwt(req, url)) return text(498, '<html><head><title>Token expired</title></head><body><h1>498 Token expired</h1></body></html>', 'text/html');
+      if (!this.authorized(req, url)) return this.unauthorized();
+      // Another server at this address knows none of these items.
+      if (ctx.impostor) return text(404, NOT_FOUND_HTML, 'text/html');
+      const answer = () => this.libraryApi.handle(req, url, path, (container, headers) => this.reply(req, container, headers)) ?? text(404, NOT_FOUND_HTML, 'text/html');
+      const fault = this.searchFault;
+      if (fault && isPlexSearchPath(path)) {
+        // Held without an answer until the client gives up (or the simulation closes).
+        if (fault.mode === 'hang') return new Promise<SimResponse>(() => {});
+        return this.timers.sleep(fault.delayMs).then(answer);
+      }
+      return answer();
     }
     return text(404, NOT_FOUND_HTML, 'text/html');
   }
@@ -148,9 +188,10 @@ export class PlexServerSim implements SimService, PlexResourceSource {
     return text(401, UNAUTHORIZED_HTML, 'text/html');
   }
 
-  private reply(req: IncomingMessage, container: Record<string, unknown>): SimResponse {
-    if ((header(req, 'accept') ?? '').toLowerCase().includes('application/json')) return json(200, { MediaContainer: container });
-    return text(200, toPlexXml('MediaContainer', container), 'text/xml;charset=utf-8');
+  /** JSON when Accept names it; the content type is exactly `application/json`, as PMS sends it (some clients refuse more). */
+  private reply(req: IncomingMessage, container: Record<string, unknown>, headers: Record<string, string> = {}): SimResponse {
+    if ((header(req, 'accept') ?? '').toLowerCase().includes('application/json')) return json(200, { MediaContainer: container }, { 'content-type': 'application/json', ...headers });
+    return text(200, toPlexXml('MediaContainer', container), 'text/xml;charset=utf-8', headers);
   }
 
   private rootBody(identity: Identity): Record<string, unknown> {
@@ -283,7 +324,13 @@ export class PlexServerSim implements SimService, PlexResourceSource {
 
   // --- server faults -------------------------------------------------------------------------
 
-  async setFault(mode: ServerFaultMode): Promise<void> {
+  async setFault(mode: ServerFaultMode, options: { delayMs?: number } = {}): Promise<void> {
+    // The search faults hold up search endpoints only; the server stays up for everything else.
+    if (mode === 'search-hang' || mode === 'search-slow') {
+      this.searchFault = mode === 'search-hang' ? { mode: 'hang' } : { mode: 'slow', delayMs: options.delayMs ?? DEFAULT_SEARCH_SLOW_MS };
+      return;
+    }
+    this.searchFault = undefined;
     this.state = mode;
     if (mode === 'up') {
       this.revokedBefore = undefined;

@@ -51,8 +51,9 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
+/** plex.tv answers JSON only to `Accept: application/json` exactly; anything else (even a list naming it) gets XML. */
 function wantsJson(req: IncomingMessage): boolean {
-  return (header(req, 'accept') ?? '').toLowerCase().includes('application/json');
+  return (header(req, 'accept') ?? '').trim().toLowerCase() === 'application/json';
 }
 
 /** X-Plex-* values may come as headers or as query parameters. */

@@ -16,6 +16,9 @@ import { ensureClips } from './media/clips.js';
 import type { JellyfinMedia } from './media/jellyfin-media.js';
 import type { PlaybackReport } from './media/playback.js';
 import type { PlexMedia } from './media/plex-media.js';
+import type { SearchFault } from './faults.js';
+import type { LibraryKind, ServerLibrary } from './library-model.js';
+import type { MediaCatalog } from './media-catalog.js';
 
 export interface SimRouteInfo {
   id: string;
@@ -46,7 +49,10 @@ export interface RouteHandle {
 export interface ServerHandle {
   readonly info: SimServerInfo;
   readonly mode: ServerFaultMode;
-  fault(f: { mode: ServerFaultMode; restarting?: boolean }): Promise<void>;
+  /** `search-hang` / `search-slow` (with `delayMs`) hold up only the search endpoints; `up` clears them. */
+  fault(f: { mode: ServerFaultMode; restarting?: boolean; delayMs?: number }): Promise<void>;
+  /** The search fault in force, if any. */
+  readonly searchFault: SearchFault | undefined;
   /** Push an event: Plex `NotificationContainer` of `type`, Jellyfin `MessageType` with Data. Returns sockets reached. */
   notify(type?: string, data?: unknown): number;
   /** Push channels open to this server, over all routes. */
@@ -56,6 +62,25 @@ export interface ServerHandle {
   clearPlaybackReports(): void;
   /** The playback side of the server: its catalog (replaceable), play state and transcode sessions. */
   readonly media: PlexMedia | JellyfinMedia;
+}
+
+/** A server's generated libraries, for incremental-sync tests and the media side. */
+export interface LibraryHandle {
+  libraries(): { id: string; title: string; kind: LibraryKind; itemCount: number }[];
+  /**
+   * Changes n top-level items of a library (by id — Plex section key, Jellyfin view Id — or title):
+   * alternately the title and the watched state, with updatedAt / DateLastSaved = now. Returns the
+   * changed item ids (ratingKey or Jellyfin Id).
+   */
+  touchItems(library: string, n: number): string[];
+  /** Marks an item watched (play count + 1, resume cleared) or unwatched; false if unknown. */
+  setWatched(itemId: string, watched: boolean): boolean;
+  /** Sets an item's resume position; false if unknown. */
+  setResume(itemId: string, positionMs: number): boolean;
+  /** Which items play, with which clip (the seam to sim/media). */
+  mediaCatalog(): MediaCatalog;
+  /** The raw model (tests). */
+  readonly model: ServerLibrary;
 }
 
 export interface Simulation {
@@ -103,6 +128,8 @@ export interface Simulation {
     /** Revokes one token (as a logout would): 401 from now on, its sockets closed with 1000. */
     revokeToken(token: string): boolean;
   };
+  /** The generated libraries of a Plex or Jellyfin server. */
+  library(serverId: string): LibraryHandle;
   close(): Promise<void>;
 }
 
@@ -220,10 +247,13 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
         get openSockets() {
           return s.openSockets;
         },
-        fault: (f) => (s instanceof JellyfinServerSim ? s.setFault(f.mode, { restarting: f.restarting ?? false }) : s.setFault(f.mode)),
         playbackReports: () => s.media.reports.all(),
         clearPlaybackReports: () => s.media.reports.clear(),
         media: s.media,
+        get searchFault() {
+          return s.searchFault;
+        },
+        fault: (f) => (s instanceof JellyfinServerSim ? s.setFault(f.mode, { restarting: f.restarting ?? false, ...(f.delayMs === undefined ? {} : { delayMs: f.delayMs }) }) : s.setFault(f.mode, f.delayMs === undefined ? {} : { delayMs: f.delayMs })),
         notify: (type, data) => (s instanceof JellyfinServerSim ? s.notify(type, data) : s.notify(type, data as Record<string, unknown> | undefined)),
       };
     },
@@ -252,6 +282,31 @@ export async function createSimulation(input: SimConfig, extras: SimulationExtra
         setStartup: (starting) => s.setStartup(starting),
         setLocalAddress: (url) => s.setLocalAddress(url),
         revokeToken: (token) => s.revoke(token),
+      };
+    },
+    library: (serverId) => {
+      const s = serverOf(serverId);
+      const model = s.library;
+      const keyOf = (itemId: string): number | undefined => (s instanceof PlexServerSim ? (/^\d+$/.test(itemId) ? Number(itemId) : undefined) : s.libraryApi.codec.decode(itemId));
+      const idOf = (key: number): string => (s instanceof PlexServerSim ? String(key) : s.libraryApi.codec.encode(key));
+      const libraryId = (name: string): string => {
+        const found = model.libraries.find((l) => l.id === name || l.spec.title === name);
+        if (!found) throw new Error(`server "${serverId}" has no library "${name}"`);
+        return found.id;
+      };
+      return {
+        model,
+        libraries: () => model.libraries.map((l) => ({ id: l.id, title: l.spec.title, kind: l.kind, itemCount: l.itemCount })),
+        touchItems: (library, n) => model.touchItems(libraryId(library), n, Date.now()).map(idOf),
+        setWatched: (itemId, watched) => {
+          const key = keyOf(itemId);
+          return key !== undefined && model.setWatched(key, watched, Date.now()) !== undefined;
+        },
+        setResume: (itemId, positionMs) => {
+          const key = keyOf(itemId);
+          return key !== undefined && model.setResume(key, positionMs, Date.now()) !== undefined;
+        },
+        mediaCatalog: () => s.mediaCatalog(),
       };
     },
     close: async () => {
