@@ -50,6 +50,10 @@ describe('parseTargetUrl: valid Apprise URLs', () => {
     expect(parsed(url)).toEqual(expected);
   });
 
+  it('keeps a webhook path\'s trailing slash (a receiver may redirect without it)', () => {
+    expect(parsed('json://example.org/hooks/in/')).toMatchObject({ url: 'http://example.org/hooks/in/' });
+  });
+
   it('accepts schemes in any case and IPv6 hosts', () => {
     expect(parsed('JSON://[::1]:9000/x')).toMatchObject({ service: 'webhook', url: 'http://[::1]:9000/x' });
   });
@@ -69,6 +73,8 @@ describe('parseTargetUrl: refusals in plain words, never echoing the URL', () =>
     ['json://example.org/x?method=GET', /POST/],
     ['json://example.org/x?secret=short', /at least 8 characters/],
     ['json://example.org/x?+Bad Header=1', /spaces/],
+    ['json://example.org/x?+X-Name=caf%C3%A9', /printable ASCII/],
+    ['json://example.org/x?+X-Name=a%0D%0AInjected:%201', /printable ASCII/],
     ['ntfys://ntfy.example.org/a/b', /exactly one topic/],
     ['ntfy://example.org/ok?priority=loud', /priority must be/],
     ['ntfy://example.org/bad topic!', /spaces|topic/],

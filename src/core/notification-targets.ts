@@ -144,6 +144,8 @@ interface RawUrl {
   port: string | null;
   /** Decoded path segments, empty ones dropped. */
   segments: string[];
+  /** The path ended with `/` (kept for webhooks: some receivers answer a redirect without it). */
+  trailingSlash: boolean;
   params: Array<[string, string]>;
 }
 
@@ -210,7 +212,7 @@ function splitUrl(input: string): RawUrl | null {
     if (key === null || value === null) throw new Error('a parameter has a broken %-escape');
     params.push([key, value]);
   }
-  return { scheme, user, password, host, port, segments, params };
+  return { scheme, user, password, host, port, segments, trailingSlash: path.endsWith('/') && segments.length > 0, params };
 }
 
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
@@ -287,7 +289,7 @@ function parseWebhook(raw: RawUrl): WebhookTarget {
     if (key.startsWith('+')) {
       const name = key.slice(1);
       if (!/^[A-Za-z0-9-]{1,64}$/.test(name)) fail('a +Header parameter names an invalid header');
-      if (/[\r\n]/.test(value)) fail('a +Header value may not contain a line break');
+      if (!/^[\x20-\x7e]*$/.test(value)) fail('a +Header value may only use printable ASCII characters');
       headers[name] = value;
     } else if (!['secret', 'method'].includes(key.toLowerCase())) {
       passOn.push(`${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
@@ -297,7 +299,7 @@ function parseWebhook(raw: RawUrl): WebhookTarget {
   if (secret !== undefined && secret.length < 8) fail('the webhook secret must be at least 8 characters long');
   const scheme = raw.scheme === 'jsons' ? 'https' : 'http';
   const path = raw.segments.map(encodeURIComponent).join('/');
-  const url = `${scheme}://${origin}/${path}${passOn.length ? `?${passOn.join('&')}` : ''}`;
+  const url = `${scheme}://${origin}/${path}${raw.trailingSlash ? '/' : ''}${passOn.length ? `?${passOn.join('&')}` : ''}`;
   return {
     service: 'webhook',
     url,
