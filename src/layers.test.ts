@@ -14,11 +14,13 @@ const SRC = dirname(fileURLToPath(import.meta.url));
 
 /** Folders under src/ a layer must never import from. */
 const FORBIDDEN: Record<string, readonly string[]> = {
-  core: ['backends', 'store', 'monitor', 'server', 'web', 'cli', 'api'],
-  backends: ['store', 'monitor', 'server', 'web', 'cli', 'api'],
+  core: ['backends', 'store', 'monitor', 'notifications', 'server', 'web', 'cli', 'api'],
+  backends: ['store', 'monitor', 'notifications', 'server', 'web', 'cli', 'api'],
   store: ['monitor', 'server', 'web', 'cli', 'api'],
   monitor: ['server', 'web', 'cli', 'api'],
-  web: ['backends', 'store', 'monitor', 'server', 'cli'],
+  // The senders (issue 16): below the HTTP layer, like the monitor.
+  notifications: ['server', 'web', 'cli', 'api'],
+  web: ['backends', 'store', 'monitor', 'notifications', 'server', 'cli'],
 };
 
 /** Packages only tests use: a product file importing one is test scaffolding. */
