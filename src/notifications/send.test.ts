@@ -241,6 +241,20 @@ describe('hardening', () => {
     expect(elapsed).toBeLessThan(2000);
   });
 
+  it('several Telegram chats share one deadline; a failure says how many chats got it', async () => {
+    // The first chat answers late (700 ms of the 1 s budget), the second never: the delivery ends
+    // at the 1 s deadline, not 1 s after the first answer.
+    receiver.reply(() => (receiver.requests.length === 1 ? { status: 200, body: '{"ok":true}', delayMs: 700 } : { hang: true }));
+    const started = performance.now();
+    const result = await send(`tgram://${TG_TOKEN}/1/2/3`, 1000);
+    const elapsed = performance.now() - started;
+    expect(result).toMatchObject({ ok: false, retryable: true });
+    expect(result.ok ? '' : result.message).toMatch(/\(after 1 of 3 chats received it\)/);
+    expect(receiver.requests).toHaveLength(2);
+    expect(elapsed).toBeGreaterThanOrEqual(950);
+    expect(elapsed).toBeLessThan(1450);
+  });
+
   it('a caller abort ends the send at once', async () => {
     receiver.reply(() => ({ hang: true }));
     const controller = new AbortController();

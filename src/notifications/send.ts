@@ -220,9 +220,11 @@ async function sendHttp(target: Exclude<NotificationTarget, EmailTarget>, messag
   const plans = planHttpRequest(target, message, options);
   const name = serviceName(target);
   let last: DeliveryResult = { ok: false, retryable: false, message: `${name}: nothing to send` };
-  // Several chat ids (Telegram): one request each, stopping at the first failure.
+  // Several chat ids (Telegram): one request each, stopping at the first failure, all within the
+  // one deadline of this delivery.
+  const endAt = performance.now() + options.timeoutMs;
   for (const [index, plan] of plans.entries()) {
-    last = await postOnce(plan, name, options);
+    last = await postOnce(plan, name, options, Math.max(1, Math.round(endAt - performance.now())));
     if (!last.ok) {
       if (index > 0) last = { ...last, message: `${last.message} (after ${index} of ${plans.length} chats received it)` };
       return last;
@@ -250,23 +252,24 @@ function quote(answer: Answer): string {
   return `: “${shown}”${answer.cut ? ' (answer longer than 64 KB, cut)' : ''}`;
 }
 
-async function postOnce(plan: HttpPlan, name: string, options: SendOptions): Promise<DeliveryResult> {
+/** One POST within `budgetMs` (what is left of the delivery's deadline). */
+async function postOnce(plan: HttpPlan, name: string, options: SendOptions, budgetMs: number): Promise<DeliveryResult> {
   const host = describeHost(plan.url);
   const deadline = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     deadline.abort(new Error('deadline'));
-  }, Math.max(1, options.timeoutMs));
+  }, budgetMs);
   const onCallerAbort = () => deadline.abort(new Error('cancelled'));
   if (options.signal?.aborted) onCallerAbort();
   options.signal?.addEventListener('abort', onCallerAbort, { once: true });
   // One short-lived agent per delivery: notifications are rare, and no pooled socket can go stale
   // between them; `ca` adds a private authority without turning verification off.
   const agent = new Agent({
-    connect: { timeout: options.timeoutMs, ...(options.trustedCa ? { ca: options.trustedCa } : {}), rejectUnauthorized: true },
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
+    connect: { timeout: budgetMs, ...(options.trustedCa ? { ca: options.trustedCa } : {}), rejectUnauthorized: true },
+    headersTimeout: budgetMs,
+    bodyTimeout: budgetMs,
   });
   try {
     let answer: Answer;

@@ -54,7 +54,7 @@ export interface ReceivedRequest {
 
 /** How the receiver answers one request. */
 export type ReceiverReply =
-  | { status: number; body?: string | Buffer; headers?: Record<string, string> }
+  | { status: number; body?: string | Buffer; headers?: Record<string, string>; /** Answer only after this long. */ delayMs?: number }
   /** Accept the request and never answer (the socket is destroyed when the receiver closes). */
   | { hang: true }
   /** Stream `bytes` bytes of `fill` with a 200 (a chunked body: no content-length to refuse early). */
@@ -100,8 +100,12 @@ export async function startHttpReceiver(options: { tls?: TestCertificate } = {})
         pump();
         return;
       }
-      res.writeHead(answer.status, answer.headers ?? {});
-      res.end(answer.body ?? '');
+      const respond = () => {
+        res.writeHead(answer.status, answer.headers ?? {});
+        res.end(answer.body ?? '');
+      };
+      if (answer.delayMs) setTimeout(respond, answer.delayMs);
+      else respond();
     });
   };
   const server: Server = options.tls ? createHttpsServer({ key: options.tls.keyPem, cert: options.tls.certPem }, handler) : createHttpServer(handler);
