@@ -1,5 +1,6 @@
 // Email through a real SMTP server on loopback (smtp-server): plain, STARTTLS and implicit TLS
 // with a test CA trusted through `trustedCa`, sign-in, and the failures people meet.
+import { getEventListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTestCertificate, startSmtpReceiver, type SmtpReceiver } from '../../test/support/notify-receivers.js';
@@ -73,6 +74,16 @@ describe('email', () => {
     const plain = await sendNotification(target(`mailto://127.0.0.1:${plainOnly.port}/ops@example.org?from=m@example.org`), message, { timeoutMs: 5000 });
     expect(plain).toMatchObject({ ok: true });
     expect(plainOnly.messages.map((m) => m.secure)).toEqual([false]);
+  });
+
+  it('a shared caller signal (e.g. shutdown) keeps no listener once a send is over', async () => {
+    const server = await smtp({ tls: 'none' });
+    const shutdown = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      const result = await sendNotification(target(`mailto://127.0.0.1:${server.port}/ops@example.org?from=m@example.org`), message, { timeoutMs: 5000, signal: shutdown.signal });
+      expect(result).toMatchObject({ ok: true });
+    }
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
   });
 
   it('a wrong password is a clear failure, not retryable, without the password', async () => {

@@ -2,6 +2,7 @@
 // documents (method, path, headers, JSON or form body), and the hardening (deadline, no redirects,
 // capped answers, retryable or not, no secret in any result).
 import { createHmac } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHttpReceiver, makeTestCertificate, type HttpReceiver } from '../../test/support/notify-receivers.js';
@@ -253,6 +254,12 @@ describe('hardening', () => {
     expect(receiver.requests).toHaveLength(2);
     expect(elapsed).toBeGreaterThanOrEqual(950);
     expect(elapsed).toBeLessThan(1450);
+  });
+
+  it('a shared caller signal keeps no listener once a send is over', async () => {
+    const shutdown = new AbortController();
+    for (let i = 0; i < 3; i++) expect(await sendNotification(target(webhook()), message, { timeoutMs: 3000, signal: shutdown.signal })).toMatchObject({ ok: true });
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
   });
 
   it('a caller abort ends the send at once', async () => {

@@ -359,16 +359,18 @@ async function sendEmail(target: EmailTarget, message: NotificationMessage, opti
   };
   const transport = nodemailer.createTransport(transportOptions);
   let timer: NodeJS.Timeout | undefined;
-  const onCallerAbort = () => transport.close();
+  let onCallerAbort = () => {};
   try {
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => resolve('deadline'), Math.max(1, options.timeoutMs));
     });
+    // One listener, removed in `finally`: an outbox may pass the same shutdown signal to
+    // thousands of sends.
     const cancelled = new Promise<'cancelled'>((resolve) => {
+      onCallerAbort = () => resolve('cancelled');
       if (options.signal?.aborted) resolve('cancelled');
-      options.signal?.addEventListener('abort', () => resolve('cancelled'), { once: true });
+      options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     });
-    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     const sent = transport
       .sendMail({
         from: target.from,
