@@ -4,7 +4,8 @@ import type { SourceKind } from '../core/types.js';
 import { createSafeAxios } from './axios.js';
 import { HttpClient } from './http.js';
 import { JellyfinBackend, JellyfinSignInFlow } from './jellyfin/backend.js';
-import { PlexAccountClient, PlexBackend, PlexSignInFlow } from './plex/backend.js';
+import { MediaFetcher, mediaStreams } from './media.js';
+import { PlexAccountClient, PlexBackend, PlexSignInFlow, plexHeaders } from './plex/backend.js';
 import type { JellyfinPublicInfoApi, JellyfinSignIn, MediaBackend, PlexAccountApi, PlexSignIn } from './types.js';
 
 export interface BackendsConfig {
@@ -60,13 +61,24 @@ export function createBackends(config: BackendsConfig): Backends {
   };
   const jellyfinConfig = { ...common, axios: createSafeAxios(http), installId: config.clientIdentifier };
   const jellyfin = new JellyfinBackend(jellyfinConfig);
+  // Media bytes go over their own connections: a film must not queue behind (or hold up) probes.
+  const media = new MediaFetcher({
+    ...(config.lookup ? { lookup: config.lookup } : {}),
+    ...(config.rejectUnauthorized !== undefined ? { rejectUnauthorized: config.rejectUnauthorized } : {}),
+  });
+  const plex: MediaBackend = Object.assign(new PlexBackend(plexConfig), {
+    media: mediaStreams(media, (call) => ({ ...plexHeaders(plexConfig, call.credentials.token), accept: '*/*' })),
+  });
+  Object.assign(jellyfin, { media: mediaStreams(media, (call) => ({ authorization: jellyfin.authorizationFor(call.target, call.route, call.credentials), accept: '*/*' })) });
   return {
-    backends: { plex: new PlexBackend(plexConfig), jellyfin },
+    backends: { plex, jellyfin },
     jellyfinInfo: jellyfin,
     plexSignIn: new PlexSignInFlow(plexConfig),
     plexAccount: new PlexAccountClient(plexConfig),
     jellyfinSignIn: new JellyfinSignInFlow(jellyfinConfig),
-    close: () => http.close(),
+    close: async () => {
+      await Promise.all([http.close(), media.close()]);
+    },
   };
 }
 

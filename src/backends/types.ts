@@ -103,6 +103,56 @@ export interface MediaBackend {
   openPush?(target: BackendTarget, route: Route, credentials: Credentials, handlers: PushHandlers, options: PushOptions): PushChannel;
   /** Library browsing (issue 14); absent on test doubles that only probe. */
   readonly browse?: LibraryBrowser;
+  /** Raw ranged media bytes (issue 15, direct play); absent on test doubles that only probe. */
+  readonly media?: MediaStreams;
+}
+
+// ---- Media bytes (issue 15) ----------------------------------------------------------------
+
+/** A byte range to ask for: `end` inclusive, absent = to the end of the file. */
+export interface MediaRange {
+  start: number;
+  end?: number;
+}
+
+export interface MediaOpenOptions {
+  /** Deadline for the response headers. */
+  timeoutMs: number;
+  /** Deadline of every read of the body while one is asked for (a stall); pauses between reads do not count. */
+  stallMs: number;
+  signal?: AbortSignal;
+}
+
+/** An open media response. The body has no size cap (it is media); reading it may throw a MediaReadError. */
+export interface MediaResponse {
+  status: 200 | 206;
+  /** As the server said, or application/octet-stream. */
+  contentType: string;
+  /** Bytes in this body, when known. */
+  contentLength: number | null;
+  /** From Content-Range on a 206 (end inclusive). */
+  range?: { start: number; end: number; total: number };
+  etag?: string;
+  lastModified?: string;
+  body: AsyncIterable<Uint8Array>;
+  /** Drops the connection at once (the browser left, the route moved). */
+  cancel(): void;
+}
+
+/** A body read that failed or stalled, classified like any other failure. */
+export class MediaReadError extends Error {
+  constructor(readonly error: ProbeError) {
+    super(error.message);
+    this.name = 'MediaReadError';
+  }
+}
+
+export interface MediaStreams {
+  /**
+   * GET `mediaPath` (server-relative, e.g. a Plex part key or Jellyfin `/Videos/{id}/stream?static=true&…`)
+   * over the call's route, with `Range` when given. Redirects refused; the token only in headers. Never throws.
+   */
+  open(call: RouteContext, mediaPath: string, range: MediaRange | null, options: MediaOpenOptions): Promise<BrowseResult<MediaResponse>>;
 }
 
 // ---- Library browsing (issue 14) -----------------------------------------------------------

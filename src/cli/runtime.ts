@@ -14,7 +14,8 @@ import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
 import type { ProbeResult, Source, SourceKind } from '../core/types.js';
 import type { Clock } from '../monitor/clock.js';
 import { MarqueeEngine, type EngineOptions } from '../monitor/engine.js';
-import type { EngineStreamMessage } from '../monitor/engine-types.js';
+import type { EngineStreamMessage, RoutedCaller } from '../monitor/engine-types.js';
+import { EngineRoutedCaller } from '../monitor/routed-caller.js';
 import type { AppConfig } from '../server/config.js';
 import type { DemoControl } from '../server/demo-control.js';
 import { createLogger, type Logger } from '../server/logger.js';
@@ -58,6 +59,8 @@ export interface RuntimeParts {
 
 export interface Runtime {
   engine: MarqueeEngine;
+  /** Calls over the engine's current route with failover: built here only, handed to every part that fetches from a server. */
+  routedCaller: RoutedCaller;
   /** The Fastify app, ready (and listening unless `listen: false`). */
   app: FastifyInstance;
   /** e.g. http://127.0.0.1:8844/marquee/ — null when not listening. */
@@ -102,9 +105,10 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     const plexAuthAppUrl = typeof parts.plexAuthAppUrl === 'function' ? parts.plexAuthAppUrl(plexTvUrl) : parts.plexAuthAppUrl;
     const backends = createBackends({ clientIdentifier, plexTvUrl, ...(plexAuthAppUrl ? { plexAuthAppUrl } : {}) });
     closers.push(() => backends.close());
+    const engineBackends = parts.backends ? parts.backends(backends.backends) : backends.backends;
     const engine = new MarqueeEngine({
       store,
-      backends: parts.backends ? parts.backends(backends.backends) : backends.backends,
+      backends: engineBackends,
       settings: parts.monitor ?? config.monitor,
       push: parts.push ?? config.push,
       ...(clock ? { clock } : {}),
@@ -118,6 +122,12 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
         if (route) metrics.observeProbe(source.kind, route.kind, result.ok ? 'ok' : result.error.code, result.latencyMs);
         parts.onProbe?.(source, result);
       },
+    });
+    const routedCaller = new EngineRoutedCaller({
+      engine,
+      backends: engineBackends,
+      ...(clock ? { clock } : {}),
+      onFailover: (kind, outcome) => metrics.countFailover(kind, outcome),
     });
     const unsubscribe = parts.onMessage ? engine.subscribe(parts.onMessage) : null;
     const demoControl = demo ? await demo.addSources(engine, backends) : undefined;
@@ -133,6 +143,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     if (unsubscribe) closers.push(unsubscribe);
     return {
       engine,
+      routedCaller,
       app: server.app,
       url: server.url,
       store,

@@ -127,6 +127,13 @@ export type EngineStreamMessage =
   /** Storage or monitor health changed (the UI shows a warning while degraded). */
   | { type: 'health'; health: EngineHealth };
 
+/** What `checkNowAndWait` resolves with. */
+export interface CheckWaitResult {
+  snapshot: SourceSnapshot;
+  /** A full check that started after the request finished (false: the wait timed out first). */
+  completed: boolean;
+}
+
 export interface EngineHealth {
   database: 'ok' | 'degraded';
   monitor: 'running' | 'stopped';
@@ -143,6 +150,14 @@ export interface Engine {
   hasServer(serverId: string): boolean;
   /** Runs a full check now (coalesced with one in flight). False when the source is unknown. */
   checkNow(id: string): boolean;
+  /**
+   * Runs a full check now and resolves once a full check that STARTED after this call has finished
+   * (a check already in flight may predate what the caller saw; the monitor owes one re-run after
+   * it), with the snapshot as that check left it — also when the status did not change.
+   * `completed: false`: the wait ended first (timeout, the engine stopped): the snapshot is today's.
+   * Null: no such source (or it was removed meanwhile). Concurrent waiters share the check.
+   */
+  checkNowAndWait(id: string, timeoutMs: number): Promise<CheckWaitResult | null>;
   addSource(input: NewSourceInput): SourceSnapshot;
   updateSource(id: string, patch: SourcePatch): SourceSnapshot | null;
   /** New credentials after "Sign in again"; triggers a check. */

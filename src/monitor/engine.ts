@@ -11,6 +11,7 @@ import type { Store } from '../store/index.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ConnectionMonitor } from './connection-monitor.js';
 import type {
+  CheckWaitResult,
   Engine,
   EngineEventRecord,
   EngineHealth,
@@ -66,6 +67,13 @@ const DETAIL_HISTORY = 60;
 /** Probes per route read for a source's detail. */
 const DETAIL_CHECKS_PER_ROUTE = 10;
 
+/** A caller of `checkNowAndWait`: waits for the next full check to start, then for it to finish. */
+interface CheckWaiter {
+  /** The full check it waits for has started (a cancelled one puts it back to waiting for the next). */
+  armed: boolean;
+  settle(completed: boolean): void;
+}
+
 interface SourceTimes {
   lastCheckedAt: number | null;
   /** Since when the current status holds. */
@@ -101,6 +109,8 @@ export class MarqueeEngine implements Engine {
   /** Pending routes being asked right now (never twice at once). */
   private readonly verifying = new Set<string>();
   private pendingTimer: TimerHandle | null = null;
+  /** Callers of checkNowAndWait, per source. */
+  private readonly checkWaiters = new Map<string, Set<CheckWaiter>>();
 
   constructor(private readonly options: EngineOptions) {
     this.store = options.store;
@@ -178,6 +188,7 @@ export class MarqueeEngine implements Engine {
 
   async stop(): Promise<void> {
     this.running = false;
+    for (const id of [...this.checkWaiters.keys()]) this.settleWaiters(id, () => true, false);
     if (this.pendingTimer !== null) this.clock.clearTimeout(this.pendingTimer);
     this.pendingTimer = null;
     this.unsubscribeHealth?.();
@@ -313,6 +324,7 @@ export class MarqueeEngine implements Engine {
     this.libraries.delete(id);
     this.published.delete(id);
     this.pendingSources.delete(id);
+    this.settleWaiters(id, () => true, false);
     this.bus.emit('message', { type: 'removed', sourceId: id });
     return true;
   }
@@ -321,6 +333,38 @@ export class MarqueeEngine implements Engine {
   checkNow(id: string): boolean {
     if (this.pendingSources.has(id)) void this.verifyPendingRoutes(id);
     return this.monitor.checkNow(id);
+  }
+
+  checkNowAndWait(id: string, timeoutMs: number): Promise<CheckWaitResult | null> {
+    if (!this.sources.has(id)) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      let timer: TimerHandle | null = null;
+      const waiter: CheckWaiter = {
+        armed: false,
+        settle: (completed) => {
+          if (timer !== null) this.clock.clearTimeout(timer);
+          timer = null;
+          this.checkWaiters.get(id)?.delete(waiter);
+          if (this.checkWaiters.get(id)?.size === 0) this.checkWaiters.delete(id);
+          const snapshot = this.snapshot(id);
+          resolve(snapshot ? { snapshot, completed } : null);
+        },
+      };
+      let waiters = this.checkWaiters.get(id);
+      if (!waiters) this.checkWaiters.set(id, (waiters = new Set()));
+      // Someone already waits for a check that has not started yet: that one serves both.
+      const joining = [...waiters].some((w) => !w.armed);
+      waiters.add(waiter);
+      timer = this.clock.setTimeout(() => waiter.settle(false), Math.max(0, timeoutMs));
+      // Registered before asking: the check it waits for cannot start unseen.
+      if (!joining && !this.checkNow(id)) waiter.settle(false);
+    });
+  }
+
+  private settleWaiters(id: string, which: (waiter: CheckWaiter) => boolean, completed: boolean): void {
+    const waiters = this.checkWaiters.get(id);
+    if (!waiters) return;
+    for (const waiter of [...waiters]) if (which(waiter)) waiter.settle(completed);
   }
 
   // ---- routes the user edits (issue 13 item 1) --------------------------------------------------
@@ -594,8 +638,16 @@ export class MarqueeEngine implements Engine {
         if (!previous || !sameLibraries(previous, libraries)) this.store.libraries.replace(sourceId, libraries);
         this.publishSource(sourceId, true);
       },
+      onCheckStarted: (sourceId, info) => {
+        if (info.kind !== 'full') return;
+        for (const waiter of this.checkWaiters.get(sourceId) ?? []) waiter.armed = true;
+      },
       onCheckCompleted: (sourceId, info) => {
-        if (info.cancelled) return;
+        if (info.cancelled) {
+          // It decided nothing: wait for the check that replaces it.
+          for (const waiter of this.checkWaiters.get(sourceId) ?? []) waiter.armed = false;
+          return;
+        }
         const times = this.times.get(sourceId);
         if (times) times.lastCheckedAt = info.finishedAt;
         if (this.push && this.running) this.push.reconcile(sourceId);
@@ -603,6 +655,7 @@ export class MarqueeEngine implements Engine {
         // before a save of the same batch would run first and the save would reset lastCheckedAt.
         this.store.status.save(sourceId, info.state.status, { updatedAt: times?.since ?? info.finishedAt, lastCheckedAt: info.finishedAt, nextCheckAt: this.monitor.nextCheckAt(sourceId) });
         this.publishSource(sourceId, this.sources.size > PUBLISH_EVERY_CHECK_UP_TO);
+        if (info.kind === 'full') this.settleWaiters(sourceId, (waiter) => waiter.armed, true);
       },
       onError: (sourceId, error) => {
         this.logger?.error({ sourceId, err: error instanceof Error ? { message: error.message } : String(error) }, 'monitor error');

@@ -15,6 +15,8 @@ export interface Metrics {
   setSseClients(count: number): void;
   /** An SSE client was dropped for reading too slowly. */
   countSseDropped(): void;
+  /** A routed request's route died under it (issue 14): how the failover ended. */
+  countFailover(sourceKind: SourceKind, outcome: 'retried' | 'offline' | 'failed'): void;
   /** Where per-source status gauges come from at scrape time (set by buildApp). */
   setSourceReader(read: () => ApiSource[]): void;
   render(): Promise<string>;
@@ -79,6 +81,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'SSE clients disconnected because they read too slowly (they resync on reconnect).',
     registers: [registry],
   });
+  const failovers = new Counter({
+    name: 'marquee_request_failovers_total',
+    help: 'Requests whose route died under them, by source kind and how it ended (retried on the next route, offline, failed).',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -92,6 +100,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     countSseDropped() {
       sseDropped.inc();
+    },
+    countFailover(sourceKind, outcome) {
+      failovers.inc({ kind: sourceKind, outcome });
     },
     setSourceReader(read) {
       readSources = read;

@@ -13,7 +13,7 @@ import type { Credentials, LibrariesResult, MediaBackend, RouteCandidate } from 
 import type { MonitorSettingsInput } from '../../src/core/settings.js';
 import type { EngineEvent, EngineEventType, ProbeError, ProbeResult, SourceKind } from '../../src/core/types.js';
 import type { MarqueeEngine } from '../../src/monitor/engine.js';
-import type { EngineStreamMessage } from '../../src/monitor/engine-types.js';
+import type { EngineStreamMessage, RoutedCaller } from '../../src/monitor/engine-types.js';
 import type { PushSupervisorSettings } from '../../src/monitor/push-supervisor.js';
 import type { ApiSource, ApiSourceDetail } from '../../src/api/types.js';
 import type { Store, StoredHistoryEntry } from '../../src/store/index.js';
@@ -171,6 +171,11 @@ export class EngineHarness {
 
   get store(): Store {
     return this.current.store;
+  }
+
+  /** The runtime's routed caller (calls over the engine's current route, with failover). */
+  get routedCaller(): RoutedCaller {
+    return this.current.routedCaller;
   }
 
   /** The real backends and sign-in flows of the running runtime. */

@@ -15,6 +15,7 @@ import { SignInError } from '../../src/backends/types.js';
 import type { ApiDemoRoute } from '../../src/api/types.js';
 import type { EngineEvent, RouteOrigin, Source } from '../../src/core/types.js';
 import type {
+  CheckWaitResult,
   Engine,
   RouteEditResult,
   EngineEventRecord,
@@ -154,6 +155,12 @@ export class FakeEngine implements Engine {
     if (!this.sources.has(id)) return false;
     this.checks.push(id);
     return true;
+  }
+  /** Records the check like checkNow and answers at once with today's snapshot, as if it had run. */
+  async checkNowAndWait(id: string): Promise<CheckWaitResult | null> {
+    if (!this.checkNow(id)) return null;
+    const snapshot = this.getSource(id);
+    return snapshot ? { snapshot, completed: true } : null;
   }
   updateSource(id: string, patch: SourcePatch): SourceSnapshot | null {
     const s = this.sources.get(id);

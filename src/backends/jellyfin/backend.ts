@@ -116,6 +116,11 @@ class JellyfinClient {
 export class JellyfinBackend extends JellyfinClient implements MediaBackend, JellyfinPublicInfoApi {
   readonly kind = 'jellyfin' as const;
 
+  /** `Authorization: MediaBrowser …, Token=…` for a raw request on a route (media bytes); server-side only. */
+  authorizationFor(target: BackendTarget, route: Route, credentials: Credentials): string {
+    return this.api(route.url, this.deviceIdFor(target.serverId, credentials), credentials.token).authorizationHeader;
+  }
+
   async probe(target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<ProbeResult> {
     const at = (this.config.now ?? Date.now)();
     const started = performance.now();

@@ -52,7 +52,7 @@ export interface PlexConfig {
   preferXml?: boolean;
 }
 
-function plexHeaders(config: PlexConfig, token?: string, xml = false): Record<string, string> {
+export function plexHeaders(config: Pick<PlexConfig, 'version' | 'clientIdentifier' | 'deviceName'>, token?: string, xml = false): Record<string, string> {
   return {
     accept: xml ? 'application/xml' : 'application/json',
     'x-plex-product': PLEX_PRODUCT,

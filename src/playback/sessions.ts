@@ -1,0 +1,79 @@
+// Play sessions (issue 15): the browser holds only an unguessable id; what it plays (source, item,
+// server-relative media path) stays here. Sessions expire after idle time and their number is
+// bounded (the least recently used goes first), so abandoned players cost nothing for long.
+import { randomBytes } from 'node:crypto';
+
+export interface PlaySession {
+  id: string;
+  sourceId: string;
+  itemId: string;
+  /** Server-relative (Plex part key, Jellyfin /Videos/{id}/stream?static=true&mediaSourceId=…). */
+  mediaPath: string;
+  /** Learned from the first answer: every later range must be of this very file. */
+  length: number | null;
+  etag: string | null;
+  lastModified: string | null;
+  lastUsedAt: number;
+}
+
+export interface PlaySessionsOptions {
+  now?: () => number;
+  /** Default 30 min. */
+  idleMs?: number;
+  /** Default 500. */
+  maxSessions?: number;
+}
+
+export class PlaySessions {
+  private readonly sessions = new Map<string, PlaySession>();
+  private readonly now: () => number;
+  private readonly idleMs: number;
+  private readonly maxSessions: number;
+
+  constructor(options: PlaySessionsOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.idleMs = options.idleMs ?? 30 * 60_000;
+    this.maxSessions = options.maxSessions ?? 500;
+  }
+
+  /** A direct-play session (the playback decision that picks the file comes later). */
+  createDirect(input: { sourceId: string; itemId: string; mediaPath: string }): PlaySession {
+    this.sweep();
+    while (this.sessions.size >= this.maxSessions) {
+      // Map order is insertion order and get() re-inserts: the first is the least recently used.
+      const oldest = this.sessions.keys().next().value;
+      if (oldest === undefined) break;
+      this.sessions.delete(oldest);
+    }
+    const session: PlaySession = { id: randomBytes(24).toString('base64url'), ...input, length: null, etag: null, lastModified: null, lastUsedAt: this.now() };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  /** The session, touched; null when unknown or expired. */
+  get(id: string): PlaySession | null {
+    const session = this.sessions.get(id);
+    if (!session) return null;
+    if (this.now() - session.lastUsedAt > this.idleMs) {
+      this.sessions.delete(id);
+      return null;
+    }
+    session.lastUsedAt = this.now();
+    this.sessions.delete(id);
+    this.sessions.set(id, session);
+    return session;
+  }
+
+  delete(id: string): boolean {
+    return this.sessions.delete(id);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [id, s] of this.sessions) if (now - s.lastUsedAt > this.idleMs) this.sessions.delete(id);
+  }
+}
