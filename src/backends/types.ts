@@ -105,6 +105,8 @@ export interface MediaBackend {
   readonly browse?: LibraryBrowser;
   /** Raw ranged media bytes (issue 15, direct play); absent on test doubles that only probe. */
   readonly media?: MediaStreams;
+  /** Playback decision, transcode sessions and progress reports (issue 15). */
+  readonly playback?: PlaybackApi;
 }
 
 // ---- Media bytes (issue 15) ----------------------------------------------------------------
@@ -153,6 +155,74 @@ export interface MediaStreams {
    * over the call's route, with `Range` when given. Redirects refused; the token only in headers. Never throws.
    */
   open(call: RouteContext, mediaPath: string, range: MediaRange | null, options: MediaOpenOptions): Promise<BrowseResult<MediaResponse>>;
+}
+
+// ---- Playback decision, transcodes and progress (issue 15) ---------------------------------
+
+export interface PlaybackRequest {
+  itemId: string;
+  /** Where to start (ms): a transcode starts there (Jellyfin StartTimeTicks, Plex offset). */
+  startMs: number;
+  /** Cap for this route (quality follows the route); null: no cap (direct play when the browser can). */
+  maxBitrateKbps: number | null;
+  audioTrackId?: string;
+  /** The install's fixed device id: a route change reaches the same running transcode. */
+  deviceId: string;
+  /** Marquee's own play session id: Plex X-Plex-Session-Identifier / session. */
+  clientSessionId: string;
+}
+
+export interface MediaTrackInfo {
+  /** The server's stream index / id. */
+  id: string;
+  label: string;
+  language: string | null;
+}
+
+/** What the server decided, with every path server-relative and free of tokens. */
+export type PlaybackDecision = {
+  itemId: string;
+  mediaType: 'video' | 'audio';
+  durationMs: number | null;
+  /** The server's saved resume position (ms), null when none. */
+  resumeMs: number | null;
+  subtitles: (MediaTrackInfo & { /** Server-relative WebVTT (or SRT) path. */ path: string; format: 'vtt' | 'srt' })[];
+  audioTracks: (MediaTrackInfo & { selected: boolean })[];
+  /** Jellyfin PlaySessionId / Plex transcode session: progress reports and the keep-alive name it. */
+  playSessionId: string;
+  /** Jellyfin MediaSourceId; Plex part id. */
+  mediaSourceId: string;
+} & (
+  | { method: 'direct'; /** Plex part key / Jellyfin `/Videos/{id}/stream?static=true&…`. */ mediaPath: string }
+  | {
+      method: 'transcode';
+      /** HLS master playlist, server-relative, with any token stripped (Jellyfin TranscodingUrl, Plex start.m3u8?…). */
+      masterPath: string;
+      bitrateKbps: number;
+    }
+);
+
+export interface ProgressReport {
+  itemId: string;
+  decision: Pick<PlaybackDecision, 'playSessionId' | 'mediaSourceId' | 'method' | 'durationMs'>;
+  positionMs: number;
+  state: 'playing' | 'paused' | 'stopped';
+  /** start: the first report of a playback (Jellyfin POST /Sessions/Playing). */
+  event: 'start' | 'progress' | 'stop';
+  /** Made while the server was away (Plex offline=1&updated=). */
+  offlineAt?: number;
+}
+
+export interface PlaybackApi {
+  decide(call: RouteContext, request: PlaybackRequest, options: CallOptions): Promise<BrowseResult<PlaybackDecision>>;
+  /** Jellyfin /Sessions/Playing[/Progress|/Stopped], Plex /:/timeline (+ /:/scrobble past 90 %). */
+  report(call: RouteContext, report: ProgressReport, options: CallOptions): Promise<BrowseResult<null>>;
+  /** Keep a transcode alive (Jellyfin /Sessions/Playing/Ping, Plex …/universal/ping). */
+  ping(call: RouteContext, decision: PlaybackDecision, options: CallOptions): Promise<BrowseResult<null>>;
+  /** Stop a transcode (Jellyfin DELETE /Videos/ActiveEncodings, Plex …/universal/stop). */
+  stop(call: RouteContext, decision: PlaybackDecision, options: CallOptions): Promise<BrowseResult<null>>;
+  /** A subtitle as WebVTT text (converted from SRT when needed), size-capped. */
+  subtitle(call: RouteContext, path: string, options: CallOptions): Promise<BrowseResult<string>>;
 }
 
 // ---- Library browsing (issue 14) -----------------------------------------------------------
