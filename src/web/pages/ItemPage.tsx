@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import type { ApiItem, ApiItemDetail } from '../../api/types';
 import { Poster } from '../components/ItemCard';
 import { ArrowLeftIcon, OfflineIcon, PlayIcon } from '../components/Icons';
@@ -11,6 +12,19 @@ export function ItemPage({ sourceId, itemId }: { sourceId: string; itemId: strin
   const sourceStatus = useApp((s) => s.sources.find((source) => source.id === sourceId)?.status ?? 'unknown');
   const detail = useApiGet<ApiItemDetail>(`sources/${encodeURIComponent(sourceId)}/items/${encodeURIComponent(itemId)}`, sourceStatus);
   const item = detail.data;
+  // The heading focused on navigation was the "Loading…" one, gone now: focus the real heading,
+  // unless the user has already moved focus elsewhere.
+  const loadedId = item?.id;
+  useEffect(() => {
+    if (!loadedId) return;
+    const active = document.activeElement;
+    if (active && active !== document.body) return;
+    const heading = document.querySelector<HTMLElement>('[data-testid="item-page"] h1');
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+    }
+  }, [loadedId]);
   if (!item) {
     return (
       <div className="page" data-testid="item-page" aria-busy={!detail.error}>
