@@ -113,6 +113,9 @@ async function openWith(path: string, fixture: LibraryApiFixture): Promise<{ s: 
   return { s, requests };
 }
 
+/** The viewport only: a full-page shot of a long grid is thousands (at 50,000 items, millions) of pixels tall. */
+const viewportShot = (s: BrowserSession, name: string) => s.page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+
 const itemRequests = (requests: RecordedRequest[]) => requests.filter((r) => r.path.endsWith('/items') && r.path.includes('/libraries/'));
 
 describe('library UI (fixtures on the real runtime, sub-path /marquee)', () => {
@@ -164,7 +167,7 @@ describe('library UI (fixtures on the real runtime, sub-path /marquee)', () => {
     expect(await first.locator('img').getAttribute('loading')).toBe('lazy');
     expect(await first.locator('img').getAttribute('src')).toMatch(new RegExp(`^${BASE}api/sources/.+/image\\?kind=poster&v=1&w=\\d+$`));
     await poll(() => first.locator('img.loaded').count()).toBe(1);
-    await s.screenshot('library-02-grid');
+    await viewportShot(s, 'library-02-grid');
 
     // Sort by year, descending by default for years; the request and the address say so.
     await page.getByTestId('library-sort').selectOption('year');
@@ -288,7 +291,7 @@ describe('library UI (fixtures on the real runtime, sub-path /marquee)', () => {
     const card = page.getByRole('link', { name: new RegExp(`^Film 00002 \\(1962\\) — ${FRIENDS_PLEX} \\(offline\\)`) });
     await card.waitFor();
     await page.waitForTimeout(300);
-    await s.screenshot('library-05-offline-library');
+    await viewportShot(s, 'library-05-offline-library');
     await card.click();
     await page.locator('h1', { hasText: 'Film 00002' }).waitFor();
     const play = page.getByTestId('play-button');
@@ -334,8 +337,7 @@ describe('library UI (fixtures on the real runtime, sub-path /marquee)', () => {
     expect(maxCards).toBeLessThan(150);
     expect(fetched).toBeGreaterThan(0);
     expect(fetched).toBeLessThan(60);
-    // The viewport only: a full-page shot of a 50,000-item grid is millions of pixels tall.
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'library-06-huge-grid-end.png') });
+    await viewportShot(s, 'library-06-huge-grid-end');
     expect(s.consoleErrors).toEqual([]);
   });
 });

@@ -3,8 +3,10 @@
 // ignored, never an error), written with the defaults left out.
 // The contract's lists, restated without importing src/api/requests at run time (that would
 // bring zod into the bundle); `satisfies` keeps them in step with the contract's types.
-type ContractSort = (typeof import('../../api/requests'))['LIBRARY_SORTS'][number];
-type ContractFilter = (typeof import('../../api/requests'))['LIBRARY_FILTERS'][number];
+import type { LIBRARY_FILTERS as CONTRACT_FILTERS, LIBRARY_SORTS as CONTRACT_SORTS } from '../../api/requests';
+
+type ContractSort = (typeof CONTRACT_SORTS)[number];
+type ContractFilter = (typeof CONTRACT_FILTERS)[number];
 const LIBRARY_SORTS = ['title', 'added', 'year', 'rating'] as const satisfies readonly ContractSort[];
 const LIBRARY_FILTERS = ['unwatched', 'watched', 'in_progress'] as const satisfies readonly ContractFilter[];
 

@@ -40,7 +40,6 @@ export function useApiGet<T>(path: string | null, revision: string | number = 0)
   useEffect(() => {
     if (path === null) return;
     const controller = new AbortController();
-    setState((s) => ({ ...s, loading: true }));
     apiFetch<T>(path, { signal: controller.signal }).then(
       (data) => setState({ data, error: null, loading: false, path }),
       (error: unknown) => {

@@ -49,7 +49,7 @@ export function ItemPage({ sourceId, itemId }: { sourceId: string; itemId: strin
     runtime,
     item.rating !== null ? `★ ${item.rating.toFixed(1)}` : null,
     item.childCount !== null && CHILD_NOUN[item.type] ? `${item.childCount} ${CHILD_NOUN[item.type]!.toLowerCase()}` : null,
-  ].filter(Boolean);
+  ].filter((fact, i, all): fact is string => Boolean(fact) && fact !== item.subtitle && all.indexOf(fact) === i);
   const playLabel = item.resumeMs !== null && !item.watched ? `Resume from ${formatPosition(item.resumeMs)}` : 'Play';
   return (
     <div className="item-page" data-testid="item-page" data-item-id={item.id} data-offline={offline ? 'true' : undefined}>

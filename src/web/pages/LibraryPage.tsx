@@ -19,13 +19,34 @@ const GAP = 18;
 /** Title and meta lines below the poster. */
 const CARD_TEXT_HEIGHT = 50;
 
-interface PageCache {
-  key: string;
+/**
+ * The pages of one list (library + sort + filters) fetched so far: a mutable cache outside React's
+ * state (answers arrive out of order and are merged here; a re-render is asked when one lands).
+ */
+class PageCache {
+  key = '';
   /** Pages of this generation (answers after the last `library` event). */
-  pages: Map<number, ApiItem[]>;
+  pages = new Map<number, ApiItem[]>();
   /** Pages of the previous generation, shown until their fresh copy arrives (a refresh in place). */
-  previous: Map<number, ApiItem[]>;
-  inFlight: Map<number, AbortController>;
+  previous = new Map<number, ApiItem[]>();
+  inFlight = new Map<number, AbortController>();
+
+  /** A new list or a new generation of it; the same list keeps its old pages to show meanwhile. */
+  reset(generation: string): void {
+    if (this.key === generation) return;
+    const sameList = this.key.split('#')[0] === generation.split('#')[0];
+    for (const controller of this.inFlight.values()) controller.abort();
+    this.previous = sameList ? new Map([...this.previous, ...this.pages]) : new Map<number, ApiItem[]>();
+    this.pages = new Map();
+    this.inFlight = new Map();
+    this.key = generation;
+  }
+
+  itemAt(index: number): ApiItem | undefined {
+    const pageIndex = Math.floor(index / LIBRARY_PAGE_SIZE);
+    const page = this.pages.get(pageIndex) ?? this.previous.get(pageIndex);
+    return page?.[index - pageIndex * LIBRARY_PAGE_SIZE];
+  }
 }
 
 export function LibraryPage({ sourceId, libraryId, search }: { sourceId: string; libraryId: string; search: string }) {
@@ -45,39 +66,29 @@ export function LibraryPage({ sourceId, libraryId, search }: { sourceId: string;
 
   // ---------- pages of items by visible range ----------
   const key = `${base}?${libraryQueryString(query)}`;
-  const cache = useRef<PageCache>({ key: '', pages: new Map(), previous: new Map(), inFlight: new Map() });
+  const [cache] = useState(() => new PageCache());
   const [answer, setAnswer] = useState<{ key: string; total: number; offline: boolean; offlineSince: number | null } | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [, setTick] = useState(0);
   const rerender = useCallback(() => setTick((n) => n + 1), []);
   const generation = `${key}#${revision}`;
-  if (cache.current.key !== generation) {
-    const sameList = cache.current.key.split('#')[0] === key;
-    for (const controller of cache.current.inFlight.values()) controller.abort();
-    cache.current = {
-      key: generation,
-      pages: new Map(),
-      // Same list, fresher data (a `library` event): keep showing the old cards until the new arrive.
-      previous: sameList ? new Map([...cache.current.previous, ...cache.current.pages]) : new Map(),
-      inFlight: new Map(),
-    };
-  }
+  cache.reset(generation);
 
   const fetchPage = useCallback(
     (pageIndex: number) => {
-      const current = cache.current;
-      if (current.pages.has(pageIndex) || current.inFlight.has(pageIndex)) return;
+      const current = cache.key;
+      if (cache.pages.has(pageIndex) || cache.inFlight.has(pageIndex)) return;
       const controller = new AbortController();
-      current.inFlight.set(pageIndex, controller);
+      cache.inFlight.set(pageIndex, controller);
       const params = new URLSearchParams(libraryQueryString(query));
       params.set('offset', String(pageIndex * LIBRARY_PAGE_SIZE));
       params.set('limit', String(LIBRARY_PAGE_SIZE));
       apiFetch<ApiLibraryItems>(`${base}/items?${params.toString()}`, { signal: controller.signal }).then(
         (page) => {
-          if (cache.current !== current) return;
-          current.inFlight.delete(pageIndex);
-          current.pages.set(pageIndex, page.items);
-          current.previous.delete(pageIndex);
+          if (cache.key !== current) return;
+          cache.inFlight.delete(pageIndex);
+          cache.pages.set(pageIndex, page.items);
+          cache.previous.delete(pageIndex);
           setLoadError(null);
           setAnswer((a) =>
             a && a.key === key && a.total === page.total && a.offline === page.offline && a.offlineSince === page.offlineSince
@@ -87,13 +98,14 @@ export function LibraryPage({ sourceId, libraryId, search }: { sourceId: string;
           rerender();
         },
         (error: unknown) => {
-          current.inFlight.delete(pageIndex);
-          if ((error as Error).name === 'AbortError' || cache.current !== current) return;
+          if (cache.key !== current) return;
+          cache.inFlight.delete(pageIndex);
+          if ((error as Error).name === 'AbortError') return;
           setLoadError(errorMessage(error));
         },
       );
     },
-    [base, key, query, rerender],
+    [base, cache, key, query, rerender],
   );
 
   // The first page at once: it carries the total the grid is sized by.
@@ -105,6 +117,7 @@ export function LibraryPage({ sourceId, libraryId, search }: { sourceId: string;
 
   // ---------- grid geometry ----------
   const gridRef = useRef<HTMLDivElement>(null);
+  const loadingTotal = total === null;
   const [geometry, setGeometry] = useState({ width: 0, top: 0 });
   useLayoutEffect(() => {
     const grid = gridRef.current;
@@ -117,7 +130,7 @@ export function LibraryPage({ sourceId, libraryId, search }: { sourceId: string;
     const observer = new ResizeObserver(update);
     observer.observe(grid);
     return () => observer.disconnect();
-  }, [total === null]);
+  }, [loadingTotal]);
   const columns = Math.max(1, Math.floor((geometry.width + GAP) / (CARD_MIN_WIDTH + GAP)));
   const cardWidth = geometry.width > 0 ? (geometry.width - GAP * (columns - 1)) / columns : CARD_MIN_WIDTH;
   const rowHeight = Math.round(cardWidth * 1.5 + CARD_TEXT_HEIGHT);
@@ -143,23 +156,16 @@ export function LibraryPage({ sourceId, libraryId, search }: { sourceId: string;
     const firstPage = Math.floor(firstIndex / LIBRARY_PAGE_SIZE);
     const lastPage = Math.floor(lastIndex / LIBRARY_PAGE_SIZE);
     const timer = window.setTimeout(() => {
-      const current = cache.current;
-      for (const [pageIndex, controller] of current.inFlight) {
+      for (const [pageIndex, controller] of cache.inFlight) {
         if (pageIndex < firstPage - 1 || pageIndex > lastPage + 1) {
           controller.abort();
-          current.inFlight.delete(pageIndex);
+          cache.inFlight.delete(pageIndex);
         }
       }
-      for (let pageIndex = firstPage; pageIndex <= lastPage && current.inFlight.size < MAX_IN_FLIGHT; pageIndex++) fetchPage(pageIndex);
+      for (let pageIndex = firstPage; pageIndex <= lastPage && cache.inFlight.size < MAX_IN_FLIGHT; pageIndex++) fetchPage(pageIndex);
     }, SETTLE_MS);
     return () => window.clearTimeout(timer);
-  }, [firstIndex, lastIndex, total, fetchPage, generation]);
-
-  const itemAt = (index: number): ApiItem | undefined => {
-    const pageIndex = Math.floor(index / LIBRARY_PAGE_SIZE);
-    const page = cache.current.pages.get(pageIndex) ?? cache.current.previous.get(pageIndex);
-    return page?.[index - pageIndex * LIBRARY_PAGE_SIZE];
-  };
+  }, [firstIndex, lastIndex, total, fetchPage, cache, generation]);
 
   // Arrow keys move between cards (Tab still walks them in order).
   const onGridKey = (event: KeyboardEvent<HTMLDivElement>) => {
@@ -247,7 +253,7 @@ export function LibraryPage({ sourceId, libraryId, search }: { sourceId: string;
                 {Array.from({ length: columns }, (_, column) => {
                   const index = row.index * columns + column;
                   if (index >= total) return null;
-                  const item = itemAt(index);
+                  const item = cache.itemAt(index);
                   return (
                     <div key={index} role="listitem" data-index={index} aria-posinset={index + 1} aria-setsize={total}>
                       {item ? <ItemCard item={item} showServer={false} /> : <ItemCardSkeleton />}
