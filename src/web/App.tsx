@@ -8,12 +8,41 @@ import { LiveRegion } from './components/LiveRegion';
 import { Sidebar } from './components/Sidebar';
 import { StorageBanner } from './components/StorageBanner';
 import { SignInDialog } from './components/SignInDialog';
-import { useApp, useRoute } from './lib/hooks';
+import { useApp, useRoute, type Route } from './lib/hooks';
 import { restartLive, startLive } from './lib/live';
+import { interceptLinkClicks } from './lib/router';
 import { AddSourcePage } from './pages/AddSourcePage';
 import { ApiKeyLogin } from './pages/ApiKeyLogin';
 import { DemoPage } from './pages/DemoPage';
+import { HomePage } from './pages/HomePage';
+import { ItemPage } from './pages/ItemPage';
+import { LibraryPage } from './pages/LibraryPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { SearchPage } from './pages/SearchPage';
 import { SourcesPage } from './pages/SourcesPage';
+
+function PageFor({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'add':
+      return <AddSourcePage kind={route.addKind} />;
+    case 'demo':
+      return <DemoPage />;
+    case 'sources':
+      return <SourcesPage focusId={route.sourceId} />;
+    case 'home':
+      return <HomePage />;
+    case 'library':
+      return <LibraryPage key={`${route.sourceId}/${route.libraryId}`} sourceId={route.sourceId!} libraryId={route.libraryId!} search={route.search ?? ''} />;
+    case 'item':
+      return <ItemPage key={`${route.sourceId}/${route.itemId}`} sourceId={route.sourceId!} itemId={route.itemId!} />;
+    case 'search':
+      return <SearchPage query={route.query ?? ''} />;
+    case 'play':
+      return <NotFoundPage what="The player is not part of this build yet." />;
+    case 'not-found':
+      return <NotFoundPage />;
+  }
+}
 
 export function App() {
   const route = useRoute();
@@ -22,7 +51,11 @@ export function App() {
 
   useEffect(() => {
     stopRef.current = startLive();
-    return () => stopRef.current?.();
+    const stopLinks = interceptLinkClicks();
+    return () => {
+      stopRef.current?.();
+      stopLinks();
+    };
   }, []);
 
   // Move focus to the main heading on navigation, so keyboard and screen-reader users follow.
@@ -33,13 +66,15 @@ export function App() {
       first.current = false;
       return;
     }
-    if (route.sourceId) return; // the sources page focuses the card itself
+    if (route.page === 'sources' && route.sourceId) return; // the sources page focuses the card itself
+    // Typing in the header search opens the results page: the typing goes on, focus stays.
+    if (document.activeElement?.closest('[role="search"]')) return;
     const heading = mainRef.current?.querySelector('h1');
     if (heading) {
       heading.tabIndex = -1;
       heading.focus({ preventScroll: true });
     }
-  }, [route.page, route.addKind, route.sourceId]);
+  }, [route.page, route.addKind, route.sourceId, route.libraryId, route.itemId]);
 
   if (link === 'unauthorized') {
     return <ApiKeyLogin onSignedIn={() => (stopRef.current = restartLive(stopRef.current ?? (() => {})))} />;
@@ -56,8 +91,8 @@ export function App() {
       <div className="app-body">
         <Sidebar />
         <main id="main" ref={mainRef} className="main" tabIndex={-1}>
-          <ErrorBoundary resetKey={`${route.page}/${route.addKind ?? ''}/${route.sourceId ?? ''}`}>
-            {route.page === 'add' ? <AddSourcePage kind={route.addKind} /> : route.page === 'demo' ? <DemoPage /> : <SourcesPage focusId={route.sourceId} />}
+          <ErrorBoundary resetKey={`${route.page}/${route.addKind ?? ''}/${route.sourceId ?? ''}/${route.libraryId ?? ''}/${route.itemId ?? ''}/${route.query ?? ''}`}>
+            <PageFor route={route} />
           </ErrorBoundary>
         </main>
       </div>

@@ -26,7 +26,7 @@ describe('flapping route (real server, simulators, Chromium)', () => {
     const unsubscribe = marquee.engine.subscribe((m) => {
       if (m.type === 'engine') events.push(m.message.event);
     });
-    session = await openBrowser(marquee.url); // default 60 s toast window
+    session = await openBrowser(`${marquee.url}#/sources`); // default 60 s toast window
     const { page, toasts, sourceToasts, statusHistory, screenshot } = session;
     const living = marquee.sourceId(LIVING_ROOM);
     const badge = page.getByTestId(`source-status-${living}`);

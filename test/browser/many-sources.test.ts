@@ -28,7 +28,7 @@ const isDetailRequest = (request: Request) => request.method() === 'GET' && /\/a
 
 describe(`the sources page with ${SOURCES} sources`, () => {
   it('renders and fetches details only for the cards on screen, on load and while scrolling', { timeout: 120_000 }, async () => {
-    session = await openBrowser(marquee.url);
+    session = await openBrowser(`${marquee.url}#/sources`);
     const { page } = session;
     const details: string[] = [];
     page.on('request', (request) => {

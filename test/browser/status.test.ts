@@ -37,7 +37,7 @@ const toastsAbout = async (name: string) => (await session!.toasts()).filter((t)
 const kindsAbout = async (name: string) => (await toastsAbout(name)).map((t) => toastKind(t.text));
 
 async function open(): Promise<BrowserSession> {
-  session = await openBrowser(marquee.url);
+  session = await openBrowser(`${marquee.url}#/sources`);
   await poll(() => session!.page.getByTestId('header-indicator').getAttribute('data-state'), 15_000).toBe('ok');
   return session;
 }

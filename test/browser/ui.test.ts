@@ -37,15 +37,18 @@ afterEach(async () => {
  * Console errors other than Chromium's "Failed to load resource" lines, which a test provokes on
  * purpose (a wrong password or key, a dropped event stream); anything else is a bug.
  */
+/** The servers page (the home page is the library UI's since issue 14; these tests are about the servers). */
+const SOURCES_PAGE = '#/sources';
+
 const unexpectedErrors = (s: BrowserSession) => s.consoleErrors.filter((e) => !e.startsWith('Failed to load resource'));
 
-async function open(hash = '', options: { width?: number; on?: MarqueeUnderTest } = {}): Promise<BrowserSession> {
+async function open(hash = SOURCES_PAGE, options: { width?: number; on?: MarqueeUnderTest } = {}): Promise<BrowserSession> {
   const target = options.on ?? marquee;
   session = await openBrowser(`${target.url}${hash}`, options.width ? { width: options.width } : {});
   return session;
 }
 
-async function openConnected(hash = '', options: { width?: number } = {}): Promise<BrowserSession> {
+async function openConnected(hash = SOURCES_PAGE, options: { width?: number } = {}): Promise<BrowserSession> {
   const s = await open(hash, options);
   await poll(() => s.page.getByTestId('header-indicator').getAttribute('data-state'), 15_000).toBe('ok');
   return s;
@@ -171,7 +174,7 @@ describe('web UI against the real server (sub-path, simulators, Chromium)', () =
   });
 
   it('on a phone the sidebar is a menu behind a button', async () => {
-    const { page, screenshot } = await open('', { width: 390 });
+    const { page, screenshot } = await open(SOURCES_PAGE, { width: 390 });
     await page.getByTestId('header-indicator').waitFor();
     expect(await page.getByTestId('sidebar').isVisible()).toBe(false);
     await page.getByTestId('nav-toggle').click();
@@ -289,7 +292,7 @@ describe('web UI behind an API key (real server)', () => {
     const apiKey = randomBytes(24).toString('hex');
     guarded = await startMarquee({ env: { MARQUEE_API_KEY: apiKey } });
     expect(guarded.config.apiKey).toBe(apiKey);
-    const { page, screenshot } = await open('', { on: guarded });
+    const { page, screenshot } = await open(SOURCES_PAGE, { on: guarded });
     await page.getByTestId('api-key-input').fill('not-the-key-at-all');
     await page.getByTestId('api-key-submit').click();
     await poll(() => page.getByTestId('form-error').textContent()).toBe('That is not the API key of this Marquee.');

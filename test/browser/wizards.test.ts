@@ -126,7 +126,7 @@ describe('add-source wizards (real server, simulators, Chromium)', () => {
   }, 60_000);
 
   it('adds a Plex server through the PIN flow (the simulated user approves the PIN)', async () => {
-    session = await openBrowser(marquee.url);
+    session = await openBrowser(`${marquee.url}#/sources`);
     const { page, screenshot } = session;
     const friendServerId = marquee.sim.servers.find((s) => s.id === 'friends-plex')!.machineId;
     const livingServerId = marquee.sim.servers.find((s) => s.id === 'living-room')!.machineId;

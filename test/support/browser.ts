@@ -257,7 +257,10 @@ function installRecorders(): void {
   });
 }
 
-export async function openBrowser(url: string, options: { toastWindowMs?: number; width?: number } = {}): Promise<BrowserSession> {
+export async function openBrowser(
+  url: string,
+  options: { toastWindowMs?: number; width?: number; /** Runs before the first page load, e.g. to answer some API paths with fixtures (`context.route`). */ beforeLoad?: (context: BrowserContext) => Promise<void> } = {},
+): Promise<BrowserSession> {
   const profile = mkdtempSync(join(tmpdir(), 'marquee-chromium-'));
   let context: BrowserContext;
   try {
@@ -279,6 +282,7 @@ export async function openBrowser(url: string, options: { toastWindowMs?: number
   if (options.toastWindowMs !== undefined) {
     await context.addInitScript((ms) => window.localStorage.setItem('marquee:toastWindowMs', String(ms)), options.toastWindowMs);
   }
+  if (options.beforeLoad) await options.beforeLoad(context);
   const page = context.pages()[0] ?? (await context.newPage());
   const consoleErrors: string[] = [];
   page.on('console', (m) => {

@@ -2,6 +2,7 @@ import { href, useUi } from '../lib/hooks';
 import { setNavOpen } from '../lib/ui-state';
 import { MarqueeLogo, MenuIcon } from './Icons';
 import { OverallIndicator } from './OverallIndicator';
+import { SearchBox } from './SearchBox';
 
 export function Header() {
   const navOpen = useUi((s) => s.navOpen);
@@ -18,10 +19,11 @@ export function Header() {
       >
         <MenuIcon size={22} />
       </button>
-      <a className="brand" href={href({ page: 'sources' })}>
+      <a className="brand" href={href({ page: 'home' })} aria-label="Marquee — Home">
         <MarqueeLogo />
         <span className="brand-name">Marquee</span>
       </a>
+      <SearchBox />
       <div className="header-spacer" />
       <OverallIndicator />
     </header>

@@ -238,3 +238,22 @@ export function MarqueeLogo({ size = 28 }: { size?: number }) {
     </svg>
   );
 }
+
+export const SearchIcon = (p: IconProps) => (
+  <Svg {...p}>
+    <circle cx="11" cy="11" r="7" />
+    <path d="m20 20-3.5-3.5" />
+  </Svg>
+);
+
+export const PlayIcon = (p: IconProps) => (
+  <Svg {...p}>
+    <path d="M7 4.5v15l12.5-7.5z" fill="currentColor" />
+  </Svg>
+);
+
+export const HomeIcon = (p: IconProps) => (
+  <Svg {...p}>
+    <path d="M3 10.5 12 3l9 7.5M5 9v11h5v-6h4v6h5V9" />
+  </Svg>
+);

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import type { ApiSource } from '../../api/types';
 import { apiFetch, errorMessage } from '../lib/api';
-import { navigate, parseHash } from '../lib/hooks';
+import { navigate } from '../lib/hooks';
+import { currentRoute } from '../lib/router';
 import { FormError } from './FormError';
 import { Modal } from './Modal';
 import { asyncHandler } from '../lib/async-handler';
@@ -29,7 +30,7 @@ export function RemoveDialog({ source, onClose }: { source: ApiSource; onClose: 
               onClose();
               // Leave the removed source's page, but only if the user is still on it: the answer may
               // arrive after they went elsewhere (the sidebar already dropped it from the stream).
-              const here = parseHash(window.location.hash);
+              const here = currentRoute();
               if (here.page === 'sources' && here.sourceId === source.id) navigate({ page: 'sources' });
             } catch (err) {
               setError(errorMessage(err));

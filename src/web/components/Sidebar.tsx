@@ -3,7 +3,7 @@ import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/rea
 import type { ApiSource } from '../../api/types';
 import { href, useApp, useRoute, useUi } from '../lib/hooks';
 import { setNavOpen } from '../lib/ui-state';
-import { FlaskIcon, PlusIcon, ServerIcon } from './Icons';
+import { FlaskIcon, HomeIcon, PlusIcon, ServerIcon } from './Icons';
 import { SidebarSource } from './SidebarSource';
 
 /**
@@ -25,6 +25,7 @@ export function Sidebar() {
   // State, not a ref: the list's virtualizer must see the element once it exists.
   const [scroller, setScroller] = useState<HTMLElement | null>(null);
   const activeId = route.page === 'sources' ? route.sourceId : undefined;
+  const activeLibrary = route.page === 'library' ? `${route.sourceId}/${route.libraryId}` : undefined;
 
   // Esc closes the phone menu and returns focus to its button.
   useEffect(() => {
@@ -43,6 +44,9 @@ export function Sidebar() {
       <div className={`nav-scrim${navOpen ? ' open' : ''}`} onClick={close} aria-hidden="true" />
       <nav ref={setScroller} id="sidebar" className={`sidebar${navOpen ? ' open' : ''}`} aria-label="Servers and libraries" data-testid="sidebar">
         <div className="sidebar-nav">
+          <a className={`sidebar-nav-link${route.page === 'home' ? ' active' : ''}`} href={href({ page: 'home' })} onClick={close} aria-current={route.page === 'home' ? 'page' : undefined} data-testid="nav-home">
+            <HomeIcon /> Home
+          </a>
           <a className={`sidebar-nav-link${route.page === 'sources' && !route.sourceId ? ' active' : ''}`} href={href({ page: 'sources' })} onClick={close} data-testid="nav-sources">
             <ServerIcon /> Servers
           </a>
@@ -55,11 +59,11 @@ export function Sidebar() {
         <h2 className="sidebar-heading">Sources</h2>
         {loaded && sources.length === 0 && <p className="sidebar-empty">No servers yet.</p>}
         {sources.length > SIDEBAR_RENDER_ALL_UP_TO && scroller ? (
-          <VirtualSourceList sources={sources} activeId={activeId} scroller={scroller} demo={demo} />
+          <VirtualSourceList sources={sources} activeId={activeId} activeLibrary={activeLibrary} scroller={scroller} demo={demo} />
         ) : (
           <ul className="sidebar-sources" data-testid="sidebar-sources" data-count={sources.length}>
             {sources.map((source) => (
-              <SidebarSource key={source.id} source={source} active={activeId === source.id} />
+              <SidebarSource key={source.id} source={source} active={activeId === source.id} activeLibraryId={activeLibrary?.startsWith(`${source.id}/`) ? route.libraryId : undefined} />
             ))}
           </ul>
         )}
@@ -94,11 +98,14 @@ function estimateEntryHeight(source: ApiSource | undefined): number {
 function VirtualSourceList({
   sources,
   activeId,
+  activeLibrary,
   scroller,
   demo,
 }: {
   sources: ApiSource[];
   activeId: string | undefined;
+  /** `sourceId/libraryId` of the library page shown, if any. */
+  activeLibrary: string | undefined;
   scroller: HTMLElement;
   demo: boolean;
 }) {
@@ -170,6 +177,7 @@ function VirtualSourceList({
             ref={virtualizer.measureElement}
             source={source}
             active={activeId === source.id}
+            activeLibraryId={activeLibrary?.startsWith(`${source.id}/`) ? activeLibrary.slice(source.id.length + 1) : undefined}
             rowIndex={item.index}
             rowOffset={item.start - listTop}
           />

@@ -13,12 +13,15 @@ import { StatusBadge } from './StatusBadge';
 export const SidebarSource = memo(function SidebarSource({
   source,
   active,
+  activeLibraryId,
   rowIndex,
   rowOffset,
   ref,
 }: {
   source: ApiSource;
   active: boolean;
+  /** The library whose page is shown, when it is one of this source's. */
+  activeLibraryId?: string;
   /** Set when the list is virtualized: the entry's index (to measure it through `ref`) and its offset in the list. */
   rowIndex?: number;
   rowOffset?: number;
@@ -57,9 +60,18 @@ export const SidebarSource = memo(function SidebarSource({
       {source.libraries.length > 0 ? (
         <ul className={`library-list${usable ? '' : ' stale'}`} aria-label={`${source.name} libraries${usable ? '' : ' (last known)'}`}>
           {source.libraries.map((library) => (
-            <li key={library.id} className="library-item" data-testid={`library-${source.id}-${library.id}`} data-library-type={library.type}>
-              <LibraryIcon type={library.type} />
-              <span>{library.name}</span>
+            <li key={library.id}>
+              <a
+                className={`library-item${activeLibraryId === library.id ? ' active' : ''}`}
+                href={href({ page: 'library', sourceId: source.id, libraryId: library.id })}
+                aria-current={activeLibraryId === library.id ? 'page' : undefined}
+                onClick={() => setNavOpen(false)}
+                data-testid={`library-${source.id}-${library.id}`}
+                data-library-type={library.type}
+              >
+                <LibraryIcon type={library.type} />
+                <span>{library.name}</span>
+              </a>
             </li>
           ))}
         </ul>

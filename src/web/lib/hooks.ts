@@ -32,37 +32,4 @@ export function useServerNow(intervalMs = 1000, ticking = true): number {
   return now + offset;
 }
 
-export interface Route {
-  page: 'sources' | 'add' | 'demo';
-  sourceId?: string;
-  addKind?: 'plex' | 'jellyfin';
-}
-
-export function parseHash(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === 'add') return { page: 'add', addKind: parts[1] === 'plex' || parts[1] === 'jellyfin' ? parts[1] : undefined };
-  if (parts[0] === 'demo') return { page: 'demo' };
-  if (parts[0] === 'sources' && parts[1]) return { page: 'sources', sourceId: parts[1] };
-  return { page: 'sources' };
-}
-
-export function useRoute(): Route {
-  const hash = useSyncExternalStore(
-    (onChange) => {
-      window.addEventListener('hashchange', onChange);
-      return () => window.removeEventListener('hashchange', onChange);
-    },
-    () => window.location.hash,
-  );
-  return parseHash(hash);
-}
-
-export function href(route: Route): string {
-  if (route.page === 'add') return route.addKind ? `#/add/${route.addKind}` : '#/add';
-  if (route.page === 'demo') return '#/demo';
-  return route.sourceId ? `#/sources/${encodeURIComponent(route.sourceId)}` : '#/';
-}
-
-export function navigate(route: Route): void {
-  window.location.hash = href(route);
-}
+export { href, navigate, parseHash, useRoute, type Route } from './router';

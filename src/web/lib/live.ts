@@ -4,9 +4,10 @@
 // cannot vouch for the gap — both paths end in the true current state.
 // Side effects: damped toasts and live-region announcements.
 import { toast } from 'sonner';
-import type { ApiEventMessage, ApiSnapshot, ApiSource, ApiSourceRemoved, ApiSourceUpdate } from '../../api/types';
+import type { ApiEventMessage, ApiLibraryUpdate, ApiSnapshot, ApiSource, ApiSourceRemoved, ApiSourceUpdate } from '../../api/types';
 import { createToastPolicy, decideToast, forgetSource, sourceToastId, toastDismissed, toastDurationMs, visibleToast } from '../toast-policy';
 import { apiUrl } from './api';
+import { libraryChanged } from './library';
 import { toastForEvent } from './notifications';
 import { applyHealth, applySnapshot, createStore, initialState, removeSource, statusKey, upsertSource } from './state';
 import { describeStatus } from './status';
@@ -173,6 +174,11 @@ export function startLive(): () => void {
     source.addEventListener('health', (e) => {
       const health = parse<unknown>(e);
       if (health) appStore.set((s) => applyHealth(s, health));
+    });
+    // A library's cache changed (a sync finished, a server came back): pages showing it refetch in place.
+    source.addEventListener('library', (e) => {
+      const update = parse<ApiLibraryUpdate>(e);
+      if (update && typeof update.sourceId === 'string' && typeof update.libraryId === 'string') libraryChanged(update.sourceId, update.libraryId);
     });
     source.addEventListener('removed', (e) => {
       const removed = parse<ApiSourceRemoved>(e);
