@@ -2,7 +2,7 @@
 // answering fixtures validated against the Jellyfin 10.11 OpenAPI document: requests asserted
 // (paths, query, Authorization header, no token in any URL), answers mapped, failures classified.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JELLYFIN_SPEC, OpenApiValidator } from '../../../sim/openapi-validator.js';
 import { JF_LIBRARY, JF_USER, JPEG_HEAD, PNG_1X1, jfEpisode, jfId, jfMovie, jfQueryResult, jfSeason, jfSeries } from '../../../test/support/library-fixtures.js';
@@ -266,7 +266,7 @@ describe('Jellyfin browse: images', () => {
 describe('Jellyfin browse: failures are classified', () => {
   it('timeout, refused, 401, 500 and truncated JSON, in words without the token', async () => {
     const { createServer: createNetServer } = await import('node:net');
-    const sockets: import('node:net').Socket[] = [];
+    const sockets: Socket[] = [];
     const silent = createNetServer((s) => sockets.push(s));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     cleanups.push(() => (sockets.forEach((s) => s.destroy()), new Promise<void>((r) => silent.close(() => r()))));

@@ -10,7 +10,7 @@
 // videos, never seasons, episodes, tracks or folders (those are reached from their parent).
 import type { Api } from '@jellyfin/sdk';
 import { BaseItemKind } from '@jellyfin/sdk/lib/generated-client/models/base-item-kind.js';
-import { ImageType } from '@jellyfin/sdk/lib/generated-client/models/image-type.js';
+import type { ImageType } from '@jellyfin/sdk/lib/generated-client/models/image-type.js';
 import { ItemFields } from '@jellyfin/sdk/lib/generated-client/models/item-fields.js';
 import { ItemSortBy } from '@jellyfin/sdk/lib/generated-client/models/item-sort-by.js';
 import { MediaType } from '@jellyfin/sdk/lib/generated-client/models/media-type.js';
@@ -29,9 +29,8 @@ import { parseJellyfinItemArray, parseJellyfinItemDetail, parseJellyfinItemPage 
 
 export const LIBRARY_ITEM_TYPES = [BaseItemKind.Movie, BaseItemKind.Series, BaseItemKind.MusicAlbum, BaseItemKind.Photo, BaseItemKind.Video, BaseItemKind.MusicVideo];
 const SEARCH_ITEM_TYPES = [BaseItemKind.Movie, BaseItemKind.Series, BaseItemKind.Episode, BaseItemKind.MusicArtist, BaseItemKind.MusicAlbum, BaseItemKind.Audio, BaseItemKind.Photo];
-/** Fields for lists (no People: cast comes with the detail). DateLastSaved is asked for though 10.11 leaves it out. */
+/** Fields for lists (no People: `/Items/{id}` brings the cast). DateLastSaved is asked for though 10.11 leaves it out. */
 const LIST_FIELDS = [ItemFields.Overview, ItemFields.Genres, ItemFields.DateCreated, ItemFields.DateLastSaved, ItemFields.SortName, ItemFields.ChildCount, ItemFields.ParentId];
-const DETAIL_FIELDS = [...LIST_FIELDS, ItemFields.People];
 /** Children of one item at most (a folder could hold more; the detail page shows the first ones). */
 export const MAX_CHILDREN = 2000;
 
@@ -135,7 +134,12 @@ export class JellyfinLibraryBrowser implements LibraryBrowser {
       case 'folder':
         children = await call(url, () => getLibraryApi(api).getItems({ parentId: item.id, sortBy: [ItemSortBy.SortName], ...common, limit: MAX_CHILDREN }, opts), childList);
         break;
-      default:
+      case 'movie':
+      case 'episode':
+      case 'track':
+      case 'photo':
+      case 'video':
+      case 'other':
         break;
     }
     if (!children.ok) return children;

@@ -2,7 +2,7 @@
 // (each validated against the community spec where the path is in it): requests asserted (paths,
 // query, headers, no token in any URL), answers mapped, failures classified.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OpenApiValidator, PLEX_SPEC } from '../../../sim/openapi-validator.js';
 import { JPEG_HEAD, PNG_1X1, plexContainer, plexEpisode, plexHubs, plexMovie, plexSeason, plexShow } from '../../../test/support/library-fixtures.js';
@@ -293,7 +293,7 @@ describe('Plex browse: failures are classified', () => {
     const silent = createNetServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise<void>((r) => (silent.close(() => r()), undefined)));
-    const sockets: import('node:net').Socket[] = [];
+    const sockets: Socket[] = [];
     silent.on('connection', (s) => sockets.push(s));
     cleanups.push(() => sockets.forEach((s) => s.destroy()));
     const hung = await browser().recentlyAdded(ctx(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`), 5, { timeoutMs: 300 });
