@@ -8,6 +8,7 @@
 // `includeItemTypes=Movie,Series,MusicAlbum,Photo,Video,MusicVideo` — movies, shows, music ALBUMS
 // (the poster grid; Jellyfin's artists are by-name items outside the library tree), photos and home
 // videos, never seasons, episodes, tracks or folders (those are reached from their parent).
+import { performance } from 'node:perf_hooks';
 import type { Api } from '@jellyfin/sdk';
 import { BaseItemKind } from '@jellyfin/sdk/lib/generated-client/models/base-item-kind.js';
 import type { ImageType } from '@jellyfin/sdk/lib/generated-client/models/image-type.js';
@@ -105,9 +106,11 @@ export class JellyfinLibraryBrowser implements LibraryBrowser {
   async item(route: RouteContext, itemId: string, options: CallOptions): Promise<BrowseResult<ItemDetail>> {
     const api = this.config.api(route);
     const url = route.route.url;
-    const opts = requestOptions(options);
-    const detail = await call(url, () => getLibraryApi(api).getItem({ itemId, ...userOf(route) }, opts), parseJellyfinItemDetail);
+    const started = performance.now();
+    const detail = await call(url, () => getLibraryApi(api).getItem({ itemId, ...userOf(route) }, requestOptions(options)), parseJellyfinItemDetail);
     if (!detail.ok) return detail;
+    // The children call gets what is left of the method's timeout.
+    const opts = requestOptions({ ...options, timeoutMs: Math.max(1, Math.round(options.timeoutMs - (performance.now() - started))) });
     const item = detail.value;
     const childList = (body: unknown) => parseJellyfinItemPage(body, null, 'Jellyfin item children');
     const common = { ...userOf(route), fields: LIST_FIELDS, enableUserData: true };

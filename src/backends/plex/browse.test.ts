@@ -175,6 +175,19 @@ describe('Plex browse: item, home rows, search', () => {
     expectNoTokenInUrls(pms.seen);
   });
 
+  it('the detail and its children share one timeout (a hung /children does not double the wait)', async () => {
+    const pms = await fakePms({
+      '/library/metadata/2000': (_q, res) => void setTimeout(() => json(plexContainer([plexShow()]))(_q, res, new URL('http://x')), 300),
+      '/library/metadata/2000/children': () => undefined,
+    });
+    const started = Date.now();
+    const r = await browser().item(ctx(pms.url), '2000', { timeoutMs: 500 });
+    const elapsed = Date.now() - started;
+    expect(r).toMatchObject({ ok: false, error: { code: 'timeout' } });
+    // 300 ms for the detail + what is left (200 ms) for the children; separate budgets would take 800 ms.
+    expect(elapsed).toBeLessThan(700);
+  });
+
   it('an empty /library/metadata answer is malformed; a 404 stays an http_error with its status', async () => {
     const pms = await fakePms({ '/library/metadata/9': json(plexContainer([])) });
     const r = await browser().item(ctx(pms.url), '9', opts);

@@ -6,6 +6,7 @@
 // Music libraries list ALBUMS (`type=9`), the poster grid the UI shows; artists are reached from an
 // album's detail through its parent. Plex lists artists by default, so the section's type must be
 // known: it is remembered from `/library/sections` (read by `libraries()` or, once, on demand).
+import { performance } from 'node:perf_hooks';
 import type { LibraryItem } from '../../core/library.js';
 import type { ProbeError } from '../../core/types.js';
 import { classifyStatus, describeHost, type HttpClient, type HttpRequest } from '../http.js';
@@ -94,12 +95,13 @@ export class PlexLibraryBrowser implements LibraryBrowser {
     const start = Math.max(0, Math.floor(query.start));
     const limit = Math.max(0, Math.floor(query.limit));
     const params = new URLSearchParams();
-    const sectionType = await this.sectionType(call, query.libraryId, options);
+    const budget = withinBudget(options);
+    const sectionType = await this.sectionType(call, query.libraryId, budget());
     if (sectionType === 'artist') params.set('type', PLEX_ALBUM_TYPE);
     params.set('sort', 'titleSort');
     if (query.changedSinceMs !== undefined && Number.isFinite(query.changedSinceMs)) params.set('updatedAt>>', String(Math.max(0, Math.floor(query.changedSinceMs / 1000) - 1)));
     const path = `/library/sections/${encodeURIComponent(query.libraryId)}/all?${params.toString()}`;
-    const r = await this.getParsed(call, path, parsePlexItemPage, options, { 'x-plex-container-start': String(start), 'x-plex-container-size': String(limit) });
+    const r = await this.getParsed(call, path, parsePlexItemPage, budget(), { 'x-plex-container-start': String(start), 'x-plex-container-size': String(limit) });
     if (!r.ok) return r;
     const headerTotal = Number(r.headers?.['x-plex-container-total-size']);
     const headerStart = Number(r.headers?.['x-plex-container-start']);
@@ -112,10 +114,11 @@ export class PlexLibraryBrowser implements LibraryBrowser {
   /** `GET /library/metadata/{id}`, plus `/children` for shows, seasons, artists, albums and folders. */
   async item(call: RouteContext, itemId: string, options: CallOptions): Promise<BrowseResult<ItemDetail>> {
     const id = encodeURIComponent(itemId);
-    const r = await this.getParsed(call, `/library/metadata/${id}`, parsePlexItemDetail, options);
+    const budget = withinBudget(options);
+    const r = await this.getParsed(call, `/library/metadata/${id}`, parsePlexItemDetail, budget());
     if (!r.ok) return r;
     if (!CONTAINER_TYPES.has(r.value.type)) return { ok: true, value: { item: r.value, children: [] } };
-    const children = await this.getParsed(call, `/library/metadata/${id}/children`, (b) => parsePlexItems(b, 'Plex item children'), options);
+    const children = await this.getParsed(call, `/library/metadata/${id}/children`, (b) => parsePlexItems(b, 'Plex item children'), budget());
     if (!children.ok) return children;
     // Children inherit the parent's library when the server leaves it out.
     const list = children.value.items.map((c) => ({ ...c, libraryId: c.libraryId ?? r.value.libraryId, parentId: c.parentId ?? r.value.id }));
@@ -125,8 +128,9 @@ export class PlexLibraryBrowser implements LibraryBrowser {
   /** `GET /hubs/continueWatching`; servers without it (404) answer `/library/onDeck`. */
   async continueWatching(call: RouteContext, limit: number, options: CallOptions): Promise<BrowseResult<LibraryItem[]>> {
     const size = { 'x-plex-container-start': '0', 'x-plex-container-size': String(Math.max(0, Math.floor(limit))) };
-    let r = await this.getParsed(call, `/hubs/continueWatching?count=${Math.max(0, Math.floor(limit))}`, parsePlexContinueWatching, options, size);
-    if (!r.ok && r.error.status === 404) r = await this.getParsed(call, '/library/onDeck', (b) => parsePlexItems(b, 'Plex on deck'), options, size);
+    const budget = withinBudget(options);
+    let r = await this.getParsed(call, `/hubs/continueWatching?count=${Math.max(0, Math.floor(limit))}`, parsePlexContinueWatching, budget(), size);
+    if (!r.ok && r.error.status === 404) r = await this.getParsed(call, '/library/onDeck', (b) => parsePlexItems(b, 'Plex on deck'), budget(), size);
     return r.ok ? { ok: true, value: r.value.items.slice(0, limit) } : r;
   }
 
@@ -166,6 +170,12 @@ export class PlexLibraryBrowser implements LibraryBrowser {
     if (statusError) return { ok: false, error: statusError };
     return checkImage(host, res.headers, res.bytes);
   }
+}
+
+/** Calls made for one method share its timeout: each gets what is left of it. */
+function withinBudget(options: CallOptions): () => CallOptions {
+  const deadline = performance.now() + options.timeoutMs;
+  return () => ({ ...options, timeoutMs: Math.max(1, Math.round(deadline - performance.now())) });
 }
 
 /** A requested dimension as Plex takes it: a whole number of pixels, 16–4000. */
