@@ -1,6 +1,8 @@
 // An axios instance for @jellyfin/sdk whose transport is our HttpClient, so Jellyfin requests get
 // exactly the same guarantees as Plex ones (deadline on keep-alive sockets, 1 MB cap, no
 // redirects, classified errors). Failures reject with an AxiosError carrying `probeError`.
+// Per call: `maxContentLength` raises (or lowers) the body cap (library pages, images), and
+// `responseType: 'arraybuffer'` keeps the body as bytes (a Buffer) instead of text.
 import axios, { AxiosError, AxiosHeaders, type AxiosAdapter, type AxiosInstance, type AxiosResponse } from 'axios';
 import type { ProbeError } from '../core/types.js';
 import { classifyStatus, type HttpClient } from './http.js';
@@ -22,14 +24,19 @@ export function createSafeAxios(client: HttpClient, defaultTimeoutMs = DEFAULT_A
     }
     const method = (config.method ?? 'get').toUpperCase() as 'GET' | 'POST' | 'DELETE';
     const body = config.data === undefined || config.data === null ? undefined : typeof config.data === 'string' ? config.data : JSON.stringify(config.data);
-    const result = await client.request({
+    const request = {
       url,
       method,
       headers,
       ...(body !== undefined ? { body } : {}),
       timeoutMs: config.timeout && config.timeout > 0 ? config.timeout : defaultTimeoutMs,
       ...(config.signal ? { signal: config.signal as AbortSignal } : {}),
-    });
+      ...(config.maxContentLength !== undefined && config.maxContentLength > 0 ? { maxBodyBytes: config.maxContentLength } : {}),
+    };
+    const result =
+      config.responseType === 'arraybuffer'
+        ? await client.requestBytes(request).then((r) => (r.ok ? { ...r, body: r.bytes } : r))
+        : await client.request(request);
     if (!result.ok) {
       const err = new AxiosError(result.error.message, result.error.code === 'timeout' ? 'ECONNABORTED' : 'ERR_NETWORK', config) as ClassifiedAxiosError;
       err.probeError = result.error;

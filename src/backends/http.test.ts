@@ -179,6 +179,18 @@ describe('HttpClient', () => {
     expect(r.ok && r.body.length).toBe(MAX_BODY_BYTES);
   });
 
+  it('a per-call cap lets a library page or image be larger (bytes kept as bytes) while other calls keep 1 MB', async () => {
+    const body = Buffer.alloc(2 * MAX_BODY_BYTES, 0xab);
+    const { url } = await serve((_req, res) => res.end(body));
+    const c = client();
+    const big = await c.requestBytes({ url, timeoutMs: 5000, maxBodyBytes: 4 * MAX_BODY_BYTES });
+    expect(big.ok && big.bytes.equals(body)).toBe(true);
+    const capped = await c.request({ url, timeoutMs: 5000 });
+    expect(!capped.ok && capped.error.message).toMatch(/answered with more than 1 MB$/);
+    const lowered = await c.requestBytes({ url, timeoutMs: 5000, maxBodyBytes: 512 * 1024 });
+    expect(!lowered.ok && lowered.error).toMatchObject({ code: 'too_large', message: expect.stringMatching(/more than 512 KB$/) });
+  });
+
   it('does not follow a redirect to another host and never sends it our headers', async () => {
     let otherHit = 0;
     const other = await serve((_req, res) => {

@@ -31,6 +31,8 @@ export interface HttpRequest {
   body?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** A larger (or smaller) cap for this call only: library pages and images (default: the client's 1 MB). */
+  maxBodyBytes?: number;
 }
 
 export interface HttpResponse {
@@ -46,6 +48,16 @@ export interface HttpFailure {
   latencyMs: number;
 }
 export type HttpResult = HttpResponse | HttpFailure;
+
+/** An answer whose body is kept as bytes (images): the same guarantees, no text decoding. */
+export interface HttpBytesResponse {
+  ok: true;
+  status: number;
+  headers: Record<string, string>;
+  bytes: Buffer;
+  latencyMs: number;
+}
+export type HttpBytesResult = HttpBytesResponse | HttpFailure;
 
 const SECRET_PARAMS = /^(x-plex-token|apikey|api_key|token|access_token|accesstoken)$/i;
 
@@ -190,6 +202,14 @@ export class HttpClient {
 
   /** Any HTTP answer (any status) is `ok: true`; only network-level and size failures are `ok: false`. */
   async request(req: HttpRequest): Promise<HttpResult> {
+    const res = await this.requestBytes(req);
+    if (!res.ok) return res;
+    return { ok: true, status: res.status, headers: res.headers, body: res.bytes.toString('utf8'), latencyMs: res.latencyMs };
+  }
+
+  /** As `request`, the body kept as bytes (images). */
+  async requestBytes(req: HttpRequest): Promise<HttpBytesResult> {
+    const maxBodyBytes = req.maxBodyBytes !== undefined && req.maxBodyBytes > 0 ? req.maxBodyBytes : this.maxBodyBytes;
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
     const deadline = new AbortController();
@@ -229,22 +249,22 @@ export class HttpClient {
         if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
       }
       const declared = Number(headers['content-length']);
-      if (Number.isFinite(declared) && declared > this.maxBodyBytes) {
+      if (Number.isFinite(declared) && declared > maxBodyBytes) {
         res.body.destroy();
-        return { ok: false, latencyMs: elapsed(), error: tooLarge(req.url, res.statusCode) };
+        return { ok: false, latencyMs: elapsed(), error: tooLarge(req.url, res.statusCode, maxBodyBytes) };
       }
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body) {
         const buf = chunk as Buffer;
         size += buf.length;
-        if (size > this.maxBodyBytes) {
+        if (size > maxBodyBytes) {
           res.body.destroy();
-          return { ok: false, latencyMs: elapsed(), error: tooLarge(req.url, res.statusCode) };
+          return { ok: false, latencyMs: elapsed(), error: tooLarge(req.url, res.statusCode, maxBodyBytes) };
         }
         chunks.push(buf);
       }
-      return { ok: true, status: res.statusCode, headers, body: Buffer.concat(chunks).toString('utf8'), latencyMs: elapsed() };
+      return { ok: true, status: res.statusCode, headers, bytes: Buffer.concat(chunks), latencyMs: elapsed() };
     } catch (err) {
       if (!timedOut && req.signal?.aborted) {
         return { ok: false, latencyMs: elapsed(), error: { code: 'timeout', message: `request to ${describeHost(req.url)} was cancelled` } };
@@ -267,6 +287,14 @@ function isStaleSocketError(err: unknown): boolean {
   return codes.includes('UND_ERR_SOCKET') || codes.includes('ECONNRESET') || codes.includes('EPIPE');
 }
 
-function tooLarge(url: string, status: number): ProbeError {
-  return { code: 'too_large', status, message: `${describeHost(url)} answered with more than 1 MB` };
+function tooLarge(url: string, status: number, maxBodyBytes: number): ProbeError {
+  return { code: 'too_large', status, message: `${describeHost(url)} answered with more than ${formatBytes(maxBodyBytes)}` };
+}
+
+/** "1 MB", "8 MB", "512 KB": a cap in words. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MB`;
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} bytes`;
 }

@@ -28,6 +28,7 @@ export interface BackendsConfig {
 }
 
 export interface Backends {
+  /** Each carries `browse` (a LibraryBrowser, issue 14) on the same HttpClient. */
   backends: Record<SourceKind, MediaBackend>;
   plexSignIn: PlexSignIn;
   /** plex.tv with a signed-in account: resources re-read by the monitor's refresher. */
@@ -88,3 +89,6 @@ export { PlexAccountClient, PlexBackend, PlexSignInFlow } from './plex/backend.j
 export { JellyfinBackend, JellyfinSignInFlow, jellyfinDeviceId } from './jellyfin/backend.js';
 export * as plexParsers from './plex/parsers.js';
 export * as jellyfinParsers from './jellyfin/parsers.js';
+export { PlexLibraryBrowser } from './plex/browse.js';
+export { JellyfinLibraryBrowser } from './jellyfin/browse.js';
+export { IMAGE_MAX_BODY_BYTES, LIBRARY_MAX_BODY_BYTES, sniffImageType } from './images.js';

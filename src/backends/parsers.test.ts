@@ -141,3 +141,53 @@ describe('Jellyfin parsers', () => {
     expect(jf.parseJellyfinSocketMessage('KeepAlive').ok).toBe(false);
   });
 });
+
+describe('library parsers (issue 14): skip policy and sanity bounds', () => {
+  it('Plex: a wrong-typed optional field is dropped, not fatal; huge strings and lists are cut', async () => {
+    const { parsePlexItems } = await import('./plex/library-parsers.js');
+    const r = parsePlexItems({
+      MediaContainer: {
+        librarySectionID: 4,
+        Metadata: [
+          { ratingKey: 7, type: 'movie', title: 'T'.repeat(5000), year: 'abc', rating: 42, summary: 'x'.repeat(50_000), Genre: Array.from({ length: 500 }, (_, i) => ({ tag: `g${i}` })), thumb: 'http://elsewhere/x.jpg', viewOffset: -5 },
+        ],
+      },
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const item = r.value.items[0];
+    expect(item?.id).toBe('7');
+    expect(item?.libraryId).toBe('4');
+    expect(item?.year).toBeNull();
+    expect(item?.rating).toBe(10);
+    expect(item?.title.length).toBe(500);
+    expect(item?.overview?.length).toBe(10_000);
+    expect(item?.genres.length).toBe(30);
+    // Only server-relative image paths are kept: the proxy never fetches an address from an answer.
+    expect(item?.poster).toBeNull();
+    expect(item?.resumeMs).toBeNull();
+  });
+
+  it('Plex: no Metadata is an empty list; a non-empty list of only bad items is malformed', async () => {
+    const { parsePlexItems } = await import('./plex/library-parsers.js');
+    expect(parsePlexItems('{"MediaContainer":{"size":0}}')).toEqual({ ok: true, value: { items: [], skipped: 0 } });
+    expect(parsePlexItems('{"MediaContainer":{"Metadata":[{"type":"movie"},{"ratingKey":"1"}]}}').ok).toBe(false);
+    expect(parsePlexItems('{"Metadata":[]}').ok).toBe(false);
+  });
+
+  it('Jellyfin: ticks → ms, ids unsafe for a URL path skip the item, blurhash only for the current tag', async () => {
+    const { parseJellyfinItemPage } = await import('./jellyfin/library-parsers.js');
+    const r = parseJellyfinItemPage({
+      Items: [
+        { Id: JID, Type: 'Episode', Name: 'E', RunTimeTicks: 36_000_000_000, UserData: { PlaybackPositionTicks: 'soon' }, ImageTags: { Primary: 'new' }, ImageBlurHashes: { Primary: { old: 'LKO2?U%2Tw=w]~RBVZRi};RPxuwH' } } },
+        { Id: 'a/../b', Type: 'Movie', Name: 'evil' },
+      ],
+      TotalRecordCount: 'many',
+    }, 'lib');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.skipped).toBe(1);
+    expect(r.value.total).toBeNull();
+    expect(r.value.items[0]).toMatchObject({ type: 'episode', durationMs: 3_600_000, resumeMs: null, blurhash: null, libraryId: 'lib', poster: { path: `/Items/${JID}/Images/Primary`, tag: 'new' } });
+  });
+});

@@ -251,6 +251,11 @@ export interface ItemPage {
   /** What the server says the library holds (may lie: callers bound their loops themselves). */
   total: number;
   start: number;
+  /**
+   * Items of this page the parser could not read and left out (absent when none). A page where
+   * every item is unreadable is an error instead, so a sync never mistakes it for an empty library.
+   */
+  skipped?: number;
 }
 
 export interface ItemDetail {

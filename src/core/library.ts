@@ -26,7 +26,7 @@ export type ImageKind = 'poster' | 'backdrop';
 /** Where the server keeps an item's image: a server-relative path, no host, no token. */
 export interface ImageRef {
   kind: ImageKind;
-  /** Plex: the `thumb`/`art` path (`/library/metadata/1/thumb/1700000000`). Jellyfin: the image type (`Primary`, `Backdrop`). */
+  /** Plex: the `thumb`/`art` path (`/library/metadata/1/thumb/1700000000`). Jellyfin: `/Items/{id}/Images/{Primary|Backdrop}` (the id is needed to fetch it). */
   path: string;
   /** Jellyfin's image tag (changes when the image does); Plex encodes it in the path. */
   tag?: string;

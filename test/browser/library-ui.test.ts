@@ -3,7 +3,7 @@
 // library, and a 50,000-item grid scrolled end to end. The real runtime (under the sub-path
 // /marquee, as with MARQUEE_BASE_URL) serves the UI, the sidebar and the event stream; the library
 // API itself is answered from fixtures validated against the committed zod schemas
-// (test/support/library-fixtures.ts) until its server routes land.
+// (test/support/library-ui-fixtures.ts) until its server routes land.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiItem, ApiItemDetail, ApiSource } from '../../src/api/types.js';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import {
   type FixtureLibrary,
   type LibraryApiFixture,
   type RecordedRequest,
-} from '../support/library-fixtures.js';
+} from '../support/library-ui-fixtures.js';
 import { poll, waitUntil } from '../support/wait.js';
 
 const BASE = '/marquee/';

@@ -3,6 +3,8 @@
 // Uses fast-check (a dev dependency): import it only from tests and the bench.
 import fc from 'fast-check';
 import * as jf from '../../src/backends/jellyfin/parsers.js';
+import * as jfLib from '../../src/backends/jellyfin/library-parsers.js';
+import * as plexLib from '../../src/backends/plex/library-parsers.js';
 import { jellyfinRoutes } from '../../src/backends/jellyfin/routes.js';
 import { parseUserUrl } from '../../src/backends/jellyfin/backend.js';
 import type { Parsed } from '../../src/backends/parse.js';
@@ -22,6 +24,14 @@ export const PARSERS: Record<string, (body: unknown) => Parsed<unknown>> = {
   'Jellyfin quick connect': jf.parseJellyfinQuickConnect,
   'Jellyfin boolean': jf.parseJellyfinBoolean,
   'Jellyfin socket message': jf.parseJellyfinSocketMessage,
+  'PMS library page': plexLib.parsePlexItemPage,
+  'PMS items (children, recently added)': (b) => plexLib.parsePlexItems(b),
+  'PMS item detail': plexLib.parsePlexItemDetail,
+  'PMS search hubs': plexLib.parsePlexSearch,
+  'PMS continue watching hub': plexLib.parsePlexContinueWatching,
+  'Jellyfin item page': (b) => jfLib.parseJellyfinItemPage(b, 'lib'),
+  'Jellyfin item array (latest)': (b) => jfLib.parseJellyfinItemArray(b),
+  'Jellyfin item detail': jfLib.parseJellyfinItemDetail,
 };
 
 const anyValue = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.double(), fc.array(fc.string(), { maxLength: 3 }));
@@ -42,6 +52,29 @@ const nearJellyfin = fc.dictionary(
   fc.constantFrom('Id', 'ServerName', 'Version', 'Items', 'AccessToken', 'User', 'ServerId', 'MessageType', 'Data', 'Secret', 'Code', 'Authenticated'),
   anyValue,
 );
+// Near-misses of library answers: real field names with any values, in containers that are
+// right, wrong or truncated.
+const plexMetadataKeys = ['ratingKey', 'type', 'title', 'titleSort', 'year', 'addedAt', 'updatedAt', 'rating', 'duration', 'summary', 'Genre', 'Role', 'index', 'parentIndex', 'leafCount', 'viewCount', 'viewOffset', 'thumb', 'art', 'librarySectionID'] as const;
+const nearPlexMetadata = fc.dictionary(fc.constantFrom(...plexMetadataKeys), fc.oneof(anyValue, fc.array(fc.dictionary(fc.constantFrom('tag', 'role'), anyValue), { maxLength: 3 })));
+const nearPlexLibrary = fc.record({
+  MediaContainer: fc.record(
+    {
+      totalSize: anyValue,
+      offset: anyValue,
+      Metadata: fc.oneof(fc.array(nearPlexMetadata, { maxLength: 4 }), anyValue),
+      Hub: fc.oneof(fc.array(fc.record({ type: anyValue, Metadata: fc.array(nearPlexMetadata, { maxLength: 3 }) }), { maxLength: 3 }), anyValue),
+    },
+    { requiredKeys: [] },
+  ),
+});
+const jfItemKeys = ['Id', 'Type', 'Name', 'SortName', 'ProductionYear', 'DateCreated', 'RunTimeTicks', 'Overview', 'Genres', 'People', 'UserData', 'ImageTags', 'BackdropImageTags', 'ImageBlurHashes', 'SeasonId', 'SeriesId', 'ChildCount'] as const;
+const nearJfItem = fc.dictionary(fc.constantFrom(...jfItemKeys), fc.oneof(anyValue, fc.dictionary(fc.constantFrom('Primary', 'Played', 'PlaybackPositionTicks'), anyValue)));
+const nearJfLibrary = fc.oneof(
+  fc.record({ Items: fc.oneof(fc.array(nearJfItem, { maxLength: 4 }), anyValue), TotalRecordCount: anyValue, StartIndex: anyValue }, { requiredKeys: [] }),
+  fc.array(nearJfItem, { maxLength: 4 }),
+  nearJfItem,
+);
+
 const xmlish = fc
   .tuple(
     fc.constantFrom('<MediaContainer', '<?xml version="1.0"?><MediaContainer', '<MediaContainer><Directory', '<html', '<MediaContainer><Device'),
@@ -61,6 +94,11 @@ export const serverInput = fc.oneof(
   nearResources.map((v) => JSON.stringify(v)),
   nearJellyfin,
   nearJellyfin.map((v) => JSON.stringify(v)),
+  nearPlexLibrary,
+  nearPlexLibrary.map((v) => JSON.stringify(v)),
+  nearPlexLibrary.map((v) => JSON.stringify(v).slice(0, 40)),
+  nearJfLibrary,
+  nearJfLibrary.map((v) => JSON.stringify(v)),
   xmlish,
 );
 

@@ -57,6 +57,7 @@ import {
   type JellyfinServerInfo,
 } from './parsers.js';
 import { jellyfinRoutes, normaliseBaseUrl, planLocalAddress } from './routes.js';
+import { JellyfinLibraryBrowser } from './browse.js';
 
 export interface JellyfinConfig {
   /** axios instance backed by our HttpClient (createSafeAxios). */
@@ -115,6 +116,10 @@ class JellyfinClient {
 
 export class JellyfinBackend extends JellyfinClient implements MediaBackend, JellyfinPublicInfoApi {
   readonly kind = 'jellyfin' as const;
+  /** Library browsing (issue 14), with the source's token and DeviceId on the chosen route. */
+  readonly browse = new JellyfinLibraryBrowser({
+    api: (call) => this.api(call.route.url, this.deviceIdFor(call.target.serverId, call.credentials), call.credentials.token),
+  });
 
   /** `Authorization: MediaBrowser …, Token=…` for a raw request on a route (media bytes); server-side only. */
   authorizationFor(target: BackendTarget, route: Route, credentials: Credentials): string {

@@ -27,6 +27,7 @@ import {
 import { parsePlexNotification, parsePlexPin, parsePlexResources, parsePmsIdentity, parsePmsSections, type PlexResource } from './parsers.js';
 import { generateDeviceKey, jwtTimes, publicJwkOf, signDeviceJwt } from './jwt.js';
 import { planRoutesFromResource } from './routes.js';
+import { PlexLibraryBrowser } from './browse.js';
 
 export const PLEX_PRODUCT = 'Marquee';
 
@@ -81,7 +82,11 @@ async function fetchParsed<T>(res: HttpResult, url: string, parse: (body: string
 
 export class PlexBackend implements MediaBackend {
   readonly kind = 'plex' as const;
-  constructor(private readonly config: PlexConfig) {}
+  /** Library browsing (issue 14): JSON always, whatever `preferXml` says. */
+  readonly browse: PlexLibraryBrowser;
+  constructor(private readonly config: PlexConfig) {
+    this.browse = new PlexLibraryBrowser({ http: config.http, headers: (token) => plexHeaders(config, token) });
+  }
 
   private now(): number {
     return (this.config.now ?? Date.now)();
@@ -137,10 +142,12 @@ export class PlexBackend implements MediaBackend {
     return { ok: true, serverId: r.value.machineIdentifier, ...(r.value.friendlyName !== undefined ? { serverName: r.value.friendlyName } : {}) };
   }
 
-  async libraries(_target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<LibrariesResult> {
+  async libraries(target: BackendTarget, route: Route, credentials: Credentials, options: CallOptions): Promise<LibrariesResult> {
     const url = joinUrl(route.url, '/library/sections');
     const res = await this.config.http.request({ url, headers: plexHeaders(this.config, credentials.token, this.config.preferXml), timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
     const r = await fetchParsed(res, url, parsePmsSections);
+    // The browser lists albums of music sections: it needs to know which sections those are.
+    if (r.ok) this.browse.rememberSections(target.serverId, new Map(r.value.map((l) => [l.id, l.type === 'music' ? 'artist' : l.type])));
     return r.ok ? { ok: true, libraries: r.value } : { ok: false, error: r.error };
   }
 
