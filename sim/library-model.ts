@@ -515,6 +515,14 @@ export function jellyfinIdCodec(serverSeedHex: string): { encode(key: number): s
 }
 
 /** The MediaCatalog of a Plex server's libraries (itemId = ratingKey, partId = the part id). */
+/** The first catalog that knows an item answers (the generated library, then the media side's fixed extras). */
+export function chainCatalogs(...catalogs: MediaCatalog[]): MediaCatalog {
+  return {
+    playable: (itemId) => catalogs.reduce<SimPlayable | null>((found, c) => found ?? c.playable(itemId), null),
+    playableByPart: (partId) => catalogs.reduce<SimPlayable | null>((found, c) => found ?? c.playableByPart?.(partId) ?? null, null),
+  };
+}
+
 export function plexMediaCatalog(library: ServerLibrary): MediaCatalog {
   const playable = (itemId: string) => {
     if (!/^\d+$/.test(itemId)) return null;
@@ -536,12 +544,16 @@ export function plexMediaCatalog(library: ServerLibrary): MediaCatalog {
  * itself, so what a player reported is what browsing the server shows next (viewOffset,
  * PlaybackPositionTicks, Played, updatedAt for incremental sync).
  */
-export function libraryPlayState(library: ServerLibrary, keyOf: (itemId: string) => number | undefined, now: () => number = Date.now): PlayStateStore {
+export function libraryPlayState(library: ServerLibrary, keyOf: (itemId: string) => number | undefined, fallback: PlayStateStore, now: () => number = Date.now): PlayStateStore {
+  const itemOf = (itemId: string) => {
+    const key = keyOf(itemId);
+    return key === undefined ? undefined : library.item(key);
+  };
   return {
     get(itemId) {
-      const key = keyOf(itemId);
-      const item = key === undefined ? undefined : library.item(key);
-      if (!item) return { positionMs: 0, played: false, playCount: 0, lastPlayedAt: null };
+      const item = itemOf(itemId);
+      // Items outside the generated libraries (the media side's fixed extras) keep their own state.
+      if (!item) return fallback.get(itemId);
       return {
         positionMs: item.viewOffsetMs,
         played: item.viewCount > 0,
@@ -550,12 +562,14 @@ export function libraryPlayState(library: ServerLibrary, keyOf: (itemId: string)
       };
     },
     setPosition(itemId, positionMs) {
-      const key = keyOf(itemId);
-      if (key !== undefined) library.setResume(key, positionMs, now());
+      const item = itemOf(itemId);
+      if (item) library.setResume(item.key, positionMs, now());
+      else fallback.setPosition(itemId, positionMs);
     },
     setPlayed(itemId, played) {
-      const key = keyOf(itemId);
-      if (key !== undefined) library.setWatched(key, played, now());
+      const item = itemOf(itemId);
+      if (item) library.setWatched(item.key, played, now());
+      else fallback.setPlayed(itemId, played);
     },
   };
 }

@@ -1,6 +1,6 @@
-// FALLBACK ONLY: until the simulated libraries (sim/media-catalog.ts's other side) are merged,
-// every server can play three fixed items, one per clip. Replace by assigning the library's
-// catalog to the server's `media.catalog`.
+// Three fixed items every server can play, one per clip, outside the generated libraries: the
+// media tests address them directly. The servers chain them after their library's catalog
+// (sim/library-model.ts `chainCatalogs`).
 import type { MediaCatalog, SimMediaVariant, SimPlayable } from '../media-catalog.js';
 import { stableHex } from '../ids.js';
 import { CLIP_PARAMS } from './clips.js';

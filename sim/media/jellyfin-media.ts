@@ -75,7 +75,7 @@ export function profileAllowsDirectPlay(profiles: z.infer<typeof Profile>[], cli
 }
 
 export class JellyfinMedia {
-  /** FALLBACK until the simulated library supplies one (see fallback-catalog.ts). */
+  /** The generated library chained with the fixed extras (set by the server). */
   catalog: MediaCatalog;
   playState: PlayStateStore = new MemoryPlayStateStore();
   readonly reports = new PlaybackReports();

@@ -24,7 +24,7 @@ const BROWSER_PLAYABLE = new Set(['h264-aac', 'audio-aac']);
 export const plexStreamIds = (partId: string) => ({ video: `${partId}1`, audio: `${partId}2`, subtitle: `${partId}3` });
 
 export class PlexMedia {
-  /** FALLBACK until the simulated library supplies one (see fallback-catalog.ts). */
+  /** The generated library chained with the fixed extras (set by the server). */
   catalog: MediaCatalog;
   playState: PlayStateStore = new MemoryPlayStateStore();
   readonly reports = new PlaybackReports();
