@@ -159,3 +159,21 @@ export const apiQuickConnectStateSchema = z.discriminatedUnion('state', [
   z.strictObject({ state: z.literal('authorized'), serverId: z.string(), serverName: z.string(), userName: z.string() }),
 ]);
 export const apiSessionStateSchema = z.strictObject({ authRequired: z.boolean(), authenticated: z.boolean() });
+
+// ---- Notifications (issue 16) ----
+export const notificationEventSchema = z.enum(['lost', 'back', 'fallback', 'sign_in_needed', 'unstable', 'crash_restart']);
+export const apiQuietHoursSchema = z.strictObject({ start: z.string(), end: z.string() });
+export const apiNotificationTargetSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  url: z.string(),
+  sources: z.array(z.string()).nullable(),
+  events: z.array(notificationEventSchema).nullable(),
+  quietHours: apiQuietHoursSchema.nullable(),
+  lastSuccessAt: epochMs.nullable(),
+  lastErrorAt: epochMs.nullable(),
+  lastError: z.string().nullable(),
+  pending: z.number().int().nonnegative(),
+});
+export const apiNotificationTargetsSchema = z.strictObject({ targets: z.array(apiNotificationTargetSchema), supportedSchemes: z.array(z.string()) });
+export const apiNotificationTestResultSchema = z.strictObject({ ok: z.boolean(), message: z.string(), status: z.number().int().nullable() });

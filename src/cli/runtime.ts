@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createBackends, type Backends } from '../backends/index.js';
 import type { JellyfinSignIn, MediaBackend, PlexSignIn } from '../backends/types.js';
-import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
+import { EngineNotificationSettingsSchema, type MonitorSettingsInput, type NotificationSettingsInput, type PushSettings } from '../core/settings.js';
 import type { ProbeResult, Source, SourceKind } from '../core/types.js';
-import type { Clock } from '../monitor/clock.js';
+import { realClock, type Clock } from '../monitor/clock.js';
 import { MarqueeEngine, type EngineOptions } from '../monitor/engine.js';
 import type { EngineStreamMessage } from '../monitor/engine-types.js';
 import type { AppConfig } from '../server/config.js';
@@ -21,6 +21,9 @@ import { createLogger, type Logger } from '../server/logger.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { startServer } from '../server/start.js';
 import { openDatabase, type Store } from '../store/index.js';
+import { jsonWebhookFallbackParts } from '../notifications/json-webhook-fallback.js';
+import { NotificationService } from '../notifications/service.js';
+import type { NotificationParts } from '../notifications/types.js';
 import type { Simulation } from '../../sim/index.js';
 
 /** What a caller may swap or add; everything left out is built from `config` as `marquee serve` does. */
@@ -41,6 +44,10 @@ export interface RuntimeParts {
   monitor?: MonitorSettingsInput;
   /** Push settings instead of config.push. */
   push?: Partial<PushSettings>;
+  /** Notification settings instead of config.notifications (types checked, no ranges: tests use ms). */
+  notifications?: NotificationSettingsInput;
+  /** How target URLs are checked, shown and sent to (default: `notificationParts` below). */
+  notificationParts?: NotificationParts;
   /** The engine's clock; its now() also dates the store's rows and the app's sessions. */
   clock?: Clock;
   random?: () => number;
@@ -73,9 +80,19 @@ export interface Runtime {
   demo?: DemoControl;
   /** Demo mode only: the simulators, for tests that cut routes and revoke tokens directly. */
   simulation?: Simulation;
+  /** Notification targets, policy and the durable outbox's delivery. */
+  notifications: NotificationService;
   /** Stops HTTP first, then the engine, then closes what the runtime opened (simulators, database). */
   close(): Promise<void>;
 }
+
+/**
+ * THE WIRING POINT of notification targets: how URLs are validated, redacted and sent to. For now a
+ * stand-in that knows Apprise's json:// and jsons:// only; at merge it becomes the real target
+ * parser (src/core/notification-targets.ts: parseTargetUrl, redactTargetUrl) and senders
+ * (src/notifications/send.ts: sendNotification), after which json-webhook-fallback.ts can go.
+ */
+export const notificationParts: NotificationParts = jsonWebhookFallbackParts;
 
 export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}): Promise<Runtime> {
   const logger = parts.logger ?? createLogger({ level: config.logLevel });
@@ -120,12 +137,28 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       },
     });
     const unsubscribe = parts.onMessage ? engine.subscribe(parts.onMessage) : null;
+    const publicBase = config.publicOrigin ? `${config.publicOrigin}${config.basePath}` : null;
+    const notifications = new NotificationService({
+      engine,
+      repo: store.notifications,
+      settingsRepo: store.settings,
+      parts: parts.notificationParts ?? notificationParts,
+      clock: clock ?? realClock,
+      settings: EngineNotificationSettingsSchema.parse(parts.notifications ?? config.notifications),
+      logger: logger.child({ component: 'notifications' }),
+      ...(publicBase ? { sourceLink: (sourceId: string) => `${publicBase}#/sources/${encodeURIComponent(sourceId)}` } : {}),
+      ...(parts.random ? { random: parts.random } : {}),
+    });
+    // Subscribed before the engine starts, so no event is missed; stopped (clean-stop marker cleared)
+    // before the engine and the database close.
+    notifications.start();
+    closers.push(() => notifications.stop());
     const demoControl = demo ? await demo.addSources(engine, backends) : undefined;
     const plexSignIn = demo ? demo.autoApprovingPlexSignIn(backends.plexSignIn) : backends.plexSignIn;
     // startServer starts the engine; its close() stops HTTP first, then the engine.
     const server = await startServer(
       config,
-      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
+      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, notifications, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
       { listen: parts.listen ?? true },
     );
     closers.push(() => server.close());
@@ -140,6 +173,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       plexSignIn,
       jellyfinSignIn: backends.jellyfinSignIn,
       dataDir,
+      notifications,
       ...(demoControl ? { demo: demoControl } : {}),
       ...(demo ? { simulation: demo.simulation } : {}),
       close: closeAll,
