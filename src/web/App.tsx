@@ -13,6 +13,7 @@ import { restartLive, startLive } from './lib/live';
 import { AddSourcePage } from './pages/AddSourcePage';
 import { ApiKeyLogin } from './pages/ApiKeyLogin';
 import { DemoPage } from './pages/DemoPage';
+import { NotificationsPage } from './pages/NotificationsPage';
 import { SourcesPage } from './pages/SourcesPage';
 
 export function App() {
@@ -57,7 +58,7 @@ export function App() {
         <Sidebar />
         <main id="main" ref={mainRef} className="main" tabIndex={-1}>
           <ErrorBoundary resetKey={`${route.page}/${route.addKind ?? ''}/${route.sourceId ?? ''}`}>
-            {route.page === 'add' ? <AddSourcePage kind={route.addKind} /> : route.page === 'demo' ? <DemoPage /> : <SourcesPage focusId={route.sourceId} />}
+            {route.page === 'add' ? <AddSourcePage kind={route.addKind} /> : route.page === 'demo' ? <DemoPage /> : route.page === 'notifications' ? <NotificationsPage /> : <SourcesPage focusId={route.sourceId} />}
           </ErrorBoundary>
         </main>
       </div>

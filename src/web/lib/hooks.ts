@@ -33,7 +33,7 @@ export function useServerNow(intervalMs = 1000, ticking = true): number {
 }
 
 export interface Route {
-  page: 'sources' | 'add' | 'demo';
+  page: 'sources' | 'add' | 'demo' | 'notifications';
   sourceId?: string;
   addKind?: 'plex' | 'jellyfin';
 }
@@ -42,6 +42,7 @@ export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'add') return { page: 'add', addKind: parts[1] === 'plex' || parts[1] === 'jellyfin' ? parts[1] : undefined };
   if (parts[0] === 'demo') return { page: 'demo' };
+  if (parts[0] === 'notifications') return { page: 'notifications' };
   if (parts[0] === 'sources' && parts[1]) return { page: 'sources', sourceId: parts[1] };
   return { page: 'sources' };
 }
@@ -60,6 +61,7 @@ export function useRoute(): Route {
 export function href(route: Route): string {
   if (route.page === 'add') return route.addKind ? `#/add/${route.addKind}` : '#/add';
   if (route.page === 'demo') return '#/demo';
+  if (route.page === 'notifications') return '#/notifications';
   return route.sourceId ? `#/sources/${encodeURIComponent(route.sourceId)}` : '#/';
 }
 
