@@ -14,11 +14,12 @@ const SRC = dirname(fileURLToPath(import.meta.url));
 
 /** Folders under src/ a layer must never import from. */
 const FORBIDDEN: Record<string, readonly string[]> = {
-  core: ['backends', 'store', 'monitor', 'server', 'web', 'cli', 'api'],
-  backends: ['store', 'monitor', 'server', 'web', 'cli', 'api'],
-  store: ['monitor', 'server', 'web', 'cli', 'api'],
-  monitor: ['server', 'web', 'cli', 'api'],
-  web: ['backends', 'store', 'monitor', 'server', 'cli'],
+  core: ['backends', 'store', 'monitor', 'notifications', 'server', 'web', 'cli', 'api'],
+  backends: ['store', 'monitor', 'notifications', 'server', 'web', 'cli', 'api'],
+  store: ['monitor', 'notifications', 'server', 'web', 'cli', 'api'],
+  monitor: ['notifications', 'server', 'web', 'cli', 'api'],
+  notifications: ['server', 'web', 'cli', 'api'],
+  web: ['backends', 'store', 'monitor', 'notifications', 'server', 'cli'],
 };
 
 /** Packages only tests use: a product file importing one is test scaffolding. */

@@ -48,7 +48,7 @@ export async function sendJsonWebhook(url: string, message: NotificationMessage,
       signal: AbortSignal.any(signals),
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
-    } as Parameters<typeof request>[1]);
+    });
     let size = 0;
     for await (const chunk of answer.body) {
       size += (chunk as Buffer).length;

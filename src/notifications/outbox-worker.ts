@@ -9,10 +9,9 @@
 import type { DeliveryResult } from '../core/notifications.js';
 import { formatDuration } from '../core/notification-policy.js';
 import type { Clock, TimerHandle } from '../monitor/clock.js';
-import type { Logger } from '../server/logger.js';
 import type { NotificationsRepo, OutboxRow } from '../store/index.js';
 import { redactSecrets } from '../core/redact.js';
-import type { Sender } from './types.js';
+import type { NotificationLogger, Sender } from './types.js';
 
 export interface OutboxWorkerOptions {
   repo: NotificationsRepo;
@@ -21,7 +20,7 @@ export interface OutboxWorkerOptions {
   timeoutMs: number;
   retryCapMs: number;
   maxAgeMs: number;
-  logger: Pick<Logger, 'warn' | 'info' | 'debug'>;
+  logger: Omit<NotificationLogger, 'error'>;
   random?: () => number;
 }
 

@@ -25,10 +25,9 @@ import { compareRoutes } from '../core/selection.js';
 import type { NotificationSettings } from '../core/settings.js';
 import type { Clock, TimerHandle } from '../monitor/clock.js';
 import type { Engine, EngineStreamMessage } from '../monitor/engine-types.js';
-import type { Logger } from '../server/logger.js';
 import type { NotificationsRepo, SettingsRepo, StoredTarget } from '../store/index.js';
 import { OutboxWorker } from './outbox-worker.js';
-import type { NotificationParts } from './types.js';
+import type { NotificationLogger, NotificationParts } from './types.js';
 
 /** Set at start, removed at a clean stop: found at start, the last run ended in a crash. */
 export const RUNNING_MARKER_KEY = 'notifications.runningSince';
@@ -64,7 +63,7 @@ export interface NotificationServiceOptions {
   parts: NotificationParts;
   clock: Clock;
   settings: NotificationSettings;
-  logger: Pick<Logger, 'warn' | 'info' | 'debug' | 'error'>;
+  logger: NotificationLogger;
   /** The source's page, when a public base URL is set. */
   sourceLink?: (sourceId: string) => string | undefined;
   random?: () => number;
@@ -224,7 +223,11 @@ export class NotificationService {
         return { ...base, type: 'route', routeKind: event.routeKind, onFallback: this.onFallback(event.sourceId, event.routeId) };
       case 'AuthStatusChanged':
         return { ...base, type: 'auth', required: event.authRequired };
-      default:
+      // Told through the events above, or not worth a message (libraries).
+      case 'Reconnecting':
+      case 'StatusChanged':
+      case 'SyncFailed':
+      case 'SyncRestored':
         return null;
     }
   }

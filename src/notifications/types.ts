@@ -19,3 +19,11 @@ export interface NotificationParts {
   /** The schemes the form lists, e.g. ["json://", "jsons://"]. */
   supportedSchemes: readonly string[];
 }
+
+/** The few pino methods the notification layer logs with (secrets never passed in). */
+export interface NotificationLogger {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppProcess, startApp } from '../support/app-process.js';
+import { startApp, type AppProcess } from '../support/app-process.js';
 import { NotificationReceiver } from '../support/notification-receiver.js';
 import { sleep, waitUntil } from '../support/wait.js';
 

@@ -173,7 +173,7 @@ export class NotificationsRepo {
       const row = this.ctx.statement('SELECT * FROM notification_outbox WHERE target_id = ? ORDER BY seq LIMIT 1').get(targetId) as OutboxRowRaw | undefined;
       if (!row) return null;
       const message = parseJson(messageSchema, row.payload);
-      if (message) return { seq: row.seq, messageId: row.message_id, targetId: row.target_id, message: message as NotificationMessage, attempts: row.attempts, nextAttemptAt: row.next_attempt_at, createdAt: row.created_at, dueAt: row.due_at };
+      if (message) return { seq: row.seq, messageId: row.message_id, targetId: row.target_id, message, attempts: row.attempts, nextAttemptAt: row.next_attempt_at, createdAt: row.created_at, dueAt: row.due_at };
       // An unreadable row can never be sent: drop it rather than block the target forever.
       this.ctx.logger.warn({ seq: row.seq, targetId }, 'dropping an unreadable notification outbox row');
       this.ctx.statement('DELETE FROM notification_outbox WHERE seq = ?').run(row.seq);
