@@ -64,6 +64,25 @@ describe('notifications against the simulators (issue 16)', () => {
     expect(h.notifications.listTargets()[0]!.lastSuccessAt).not.toBeNull();
   });
 
+  it('a receiver that is down gets the "lost" once it is back; the error shows meanwhile', async () => {
+    receiver = await NotificationReceiver.start();
+    const port = receiver.port;
+    h = await EngineHarness.start({ notifications: { holdDownMs: HOLD_DOWN_MS, retryCapMs: 1_000 } });
+    const added = h.notifications.addTarget({ name: 'Phone', url: receiver.url() });
+    if (!added.ok) throw new Error(added.message);
+    await h.waitForSteadyState();
+    await receiver.down();
+    const crash = h.mark();
+    await h.sim.server(PLEX_ID).fault({ mode: 'crash' });
+    await h.waitForEvent('plex', 'ConnectionLost', { from: crash });
+    await h.waitFor('a failed delivery recorded', () => h!.notifications.listTargets()[0]?.lastError?.includes('refused the connection') === true, 10_000);
+    expect(h.notifications.listTargets()[0]!.pending).toBeGreaterThanOrEqual(1);
+    await receiver.listen(port);
+    expect(await waitAtMost(() => receiver!.messages().some((m) => m.sourceId === h!.plexSourceId && m.event === 'lost'), 10_000)).toBe(true);
+    await h.waitFor('the outbox empty', () => h!.notifications.listTargets()[0]?.pending === 0, 5_000);
+    expect(receiver.messages().filter((m) => m.sourceId === h!.plexSourceId).map((m) => m.event)).toEqual(['lost']);
+  });
+
   it('flapping at 1 Hz: at most one message per source, however long it flaps', async () => {
     receiver = await NotificationReceiver.start();
     const windowMs = 20_000;
