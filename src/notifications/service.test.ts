@@ -81,6 +81,26 @@ describe('NotificationService', () => {
     expect(sent.map((s) => s.message.body)[1]).toBe('Living-room Plex is back after 4 min 12 s — local route');
   });
 
+  it('two sources lost a few ms apart are both told at their hold-down, even when queuing takes time', async () => {
+    const { clock, stream, sent, service, store } = setup();
+    // A slow disk: every read of the targets (each queuing) takes 10 ms of the clock.
+    const fakeNow = clock.now.bind(clock);
+    let drift = 0;
+    clock.now = () => fakeNow() + drift;
+    const listTargets = store.notifications.listTargets.bind(store.notifications);
+    store.notifications.listTargets = () => {
+      drift += 10;
+      return listTargets();
+    };
+    service.start();
+    cleanups.push(() => service.stop());
+    service.addTarget({ name: 'Phone', url: 'json://127.0.0.1:1/x' });
+    stream.emit(lost(clock.now()));
+    stream.emit({ ...lost(clock.now() + 5), sourceId: 's2', sourceName: 'Home Jellyfin' });
+    await clock.advance(30_100);
+    expect(sent.map((s) => s.message.sourceId)).toEqual(['s1', 's2']);
+  });
+
   it('a target filtered to other sources or events gets nothing; install-wide messages still reach it', async () => {
     const { clock, stream, sent, service } = setup();
     service.start();

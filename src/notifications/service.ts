@@ -239,24 +239,31 @@ export class NotificationService {
     return best !== undefined && best.id !== routeId;
   }
 
-  private scheduleTick(): void {
+  /**
+   * Arms one timer for the policy's next due time. `tickedAt`: the time of the tick just run —
+   * anything due by then was judged, so a due time at or before it means nothing can happen yet
+   * (wait a second rather than spin); a due time that passed only while the tick was queuing
+   * messages (a slow disk) is run at once, not a second late.
+   */
+  private scheduleTick(tickedAt?: number): void {
     if (this.timer !== null) this.options.clock.clearTimeout(this.timer);
     this.timer = null;
     const due = nextDueAt(this.policy);
     if (due === null) return;
     const now = this.options.clock.now();
+    const stuck = tickedAt !== undefined && due <= tickedAt;
     this.timer = this.options.clock.setTimeout(() => {
       this.timer = null;
+      const at = this.options.clock.now();
       try {
-        const result = tick(this.policy, this.options.clock.now());
+        const result = tick(this.policy, at);
         this.policy = result.state;
         this.dispatch(result.messages);
       } catch (error) {
         this.options.logger.error({ err: errorText(error) }, 'notification policy failed on a tick');
       }
-      this.scheduleTick();
-      // A due time that stays in the past with nothing to do must not spin.
-    }, Math.max(due - now, due <= now ? 1000 : 0));
+      this.scheduleTick(at);
+    }, stuck ? 1000 : Math.max(0, due - now));
   }
 
   /** Gives each planned message an id, routes it to the matching targets and queues it durably. */
