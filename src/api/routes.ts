@@ -49,6 +49,12 @@ export const API_ROUTES = {
   startQuickConnect: { method: 'POST', path: '/api/jellyfin/quickconnect', body: req.quickConnectBody, status: 201, response: res.apiQuickConnectStartSchema },
   getQuickConnect: { method: 'GET', path: '/api/jellyfin/quickconnect/:handle', params: req.handleParams, status: 200, response: res.apiQuickConnectStateSchema },
 
+  listNotificationTargets: { method: 'GET', path: '/api/notifications/targets', status: 200, response: res.apiNotificationTargetsSchema },
+  addNotificationTarget: { method: 'POST', path: '/api/notifications/targets', body: req.addNotificationTargetBody, status: 201, response: res.apiNotificationTargetSchema },
+  patchNotificationTarget: { method: 'PATCH', path: '/api/notifications/targets/:id', params: req.notificationTargetIdParams, body: req.patchNotificationTargetBody, status: 200, response: res.apiNotificationTargetSchema },
+  deleteNotificationTarget: { method: 'DELETE', path: '/api/notifications/targets/:id', params: req.notificationTargetIdParams, status: 204, response: null },
+  testNotificationTarget: { method: 'POST', path: '/api/notifications/targets/:id/test', params: req.notificationTargetIdParams, status: 200, response: res.apiNotificationTestResultSchema },
+
   events: { method: 'GET', path: '/api/events', query: req.eventsQuery, status: 200, response: null, produces: 'text/event-stream' },
 
   demoRoutes: { method: 'GET', path: '/api/demo/routes', status: 200, response: z.array(res.apiDemoRouteSchema), demoOnly: true },

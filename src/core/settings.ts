@@ -213,7 +213,27 @@ function buildSchemas(bounded: boolean) {
     .refine((p) => p.pongTimeoutMs > p.suspectMinMs, { message: 'push.pongTimeoutMs must be greater than push.suspectMinMs' })
     .refine((p) => p.reopenCapMs >= p.reopenInitialMs, { message: 'push.reopenCapMs must be >= push.reopenInitialMs' });
 
-  return { backoff, reselect, refresh, monitor, push };
+  /** Notifications (issue 16): damping, delivery (src/core/notification-policy.ts, src/notifications/). */
+  const notifications = z
+    .object({
+      /** A source down for less than this sends nothing. 0 – 1 h. */
+      holdDownMs: ms(30_000, [0, HOUR]),
+      /** On a less preferred route for longer than this: one "fallback" message. 1 min – 1 day. */
+      fallbackAfterMs: positiveMs(10 * MINUTE, [MINUTE, DAY]),
+      /** At most one message per source per window; also the flapping rule's window. 10 s – 1 h. */
+      windowMs: positiveMs(MINUTE, [10_000, HOUR]),
+      /** Messages per target per minute; more are dropped (never a "back" after a sent "lost"). 1 – 600. */
+      ratePerMinute: count(20, [1, 600]),
+      /** One delivery attempt waits at most this long for the target. 1 s – 2 min. */
+      timeoutMs: positiveMs(10_000, [1_000, 2 * MINUTE]),
+      /** Retries back off from 1 s, doubling, to this cap. 1 s – 10 min. */
+      retryCapMs: positiveMs(MINUTE, [1_000, 10 * MINUTE]),
+      /** A message not delivered this long after it was due is dropped, with the reason recorded on its target. 1 min – 7 days. */
+      maxAgeMs: positiveMs(DAY, [MINUTE, 7 * DAY]),
+    })
+    .strict();
+
+  return { backoff, reselect, refresh, monitor, push, notifications };
 }
 
 const USER = buildSchemas(true);
@@ -231,6 +251,13 @@ export const ReselectSettingsSchema = USER.reselect;
  */
 export const EngineMonitorSettingsSchema = ENGINE.monitor;
 export const EnginePushSettingsSchema = ENGINE.push;
+
+/** The settings file's `notifications` section (docs/SETTINGS.md). */
+export const NotificationSettingsSchema = USER.notifications;
+/** Same shape and defaults without ranges: tests run the hold-down and retries in milliseconds. */
+export const EngineNotificationSettingsSchema = ENGINE.notifications;
+export type NotificationSettings = z.infer<typeof NotificationSettingsSchema>;
+export type NotificationSettingsInput = z.input<typeof NotificationSettingsSchema>;
 
 export type PushSettings = z.infer<typeof PushSettingsSchema>;
 

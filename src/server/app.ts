@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
+import { notificationRoutes, type NotificationsControl } from './routes/notifications.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { sourceRoutes } from './routes/sources.js';
 import { systemRoutes } from './routes/system.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   keyGuessLimits?: KeyGuessLimits;
   /** Where sign-ins in progress are kept (the runtime passes the store's, so they survive a restart); default: memory. */
   signInSessions?: SignInSessionStore;
+  /** Notification targets and "Send test" (the runtime passes its NotificationService). */
+  notifications?: NotificationsControl;
 }
 
 const routeTables = new WeakMap<FastifyInstance, readonly RegisteredRoute[]>();
@@ -118,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     hub,
     metrics,
     demo: deps.demo ?? null,
+    notifications: deps.notifications ?? null,
     now,
   };
 
@@ -127,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sourceRoutes, { prefix, ctx });
   await app.register(signInRoutes, { prefix, ctx });
   await app.register(eventRoutes, { prefix, ctx });
+  await app.register(notificationRoutes, { prefix, ctx });
   if (deps.demo) await app.register(demoRoutes, { prefix, demo: deps.demo });
 
   // ---- web UI last: static files and the SPA fallback ----

@@ -5,6 +5,7 @@ import type { DemoControl } from './demo-control.js';
 import type { Metrics } from './metrics.js';
 import type { SignInService } from './sign-in-service.js';
 import type { SseHub } from './sse.js';
+import type { NotificationsControl } from './routes/notifications.js';
 
 export interface AppContext {
   engine: Engine;
@@ -13,5 +14,7 @@ export interface AppContext {
   hub: SseHub;
   metrics: Metrics;
   demo: DemoControl | null;
+  /** Null when the app was built without notifications (its routes then answer 503). */
+  notifications: NotificationsControl | null;
   now: () => number;
 }

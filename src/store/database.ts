@@ -14,6 +14,7 @@ import { silentLogger, type StoreLogger } from './logger.js';
 import { CredentialsRepo } from './repos/credentials-repo.js';
 import { EventLogRepo } from './repos/event-log-repo.js';
 import { LibrariesRepo } from './repos/libraries-repo.js';
+import { NotificationsRepo } from './repos/notifications-repo.js';
 import { ProbeHistoryRepo } from './repos/probe-history-repo.js';
 import { RoutesRepo } from './repos/routes-repo.js';
 import { SettingsRepo } from './repos/settings-repo.js';
@@ -73,6 +74,8 @@ export interface Store {
   readonly settings: SettingsRepo;
   /** Plex PINs and Quick Connect requests in progress (their secrets stored like credentials). */
   readonly signIns: SignInSessionsRepo;
+  /** Notification targets and the durable outbox (issue 16). */
+  readonly notifications: NotificationsRepo;
   /** 'ok', or 'degraded' with a reason in plain words (for /healthz and the UI warning). */
   health(): StoreHealth;
   onHealthChange(listener: (health: StoreHealth) => void): () => void;
@@ -254,6 +257,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     events,
     settings: new SettingsRepo(ctx),
     signIns,
+    notifications: new NotificationsRepo(ctx),
     get sqlite() {
       return ctx.sqlite;
     },

@@ -1,7 +1,7 @@
 // The SQLite schema. drizzle-kit reads this file to generate the SQL in ./migrations; the
 // repositories use it to build queries. JSON columns hold data validated with zod on every read.
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const sources = sqliteTable('sources', {
   id: text('id').primaryKey(),
@@ -155,4 +155,49 @@ export const signInSessions = sqliteTable(
     secret: text('secret').notNull(),
   },
   (t) => [primaryKey({ columns: [t.kind, t.key] }), index('sign_in_sessions_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * Notification targets (issue 16). `url` may hold a password or token (a webhook secret, a bot
+ * token): it is a secret like a credential — never logged, never in an API answer (the API shows
+ * the target parser's redacted form). `sources`/`events`: JSON arrays, null = all.
+ */
+export const notificationTargets = sqliteTable('notification_targets', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  url: text('url').notNull(),
+  sources: text('sources'),
+  events: text('events'),
+  /** QuietHours as JSON ({start, end} "HH:MM"), null = none. */
+  quietHours: text('quiet_hours'),
+  createdAt: integer('created_at').notNull(),
+  lastSuccessAt: integer('last_success_at'),
+  lastErrorAt: integer('last_error_at'),
+  /** Plain words, never a secret. */
+  lastError: text('last_error'),
+});
+
+/**
+ * The durable outbox: a row per (message, target) is written BEFORE anything is sent and deleted
+ * in the same transaction that records the target's acknowledgement, so a kill -9 loses nothing
+ * and an acknowledged message is never sent again. `message_id` is the idempotency key receivers
+ * see. Rows of one target are delivered one at a time in `seq` order.
+ */
+export const notificationOutbox = sqliteTable(
+  'notification_outbox',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    messageId: text('message_id').notNull(),
+    targetId: text('target_id')
+      .notNull()
+      .references(() => notificationTargets.id, { onDelete: 'cascade' }),
+    /** NotificationMessage as JSON. */
+    payload: text('payload').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+    /** When the message became due (quiet hours hold it): its max age counts from here. */
+    dueAt: integer('due_at').notNull(),
+  },
+  (t) => [uniqueIndex('notification_outbox_message_target_idx').on(t.messageId, t.targetId), index('notification_outbox_target_idx').on(t.targetId, t.seq)],
 );
