@@ -129,3 +129,64 @@ export function browsingBackend(kind: SourceKind, browse: LibraryBrowser): Media
 }
 
 export { PassThroughCaller } from '../../src/library/pass-through-caller.js';
+
+// ---- A rig: a real store, a fake engine with one connected source, the fake browser ----------
+
+import { createLibraryLayer, type LibraryLayer } from '../../src/library/index.js';
+import { PassThroughCaller } from '../../src/library/pass-through-caller.js';
+import { DEFAULT_LIBRARY_SETTINGS, type LibrarySettings } from '../../src/core/settings.js';
+import { openDatabase, type Store } from '../../src/store/index.js';
+import { FakeClock } from './fake-clock.js';
+import { FakeEngine } from './server-fakes.js';
+import { makeTempDir } from './store.js';
+
+export interface LibraryRig {
+  store: Store;
+  engine: FakeEngine;
+  browser: FakeBrowser;
+  clock: FakeClock;
+  layer: LibraryLayer;
+  dataDir: string;
+  /** Adds a source known to the engine and the store, with its libraries, connected unless told. */
+  addSource(name: string, options?: { libraries?: string[]; connected?: boolean; browser?: FakeBrowser }): string;
+  close(): Promise<void>;
+}
+
+export function startLibraryRig(settings: Partial<LibrarySettings> = {}): LibraryRig {
+  const tmp = makeTempDir('marquee-library-');
+  const store = openDatabase({ dataDir: tmp.dir, maintenanceIntervalMs: 0, flushDelayMs: 0 });
+  const engine = new FakeEngine();
+  const browser = new FakeBrowser();
+  const browsers = new Map<string, FakeBrowser>();
+  const clock = new FakeClock();
+  // One fake server per source when given, else the shared one.
+  const routed = {
+    call: ((sourceId, run, options) => {
+      const b = browsers.get(sourceId) ?? browser;
+      return new PassThroughCaller(engine, (kind) => browsingBackend(kind, b)).call(sourceId, run, options);
+    }) as PassThroughCaller['call'],
+  };
+  const layer = createLibraryLayer({ engine, caller: routed, cache: store.libraryCache, settings: { ...DEFAULT_LIBRARY_SETTINGS, ...settings }, clock, dataDir: tmp.dir });
+  return {
+    store,
+    engine,
+    browser,
+    clock,
+    layer,
+    dataDir: tmp.dir,
+    addSource(name, options = {}) {
+      const snapshot = engine.addSource({ name, kind: 'plex', serverId: 'a'.repeat(40), routes: [{ url: 'http://127.0.0.1:32400', kind: 'local', priority: 0 }], credentials: { token: 'secret-token-abcdef' } });
+      const id = snapshot.source.id;
+      store.sqlite.prepare("INSERT INTO sources (id, name, kind, server_id, credential_ref, created_at) VALUES (?, ?, 'plex', ?, ?, 0)").run(id, name, 'a'.repeat(40), `cred-${id}`);
+      if (options.browser) browsers.set(id, options.browser);
+      engine.setLibraries(id, (options.libraries ?? ['1']).map((l) => ({ id: l, name: `Library ${l}`, type: 'movie' as const })));
+      if (options.connected !== false) engine.setConnected(id, 'local', 5);
+      return id;
+    },
+    async close() {
+      await layer.stop();
+      store.close();
+      tmp.remove();
+    },
+  };
+}

@@ -204,6 +204,7 @@ export class LibraryCacheRepo {
   }
 
   syncState(sourceId: string, libraryId: string): LibrarySyncRecord | null {
+    this.ctx.guard.flush();
     const row = this.ctx
       .statement('SELECT full_sync_at AS fullSyncAt, synced_at AS syncedAt, high_water_ms AS highWaterMs, error, error_at AS errorAt FROM library_sync WHERE source_id = ? AND library_id = ?')
       .get(sourceId, libraryId) as LibrarySyncRecord | undefined;
