@@ -190,7 +190,8 @@ export class LibraryService {
             });
         const both = Promise.all([ask('continue'), ask('recent')]);
         const answer = await within(both, settings.homeDeadlineMs);
-        if (answer === TIMED_OUT) return { part: { source, state: 'timeout', offlineSince: null, error: `no answer within ${settings.homeDeadlineMs} ms` }, ...cachedRows(), offline: false };
+        const timedOut = answer === TIMED_OUT || answer.some((a) => !a.ok && a.error?.code === 'timeout');
+        if (timedOut) return { part: { source, state: 'timeout', offlineSince: null, error: `no answer within ${settings.homeDeadlineMs} ms` }, ...cachedRows(), offline: false };
         const [cw, ra] = answer;
         if (!cw.ok || !ra.ok) {
           const error = (!cw.ok ? cw.message : !ra.ok ? ra.message : '') || 'the server answered with an error';
@@ -256,7 +257,7 @@ export class LibraryService {
       runs.push(
         within(live, settings.searchDeadlineMs).then((answer) => {
           part.arrived = entry.arrivals++;
-          if (answer === TIMED_OUT) {
+          if (answer === TIMED_OUT || (!answer.ok && answer.error?.code === 'timeout')) {
             part.state = 'timeout';
             part.error = `no answer within ${Math.round(settings.searchDeadlineMs / 1000)} s`;
           } else if (!answer.ok) {

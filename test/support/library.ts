@@ -138,6 +138,7 @@ import { DEFAULT_LIBRARY_SETTINGS, type LibrarySettings } from '../../src/core/s
 import { openDatabase, type Store } from '../../src/store/index.js';
 import { FakeClock } from './fake-clock.js';
 import { FakeEngine } from './server-fakes.js';
+import type { RoutedCaller } from '../../src/monitor/engine-types.js';
 import { makeTempDir } from './store.js';
 
 export interface LibraryRig {
@@ -146,6 +147,8 @@ export interface LibraryRig {
   browser: FakeBrowser;
   clock: FakeClock;
   layer: LibraryLayer;
+  /** The routed caller the layer uses (pass-through, one fake server per source). */
+  caller: RoutedCaller;
   dataDir: string;
   /** Adds a source known to the engine and the store, with its libraries, connected unless told. */
   addSource(name: string, options?: { libraries?: string[]; connected?: boolean; browser?: FakeBrowser }): string;
@@ -173,6 +176,7 @@ export function startLibraryRig(settings: Partial<LibrarySettings> = {}): Librar
     browser,
     clock,
     layer,
+    caller: routed,
     dataDir: tmp.dir,
     addSource(name, options = {}) {
       const snapshot = engine.addSource({ name, kind: 'plex', serverId: 'a'.repeat(40), routes: [{ url: 'http://127.0.0.1:32400', kind: 'local', priority: 0 }], credentials: { token: 'secret-token-abcdef' } });
