@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createBackends, type Backends } from '../backends/index.js';
 import type { JellyfinSignIn, MediaBackend, PlexSignIn } from '../backends/types.js';
-import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
+import type { LibrarySettings, MonitorSettingsInput, PushSettings } from '../core/settings.js';
 import type { ProbeResult, Source, SourceKind } from '../core/types.js';
-import type { Clock } from '../monitor/clock.js';
+import { realClock, type Clock } from '../monitor/clock.js';
+import { createLibraryLayer, PassThroughCaller, type LibraryLayer } from '../library/index.js';
 import { MarqueeEngine, type EngineOptions } from '../monitor/engine.js';
-import type { EngineStreamMessage } from '../monitor/engine-types.js';
+import type { EngineStreamMessage, RoutedCaller } from '../monitor/engine-types.js';
 import type { AppConfig } from '../server/config.js';
 import type { DemoControl } from '../server/demo-control.js';
 import { createLogger, type Logger } from '../server/logger.js';
@@ -52,6 +53,10 @@ export interface RuntimeParts {
   onProbe?(source: Source, result: ProbeResult): void;
   /** Subscribed to the engine's stream before the engine starts, so nothing is missed. */
   onMessage?: (message: EngineStreamMessage) => void;
+  /** Library settings instead of config.library. */
+  library?: LibrarySettings;
+  /** How library requests reach a source (default: its current route, no failover, until the engine's caller lands). */
+  routedCaller?: (engine: MarqueeEngine, backends: Record<SourceKind, MediaBackend>) => RoutedCaller;
   /** Listen on config.host:config.port (default). Without it the app is ready for `app.inject` only. */
   listen?: boolean;
 }
@@ -63,6 +68,8 @@ export interface Runtime {
   /** e.g. http://127.0.0.1:8844/marquee/ — null when not listening. */
   url: string | null;
   store: Store;
+  /** Library cache, sync, home, search and image proxy (issue 14). */
+  library: LibraryLayer;
   /** The real backends and sign-in flows (the engine probes through `parts.backends` if given). */
   backends: Backends;
   plexSignIn: PlexSignIn;
@@ -102,9 +109,10 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     const plexAuthAppUrl = typeof parts.plexAuthAppUrl === 'function' ? parts.plexAuthAppUrl(plexTvUrl) : parts.plexAuthAppUrl;
     const backends = createBackends({ clientIdentifier, plexTvUrl, ...(plexAuthAppUrl ? { plexAuthAppUrl } : {}) });
     closers.push(() => backends.close());
+    const engineBackends = parts.backends ? parts.backends(backends.backends) : backends.backends;
     const engine = new MarqueeEngine({
       store,
-      backends: parts.backends ? parts.backends(backends.backends) : backends.backends,
+      backends: engineBackends,
       settings: parts.monitor ?? config.monitor,
       push: parts.push ?? config.push,
       ...(clock ? { clock } : {}),
@@ -119,16 +127,28 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
         parts.onProbe?.(source, result);
       },
     });
+    const library = createLibraryLayer({
+      engine,
+      caller: parts.routedCaller ? parts.routedCaller(engine, engineBackends) : new PassThroughCaller(engine, (kind) => engineBackends[kind]),
+      cache: store.libraryCache,
+      settings: parts.library ?? config.library,
+      clock: clock ?? realClock,
+      dataDir,
+      logger: logger.child({ component: 'library' }),
+    });
     const unsubscribe = parts.onMessage ? engine.subscribe(parts.onMessage) : null;
     const demoControl = demo ? await demo.addSources(engine, backends) : undefined;
     const plexSignIn = demo ? demo.autoApprovingPlexSignIn(backends.plexSignIn) : backends.plexSignIn;
     // startServer starts the engine; its close() stops HTTP first, then the engine.
     const server = await startServer(
       config,
-      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
+      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, library, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
       { listen: parts.listen ?? true },
     );
     closers.push(() => server.close());
+    // After the engine started; stopped before HTTP and the engine (closers run in reverse).
+    library.start();
+    closers.push(() => library.stop());
     // Closed first: the caller's listener hears nothing of the shutdown itself.
     if (unsubscribe) closers.push(unsubscribe);
     return {
@@ -136,6 +156,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       app: server.app,
       url: server.url,
       store,
+      library,
       backends,
       plexSignIn,
       jellyfinSignIn: backends.jellyfinSignIn,

@@ -1,4 +1,5 @@
 // What every route plugin receives: the engine and services, wired once in buildApp.
+import type { LibraryLayer } from '../library/index.js';
 import type { Engine } from '../monitor/engine-types.js';
 import type { AppConfig } from './config.js';
 import type { DemoControl } from './demo-control.js';
@@ -13,5 +14,7 @@ export interface AppContext {
   hub: SseHub;
   metrics: Metrics;
   demo: DemoControl | null;
+  /** Library browsing (issue 14); null in apps built without it (its routes answer 503). */
+  library: LibraryLayer | null;
   now: () => number;
 }
