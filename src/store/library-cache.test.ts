@@ -95,6 +95,51 @@ describe('LibraryCacheRepo pages', () => {
     );
   });
 
+  it('incremental commits (watched, year, title changes, new items) keep every order equal to the model (fast-check)', () => {
+    let round = 0;
+    const changeArb = fc.record({
+      index: fc.nat(),
+      field: fc.constantFrom('watched', 'year', 'title', 'rating', 'new'),
+      value: fc.integer({ min: 0, max: 30 }),
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(itemArb, { selector: (i) => i.id, minLength: 1, maxLength: 30 }), fc.array(fc.array(changeArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }), fc.array(queryArb, { minLength: 1, maxLength: 4 }), (items, batches, queries) => {
+        const libraryId = `inc-${round++}`;
+        replace(libraryId, items);
+        const model = new Map(items.map((i) => [i.id, i]));
+        for (const batch of batches) {
+          const staged = new Map<string, LibraryItem>();
+          for (const change of batch) {
+            const ids = [...model.keys()];
+            const current = model.get(ids[change.index % ids.length]!)!;
+            const next: LibraryItem =
+              change.field === 'watched'
+                ? { ...current, watched: !current.watched }
+                : change.field === 'year'
+                  ? { ...current, year: 1990 + (change.value % 6) }
+                  : change.field === 'title'
+                    ? { ...current, title: `T${change.value}`, sortTitle: `T${change.value}` }
+                    : change.field === 'rating'
+                      ? { ...current, rating: change.value / 3 }
+                      : makeItem(1000 + change.value, { genres: ['Drama'] });
+            model.set(next.id, next);
+            staged.set(next.id, next);
+          }
+          store.libraryCache.stageBegin(sourceId, libraryId);
+          store.libraryCache.stagePage(sourceId, libraryId, [...staged.values()]);
+          store.libraryCache.commitStaged(sourceId, libraryId, 'incremental', 5000);
+        }
+        for (const q of queries) {
+          const page = store.libraryCache.page(sourceId, libraryId, q);
+          const expected = modelPage([...model.values()], q);
+          expect(page.total).toBe(expected.total);
+          expect(page.items.map((i) => i.id)).toEqual(expected.ids);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('an incremental commit upserts (ranks follow a changed title) and a full one removes what is gone', () => {
     const items = makeItems(30);
     expect(replace('inc', items)).toBe(30);

@@ -58,22 +58,30 @@ const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS library_staging (
   watched INTEGER NOT NULL, in_progress INTEGER NOT NULL, data TEXT NOT NULL, genres TEXT NOT NULL,
   PRIMARY KEY (source_id, library_id, item_id))`;
 
-const RANKS_SQL = `UPDATE library_items SET rank_title = r.rt, rank_added = r.ra, rank_year = r.ry, rank_rating = r.rr
-FROM (SELECT item_id,
-  row_number() OVER (ORDER BY title_key, item_id) - 1 AS rt,
-  row_number() OVER (ORDER BY added_at IS NULL, added_at DESC, title_key, item_id) - 1 AS ra,
-  row_number() OVER (ORDER BY year IS NULL, year DESC, title_key, item_id) - 1 AS ry,
-  row_number() OVER (ORDER BY rating IS NULL, rating DESC, title_key, item_id) - 1 AS rr
-  FROM library_items WHERE source_id = @s AND library_id = @l) AS r
-WHERE library_items.source_id = @s AND library_items.item_id = r.item_id
-  AND (rank_title != r.rt OR rank_added != r.ra OR rank_year != r.ry OR rank_rating != r.rr)`;
+/** The order each rank counts in (its sort's natural direction, items without the value last, ties by title then id). */
+const RANK_ORDER: Record<LibrarySort, string> = {
+  title: 'title_key, item_id',
+  added: 'added_at IS NULL, added_at DESC, title_key, item_id',
+  year: 'year IS NULL, year DESC, title_key, item_id',
+  rating: 'rating IS NULL, rating DESC, title_key, item_id',
+};
 
-const GENRE_RANKS_SQL = `UPDATE library_item_genres SET rank_title = i.rank_title, rank_added = i.rank_added, rank_year = i.rank_year, rank_rating = i.rank_rating
-FROM library_items AS i
+/** Renumbers one sort's ranks 0..n-1, writing only the rows whose rank moved. */
+const ranksSql = (sort: LibrarySort) => `UPDATE library_items SET ${RANK_COLUMN[sort]} = r.rank
+FROM (SELECT item_id, row_number() OVER (ORDER BY ${RANK_ORDER[sort]}) - 1 AS rank FROM library_items WHERE source_id = @s AND library_id = @l) AS r
+WHERE library_items.source_id = @s AND library_items.item_id = r.item_id AND ${RANK_COLUMN[sort]} != r.rank`;
+
+/** Copies the items' ranks of these sorts to their genre rows, writing only rows that differ. */
+const genreRanksSql = (sorts: readonly LibrarySort[], onlyStaged: boolean) => {
+  const set = sorts.map((sort) => `${RANK_COLUMN[sort]} = i.${RANK_COLUMN[sort]}`).join(', ');
+  const differ = sorts.map((sort) => `library_item_genres.${RANK_COLUMN[sort]} != i.${RANK_COLUMN[sort]}`).join(' OR ');
+  return `UPDATE library_item_genres SET ${set} FROM library_items AS i
 WHERE library_item_genres.source_id = @s AND library_item_genres.library_id = @l
-  AND i.source_id = @s AND i.item_id = library_item_genres.item_id
-  AND (library_item_genres.rank_title != i.rank_title OR library_item_genres.rank_added != i.rank_added
-    OR library_item_genres.rank_year != i.rank_year OR library_item_genres.rank_rating != i.rank_rating)`;
+  AND i.source_id = @s AND i.item_id = library_item_genres.item_id AND (${differ})${
+    onlyStaged ? ' AND library_item_genres.item_id IN (SELECT item_id FROM temp.library_staging WHERE source_id = @s AND library_id = @l)' : ''
+  }`;
+};
+const ALL_SORTS: readonly LibrarySort[] = ['title', 'added', 'year', 'rating'];
 
 /** Columns of an item row besides its keys. */
 function columns(item: LibraryItem) {
@@ -145,6 +153,14 @@ export class LibraryCacheRepo {
       this.ctx.transaction(() => {
         const s = (sql: string) => this.ctx.statement(sql);
         const staged = 'FROM temp.library_staging WHERE source_id = @s AND library_id = @l';
+        // Which orders the change can move: an item added or removed moves all of them; a changed
+        // watched state none (renumbering 50,000 items costs ~0.3 s per order, so only what moved).
+        const moved = s(
+          `SELECT max(i.item_id IS NULL OR i.library_id != st.library_id) AS added, max(i.title_key IS NOT st.title_key) AS title,
+             max(i.added_at IS NOT st.added_at) AS addedAt, max(i.year IS NOT st.year) AS year, max(i.rating IS NOT st.rating) AS rating
+           FROM temp.library_staging AS st LEFT JOIN library_items AS i ON i.source_id = st.source_id AND i.item_id = st.item_id
+           WHERE st.source_id = @s AND st.library_id = @l`,
+        ).get({ s: sourceId, l: libraryId }) as { added: number | null; title: number | null; addedAt: number | null; year: number | null; rating: number | null };
         // Items that moved here from another library take their genres along: drop their old rows.
         s(`DELETE FROM library_item_genres WHERE source_id = @s AND library_id != @l AND item_id IN (SELECT item_id ${staged})`).run({ s: sourceId, l: libraryId });
         let changed = s(
@@ -155,6 +171,7 @@ export class LibraryCacheRepo {
              in_progress = excluded.in_progress, data = excluded.data
            WHERE library_items.data != excluded.data OR library_items.library_id != excluded.library_id`,
         ).run({ s: sourceId, l: libraryId }).changes;
+        const changedBeforeRemoval = changed;
         if (mode === 'full') {
           const removed = s(`DELETE FROM library_items WHERE source_id = @s AND library_id = @l AND item_id NOT IN (SELECT item_id ${staged})`).run({ s: sourceId, l: libraryId }).changes;
           changed += removed;
@@ -167,8 +184,16 @@ export class LibraryCacheRepo {
            SELECT st.source_id, st.library_id, g.value, st.item_id FROM temp.library_staging AS st, json_each(st.genres) AS g
            WHERE st.source_id = @s AND st.library_id = @l AND typeof(g.value) = 'text'`,
         ).run({ s: sourceId, l: libraryId });
-        if (changed > 0 || mode === 'full') this.rerank(sourceId, libraryId);
-        else s(GENRE_RANKS_SQL).run({ s: sourceId, l: libraryId });
+        const removed = mode === 'full' && changed > 0 && changedBeforeRemoval !== changed;
+        const resort: LibrarySort[] =
+          moved.added || removed
+            ? [...ALL_SORTS]
+            : moved.title
+              ? [...ALL_SORTS] // the title breaks ties in every order
+              : ALL_SORTS.filter((sort) => (sort === 'added' ? moved.addedAt : sort === 'year' ? moved.year : sort === 'rating' ? moved.rating : 0));
+        for (const sort of resort) s(ranksSql(sort)).run({ s: sourceId, l: libraryId });
+        // Genre rows follow their items' ranks; new rows (rank 0) always, all rows when an order moved.
+        s(genreRanksSql(ALL_SORTS, resort.length === 0)).run({ s: sourceId, l: libraryId });
         const stagedHigh = s(`SELECT max(updated_at) ${staged}`).pluck().get({ s: sourceId, l: libraryId }) as number | null;
         const previous = this.syncState(sourceId, libraryId);
         const highWaterMs = mode === 'full' ? stagedHigh : maxOrNull(previous?.highWaterMs ?? null, stagedHigh);
@@ -181,11 +206,6 @@ export class LibraryCacheRepo {
         return { changed, highWaterMs };
       }),
     );
-  }
-
-  private rerank(sourceId: string, libraryId: string): void {
-    this.ctx.statement(RANKS_SQL).run({ s: sourceId, l: libraryId });
-    this.ctx.statement(GENRE_RANKS_SQL).run({ s: sourceId, l: libraryId });
   }
 
   /** A failed sync: the cache stays, the words are kept for the library page. Never throws. */
