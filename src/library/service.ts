@@ -3,7 +3,7 @@
 // source is online (and written through to the cache), from the cache otherwise; home rows and
 // searches ask every online source at once, each under its own deadline, so one hung server
 // never holds the others back.
-import type { BrowseResult, LibraryBrowser, RouteContext } from '../backends/types.js';
+import type { BrowseResult, LibraryBrowser } from '../backends/types.js';
 import type { LibraryItem } from '../core/library.js';
 import type { LibrarySettings } from '../core/settings.js';
 import type { Library } from '../core/types.js';
@@ -181,7 +181,10 @@ export class LibraryService {
         const ask = (row: 'continue' | 'recent') =>
           caller
             .call(id, (use, signal) =>
-              browse(use.backend.browse, (b) => (row === 'continue' ? b.continueWatching : b.recentlyAdded).call(b, use as RouteContext, HOME_ROW_SIZE, { timeoutMs: settings.homeDeadlineMs * 4, signal })),
+              browse(use.backend.browse, (b) => {
+                const options = { timeoutMs: settings.homeDeadlineMs * 4, signal };
+                return row === 'continue' ? b.continueWatching(use, HOME_ROW_SIZE, options) : b.recentlyAdded(use, HOME_ROW_SIZE, options);
+              }),
             { timeoutMs: settings.homeDeadlineMs * 4 })
             .then((answer) => {
               // A late answer still refreshes the cache for the next visit.

@@ -30,7 +30,13 @@ export function subtitleOf(item: LibraryItem): string | null {
       return item.parentTitle ?? item.grandparentTitle;
     case 'track':
       return [item.grandparentTitle, item.parentTitle].filter(Boolean).join(' — ') || null;
-    default:
+    case 'movie':
+    case 'show':
+    case 'artist':
+    case 'photo':
+    case 'video':
+    case 'folder':
+    case 'other':
       return null;
   }
 }

@@ -5,6 +5,14 @@
 import type { BrowseResult, CallOptions, ImageBody, ImageSize, ItemDetail, ItemPage, ItemsQuery, LibraryBrowser, MediaBackend, RouteContext } from '../../src/backends/types.js';
 import type { ImageRef, ItemType, LibraryItem } from '../../src/core/library.js';
 import type { ProbeError, SourceKind } from '../../src/core/types.js';
+import { createLibraryLayer, type LibraryLayer } from '../../src/library/index.js';
+import { PassThroughCaller } from '../../src/library/pass-through-caller.js';
+import { DEFAULT_LIBRARY_SETTINGS, type LibrarySettings } from '../../src/core/settings.js';
+import { openDatabase, type Store } from '../../src/store/index.js';
+import { FakeClock } from './fake-clock.js';
+import { FakeEngine } from './server-fakes.js';
+import type { RoutedCaller } from '../../src/monitor/engine-types.js';
+import { makeTempDir } from './store.js';
 
 const GENRES = ['Action', 'Comedy', 'Drama', 'Horror', 'Sci-Fi', 'Documentary', 'Animation', 'Thriller'];
 const WORDS = ['Red', 'Silent', 'Last', 'Golden', 'Night', 'River', 'Storm', 'Glass', 'Iron', 'Paper', 'Winter', 'Lost'];
@@ -131,15 +139,6 @@ export function browsingBackend(kind: SourceKind, browse: LibraryBrowser): Media
 export { PassThroughCaller } from '../../src/library/pass-through-caller.js';
 
 // ---- A rig: a real store, a fake engine with one connected source, the fake browser ----------
-
-import { createLibraryLayer, type LibraryLayer } from '../../src/library/index.js';
-import { PassThroughCaller } from '../../src/library/pass-through-caller.js';
-import { DEFAULT_LIBRARY_SETTINGS, type LibrarySettings } from '../../src/core/settings.js';
-import { openDatabase, type Store } from '../../src/store/index.js';
-import { FakeClock } from './fake-clock.js';
-import { FakeEngine } from './server-fakes.js';
-import type { RoutedCaller } from '../../src/monitor/engine-types.js';
-import { makeTempDir } from './store.js';
 
 export interface LibraryRig {
   store: Store;
