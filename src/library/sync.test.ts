@@ -135,4 +135,22 @@ describe('LibrarySync', () => {
     await rig.layer.sync.idle();
     expect(itemCalls()).toBe(afterReconnect + 2);
   });
+
+  it('a storage fault at commit keeps the old cache, degrades the store and fails in words', async () => {
+    rig = startLibraryRig({ pageSize: 100 });
+    const id = rig.addSource('Plex');
+    rig.browser.libraries.set('1', makeItems(20));
+    await rig.layer.sync.syncLibrary(id, '1');
+    rig.browser.libraries.set('1', makeItems(5, 100));
+    // A write refused inside SQLite, on the same path as a read-only or full disk (see degraded.test.ts).
+    rig.store.sqlite.pragma('query_only = ON');
+    const outcome = await rig.layer.sync.syncLibrary(id, '1', { full: true });
+    expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining('the cache could not be written') });
+    expect(rig.store.health().state).toBe('degraded');
+    expect(page(rig, id).total).toBe(20);
+    rig.store.sqlite.pragma('query_only = OFF');
+    rig.store.retryNow();
+    expect(await rig.layer.sync.syncLibrary(id, '1', { full: true })).toMatchObject({ ok: true, changed: 25 });
+    expect(page(rig, id).total).toBe(5);
+  });
 });

@@ -44,6 +44,7 @@ export interface LibrarySyncOptions {
   onUpdate?(update: LibraryUpdate): void;
 }
 
+const SEEN_KEPT_MS = 30 * 24 * 3_600_000;
 const isOnline = (s: SourceSnapshot) => s.status.state === 'connected' || s.status.state === 'sync_failed';
 const key = (sourceId: string, libraryId: string) => `${sourceId}\u0000${libraryId}`;
 
@@ -132,8 +133,18 @@ export class LibrarySync {
     this.timer = this.options.clock.setTimeout(() => {
       this.timer = null;
       for (const snapshot of this.options.engine.listSources()) if (isOnline(snapshot)) void this.syncSource(snapshot.source.id);
+      this.pruneSeen();
       this.schedule();
     }, this.options.settings.refreshMs);
+  }
+
+  /** Items seen only in home rows or searches, not seen for 30 days, go (they would pile up). */
+  private pruneSeen(): void {
+    try {
+      this.options.cache.pruneSeen(this.options.clock.now() - SEEN_KEPT_MS);
+    } catch {
+      // A degraded store: the next tick tries again.
+    }
   }
 
   private async run(sourceId: string, libraryId: string, forceFull: boolean): Promise<SyncOutcome> {

@@ -110,4 +110,33 @@ describe('library API through the real app', () => {
       expect(body.toLowerCase()).not.toContain('x-plex-token');
     }
   });
+
+  it('a sync that changes a library reaches an open event stream as `event: library`', async () => {
+    const live = await startTestRuntime({ listen: true, backends: () => ({ plex: Object.assign(new ScriptedBackend(realClock, 'plex'), { browse: browser }), jellyfin: Object.assign(new ScriptedBackend(realClock, 'jellyfin'), { browse: browser }) }) });
+    const controller = new AbortController();
+    try {
+      const res = await fetch(`${live.url!}api/events`, { headers: { accept: 'text/event-stream' }, signal: controller.signal });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let text = '';
+      const read = (async () => {
+        for (;;) {
+          const chunk = await reader.read();
+          if (chunk.done) return;
+          text += new TextDecoder().decode(chunk.value);
+          if (/event: library\ndata: .*\n\n/.test(text)) return;
+        }
+      })();
+      live.engine.addSource({ name: 'Streamed Plex', kind: 'plex', serverId: 'd'.repeat(40), routes: [{ url: 'http://127.10.0.2:32400', kind: 'local', priority: 0 }], credentials: { token: TOKEN } });
+      await Promise.race([read, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      const frame = /event: library\ndata: (.*)\n\n/.exec(text);
+      expect(frame, text.slice(-500)).not.toBeNull();
+      expectValid(SSE_EVENTS.library, JSON.parse(frame![1]!), 'SSE library frame');
+      expect(JSON.parse(frame![1]!)).toMatchObject({ libraryId: 'lib-1', sync: { state: 'synced' }, changed: 121 });
+      expect(text).not.toContain(TOKEN);
+    } finally {
+      controller.abort();
+      await live.close();
+    }
+  }, 20_000);
 });
