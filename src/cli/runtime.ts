@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createBackends, type Backends } from '../backends/index.js';
 import type { JellyfinSignIn, MediaBackend, PlexSignIn } from '../backends/types.js';
-import { EngineNotificationSettingsSchema, type MonitorSettingsInput, type NotificationSettingsInput, type PushSettings } from '../core/settings.js';
+import { EngineNotificationSettingsSchema, type LibrarySettings, type MonitorSettingsInput, type NotificationSettingsInput, type PushSettings } from '../core/settings.js';
 import type { ProbeResult, Source, SourceKind } from '../core/types.js';
 import { realClock, type Clock } from '../monitor/clock.js';
+import { createLibraryLayer, type LibraryLayer } from '../library/index.js';
 import { MarqueeEngine, type EngineOptions } from '../monitor/engine.js';
 import type { EngineStreamMessage, RoutedCaller } from '../monitor/engine-types.js';
 import { EngineRoutedCaller } from '../monitor/routed-caller.js';
@@ -60,6 +61,10 @@ export interface RuntimeParts {
   onProbe?(source: Source, result: ProbeResult): void;
   /** Subscribed to the engine's stream before the engine starts, so nothing is missed. */
   onMessage?: (message: EngineStreamMessage) => void;
+  /** Library settings instead of config.library. */
+  library?: LibrarySettings;
+  /** How library requests reach a source (default: the engine's routed caller, with failover). */
+  routedCaller?: (engine: MarqueeEngine, backends: Record<SourceKind, MediaBackend>) => RoutedCaller;
   /** Listen on config.host:config.port (default). Without it the app is ready for `app.inject` only. */
   listen?: boolean;
 }
@@ -73,6 +78,8 @@ export interface Runtime {
   /** e.g. http://127.0.0.1:8844/marquee/ — null when not listening. */
   url: string | null;
   store: Store;
+  /** Library cache, sync, home, search and image proxy (issue 14). */
+  library: LibraryLayer;
   /** The real backends and sign-in flows (the engine probes through `parts.backends` if given). */
   backends: Backends;
   plexSignIn: PlexSignIn;
@@ -141,6 +148,15 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       ...(clock ? { clock } : {}),
       onFailover: (kind, outcome) => metrics.countFailover(kind, outcome),
     });
+    const library = createLibraryLayer({
+      engine,
+      caller: parts.routedCaller ? parts.routedCaller(engine, engineBackends) : routedCaller,
+      cache: store.libraryCache,
+      settings: parts.library ?? config.library,
+      clock: clock ?? realClock,
+      dataDir,
+      logger: logger.child({ component: 'library' }),
+    });
     const unsubscribe = parts.onMessage ? engine.subscribe(parts.onMessage) : null;
     const publicBase = config.publicOrigin ? `${config.publicOrigin}${config.basePath}` : null;
     const notifications = new NotificationService({
@@ -163,10 +179,13 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     // startServer starts the engine; its close() stops HTTP first, then the engine.
     const server = await startServer(
       config,
-      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, notifications, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
+      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, notifications, library, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
       { listen: parts.listen ?? true },
     );
     closers.push(() => server.close());
+    // After the engine started; stopped before HTTP and the engine (closers run in reverse).
+    library.start();
+    closers.push(() => library.stop());
     // Closed first: the caller's listener hears nothing of the shutdown itself.
     if (unsubscribe) closers.push(unsubscribe);
     return {
@@ -175,6 +194,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       app: server.app,
       url: server.url,
       store,
+      library,
       backends,
       plexSignIn,
       jellyfinSignIn: backends.jellyfinSignIn,

@@ -277,3 +277,39 @@ export function engineMonitorSettings(input: MonitorSettingsInput = {}): Monitor
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = parseMonitorSettings();
+
+// ---- The library layer (issue 14): cache sync, home, search, image proxy ----------------------
+
+/** The settings file's `library` section (docs/SETTINGS.md): every knob bounded, defaults inside. */
+export const LibrarySettingsSchema = z
+  .object({
+    /** Items asked per page during a sync. 50 – 1000 (Plex and Jellyfin both serve ~200–500 comfortably). */
+    pageSize: z.number().int().min(50).max(1_000).default(300),
+    /** Timeout of one page of a sync. 1 s – 2 min. */
+    pageTimeoutMs: z.number().int().min(1_000).max(2 * MINUTE).default(30_000),
+    /** Incremental refresh of every library of a connected source (changes since the last sync). 1 min – 1 day. */
+    refreshMs: z.number().int().min(MINUTE).max(DAY).default(15 * MINUTE),
+    /**
+     * A full sync at least this often: incremental refreshes find changes, not deletions, so an item
+     * removed on the server leaves the cache at the next full sync. 1 h – 30 days.
+     */
+    fullSyncMs: z.number().int().min(HOUR).max(30 * DAY).default(DAY),
+    /** Libraries syncing at once across the install. 1 – 16. */
+    maxConcurrentSyncs: z.number().int().min(1).max(16).default(2),
+    /** How long a home row waits for a source before its cached row is shown. 200 ms – 10 s. */
+    homeDeadlineMs: z.number().int().min(200).max(10_000).default(1_500),
+    /** Per-source deadline of a search. 1 s – 1 min. */
+    searchDeadlineMs: z.number().int().min(1_000).max(MINUTE).default(8_000),
+    /** A search is kept this long, so asking again returns what arrived meanwhile. 1 s – 5 min. */
+    searchKeepMs: z.number().int().min(1_000).max(5 * MINUTE).default(30_000),
+    /** Timeout of a live item page or image. 1 s – 1 min. */
+    itemTimeoutMs: z.number().int().min(1_000).max(MINUTE).default(8_000),
+    /** On-disk image cache cap (bytes), least recently used evicted. 1 MB – 100 GB. */
+    imageCacheBytes: z.number().int().min(1_000_000).max(100_000_000_000).default(200_000_000),
+    /** Cache-Control max-age of proxied images (seconds). 0 – 30 days. */
+    imageMaxAgeS: z.number().int().min(0).max(30 * 24 * 3600).default(24 * 3600),
+  })
+  .strict();
+export type LibrarySettings = z.infer<typeof LibrarySettingsSchema>;
+export type LibrarySettingsInput = z.input<typeof LibrarySettingsSchema>;
+export const DEFAULT_LIBRARY_SETTINGS: LibrarySettings = LibrarySettingsSchema.parse({});

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { weakKeyReason } from './api-key-strength.js';
-import { MonitorSettingsSchema, NotificationSettingsSchema, PushSettingsSchema, type MonitorSettings, type NotificationSettings, type PushSettings } from '../core/settings.js';
+import { LibrarySettingsSchema, MonitorSettingsSchema, NotificationSettingsSchema, PushSettingsSchema, type LibrarySettings, type MonitorSettings, type NotificationSettings, type PushSettings } from '../core/settings.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -37,6 +37,8 @@ export interface AppConfig {
   push: PushSettings;
   /** Notifications: hold-down, fallback minutes, rate limit, delivery (defaults, or the settings file's `notifications`). */
   notifications: NotificationSettings;
+  /** Library cache, home, search and image proxy (defaults, or the settings file's `library`). */
+  library: LibrarySettings;
 }
 
 export class ConfigError extends Error {
@@ -85,12 +87,13 @@ export const SettingsFileSchema = z
     monitor: MonitorSettingsSchema.prefault({}),
     push: PushSettingsSchema.prefault({}),
     notifications: NotificationSettingsSchema.prefault({}),
+    library: LibrarySettingsSchema.prefault({}),
   })
   .strict();
 
 const MAX_SETTINGS_FILE_BYTES = 64 * 1024;
 
-function readSettingsFile(file: string | undefined): { monitor: MonitorSettings; push: PushSettings; notifications: NotificationSettings } {
+function readSettingsFile(file: string | undefined): { monitor: MonitorSettings; push: PushSettings; notifications: NotificationSettings; library: LibrarySettings } {
   if (file === undefined || file.trim() === '') return SettingsFileSchema.parse({});
   const where = `settings file "${file}"`;
   let text: string;
@@ -288,5 +291,6 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     monitor: settings.monitor,
     push: settings.push,
     notifications: settings.notifications,
+    library: settings.library,
   });
 }

@@ -1,4 +1,5 @@
 // What every route plugin receives: the engine and services, wired once in buildApp.
+import type { LibraryLayer } from '../library/index.js';
 import type { Engine } from '../monitor/engine-types.js';
 import type { AppConfig } from './config.js';
 import type { DemoControl } from './demo-control.js';
@@ -16,5 +17,7 @@ export interface AppContext {
   demo: DemoControl | null;
   /** Null when the app was built without notifications (its routes then answer 503). */
   notifications: NotificationsControl | null;
+  /** Library browsing (issue 14); null in apps built without it (its routes answer 503). */
+  library: LibraryLayer | null;
   now: () => number;
 }
