@@ -18,6 +18,7 @@ import { HomePage } from './pages/HomePage';
 import { ItemPage } from './pages/ItemPage';
 import { LibraryPage } from './pages/LibraryPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { PlayerPage } from './pages/PlayerPage';
 import { SearchPage } from './pages/SearchPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { SourcesPage } from './pages/SourcesPage';
@@ -41,7 +42,7 @@ function PageFor({ route }: { route: Route }) {
     case 'search':
       return <SearchPage query={route.query ?? ''} />;
     case 'play':
-      return <NotFoundPage what="The player is not part of this build yet." />;
+      return <PlayerPage key={`${route.sourceId}/${route.itemId}`} sourceId={route.sourceId!} itemId={route.itemId!} />;
     case 'not-found':
       return <NotFoundPage />;
   }

@@ -13,7 +13,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_LAUNCH } from './chromium.js';
 import type { SimConfig, Simulation } from '../../sim/index.js';
 import type { MonitorSettingsInput } from '../../src/core/settings.js';
-import type { RouteKind } from '../../src/core/types.js';
+import type { RouteKind, SourceKind } from '../../src/core/types.js';
+import type { MediaBackend } from '../../src/backends/types.js';
 import type { MarqueeEngine } from '../../src/monitor/engine.js';
 import type { ApiSource } from '../../src/api/types.js';
 import { sourceToastId } from '../../src/web/toast-policy.js';
@@ -56,6 +57,8 @@ export interface MarqueeUnderTest {
   config: AppConfig;
   sim: Simulation;
   engine: MarqueeEngine;
+  /** The runtime's real backends (ranged media GETs included), for play-session rigs. */
+  backends: Record<SourceKind, MediaBackend>;
   sources(): ApiSource[];
   /** Source id by display name (throws when absent). */
   sourceId(name: string): string;
@@ -132,6 +135,7 @@ export async function startMarquee(options: StartMarqueeOptions = {}): Promise<M
       config: runtime.config,
       sim,
       engine,
+      backends: runtime.backends.backends,
       sources: () => views(),
       sourceId(name) {
         const found = views().find((s) => s.name === name);

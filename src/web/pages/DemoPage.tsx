@@ -11,6 +11,8 @@ const ROUTE_FAULTS: { mode: string; label: string; hint: string }[] = [
   { mode: 'refuse', label: 'Cut', hint: 'Connections are refused, like a dead host' },
   { mode: 'hang', label: 'Hang', hint: 'Accepts, never answers: a pulled cable' },
   { mode: 'slow', label: 'Slow', hint: 'Answers, but slowly' },
+  { mode: 'cut', label: 'Cut mid-transfer', hint: 'Every response dies after 64 KB of its body: a stream in flight breaks' },
+  { mode: 'throttle', label: 'Throttle', hint: 'Capped at 1 Mbit/s per connection, like a relay' },
   { mode: 'up', label: 'Restore', hint: 'Back to normal' },
 ];
 
