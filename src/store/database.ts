@@ -17,6 +17,7 @@ import { LibrariesRepo } from './repos/libraries-repo.js';
 import { ProbeHistoryRepo } from './repos/probe-history-repo.js';
 import { RoutesRepo } from './repos/routes-repo.js';
 import { SettingsRepo } from './repos/settings-repo.js';
+import { PlayOutboxRepo } from './repos/play-outbox-repo.js';
 import { SignInSessionsRepo } from './repos/sign-in-sessions-repo.js';
 import { SourcesRepo } from './repos/sources-repo.js';
 import { StatusRepo, drain } from './repos/status-repo.js';
@@ -73,6 +74,8 @@ export interface Store {
   readonly settings: SettingsRepo;
   /** Plex PINs and Quick Connect requests in progress (their secrets stored like credentials). */
   readonly signIns: SignInSessionsRepo;
+  /** Progress reports on their way to a server (issue 15): written before sending, deleted once acknowledged. */
+  readonly playOutbox: PlayOutboxRepo;
   /** 'ok', or 'degraded' with a reason in plain words (for /healthz and the UI warning). */
   health(): StoreHealth;
   onHealthChange(listener: (health: StoreHealth) => void): () => void;
@@ -254,6 +257,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     events,
     settings: new SettingsRepo(ctx),
     signIns,
+    playOutbox: new PlayOutboxRepo(ctx),
     get sqlite() {
       return ctx.sqlite;
     },

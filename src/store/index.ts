@@ -18,3 +18,4 @@ export type { LibrariesRepo } from './repos/libraries-repo.js';
 export type { EventLogRepo } from './repos/event-log-repo.js';
 export type { SettingsRepo } from './repos/settings-repo.js';
 export { MemorySignInSessions, MAX_SIGN_IN_SESSIONS, type PlexPinSession, type QuickConnectSession, type SignInSessionStore, type SignInSessionsRepo } from './repos/sign-in-sessions-repo.js';
+export { PlayOutboxRepo, MAX_OUTBOX_PER_SOURCE, type OutboxEntry } from './repos/play-outbox-repo.js';
