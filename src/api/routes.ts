@@ -49,6 +49,15 @@ export const API_ROUTES = {
   startQuickConnect: { method: 'POST', path: '/api/jellyfin/quickconnect', body: req.quickConnectBody, status: 201, response: res.apiQuickConnectStartSchema },
   getQuickConnect: { method: 'GET', path: '/api/jellyfin/quickconnect/:handle', params: req.handleParams, status: 200, response: res.apiQuickConnectStateSchema },
 
+  createPlay: { method: 'POST', path: '/api/play', body: req.createPlayBody, status: 201, response: res.apiPlaySessionSchema },
+  getPlay: { method: 'GET', path: '/api/play/:session', params: req.playSessionParams, status: 200, response: res.apiPlaySessionSchema },
+  playProgress: { method: 'POST', path: '/api/play/:session/progress', params: req.playSessionParams, body: req.playProgressBody, status: 204, response: null },
+  deletePlay: { method: 'DELETE', path: '/api/play/:session', params: req.playSessionParams, status: 204, response: null },
+  /** The direct-play byte proxy: 200/206 media bytes (Range honoured, 416 for a bad range). */
+  playStream: { method: 'GET', path: '/api/play/:session/stream', params: req.playSessionParams, status: 200, response: null },
+  /** A subtitle track as WebVTT (text/vtt). */
+  playSubtitle: { method: 'GET', path: '/api/play/:session/subtitles/:index', params: req.playSubtitleParams, status: 200, response: null },
+
   events: { method: 'GET', path: '/api/events', query: req.eventsQuery, status: 200, response: null, produces: 'text/event-stream' },
 
   demoRoutes: { method: 'GET', path: '/api/demo/routes', status: 200, response: z.array(res.apiDemoRouteSchema), demoOnly: true },
