@@ -131,6 +131,11 @@ export class PlayService {
     return { ok: true, value: session };
   }
 
+  /** Every delivery run of the reporter done (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.options.reporter.idle();
+  }
+
   get(id: string): PlaySession | null {
     return this.options.sessions.get(id);
   }

@@ -124,9 +124,13 @@ class LibraryFaultBackend implements MediaBackend {
   readonly kind: SourceKind;
   readonly openPush: MediaBackend['openPush'];
   readonly identify: MediaBackend['identify'];
+  readonly media: MediaBackend['media'];
+  readonly playback: MediaBackend['playback'];
 
   constructor(private readonly real: MediaBackend, failure: ProbeError | null) {
     this.failure = failure;
+    this.media = real.media;
+    this.playback = real.playback;
     this.kind = real.kind;
     this.openPush = real.openPush ? real.openPush.bind(real) : undefined;
     this.identify = real.identify ? real.identify.bind(real) : undefined;
@@ -176,6 +180,11 @@ export class EngineHarness {
   /** The runtime's routed caller (calls over the engine's current route, with failover). */
   get routedCaller(): RoutedCaller {
     return this.current.routedCaller;
+  }
+
+  /** The running runtime itself (its app for `inject`, its play service). */
+  get running(): TestRuntime {
+    return this.current;
   }
 
   /** The real backends and sign-in flows of the running runtime. */
