@@ -55,7 +55,7 @@ export class ProgressReporter {
   start(): void {
     if (this.unsubscribe || this.closed) return;
     this.unsubscribe = this.options.engine.subscribe((message) => this.onEngine(message));
-    for (const sourceId of this.options.outbox.sourcesWithPending()) this.kick(sourceId);
+    for (const sourceId of this.options.outbox.sourcesWithPending()) void this.kick(sourceId);
   }
 
   /**

@@ -22,7 +22,7 @@ afterAll(async () => {
 
 async function play(sourceId: string, itemId: string, extra: Record<string, unknown> = {}) {
   const res = await h.running.app.inject({ method: 'POST', url: '/api/play', payload: { sourceId, itemId, ...extra } });
-  const body = res.json() as ApiPlaySession & { error?: string; message?: string };
+  const body = res.json<ApiPlaySession & { error?: string; message?: string }>();
   if (res.statusCode >= 500) console.error(body);
   return { status: res.statusCode, body };
 }

@@ -157,7 +157,7 @@ export class JellyfinPlayback implements PlaybackApi {
               AllowVideoStreamCopy: true,
               AllowAudioStreamCopy: true,
               AutoOpenLiveStream: false,
-              DeviceProfile: chromiumDeviceProfile(maxBps) as never,
+              DeviceProfile: chromiumDeviceProfile(maxBps),
             },
           },
           this.req(options),

@@ -114,7 +114,7 @@ export class PlayOutboxRepo {
         sourceId: row.sourceId,
         itemId: row.itemId,
         playbackId: row.playbackId,
-        report: parsed.value as ProgressReport,
+        report: parsed.value,
         createdAt: row.createdAt,
         attempts: row.attempts,
         nextAttemptAt: row.nextAttemptAt,
