@@ -5,7 +5,6 @@
 // a thin shell over this; the HLS proxy (play-hls.ts) reads `session.decision` for transcodes.
 import { randomBytes } from 'node:crypto';
 import type { PlaybackDecision, ProgressReport } from '../backends/types.js';
-import type { ApiPlaySession } from '../api/types.js';
 import { pastWatchedMark, qualityForRoute } from '../core/playback-policy.js';
 import type { RouteKind } from '../core/types.js';
 import type { Engine, RoutedCaller } from '../monitor/engine-types.js';
@@ -66,7 +65,8 @@ export class PlayService {
     await this.options.reporter.close();
   }
 
-  private routeKindOf(sourceId: string): RouteKind | null {
+  /** The kind of route the engine uses for the source now; null while it is away. */
+  routeKindOf(sourceId: string): RouteKind | null {
     const snap = this.options.engine.getSource(sourceId);
     if (!snap) return null;
     const status = snap.status;
@@ -171,34 +171,13 @@ export class PlayService {
     return fail(502, 'upstream_failed', `the subtitle could not be fetched: ${outcome.message}`);
   }
 
-  view(session: PlaySession): ApiPlaySession {
-    const decision = session.decision;
-    const base = this.options.basePath;
-    const sourceName = this.options.engine.getSource(session.sourceId)?.source.name ?? 'Server';
-    const method = session.method;
-    return {
-      id: session.id,
-      sourceId: session.sourceId,
-      itemId: session.itemId,
-      title: session.title,
-      subtitle: session.subtitleLine,
-      mediaType: decision?.mediaType ?? 'video',
-      generation: session.generation,
-      protocol: method === 'direct' ? 'file' : 'hls',
-      streamUrl: method === 'direct' ? `${base}api/play/${session.id}/stream` : hlsMasterUrl(base, session.id),
-      durationMs: decision?.durationMs ?? null,
-      startMs: session.positionMs,
-      subtitles: (decision?.subtitles ?? []).map((t, i) => ({ id: t.id, label: t.label, language: t.language, url: `${base}api/play/${session.id}/subtitles/${i}` })),
-      audioTracks: (decision?.audioTracks ?? []).map((t) => ({ id: t.id, label: t.label, language: t.language, selected: t.selected })),
-      nextItemId: session.nextItemId,
-      connection: {
-        sourceName,
-        routeKind: this.routeKindOf(session.sourceId),
-        method,
-        bitrateKbps: decision?.method === 'transcode' ? decision.bitrateKbps : null,
-        reason: session.decidedFor.reason,
-      },
-    };
+  /** The source's name, for the connection line. */
+  sourceName(sourceId: string): string {
+    return this.options.engine.getSource(sourceId)?.source.name ?? 'Server';
+  }
+
+  get basePath(): string {
+    return this.options.basePath;
   }
 
   private report(session: PlaySession, decision: PlaybackDecision, event: ProgressReport['event'], state: ProgressReport['state'], positionMs: number): ProgressReport {

@@ -5,7 +5,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { createPlayBody, playProgressBody, playSessionParams, playSubtitleParams } from '../../api/requests.js';
 import type { ApiPlaySession } from '../../api/types.js';
 import { serveMedia } from '../../playback/byte-proxy.js';
-import type { PlayError } from '../../playback/play-service.js';
+import { hlsMasterUrl, type PlayError, type PlayService } from '../../playback/play-service.js';
+import type { PlaySession } from '../../playback/sessions.js';
 import type { AppContext, PlayDeps } from '../context.js';
 import { HttpError, parseInput } from '../errors.js';
 
@@ -23,7 +24,7 @@ export const playRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
     const created = await service.create(body);
     if (!created.ok) throw toHttp(created.error);
     reply.status(201);
-    return service.view(created.value);
+    return toApiPlaySession(service, created.value);
   });
 
   app.get('/api/play/:session', async (request): Promise<ApiPlaySession> => {
@@ -31,7 +32,7 @@ export const playRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
     const { service } = play();
     const session = service.get(id);
     if (!session) throw new HttpError(404, 'not_found', 'This play session has ended or never existed.');
-    return service.view(session);
+    return toApiPlaySession(service, session);
   });
 
   app.post('/api/play/:session/progress', async (request, reply) => {
@@ -74,3 +75,33 @@ export const playRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
     return vtt.value;
   });
 };
+
+/** The wire view of a session: Marquee URLs only (stream, playlist, subtitles), never a server's. */
+export function toApiPlaySession(service: PlayService, session: PlaySession): ApiPlaySession {
+  const decision = session.decision;
+  const base = service.basePath;
+  const method = session.method;
+  return {
+    id: session.id,
+    sourceId: session.sourceId,
+    itemId: session.itemId,
+    title: session.title,
+    subtitle: session.subtitleLine,
+    mediaType: decision?.mediaType ?? 'video',
+    generation: session.generation,
+    protocol: method === 'direct' ? 'file' : 'hls',
+    streamUrl: method === 'direct' ? `${base}api/play/${session.id}/stream` : hlsMasterUrl(base, session.id),
+    durationMs: decision?.durationMs ?? null,
+    startMs: session.positionMs,
+    subtitles: (decision?.subtitles ?? []).map((t, i) => ({ id: t.id, label: t.label, language: t.language, url: `${base}api/play/${session.id}/subtitles/${i}` })),
+    audioTracks: (decision?.audioTracks ?? []).map((t) => ({ id: t.id, label: t.label, language: t.language, selected: t.selected })),
+    nextItemId: session.nextItemId,
+    connection: {
+      sourceName: service.sourceName(session.sourceId),
+      routeKind: service.routeKindOf(session.sourceId),
+      method,
+      bitrateKbps: decision?.method === 'transcode' ? decision.bitrateKbps : null,
+      reason: session.decidedFor.reason,
+    },
+  };
+}
