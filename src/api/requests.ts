@@ -194,6 +194,11 @@ export const playSessionParams = z.object({
   session: z.string().min(16).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a valid play session id'),
 });
 
+/** GET /api/play/:session/subtitles/:index: a subtitle track of the session, by its place in `subtitles`. */
+export const playSubtitleParams = playSessionParams.extend({
+  index: z.coerce.number({ error: 'index must be a number' }).int().min(0).max(999),
+});
+
 /** POST /api/play. */
 export const createPlayBody = z.strictObject({
   sourceId: sourceIdParams.shape.id,

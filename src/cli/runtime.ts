@@ -17,6 +17,9 @@ import { createLibraryLayer, type LibraryLayer } from '../library/index.js';
 import { MarqueeEngine, type EngineOptions } from '../monitor/engine.js';
 import type { EngineStreamMessage, RoutedCaller } from '../monitor/engine-types.js';
 import { EngineRoutedCaller } from '../monitor/routed-caller.js';
+import { PlayService } from '../playback/play-service.js';
+import { ProgressReporter, type ProgressReporterOptions } from '../playback/progress.js';
+import { PlaySessions } from '../playback/sessions.js';
 import type { AppConfig } from '../server/config.js';
 import type { DemoControl } from '../server/demo-control.js';
 import { createLogger, type Logger } from '../server/logger.js';
@@ -67,12 +70,16 @@ export interface RuntimeParts {
   routedCaller?: (engine: MarqueeEngine, backends: Record<SourceKind, MediaBackend>) => RoutedCaller;
   /** Listen on config.host:config.port (default). Without it the app is ready for `app.inject` only. */
   listen?: boolean;
+  /** Progress delivery timings (tests: short backoff). */
+  progress?: Pick<ProgressReporterOptions, 'timeoutMs' | 'retryBaseMs' | 'retryMaxMs' | 'maxAttempts'>;
 }
 
 export interface Runtime {
   engine: MarqueeEngine;
   /** Calls over the engine's current route with failover: built here only, handed to every part that fetches from a server. */
   routedCaller: RoutedCaller;
+  /** Play sessions and progress reports (issue 15). */
+  play: PlayService;
   /** The Fastify app, ready (and listening unless `listen: false`). */
   app: FastifyInstance;
   /** e.g. http://127.0.0.1:8844/marquee/ — null when not listening. */
@@ -157,6 +164,27 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       dataDir,
       logger: logger.child({ component: 'library' }),
     });
+    // Playback (issue 15): sessions, the durable progress outbox and its reporter, over the routed caller.
+    const playLog = logger.child({ component: 'playback' });
+    const reporter = new ProgressReporter({
+      outbox: store.playOutbox,
+      caller: routedCaller,
+      engine,
+      ...(now ? { now } : {}),
+      ...(parts.progress ?? {}),
+      log: (level, obj, msg) => playLog[level](obj, msg),
+    });
+    const play = new PlayService({
+      sessions: new PlaySessions(now ? { now } : {}),
+      reporter,
+      caller: routedCaller,
+      engine,
+      deviceId: clientIdentifier,
+      basePath: config.basePath,
+      log: (level, obj, msg) => playLog[level](obj, msg),
+    });
+    play.start();
+    closers.push(() => play.close());
     const unsubscribe = parts.onMessage ? engine.subscribe(parts.onMessage) : null;
     const publicBase = config.publicOrigin ? `${config.publicOrigin}${config.basePath}` : null;
     const notifications = new NotificationService({
@@ -179,7 +207,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     // startServer starts the engine; its close() stops HTTP first, then the engine.
     const server = await startServer(
       config,
-      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, notifications, library, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
+      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, notifications, library, play: { service: play, caller: routedCaller }, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
       { listen: parts.listen ?? true },
     );
     closers.push(() => server.close());
@@ -191,6 +219,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     return {
       engine,
       routedCaller,
+      play,
       app: server.app,
       url: server.url,
       store,

@@ -1,6 +1,7 @@
 // What every route plugin receives: the engine and services, wired once in buildApp.
 import type { LibraryLayer } from '../library/index.js';
-import type { Engine } from '../monitor/engine-types.js';
+import type { Engine, RoutedCaller } from '../monitor/engine-types.js';
+import type { PlayService } from '../playback/play-service.js';
 import type { AppConfig } from './config.js';
 import type { DemoControl } from './demo-control.js';
 import type { Metrics } from './metrics.js';
@@ -19,5 +20,13 @@ export interface AppContext {
   notifications: NotificationsControl | null;
   /** Library browsing (issue 14); null in apps built without it (its routes answer 503). */
   library: LibraryLayer | null;
+  /** Playback (issue 15); null in an app built without it (its routes then answer 503). */
+  play: PlayDeps | null;
   now: () => number;
+}
+
+export interface PlayDeps {
+  service: PlayService;
+  /** The byte proxy streams over it (request failover on the engine's route). */
+  caller: RoutedCaller;
 }
