@@ -18,7 +18,7 @@ export interface RouteContract {
   status: number;
   response: z.ZodType | null;
   /** Not JSON: `text/event-stream` (SSE payloads: responses.ts) or Prometheus text. */
-  produces?: 'text/event-stream' | 'text/plain';
+  produces?: 'text/event-stream' | 'text/plain' | 'application/vnd.apple.mpegurl';
   /** Registered only in demo mode. */
   demoOnly?: true;
 }
@@ -48,6 +48,9 @@ export const API_ROUTES = {
   probeJellyfinGetRefused: { method: 'GET', path: '/api/jellyfin/probe', status: 405, response: res.apiErrorSchema },
   startQuickConnect: { method: 'POST', path: '/api/jellyfin/quickconnect', body: req.quickConnectBody, status: 201, response: res.apiQuickConnectStartSchema },
   getQuickConnect: { method: 'GET', path: '/api/jellyfin/quickconnect/:handle', params: req.handleParams, status: 200, response: res.apiQuickConnectStateSchema },
+
+  /** HLS of a transcode (issue 15): rewritten playlists and segments, fetched over the engine's current route. Not JSON. */
+  playHls: { method: 'GET', path: '/api/play/:session/hls/:name', params: req.playHlsParams, status: 200, response: null, produces: 'application/vnd.apple.mpegurl' },
 
   events: { method: 'GET', path: '/api/events', query: req.eventsQuery, status: 200, response: null, produces: 'text/event-stream' },
 

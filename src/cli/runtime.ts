@@ -21,6 +21,8 @@ import type { DemoControl } from '../server/demo-control.js';
 import { createLogger, type Logger } from '../server/logger.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { startServer } from '../server/start.js';
+import { HlsService } from '../playback/hls-stream.js';
+import { PlaySessions } from '../playback/sessions.js';
 import { openDatabase, type Store } from '../store/index.js';
 import type { Simulation } from '../../sim/index.js';
 
@@ -129,16 +131,29 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       ...(clock ? { clock } : {}),
       onFailover: (kind, outcome) => metrics.countFailover(kind, outcome),
     });
+    // Playback (issue 15): sessions, and the HLS of their transcodes over the routed caller. A
+    // session that ends (left, expired, pushed out) stops its transcode on the server.
+    const playSessions = new PlaySessions();
+    const hlsLog = logger.child({ component: 'hls' });
+    const hls = new HlsService({ caller: routedCaller, engine, log: (level, obj, msg) => hlsLog[level](obj, msg) });
+    playSessions.onEnded((session) => void hls.end(session.id));
+    const sweep = setInterval(() => playSessions.sweepExpired(), 60_000);
+    sweep.unref();
     const unsubscribe = parts.onMessage ? engine.subscribe(parts.onMessage) : null;
     const demoControl = demo ? await demo.addSources(engine, backends) : undefined;
     const plexSignIn = demo ? demo.autoApprovingPlexSignIn(backends.plexSignIn) : backends.plexSignIn;
     // startServer starts the engine; its close() stops HTTP first, then the engine.
     const server = await startServer(
       config,
-      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
+      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, playback: { sessions: playSessions, hls }, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
       { listen: parts.listen ?? true },
     );
     closers.push(() => server.close());
+    // Runs before the server's close (closers run in reverse): transcodes are stopped while the engine still routes.
+    closers.push(async () => {
+      clearInterval(sweep);
+      await hls.close();
+    });
     // Closed first: the caller's listener hears nothing of the shutdown itself.
     if (unsubscribe) closers.push(unsubscribe);
     return {

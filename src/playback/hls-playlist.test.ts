@@ -44,7 +44,7 @@ describe('rewritePlaylist', () => {
     expect(r.text).not.toContain(TOKEN);
     expect(r.text.trim().split('\n')).toEqual([
       '#EXTM3U', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:4', '#EXT-X-MEDIA-SEQUENCE:15',
-      '#EXTINF:4.000000,', 'p0/15.ts', '#EXTINF:4.000000,', 'p0/16.ts', '#EXT-X-ENDLIST',
+      '#EXTINF:4.000000,', 'p0-15.ts', '#EXTINF:4.000000,', 'p0-16.ts', '#EXT-X-ENDLIST',
     ]);
     expect(r.entries.map((e) => e.upstreamPath)).toEqual(['/videos/x/hls1/main/15.ts?PlaySessionId=ps1', '/videos/x/hls1/main/16.ts?PlaySessionId=ps1']);
     expect(r.mediaSequence).toBe(15);
@@ -73,9 +73,9 @@ describe('rewritePlaylist', () => {
     const r = rewritePlaylist({ text, upstreamPath: '/v/main.m3u8', name: 'p0.m3u8', serverOrigins: ORIGINS });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.text).toContain('#EXT-X-MAP:URI="p0/map0.mp4"');
-    expect(r.text).toContain('#EXT-X-KEY:METHOD=AES-128,URI="p0/key0.key",IV=0x1');
-    expect(r.entries.map((e) => [e.name, e.upstreamPath])).toEqual([['p0/map0.mp4', '/v/init.mp4'], ['p0/key0.key', '/k/1'], ['p0/0.m4s', '/v/seg0.m4s']]);
+    expect(r.text).toContain('#EXT-X-MAP:URI="p0-map0.mp4"');
+    expect(r.text).toContain('#EXT-X-KEY:METHOD=AES-128,URI="p0-key0.key",IV=0x1');
+    expect(r.entries.map((e) => [e.name, e.upstreamPath])).toEqual([['p0-map0.mp4', '/v/init.mp4'], ['p0-key0.key', '/k/1'], ['p0-0.m4s', '/v/seg0.m4s']]);
   });
 
   it('drops variants and renditions on other hosts, and unknown tags', () => {
@@ -128,7 +128,7 @@ describe('rewritePlaylist', () => {
         if (!r.ok) return false;
         const names = new Set(r.entries.map((e) => e.name));
         for (const line of r.text.split('\n')) {
-          if (line.includes(secret) || /example|\/\/|Videos|hls\//i.test(line)) return false;
+          if (line.includes(secret) || /example|\/|Videos/i.test(line)) return false;
           if (line !== '' && !line.startsWith('#') && !names.has(line)) return false;
         }
         return r.entries.every((e) => !e.upstreamPath.includes(secret) && e.upstreamPath.startsWith('/')) && r.entries.length === segs.length;

@@ -1,7 +1,7 @@
 // HLS playlists rewritten for the browser (issue 15). A server's playlist names its variants,
 // segments, keys and init maps by URIs that carry the server's host and often its token (Jellyfin
 // copies `ApiKey=` into every line; Plex segment URIs are relative `session/{id}/…`). The browser
-// gets instead short Marquee names relative to the playlist it loaded (`p0.m3u8`, `p0/15.ts`), and
+// gets instead short Marquee names relative to the playlist it loaded (`p0.m3u8`, `p0-15.ts`: one path segment, so one route parameter), and
 // Marquee keeps name → server-relative path as the session's allow-list: a name the server's own
 // playlists did not list is never fetched. Parsing is strict and bounded; only known tags pass
 // (an unknown tag could carry anything, a token included), and a segment's title is dropped.
@@ -41,7 +41,7 @@ export interface RewriteInput {
   text: string;
   /** The playlist's own server-relative path (relative URIs resolve against it). */
   upstreamPath: string;
-  /** The playlist's Marquee name: `master.m3u8` or `p{n}.m3u8` (resources go under `p{n}/`). */
+  /** The playlist's Marquee name: `master.m3u8` or `p{n}.m3u8` (its resources are named `p{n}-…`). */
   name: string;
   /** Origins of the source's own routes: an absolute URI on one of them is kept (as a path); any other host is refused. */
   serverOrigins: readonly string[];
@@ -173,8 +173,8 @@ export function rewritePlaylist(input: RewriteInput): RewriteResult {
         }
         let name: string;
         if (tag === 'EXT-X-MEDIA') name = playlistName();
-        else if (tag === 'EXT-X-KEY') name = `${prefix}/key${keys++}.key`;
-        else name = `${prefix}/map${maps++}.${extensionOf(path.path)}`;
+        else if (tag === 'EXT-X-KEY') name = `${prefix}-key${keys++}.key`;
+        else name = `${prefix}-map${maps++}.${extensionOf(path.path)}`;
         entries.push({ name, upstreamPath: path.path, kind: tag === 'EXT-X-MEDIA' ? 'playlist' : 'resource' });
         const rewritten = `#${tag}:${value.replace(URI_ATTR, `URI="${tag === 'EXT-X-MEDIA' ? name : name}"`)}`;
         (tag === 'EXT-X-MEDIA' ? out : pendingSegmentTags).push(rewritten);
@@ -205,7 +205,7 @@ export function rewritePlaylist(input: RewriteInput): RewriteResult {
     if (pendingDuration === null) return { ok: false, message: `line ${i + 1}: a segment without #EXTINF` };
     if (!path.ok) return { ok: false, message: `line ${i + 1}: ${path.message}` };
     const sequence = mediaSequence + durations.length;
-    const name = `${prefix}/${sequence}.${extensionOf(path.path)}`;
+    const name = `${prefix}-${sequence}.${extensionOf(path.path)}`;
     entries.push({ name, upstreamPath: path.path, kind: 'resource' });
     out.push(...pendingSegmentTags, name);
     durations.push(pendingDuration);

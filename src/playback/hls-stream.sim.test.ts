@@ -132,7 +132,7 @@ function scanForSecrets(r: Rig, ...texts: string[]) {
 }
 
 function segmentBytes(name: string): Buffer {
-  const index = Number(/\/(\d+)\.ts$/.exec(name)![1]);
+  const index = Number(/-(\d+)\.ts$/.exec(name)![1]);
   return readFileSync(clips.hls[index]!.path);
 }
 
@@ -141,7 +141,7 @@ describe('HLS through Marquee (Jellyfin simulator)', () => {
     const r = await rig();
     const names = await loadPlaylists(r);
     expect(names.length).toBe(clips.hls.length);
-    expect(names[0]).toBe('p0/0.ts');
+    expect(names[0]).toBe('p0-0.ts');
     for (const [i, name] of names.entries()) {
       scanForSecrets(r, name);
       if (i === 5) await sim.route(r.local.id).fault({ mode: 'cut', afterBytes: 60_000 }); // bodies die after 60 kB
@@ -163,7 +163,7 @@ describe('HLS through Marquee (Jellyfin simulator)', () => {
   it('answers 404 for a name the playlists did not list (no client-chosen fetch)', async () => {
     const r = await rig();
     await loadPlaylists(r);
-    for (const name of ['p0/9999.ts', 'p1.m3u8', '..%2F..%2Fetc%2Fpasswd', 'p0/0.ts?x=http://evil', 'http:%2F%2Fevil.example%2Fa.ts', 'videos/x/main.m3u8']) {
+    for (const name of ['p0-9999.ts', 'p1.m3u8', 'p0/0.ts', '..%2F..%2Fetc%2Fpasswd', 'p0-0.ts%3Fx=http://evil', 'http:%2F%2Fevil.example%2Fa.ts', 'videos/x/main.m3u8']) {
       const got = await rawGet(`${r.base}${name}`);
       expect(got.status, name).toBe(404);
     }

@@ -80,8 +80,8 @@ export interface HlsStream {
 
 export type RestartOutcome = { ok: true; reload: boolean } | { ok: false; message: string };
 
-/** Names the browser may ask for under `hls/`: `master.m3u8`, `p3.m3u8`, `p3/1234.ts`, `p3/key0.key`. */
-export const HLS_NAME = /^(master\.m3u8|p\d{1,4}\.m3u8|p\d{1,4}\/(?:\d{1,9}|key\d{1,4}|map\d{1,4})\.[a-z0-9]{1,6})$/;
+/** Names the browser may ask for under `hls/`: `master.m3u8`, `p3.m3u8`, `p3-1234.ts`, `p3-key0.key`, `p3-map0.mp4`. */
+export const HLS_NAME = /^(master\.m3u8|p\d{1,4}\.m3u8|p\d{1,4}-(?:\d{1,9}|key\d{1,4}|map\d{1,4})\.[a-z0-9]{1,6})$/;
 
 const MAX_RESTARTS = 20;
 
@@ -206,7 +206,7 @@ export class HlsService {
 
   /** A playlist's entries replace what it listed before (a master replaces every playlist name). */
   private register(stream: HlsStream, playlistName: string, entries: HlsEntry[]): void {
-    const prefix = `${playlistName.replace(/\.m3u8$/, '')}/`;
+    const prefix = `${playlistName.replace(/\.m3u8$/, '')}-`;
     for (const name of [...stream.entries.keys()]) if (name.startsWith(prefix)) stream.entries.delete(name);
     for (const e of entries) stream.entries.set(e.name, e);
     // Bounded: a hostile server cannot grow the allow-list without end (the newest names win).
@@ -299,7 +299,7 @@ export class HlsService {
 
   /** Where a segment name sits in the item (ms), from the playlist that listed it. */
   private positionOf(stream: HlsStream, name: string): number | null {
-    const m = /^(p\d+)\/(\d+)\./.exec(name);
+    const m = /^(p\d+)-(\d+)\./.exec(name);
     if (!m) return null;
     const variant = stream.variants.get(`${m[1]}.m3u8`);
     if (!variant) return null;
@@ -376,7 +376,7 @@ export class HlsService {
     for (let i = 0; i < variant.durations.length; i++) {
       t += variant.durations[i]! * 1000;
       if (positionMs < t) {
-        const prefix = `${name.replace(/\.m3u8$/, '')}/${variant.mediaSequence + i}.`;
+        const prefix = `${name.replace(/\.m3u8$/, '')}-${variant.mediaSequence + i}.`;
         for (const key of stream.entries.keys()) if (key.startsWith(prefix)) return key;
         return null;
       }

@@ -6,13 +6,14 @@ import type { Engine } from '../monitor/engine-types.js';
 import type { ApiError } from '../api/types.js';
 import { collectRoute, createGuard, type RegisteredRoute } from './auth.js';
 import type { AppConfig } from './config.js';
-import type { AppContext } from './context.js';
+import type { AppContext, PlaybackDeps } from './context.js';
 import type { DemoControl } from './demo-control.js';
 import { installErrorHandler } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
+import { playHlsRoutes } from './routes/play-hls.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { sourceRoutes } from './routes/sources.js';
 import { systemRoutes } from './routes/system.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   now?: () => number;
   /** Wrong-key rate limit per address (tests); default DEFAULT_KEY_GUESS_LIMITS. */
   keyGuessLimits?: KeyGuessLimits;
+  /** Play sessions and HLS streams (the runtime builds them on its routed caller); absent: playback routes answer 404. */
+  playback?: PlaybackDeps;
   /** Where sign-ins in progress are kept (the runtime passes the store's, so they survive a restart); default: memory. */
   signInSessions?: SignInSessionStore;
 }
@@ -118,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     hub,
     metrics,
     demo: deps.demo ?? null,
+    playback: deps.playback ?? null,
     now,
   };
 
@@ -127,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sourceRoutes, { prefix, ctx });
   await app.register(signInRoutes, { prefix, ctx });
   await app.register(eventRoutes, { prefix, ctx });
+  await app.register(playHlsRoutes, { prefix, ctx });
   if (deps.demo) await app.register(demoRoutes, { prefix, demo: deps.demo });
 
   // ---- web UI last: static files and the SPA fallback ----
