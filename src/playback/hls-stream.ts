@@ -358,7 +358,8 @@ export class HlsService {
       const variant = await this.fetchPlaylist(stream, entry);
       if (!variant.ok) this.log('warn', { sessionId: stream.sessionId.slice(0, 6) }, `HLS variant of the new transcode failed: ${variant.message}`);
     }
-    if (!oldIsDead) void this.stopOnServer(stream.sourceId, old);
+    // Plex names a restarted transcode by the same session: stopping the old one would stop the new.
+    if (!oldIsDead && old.playSessionId !== decision.playSessionId) void this.stopOnServer(stream.sourceId, old);
     // Same names for the same media: the player goes on. Otherwise it must reload the master.
     const reload = wanted !== null && !stream.entries.has(wanted);
     if (reload) stream.generation++;
