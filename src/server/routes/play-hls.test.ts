@@ -18,6 +18,8 @@ const FILES: Record<string, string> = {
   '/videos/abc/hls1/main/0.ts?PlaySessionId=ps1': 'G-segment-bytes',
 };
 const fetched: string[] = [];
+const decided: number[] = [];
+const DECISION = { method: 'transcode' as const, masterPath: '/videos/abc/master.m3u8?PlaySessionId=ps1', bitrateKbps: 800, itemId: 'abc', mediaType: 'video' as const, durationMs: 8000, resumeMs: null, subtitles: [], audioTracks: [], playSessionId: 'ps1', mediaSourceId: 'abc' };
 
 /** A routed caller over an in-memory server: paths → bodies (404 otherwise). */
 const caller: RoutedCaller = {
@@ -31,7 +33,15 @@ const caller: RoutedCaller = {
         return { ok: true, value: { status: 200, contentType: path.includes('.ts') ? 'video/mp2t' : 'application/x-mpegURL', contentLength: bytes.length, body: (async function* () { yield bytes; })(), cancel: () => undefined } };
       },
     };
-    const use = { backend: { media }, source: { kind: 'jellyfin' } } as unknown as RouteUse;
+    const playback = {
+      // A restart: a new transcode whose segments are numbered from 0 again (as Plex does after `offset`).
+      decide: async (_call: unknown, request: { startMs: number }) => {
+        decided.push(request.startMs);
+        return { ok: true, value: { ...DECISION, playSessionId: 'ps2', masterPath: '/videos/abc/master.m3u8?PlaySessionId=ps2' } };
+      },
+      stop: async () => ({ ok: true, value: null }),
+    };
+    const use = { backend: { media, playback }, source: { kind: 'jellyfin' } } as unknown as RouteUse;
     const result = await run(use, new AbortController().signal);
     return result.ok ? { ok: true, value: result.value, routeId: 'r1', routeKind: 'local', retried: false } : { ok: false, reason: 'failed', message: result.error.message, error: result.error };
   },
@@ -54,8 +64,9 @@ async function rig() {
     sessionId: session.id,
     sourceId: 's1',
     request: { itemId: 'abc', startMs: 0, maxBitrateKbps: null, deviceId: 'd', clientSessionId: session.id },
-    decision: { method: 'transcode', masterPath: '/videos/abc/master.m3u8?PlaySessionId=ps1', bitrateKbps: 800, itemId: 'abc', mediaType: 'video', durationMs: 4000, resumeMs: null, subtitles: [], audioTracks: [], playSessionId: 'ps1', mediaSourceId: 'abc' },
+    decision: DECISION,
   });
+
   return { app, session, sessions, hls };
 }
 
@@ -91,5 +102,23 @@ describe('GET /api/play/:session/hls/:name', () => {
     expect(fetched.length).toBe(before); // nothing was fetched for any of them
     sessions.delete(session.id);
     expect((await app.inject({ method: 'GET', url: `/api/play/${session.id}/hls/master.m3u8` })).statusCode).toBe(404);
+  });
+
+  it('a transcode restarted with another numbering bumps generation (the player reloads) instead of splicing', async () => {
+    FILES['/videos/abc/main.m3u8?PlaySessionId=ps1'] = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nhls1/main/0.ts?PlaySessionId=ps1\n#EXTINF:4.0,\nhls1/main/1.ts?PlaySessionId=ps1\n#EXT-X-ENDLIST\n';
+    FILES['/videos/abc/master.m3u8?PlaySessionId=ps2'] = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=360000\nmain.m3u8?PlaySessionId=ps2\n';
+    FILES['/videos/abc/main.m3u8?PlaySessionId=ps2'] = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nhls1/main/0.ts?PlaySessionId=ps2\n#EXT-X-ENDLIST\n';
+    FILES['/videos/abc/hls1/main/0.ts?PlaySessionId=ps2'] = 'new-transcode-segment';
+    const { app, session, hls } = await rig();
+    await app.inject({ method: 'GET', url: `/api/play/${session.id}/hls/master.m3u8` });
+    await app.inject({ method: 'GET', url: `/api/play/${session.id}/hls/p0.m3u8` });
+    // The server forgot ps1 (its segment 1 answers 404): restarted at segment 1's position (4 s).
+    const res = await app.inject({ method: 'GET', url: `/api/play/${session.id}/hls/p0-1.ts` });
+    expect(decided.at(-1)).toBe(4_000);
+    const stream = hls.get(session.id)!;
+    expect(stream.decision.playSessionId).toBe('ps2');
+    expect(stream.generation).toBe(1); // the new transcode does not list p0-1.ts: no wrong bytes under that name
+    expect(res.statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: `/api/play/${session.id}/hls/p0-0.ts` })).body).toBe('new-transcode-segment');
   });
 });
