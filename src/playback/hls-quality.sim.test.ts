@@ -2,6 +2,7 @@
 // relay → the playing sessions are re-decided with a cap that fits Plex's relay limit (the HEVC item
 // becomes a ≤ 2 Mbps transcode served through Marquee over the relay; the H.264 item, whose bitrate
 // fits, stays direct); once the engine returns to local after its hold-down, the cap goes away.
+// And Plex's keep-alive: a ping answered 404 restarts the transcode before the player needs it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -149,3 +150,45 @@ it('on the relay the sessions are re-decided under the relay cap; back on local 
   expect(switches.find((s) => s.sessionId === sessions[0]!.sessionId)).toMatchObject({ generation: 2, choice: { reason: null } });
   expect(switches.find((s) => s.sessionId === sessions[1]!.sessionId)!.decision.method).toBe('direct');
 }, 60_000);
+
+it('Plex: a keep-alive answered 404 (the server dropped the transcode) restarts it before the player asks, same names', async () => {
+  const plex = sim.servers.find((s) => s.id === 'plex-a')!;
+  const dir = mkdtempSync(join(tmpdir(), 'marquee-plex-keepalive-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const store = openDatabase({ dataDir: dir });
+  cleanups.push(() => store.close());
+  const backend = new ScriptedBackend(realClock, 'plex', { answer: 'ok', delayMs: 2 });
+  const fetcher = new MediaFetcher();
+  cleanups.push(() => fetcher.close());
+  const playback = simPlexPlayback();
+  Object.assign(backend, { media: mediaStreams(fetcher, (call) => ({ 'x-plex-token': call.credentials.token })), playback });
+  const engine = new MarqueeEngine({ store, backends: { plex: backend, jellyfin: backend }, push: { enabled: false }, watchNetwork: false, settings: { probeTimeoutMs: 1_000, graceMs: 50 } });
+  await engine.start();
+  cleanups.push(() => engine.stop());
+  const token = sim.plexTv.serverToken('plex-a');
+  const view = engine.addSource({ name: 'Living-room Plex', kind: 'plex', serverId: plex.machineId, routes: plex.routes.map((r, i) => ({ url: r.url, kind: r.kind, priority: i })), credentials: { token } });
+  await until('connected', () => engine.getSource(view.source.id)?.status.state === 'connected');
+  const caller = new EngineRoutedCaller({ engine, backends: { plex: backend, jellyfin: backend } });
+  const hls = new HlsService({ caller, engine, openTimeoutMs: 4_000, pingIntervalMs: 300 });
+  cleanups.push(() => hls.close());
+  const request: PlaybackRequest = { itemId: items.hevc, startMs: 0, maxBitrateKbps: null, deviceId: 'dev', clientSessionId: 'plex-keepalive-session-0001' };
+  const decided = await caller.call(view.source.id, (use, signal) => playback.decide(use, request, { timeoutMs: 3_000, signal }));
+  if (!decided.ok || decided.value.method !== 'transcode') throw new Error('no transcode');
+  const stream = hls.attach({ sessionId: request.clientSessionId, sourceId: view.source.id, request, decision: decided.value });
+  const proxy: Server = createServer((req, res) => void hls.serve(req, res, stream, req.url!.slice(1)));
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => proxy.close(() => r())));
+  const base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;
+  expect((await rawGet(`${base}master.m3u8`)).status).toBe(200);
+  const names = (await rawGet(`${base}p0.m3u8`)).body.toString().split('\n').filter((l) => l && !l.startsWith('#'));
+  expect((await rawGet(`${base}${names[2]}`)).status).toBe(200);
+
+  // The server drops the transcode (as after 90 s without a ping during an outage).
+  const stopped = await rawGet(`${plex.routes[0]!.url}/video/:/transcode/universal/stop?session=${request.clientSessionId}`, { 'x-plex-token': token });
+  expect(stopped.status).toBe(200);
+  await until('the keep-alive saw the 404 and restarted', () => stream.restarts === 1 && stream.restarting === null, 5_000);
+  expect(playback.calls.decide.at(-1)!.startMs).toBe(8_000); // where the player was: segment 2 (8–12 s) served last
+  const next = await rawGet(`${base}${names[3]}`);
+  expect(next.status).toBe(200);
+  expect(stream.generation).toBe(0); // same names: no reload
+}, 30_000);
