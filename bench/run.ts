@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { detection } from './detection.js';
 import { domLatency } from './dom-latency.js';
 import { fuzz } from './fuzz.js';
+import { library } from './library.js';
 import { recovery } from './recovery.js';
 import { returnToBest } from './return.js';
 import { routeChoice } from './route-choice.js';
@@ -16,7 +17,7 @@ import { sourcesPage } from './sources-page.js';
 import type { Benchmark, BenchReport, BenchResult, BenchRow, MachineInfo } from './types.js';
 
 /** Registry: recovery and scale plug in here as further modules. */
-export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, returnToBest, fuzz, scale, sourcesPage];
+export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, returnToBest, fuzz, scale, sourcesPage, library];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

@@ -42,6 +42,9 @@ describe('contract types equal their schemas', () => {
     expectTypeOf<Same<Out<typeof s.apiQuickConnectStartSchema>, T.ApiQuickConnectStart>>().toEqualTypeOf<true>();
     expectTypeOf<Same<Out<typeof s.apiQuickConnectStateSchema>, T.ApiQuickConnectState>>().toEqualTypeOf<true>();
     expectTypeOf<Same<Out<typeof s.apiSessionStateSchema>, T.ApiSessionState>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiNotificationTargetSchema>, T.ApiNotificationTarget>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiNotificationTargetsSchema>, T.ApiNotificationTargets>>().toEqualTypeOf<true>();
+    expectTypeOf<Same<Out<typeof s.apiNotificationTestResultSchema>, T.ApiNotificationTestResult>>().toEqualTypeOf<true>();
   });
 });
 

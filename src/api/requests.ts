@@ -210,3 +210,36 @@ export const playProgressBody = z.strictObject({
   /** The report follows a seek (Jellyfin and Plex want one at once). */
   seeked: z.boolean().optional(),
 });
+
+// ---- Notifications (issue 16) ----
+export const notificationTargetIdParams = z.object({
+  id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'not a valid target id'),
+});
+const hhmm = z.string({ error: 'must be "HH:MM"' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be "HH:MM" (24-hour)');
+const notificationEvents = z.array(z.enum(['lost', 'back', 'fallback', 'sign_in_needed', 'unstable', 'crash_restart'], { error: 'must be one of lost, back, fallback, sign_in_needed, unstable, crash_restart' })).max(10);
+const targetFields = {
+  name: text('name', 100),
+  /** Checked by the server's target parser too: an unsupported scheme is a 400 naming the supported ones. */
+  url: text('url', 2048),
+  /** null or absent: every source. */
+  sources: z.array(z.string().min(1).max(128)).max(10_000).nullable(),
+  /** null or absent: every event. */
+  events: notificationEvents.nullable(),
+  quietHours: z.strictObject({ start: hhmm, end: hhmm }, { error: 'must be {start, end}' }).refine((q) => q.start !== q.end, 'start and end must differ').nullable(),
+};
+export const addNotificationTargetBody = z.strictObject({
+  name: targetFields.name,
+  url: targetFields.url,
+  sources: targetFields.sources.optional(),
+  events: targetFields.events.optional(),
+  quietHours: targetFields.quietHours.optional(),
+}, { error: 'body must be a JSON object' });
+export const patchNotificationTargetBody = z
+  .strictObject({
+    name: targetFields.name.optional(),
+    url: targetFields.url.optional(),
+    sources: targetFields.sources.optional(),
+    events: targetFields.events.optional(),
+    quietHours: targetFields.quietHours.optional(),
+  }, { error: 'body must be a JSON object' })
+  .refine((b) => Object.keys(b).length > 0, 'nothing to change');

@@ -289,3 +289,21 @@ export const apiPlaySessionSchema = z.strictObject({
   nextItemId: z.string().nullable(),
   connection: apiPlayConnectionSchema,
 });
+
+// ---- Notifications (issue 16) ----
+export const notificationEventSchema = z.enum(['lost', 'back', 'fallback', 'sign_in_needed', 'unstable', 'crash_restart']);
+export const apiQuietHoursSchema = z.strictObject({ start: z.string(), end: z.string() });
+export const apiNotificationTargetSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  url: z.string(),
+  sources: z.array(z.string()).nullable(),
+  events: z.array(notificationEventSchema).nullable(),
+  quietHours: apiQuietHoursSchema.nullable(),
+  lastSuccessAt: epochMs.nullable(),
+  lastErrorAt: epochMs.nullable(),
+  lastError: z.string().nullable(),
+  pending: z.number().int().nonnegative(),
+});
+export const apiNotificationTargetsSchema = z.strictObject({ targets: z.array(apiNotificationTargetSchema), supportedSchemes: z.array(z.string()) });
+export const apiNotificationTestResultSchema = z.strictObject({ ok: z.boolean(), message: z.string(), status: z.number().int().nullable() });

@@ -18,7 +18,7 @@ export interface RouteContract {
   status: number;
   response: z.ZodType | null;
   /** Not JSON: `text/event-stream` (SSE payloads: responses.ts) or Prometheus text. */
-  produces?: 'text/event-stream' | 'text/plain';
+  produces?: 'text/event-stream' | 'text/plain' | 'image/*';
   /** Registered only in demo mode. */
   demoOnly?: true;
 }
@@ -49,6 +49,19 @@ export const API_ROUTES = {
   startQuickConnect: { method: 'POST', path: '/api/jellyfin/quickconnect', body: req.quickConnectBody, status: 201, response: res.apiQuickConnectStartSchema },
   getQuickConnect: { method: 'GET', path: '/api/jellyfin/quickconnect/:handle', params: req.handleParams, status: 200, response: res.apiQuickConnectStateSchema },
 
+  listNotificationTargets: { method: 'GET', path: '/api/notifications/targets', status: 200, response: res.apiNotificationTargetsSchema },
+  addNotificationTarget: { method: 'POST', path: '/api/notifications/targets', body: req.addNotificationTargetBody, status: 201, response: res.apiNotificationTargetSchema },
+  patchNotificationTarget: { method: 'PATCH', path: '/api/notifications/targets/:id', params: req.notificationTargetIdParams, body: req.patchNotificationTargetBody, status: 200, response: res.apiNotificationTargetSchema },
+  deleteNotificationTarget: { method: 'DELETE', path: '/api/notifications/targets/:id', params: req.notificationTargetIdParams, status: 204, response: null },
+  testNotificationTarget: { method: 'POST', path: '/api/notifications/targets/:id/test', params: req.notificationTargetIdParams, status: 200, response: res.apiNotificationTestResultSchema },
+  home: { method: 'GET', path: '/api/home', status: 200, response: res.apiHomeSchema },
+  search: { method: 'GET', path: '/api/search', query: req.searchQuery, status: 200, response: res.apiSearchSchema },
+  getLibrary: { method: 'GET', path: '/api/sources/:id/libraries/:libraryId', params: req.sourceLibraryParams, status: 200, response: res.apiLibraryInfoSchema },
+  libraryItems: { method: 'GET', path: '/api/sources/:id/libraries/:libraryId/items', params: req.sourceLibraryParams, query: req.libraryItemsQuery, status: 200, response: res.apiLibraryItemsSchema },
+  getItem: { method: 'GET', path: '/api/sources/:id/items/:itemId', params: req.sourceItemParams, status: 200, response: res.apiItemDetailSchema },
+  /** The image bytes (JPEG, PNG, WebP or GIF), not JSON. */
+  itemImage: { method: 'GET', path: '/api/sources/:id/items/:itemId/image', params: req.sourceItemParams, query: req.itemImageQuery, status: 200, response: null, produces: 'image/*' },
+
   events: { method: 'GET', path: '/api/events', query: req.eventsQuery, status: 200, response: null, produces: 'text/event-stream' },
 
   demoRoutes: { method: 'GET', path: '/api/demo/routes', status: 200, response: z.array(res.apiDemoRouteSchema), demoOnly: true },
@@ -63,6 +76,8 @@ export const SSE_EVENTS = {
   source: res.apiSourceUpdateSchema,
   removed: res.apiSourceRemovedSchema,
   health: res.apiHealthStateSchema,
+  /** A sync changed (or failed) a library: pages showing it refetch in place. */
+  library: res.apiLibraryUpdateSchema,
 } as const;
 
 /** Every error answer (4xx/5xx). */

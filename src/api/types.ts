@@ -390,3 +390,47 @@ export interface ApiPlaySession {
   nextItemId: string | null;
   connection: ApiPlayConnection;
 }
+
+// ---- Notifications (issue 16) ----
+
+/** What a target can be told about (src/core/notifications.ts's NotificationEvent without 'test'). */
+export type ApiNotificationEvent = 'lost' | 'back' | 'fallback' | 'sign_in_needed' | 'unstable' | 'crash_restart';
+
+export interface ApiQuietHours {
+  /** "HH:MM", server local time; an end before the start spans midnight. */
+  start: string;
+  end: string;
+}
+
+/** GET /api/notifications/targets item. The URL is redacted: passwords and tokens never leave the server. */
+export interface ApiNotificationTarget {
+  id: string;
+  name: string;
+  url: string;
+  /** null: every source. */
+  sources: string[] | null;
+  /** null: every event. */
+  events: ApiNotificationEvent[] | null;
+  quietHours: ApiQuietHours | null;
+  lastSuccessAt: number | null;
+  lastErrorAt: number | null;
+  /** Plain words. */
+  lastError: string | null;
+  /** Messages queued for it. */
+  pending: number;
+}
+
+/** GET /api/notifications/targets. */
+export interface ApiNotificationTargets {
+  targets: ApiNotificationTarget[];
+  /** URL schemes the server can send to, e.g. "json://". */
+  supportedSchemes: string[];
+}
+
+/** POST /api/notifications/targets/{id}/test: the target's real answer, in words. */
+export interface ApiNotificationTestResult {
+  ok: boolean;
+  /** e.g. "accepted (HTTP 200)" or "the target refused the connection". */
+  message: string;
+  status: number | null;
+}

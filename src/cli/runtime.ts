@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createBackends, type Backends } from '../backends/index.js';
 import type { JellyfinSignIn, MediaBackend, PlexSignIn } from '../backends/types.js';
-import type { MonitorSettingsInput, PushSettings } from '../core/settings.js';
+import { EngineNotificationSettingsSchema, type LibrarySettings, type MonitorSettingsInput, type NotificationSettingsInput, type PushSettings } from '../core/settings.js';
 import type { ProbeResult, Source, SourceKind } from '../core/types.js';
-import type { Clock } from '../monitor/clock.js';
+import { realClock, type Clock } from '../monitor/clock.js';
+import { createLibraryLayer, type LibraryLayer } from '../library/index.js';
 import { MarqueeEngine, type EngineOptions } from '../monitor/engine.js';
 import type { EngineStreamMessage, RoutedCaller } from '../monitor/engine-types.js';
 import { EngineRoutedCaller } from '../monitor/routed-caller.js';
@@ -22,6 +23,9 @@ import { createLogger, type Logger } from '../server/logger.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { startServer } from '../server/start.js';
 import { openDatabase, type Store } from '../store/index.js';
+import { appriseNotificationParts } from '../notifications/apprise-parts.js';
+import { NotificationService } from '../notifications/service.js';
+import type { NotificationParts } from '../notifications/types.js';
 import type { Simulation } from '../../sim/index.js';
 
 /** What a caller may swap or add; everything left out is built from `config` as `marquee serve` does. */
@@ -42,6 +46,10 @@ export interface RuntimeParts {
   monitor?: MonitorSettingsInput;
   /** Push settings instead of config.push. */
   push?: Partial<PushSettings>;
+  /** Notification settings instead of config.notifications (types checked, no ranges: tests use ms). */
+  notifications?: NotificationSettingsInput;
+  /** How target URLs are checked, shown and sent to (default: `notificationParts` below). */
+  notificationParts?: NotificationParts;
   /** The engine's clock; its now() also dates the store's rows and the app's sessions. */
   clock?: Clock;
   random?: () => number;
@@ -53,6 +61,10 @@ export interface RuntimeParts {
   onProbe?(source: Source, result: ProbeResult): void;
   /** Subscribed to the engine's stream before the engine starts, so nothing is missed. */
   onMessage?: (message: EngineStreamMessage) => void;
+  /** Library settings instead of config.library. */
+  library?: LibrarySettings;
+  /** How library requests reach a source (default: the engine's routed caller, with failover). */
+  routedCaller?: (engine: MarqueeEngine, backends: Record<SourceKind, MediaBackend>) => RoutedCaller;
   /** Listen on config.host:config.port (default). Without it the app is ready for `app.inject` only. */
   listen?: boolean;
 }
@@ -66,6 +78,8 @@ export interface Runtime {
   /** e.g. http://127.0.0.1:8844/marquee/ — null when not listening. */
   url: string | null;
   store: Store;
+  /** Library cache, sync, home, search and image proxy (issue 14). */
+  library: LibraryLayer;
   /** The real backends and sign-in flows (the engine probes through `parts.backends` if given). */
   backends: Backends;
   plexSignIn: PlexSignIn;
@@ -76,9 +90,14 @@ export interface Runtime {
   demo?: DemoControl;
   /** Demo mode only: the simulators, for tests that cut routes and revoke tokens directly. */
   simulation?: Simulation;
+  /** Notification targets, policy and the durable outbox's delivery. */
+  notifications: NotificationService;
   /** Stops HTTP first, then the engine, then closes what the runtime opened (simulators, database). */
   close(): Promise<void>;
 }
+
+/** How target URLs are validated, redacted and sent to: Apprise-style URLs and every supported service. */
+export const notificationParts: NotificationParts = appriseNotificationParts();
 
 export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}): Promise<Runtime> {
   const logger = parts.logger ?? createLogger({ level: config.logLevel });
@@ -129,16 +148,44 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       ...(clock ? { clock } : {}),
       onFailover: (kind, outcome) => metrics.countFailover(kind, outcome),
     });
+    const library = createLibraryLayer({
+      engine,
+      caller: parts.routedCaller ? parts.routedCaller(engine, engineBackends) : routedCaller,
+      cache: store.libraryCache,
+      settings: parts.library ?? config.library,
+      clock: clock ?? realClock,
+      dataDir,
+      logger: logger.child({ component: 'library' }),
+    });
     const unsubscribe = parts.onMessage ? engine.subscribe(parts.onMessage) : null;
+    const publicBase = config.publicOrigin ? `${config.publicOrigin}${config.basePath}` : null;
+    const notifications = new NotificationService({
+      engine,
+      repo: store.notifications,
+      settingsRepo: store.settings,
+      parts: parts.notificationParts ?? notificationParts,
+      clock: clock ?? realClock,
+      settings: EngineNotificationSettingsSchema.parse(parts.notifications ?? config.notifications),
+      logger: logger.child({ component: 'notifications' }),
+      ...(publicBase ? { sourceLink: (sourceId: string) => `${publicBase}#/sources/${encodeURIComponent(sourceId)}` } : {}),
+      ...(parts.random ? { random: parts.random } : {}),
+    });
+    // Subscribed before the engine starts, so no event is missed; stopped (clean-stop marker cleared)
+    // before the engine and the database close.
+    notifications.start();
+    closers.push(() => notifications.stop());
     const demoControl = demo ? await demo.addSources(engine, backends) : undefined;
     const plexSignIn = demo ? demo.autoApprovingPlexSignIn(backends.plexSignIn) : backends.plexSignIn;
     // startServer starts the engine; its close() stops HTTP first, then the engine.
     const server = await startServer(
       config,
-      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
+      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, notifications, library, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
       { listen: parts.listen ?? true },
     );
     closers.push(() => server.close());
+    // After the engine started; stopped before HTTP and the engine (closers run in reverse).
+    library.start();
+    closers.push(() => library.stop());
     // Closed first: the caller's listener hears nothing of the shutdown itself.
     if (unsubscribe) closers.push(unsubscribe);
     return {
@@ -147,10 +194,12 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       app: server.app,
       url: server.url,
       store,
+      library,
       backends,
       plexSignIn,
       jellyfinSignIn: backends.jellyfinSignIn,
       dataDir,
+      notifications,
       ...(demoControl ? { demo: demoControl } : {}),
       ...(demo ? { simulation: demo.simulation } : {}),
       close: closeAll,

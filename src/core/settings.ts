@@ -213,7 +213,27 @@ function buildSchemas(bounded: boolean) {
     .refine((p) => p.pongTimeoutMs > p.suspectMinMs, { message: 'push.pongTimeoutMs must be greater than push.suspectMinMs' })
     .refine((p) => p.reopenCapMs >= p.reopenInitialMs, { message: 'push.reopenCapMs must be >= push.reopenInitialMs' });
 
-  return { backoff, reselect, refresh, monitor, push };
+  /** Notifications (issue 16): damping, delivery (src/core/notification-policy.ts, src/notifications/). */
+  const notifications = z
+    .object({
+      /** A source down for less than this sends nothing. 0 – 1 h. */
+      holdDownMs: ms(30_000, [0, HOUR]),
+      /** On a less preferred route for longer than this: one "fallback" message. 1 min – 1 day. */
+      fallbackAfterMs: positiveMs(10 * MINUTE, [MINUTE, DAY]),
+      /** At most one message per source per window; also the flapping rule's window. 10 s – 1 h. */
+      windowMs: positiveMs(MINUTE, [10_000, HOUR]),
+      /** Messages per target per minute; more are dropped (never a "back" after a sent "lost"). 1 – 600. */
+      ratePerMinute: count(20, [1, 600]),
+      /** One delivery attempt waits at most this long for the target. 1 s – 2 min. */
+      timeoutMs: positiveMs(10_000, [1_000, 2 * MINUTE]),
+      /** Retries back off from 1 s, doubling, to this cap. 1 s – 10 min. */
+      retryCapMs: positiveMs(MINUTE, [1_000, 10 * MINUTE]),
+      /** A message not delivered this long after it was due is dropped, with the reason recorded on its target. 1 min – 7 days. */
+      maxAgeMs: positiveMs(DAY, [MINUTE, 7 * DAY]),
+    })
+    .strict();
+
+  return { backoff, reselect, refresh, monitor, push, notifications };
 }
 
 const USER = buildSchemas(true);
@@ -231,6 +251,13 @@ export const ReselectSettingsSchema = USER.reselect;
  */
 export const EngineMonitorSettingsSchema = ENGINE.monitor;
 export const EnginePushSettingsSchema = ENGINE.push;
+
+/** The settings file's `notifications` section (docs/SETTINGS.md). */
+export const NotificationSettingsSchema = USER.notifications;
+/** Same shape and defaults without ranges: tests run the hold-down and retries in milliseconds. */
+export const EngineNotificationSettingsSchema = ENGINE.notifications;
+export type NotificationSettings = z.infer<typeof NotificationSettingsSchema>;
+export type NotificationSettingsInput = z.input<typeof NotificationSettingsSchema>;
 
 export type PushSettings = z.infer<typeof PushSettingsSchema>;
 
@@ -250,3 +277,39 @@ export function engineMonitorSettings(input: MonitorSettingsInput = {}): Monitor
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = parseMonitorSettings();
+
+// ---- The library layer (issue 14): cache sync, home, search, image proxy ----------------------
+
+/** The settings file's `library` section (docs/SETTINGS.md): every knob bounded, defaults inside. */
+export const LibrarySettingsSchema = z
+  .object({
+    /** Items asked per page during a sync. 50 – 1000 (Plex and Jellyfin both serve ~200–500 comfortably). */
+    pageSize: z.number().int().min(50).max(1_000).default(300),
+    /** Timeout of one page of a sync. 1 s – 2 min. */
+    pageTimeoutMs: z.number().int().min(1_000).max(2 * MINUTE).default(30_000),
+    /** Incremental refresh of every library of a connected source (changes since the last sync). 1 min – 1 day. */
+    refreshMs: z.number().int().min(MINUTE).max(DAY).default(15 * MINUTE),
+    /**
+     * A full sync at least this often: incremental refreshes find changes, not deletions, so an item
+     * removed on the server leaves the cache at the next full sync. 1 h – 30 days.
+     */
+    fullSyncMs: z.number().int().min(HOUR).max(30 * DAY).default(DAY),
+    /** Libraries syncing at once across the install. 1 – 16. */
+    maxConcurrentSyncs: z.number().int().min(1).max(16).default(2),
+    /** How long a home row waits for a source before its cached row is shown. 200 ms – 10 s. */
+    homeDeadlineMs: z.number().int().min(200).max(10_000).default(1_500),
+    /** Per-source deadline of a search. 1 s – 1 min. */
+    searchDeadlineMs: z.number().int().min(1_000).max(MINUTE).default(8_000),
+    /** A search is kept this long, so asking again returns what arrived meanwhile. 1 s – 5 min. */
+    searchKeepMs: z.number().int().min(1_000).max(5 * MINUTE).default(30_000),
+    /** Timeout of a live item page or image. 1 s – 1 min. */
+    itemTimeoutMs: z.number().int().min(1_000).max(MINUTE).default(8_000),
+    /** On-disk image cache cap (bytes), least recently used evicted. 1 MB – 100 GB. */
+    imageCacheBytes: z.number().int().min(1_000_000).max(100_000_000_000).default(200_000_000),
+    /** Cache-Control max-age of proxied images (seconds). 0 – 30 days. */
+    imageMaxAgeS: z.number().int().min(0).max(30 * 24 * 3600).default(24 * 3600),
+  })
+  .strict();
+export type LibrarySettings = z.infer<typeof LibrarySettingsSchema>;
+export type LibrarySettingsInput = z.input<typeof LibrarySettingsSchema>;
+export const DEFAULT_LIBRARY_SETTINGS: LibrarySettings = LibrarySettingsSchema.parse({});

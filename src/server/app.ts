@@ -3,6 +3,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { JellyfinSignIn, PlexSignIn } from '../backends/types.js';
 import type { Engine } from '../monitor/engine-types.js';
+import type { LibraryLayer } from '../library/index.js';
 import type { ApiError } from '../api/types.js';
 import { collectRoute, createGuard, type RegisteredRoute } from './auth.js';
 import type { AppConfig } from './config.js';
@@ -13,6 +14,9 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
+import { notificationRoutes, type NotificationsControl } from './routes/notifications.js';
+import { libraryRoutes } from './routes/library.js';
+import { toApiLibraryUpdate } from './library-views.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { sourceRoutes } from './routes/sources.js';
 import { systemRoutes } from './routes/system.js';
@@ -41,6 +45,10 @@ export interface AppDeps {
   keyGuessLimits?: KeyGuessLimits;
   /** Where sign-ins in progress are kept (the runtime passes the store's, so they survive a restart); default: memory. */
   signInSessions?: SignInSessionStore;
+  /** Notification targets and "Send test" (the runtime passes its NotificationService). */
+  notifications?: NotificationsControl;
+  /** Library browsing (issue 14): the runtime passes it; without it the library routes answer 503. */
+  library?: LibraryLayer;
 }
 
 const routeTables = new WeakMap<FastifyInstance, readonly RegisteredRoute[]>();
@@ -87,6 +95,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   metrics.setSourceReader(() => engine.listSources().map(toApiSource));
   app.addHook('onReady', async () => hub.start());
+  // A sync that changed a library: pages showing it refetch in place (SSE `library`).
+  const stopLibraryUpdates = deps.library?.onUpdate((update) => hub.publish('library', toApiLibraryUpdate(update)));
+  app.addHook('onClose', async () => stopLibraryUpdates?.());
   // Open SSE streams would keep app.close() waiting forever.
   app.addHook('preClose', async () => hub.stop());
   const guard = createGuard(config, {
@@ -103,7 +114,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('content-security-policy', "frame-ancestors 'none'");
     reply.header('referrer-policy', 'no-referrer');
     // Live state must never be served from a proxy cache (judged on the routed path, not the raw URL).
-    if (guard.policy.isApiRequest(request)) reply.header('cache-control', 'no-store');
+    // A route that chose its own caching (proxied images: private, max-age) keeps it.
+    if (guard.policy.isApiRequest(request) && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -118,6 +130,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     hub,
     metrics,
     demo: deps.demo ?? null,
+    notifications: deps.notifications ?? null,
+    library: deps.library ?? null,
     now,
   };
 
@@ -127,6 +141,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sourceRoutes, { prefix, ctx });
   await app.register(signInRoutes, { prefix, ctx });
   await app.register(eventRoutes, { prefix, ctx });
+  await app.register(notificationRoutes, { prefix, ctx });
+  await app.register(libraryRoutes, { prefix, ctx });
   if (deps.demo) await app.register(demoRoutes, { prefix, demo: deps.demo });
 
   // ---- web UI last: static files and the SPA fallback ----

@@ -112,6 +112,14 @@ describe('the settings file (--settings / MARQUEE_SETTINGS_FILE)', () => {
     expect(configError(['--settings', file('top.json', '{"monitr":{}}')], {})).toContain('monitr');
   });
 
+  it('reads the notifications section (hold-down, fallback minutes, rate limit) with its ranges', () => {
+    expect(loadConfig([], {}).notifications).toMatchObject({ holdDownMs: 30_000, fallbackAfterMs: 600_000, windowMs: 60_000, ratePerMinute: 20, retryCapMs: 60_000 });
+    const custom = file('notify.json', JSON.stringify({ notifications: { holdDownMs: 5_000, fallbackAfterMs: 120_000, ratePerMinute: 5 } }));
+    expect(loadConfig(['--settings', custom], {}).notifications).toMatchObject({ holdDownMs: 5_000, fallbackAfterMs: 120_000, ratePerMinute: 5, timeoutMs: 10_000 });
+    expect(configError(['--settings', file('hold.json', '{"notifications":{"holdDownMs":7200000}}')], {})).toContain('notifications.holdDownMs: must be at most 3600000 ms');
+    expect(configError(['--settings', file('ntypo.json', '{"notifications":{"holdDown":1}}')], {})).toContain('holdDown');
+  });
+
   it('refuses a file that is missing, not JSON, or too large, in plain words', () => {
     expect(configError(['--settings', join(dir, 'missing.json')], {})).toMatch(/cannot read settings file ".*missing\.json" \(ENOENT\)/);
     expect(configError(['--settings', file('bad.json', '{"monitor": ')], {})).toMatch(/is not valid JSON/);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { weakKeyReason } from './api-key-strength.js';
-import { MonitorSettingsSchema, PushSettingsSchema, type MonitorSettings, type PushSettings } from '../core/settings.js';
+import { LibrarySettingsSchema, MonitorSettingsSchema, NotificationSettingsSchema, PushSettingsSchema, type LibrarySettings, type MonitorSettings, type NotificationSettings, type PushSettings } from '../core/settings.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -35,6 +35,10 @@ export interface AppConfig {
   monitor: MonitorSettings;
   /** Push channels (defaults, or the settings file's `push`). */
   push: PushSettings;
+  /** Notifications: hold-down, fallback minutes, rate limit, delivery (defaults, or the settings file's `notifications`). */
+  notifications: NotificationSettings;
+  /** Library cache, home, search and image proxy (defaults, or the settings file's `library`). */
+  library: LibrarySettings;
 }
 
 export class ConfigError extends Error {
@@ -82,12 +86,14 @@ export const SettingsFileSchema = z
   .object({
     monitor: MonitorSettingsSchema.prefault({}),
     push: PushSettingsSchema.prefault({}),
+    notifications: NotificationSettingsSchema.prefault({}),
+    library: LibrarySettingsSchema.prefault({}),
   })
   .strict();
 
 const MAX_SETTINGS_FILE_BYTES = 64 * 1024;
 
-function readSettingsFile(file: string | undefined): { monitor: MonitorSettings; push: PushSettings } {
+function readSettingsFile(file: string | undefined): { monitor: MonitorSettings; push: PushSettings; notifications: NotificationSettings; library: LibrarySettings } {
   if (file === undefined || file.trim() === '') return SettingsFileSchema.parse({});
   const where = `settings file "${file}"`;
   let text: string;
@@ -284,5 +290,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     webDir: resolve(env.MARQUEE_WEB_DIR ?? resolve(PACKAGE_ROOT, 'dist', 'web')),
     monitor: settings.monitor,
     push: settings.push,
+    notifications: settings.notifications,
+    library: settings.library,
   });
 }

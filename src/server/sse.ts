@@ -233,6 +233,16 @@ export class SseHub {
     }
   }
 
+  /**
+   * Broadcasts a frame that is not an engine message (the library layer's `library` event). No id:
+   * like `source` frames it is not replayed on resume; a page that reconnects refetches anyway.
+   */
+  publish(event: 'library', data: unknown): void {
+    const frame = formatSse(event, data);
+    this.broadcast(frame);
+    if (this.cachedSnapshot) this.cachedSnapshot = null;
+  }
+
   /** The view of a snapshot, built once for the batch of events that share it. */
   private viewOf(snapshot: SourceSnapshot | null): ApiSource | null {
     if (snapshot === null) return null;

@@ -14,6 +14,8 @@ import { silentLogger, type StoreLogger } from './logger.js';
 import { CredentialsRepo } from './repos/credentials-repo.js';
 import { EventLogRepo } from './repos/event-log-repo.js';
 import { LibrariesRepo } from './repos/libraries-repo.js';
+import { NotificationsRepo } from './repos/notifications-repo.js';
+import { LibraryCacheRepo } from './repos/library-cache-repo.js';
 import { ProbeHistoryRepo } from './repos/probe-history-repo.js';
 import { RoutesRepo } from './repos/routes-repo.js';
 import { SettingsRepo } from './repos/settings-repo.js';
@@ -69,10 +71,14 @@ export interface Store {
   readonly status: StatusRepo;
   readonly probes: ProbeHistoryRepo;
   readonly libraries: LibrariesRepo;
+  /** The library cache (issue 14): items, details, sync state and home rows of every library. */
+  readonly libraryCache: LibraryCacheRepo;
   readonly events: EventLogRepo;
   readonly settings: SettingsRepo;
   /** Plex PINs and Quick Connect requests in progress (their secrets stored like credentials). */
   readonly signIns: SignInSessionsRepo;
+  /** Notification targets and the durable outbox (issue 16). */
+  readonly notifications: NotificationsRepo;
   /** 'ok', or 'degraded' with a reason in plain words (for /healthz and the UI warning). */
   health(): StoreHealth;
   onHealthChange(listener: (health: StoreHealth) => void): () => void;
@@ -251,9 +257,11 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     status,
     probes,
     libraries: new LibrariesRepo(ctx),
+    libraryCache: new LibraryCacheRepo(ctx),
     events,
     settings: new SettingsRepo(ctx),
     signIns,
+    notifications: new NotificationsRepo(ctx),
     get sqlite() {
       return ctx.sqlite;
     },

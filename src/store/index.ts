@@ -15,6 +15,8 @@ export type { CredentialsRepo } from './repos/credentials-repo.js';
 export type { StatusRepo } from './repos/status-repo.js';
 export type { ProbeHistoryRepo } from './repos/probe-history-repo.js';
 export type { LibrariesRepo } from './repos/libraries-repo.js';
+export { NATURAL_ORDER, type LibraryCacheRepo, type LibraryPageQuery, type LibraryPage, type LibrarySort, type LibraryFilter, type LibrarySyncRecord, type CachedDetail, type HomeRow } from './repos/library-cache-repo.js';
 export type { EventLogRepo } from './repos/event-log-repo.js';
 export type { SettingsRepo } from './repos/settings-repo.js';
 export { MemorySignInSessions, MAX_SIGN_IN_SESSIONS, type PlexPinSession, type QuickConnectSession, type SignInSessionStore, type SignInSessionsRepo } from './repos/sign-in-sessions-repo.js';
+export { NotificationsRepo, type StoredTarget, type NewTarget, type TargetPatch, type OutboxRow } from './repos/notifications-repo.js';

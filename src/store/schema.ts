@@ -1,7 +1,7 @@
 // The SQLite schema. drizzle-kit reads this file to generate the SQL in ./migrations; the
 // repositories use it to build queries. JSON columns hold data validated with zod on every read.
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const sources = sqliteTable('sources', {
   id: text('id').primaryKey(),
@@ -155,4 +155,174 @@ export const signInSessions = sqliteTable(
     secret: text('secret').notNull(),
   },
   (t) => [primaryKey({ columns: [t.kind, t.key] }), index('sign_in_sessions_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * Notification targets (issue 16). `url` may hold a password or token (a webhook secret, a bot
+ * token): it is a secret like a credential — never logged, never in an API answer (the API shows
+ * the target parser's redacted form). `sources`/`events`: JSON arrays, null = all.
+ */
+export const notificationTargets = sqliteTable('notification_targets', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  url: text('url').notNull(),
+  sources: text('sources'),
+  events: text('events'),
+  /** QuietHours as JSON ({start, end} "HH:MM"), null = none. */
+  quietHours: text('quiet_hours'),
+  createdAt: integer('created_at').notNull(),
+  lastSuccessAt: integer('last_success_at'),
+  lastErrorAt: integer('last_error_at'),
+  /** Plain words, never a secret. */
+  lastError: text('last_error'),
+});
+
+/**
+ * The durable outbox: a row per (message, target) is written BEFORE anything is sent and deleted
+ * in the same transaction that records the target's acknowledgement, so a kill -9 loses nothing
+ * and an acknowledged message is never sent again. `message_id` is the idempotency key receivers
+ * see. Rows of one target are delivered one at a time in `seq` order.
+ */
+export const notificationOutbox = sqliteTable(
+  'notification_outbox',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    messageId: text('message_id').notNull(),
+    targetId: text('target_id')
+      .notNull()
+      .references(() => notificationTargets.id, { onDelete: 'cascade' }),
+    /** NotificationMessage as JSON. */
+    payload: text('payload').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+    /** When the message became due (quiet hours hold it): its max age counts from here. */
+    dueAt: integer('due_at').notNull(),
+  },
+  (t) => [uniqueIndex('notification_outbox_message_target_idx').on(t.messageId, t.targetId), index('notification_outbox_target_idx').on(t.targetId, t.seq)],
+);
+
+// ---- The library cache (issue 14) ---------------------------------------------------------------
+// What Marquee last saw of each library, so a server that is away stays browsable. Items are kept
+// per (source, item id); the `data` column holds the whole LibraryItem as JSON (validated on read),
+// the other columns exist only to filter and order. Pages are read by rank: each sync numbers the
+// items 0..n-1 in every sort order, so a page at any offset of an unfiltered library is a range
+// read of an index (`rank >= offset LIMIT 100`), and a filtered page skips only index entries.
+
+export const libraryItems = sqliteTable(
+  'library_items',
+  {
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    itemId: text('item_id').notNull(),
+    libraryId: text('library_id').notNull(),
+    /** Lower-cased sort title: what the title order compares. */
+    titleKey: text('title_key').notNull(),
+    addedAt: integer('added_at'),
+    year: integer('year'),
+    rating: real('rating'),
+    updatedAt: integer('updated_at'),
+    watched: integer('watched').notNull().default(0),
+    /** A resume position is set (the "in progress" filter). */
+    inProgress: integer('in_progress').notNull().default(0),
+    /** The LibraryItem as JSON. */
+    data: text('data').notNull(),
+    /** Position in each sort's default direction (title A→Z, newest added, newest year, best rating; ties by id, nulls last). */
+    rankTitle: integer('rank_title').notNull().default(0),
+    rankAdded: integer('rank_added').notNull().default(0),
+    rankYear: integer('rank_year').notNull().default(0),
+    rankRating: integer('rank_rating').notNull().default(0),
+  },
+  // The filter columns trail each rank index, so a filtered page's skipped rows are judged from
+  // the index alone (SQLite defers the table read until a row is kept).
+  (t) => [
+    primaryKey({ columns: [t.sourceId, t.itemId] }),
+    index('library_items_title_idx').on(t.sourceId, t.libraryId, t.rankTitle, t.watched, t.inProgress, t.year),
+    index('library_items_added_idx').on(t.sourceId, t.libraryId, t.rankAdded, t.watched, t.inProgress, t.year),
+    index('library_items_year_idx').on(t.sourceId, t.libraryId, t.rankYear, t.watched, t.inProgress, t.year),
+    index('library_items_rating_idx').on(t.sourceId, t.libraryId, t.rankRating, t.watched, t.inProgress, t.year),
+  ],
+);
+
+/** One row per (item, genre), carrying the item's ranks: a genre page is a range of one index. */
+export const libraryItemGenres = sqliteTable(
+  'library_item_genres',
+  {
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    libraryId: text('library_id').notNull(),
+    genre: text('genre').notNull(),
+    itemId: text('item_id').notNull(),
+    rankTitle: integer('rank_title').notNull().default(0),
+    rankAdded: integer('rank_added').notNull().default(0),
+    rankYear: integer('rank_year').notNull().default(0),
+    rankRating: integer('rank_rating').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sourceId, t.libraryId, t.genre, t.itemId] }),
+    index('library_item_genres_item_idx').on(t.sourceId, t.itemId),
+    index('library_item_genres_title_idx').on(t.sourceId, t.libraryId, t.genre, t.rankTitle),
+    index('library_item_genres_added_idx').on(t.sourceId, t.libraryId, t.genre, t.rankAdded),
+    index('library_item_genres_year_idx').on(t.sourceId, t.libraryId, t.genre, t.rankYear),
+    index('library_item_genres_rating_idx').on(t.sourceId, t.libraryId, t.genre, t.rankRating),
+  ],
+);
+
+/**
+ * Items seen outside a library listing (an item page with its children, a home row, a search hit):
+ * what an item page shows offline and what the image proxy resolves a poster from.
+ */
+export const libraryItemDetails = sqliteTable(
+  'library_item_details',
+  {
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    itemId: text('item_id').notNull(),
+    /** The LibraryItem as JSON. */
+    data: text('data').notNull(),
+    /** Child item ids in the server's order (JSON array), once the item page was fetched. */
+    children: text('children'),
+    /** When the item page (overview, cast, children) was read from the server; null: only seen in a list. */
+    fetchedAt: integer('fetched_at'),
+    seenAt: integer('seen_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.itemId] }), index('library_item_details_seen_idx').on(t.seenAt)],
+);
+
+/** How far each library's cache is. */
+export const librarySync = sqliteTable(
+  'library_sync',
+  {
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    libraryId: text('library_id').notNull(),
+    /** Last complete (cold) sync. */
+    fullSyncAt: integer('full_sync_at'),
+    /** Last successful sync of any kind. */
+    syncedAt: integer('synced_at'),
+    /** Highest updatedAt seen: the next incremental sync asks for changes since then. */
+    highWaterMs: integer('high_water_ms'),
+    /** The last failure in plain words; null after a success. */
+    error: text('error'),
+    errorAt: integer('error_at'),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.libraryId] })],
+);
+
+/** Continue watching / recently added of each source as last seen (JSON arrays of LibraryItem). */
+export const libraryHomeRows = sqliteTable(
+  'library_home_rows',
+  {
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    row: text('row').notNull(),
+    items: text('items').notNull(),
+    fetchedAt: integer('fetched_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.row] })],
 );

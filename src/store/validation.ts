@@ -2,6 +2,7 @@
 // a row that does not parse is skipped with a warning, never trusted and never a crash.
 import { z } from 'zod';
 import type { Credentials } from '../backends/types.js';
+import { ITEM_TYPES, type LibraryItem } from '../core/library.js';
 import { ROUTE_ORIGINS, type EngineEvent, type LibraryType, type ProbeError, type RouteKind, type RouteOrigin, type SourceKind, type SourceMonitoringSettings, type SourceStatus } from '../core/types.js';
 
 export const sourceKindSchema = z.enum(['plex', 'jellyfin']) satisfies z.ZodType<SourceKind>;
@@ -104,3 +105,34 @@ export function parseJsonColumn<T>(schema: z.ZodType<T>, text: string): { ok: tr
     .join('; ');
   return { ok: false, problem };
 }
+
+// ---- The library cache (issue 14) ----
+const imageRefSchema = z.object({ kind: z.enum(['poster', 'backdrop']), path: z.string(), tag: z.string().optional() });
+const nullableNumber = z.number().finite().nullable();
+export const libraryItemSchema = z.object({
+  id: z.string().min(1),
+  libraryId: z.string().nullable(),
+  parentId: z.string().nullable(),
+  type: z.enum(ITEM_TYPES),
+  title: z.string(),
+  sortTitle: z.string(),
+  year: nullableNumber,
+  addedAt: nullableNumber,
+  updatedAt: nullableNumber,
+  rating: nullableNumber,
+  durationMs: nullableNumber,
+  overview: z.string().nullable(),
+  genres: z.array(z.string()),
+  cast: z.array(z.object({ name: z.string(), role: z.string().optional() })),
+  index: nullableNumber,
+  parentIndex: nullableNumber,
+  parentTitle: z.string().nullable(),
+  grandparentTitle: z.string().nullable(),
+  childCount: nullableNumber,
+  watched: z.boolean(),
+  resumeMs: nullableNumber,
+  lastViewedAt: nullableNumber,
+  poster: imageRefSchema.nullable(),
+  backdrop: imageRefSchema.nullable(),
+  blurhash: z.string().nullable(),
+}) satisfies z.ZodType<LibraryItem>;

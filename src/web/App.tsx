@@ -19,6 +19,7 @@ import { ItemPage } from './pages/ItemPage';
 import { LibraryPage } from './pages/LibraryPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { SearchPage } from './pages/SearchPage';
+import { NotificationsPage } from './pages/NotificationsPage';
 import { SourcesPage } from './pages/SourcesPage';
 
 function PageFor({ route }: { route: Route }) {
@@ -27,6 +28,8 @@ function PageFor({ route }: { route: Route }) {
       return <AddSourcePage kind={route.addKind} />;
     case 'demo':
       return <DemoPage />;
+    case 'notifications':
+      return <NotificationsPage />;
     case 'sources':
       return <SourcesPage focusId={route.sourceId} />;
     case 'home':

@@ -19,6 +19,8 @@ import type { ApiSource, ApiSourceDetail } from '../../src/api/types.js';
 import type { Store, StoredHistoryEntry } from '../../src/store/index.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 import { startTestRuntime, type TestRuntime } from './start.js';
+import type { NotificationSettingsInput } from '../../src/core/settings.js';
+import type { NotificationService } from '../../src/notifications/service.js';
 import { waitUntil } from './wait.js';
 import { toApiSource, toApiSourceDetail } from '../../src/server/views.js';
 
@@ -103,6 +105,8 @@ export interface Recorded {
 
 export interface HarnessOptions {
   settings?: MonitorSettingsInput;
+  /** Notification settings (hold-down, window… in ms; no ranges). */
+  notifications?: NotificationSettingsInput;
   push?: Partial<PushSupervisorSettings> & { enabled?: boolean };
   jellyfinKeepAliveScale?: number;
   /** Runs after the engine started and before the sources are added (e.g. faults for the very first check). */
@@ -178,6 +182,11 @@ export class EngineHarness {
     return this.current.routedCaller;
   }
 
+  /** The running runtime's notification service. */
+  get notifications(): NotificationService {
+    return this.current.notifications;
+  }
+
   /** The real backends and sign-in flows of the running runtime. */
   get backends(): Backends {
     return this.current.backends;
@@ -211,6 +220,7 @@ export class EngineHarness {
       plexTvUrl: this.sim.plexTvUrl,
       monitor: { ...TEST_SETTINGS, ...this.options.settings },
       push: { ...TEST_PUSH, ...this.options.push },
+      ...(this.options.notifications ? { notifications: this.options.notifications } : {}),
       // The engine's real network watcher, sampling often — but over made-up interfaces, so only
       // changeNetwork() changes the network it sees, never the host (or a test beside this one).
       watchNetwork: {

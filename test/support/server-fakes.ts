@@ -13,7 +13,7 @@ import type {
 } from '../../src/backends/types.js';
 import { SignInError } from '../../src/backends/types.js';
 import type { ApiDemoRoute } from '../../src/api/types.js';
-import type { EngineEvent, RouteOrigin, Source } from '../../src/core/types.js';
+import type { EngineEvent, Library, RouteOrigin, Source } from '../../src/core/types.js';
 import type {
   CheckWaitResult,
   Engine,
@@ -114,6 +114,13 @@ export class FakeEngine implements Engine {
     const at = 1_700_000_000_000 + this.seq;
     s.snapshot = { ...s.snapshot, status: { state: 'reconnecting', attempt: 1, nextRetryAt: at + 1_000, since: at, lastRouteKind: 'local' }, since: at };
     return this.pushEvent({ type: 'ConnectionLost', sourceId: id, sourceName: source.name, sourceKind: source.kind, at, lastRouteKind: 'local' }, id);
+  }
+
+  /** The libraries a check found (issue 14: the library layer syncs them); streamed as a `source` message. */
+  setLibraries(id: string, libraries: Library[]): void {
+    const s = this.sources.get(id)!;
+    s.snapshot = { ...s.snapshot, libraries };
+    this.emit({ type: 'source', source: s.snapshot });
   }
 
   touch(id: string): void {

@@ -3,7 +3,7 @@ import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/rea
 import type { ApiSource } from '../../api/types';
 import { href, useApp, useRoute, useUi } from '../lib/hooks';
 import { setNavOpen } from '../lib/ui-state';
-import { FlaskIcon, HomeIcon, PlusIcon, ServerIcon } from './Icons';
+import { BellIcon, FlaskIcon, HomeIcon, PlusIcon, ServerIcon } from './Icons';
 import { SidebarSource } from './SidebarSource';
 
 /**
@@ -49,6 +49,9 @@ export function Sidebar() {
           </a>
           <a className={`sidebar-nav-link${route.page === 'sources' && !route.sourceId ? ' active' : ''}`} href={href({ page: 'sources' })} onClick={close} data-testid="nav-sources">
             <ServerIcon /> Servers
+          </a>
+          <a className={`sidebar-nav-link${route.page === 'notifications' ? ' active' : ''}`} href={href({ page: 'notifications' })} onClick={close} data-testid="nav-notifications">
+            <BellIcon /> Notifications
           </a>
           {demo && (
             <a className={`sidebar-nav-link${route.page === 'demo' ? ' active' : ''}`} href={href({ page: 'demo' })} onClick={close} data-testid="nav-demo">

@@ -5,7 +5,7 @@
 import { useSyncExternalStore } from 'react';
 import { basePath } from './api';
 
-export type Page = 'home' | 'sources' | 'add' | 'demo' | 'library' | 'item' | 'search' | 'play' | 'not-found';
+export type Page = 'home' | 'sources' | 'add' | 'demo' | 'notifications' | 'library' | 'item' | 'search' | 'play' | 'not-found';
 
 export interface Route {
   page: Page;
@@ -32,6 +32,7 @@ export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decode);
   if (parts[0] === 'add') return { page: 'add', addKind: parts[1] === 'plex' || parts[1] === 'jellyfin' ? parts[1] : undefined };
   if (parts[0] === 'demo') return { page: 'demo' };
+  if (parts[0] === 'notifications') return { page: 'notifications' };
   if (parts[0] === 'sources' && parts[1]) return { page: 'sources', sourceId: parts[1] };
   return { page: 'sources' };
 }
@@ -66,6 +67,8 @@ export function routeUrl(route: Route, base: string): string {
       return route.addKind ? `${base}#/add/${route.addKind}` : `${base}#/add`;
     case 'demo':
       return `${base}#/demo`;
+    case 'notifications':
+      return `${base}#/notifications`;
     case 'sources':
       return route.sourceId ? `${base}#/sources/${enc(route.sourceId)}` : `${base}#/sources`;
     case 'library':
