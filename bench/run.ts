@@ -10,6 +10,7 @@ import { domLatency } from './dom-latency.js';
 import { fuzz } from './fuzz.js';
 import { library } from './library.js';
 import { playback } from './playback.js';
+import { libraryLive } from './library-live.js';
 import { recovery } from './recovery.js';
 import { returnToBest } from './return.js';
 import { routeChoice } from './route-choice.js';
@@ -18,7 +19,7 @@ import { sourcesPage } from './sources-page.js';
 import type { Benchmark, BenchReport, BenchResult, BenchRow, MachineInfo } from './types.js';
 
 /** Registry: recovery and scale plug in here as further modules. */
-export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, returnToBest, fuzz, scale, sourcesPage, library, playback];
+export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, returnToBest, fuzz, scale, sourcesPage, library, libraryLive, playback];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

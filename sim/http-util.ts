@@ -90,3 +90,17 @@ export function queryParam(url: URL, name: string): string | undefined {
   for (const [k, v] of url.searchParams) if (k.toLowerCase() === lower) return v;
   return undefined;
 }
+
+/**
+ * A Jellyfin array query parameter as the server's model binders read it
+ * (`CommaDelimitedArrayModelBinder`, `PipeDelimitedArrayModelBinder`): a key given several times
+ * (`fields=A&fields=B`, what @jellyfin/sdk sends) yields each value as it is; a key given once is
+ * split on the delimiter (`fields=A,B`). Empty entries are dropped; absent → [].
+ */
+export function queryList(url: URL, name: string, delimiter: ',' | '|' = ','): string[] {
+  const lower = name.toLowerCase();
+  const values: string[] = [];
+  for (const [k, v] of url.searchParams) if (k.toLowerCase() === lower) values.push(v);
+  const parts = values.length > 1 ? values : (values[0] ?? '').split(delimiter);
+  return parts.map((p) => p.trim()).filter(Boolean);
+}

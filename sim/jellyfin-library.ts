@@ -4,7 +4,7 @@
 // against the Jellyfin OpenAPI document in the tests.
 import type { IncomingMessage } from 'node:http';
 import type { JellyfinLibraryConfig } from './config.js';
-import { empty, header, json, queryParam, text, type SimResponse } from './http-util.js';
+import { empty, header, json, queryList, queryParam, text, type SimResponse } from './http-util.js';
 import { stableHex } from './ids.js';
 import { jfDate, omitNulls } from './jellyfin-dto.js';
 import { jellyfinIdCodec, matches, mix, ServerLibrary, type ItemType, type LibraryKind, type ListQuery, type SimItem, type SimLibrary } from './library-model.js';
@@ -22,6 +22,8 @@ const SORT_FIELDS: Record<string, NonNullable<ListQuery['sort']>['field']> = {
   premieredate: 'year',
   communityrating: 'rating',
 };
+/** ItemSortBy values that mean the children's own order (index numbers), which the model keeps. */
+const NATURAL_ORDER_SORTS = new Set(['indexnumber', 'parentindexnumber', 'airedepisodeorder']);
 const KIND_BY_COLLECTION: Record<string, LibraryKind> = { movies: 'movie', musicvideos: 'movie', trailers: 'movie', tvshows: 'show', music: 'music', photos: 'photo', homevideos: 'photo' };
 const NATURAL = { poster: { width: 600, height: 900 }, wide: { width: 1280, height: 720 }, square: { width: 600, height: 600 } } as const;
 
@@ -66,7 +68,7 @@ export class JellyfinLibraryApi {
   }
 
   handle(req: IncomingMessage, url: URL, path: string): SimResponse {
-    const fields = new Set((queryParam(url, 'fields') ?? '').split(',').map((f) => f.trim().toLowerCase()).filter(Boolean));
+    const fields = new Set(queryList(url, 'fields').map((f) => f.toLowerCase()));
     const dto = (item: SimItem, all = false) => this.itemDto(item, all ? 'all' : fields);
     const listed = (item: SimItem) => dto(item);
     const image = /^\/items\/([0-9a-f-]{32,36})\/images\/([a-z]+)(?:\/\d+)?$/.exec(path);
@@ -86,8 +88,8 @@ export class JellyfinLibraryApi {
     if (path === '/useritems/resume' || /^\/users\/[^/]+\/items\/resume$/.test(path)) {
       const parentId = queryParam(url, 'parentId');
       const library = parentId ? this.libraryOf(parentId) : undefined;
-      const media = (queryParam(url, 'mediaTypes') ?? '').toLowerCase();
-      const all = this.model.resumable(10_000).filter((i) => (!library || i.library === library) && (!media || media.split(',').includes(i.type === 'track' ? 'audio' : 'video')));
+      const media = queryList(url, 'mediaTypes').map((m) => m.toLowerCase());
+      const all = this.model.resumable(10_000).filter((i) => (!library || i.library === library) && (media.length === 0 || media.includes(i.type === 'track' ? 'audio' : 'video')));
       return this.queryResult(all, url, listed);
     }
     if (path === '/search/hints') return this.searchHints(url);
@@ -111,22 +113,25 @@ export class JellyfinLibraryApi {
 
   private items(url: URL, dto: (item: SimItem) => unknown): SimResponse {
     const query: ListQuery = {};
-    const types = (queryParam(url, 'includeItemTypes') ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
-    if (types.length > 0) query.types = types.map((t) => TYPE_BY_NAME.get(t)).filter((t): t is ItemType => t !== undefined);
-    const sortBy = (queryParam(url, 'sortBy') ?? '').split(',')[0]!.trim().toLowerCase();
-    const sortOrder = (queryParam(url, 'sortOrder') ?? '').split(',')[0]!.trim().toLowerCase();
-    if (sortBy) {
-      const field = SORT_FIELDS[sortBy];
-      if (!field) return errorText(400);
-      query.sort = { field, descending: sortOrder === 'descending' };
-    } else if (sortOrder === 'descending') query.sort = { field: 'title', descending: true };
-    const filters = (queryParam(url, 'filters') ?? '').toLowerCase().split(',');
+    const askedTypes = queryList(url, 'includeItemTypes').map((t) => t.toLowerCase());
+    if (askedTypes.length > 0) query.types = askedTypes.map((t) => TYPE_BY_NAME.get(t)).filter((t): t is ItemType => t !== undefined);
+    // Kinds this server holds none of (Video, MusicVideo…): nothing matches them.
+    const noKnownType = askedTypes.length > 0 && query.types?.length === 0;
+    // The first sort field the simulator implements wins; the real server sorts by all of them and
+    // skips names that are not ItemSortBy values (no 400). IndexNumber & co. keep natural order.
+    const sortBy = queryList(url, 'sortBy').map((f) => f.toLowerCase());
+    const sortOrder = (queryList(url, 'sortOrder')[0] ?? '').toLowerCase();
+    const firstSort = sortBy.find((f) => SORT_FIELDS[f] !== undefined || NATURAL_ORDER_SORTS.has(f));
+    const field = firstSort === undefined ? undefined : SORT_FIELDS[firstSort];
+    if (field) query.sort = { field, descending: sortOrder === 'descending' };
+    else if (firstSort === undefined && sortOrder === 'descending') query.sort = { field: 'title', descending: true };
+    const filters = queryList(url, 'filters').map((f) => f.toLowerCase());
     const isPlayed = queryParam(url, 'isPlayed')?.toLowerCase();
     if (filters.includes('isplayed') || isPlayed === 'true') query.watched = true;
     if (filters.includes('isunplayed') || isPlayed === 'false') query.unwatched = true;
     if (filters.includes('isresumable')) query.resumable = true;
-    const genres = (queryParam(url, 'genres') ?? '').split('|').filter(Boolean);
-    const years = (queryParam(url, 'years') ?? '').split(',').filter(Boolean).map(Number);
+    const genres = queryList(url, 'genres', '|');
+    const years = queryList(url, 'years').map(Number).filter(Number.isInteger);
     if (years.length > 0) query.years = years;
     const searchTerm = queryParam(url, 'searchTerm');
     if (searchTerm) query.searchTerm = searchTerm;
@@ -134,15 +139,25 @@ export class JellyfinLibraryApi {
     if (since) {
       const ms = Date.parse(since);
       if (Number.isNaN(ms)) return errorText(400);
-      query.updatedSince = Math.ceil(ms / 1000);
+      // The model keeps seconds; the real server compares full DateLastSaved precision. Flooring
+      // keeps a change made later in the same second (ceil would drop it: a lost incremental update).
+      query.updatedSince = Math.floor(ms / 1000);
     }
     const recursive = queryParam(url, 'recursive')?.toLowerCase() === 'true';
     const parentId = queryParam(url, 'parentId');
-    const idsParam = queryParam(url, 'ids');
+    const ids = queryList(url, 'ids');
+    const artistIds = queryList(url, 'artistIds');
 
     let items: SimItem[];
-    if (idsParam) {
-      items = idsParam.split(',').map((id) => this.lookup(id)).filter((i): i is SimItem => i !== undefined);
+    if (noKnownType) {
+      items = [];
+    } else if (ids.length > 0) {
+      items = ids.map((id) => this.lookup(id)).filter((i): i is SimItem => i !== undefined);
+    } else if (artistIds.length > 0) {
+      // Albums and tracks by these artists (the artist is the album's parent here).
+      const artists = artistIds.map((id) => this.lookup(id)).filter((i): i is SimItem => i?.type === 'artist');
+      items = artists.flatMap((artist) => this.descendants(artist, true)).filter((i) => (!query.types || query.types.includes(i.type)) && matches(i, query));
+      items = sortItems(items, query, undefined);
     } else if (parentId) {
       const library = this.libraryOf(parentId);
       const parent = library ? undefined : this.lookup(parentId);
@@ -181,7 +196,7 @@ export class JellyfinLibraryApi {
     if (!term.trim()) return errorText(400);
     const start = Math.max(0, intParam(url, 'startIndex') ?? 0);
     const limit = intParam(url, 'limit') ?? 20;
-    const types = (queryParam(url, 'includeItemTypes') ?? '').split(',').map((t) => TYPE_BY_NAME.get(t.trim().toLowerCase())).filter((t): t is ItemType => t !== undefined);
+    const types = queryList(url, 'includeItemTypes').map((t) => TYPE_BY_NAME.get(t.toLowerCase())).filter((t): t is ItemType => t !== undefined);
     const found = [...this.model.search(term, 1000).values()].flat().filter((i) => types.length === 0 || types.includes(i.type));
     const hints = found.slice(start, start + limit).map((item) =>
       omitNulls({

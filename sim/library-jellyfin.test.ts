@@ -129,6 +129,52 @@ describe('Jellyfin library: /UserViews and /Items', () => {
   });
 });
 
+describe('Jellyfin library: array query parameters as the server binds them', () => {
+  it('repeated keys (what @jellyfin/sdk sends) and one comma-separated key mean the same list', async () => {
+    const repeated = await get(`/Items?parentId=${views['Mixed']}&recursive=true&includeItemTypes=Movie&includeItemTypes=Series&fields=Genres&fields=SortName&limit=100`);
+    const comma = await get(`/Items?parentId=${views['Mixed']}&recursive=true&includeItemTypes=Movie,Series&fields=Genres,SortName&limit=100`);
+    expectValid(spec.validate('/Items', 'get', 200, repeated.body));
+    expect(repeated.body).toEqual(comma.body);
+    const items = repeated.body.Items as Item[];
+    expect(new Set(items.map((i) => i.Type))).toEqual(new Set(['Movie', 'Series']));
+    // Both fields asked for are there, not only the first.
+    expect(items.every((i) => Array.isArray(i['Genres']) && typeof i['SortName'] === 'string')).toBe(true);
+    // A kind the library holds none of (Video) adds nothing and removes nothing.
+    const withVideo = await get(`/Items?parentId=${views['Mixed']}&recursive=true&includeItemTypes=Movie&includeItemTypes=Series&includeItemTypes=Video&limit=100`);
+    expect(withVideo.body.TotalRecordCount).toBe(repeated.body.TotalRecordCount);
+    expect((await get(`/Items?parentId=${views['Mixed']}&recursive=true&includeItemTypes=Video`)).body.TotalRecordCount).toBe(0);
+  });
+
+  it('sortBy: the first known field wins, IndexNumber keeps natural order, a name that is no ItemSortBy is skipped (no 400)', async () => {
+    const byDate = await get(`/Items?parentId=${views['Movies']}&sortBy=NotASortField&sortBy=DateCreated&sortOrder=Descending&fields=DateCreated&limit=20`);
+    expect(byDate.status).toBe(200);
+    const dates = (byDate.body.Items as Item[]).map((i) => Date.parse(i['DateCreated'] as string));
+    expect(dates).toEqual([...dates].sort((a, b) => b - a));
+    const series = (await get(`/Items?parentId=${views['Shows']}&limit=1`)).body.Items[0] as Item;
+    const season = (await get(`/Items?parentId=${series.Id}`)).body.Items[0] as Item;
+    const episodes = await get(`/Items?parentId=${season.Id}&sortBy=ParentIndexNumber&sortBy=IndexNumber&sortBy=SortName`);
+    expect(episodes.status).toBe(200);
+    const numbers = (episodes.body.Items as Item[]).map((i) => i['IndexNumber'] as number);
+    expect(numbers).toEqual(numbers.map((_, i) => i + 1));
+  });
+
+  it('artistIds lists the albums of an artist; minDateLastSaved keeps a change made later in the same second', async () => {
+    const album = (await get(`/Items?parentId=${views['Music']}&recursive=true&includeItemTypes=MusicAlbum&limit=1`)).body.Items[0] as Item;
+    const artistId = (album['AlbumArtists'] as { Id: string }[])[0]!.Id;
+    const albums = await get(`/Items?artistIds=${artistId}&recursive=true&includeItemTypes=MusicAlbum`);
+    expectValid(spec.validate('/Items', 'get', 200, albums.body));
+    const found = albums.body.Items as Item[];
+    expect(found.map((i) => i.Id)).toContain(album.Id);
+    expect(found.every((i) => i.Type === 'MusicAlbum' && (i['AlbumArtists'] as { Id: string }[])[0]!.Id === artistId)).toBe(true);
+
+    // A moment with milliseconds, then a change: the change is at or after it, so it is listed.
+    const since = new Date(Date.now()).toISOString();
+    const changed = sim.library('jf-lib').touchItems('Movies', 1);
+    const incremental = await get(`/Items?parentId=${views['Movies']}&minDateLastSaved=${encodeURIComponent(since)}`);
+    expect((incremental.body.Items as Item[]).map((i) => i.Id)).toContain(changed[0]);
+  });
+});
+
 describe('Jellyfin library: detail, shows, resume, latest, search', () => {
   it('/Items/{id} (and the legacy /Users/{id}/Items/{id}) carry UserData and one MediaSource whose Id is the catalog partId', async () => {
     const catalog = sim.library('jf-lib').mediaCatalog();

@@ -89,13 +89,16 @@ describe('Plex library: /library/sections/{id}/all', () => {
     expect((await get('/library/sections/99/all')).status).toBe(404);
   });
 
-  it('updatedAt>= returns exactly the items touchItems changed (incremental sync)', async () => {
+  it('updatedAt>>= (after, the date operator) returns exactly the items touchItems changed (incremental sync)', async () => {
     const since = Math.floor(Date.now() / 1000);
     const changed = sim.library('plex-lib').touchItems('TV Shows', 4);
     expect(changed).toHaveLength(4);
-    const res = await get(`/library/sections/2/all?updatedAt>=${since}`);
+    // As a client sends it: the operator left of "=" URI-encoded.
+    const res = await get(`/library/sections/2/all?updatedAt%3E%3E=${since - 1}`);
     expect(res.container.Metadata!.map((m) => m.ratingKey).sort()).toEqual([...changed].sort());
-    expect(res.container.Metadata!.every((m) => (m['updatedAt'] as number) >= since)).toBe(true);
+    expect(res.container.Metadata!.every((m) => (m['updatedAt'] as number) > since - 1)).toBe(true);
+    // `>=` is an integer operator, not a date one: refused, never read as "after".
+    expect((await get(`/library/sections/2/all?updatedAt>=${since}`)).status).toBe(400);
   });
 });
 

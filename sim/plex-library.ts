@@ -127,9 +127,16 @@ export class PlexLibraryApi {
     if (genre) query.genre = genre;
     const year = queryParam(url, 'year');
     if (year) query.years = year.split(',').map(Number).filter(Number.isInteger);
-    // `updatedAt>=1700000000` arrives as the key "updatedAt>" with the value.
+    // Dates take `=`, `!=`, `>>=` (after) and `<<=` (before) — Plex's "Media Queries" in the spec;
+    // `>=`/`<=` are integer and string operators. `updatedAt>>=1700000000` arrives as the key
+    // "updatedAt>>"; an integer operator on the date is refused as the server refuses a bad filter.
     for (const [k, v] of url.searchParams) {
-      if (k === 'updatedAt>' || k === 'updatedAt>>') query.updatedSince = Number(v) + (k === 'updatedAt>>' ? 1 : 0);
+      if (k === 'updatedAt>' || k === 'updatedAt<') return empty(400);
+      if (k === 'updatedAt>>') {
+        const seconds = Number(v);
+        if (!Number.isInteger(seconds)) return empty(400);
+        query.updatedSince = seconds + 1;
+      }
     }
     const title = queryParam(url, 'title');
     if (title) query.searchTerm = title;

@@ -58,7 +58,9 @@ export function toApiItem(basePath: string, source: SourceSnapshot, item: Librar
     durationMs: item.durationMs,
     addedAt: item.addedAt,
     rating: item.rating,
-    playable: PLAYABLE_ITEM_TYPES.has(item.type) && !offline,
+    // The kind of item (the contract in src/api/types.ts): an away source's movie keeps its Play
+    // button, disabled with the reason, because `offline` says so — the page must know it is playable.
+    playable: PLAYABLE_ITEM_TYPES.has(item.type),
     offline,
   };
 }

@@ -116,6 +116,42 @@ function expectNoSecrets(corpora: Record<string, string>, secrets: Record<string
   }
 }
 
+interface LibraryCard {
+  id: string;
+  title: string;
+  imageUrl: string | null;
+}
+
+/**
+ * Browses a source through Marquee's library API as the web UI does — a page of its first library
+ * (once the first sync filled the cache), an item page, that item's poster, a search for its
+ * title and the home rows — so the secret scan covers the library answers, the image responses'
+ * headers and the search results too (issue 14).
+ */
+async function browseLibraryThroughApi(api: RecordingClient, sourceId: string): Promise<void> {
+  const library = await waitUntil(
+    async () => (await api.get(`/api/sources/${sourceId}`)).json<ApiSourceDetail>().libraries[0],
+    { what: 'the source\'s libraries', timeoutMs: 20_000 },
+  );
+  const items = await waitUntil(
+    async () => {
+      const page = await api.get(`/api/sources/${sourceId}/libraries/${library.id}/items?limit=20`);
+      return page.status === 200 ? page.json<{ items: LibraryCard[] }>().items.length > 0 && page.json<{ items: LibraryCard[] }>().items : false;
+    },
+    { what: 'the first library page from the cache', timeoutMs: 30_000 },
+  );
+  const card = items.find((i) => i.imageUrl) ?? items[0]!;
+  expect((await api.get(`/api/sources/${sourceId}/items/${encodeURIComponent(card.id)}`)).status).toBe(200);
+  expect(card.imageUrl).toBeTruthy();
+  const image = await api.get(card.imageUrl!);
+  expect(image.status).toBe(200);
+  expect(image.headers['content-type']).toMatch(/^image\//);
+  const search = await api.get(`/api/search?q=${encodeURIComponent(card.title)}&wait=5000`);
+  expect(search.status).toBe(200);
+  expect(search.json<{ results: { id: string }[] }>().results.map((r) => r.id)).toContain(card.id);
+  expect((await api.get('/api/home')).status).toBe(200);
+}
+
 describe.sequential('Marquee as a real process: simulator + app, add, cut, restart', () => {
   const cleanup = new Cleanup();
   const sses: SseReader[] = [];
@@ -410,6 +446,9 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
     const bad = await fetch(`${localUrl}/Users/Me`, { headers: { authorization: authHeader(`${token.slice(0, -4)}0000`) }, signal: AbortSignal.timeout(5000) });
     expect(bad.status).toBe(401);
 
+    // Library answers, an image response and search results join the scanned material.
+    await browseLibraryThroughApi(api, sourceId);
+
     // Stop the app so its logs are complete.
     const app = apps.at(-1)!;
     app.signal('SIGTERM');
@@ -428,6 +467,8 @@ describe.sequential('Marquee as a real process: simulator + app, add, cut, resta
     expect(corpora['API responses']).toContain('Process-test Jellyfin');
     expect(corpora['SSE streams']).toContain('ConnectionRestored');
     expect(corpora['CLI output']).toContain('Process-test Jellyfin');
+    expect(corpora['API responses']).toContain('/image?kind=poster');
+    expect(corpora['API responses']).toContain('"content-type":"image/');
 
     expectNoSecrets(corpora, { 'Jellyfin access token': token, 'Jellyfin password': JELLYFIN_PASSWORD });
   }, 60_000);
@@ -547,6 +588,7 @@ describe.sequential('Marquee as a real process: a Plex source through the PIN fl
     expect((await sections(serverToken)).status).toBe(200);
     expect((await sections(`${serverToken.slice(0, -4)}0000`)).status).toBe(401);
 
+    await browseLibraryThroughApi(api, sourceId);
     expect((await runToExit(process.execPath, [MARQUEE_BIN, 'status', '--url', api.baseUrl], { cwd: ROOT, name: 'marquee status', env: childEnv(), timeoutMs: 30_000 }, cleanup)).code).toBe(0);
     sse.close();
     app.signal('SIGTERM');
@@ -556,6 +598,8 @@ describe.sequential('Marquee as a real process: a Plex source through the PIN fl
     expect(corpora.logs).toContain('Marquee is listening on');
     expect(corpora['API responses']).toContain('Process-test Plex');
     expect(corpora['SSE stream']).toContain('ConnectionChanged');
+    expect(corpora['API responses']).toContain('/image?kind=poster');
+    expect(corpora['API responses']).toContain('"content-type":"image/');
     expectNoSecrets(corpora, { 'Plex server token': serverToken, 'plex.tv account token': accountToken });
   }, 60_000);
 });
