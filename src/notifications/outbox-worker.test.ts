@@ -1,17 +1,18 @@
-// The outbox and its delivery against a real loopback HTTP receiver (the json:// fallback sender):
-// order, retries, a hung target that delays nobody else, refusals and the max age.
+// The outbox and its delivery through the real senders (json:// webhook, docs/NOTIFICATIONS.md) to a
+// real loopback HTTP receiver: order, retries, a hung target that delays nobody else, refusals and
+// the max age.
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NotificationMessage } from '../core/notifications.js';
 import { realClock } from '../monitor/clock.js';
 import { openDatabase, type Store } from '../store/index.js';
 import { makeTempDir } from '../../test/support/store.js';
-import { NotificationReceiver } from '../../test/support/notification-receiver.js';
+import { startHttpReceiver, type HttpReceiver } from '../../test/support/notify-receivers.js';
 import { waitAtMost } from '../../test/support/wait.js';
 import { appriseNotificationParts } from './apprise-parts.js';
+import { OutboxWorker, retryDelayMs } from './outbox-worker.js';
 
 const parts = appriseNotificationParts();
-import { OutboxWorker, retryDelayMs } from './outbox-worker.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -28,8 +29,8 @@ function openStore(): Store {
   return store;
 }
 
-async function receiver(): Promise<NotificationReceiver> {
-  const r = await NotificationReceiver.start();
+async function receiver(): Promise<HttpReceiver> {
+  const r = await startHttpReceiver();
   cleanups.push(() => r.close());
   return r;
 }
@@ -83,15 +84,26 @@ describe('outbox worker', () => {
   it('delivers queued messages in order with the message id as idempotency key, then deletes them and records success', async () => {
     const store = openStore();
     const r = await receiver();
-    const target = addTarget(store, r.url());
+    const target = addTarget(store, r.webhookUrl());
     const messages = [message('First'), message('Second'), message('Third')];
     store.notifications.enqueue(messages.map((m) => ({ message: m, targetId: target, dueAt: Date.now() })));
     worker(store).start();
-    expect(await waitAtMost(() => r.received.length === 3, 5_000)).toBe(true);
-    expect(r.messages().map((m) => m.title)).toEqual(['First', 'Second', 'Third']);
-    expect(r.received[0]!.path).toBe('/hook');
-    expect(r.received[0]!.headers['idempotency-key']).toBe(messages[0]!.id);
-    expect(r.received[0]!.body).toMatchObject({ title: 'First', message: 'First.' });
+    expect(await waitAtMost(() => r.accepted().length === 3, 5_000)).toBe(true);
+    expect(r.webhookMessages().map((m) => m.title)).toEqual(['First', 'Second', 'Third']);
+    // Each delivery carries its own message's id, in the payload and as the idempotency key.
+    expect(r.webhookMessages().map((m) => m.id)).toEqual(messages.map((m) => m.id));
+    expect(r.accepted().map((req) => req.headers['idempotency-key'])).toEqual(messages.map((m) => m.id));
+    expect(r.accepted()[0]!.path).toBe('/hook');
+    expect(r.accepted()[0]!.headers['x-marquee-event']).toBe('lost');
+    expect(JSON.parse(r.accepted()[0]!.body)).toEqual({
+      id: messages[0]!.id,
+      event: 'lost',
+      source: { id: 's1', name: 'Living-room Plex' },
+      title: 'First',
+      body: 'First.',
+      url: null,
+      at: new Date(messages[0]!.at).toISOString(),
+    });
     await waitAtMost(() => store.notifications.pendingCount() === 0, 2_000);
     expect(store.notifications.pendingCount()).toBe(0);
     expect(store.notifications.getTarget(target)!.lastSuccessAt).not.toBeNull();
@@ -102,49 +114,51 @@ describe('outbox worker', () => {
     const r = await receiver();
     const port = r.port;
     await r.down();
-    const target = addTarget(store, r.url());
+    const target = addTarget(store, r.webhookUrl());
     store.notifications.enqueue([{ message: message('Lost'), targetId: target, dueAt: Date.now() }]);
     worker(store, { retryCapMs: 1_000 }).start();
     expect(await waitAtMost(() => store.notifications.getTarget(target)!.lastError !== null, 3_000)).toBe(true);
-    expect(store.notifications.getTarget(target)!.lastError).toMatch(/refused the connection.*attempt 1; retrying/);
-    await r.listen(port);
-    expect(await waitAtMost(() => r.received.length === 1, 5_000)).toBe(true);
+    expect(store.notifications.getTarget(target)!.lastError).toBe(`the webhook: connection refused by 127.0.0.1:${port} (attempt 1; retrying)`);
+    await r.up();
+    expect(await waitAtMost(() => r.accepted().length === 1, 5_000)).toBe(true);
     await waitAtMost(() => store.notifications.pendingCount() === 0, 2_000);
     expect(store.notifications.pendingCount()).toBe(0);
-    expect(r.messages().map((m) => m.title)).toEqual(['Lost']);
+    expect(r.webhookMessages().map((m) => m.title)).toEqual(['Lost']);
   });
 
   it('a hung target is bounded by the timeout and never delays another target', async () => {
     const store = openStore();
     const hung = await receiver();
-    hung.mode = { answer: 'hang' };
+    hung.reply(() => ({ hang: true }));
     const ok = await receiver();
-    const hungTarget = addTarget(store, hung.url(), 'Hung');
-    const okTarget = addTarget(store, ok.url(), 'Fine');
+    const hungTarget = addTarget(store, hung.webhookUrl(), 'Hung');
+    const okTarget = addTarget(store, ok.webhookUrl(), 'Fine');
     const started = Date.now();
     store.notifications.enqueue([
       { message: message('To hung'), targetId: hungTarget, dueAt: started },
       { message: message('To fine'), targetId: okTarget, dueAt: started },
     ]);
     worker(store, { timeoutMs: 800 }).start();
-    expect(await waitAtMost(() => ok.received.length === 1, 2_000)).toBe(true);
-    expect(ok.received[0]!.at - started).toBeLessThan(500);
+    expect(await waitAtMost(() => ok.accepted().length === 1, 2_000)).toBe(true);
+    expect(ok.accepted()[0]!.at - started).toBeLessThan(500);
     expect(await waitAtMost(() => store.notifications.getTarget(hungTarget)!.lastError !== null, 3_000)).toBe(true);
-    expect(store.notifications.getTarget(hungTarget)!.lastError).toMatch(/no answer within/);
+    expect(store.notifications.getTarget(hungTarget)!.lastError).toMatch(/no answer within .*\(attempt 1; retrying\)$/);
     expect(store.notifications.pendingCount(hungTarget)).toBe(1);
   });
 
   it('a refusal that retrying cannot fix (HTTP 404) and a message past the max age are dropped with the reason recorded', async () => {
     const store = openStore();
     const r = await receiver();
-    r.mode = { answer: 'status', status: 404 };
-    const target = addTarget(store, r.url());
+    r.reply(() => ({ status: 404, body: 'no such hook' }));
+    const target = addTarget(store, r.webhookUrl());
     store.notifications.enqueue([{ message: message('Refused'), targetId: target, dueAt: Date.now() }]);
     const old = addTarget(store, 'json://127.0.0.1:9/none', 'Old');
     store.notifications.enqueue([{ message: message('Too old'), targetId: old, dueAt: Date.now() - 120_000 }]);
     worker(store).start();
     expect(await waitAtMost(() => store.notifications.pendingCount() === 0, 3_000)).toBe(true);
-    expect(store.notifications.getTarget(target)!.lastError).toBe('Refused: not delivered — the target refused the message (HTTP 404).');
+    expect(store.notifications.getTarget(target)!.lastError).toBe(`Refused: not delivered — the webhook at 127.0.0.1:${r.port} rejected the message (HTTP 404): “no such hook”.`);
+    // Tried once, not retried.
+    expect(r.requests.map((req) => req.status)).toEqual([404]);
     expect(store.notifications.getTarget(old)!.lastError).toMatch(/"Too old"\) was dropped: not delivered within 1 min \(0 attempts\)/);
   });
 

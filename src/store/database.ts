@@ -188,17 +188,24 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     heartbeat: () => {
       if (ctx.sqlite.readonly) {
         // Started read-only: try a real read-write connection (migrated) before replaying writes.
+        // The read-only one is closed first: SQLite shares one -shm mapping per file within a
+        // process, and a WAL database's mapping made read-only would make the new one read-only
+        // too. Still not writable: the read-only connection is opened again.
+        const useConnection = (next: Database.Database) => {
+          statements.clear();
+          runner = makeRunner(next);
+          ctx.sqlite = next;
+          ctx.db = drizzle(next, { schema });
+        };
+        ctx.sqlite.close();
         let fresh: Database.Database;
         try {
           fresh = openReadWrite(path, connection);
         } catch (error) {
+          useConnection(openReadOnly(path, connection.busyTimeoutMs));
           throw (error as { cause?: unknown }).cause ?? error;
         }
-        ctx.sqlite.close();
-        statements.clear();
-        runner = makeRunner(fresh);
-        ctx.sqlite = fresh;
-        ctx.db = drizzle(fresh, { schema });
+        useConnection(fresh);
       }
       ctx
         .statement("INSERT INTO settings (key, value, updated_at) VALUES ('store.heartbeat', ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
@@ -318,6 +325,9 @@ function openReadWrite(path: string, options: ConnectionOptions): Database.Datab
   try {
     // SQLite silently falls back to read-only when the file cannot be opened for writing.
     if (sqlite.readonly) throw Object.assign(new Error('read-only'), { code: 'SQLITE_READONLY' });
+    // …but a database left in WAL mode (its -wal and -shm beside it) on a read-only file system
+    // opens as writable, and nothing here writes when no migration is due: ask the file system.
+    assertFilesWritable(path);
     configure(sqlite, options.synchronous, options.busyTimeoutMs, options.logger);
     check(sqlite, path);
     tightenSidecars(path);
@@ -330,6 +340,13 @@ function openReadWrite(path: string, options: ConnectionOptions): Database.Datab
     const dirFault = directoryWriteFault(dirname(path));
     if (dirFault) throw new StoreOpenError('read_only', `Cannot open the database ${path}: ${dirFault.reason}.`, { cause: dirFault.error });
     throw openFailure(error, path);
+  }
+}
+
+/** Throws the file system's own error (EROFS, EACCES) when the database or a sidecar cannot be written. */
+function assertFilesWritable(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (file === path || existsSync(file)) accessSync(file, constants.W_OK);
   }
 }
 

@@ -114,6 +114,27 @@ describe('degraded storage', () => {
     expect(store.sqlite.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
+  it('full disk: a configuration write is refused while the held monitor writes cannot land, even one that alone would fit', () => {
+    const store = open();
+    const s = store.sources.create(sampleSource(1));
+    const routeIds = s.routes.map((r) => r.id);
+    store.sqlite.pragma(`max_page_count = ${store.sqlite.pragma('page_count', { simple: true }) as number}`);
+    for (let n = 1; n <= 40 && store.health().state === 'ok'; n++) monitorWrites(store, s.id, routeIds, n);
+    expect(store.health().state).toBe('degraded');
+    // A rename rewrites a row in place (no new page): SQLite alone would take it, but it must not
+    // jump ahead of the history and status the disk has no room for.
+    expect(() => store.sources.rename(s.id, 'New name')).toThrow(/^Cannot save the change: the disk holding the data directory is full\.$/);
+    expect(store.sources.get(s.id)?.name).toBe(s.name);
+    expect(store.health().state).toBe('degraded');
+
+    store.sqlite.pragma('max_page_count = 1073741823');
+    // Space is back: the held writes land first, then the change is taken.
+    expect(store.sources.rename(s.id, 'New name')).toBe(true);
+    expect(store.sources.get(s.id)?.name).toBe('New name');
+    expect(store.health()).toEqual({ state: 'ok' });
+    expect(store.status.get(s.id)?.status).toMatchObject({ state: 'connected' });
+  });
+
   it('the retry timer recovers by itself', async () => {
     const store = open({ retryIntervalMs: 20 });
     const s = store.sources.create(sampleSource(1));

@@ -11,7 +11,7 @@
 // a reason in plain words instead of throwing into the monitor. Monitor writes are then kept in
 // memory (bounded; latest-wins for current state) and replayed by a retry timer until the disk
 // takes them again. Configuration writes are refused with StoreUnavailableError so the API can
-// tell the user.
+// tell the user — until the held writes have landed (a retry runs first), never ahead of them.
 import { StoreUnavailableError, classifyStorageError, type StorageFault } from './errors.js';
 import type { StoreLogger } from './logger.js';
 
@@ -123,15 +123,18 @@ export class WriteGuard {
     this.markDegraded(fault, 'open');
   }
 
-  /** A configuration write: throws StoreUnavailableError (plain words) on a storage fault. */
+  /**
+   * A configuration write: throws StoreUnavailableError (plain words) on a storage fault. While
+   * degraded, the writes held in memory must land first: a change that alone would fit (a row
+   * rewritten in place, the space a failed commit left in the WAL) must not jump ahead of them, use
+   * the room they wait for, and be reported saved while the store says the disk is full.
+   */
   foreground<T>(label: string, write: () => T): T {
     if (this.closed) throw new StoreUnavailableError('The database is closed.');
     this.flush();
+    if (this.fault && !this.retryNow()) throw new StoreUnavailableError(`Cannot save the change: ${this.fault.reason}.`);
     try {
-      const result = write();
-      // A successful write proves storage works again: replay what is buffered now.
-      if (this.fault) this.retryNow();
-      return result;
+      return write();
     } catch (error) {
       const fault = classifyStorageError(error);
       if (!fault) throw error;

@@ -4,16 +4,16 @@
 // Screenshots: test-results/browser/notifications-*.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, startMarquee, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
-import { NotificationReceiver } from '../support/notification-receiver.js';
+import { startHttpReceiver, type HttpReceiver } from '../support/notify-receivers.js';
 import { poll } from '../support/wait.js';
 
 let marquee: MarqueeUnderTest;
-let receiver: NotificationReceiver;
+let receiver: HttpReceiver;
 let session: BrowserSession | undefined;
 
 beforeAll(async () => {
   marquee = await startMarquee();
-  receiver = await NotificationReceiver.start();
+  receiver = await startHttpReceiver();
 }, 60_000);
 
 afterAll(async () => {
@@ -36,7 +36,7 @@ describe('Notifications page (real server, Chromium)', () => {
     await page.getByTestId('notification-url').fill('ftp://example.org/x');
     await page.getByTestId('notification-save').click();
     await poll(() => page.getByTestId('form-error').textContent()).toMatch(/json:\/\//);
-    await page.getByTestId('notification-url').fill(receiver.url('/hook').replace('json://', 'json://me:pa55word@'));
+    await page.getByTestId('notification-url').fill(receiver.webhookUrl('/hook').replace('json://', 'json://me:pa55word@'));
     await page.getByTestId('notification-event-fallback').uncheck();
     await page.getByTestId('notification-quiet').check();
     await screenshot('notifications-form');
@@ -45,21 +45,21 @@ describe('Notifications page (real server, Chromium)', () => {
     const card = page.locator('[data-testid^="notification-target-"]');
     await poll(() => card.count()).toBe(1);
     const text = (await card.textContent()) ?? '';
-    expect(text).toContain(`json://***:***@127.0.0.1:${receiver.port}/hook`);
+    expect(text).toContain(`json://me:***@127.0.0.1:${receiver.port}/hook`);
     expect(text).not.toContain('pa55word');
     expect(text).toContain('22:00–07:00');
     expect(await page.content()).not.toContain('pa55word');
 
     await page.getByTestId('notification-test').click();
-    await poll(() => page.getByTestId('notification-test-result').textContent()).toBe('Test sent: accepted (HTTP 200)');
-    expect(receiver.messages()).toMatchObject([{ event: 'test' }]);
+    await poll(() => page.getByTestId('notification-test-result').textContent()).toBe(`Test sent: the webhook at 127.0.0.1:${receiver.port} accepted the message (HTTP 200)`);
+    expect(receiver.webhookMessages()).toMatchObject([{ event: 'test' }]);
     await poll(() => page.getByTestId('notification-last-success').textContent()).not.toBe('never');
     await screenshot('notifications-test-ok');
 
     await receiver.down();
     await page.getByTestId('notification-test').click();
-    await poll(() => page.getByTestId('notification-test-result').textContent()).toBe('Test failed: the target refused the connection (nothing listens there)');
-    await poll(() => page.getByTestId('notification-last-error').textContent()).toContain('Test message: the target refused the connection');
+    await poll(() => page.getByTestId('notification-test-result').textContent()).toBe(`Test failed: the webhook: connection refused by 127.0.0.1:${receiver.port}`);
+    await poll(() => page.getByTestId('notification-last-error').textContent()).toContain(`Test message: the webhook: connection refused by 127.0.0.1:${receiver.port}`);
     await screenshot('notifications-test-failed');
 
     page.once('dialog', (dialog) => void dialog.accept());

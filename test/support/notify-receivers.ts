@@ -1,8 +1,10 @@
 // Real local receivers for notification tests (issue 16), on loopback only:
 // - `startHttpReceiver()`: one HTTP(S) server standing in for every HTTP service (webhook, ntfy,
 //   Gotify, Discord, Slack, Telegram, Pushover). It records each request exactly as it arrived
-//   (method, path, headers, raw body) and answers as the test scripts it: a status and body,
-//   a redirect, a hang, a huge or garbage body.
+//   (method, path, headers, raw body, arrival time, the status it was answered with) and answers
+//   as the test scripts it: a status and body, a redirect, a hang, a huge or garbage body. It can
+//   go down (its port refuses connections) and come back on the same port, and reads the webhook
+//   payloads it accepted (`webhookMessages()`, the form docs/NOTIFICATIONS.md documents).
 // - `startSmtpReceiver()`: a real SMTP server (the `smtp-server` package) with optional STARTTLS or
 //   implicit TLS and a user name/password, recording every accepted message.
 // - `makeTestCertificate()`: a private CA and a leaf for 127.0.0.1/localhost, made with the
@@ -50,15 +52,33 @@ export interface ReceivedRequest {
   /** Lower-cased names. */
   headers: Record<string, string>;
   body: string;
+  /** When it arrived (Date.now()). */
+  at: number;
+  /** The status it was answered with; null while unanswered (a hang, a delayed answer). */
+  status: number | null;
 }
 
 /** How the receiver answers one request. */
 export type ReceiverReply =
   | { status: number; body?: string | Buffer; headers?: Record<string, string>; /** Answer only after this long. */ delayMs?: number }
-  /** Accept the request and never answer (the socket is destroyed when the receiver closes). */
+  /** Accept the request and never answer (the socket is destroyed when the receiver goes down). */
   | { hang: true }
   /** Stream `bytes` bytes of `fill` with a 200 (a chunked body: no content-length to refuse early). */
   | { hugeBody: number; fill?: string; status?: number };
+
+/** One JSON webhook payload as docs/NOTIFICATIONS.md documents it, `at` read as epoch ms. */
+export interface WebhookMessage {
+  id: string;
+  event: string;
+  sourceId: string | null;
+  sourceName: string | null;
+  title: string;
+  body: string;
+  url: string | null;
+  at: number;
+  /** When its request arrived here (Date.now()). */
+  receivedAt: number;
+}
 
 export interface HttpReceiver {
   /** e.g. http://127.0.0.1:41234 */
@@ -67,7 +87,27 @@ export interface HttpReceiver {
   requests: ReceivedRequest[];
   /** Decide the reply to each request (default: 200 with `{}`). */
   reply(fn: (req: ReceivedRequest) => ReceiverReply): void;
+  /** The Apprise URL of this receiver as a generic webhook: json://127.0.0.1:PORT/hook (jsons:// with TLS). */
+  webhookUrl(path?: string): string;
+  /** The requests answered with a 2xx, in arrival order. */
+  accepted(): ReceivedRequest[];
+  /** The webhook payloads of the accepted requests, in arrival order. */
+  webhookMessages(): WebhookMessage[];
+  /** Down: open connections are cut and the port refuses new ones until `up()`. */
+  down(): Promise<void>;
+  /** Listens again on the same port. */
+  up(): Promise<void>;
   close(): Promise<void>;
+}
+
+interface WebhookPayload {
+  id: string;
+  event: string;
+  source: { id: string; name: string } | null;
+  title: string;
+  body: string;
+  url: string | null;
+  at: string;
 }
 
 export async function startHttpReceiver(options: { tls?: TestCertificate } = {}): Promise<HttpReceiver> {
@@ -80,12 +120,13 @@ export async function startHttpReceiver(options: { tls?: TestCertificate } = {})
     req.on('end', () => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-      const received: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers, body: Buffer.concat(chunks).toString('utf8') };
+      const received: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now(), status: null };
       requests.push(received);
       const answer = decide(received);
       if ('hang' in answer) return;
       if ('hugeBody' in answer) {
-        res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain' });
+        received.status = answer.status ?? 200;
+        res.writeHead(received.status, { 'content-type': 'text/plain' });
         const piece = Buffer.alloc(16 * 1024, answer.fill ?? 'x');
         let left = answer.hugeBody;
         const pump = () => {
@@ -101,6 +142,7 @@ export async function startHttpReceiver(options: { tls?: TestCertificate } = {})
         return;
       }
       const respond = () => {
+        received.status = answer.status;
         res.writeHead(answer.status, answer.headers ?? {});
         res.end(answer.body ?? '');
       };
@@ -108,13 +150,31 @@ export async function startHttpReceiver(options: { tls?: TestCertificate } = {})
       else respond();
     });
   };
-  const server: Server = options.tls ? createHttpsServer({ key: options.tls.keyPem, cert: options.tls.certPem }, handler) : createHttpServer(handler);
-  server.on(options.tls ? 'secureConnection' : 'connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  let server: Server | null = null;
+  let port = 0;
+  const listen = async () => {
+    const next: Server = options.tls ? createHttpsServer({ key: options.tls.keyPem, cert: options.tls.certPem }, handler) : createHttpServer(handler);
+    next.on(options.tls ? 'secureConnection' : 'connection', (s: Socket) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      next.once('error', reject);
+      next.listen(port, '127.0.0.1', () => resolve());
+    });
+    server = next;
+    port = (next.address() as AddressInfo).port;
+  };
+  const down = () =>
+    new Promise<void>((resolve) => {
+      const current = server;
+      server = null;
+      for (const s of sockets) s.destroy();
+      if (!current) return resolve();
+      current.close(() => resolve());
+    });
+  await listen();
+  const accepted = () => requests.filter((r) => r.status !== null && r.status >= 200 && r.status < 300);
   return {
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
@@ -122,11 +182,16 @@ export async function startHttpReceiver(options: { tls?: TestCertificate } = {})
     reply(fn) {
       decide = fn;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
+    webhookUrl: (path = '/hook') => `${options.tls ? 'jsons' : 'json'}://127.0.0.1:${port}${path}`,
+    accepted,
+    webhookMessages: () =>
+      accepted().map((r) => {
+        const p = JSON.parse(r.body) as WebhookPayload;
+        return { id: p.id, event: p.event, sourceId: p.source?.id ?? null, sourceName: p.source?.name ?? null, title: p.title, body: p.body, url: p.url, at: Date.parse(p.at), receivedAt: r.at };
       }),
+    down,
+    up: listen,
+    close: down,
   };
 }
 

@@ -1,8 +1,9 @@
 // Runs inside a private mount namespace (`unshare -m`, root) made by fs-faults.test.ts: mounts a
 // small tmpfs on the given directory and drives the store through a real full disk (ENOSPC) or a
 // real read-only file system (EROFS). The mount vanishes with the namespace. Prints one JSON line.
-//   unshare -m --propagation private node --import tsx test/support/store-fs-fault-runner.ts <full|readonly-start|readonly-empty> <dir>
+//   unshare -m --propagation private node --import tsx test/support/store-fs-fault-runner.ts <full|readonly-start|readonly-start-wal|readonly-empty> <dir>
 import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceStatus } from '../../src/core/types.js';
 import { openDatabase } from '../../src/store/database.js';
@@ -16,7 +17,22 @@ const mount = (...args: string[]) => execFileSync('mount', args, { stdio: 'pipe'
 const connected = (n: number): SourceStatus => ({ state: 'connected', routeId: 'r', routeKind: 'local', latencyMs: n, since: n });
 const report: Record<string, unknown> = { scenario };
 
-mount('-t', 'tmpfs', '-o', 'size=512k,mode=0755', 'marquee-test', mountDir);
+/** Writes `path` until the file system has no byte left (ENOSPC). */
+function fillDisk(path: string): void {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(4096, 1);
+  try {
+    for (let i = 0; i < 1_000_000; i++) writeSync(fd, chunk);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOSPC') throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// 1 MB: a freshly migrated database (0000–0005) peaks near 530 KB while close() folds its WAL back
+// into the file; the scenarios that need a full disk fill it themselves.
+mount('-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'marquee-test', mountDir);
 
 if (scenario === 'full') {
   const store = openDatabase({ dataDir, maintenanceIntervalMs: 0, retryIntervalMs: 60_000 });
@@ -57,11 +73,22 @@ if (scenario === 'full') {
   report.expectedLastStatus = connected(n + 19);
   report.integrity = store.sqlite.pragma('integrity_check', { simple: true });
   store.close();
-} else if (scenario === 'readonly-start') {
+} else if (scenario === 'readonly-start' || scenario === 'readonly-start-wal') {
   const first = openDatabase({ dataDir, maintenanceIntervalMs: 0 });
   const source = first.sources.create(sampleSource(1));
   first.status.save(source.id, connected(1));
-  first.close();
+  if (scenario === 'readonly-start-wal') {
+    // The disk is full when Marquee stops: close() cannot fold the WAL back into the file, so the
+    // database stays in WAL mode with its -wal and -shm beside it (as after a kill -9, too).
+    const filler = join(mountDir, 'filler');
+    first.flush();
+    fillDisk(filler);
+    first.close();
+    rmSync(filler);
+    report.walLeftBehind = existsSync(`${first.path}-wal`) && existsSync(`${first.path}-shm`);
+  } else {
+    first.close();
+  }
   mount('-o', 'remount,ro', mountDir);
   const store = openDatabase({ dataDir, maintenanceIntervalMs: 0, retryIntervalMs: 60_000 });
   report.degraded = store.health();

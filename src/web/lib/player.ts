@@ -1,6 +1,22 @@
 // Pure helpers of the player page (issue 15): the connection line, the clock, the keyboard
 // shortcuts and the buffered ranges. No DOM here beyond plain data, so they are unit-tested in Node.
+// And the one loader of hls.js, which stays out of the main bundle.
+import type * as HlsModule from 'hls.js';
 import type { ApiPlayConnection } from '../../api/types';
+
+let hlsModule: Promise<typeof HlsModule> | null = null;
+
+/**
+ * hls.js — about half of the UI's code — fetched as its own chunk the first time an HLS stream is
+ * about to play, never for the pages that do not play one. A failed fetch is tried again next time.
+ */
+export function loadHls(): Promise<typeof HlsModule> {
+  hlsModule ??= import('hls.js').catch((error: unknown) => {
+    hlsModule = null;
+    throw error;
+  });
+  return hlsModule;
+}
 
 /** "Living-room Plex · local · direct play" / "Living-room Plex · relay · 2 Mbps transcode". */
 export function connectionLine(connection: ApiPlayConnection): string {

@@ -1,9 +1,9 @@
-import Hls, { ErrorTypes, Events } from 'hls.js';
+import type Hls from 'hls.js';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ApiPlaySession } from '../../api/types';
 import { ArrowLeftIcon, PlayIcon } from '../components/Icons';
 import { ApiRequestError, apiFetch, apiUrl, errorMessage } from '../lib/api';
-import { bufferedSpans, connectionLine, formatPlayTime, seekTarget, shortcutFor } from '../lib/player';
+import { bufferedSpans, connectionLine, formatPlayTime, loadHls, seekTarget, shortcutFor } from '../lib/player';
 import { href } from '../lib/router';
 
 /** Position reports while playing (the servers expect one about every 10 s). */
@@ -69,6 +69,9 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
   const mediaRef = useRef<HTMLMediaElement | null>(null);
   const frameRef = useRef<HTMLCanvasElement>(null);
   const hlsRef = useRef<Hls | null>(null);
+  /** Counts attaches: one that finishes loading hls.js after a newer attach (or after leaving) stops. */
+  const attachSeq = useRef(0);
+  const mounted = useRef(true);
   const sessionRef = useRef<ApiPlaySession | null>(null);
   /** The generation whose stream is attached now. */
   const attachedGeneration = useRef<number | null>(null);
@@ -136,6 +139,7 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
   const attach = useCallback((target: ApiPlaySession, atSeconds: number, resume: boolean) => {
     const media = mediaRef.current;
     if (!media) return;
+    const seq = ++attachSeq.current;
     hlsRef.current?.destroy();
     hlsRef.current = null;
     attachedGeneration.current = target.generation;
@@ -144,33 +148,52 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
       if (atSeconds > 0 && Math.abs(media.currentTime - atSeconds) > 0.5) media.currentTime = atSeconds;
       if (resume) void media.play().catch(() => setPhase('paused'));
     };
-    if (target.protocol === 'hls' && Hls.isSupported()) {
-      const hls = new Hls({ ...HLS_CONFIG, startPosition: atSeconds });
-      hlsRef.current = hls;
-      hls.on(Events.ERROR, (_event, data) => {
-        if (!data.fatal) return;
-        if (data.type === ErrorTypes.NETWORK_ERROR) {
-          // Marquee is reachable again sooner or later (it fails over itself): load again from where we are.
-          setStreamNote('Waiting for the stream…');
-          hls.startLoad(media.currentTime);
-        } else if (data.type === ErrorTypes.MEDIA_ERROR) {
-          hls.recoverMediaError();
-        } else {
-          setError(`The stream could not be played (${data.details}).`);
-          setPhase('error');
-        }
-      });
-      hls.on(Events.FRAG_LOADED, () => setStreamNote(null));
-      hls.once(Events.MANIFEST_PARSED, () => {
-        if (resume) void media.play().catch(() => setPhase('paused'));
-      });
-      hls.loadSource(url);
-      hls.attachMedia(media);
-    } else {
+    const playFile = () => {
       media.src = url;
       media.addEventListener('loadedmetadata', start, { once: true });
       media.load();
+    };
+    if (target.protocol !== 'hls') {
+      playFile();
+      return;
     }
+    const stale = () => seq !== attachSeq.current || !mounted.current || mediaRef.current !== media;
+    loadHls().then(
+      ({ default: HlsPlayer, Events, ErrorTypes }) => {
+        if (stale()) return;
+        // No MediaSource (Safari on iOS): the browser plays HLS itself.
+        if (!HlsPlayer.isSupported()) {
+          playFile();
+          return;
+        }
+        const hls = new HlsPlayer({ ...HLS_CONFIG, startPosition: atSeconds });
+        hlsRef.current = hls;
+        hls.on(Events.ERROR, (_event, data) => {
+          if (!data.fatal) return;
+          if (data.type === ErrorTypes.NETWORK_ERROR) {
+            // Marquee is reachable again sooner or later (it fails over itself): load again from where we are.
+            setStreamNote('Waiting for the stream…');
+            hls.startLoad(media.currentTime);
+          } else if (data.type === ErrorTypes.MEDIA_ERROR) {
+            hls.recoverMediaError();
+          } else {
+            setError(`The stream could not be played (${data.details}).`);
+            setPhase('error');
+          }
+        });
+        hls.on(Events.FRAG_LOADED, () => setStreamNote(null));
+        hls.once(Events.MANIFEST_PARSED, () => {
+          if (resume) void media.play().catch(() => setPhase('paused'));
+        });
+        hls.loadSource(url);
+        hls.attachMedia(media);
+      },
+      (err: unknown) => {
+        if (stale()) return;
+        setError(`The player could not load its HLS support: ${errorMessage(err)}`);
+        setPhase('error');
+      },
+    );
   }, []);
 
   useEffect(() => {
@@ -178,7 +201,13 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
     attach(session, session.startMs / 1000, true);
   }, [session, attach]);
 
-  useEffect(() => () => hlsRef.current?.destroy(), []);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+      hlsRef.current?.destroy();
+    };
+  }, []);
 
   // ---- polling the session: the connection line, and a switched stream ---------------------------
   useEffect(() => {
