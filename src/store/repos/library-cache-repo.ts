@@ -92,8 +92,13 @@ function columns(item: LibraryItem) {
     rating: item.rating,
     updatedAt: item.updatedAt,
     watched: item.watched ? 1 : 0,
-    inProgress: item.resumeMs !== null && item.resumeMs > 0 && !item.watched ? 1 : 0,
+    inProgress: inProgress(item),
   };
+}
+
+/** A resume position set on an item not watched to the end: the "in progress" filter. */
+function inProgress(item: Pick<LibraryItem, 'resumeMs' | 'watched'>): number {
+  return item.resumeMs !== null && item.resumeMs > 0 && !item.watched ? 1 : 0;
 }
 
 export class LibraryCacheRepo {
@@ -336,9 +341,41 @@ export class LibraryCacheRepo {
              ON CONFLICT (source_id, item_id) DO UPDATE SET data = excluded.data, children = excluded.children, fetched_at = excluded.fetched_at, seen_at = excluded.seen_at`,
           )
           .run(sourceId, detail.item.id, JSON.stringify(detail.item), JSON.stringify(detail.children.map((c) => c.id)), at, at);
+        this.writeThroughWatchState(sourceId, [detail.item, ...detail.children]);
       },
       `library.detail:${sourceId}:${detail.item.id}`,
     );
+  }
+
+  /**
+   * The watched state and resume position an item page just read, copied into the item's listing
+   * row and the cached home rows, so the grid shows no stale badge until the next sync. Only these
+   * fields: they move no sort order (a changed title or date waits for the sync, which renumbers).
+   */
+  private writeThroughWatchState(sourceId: string, items: readonly LibraryItem[]): void {
+    const fresh = new Map(items.map((i) => [i.id, { watched: i.watched, resumeMs: i.resumeMs, lastViewedAt: i.lastViewedAt }]));
+    const update = this.ctx.statement(
+      `UPDATE library_items SET data = json_set(data, '$.watched', json(@watched), '$.resumeMs', @resumeMs, '$.lastViewedAt', @lastViewedAt),
+         watched = @w, in_progress = @p
+       WHERE source_id = @s AND item_id = @id
+         AND (watched != @w OR in_progress != @p OR data ->> '$.resumeMs' IS NOT @resumeMs OR data ->> '$.lastViewedAt' IS NOT @lastViewedAt)`,
+    );
+    for (const [id, state] of fresh) {
+      update.run({ s: sourceId, id, watched: state.watched ? 'true' : 'false', resumeMs: state.resumeMs, lastViewedAt: state.lastViewedAt, w: state.watched ? 1 : 0, p: inProgress(state) });
+    }
+    const rows = this.ctx.statement('SELECT row, items FROM library_home_rows WHERE source_id = ?').all(sourceId) as Array<{ row: string; items: string }>;
+    const save = this.ctx.statement('UPDATE library_home_rows SET items = ? WHERE source_id = ? AND row = ?');
+    for (const row of rows) {
+      let changed = false;
+      const next = safeJsonArray(row.items).map((value) => {
+        const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
+        const state = typeof id === 'string' ? fresh.get(id) : undefined;
+        if (!state) return value;
+        changed = true;
+        return { ...(value as object), ...state };
+      });
+      if (changed) save.run(JSON.stringify(next), sourceId, row.row);
+    }
   }
 
   /** Items seen in a home row or a search (their posters must resolve). Never throws. */
