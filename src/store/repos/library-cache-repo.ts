@@ -367,12 +367,12 @@ export class LibraryCacheRepo {
     const save = this.ctx.statement('UPDATE library_home_rows SET items = ? WHERE source_id = ? AND row = ?');
     for (const row of rows) {
       let changed = false;
-      const next = safeJsonArray(row.items).map((value) => {
+      const next = (safeJsonArray(row.items) as unknown[]).map((value) => {
         const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
         const state = typeof id === 'string' ? fresh.get(id) : undefined;
         if (!state) return value;
         changed = true;
-        return { ...(value as object), ...state };
+        return { ...(value as Record<string, unknown>), ...state };
       });
       if (changed) save.run(JSON.stringify(next), sourceId, row.row);
     }
