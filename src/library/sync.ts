@@ -4,8 +4,9 @@
 // MinDateLastSaved), and a full sync comes again every `fullSyncMs` because incremental answers do
 // not show deletions. The paging decisions are pure (src/core/library-sync.ts).
 //
-// Triggers: a source becoming connected (a reconnect refreshes in place), its libraries changing
-// (the push channel's library_changed hint makes the monitor re-read them), and a periodic timer.
+// Triggers: a source becoming connected (a reconnect refreshes in place), its library list changing,
+// the server's own hint that contents changed (the push channel's library_changed, through the
+// engine's `onLibraryActivity`, debounced per source), and a periodic timer.
 // Never two syncs of one library at once (a second request joins the one running); at most
 // `maxConcurrentSyncs` across the install. A failed sync keeps the old cache and records why.
 import type { LibraryItem } from '../core/library.js';
@@ -34,7 +35,7 @@ export interface LibraryUpdate {
 }
 
 export interface LibrarySyncOptions {
-  engine: Pick<Engine, 'listSources' | 'getSource' | 'subscribe'>;
+  engine: Pick<Engine, 'listSources' | 'getSource' | 'subscribe' | 'onLibraryActivity'>;
   caller: RoutedCaller;
   cache: LibraryCacheRepo;
   settings: LibrarySettings;
@@ -54,6 +55,7 @@ export class LibrarySync {
   /** What each source looked like last time: a reconnect or a new library list triggers a sync. */
   private readonly seen = new Map<string, { online: boolean; libraries: string }>();
   private unsubscribe: (() => void) | null = null;
+  private unsubscribeActivity: (() => void) | null = null;
   private timer: TimerHandle | null = null;
   private stopped = false;
   private readonly abort = new AbortController();
@@ -71,6 +73,13 @@ export class LibrarySync {
       else if (message.type === 'engine' && message.message.source) this.observe(message.message.source);
       else if (message.type === 'removed') this.seen.delete(message.sourceId);
     });
+    // The server's own word that its contents changed (debounced per source by the push supervisor):
+    // an incremental refresh of that source's libraries now, not at the next timer tick.
+    this.unsubscribeActivity =
+      this.options.engine.onLibraryActivity?.((sourceId) => {
+        const snapshot = this.options.engine.getSource(sourceId);
+        if (!this.stopped && snapshot && isOnline(snapshot)) void this.syncSource(sourceId);
+      }) ?? null;
     for (const snapshot of this.options.engine.listSources()) this.observe(snapshot);
     this.schedule();
   }
@@ -79,6 +88,8 @@ export class LibrarySync {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.unsubscribeActivity?.();
+    this.unsubscribeActivity = null;
     if (this.timer !== null) this.options.clock.clearTimeout(this.timer);
     this.timer = null;
     this.abort.abort();
