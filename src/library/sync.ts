@@ -46,6 +46,8 @@ export interface LibrarySyncOptions {
 }
 
 const SEEN_KEPT_MS = 30 * 24 * 3_600_000;
+/** Lets timers and I/O that became due run before the next step (real time: not a schedule). */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const isOnline = (s: SourceSnapshot) => s.status.state === 'connected' || s.status.state === 'sync_failed';
 const key = (sourceId: string, libraryId: string) => `${sourceId}\u0000${libraryId}`;
 
@@ -166,7 +168,8 @@ export class LibrarySync {
       const plan = forceFull ? { mode: 'full' as const } : planSync(cache.syncState(sourceId, libraryId), clock.now(), settings.fullSyncMs);
       const outcome = await this.page(sourceId, libraryId, plan.mode === 'incremental' ? plan.sinceMs : undefined);
       if (!outcome.ok) return this.failed(sourceId, libraryId, outcome.error);
-      const { changed } = cache.commitStaged(sourceId, libraryId, plan.mode, clock.now());
+      // In short steps that yield between them: the monitor, SSE and HTTP never wait on a big merge.
+      const { changed } = await cache.commitStagedStepwise(sourceId, libraryId, plan.mode, clock.now(), yieldToEventLoop);
       this.options.onUpdate?.({ sourceId, libraryId, status: this.status(sourceId, libraryId, { settled: true }), changed });
       return { ok: true, mode: plan.mode, changed, items: outcome.items };
     } catch (error) {
