@@ -201,7 +201,7 @@ function buildSchemas(bounded: boolean) {
       reopenCapMs: positiveMs(30_000, [1_000, HOUR]),
       /** A channel that lived this long resets the reopen delay. 1 s – 1 h. */
       stableAfterMs: positiveMs(10_000, [1_000, HOUR]),
-      /** "Library changed" notifications re-check (and re-fetch libraries) at most this often. 1 s – 1 h. */
+      /** "Library changed" notifications re-check (re-fetch libraries, refresh the library cache) at most this often. 1 s – 1 h. */
       libraryRefreshMinIntervalMs: ms(10_000, [1_000, HOUR]),
       /**
        * Channels on one route that failed this many times in a row without ever opening (e.g. every

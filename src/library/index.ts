@@ -26,7 +26,7 @@ export interface LibraryLayer {
 }
 
 export interface LibraryLayerOptions {
-  engine: Pick<Engine, 'listSources' | 'getSource' | 'subscribe'>;
+  engine: Pick<Engine, 'listSources' | 'getSource' | 'subscribe' | 'onLibraryActivity'>;
   caller: RoutedCaller;
   cache: LibraryCacheRepo;
   settings: LibrarySettings;

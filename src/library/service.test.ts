@@ -48,6 +48,43 @@ describe('LibraryService', () => {
     expect(await rig.layer.service.item(id, 'item-404')).toMatchObject({ ok: false, reason: 'unknown_item' });
   });
 
+  it('an item page read live writes its watched state and resume position through to the library listing and the cached home rows', async () => {
+    rig = startLibraryRig(fast);
+    const id = rig.addSource('Plex');
+    const items = makeItems(20);
+    rig.browser.libraries.set('1', items);
+    rig.browser.continueRow = { ok: true, value: [makeItem(3, { resumeMs: 1_000, watched: false })] };
+    rig.browser.recentRow = { ok: true, value: [makeItem(3, { resumeMs: 1_000, watched: false }), makeItem(7)] };
+    await rig.layer.sync.syncLibrary(id, '1');
+    await rig.layer.service.home(); // the rows are cached
+    const row = (itemId: string) => {
+      const page = rig.layer.service.libraryItems(id, '1', { offset: 0, limit: 100, sort: 'title' });
+      return page.ok ? page.page.items.find((i) => i.id === itemId) : undefined;
+    };
+    expect(row('item-3')).toMatchObject({ watched: items[3]!.watched, resumeMs: items[3]!.resumeMs });
+
+    // Watched elsewhere: the server says so on the item page, with an episode (child) now half-seen.
+    const child = makeItem(5, { watched: false, resumeMs: 90_000, lastViewedAt: 1_800_000_000_000 });
+    rig.browser.details.set('item-3', { ok: true, value: { item: { ...items[3]!, watched: true, resumeMs: null, lastViewedAt: 1_800_000_000_000, overview: 'Live' }, children: [child] } });
+    await rig.layer.service.item(id, 'item-3');
+
+    expect(row('item-3')).toMatchObject({ watched: true, resumeMs: null, lastViewedAt: 1_800_000_000_000 });
+    expect(row('item-5')).toMatchObject({ watched: false, resumeMs: 90_000 });
+    const watchedPage = rig.layer.service.libraryItems(id, '1', { offset: 0, limit: 100, sort: 'title', filter: 'watched' });
+    expect(watchedPage.ok && watchedPage.page.items.map((i) => i.id)).toContain('item-3');
+    const inProgress = rig.layer.service.libraryItems(id, '1', { offset: 0, limit: 100, sort: 'title', filter: 'in_progress' });
+    expect(inProgress.ok && inProgress.page.items.map((i) => i.id)).toContain('item-5');
+    expect(rig.store.libraryCache.homeRow(id, 'continue')?.items[0]).toMatchObject({ id: 'item-3', watched: true, resumeMs: null });
+    expect(rig.store.libraryCache.homeRow(id, 'recent')?.items.map((i) => [i.id, i.watched])).toEqual([
+      ['item-3', true],
+      ['item-7', items[7]!.watched],
+    ]);
+    // Offline, the cached home rows show the fresh state too.
+    rig.engine.setLost(id);
+    const home = await rig.layer.service.home();
+    expect(home.continueWatching[0]?.item).toMatchObject({ id: 'item-3', watched: true });
+  });
+
   it('home merges sources, never waits for a hung one (its cached rows are shown, marked timeout), offline ones from the cache', async () => {
     rig = startLibraryRig(fast);
     const healthy = rig.addSource('Healthy');

@@ -4,8 +4,9 @@
 // MinDateLastSaved), and a full sync comes again every `fullSyncMs` because incremental answers do
 // not show deletions. The paging decisions are pure (src/core/library-sync.ts).
 //
-// Triggers: a source becoming connected (a reconnect refreshes in place), its libraries changing
-// (the push channel's library_changed hint makes the monitor re-read them), and a periodic timer.
+// Triggers: a source becoming connected (a reconnect refreshes in place), its library list changing,
+// the server's own hint that contents changed (the push channel's library_changed, through the
+// engine's `onLibraryActivity`, debounced per source), and a periodic timer.
 // Never two syncs of one library at once (a second request joins the one running); at most
 // `maxConcurrentSyncs` across the install. A failed sync keeps the old cache and records why.
 import type { LibraryItem } from '../core/library.js';
@@ -34,7 +35,7 @@ export interface LibraryUpdate {
 }
 
 export interface LibrarySyncOptions {
-  engine: Pick<Engine, 'listSources' | 'getSource' | 'subscribe'>;
+  engine: Pick<Engine, 'listSources' | 'getSource' | 'subscribe' | 'onLibraryActivity'>;
   caller: RoutedCaller;
   cache: LibraryCacheRepo;
   settings: LibrarySettings;
@@ -45,6 +46,8 @@ export interface LibrarySyncOptions {
 }
 
 const SEEN_KEPT_MS = 30 * 24 * 3_600_000;
+/** Lets timers and I/O that became due run before the next step (real time: not a schedule). */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const isOnline = (s: SourceSnapshot) => s.status.state === 'connected' || s.status.state === 'sync_failed';
 const key = (sourceId: string, libraryId: string) => `${sourceId}\u0000${libraryId}`;
 
@@ -54,6 +57,7 @@ export class LibrarySync {
   /** What each source looked like last time: a reconnect or a new library list triggers a sync. */
   private readonly seen = new Map<string, { online: boolean; libraries: string }>();
   private unsubscribe: (() => void) | null = null;
+  private unsubscribeActivity: (() => void) | null = null;
   private timer: TimerHandle | null = null;
   private stopped = false;
   private readonly abort = new AbortController();
@@ -71,6 +75,13 @@ export class LibrarySync {
       else if (message.type === 'engine' && message.message.source) this.observe(message.message.source);
       else if (message.type === 'removed') this.seen.delete(message.sourceId);
     });
+    // The server's own word that its contents changed (debounced per source by the push supervisor):
+    // an incremental refresh of that source's libraries now, not at the next timer tick.
+    this.unsubscribeActivity =
+      this.options.engine.onLibraryActivity?.((sourceId) => {
+        const snapshot = this.options.engine.getSource(sourceId);
+        if (!this.stopped && snapshot && isOnline(snapshot)) void this.syncSource(sourceId);
+      }) ?? null;
     for (const snapshot of this.options.engine.listSources()) this.observe(snapshot);
     this.schedule();
   }
@@ -79,6 +90,8 @@ export class LibrarySync {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.unsubscribeActivity?.();
+    this.unsubscribeActivity = null;
     if (this.timer !== null) this.options.clock.clearTimeout(this.timer);
     this.timer = null;
     this.abort.abort();
@@ -155,7 +168,8 @@ export class LibrarySync {
       const plan = forceFull ? { mode: 'full' as const } : planSync(cache.syncState(sourceId, libraryId), clock.now(), settings.fullSyncMs);
       const outcome = await this.page(sourceId, libraryId, plan.mode === 'incremental' ? plan.sinceMs : undefined);
       if (!outcome.ok) return this.failed(sourceId, libraryId, outcome.error);
-      const { changed } = cache.commitStaged(sourceId, libraryId, plan.mode, clock.now());
+      // In short steps that yield between them: the monitor, SSE and HTTP never wait on a big merge.
+      const { changed } = await cache.commitStagedStepwise(sourceId, libraryId, plan.mode, clock.now(), yieldToEventLoop);
       this.options.onUpdate?.({ sourceId, libraryId, status: this.status(sourceId, libraryId, { settled: true }), changed });
       return { ok: true, mode: plan.mode, changed, items: outcome.items };
     } catch (error) {

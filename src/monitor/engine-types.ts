@@ -176,6 +176,12 @@ export interface Engine {
   removeRoute(sourceId: string, routeId: string): RouteEditResult;
   /** Subscribe to the ordered stream; returns an unsubscribe function. */
   subscribe(listener: (message: EngineStreamMessage) => void): () => void;
+  /**
+   * The server's own hint that its library contents changed (the push channel's library_changed),
+   * debounced per source; the library layer refreshes that source's cache on it. Returns an
+   * unsubscribe function. Optional: an engine without push channels never calls it.
+   */
+  onLibraryActivity?(listener: (sourceId: string) => void): () => void;
   /** Latest engine event sequence number. */
   lastSeq(): number;
   /** Engine messages after `seq`, or null when they are no longer retained (client must resync from a snapshot). */

@@ -96,6 +96,7 @@ export class MarqueeEngine implements Engine {
   private readonly network: NetworkWatcher | null;
   private readonly refresher: RouteRefresher;
   private readonly bus = new EventBus<{ message: EngineStreamMessage }>();
+  private readonly libraryActivity = new Set<(sourceId: string) => void>();
   private readonly sources = new Map<string, Source>();
   private readonly times = new Map<string, SourceTimes>();
   private readonly libraries = new Map<string, Library[]>();
@@ -139,6 +140,9 @@ export class MarqueeEngine implements Engine {
             clock: this.clock,
             settings: pushSettings,
             onPushState: (id) => this.publishSource(id, true),
+            onLibraryActivity: (id) => {
+              for (const listener of this.libraryActivity) listener(id);
+            },
             onError: (sourceId, error) => this.logger?.warn({ sourceId, err: error instanceof Error ? error.message : String(error) }, 'push channel error'),
           });
     this.refresher = new RouteRefresher({
@@ -267,6 +271,11 @@ export class MarqueeEngine implements Engine {
 
   subscribe(listener: (message: EngineStreamMessage) => void): () => void {
     return this.bus.on('message', listener);
+  }
+
+  onLibraryActivity(listener: (sourceId: string) => void): () => void {
+    this.libraryActivity.add(listener);
+    return () => this.libraryActivity.delete(listener);
   }
 
   // ---- writes -------------------------------------------------------------------------------

@@ -41,6 +41,11 @@ export interface PushSupervisorOptions {
   settings?: Partial<PushSupervisorSettings>;
   onPushState?(sourceId: string, state: PushState, detail?: string): void;
   onError?(sourceId: string, error: unknown): void;
+  /**
+   * The server said its libraries changed (Plex timeline/activity, Jellyfin LibraryChanged), debounced
+   * like the re-check it triggers: at most one per `libraryRefreshMinIntervalMs` per source.
+   */
+  onLibraryActivity?(sourceId: string): void;
 }
 
 interface Slot {
@@ -252,6 +257,7 @@ export class PushSupervisor {
       slot.libraryTimer = null;
       slot.lastLibraryRefreshAt = this.clock.now();
       this.options.monitor.checkNow(sourceId);
+      this.options.onLibraryActivity?.(sourceId);
     };
     if (dueAt <= now) run();
     else slot.libraryTimer = this.clock.setTimeout(run, dueAt - now);

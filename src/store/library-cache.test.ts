@@ -23,10 +23,10 @@ afterAll(() => {
   removeDir();
 });
 
-function replace(libraryId: string, items: LibraryItem[], at = 1000): number {
-  store.libraryCache.stageBegin(sourceId, libraryId);
-  for (let i = 0; i < items.length; i += 200) store.libraryCache.stagePage(sourceId, libraryId, items.slice(i, i + 200));
-  return store.libraryCache.commitStaged(sourceId, libraryId, 'full', at).changed;
+function replace(libraryId: string, items: LibraryItem[], at = 1000, source = sourceId): number {
+  store.libraryCache.stageBegin(source, libraryId);
+  for (let i = 0; i < items.length; i += 200) store.libraryCache.stagePage(source, libraryId, items.slice(i, i + 200));
+  return store.libraryCache.commitStaged(source, libraryId, 'full', at).changed;
 }
 
 /** The model: what a page must be, computed from a plain array. */
@@ -156,6 +156,40 @@ describe('LibraryCacheRepo pages', () => {
     expect(replace('inc', items.slice(0, 10), 3000)).toBe(22);
     expect(store.libraryCache.count(sourceId, 'inc')).toBe(10);
     expect(store.libraryCache.syncState(sourceId, 'inc')).toMatchObject({ fullSyncAt: 3000, syncedAt: 3000, error: null });
+  });
+
+  it('a changed title or a new item writes only its own rows (nothing renumbered), and the merge yields between bounded steps with a consistent order at each', async () => {
+    const items = makeItems(3_000);
+    const own = store.sources.create(sampleSource(2)).id; // its many rows would crowd the other tests' searches
+    replace('steps', items, 1000, own);
+    const totalChanges = () => store.sqlite.prepare('SELECT total_changes()').pluck().get() as number;
+    const before = totalChanges();
+    store.libraryCache.stageBegin(own, 'steps');
+    store.libraryCache.stagePage(own, 'steps', [
+      ...Array.from({ length: 5 }, (_, i) => ({ ...items[i * 500]!, title: `AAA ${i}`, sortTitle: `AAA ${i}`, updatedAt: 1_900_000_000_000 })),
+      ...makeItems(5, 10_000, { updatedAt: 1_900_000_000_000 }),
+    ]);
+    const staged = totalChanges();
+    expect(store.libraryCache.commitStaged(own, 'steps', 'incremental', 4000).changed).toBe(10);
+    // 10 item rows, their genre rows (≤ 2 each, deleted and written again), the sync record, the staging rows: no renumbering of 3,000 rows.
+    expect(totalChanges() - staged).toBeLessThan(100);
+    expect(staged - before).toBeLessThan(20);
+    expect(store.libraryCache.page(own, 'steps', { offset: 0, limit: 5, sort: 'title' }).items.map((i) => i.title)).toEqual(['AAA 0', 'AAA 1', 'AAA 2', 'AAA 3', 'AAA 4']);
+
+    // A full sync of 3,000 changed items and 10 gone: several steps, the order consistent at each pause.
+    const next = items.slice(10).map((i) => ({ ...i, title: `${i.title} II`, sortTitle: `${i.title} II`, updatedAt: 1_950_000_000_000 }));
+    store.libraryCache.stageBegin(own, 'steps');
+    for (let i = 0; i < next.length; i += 300) store.libraryCache.stagePage(own, 'steps', next.slice(i, i + 300));
+    let pauses = 0;
+    const result = await store.libraryCache.commitStagedStepwise(own, 'steps', 'full', 5000, async () => {
+      pauses++;
+      const page = store.libraryCache.page(own, 'steps', { offset: 0, limit: 5_000, sort: 'title' }).items;
+      const keys = page.map((i) => `${(i.sortTitle || i.title).toLowerCase()}\u0000${i.id}`);
+      expect(keys).toEqual([...keys].sort());
+    });
+    expect(result.changed).toBe(next.length + 15); // 10 original and 5 new items gone
+    expect(pauses).toBeGreaterThanOrEqual(Math.ceil(next.length / 500));
+    expect(store.libraryCache.count(own, 'steps')).toBe(next.length);
   });
 
   it('facets, search, details and home rows; a failure is kept in words and cleared by a success', () => {

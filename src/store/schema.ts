@@ -205,9 +205,10 @@ export const notificationOutbox = sqliteTable(
 // ---- The library cache (issue 14) ---------------------------------------------------------------
 // What Marquee last saw of each library, so a server that is away stays browsable. Items are kept
 // per (source, item id); the `data` column holds the whole LibraryItem as JSON (validated on read),
-// the other columns exist only to filter and order. Pages are read by rank: each sync numbers the
-// items 0..n-1 in every sort order, so a page at any offset of an unfiltered library is a range
-// read of an index (`rank >= offset LIMIT 100`), and a filtered page skips only index entries.
+// the other columns exist only to filter and order. Every sort order is an index over the row's own
+// sort key (`sort_*`: the value negated so the natural direction ascends, nulls last; ties by title
+// then id), so a page at any offset walks one index and skips only index entries, and a new or
+// changed item touches only its own index entries: nothing is ever renumbered.
 
 export const libraryItems = sqliteTable(
   'library_items',
@@ -228,24 +229,23 @@ export const libraryItems = sqliteTable(
     inProgress: integer('in_progress').notNull().default(0),
     /** The LibraryItem as JSON. */
     data: text('data').notNull(),
-    /** Position in each sort's default direction (title A→Z, newest added, newest year, best rating; ties by id, nulls last). */
-    rankTitle: integer('rank_title').notNull().default(0),
-    rankAdded: integer('rank_added').notNull().default(0),
-    rankYear: integer('rank_year').notNull().default(0),
-    rankRating: integer('rank_rating').notNull().default(0),
+    /** Sort keys in each sort's natural direction (newest added, newest year, best rating first: the value negated; nulls last). */
+    sortAdded: integer('sort_added').notNull().default(0),
+    sortYear: integer('sort_year').notNull().default(0),
+    sortRating: real('sort_rating').notNull().default(0),
   },
-  // The filter columns trail each rank index, so a filtered page's skipped rows are judged from
+  // The filter columns trail each order's index, so a filtered page's skipped rows are judged from
   // the index alone (SQLite defers the table read until a row is kept).
   (t) => [
     primaryKey({ columns: [t.sourceId, t.itemId] }),
-    index('library_items_title_idx').on(t.sourceId, t.libraryId, t.rankTitle, t.watched, t.inProgress, t.year),
-    index('library_items_added_idx').on(t.sourceId, t.libraryId, t.rankAdded, t.watched, t.inProgress, t.year),
-    index('library_items_year_idx').on(t.sourceId, t.libraryId, t.rankYear, t.watched, t.inProgress, t.year),
-    index('library_items_rating_idx').on(t.sourceId, t.libraryId, t.rankRating, t.watched, t.inProgress, t.year),
+    index('library_items_title_idx').on(t.sourceId, t.libraryId, t.titleKey, t.itemId, t.watched, t.inProgress, t.year),
+    index('library_items_added_idx').on(t.sourceId, t.libraryId, t.sortAdded, t.titleKey, t.itemId, t.watched, t.inProgress, t.year),
+    index('library_items_year_idx').on(t.sourceId, t.libraryId, t.sortYear, t.titleKey, t.itemId, t.watched, t.inProgress, t.year),
+    index('library_items_rating_idx').on(t.sourceId, t.libraryId, t.sortRating, t.titleKey, t.itemId, t.watched, t.inProgress, t.year),
   ],
 );
 
-/** One row per (item, genre), carrying the item's ranks: a genre page is a range of one index. */
+/** One row per (item, genre), carrying the item's sort keys: a genre page walks one index. */
 export const libraryItemGenres = sqliteTable(
   'library_item_genres',
   {
@@ -255,18 +255,18 @@ export const libraryItemGenres = sqliteTable(
     libraryId: text('library_id').notNull(),
     genre: text('genre').notNull(),
     itemId: text('item_id').notNull(),
-    rankTitle: integer('rank_title').notNull().default(0),
-    rankAdded: integer('rank_added').notNull().default(0),
-    rankYear: integer('rank_year').notNull().default(0),
-    rankRating: integer('rank_rating').notNull().default(0),
+    titleKey: text('title_key').notNull().default(''),
+    sortAdded: integer('sort_added').notNull().default(0),
+    sortYear: integer('sort_year').notNull().default(0),
+    sortRating: real('sort_rating').notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.sourceId, t.libraryId, t.genre, t.itemId] }),
     index('library_item_genres_item_idx').on(t.sourceId, t.itemId),
-    index('library_item_genres_title_idx').on(t.sourceId, t.libraryId, t.genre, t.rankTitle),
-    index('library_item_genres_added_idx').on(t.sourceId, t.libraryId, t.genre, t.rankAdded),
-    index('library_item_genres_year_idx').on(t.sourceId, t.libraryId, t.genre, t.rankYear),
-    index('library_item_genres_rating_idx').on(t.sourceId, t.libraryId, t.genre, t.rankRating),
+    index('library_item_genres_title_idx').on(t.sourceId, t.libraryId, t.genre, t.titleKey, t.itemId),
+    index('library_item_genres_added_idx').on(t.sourceId, t.libraryId, t.genre, t.sortAdded, t.titleKey, t.itemId),
+    index('library_item_genres_year_idx').on(t.sourceId, t.libraryId, t.genre, t.sortYear, t.titleKey, t.itemId),
+    index('library_item_genres_rating_idx').on(t.sourceId, t.libraryId, t.genre, t.sortRating, t.titleKey, t.itemId),
   ],
 );
 

@@ -19,6 +19,7 @@ import type { ApiSource, ApiSourceDetail } from '../../src/api/types.js';
 import type { Store, StoredHistoryEntry } from '../../src/store/index.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 import { startTestRuntime, type TestRuntime } from './start.js';
+import type { LibraryLayer } from '../../src/library/index.js';
 import type { NotificationSettingsInput } from '../../src/core/settings.js';
 import type { NotificationService } from '../../src/notifications/service.js';
 import { waitUntil } from './wait.js';
@@ -130,6 +131,8 @@ class LibraryFaultBackend implements MediaBackend {
   readonly identify: MediaBackend['identify'];
   readonly media: MediaBackend['media'];
   readonly playback: MediaBackend['playback'];
+  /** Browsing (the library layer) goes to the real backend untouched. */
+  readonly browse: MediaBackend['browse'];
 
   constructor(private readonly real: MediaBackend, failure: ProbeError | null) {
     this.failure = failure;
@@ -138,6 +141,7 @@ class LibraryFaultBackend implements MediaBackend {
     this.kind = real.kind;
     this.openPush = real.openPush ? real.openPush.bind(real) : undefined;
     this.identify = real.identify ? real.identify.bind(real) : undefined;
+    this.browse = real.browse;
   }
 
   probe(...args: Parameters<MediaBackend['probe']>) {
@@ -184,6 +188,11 @@ export class EngineHarness {
   /** The runtime's routed caller (calls over the engine's current route, with failover). */
   get routedCaller(): RoutedCaller {
     return this.current.routedCaller;
+  }
+
+  /** The running runtime's library layer (cache sync, service, images). */
+  get libraryLayer(): LibraryLayer {
+    return this.current.library;
   }
 
   /** The running runtime's notification service. */

@@ -1,10 +1,11 @@
 // The library cache (issue 14): what Marquee last saw of each library, per (source, item id).
 //
 // A sync stages its pages in a temporary table as they arrive (one small transaction per page,
-// nothing held in memory), then swaps them in with one transaction of set-based SQL: the library
-// is replaced atomically (items gone on the server disappear) or, for an incremental sync, only
-// the staged items are upserted. After a change every item gets its position in each sort order
-// (`rank_*`), so a page is a range read of an index at any offset.
+// nothing held in memory), then merges them in, in short steps of set-based SQL that yield to the
+// event loop between them: a full sync makes the library exactly the staged set (items gone on the
+// server disappear), an incremental one upserts only the staged items. Every row carries its own
+// sort keys (`sort_*`, the title key) and each order is an index over them, so a page walks one
+// index at any offset and a new or changed item never renumbers the others.
 import type { ItemDetail } from '../../backends/types.js';
 import type { LibraryItem } from '../../core/library.js';
 import type { StoreContext } from '../context.js';
@@ -47,41 +48,36 @@ export interface CachedDetail {
 
 export type HomeRow = 'continue' | 'recent';
 
-/** The sort's natural direction, in which its rank counts (title ascends; the others descend). */
-export const NATURAL_ORDER: Record<LibrarySort, 'asc' | 'desc'> = { title: 'asc', added: 'desc', year: 'desc', rating: 'desc' };
-const RANK_COLUMN: Record<LibrarySort, string> = { title: 'rank_title', added: 'rank_added', year: 'rank_year', rating: 'rank_rating' };
-const FILTER_SQL: Record<LibraryFilter, string> = { unwatched: 'i.watched = 0', watched: 'i.watched = 1', in_progress: 'i.in_progress = 1' };
+export interface CommitResult {
+  changed: number;
+  highWaterMs: number | null;
+}
 
-const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS library_staging (
+/** The sort's natural direction (title ascends; the others descend). */
+export const NATURAL_ORDER: Record<LibrarySort, 'asc' | 'desc'> = { title: 'asc', added: 'desc', year: 'desc', rating: 'desc' };
+/** The columns each order sorts by, ascending in its natural direction (ties by title then id). */
+const ORDER_COLUMNS: Record<LibrarySort, readonly string[]> = {
+  title: ['title_key', 'item_id'],
+  added: ['sort_added', 'title_key', 'item_id'],
+  year: ['sort_year', 'title_key', 'item_id'],
+  rating: ['sort_rating', 'title_key', 'item_id'],
+};
+const orderBy = (sort: LibrarySort, table: string, reverse: boolean) => ORDER_COLUMNS[sort].map((c) => `${table}.${c} ${reverse ? 'DESC' : 'ASC'}`).join(', ');
+const FILTER_SQL: Record<LibraryFilter, string> = { unwatched: 'i.watched = 0', watched: 'i.watched = 1', in_progress: 'i.in_progress = 1' };
+/** The sort key of a missing value: after every real one in the natural direction. */
+const MISSING_LAST = Number.MAX_SAFE_INTEGER;
+/**
+ * Staged items merged per transaction: each commit step holds the event loop (and SQLite's write
+ * lock) for a few milliseconds, and the sync yields between steps. Measured in bench/library.ts.
+ */
+export const COMMIT_CHUNK = 500;
+
+const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS library_staging_v2 (
   source_id TEXT NOT NULL, library_id TEXT NOT NULL, item_id TEXT NOT NULL,
   title_key TEXT NOT NULL, added_at INTEGER, year INTEGER, rating REAL, updated_at INTEGER,
+  sort_added INTEGER NOT NULL, sort_year INTEGER NOT NULL, sort_rating REAL NOT NULL,
   watched INTEGER NOT NULL, in_progress INTEGER NOT NULL, data TEXT NOT NULL, genres TEXT NOT NULL,
   PRIMARY KEY (source_id, library_id, item_id))`;
-
-/** The order each rank counts in (its sort's natural direction, items without the value last, ties by title then id). */
-const RANK_ORDER: Record<LibrarySort, string> = {
-  title: 'title_key, item_id',
-  added: 'added_at IS NULL, added_at DESC, title_key, item_id',
-  year: 'year IS NULL, year DESC, title_key, item_id',
-  rating: 'rating IS NULL, rating DESC, title_key, item_id',
-};
-
-/** Renumbers one sort's ranks 0..n-1, writing only the rows whose rank moved. */
-const ranksSql = (sort: LibrarySort) => `UPDATE library_items SET ${RANK_COLUMN[sort]} = r.rank
-FROM (SELECT item_id, row_number() OVER (ORDER BY ${RANK_ORDER[sort]}) - 1 AS rank FROM library_items WHERE source_id = @s AND library_id = @l) AS r
-WHERE library_items.source_id = @s AND library_items.item_id = r.item_id AND ${RANK_COLUMN[sort]} != r.rank`;
-
-/** Copies the items' ranks of these sorts to their genre rows, writing only rows that differ. */
-const genreRanksSql = (sorts: readonly LibrarySort[], onlyStaged: boolean) => {
-  const set = sorts.map((sort) => `${RANK_COLUMN[sort]} = i.${RANK_COLUMN[sort]}`).join(', ');
-  const differ = sorts.map((sort) => `library_item_genres.${RANK_COLUMN[sort]} != i.${RANK_COLUMN[sort]}`).join(' OR ');
-  return `UPDATE library_item_genres SET ${set} FROM library_items AS i
-WHERE library_item_genres.source_id = @s AND library_item_genres.library_id = @l
-  AND i.source_id = @s AND i.item_id = library_item_genres.item_id AND (${differ})${
-    onlyStaged ? ' AND library_item_genres.item_id IN (SELECT item_id FROM temp.library_staging WHERE source_id = @s AND library_id = @l)' : ''
-  }`;
-};
-const ALL_SORTS: readonly LibrarySort[] = ['title', 'added', 'year', 'rating'];
 
 /** Columns of an item row besides its keys. */
 function columns(item: LibraryItem) {
@@ -92,8 +88,16 @@ function columns(item: LibraryItem) {
     rating: item.rating,
     updatedAt: item.updatedAt,
     watched: item.watched ? 1 : 0,
-    inProgress: item.resumeMs !== null && item.resumeMs > 0 && !item.watched ? 1 : 0,
+    inProgress: inProgress(item),
+    sortAdded: item.addedAt === null ? MISSING_LAST : -item.addedAt,
+    sortYear: item.year === null ? MISSING_LAST : -item.year,
+    sortRating: item.rating === null ? MISSING_LAST : -item.rating,
   };
+}
+
+/** A resume position set on an item not watched to the end: the "in progress" filter. */
+function inProgress(item: Pick<LibraryItem, 'resumeMs' | 'watched'>): number {
+  return item.resumeMs !== null && item.resumeMs > 0 && !item.watched ? 1 : 0;
 }
 
 export class LibraryCacheRepo {
@@ -105,7 +109,7 @@ export class LibraryCacheRepo {
   stageBegin(sourceId: string, libraryId: string): void {
     this.ctx.guard.foreground('library.stage', () => {
       this.ctx.sqlite.exec(STAGING_DDL);
-      this.ctx.statement('DELETE FROM temp.library_staging WHERE source_id = ? AND library_id = ?').run(sourceId, libraryId);
+      this.ctx.statement('DELETE FROM temp.library_staging_v2 WHERE source_id = ? AND library_id = ?').run(sourceId, libraryId);
     });
   }
 
@@ -115,13 +119,13 @@ export class LibraryCacheRepo {
     this.ctx.guard.foreground('library.stage', () => {
       this.ctx.sqlite.exec(STAGING_DDL);
       const insert = this.ctx.statement(
-        `INSERT OR REPLACE INTO temp.library_staging (source_id, library_id, item_id, title_key, added_at, year, rating, updated_at, watched, in_progress, data, genres)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO temp.library_staging_v2 (source_id, library_id, item_id, title_key, added_at, year, rating, updated_at, sort_added, sort_year, sort_rating, watched, in_progress, data, genres)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       this.ctx.transaction(() => {
         for (const item of items) {
           const c = columns(item);
-          insert.run(sourceId, libraryId, item.id, c.titleKey, c.addedAt, c.year, c.rating, c.updatedAt, c.watched, c.inProgress, JSON.stringify(item), JSON.stringify([...new Set(item.genres)]));
+          insert.run(sourceId, libraryId, item.id, c.titleKey, c.addedAt, c.year, c.rating, c.updatedAt, c.sortAdded, c.sortYear, c.sortRating, c.watched, c.inProgress, JSON.stringify(item), JSON.stringify([...new Set(item.genres)]));
         }
       });
     });
@@ -130,82 +134,122 @@ export class LibraryCacheRepo {
   /** Distinct items staged so far. */
   stagedCount(sourceId: string, libraryId: string): number {
     this.ctx.sqlite.exec(STAGING_DDL);
-    return this.ctx.statement('SELECT count(*) FROM temp.library_staging WHERE source_id = ? AND library_id = ?').pluck().get(sourceId, libraryId) as number;
+    return this.ctx.statement('SELECT count(*) FROM temp.library_staging_v2 WHERE source_id = ? AND library_id = ?').pluck().get(sourceId, libraryId) as number;
   }
 
   stageDiscard(sourceId: string, libraryId: string): void {
     try {
       this.ctx.sqlite.exec(STAGING_DDL);
-      this.ctx.statement('DELETE FROM temp.library_staging WHERE source_id = ? AND library_id = ?').run(sourceId, libraryId);
+      this.ctx.statement('DELETE FROM temp.library_staging_v2 WHERE source_id = ? AND library_id = ?').run(sourceId, libraryId);
     } catch {
       // The staging rows are temporary: they go with the connection anyway.
     }
   }
 
   /**
-   * Swaps the staged items in, in one transaction. `full`: the library becomes exactly the staged
-   * set (items no longer on the server are removed); `incremental`: staged items are upserted.
-   * Returns how many items were added, changed or removed. Throws StoreUnavailableError on a
-   * storage fault (the old cache then stays as it was).
+   * Merges the staged items in, all at once (no yielding): `full` makes the library exactly the
+   * staged set (items no longer on the server are removed), `incremental` upserts. Returns how many
+   * items were added, changed or removed. Throws StoreUnavailableError on a storage fault.
+   * The sync uses `commitStagedStepwise`, which yields to the event loop between steps.
    */
-  commitStaged(sourceId: string, libraryId: string, mode: 'full' | 'incremental', at: number): { changed: number; highWaterMs: number | null } {
-    return this.ctx.guard.foreground('library.commit', () =>
-      this.ctx.transaction(() => {
-        const s = (sql: string) => this.ctx.statement(sql);
-        const staged = 'FROM temp.library_staging WHERE source_id = @s AND library_id = @l';
-        // Which orders the change can move: an item added or removed moves all of them; a changed
-        // watched state none (renumbering 50,000 items costs ~0.3 s per order, so only what moved).
-        const moved = s(
-          `SELECT max(i.item_id IS NULL OR i.library_id != st.library_id) AS added, max(i.title_key IS NOT st.title_key) AS title,
-             max(i.added_at IS NOT st.added_at) AS addedAt, max(i.year IS NOT st.year) AS year, max(i.rating IS NOT st.rating) AS rating
-           FROM temp.library_staging AS st LEFT JOIN library_items AS i ON i.source_id = st.source_id AND i.item_id = st.item_id
-           WHERE st.source_id = @s AND st.library_id = @l`,
-        ).get({ s: sourceId, l: libraryId }) as { added: number | null; title: number | null; addedAt: number | null; year: number | null; rating: number | null };
-        // Items that moved here from another library take their genres along: drop their old rows.
-        s(`DELETE FROM library_item_genres WHERE source_id = @s AND library_id != @l AND item_id IN (SELECT item_id ${staged})`).run({ s: sourceId, l: libraryId });
-        let changed = s(
-          `INSERT INTO library_items (source_id, item_id, library_id, title_key, added_at, year, rating, updated_at, watched, in_progress, data)
-           SELECT source_id, item_id, library_id, title_key, added_at, year, rating, updated_at, watched, in_progress, data ${staged}
+  commitStaged(sourceId: string, libraryId: string, mode: 'full' | 'incremental', at: number): CommitResult {
+    const steps = this.commitSteps(sourceId, libraryId, mode, at);
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+    }
+  }
+
+  /**
+   * The same merge in steps of at most `COMMIT_CHUNK` items, each its own short transaction, with
+   * `pause()` (e.g. a setImmediate) between them so the event loop never waits long. Readers between
+   * two steps see every item either as before or as after the sync — each row carries its own sort
+   * keys, so every order is consistent at every step; nothing is renumbered. The sync record (and
+   * with it the high-water mark) is written last: a sync interrupted mid-way is simply done again.
+   */
+  async commitStagedStepwise(sourceId: string, libraryId: string, mode: 'full' | 'incremental', at: number, pause: () => Promise<void>): Promise<CommitResult> {
+    const steps = this.commitSteps(sourceId, libraryId, mode, at);
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+      await pause();
+    }
+  }
+
+  private *commitSteps(sourceId: string, libraryId: string, mode: 'full' | 'incremental', at: number): Generator<void, CommitResult, void> {
+    const s = (sql: string) => this.ctx.statement(sql);
+    const p = { s: sourceId, l: libraryId };
+    const step = <T>(label: string, run: () => T): T => this.ctx.guard.foreground(label, () => this.ctx.transaction(run));
+    this.ctx.sqlite.exec(STAGING_DDL);
+    const staged = 'FROM temp.library_staging_v2 WHERE source_id = @s AND library_id = @l';
+    let changed = 0;
+    let stagedHigh: number | null = null;
+    // 1. Upsert the staged items, COMMIT_CHUNK at a time in item-id order.
+    let after = '';
+    for (;;) {
+      const range = { ...p, after, n: COMMIT_CHUNK };
+      const upto = s(`SELECT max(item_id) FROM (SELECT item_id ${staged} AND item_id > @after ORDER BY item_id LIMIT @n)`).pluck().get(range) as string | null;
+      if (upto === null) break;
+      const chunk = { ...p, after, upto };
+      const inChunk = `${staged} AND item_id > @after AND item_id <= @upto`;
+      changed += step('library.commit', () => {
+        // Genre rows of an item that is new, changed or moved here from another library are rewritten.
+        s(
+          `DELETE FROM library_item_genres WHERE source_id = @s AND item_id IN (
+             SELECT st.item_id FROM temp.library_staging_v2 AS st LEFT JOIN library_items AS i ON i.source_id = st.source_id AND i.item_id = st.item_id
+             WHERE st.source_id = @s AND st.library_id = @l AND st.item_id > @after AND st.item_id <= @upto
+               AND (i.item_id IS NULL OR i.data != st.data OR i.library_id != st.library_id))`,
+        ).run(chunk);
+        const written = s(
+          `INSERT INTO library_items (source_id, item_id, library_id, title_key, added_at, year, rating, updated_at, sort_added, sort_year, sort_rating, watched, in_progress, data)
+           SELECT source_id, item_id, library_id, title_key, added_at, year, rating, updated_at, sort_added, sort_year, sort_rating, watched, in_progress, data ${inChunk}
            ON CONFLICT (source_id, item_id) DO UPDATE SET library_id = excluded.library_id, title_key = excluded.title_key, added_at = excluded.added_at,
-             year = excluded.year, rating = excluded.rating, updated_at = excluded.updated_at, watched = excluded.watched,
-             in_progress = excluded.in_progress, data = excluded.data
+             year = excluded.year, rating = excluded.rating, updated_at = excluded.updated_at, sort_added = excluded.sort_added, sort_year = excluded.sort_year,
+             sort_rating = excluded.sort_rating, watched = excluded.watched, in_progress = excluded.in_progress, data = excluded.data
            WHERE library_items.data != excluded.data OR library_items.library_id != excluded.library_id`,
-        ).run({ s: sourceId, l: libraryId }).changes;
-        const changedBeforeRemoval = changed;
-        if (mode === 'full') {
-          const removed = s(`DELETE FROM library_items WHERE source_id = @s AND library_id = @l AND item_id NOT IN (SELECT item_id ${staged})`).run({ s: sourceId, l: libraryId }).changes;
-          changed += removed;
-          s('DELETE FROM library_item_genres WHERE source_id = @s AND library_id = @l').run({ s: sourceId, l: libraryId });
-        } else {
-          s(`DELETE FROM library_item_genres WHERE source_id = @s AND library_id = @l AND item_id IN (SELECT item_id ${staged})`).run({ s: sourceId, l: libraryId });
-        }
+        ).run(chunk).changes;
         s(
-          `INSERT OR IGNORE INTO library_item_genres (source_id, library_id, genre, item_id)
-           SELECT st.source_id, st.library_id, g.value, st.item_id FROM temp.library_staging AS st, json_each(st.genres) AS g
-           WHERE st.source_id = @s AND st.library_id = @l AND typeof(g.value) = 'text'`,
-        ).run({ s: sourceId, l: libraryId });
-        const removed = mode === 'full' && changed > 0 && changedBeforeRemoval !== changed;
-        const resort: LibrarySort[] =
-          moved.added || removed
-            ? [...ALL_SORTS]
-            : moved.title
-              ? [...ALL_SORTS] // the title breaks ties in every order
-              : ALL_SORTS.filter((sort) => (sort === 'added' ? moved.addedAt : sort === 'year' ? moved.year : sort === 'rating' ? moved.rating : 0));
-        for (const sort of resort) s(ranksSql(sort)).run({ s: sourceId, l: libraryId });
-        // Genre rows follow their items' ranks; new rows (rank 0) always, all rows when an order moved.
-        s(genreRanksSql(ALL_SORTS, resort.length === 0)).run({ s: sourceId, l: libraryId });
-        const stagedHigh = s(`SELECT max(updated_at) ${staged}`).pluck().get({ s: sourceId, l: libraryId }) as number | null;
-        const previous = this.syncState(sourceId, libraryId);
-        const highWaterMs = mode === 'full' ? stagedHigh : maxOrNull(previous?.highWaterMs ?? null, stagedHigh);
-        s(
-          `INSERT INTO library_sync (source_id, library_id, full_sync_at, synced_at, high_water_ms, error, error_at) VALUES (@s, @l, @n, @at, @hw, NULL, NULL)
-           ON CONFLICT (source_id, library_id) DO UPDATE SET full_sync_at = coalesce(excluded.full_sync_at, library_sync.full_sync_at),
-             synced_at = excluded.synced_at, high_water_ms = excluded.high_water_ms, error = NULL, error_at = NULL`,
-        ).run({ s: sourceId, l: libraryId, n: mode === 'full' ? at : null, at, hw: highWaterMs });
-        s(`DELETE ${staged}`).run({ s: sourceId, l: libraryId });
-        return { changed, highWaterMs };
-      }),
-    );
+          `INSERT OR IGNORE INTO library_item_genres (source_id, library_id, genre, item_id, title_key, sort_added, sort_year, sort_rating)
+           SELECT st.source_id, st.library_id, g.value, st.item_id, st.title_key, st.sort_added, st.sort_year, st.sort_rating
+           FROM temp.library_staging_v2 AS st, json_each(st.genres) AS g
+           WHERE st.source_id = @s AND st.library_id = @l AND st.item_id > @after AND st.item_id <= @upto AND typeof(g.value) = 'text'`,
+        ).run(chunk);
+        return written;
+      });
+      stagedHigh = maxOrNull(stagedHigh, s(`SELECT max(updated_at) ${inChunk}`).pluck().get(chunk) as number | null);
+      after = upto;
+      yield;
+    }
+    // 2. A full sync removes what the server no longer lists: the source's items walked in id order,
+    //    COMMIT_CHUNK at a time (each step a bounded range of the primary key).
+    if (mode === 'full') {
+      const notStaged = (table: string) => `NOT EXISTS (SELECT 1 FROM temp.library_staging_v2 AS st WHERE st.source_id = @s AND st.library_id = @l AND st.item_id = ${table}.item_id)`;
+      after = '';
+      for (;;) {
+        const upto = s('SELECT max(item_id) FROM (SELECT item_id FROM library_items WHERE source_id = @s AND item_id > @after ORDER BY item_id LIMIT @n)').pluck().get({ s: sourceId, after, n: COMMIT_CHUNK }) as string | null;
+        if (upto === null) break;
+        const range = { ...p, after, upto };
+        changed += step('library.commit', () => {
+          s(`DELETE FROM library_item_genres WHERE source_id = @s AND library_id = @l AND item_id > @after AND item_id <= @upto AND ${notStaged('library_item_genres')}`).run(range);
+          return s(`DELETE FROM library_items WHERE source_id = @s AND library_id = @l AND item_id > @after AND item_id <= @upto AND ${notStaged('library_items')}`).run(range).changes;
+        });
+        after = upto;
+        yield;
+      }
+    }
+    // 3. The staging rows go, a few thousand at a time (deleting 50,000 at once held the loop ~0.5 s).
+    while (step('library.commit', () => s(`DELETE FROM temp.library_staging_v2 WHERE rowid IN (SELECT rowid ${staged} LIMIT @n)`).run({ ...p, n: COMMIT_CHUNK * 10 }).changes) > 0) yield;
+    // 4. The sync record, last: until it is written the next sync asks for the same changes again.
+    return step('library.commit', () => {
+      const previous = this.syncState(sourceId, libraryId);
+      const highWaterMs = mode === 'full' ? stagedHigh : maxOrNull(previous?.highWaterMs ?? null, stagedHigh);
+      s(
+        `INSERT INTO library_sync (source_id, library_id, full_sync_at, synced_at, high_water_ms, error, error_at) VALUES (@s, @l, @n, @at, @hw, NULL, NULL)
+         ON CONFLICT (source_id, library_id) DO UPDATE SET full_sync_at = coalesce(excluded.full_sync_at, library_sync.full_sync_at),
+           synced_at = excluded.synced_at, high_water_ms = excluded.high_water_ms, error = NULL, error_at = NULL`,
+      ).run({ ...p, n: mode === 'full' ? at : null, at, hw: highWaterMs });
+      return { changed, highWaterMs };
+    });
   }
 
   /** A failed sync: the cache stays, the words are kept for the library page. Never throws. */
@@ -235,7 +279,6 @@ export class LibraryCacheRepo {
 
   page(sourceId: string, libraryId: string, query: LibraryPageQuery): LibraryPage {
     this.ctx.guard.flush();
-    const rank = RANK_COLUMN[query.sort];
     const reverse = (query.order ?? NATURAL_ORDER[query.sort]) !== NATURAL_ORDER[query.sort];
     const conditions: string[] = [];
     const params: Array<string | number> = [];
@@ -248,23 +291,19 @@ export class LibraryCacheRepo {
     let total: number;
     let rows: Array<{ data: string }>;
     if (query.genre !== undefined) {
-      // The genre table carries the ranks: a genre page walks one index in order.
+      // The genre table carries the sort keys: a genre page walks one index in order.
       const from = `FROM library_item_genres AS g JOIN library_items AS i ON i.source_id = g.source_id AND i.item_id = g.item_id
         WHERE g.source_id = ? AND g.library_id = ? AND g.genre = ?${extra}`;
       const args = [sourceId, libraryId, query.genre, ...params];
       total = this.ctx.statement(`SELECT count(*) ${from}`).pluck().get(...args) as number;
-      rows = this.ctx.statement(`SELECT i.data AS data ${from} ORDER BY g.${rank} ${reverse ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`).all(...args, query.limit, query.offset) as Array<{ data: string }>;
-    } else if (conditions.length === 0) {
-      // Unfiltered: ranks are 0..n-1, so the page is a keyset range however deep the offset.
-      total = this.count(sourceId, libraryId);
-      const range = reverse ? `i.${rank} <= ? ORDER BY i.${rank} DESC` : `i.${rank} >= ? ORDER BY i.${rank} ASC`;
-      const start = reverse ? total - 1 - query.offset : query.offset;
-      rows = this.ctx.statement(`SELECT i.data AS data FROM library_items AS i WHERE i.source_id = ? AND i.library_id = ? AND ${range} LIMIT ?`).all(sourceId, libraryId, start, query.limit) as Array<{ data: string }>;
+      rows = this.ctx.statement(`SELECT i.data AS data ${from} ORDER BY ${orderBy(query.sort, 'g', reverse)} LIMIT ? OFFSET ?`).all(...args, query.limit, query.offset) as Array<{ data: string }>;
     } else {
+      // The order's index, walked from either end: skipped rows cost an index entry each (the
+      // filter columns trail the index), the table is read only for the page itself.
       const from = `FROM library_items AS i INDEXED BY library_items_${query.sort}_idx WHERE i.source_id = ? AND i.library_id = ?${extra}`;
       const args = [sourceId, libraryId, ...params];
-      total = this.ctx.statement(`SELECT count(*) ${from}`).pluck().get(...args) as number;
-      rows = this.ctx.statement(`SELECT i.data AS data ${from} ORDER BY i.${rank} ${reverse ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`).all(...args, query.limit, query.offset) as Array<{ data: string }>;
+      total = conditions.length === 0 ? this.count(sourceId, libraryId) : (this.ctx.statement(`SELECT count(*) ${from}`).pluck().get(...args) as number);
+      rows = this.ctx.statement(`SELECT i.data AS data ${from} ORDER BY ${orderBy(query.sort, 'i', reverse)} LIMIT ? OFFSET ?`).all(...args, query.limit, query.offset) as Array<{ data: string }>;
     }
     return { items: this.parseItems(rows.map((r) => r.data), sourceId), total };
   }
@@ -288,10 +327,10 @@ export class LibraryCacheRepo {
     const pattern = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const rows = this.ctx
       .statement(
-        `SELECT data FROM (SELECT data, rank_title FROM library_items WHERE source_id = @s AND (title_key LIKE @l ESCAPE '\\' OR lower(data ->> '$.title') LIKE @l ESCAPE '\\')
-          UNION SELECT data, NULL FROM library_item_details WHERE source_id = @s AND lower(data ->> '$.title') LIKE @l ESCAPE '\\'
+        `SELECT data FROM (SELECT data, title_key, item_id FROM library_items WHERE source_id = @s AND (title_key LIKE @l ESCAPE '\\' OR lower(data ->> '$.title') LIKE @l ESCAPE '\\')
+          UNION SELECT data, NULL, NULL FROM library_item_details WHERE source_id = @s AND lower(data ->> '$.title') LIKE @l ESCAPE '\\'
             AND item_id NOT IN (SELECT item_id FROM library_items WHERE source_id = @s))
-         ORDER BY rank_title IS NULL, rank_title LIMIT @n`,
+         ORDER BY title_key IS NULL, title_key, item_id LIMIT @n`,
       )
       .pluck()
       .all({ s: sourceId, l: pattern, n: limit }) as string[];
@@ -336,9 +375,41 @@ export class LibraryCacheRepo {
              ON CONFLICT (source_id, item_id) DO UPDATE SET data = excluded.data, children = excluded.children, fetched_at = excluded.fetched_at, seen_at = excluded.seen_at`,
           )
           .run(sourceId, detail.item.id, JSON.stringify(detail.item), JSON.stringify(detail.children.map((c) => c.id)), at, at);
+        this.writeThroughWatchState(sourceId, [detail.item, ...detail.children]);
       },
       `library.detail:${sourceId}:${detail.item.id}`,
     );
+  }
+
+  /**
+   * The watched state and resume position an item page just read, copied into the item's listing
+   * row and the cached home rows, so the grid shows no stale badge until the next sync. Only these
+   * fields: they move no sort order (a changed title or date waits for the sync, which renumbers).
+   */
+  private writeThroughWatchState(sourceId: string, items: readonly LibraryItem[]): void {
+    const fresh = new Map(items.map((i) => [i.id, { watched: i.watched, resumeMs: i.resumeMs, lastViewedAt: i.lastViewedAt }]));
+    const update = this.ctx.statement(
+      `UPDATE library_items SET data = json_set(data, '$.watched', json(@watched), '$.resumeMs', @resumeMs, '$.lastViewedAt', @lastViewedAt),
+         watched = @w, in_progress = @p
+       WHERE source_id = @s AND item_id = @id
+         AND (watched != @w OR in_progress != @p OR data ->> '$.resumeMs' IS NOT @resumeMs OR data ->> '$.lastViewedAt' IS NOT @lastViewedAt)`,
+    );
+    for (const [id, state] of fresh) {
+      update.run({ s: sourceId, id, watched: state.watched ? 'true' : 'false', resumeMs: state.resumeMs, lastViewedAt: state.lastViewedAt, w: state.watched ? 1 : 0, p: inProgress(state) });
+    }
+    const rows = this.ctx.statement('SELECT row, items FROM library_home_rows WHERE source_id = ?').all(sourceId) as Array<{ row: string; items: string }>;
+    const save = this.ctx.statement('UPDATE library_home_rows SET items = ? WHERE source_id = ? AND row = ?');
+    for (const row of rows) {
+      let changed = false;
+      const next = (safeJsonArray(row.items) as unknown[]).map((value) => {
+        const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
+        const state = typeof id === 'string' ? fresh.get(id) : undefined;
+        if (!state) return value;
+        changed = true;
+        return { ...(value as Record<string, unknown>), ...state };
+      });
+      if (changed) save.run(JSON.stringify(next), sourceId, row.row);
+    }
   }
 
   /** Items seen in a home row or a search (their posters must resolve). Never throws. */
