@@ -9,6 +9,7 @@ import { detection } from './detection.js';
 import { domLatency } from './dom-latency.js';
 import { fuzz } from './fuzz.js';
 import { library } from './library.js';
+import { notifications } from './notifications.js';
 import { playback } from './playback.js';
 import { libraryLive } from './library-live.js';
 import { recovery } from './recovery.js';
@@ -19,7 +20,7 @@ import { sourcesPage } from './sources-page.js';
 import type { Benchmark, BenchReport, BenchResult, BenchRow, MachineInfo } from './types.js';
 
 /** Registry: recovery and scale plug in here as further modules. */
-export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, returnToBest, fuzz, scale, sourcesPage, library, libraryLive, playback];
+export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, returnToBest, fuzz, scale, sourcesPage, library, libraryLive, playback, notifications];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

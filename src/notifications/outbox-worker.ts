@@ -98,14 +98,18 @@ export class OutboxWorker {
   }
 
   private startTarget(targetId: string): void {
+    let faulted = false;
     const run = this.deliverTarget(targetId)
       .catch((error: unknown) => {
+        faulted = true;
         this.options.logger.warn({ targetId, err: errorText(error) }, 'notification delivery stopped on a storage fault; trying again shortly');
         this.schedule(this.options.clock.now() + STORAGE_RETRY_MS);
       })
       .finally(() => {
         this.busy.delete(targetId);
-        this.wake();
+        // After a fault, the timer above wakes us: waking now would retry at once, in a loop of
+        // promise callbacks that never lets the event loop (and the monitor) run.
+        if (!faulted) this.wake();
       });
     this.busy.set(targetId, run);
   }
@@ -155,7 +159,11 @@ export class OutboxWorker {
       }, timeoutMs);
     });
     try {
-      const sent = this.options.send(url, row.message, { timeoutMs, signal: attemptAbort.signal }).catch(
+      // Called inside a promise: a sender that throws at once (not a rejected promise) is a failed
+      // attempt too, not a fault that escapes into the worker's loop.
+      const sent = Promise.resolve()
+        .then(() => this.options.send(url, row.message, { timeoutMs, signal: attemptAbort.signal }))
+        .catch(
         (error: unknown): DeliveryResult => ({ ok: false, retryable: true, message: `sending failed (${errorText(error)})` }),
       );
       return await Promise.race([sent, timedOut]);
