@@ -146,6 +146,10 @@ export class PlayService {
     if (!session || !session.decision) return fail(404, 'not_found', 'This play session has ended or never existed.');
     session.positionMs = body.positionMs;
     const event = body.state === 'stopped' ? 'stop' : 'progress';
+    // One stopped report per playback: the player says stopped and then leaves (DELETE), or sends
+    // it twice (ended, then left); the server hears the stop once. Playing again starts anew.
+    if (event === 'stop' && session.stopReported) return { ok: true, value: null };
+    session.stopReported = event === 'stop';
     void this.options.reporter.submit(session.sourceId, session.id, this.report(session, session.decision, event, body.state, body.positionMs));
     return { ok: true, value: null };
   }
@@ -195,8 +199,10 @@ export class PlayService {
 
   private end(session: PlaySession): void {
     if (!session.decision) return;
-    void this.options.reporter.submit(session.sourceId, session.id, this.report(session, session.decision, 'stop', 'stopped', session.positionMs));
     if (session.decision.method === 'transcode') void this.stopTranscode(session.sourceId, session.decision);
+    if (session.stopReported) return;
+    session.stopReported = true;
+    void this.options.reporter.submit(session.sourceId, session.id, this.report(session, session.decision, 'stop', 'stopped', session.positionMs));
   }
 
   private async stopTranscode(sourceId: string, decision: PlaybackDecision): Promise<void> {

@@ -92,6 +92,25 @@ describe('Plex', () => {
     expect(h.store.playOutbox.count()).toBe(0);
   });
 
+  it('one stopped report per playback: the page says stopped, then leaves (DELETE)', async () => {
+    const key = plexMovie('h264-aac');
+    h.sim.library(PLEX_ID).setResume(key, 0);
+    h.sim.server(PLEX_ID).clearPlaybackReports();
+    const created = await play(h.plexSourceId, key, { startMs: 0 });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    // What PlayerPage sends when it is left: a stopped report at the position, then DELETE.
+    expect((await h.running.app.inject({ method: 'POST', url: `/api/play/${id}/progress`, payload: { positionMs: 33_000, state: 'stopped' } })).statusCode).toBe(204);
+    await h.running.play.idle();
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}` })).statusCode).toBe(204);
+    await h.running.play.idle();
+    // A second DELETE (a retried keepalive request) is a 404 and reports nothing.
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}` })).statusCode).toBe(404);
+    await h.running.play.idle();
+    const stops = h.sim.server(PLEX_ID).playbackReports().filter((r) => r.itemId === key && r.state === 'stopped');
+    expect(stops.map((r) => [r.call, r.positionMs])).toEqual([['POST /:/timeline', 33_000]]);
+  });
+
   it('asks for a transcode of HEVC/AC-3 whose master path carries no token; unknown items are 404', async () => {
     const key = plexMovie('hevc-ac3');
     const created = await play(h.plexSourceId, key, { startMs: 0 });
