@@ -199,6 +199,11 @@ export const playSubtitleParams = playSessionParams.extend({
   index: z.coerce.number({ error: 'index must be a number' }).int().min(0).max(999),
 });
 
+/** GET /api/play/:session/hls/:name: a name the session's own playlists handed out (`master.m3u8`, `p0.m3u8`, `p0-15.ts`). */
+export const playHlsParams = playSessionParams.extend({
+  name: z.string().max(40).regex(/^(master\.m3u8|p\d{1,4}\.m3u8|p\d{1,4}-(?:\d{1,9}|key\d{1,4}|map\d{1,4})\.[a-z0-9]{1,6})$/, 'not an HLS file of this play session'),
+});
+
 /** POST /api/play. */
 export const createPlayBody = z.strictObject({
   sourceId: sourceIdParams.shape.id,

@@ -18,7 +18,7 @@ export interface RouteContract {
   status: number;
   response: z.ZodType | null;
   /** Not JSON: `text/event-stream` (SSE payloads: responses.ts) or Prometheus text. */
-  produces?: 'text/event-stream' | 'text/plain' | 'image/*';
+  produces?: 'text/event-stream' | 'text/plain' | 'image/*' | 'application/vnd.apple.mpegurl';
   /** Registered only in demo mode. */
   demoOnly?: true;
 }
@@ -69,6 +69,8 @@ export const API_ROUTES = {
   playStream: { method: 'GET', path: '/api/play/:session/stream', params: req.playSessionParams, status: 200, response: null },
   /** A subtitle track as WebVTT (text/vtt). */
   playSubtitle: { method: 'GET', path: '/api/play/:session/subtitles/:index', params: req.playSubtitleParams, status: 200, response: null },
+  /** HLS of a transcode (issue 15): rewritten playlists and segments, fetched over the engine's current route. Not JSON. */
+  playHls: { method: 'GET', path: '/api/play/:session/hls/:name', params: req.playHlsParams, status: 200, response: null, produces: 'application/vnd.apple.mpegurl' },
 
   events: { method: 'GET', path: '/api/events', query: req.eventsQuery, status: 200, response: null, produces: 'text/event-stream' },
 

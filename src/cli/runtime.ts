@@ -25,6 +25,7 @@ import type { DemoControl } from '../server/demo-control.js';
 import { createLogger, type Logger } from '../server/logger.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { startServer } from '../server/start.js';
+import { HlsService } from '../playback/hls-stream.js';
 import { openDatabase, type Store } from '../store/index.js';
 import { appriseNotificationParts } from '../notifications/apprise-parts.js';
 import { NotificationService } from '../notifications/service.js';
@@ -164,7 +165,15 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       dataDir,
       logger: logger.child({ component: 'library' }),
     });
-    // Playback (issue 15): sessions, the durable progress outbox and its reporter, over the routed caller.
+    // Playback (issue 15): sessions, and the HLS of their transcodes over the routed caller. A
+    // session that ends (left, expired, pushed out) stops its transcode on the server.
+    const playSessions = new PlaySessions(now ? { now } : {});
+    const hlsLog = logger.child({ component: 'hls' });
+    const hls = new HlsService({ caller: routedCaller, engine, log: (level, obj, msg) => hlsLog[level](obj, msg) });
+    playSessions.onEnded((session) => void hls.end(session.id));
+    const sweep = setInterval(() => playSessions.sweepExpired(), 60_000);
+    sweep.unref();
+    // The durable progress outbox and its reporter, over the routed caller.
     const playLog = logger.child({ component: 'playback' });
     const reporter = new ProgressReporter({
       outbox: store.playOutbox,
@@ -175,7 +184,7 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       log: (level, obj, msg) => playLog[level](obj, msg),
     });
     const play = new PlayService({
-      sessions: new PlaySessions(now ? { now } : {}),
+      sessions: playSessions,
       reporter,
       caller: routedCaller,
       engine,
@@ -207,13 +216,18 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     // startServer starts the engine; its close() stops HTTP first, then the engine.
     const server = await startServer(
       config,
-      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, notifications, library, play: { service: play, caller: routedCaller }, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
+      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, notifications, library, play: { service: play, caller: routedCaller }, playback: { sessions: playSessions, hls }, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
       { listen: parts.listen ?? true },
     );
     closers.push(() => server.close());
     // After the engine started; stopped before HTTP and the engine (closers run in reverse).
     library.start();
     closers.push(() => library.stop());
+    // Runs before the server's close (closers run in reverse): transcodes are stopped while the engine still routes.
+    closers.push(async () => {
+      clearInterval(sweep);
+      await hls.close();
+    });
     // Closed first: the caller's listener hears nothing of the shutdown itself.
     if (unsubscribe) closers.push(unsubscribe);
     return {

@@ -56,8 +56,13 @@ export interface PlaySessionsOptions {
   maxSessions?: number;
 }
 
+/** Why a session ended: the player left (DELETE), it sat idle too long, or newer sessions pushed it out. */
+export type PlaySessionEnd = 'deleted' | 'expired' | 'evicted';
+
 export class PlaySessions {
   private readonly sessions = new Map<string, PlaySession>();
+  /** Told once per session that ends (what it started on the server is stopped there: transcodes, keep-alives). */
+  private readonly endListeners = new Set<(session: PlaySession, why: PlaySessionEnd) => void>();
   private readonly now: () => number;
   private readonly idleMs: number;
   private readonly maxSessions: number;
@@ -112,7 +117,7 @@ export class PlaySessions {
       // Map order is insertion order and get() re-inserts: the first is the least recently used.
       const oldest = this.sessions.keys().next().value;
       if (oldest === undefined) break;
-      this.sessions.delete(oldest);
+      this.end(oldest, 'evicted');
     }
     const session: PlaySession = { id: randomBytes(24).toString('base64url'), ...input, generation: 0, scrobbled: false, stopReported: false, length: null, etag: null, lastModified: null, lastUsedAt: this.now() };
     this.sessions.set(session.id, session);
@@ -124,7 +129,7 @@ export class PlaySessions {
     const session = this.sessions.get(id);
     if (!session) return null;
     if (this.now() - session.lastUsedAt > this.idleMs) {
-      this.sessions.delete(id);
+      this.end(id, 'expired');
       return null;
     }
     session.lastUsedAt = this.now();
@@ -139,7 +144,18 @@ export class PlaySessions {
   }
 
   delete(id: string): boolean {
-    return this.sessions.delete(id);
+    return this.end(id, 'deleted');
+  }
+
+  /** Calls `listener` for every session that ends from now on; returns the unsubscribe. */
+  onEnded(listener: (session: PlaySession, why: PlaySessionEnd) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
+  /** Ends idle sessions now (a timer calls this: a session nobody asks for again still ends). */
+  sweepExpired(): void {
+    this.sweep();
   }
 
   get size(): number {
@@ -148,6 +164,20 @@ export class PlaySessions {
 
   private sweep(): void {
     const now = this.now();
-    for (const [id, s] of this.sessions) if (now - s.lastUsedAt > this.idleMs) this.sessions.delete(id);
+    for (const [id, s] of this.sessions) if (now - s.lastUsedAt > this.idleMs) this.end(id, 'expired');
+  }
+
+  private end(id: string, why: PlaySessionEnd): boolean {
+    const session = this.sessions.get(id);
+    if (!session) return false;
+    this.sessions.delete(id);
+    for (const listener of this.endListeners) {
+      try {
+        listener(session, why);
+      } catch {
+        // A listener's failure must not keep the session alive or stop the others.
+      }
+    }
+    return true;
   }
 }
