@@ -2,7 +2,7 @@
 // (issue 15): the Jellyfin PlaybackInfo request (body and query) and the Sessions/Playing* bodies,
 // the Plex universal decision and timeline/scrobble query parameters — recorded on the wire by a
 // proxy in front of each server. And the secret scan: no token in any play API answer, streamUrl,
-// subtitle URL or response header the browser receives.
+// subtitle URL, HLS playlist or segment, or response header the browser receives.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureClips } from '../../sim/index.js';
 import { JELLYFIN_SPEC, OpenApiValidator, PLEX_SPEC } from '../../sim/openapi-validator.js';
@@ -164,6 +164,7 @@ describe('secret scan: nothing the browser receives from the play API carries a 
     const tokens = [h.engine.getCredentials(h.plexSourceId)!.token, h.engine.getCredentials(h.jellyfinSourceId)!.token];
     for (const t of tokens) expect(t.length).toBeGreaterThan(8);
     const seen: string[] = [];
+    let hlsChecked = 0;
     const look = (label: string, res: { statusCode: number; headers: Record<string, unknown>; body: string }) => {
       seen.push(`${label} ${res.statusCode} ${JSON.stringify(res.headers)} ${res.body}`);
     };
@@ -184,6 +185,24 @@ describe('secret scan: nothing the browser receives from the play API carries a 
         expect(bytes.statusCode).toBe(206);
         look('stream headers', { statusCode: bytes.statusCode, headers: bytes.headers, body: '' });
       }
+      if (created.body.protocol === 'hls') {
+        // The HLS proxy: master, a variant playlist and a segment, each a Marquee name under hls/.
+        const master = await h.running.app.inject({ method: 'GET', url: created.body.streamUrl });
+        expect(master.statusCode).toBe(200);
+        expect(master.body.startsWith('#EXTM3U')).toBe(true);
+        look('master playlist', master);
+        const variantName = master.body.split('\n').find((l) => l.trim() !== '' && !l.startsWith('#'))!.trim();
+        expect(variantName).toMatch(/^p\d+\.m3u8$/);
+        const variant = await h.running.app.inject({ method: 'GET', url: `/api/play/${id}/hls/${variantName}` });
+        expect(variant.statusCode).toBe(200);
+        look('variant playlist', variant);
+        const segmentName = variant.body.split('\n').find((l) => l.trim() !== '' && !l.startsWith('#'))!.trim();
+        const segment = await h.running.app.inject({ method: 'GET', url: `/api/play/${id}/hls/${segmentName}` });
+        expect(segment.statusCode).toBe(200);
+        expect(segment.rawPayload.length).toBeGreaterThan(0);
+        look('segment headers', { statusCode: segment.statusCode, headers: segment.headers, body: segmentName });
+        hlsChecked++;
+      }
       for (const track of created.body.subtitles) {
         expect(track.url.startsWith('/api/play/')).toBe(true);
         const vtt = await h.running.app.inject({ method: 'GET', url: track.url });
@@ -196,6 +215,7 @@ describe('secret scan: nothing the browser receives from the play API carries a 
     }
     await h.running.play.idle();
     expect(seen.length).toBeGreaterThan(20);
+    expect(hlsChecked).toBe(2);
     const all = seen.join('\n');
     for (const token of tokens) expect(all.includes(token)).toBe(false);
     expect(all).not.toMatch(/x-plex-token|api_key=|apikey=|MediaBrowser Token/i);
