@@ -86,7 +86,8 @@ export class PlayService {
     if (!snap) return fail(404, 'not_found', 'There is no such server.');
     const routeKind = this.routeKindOf(input.sourceId);
     if (routeKind === null) return fail(409, 'offline', `${snap.source.name} is not reachable right now, so nothing of it can play. Try again once it is back.`);
-    const quality = qualityForRoute(snap.source.kind, routeKind);
+    // The follower's policy when there is one, so a session made on a relay is not re-decided at once.
+    const quality = this.options.quality ? this.options.quality.choiceFor(input.sourceId) : qualityForRoute(snap.source.kind, routeKind);
     const clientSessionId = randomBytes(12).toString('hex');
     const requestAt = (startMs: number): PlaybackRequest => ({ itemId: input.itemId, startMs, maxBitrateKbps: quality.maxBitrateKbps, deviceId: this.options.deviceId, clientSessionId, ...(input.audioTrackId !== undefined ? { audioTrackId: input.audioTrackId } : {}) });
     let request = requestAt(input.startMs ?? 0);
