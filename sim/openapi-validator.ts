@@ -90,6 +90,65 @@ export class OpenApiValidator {
     return { valid, errors: valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`) };
   }
 
+  /** Validates a request body against the operation's declared `requestBody` schema. */
+  validateRequestBody(path: string, method: string, body: unknown, contentType = 'application/json'): ValidationResult {
+    const paths = this.spec['paths'] as Record<string, Json>;
+    const op = paths[path]?.[method.toLowerCase()] as Json | undefined;
+    const content = (op?.['requestBody'] as Json | undefined)?.['content'] as Record<string, Json> | undefined;
+    if (!content?.[contentType]?.['schema']) return { valid: false, errors: [`spec has no ${contentType} request body for ${method.toUpperCase()} ${path}`] };
+    const pointer = `spec.json#/paths/${escapePointer(path)}/${method.toLowerCase()}/requestBody/content/${escapePointer(contentType)}/schema`;
+    let validate = this.cache.get(pointer);
+    if (!validate) {
+      validate = this.ajv.compile({ $ref: pointer });
+      this.cache.set(pointer, validate);
+    }
+    const valid = validate(body);
+    return { valid, errors: valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`) };
+  }
+
+  /**
+   * Validates request parameters (query and header values as sent, i.e. strings) against the
+   * operation's declared parameters: each documented one against its schema (numbers and booleans
+   * read from their text first), required ones present. Names the spec does not document are
+   * returned in `undocumented` (the caller decides whether they are allowed).
+   */
+  validateParameters(path: string, method: string, sent: { query?: Record<string, string>; header?: Record<string, string> }): ValidationResult & { undocumented: string[] } {
+    const paths = this.spec['paths'] as Record<string, Json>;
+    const op = paths[path]?.[method.toLowerCase()] as Json | undefined;
+    if (!op) return { valid: false, errors: [`spec has no ${method.toUpperCase()} ${path}`], undocumented: [] };
+    const components = (this.spec['components'] as Json | undefined)?.['parameters'] as Record<string, Json> | undefined;
+    const declared = ((op['parameters'] as Json[] | undefined) ?? []).map((p) => (typeof p['$ref'] === 'string' ? (components?.[String(p['$ref']).split('/').pop()!] ?? {}) : p));
+    const errors: string[] = [];
+    const undocumented: string[] = [];
+    for (const where of ['query', 'header'] as const) {
+      const values = sent[where] ?? {};
+      const find = (name: string) => declared.find((p) => p['in'] === where && (where === 'header' ? String(p['name']).toLowerCase() === name.toLowerCase() : p['name'] === name));
+      for (const [name, text] of Object.entries(values)) {
+        const param = find(name);
+        if (!param) {
+          undocumented.push(`${where}:${name}`);
+          continue;
+        }
+        const schema = (param['schema'] ?? {}) as Json;
+        const value = readParameter(schema, text);
+        const key = `param:${path}:${method}:${where}:${String(param['name'])}`;
+        let validate = this.cache.get(key);
+        if (!validate) {
+          validate = this.ajv.compile(schema);
+          this.cache.set(key, validate);
+        }
+        if (!validate(value)) errors.push(`${where} ${name}=${text}: ${(validate.errors ?? []).map((e) => e.message ?? '').join('; ')}`);
+      }
+      for (const param of declared) {
+        if (param['in'] !== where || param['required'] !== true) continue;
+        const name = String(param['name']);
+        const present = Object.keys(values).some((k) => (where === 'header' ? k.toLowerCase() === name.toLowerCase() : k === name));
+        if (!present) errors.push(`${where} ${name} is required`);
+      }
+    }
+    return { valid: errors.length === 0, errors, undocumented };
+  }
+
   /** Validates a value against a named component schema (for payloads with no documented path, e.g. WebSocket frames). */
   validateComponent(name: string, value: unknown): ValidationResult {
     const pointer = `spec.json#/components/schemas/${escapePointer(name)}`;
@@ -101,6 +160,14 @@ export class OpenApiValidator {
     const valid = validate(value);
     return { valid, errors: valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''}`) };
   }
+}
+
+/** A parameter's text as the value its schema describes (query strings carry only text). */
+function readParameter(schema: Json, text: string): unknown {
+  const type = schema['type'];
+  if ((type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return text;
 }
 
 /**

@@ -25,6 +25,7 @@ import type { DemoControl } from '../server/demo-control.js';
 import { createLogger, type Logger } from '../server/logger.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { startServer } from '../server/start.js';
+import { QualityFollower } from '../playback/hls-quality.js';
 import { HlsService } from '../playback/hls-stream.js';
 import { openDatabase, type Store } from '../store/index.js';
 import { appriseNotificationParts } from '../notifications/apprise-parts.js';
@@ -183,7 +184,16 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       ...(parts.progress ?? {}),
       log: (level, obj, msg) => playLog[level](obj, msg),
     });
+    const quality = new QualityFollower({
+      engine,
+      caller: routedCaller,
+      hls,
+      onSwitch: (change) => play.applySwitch(change),
+      log: (level, obj, msg) => playLog[level](obj, msg),
+    });
     const play = new PlayService({
+      hls,
+      quality,
       sessions: playSessions,
       reporter,
       caller: routedCaller,

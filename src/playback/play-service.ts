@@ -4,10 +4,12 @@
 // when the player leaves, serve subtitles as WebVTT. The HTTP layer (src/server/routes/play.ts) is
 // a thin shell over this; the HLS proxy (play-hls.ts) reads `session.decision` for transcodes.
 import { randomBytes } from 'node:crypto';
-import type { PlaybackDecision, ProgressReport } from '../backends/types.js';
+import type { PlaybackDecision, PlaybackRequest, ProgressReport } from '../backends/types.js';
 import { pastWatchedMark, qualityForRoute } from '../core/playback-policy.js';
 import type { RouteKind } from '../core/types.js';
 import type { Engine, RoutedCaller } from '../monitor/engine-types.js';
+import type { QualityFollower, QualitySwitch } from './hls-quality.js';
+import type { HlsService } from './hls-stream.js';
 import type { ProgressReporter } from './progress.js';
 import type { PlaySession, PlaySessions } from './sessions.js';
 
@@ -33,6 +35,10 @@ export interface PlayServiceOptions {
   /** Budget of one decision (default 15 s). */
   timeoutMs?: number;
   log?: (level: 'info' | 'warn', obj: object, msg: string) => void;
+  /** Serves a transcode's HLS through Marquee (play-hls.ts) and keeps it alive; it owns stopping it. */
+  hls?: HlsService;
+  /** Quality follows the route while a session plays (its onSwitch calls `applySwitch`). */
+  quality?: QualityFollower;
 }
 
 /** Where the HLS proxy serves a transcode's master playlist (play-hls.ts). */
@@ -60,6 +66,7 @@ export class PlayService {
   }
 
   async close(): Promise<void> {
+    this.options.quality?.close();
     if (this.keepAlive) clearInterval(this.keepAlive);
     this.keepAlive = null;
     await this.options.reporter.close();
@@ -79,21 +86,22 @@ export class PlayService {
     if (!snap) return fail(404, 'not_found', 'There is no such server.');
     const routeKind = this.routeKindOf(input.sourceId);
     if (routeKind === null) return fail(409, 'offline', `${snap.source.name} is not reachable right now, so nothing of it can play. Try again once it is back.`);
-    const quality = qualityForRoute(snap.source.kind, routeKind);
+    // The follower's policy when there is one, so a session made on a relay is not re-decided at once.
+    const quality = this.options.quality ? this.options.quality.choiceFor(input.sourceId) : qualityForRoute(snap.source.kind, routeKind);
     const clientSessionId = randomBytes(12).toString('hex');
-    const decide = (startMs: number) =>
-      this.options.caller.call<PlaybackDecision>(
+    const requestAt = (startMs: number): PlaybackRequest => ({ itemId: input.itemId, startMs, maxBitrateKbps: quality.maxBitrateKbps, deviceId: this.options.deviceId, clientSessionId, ...(input.audioTrackId !== undefined ? { audioTrackId: input.audioTrackId } : {}) });
+    let request = requestAt(input.startMs ?? 0);
+    const decide = (startMs: number) => {
+      request = requestAt(startMs);
+      return this.options.caller.call<PlaybackDecision>(
         input.sourceId,
         (use, signal) =>
           use.backend.playback
-            ? use.backend.playback.decide(
-                use,
-                { itemId: input.itemId, startMs, maxBitrateKbps: quality.maxBitrateKbps, deviceId: this.options.deviceId, clientSessionId, ...(input.audioTrackId !== undefined ? { audioTrackId: input.audioTrackId } : {}) },
-                { timeoutMs: this.options.timeoutMs ?? 15_000, signal },
-              )
+            ? use.backend.playback.decide(use, request, { timeoutMs: this.options.timeoutMs ?? 15_000, signal })
             : Promise.resolve({ ok: false, error: { code: 'malformed', message: `a ${use.source.kind} server cannot play here` } }),
         { timeoutMs: this.options.timeoutMs ?? 15_000 },
       );
+    };
     let outcome = await decide(input.startMs ?? 0);
     // A transcode starts where it is asked to: ask again at the resume position the server gave.
     if (outcome.ok && input.startMs === undefined && outcome.value.method === 'transcode' && (outcome.value.resumeMs ?? 0) > 0) {
@@ -126,6 +134,9 @@ export class PlayService {
       decidedFor: { routeKind: outcome.routeKind, maxBitrateKbps: quality.maxBitrateKbps, reason: quality.reason },
       ...(input.audioTrackId !== undefined ? { audioTrackId: input.audioTrackId } : {}),
     });
+    // A transcode plays through Marquee's HLS proxy; every session's quality follows its route.
+    if (decision.method === 'transcode') this.options.hls?.attach({ sessionId: session.id, sourceId: session.sourceId, request, decision });
+    this.options.quality?.follow({ sessionId: session.id, sourceId: session.sourceId, request, decision, generation: session.generation, positionMs: () => session.positionMs });
     void this.options.reporter.submit(session.sourceId, session.id, this.report(session, decision, 'start', 'playing', startMs));
     this.log('info', { sessionId: session.id.slice(0, 6), method: decision.method }, `playback started (${decision.method})`);
     return { ok: true, value: session };
@@ -145,7 +156,12 @@ export class PlayService {
     const session = this.options.sessions.get(id);
     if (!session || !session.decision) return fail(404, 'not_found', 'This play session has ended or never existed.');
     session.positionMs = body.positionMs;
+    this.options.hls?.notePosition(id, body.positionMs);
     const event = body.state === 'stopped' ? 'stop' : 'progress';
+    // One stopped report per playback: the player says stopped and then leaves (DELETE), or sends
+    // it twice (ended, then left); the server hears the stop once. Playing again starts anew.
+    if (event === 'stop' && session.stopReported) return { ok: true, value: null };
+    session.stopReported = event === 'stop';
     void this.options.reporter.submit(session.sourceId, session.id, this.report(session, session.decision, event, body.state, body.positionMs));
     return { ok: true, value: null };
   }
@@ -193,10 +209,34 @@ export class PlayService {
     };
   }
 
+  /** The quality follower switched a session's stream: the session (and so its answer) follows. */
+  applySwitch(change: QualitySwitch): void {
+    const session = this.options.sessions.peek(change.sessionId);
+    if (!session) return;
+    const decision = change.decision;
+    const mediaPath = decision.method === 'direct' ? decision.mediaPath : '';
+    if (mediaPath !== session.mediaPath) {
+      // Another file: what the byte proxy learned of the old one no longer holds.
+      session.length = null;
+      session.etag = null;
+      session.lastModified = null;
+    }
+    session.decision = decision;
+    session.method = decision.method;
+    session.mediaPath = mediaPath;
+    session.generation = change.generation;
+    session.decidedFor = { routeKind: change.routeKind, maxBitrateKbps: change.choice.maxBitrateKbps, reason: change.choice.reason };
+  }
+
   private end(session: PlaySession): void {
+    this.options.quality?.unfollow(session.id);
     if (!session.decision) return;
+    // The HLS service owns the transcodes it serves (it stops the one running now); without it, stop it here.
+    if (this.options.hls) void this.options.hls.end(session.id);
+    else if (session.decision.method === 'transcode') void this.stopTranscode(session.sourceId, session.decision);
+    if (session.stopReported) return;
+    session.stopReported = true;
     void this.options.reporter.submit(session.sourceId, session.id, this.report(session, session.decision, 'stop', 'stopped', session.positionMs));
-    if (session.decision.method === 'transcode') void this.stopTranscode(session.sourceId, session.decision);
   }
 
   private async stopTranscode(sourceId: string, decision: PlaybackDecision): Promise<void> {
@@ -209,7 +249,8 @@ export class PlayService {
     for (const session of this.options.sessions.takeExpired()) this.end(session);
     const pings = this.options.sessions
       .all()
-      .filter((s) => s.decision?.method === 'transcode')
+      // Streams the HLS service serves are kept alive by it.
+      .filter((s) => s.decision?.method === 'transcode' && !this.options.hls?.get(s.id))
       .map((s) =>
         this.options.caller.call(s.sourceId, (use, signal) => (use.backend.playback ? use.backend.playback.ping(use, s.decision!, { timeoutMs: 5_000, signal }) : Promise.resolve({ ok: true as const, value: null })), { timeoutMs: 5_000 }),
       );

@@ -32,6 +32,8 @@ export interface PlaySession {
   audioTrackId?: string;
   /** A scrobble (past 90 %) was sent in this playback. */
   scrobbled: boolean;
+  /** The stopped report of this playback was sent: leaving (DELETE) does not send a second one. */
+  stopReported: boolean;
 }
 
 export interface NewPlaySession {
@@ -109,7 +111,7 @@ export class PlaySessions {
     return this.sessions.get(id) ?? null;
   }
 
-  private insert(input: Omit<PlaySession, 'id' | 'length' | 'etag' | 'lastModified' | 'lastUsedAt' | 'generation' | 'scrobbled'>): PlaySession {
+  private insert(input: Omit<PlaySession, 'id' | 'length' | 'etag' | 'lastModified' | 'lastUsedAt' | 'generation' | 'scrobbled' | 'stopReported'>): PlaySession {
     this.sweep();
     while (this.sessions.size >= this.maxSessions) {
       // Map order is insertion order and get() re-inserts: the first is the least recently used.
@@ -117,7 +119,7 @@ export class PlaySessions {
       if (oldest === undefined) break;
       this.end(oldest, 'evicted');
     }
-    const session: PlaySession = { id: randomBytes(24).toString('base64url'), ...input, generation: 0, scrobbled: false, length: null, etag: null, lastModified: null, lastUsedAt: this.now() };
+    const session: PlaySession = { id: randomBytes(24).toString('base64url'), ...input, generation: 0, scrobbled: false, stopReported: false, length: null, etag: null, lastModified: null, lastUsedAt: this.now() };
     this.sessions.set(session.id, session);
     return session;
   }

@@ -92,6 +92,25 @@ describe('Plex', () => {
     expect(h.store.playOutbox.count()).toBe(0);
   });
 
+  it('one stopped report per playback: the page says stopped, then leaves (DELETE)', async () => {
+    const key = plexMovie('h264-aac');
+    h.sim.library(PLEX_ID).setResume(key, 0);
+    h.sim.server(PLEX_ID).clearPlaybackReports();
+    const created = await play(h.plexSourceId, key, { startMs: 0 });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    // What PlayerPage sends when it is left: a stopped report at the position, then DELETE.
+    expect((await h.running.app.inject({ method: 'POST', url: `/api/play/${id}/progress`, payload: { positionMs: 33_000, state: 'stopped' } })).statusCode).toBe(204);
+    await h.running.play.idle();
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}` })).statusCode).toBe(204);
+    await h.running.play.idle();
+    // A second DELETE (a retried keepalive request) is a 404 and reports nothing.
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}` })).statusCode).toBe(404);
+    await h.running.play.idle();
+    const stops = h.sim.server(PLEX_ID).playbackReports().filter((r) => r.itemId === key && r.state === 'stopped');
+    expect(stops.map((r) => [r.call, r.positionMs])).toEqual([['POST /:/timeline', 33_000]]);
+  });
+
   it('asks for a transcode of HEVC/AC-3 whose master path carries no token; unknown items are 404', async () => {
     const key = plexMovie('hevc-ac3');
     const created = await play(h.plexSourceId, key, { startMs: 0 });
@@ -177,5 +196,62 @@ describe('the durable outbox', () => {
     const calls = h.sim.server(JELLYFIN_ID).playbackReports().filter((r) => r.itemId === item);
     expect(calls.every((r) => r.accepted)).toBe(true);
     expect(calls.map((r) => [r.call, r.positionMs])).toEqual([['POST /Sessions/Playing/Stopped', 50_000]]);
+  }, 90_000);
+});
+
+describe('the durable outbox with Plex', () => {
+  it('an outage with reports of several items: none lost, delivered in order once back, each with offline=1&updated=', async () => {
+    const catalog = h.sim.library(PLEX_ID).mediaCatalog();
+    const keys: string[] = [];
+    for (let i = 0; i < 40 && keys.length < 3; i++) {
+      const key = String(100_000_000 + i * 1000);
+      if (catalog.playable(key)?.variant === 'h264-aac') keys.push(key);
+    }
+    expect(keys).toHaveLength(3);
+    const sessions: string[] = [];
+    for (const key of keys) {
+      const created = await play(h.plexSourceId, key, { startMs: 0 });
+      expect(created.status).toBe(201);
+      sessions.push(created.body.id);
+    }
+    await h.running.play.idle();
+    h.sim.server(PLEX_ID).clearPlaybackReports();
+
+    await h.sim.server(PLEX_ID).fault({ mode: 'stop' });
+    await h.waitForView('plex', 'away', (v) => v.status !== 'connected', 20_000);
+    const awayFrom = Math.floor(Date.now() / 1000);
+    // Rounds of reports from the three players while the server is away; the second one leaves.
+    for (let round = 1; round <= 3; round++) {
+      for (const [i, id] of sessions.entries()) {
+        if (i === 1 && round === 3) {
+          expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}` })).statusCode).toBe(204);
+          continue;
+        }
+        const r = await h.running.app.inject({ method: 'POST', url: `/api/play/${id}/progress`, payload: { positionMs: round * 10_000 + i * 1_000, state: 'playing' } });
+        expect(r.statusCode).toBe(204);
+      }
+    }
+    await h.running.play.idle();
+    const awayTo = Math.ceil(Date.now() / 1000);
+    expect(h.sim.server(PLEX_ID).playbackReports()).toHaveLength(0);
+    expect(h.store.playOutbox.count(h.plexSourceId)).toBe(3);
+
+    await h.sim.server(PLEX_ID).fault({ mode: 'up' });
+    await h.waitFor('the Plex outbox delivered', () => h.store.playOutbox.count(h.plexSourceId) === 0, 30_000);
+    const timeline = h.sim.server(PLEX_ID).playbackReports().filter((r) => r.call.endsWith('/:/timeline'));
+    expect(timeline.every((r) => r.accepted)).toBe(true);
+    // The latest of each item, in the order they were made in round 3: item 0, item 1's stop (at its round-2 position), item 2.
+    expect(timeline.map((r) => [r.itemId, r.state, r.positionMs])).toEqual([
+      [keys[0], 'playing', 30_000],
+      [keys[1], 'stopped', 21_000],
+      [keys[2], 'playing', 32_000],
+    ]);
+    for (const r of timeline) {
+      expect(r.query.offline).toBe('1');
+      expect(Number(r.query.updated)).toBeGreaterThanOrEqual(awayFrom - 1);
+      expect(Number(r.query.updated)).toBeLessThanOrEqual(awayTo);
+    }
+    for (const id of [sessions[0]!, sessions[2]!]) await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}` });
+    await h.running.play.idle();
   }, 90_000);
 });

@@ -11,6 +11,8 @@ export interface RecordedRequest {
   path: string;
   headers: http.IncomingHttpHeaders;
   upgrade: boolean;
+  /** The request body, when the proxy was asked to keep bodies (`recordBodies`). */
+  body?: Buffer;
 }
 
 export interface RecordingProxy {
@@ -34,6 +36,8 @@ export interface RecordingProxyOptions {
    * push channel is not.
    */
   websockets?: 'forward' | 'not-found';
+  /** Keep each request's body (what a client sent, e.g. to validate it against a spec). */
+  recordBodies?: boolean;
 }
 
 export async function startRecordingProxy(target: string, host = '127.0.0.9', options: RecordingProxyOptions = {}): Promise<RecordingProxy> {
@@ -41,7 +45,13 @@ export async function startRecordingProxy(target: string, host = '127.0.0.9', op
   const requests: RecordedRequest[] = [];
   const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, upgrade: false });
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, upgrade: false };
+    requests.push(recorded);
+    if (options.recordBodies) {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => (recorded.body = Buffer.concat(chunks)));
+    }
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
       (answer) => {

@@ -73,6 +73,9 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
   const attachSeq = useRef(0);
   const mounted = useRef(true);
   const sessionRef = useRef<ApiPlaySession | null>(null);
+  /** Where the media was last (s), kept on every time update: leaving reads it, because by then
+   * React has already detached `mediaRef` (the stopped report said 0:00 and lost the position). */
+  const lastPosition = useRef(0);
   /** The generation whose stream is attached now. */
   const attachedGeneration = useRef<number | null>(null);
 
@@ -109,7 +112,7 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
       const current = sessionRef.current;
       if (!current) return;
       sessionRef.current = null;
-      const positionMs = Math.round((mediaRef.current?.currentTime ?? 0) * 1000);
+      const positionMs = Math.round((mediaRef.current?.currentTime ?? lastPosition.current) * 1000);
       sendOnLeave(sessionPath(current.id, '/progress'), 'POST', { positionMs, state: 'stopped' });
       sendOnLeave(sessionPath(current.id), 'DELETE');
     };
@@ -274,7 +277,10 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
   useEffect(() => {
     const media = mediaRef.current;
     if (!media) return;
-    const onTime = () => setTime(media.currentTime);
+    const onTime = () => {
+      lastPosition.current = media.currentTime;
+      setTime(media.currentTime);
+    };
     const onDuration = () => setDuration(media.duration);
     const onProgress = () => {
       const ranges: { start: number; end: number }[] = [];
