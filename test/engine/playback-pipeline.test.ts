@@ -12,7 +12,7 @@ import type { MediaCatalog, SimPlayable } from '../../sim/media-catalog.js';
 import type { ApiPlaySession } from '../../src/api/types.js';
 import { apiPlaySessionSchema } from '../../src/api/responses.js';
 import { PLEX_RELAY_CAP_KBPS } from '../../src/core/quality-policy.js';
-import { EngineHarness, PLEX_ID, SIM_ROUTES } from '../support/engine-harness.js';
+import { EngineHarness, JELLYFIN_ID, PLEX_ID, SIM_ROUTES } from '../support/engine-harness.js';
 
 let h: EngineHarness;
 let clips: ClipSet;
@@ -33,8 +33,8 @@ afterEach(async () => {
 
 const inject = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) => h.running.app.inject({ method, url, ...(payload ? { payload } : {}) });
 
-async function play(itemId: string, startMs: number): Promise<ApiPlaySession> {
-  const res = await inject('POST', '/api/play', { sourceId: h.plexSourceId, itemId, startMs });
+async function play(itemId: string, startMs: number, sourceId = h.plexSourceId): Promise<ApiPlaySession> {
+  const res = await inject('POST', '/api/play', { sourceId, itemId, startMs });
   expect(res.statusCode, res.body).toBe(201);
   const body = res.json<ApiPlaySession>();
   expect(apiPlaySessionSchema.safeParse(body).success).toBe(true);
@@ -123,6 +123,36 @@ describe('a transcode through the API', () => {
     expect((await inject('GET', created.streamUrl)).statusCode).toBe(404);
     const stopped = h.sim.server(PLEX_ID).playbackReports().filter((r) => r.itemId === item && r.call.endsWith('/:/timeline')).at(-1);
     expect([stopped?.state, stopped?.positionMs]).toEqual(['stopped', 30_000]);
+  }, 60_000);
+
+  it('Jellyfin: the same pipeline — segments byte for byte from 60 s, progress reported, one DELETE /Videos/ActiveEncodings', async () => {
+    const creds = h.engine.getCredentials(h.jellyfinSourceId)!;
+    const listing = await fetch(`${h.sim.route(SIM_ROUTES.jellyfinLocal).url}/Items?recursive=true&includeItemTypes=Movie&limit=20&userId=${creds.userId}`, { headers: { authorization: `MediaBrowser Token="${creds.token}"` } });
+    const catalog = h.sim.library(JELLYFIN_ID).mediaCatalog();
+    const item = ((await listing.json()) as { Items: { Id: string }[] }).Items.map((i) => i.Id).find((id) => catalog.playable(id)?.variant === 'hevc-ac3')!;
+    h.sim.server(JELLYFIN_ID).clearPlaybackReports();
+    const created = await play(item, 60_000, h.jellyfinSourceId);
+    expect(created).toMatchObject({ protocol: 'hls', connection: { method: 'transcode', routeKind: 'local' } });
+    const transcodeId = h.running.play.sessions.peek(created.id)!.decision!.playSessionId;
+    const first = await firstSegment(created.streamUrl);
+    expect(first.name).toBe('p0-15.ts'); // 60 s: segment 15 of the whole clip
+    expect(first.bytes.equals(await simSegment(15))).toBe(true);
+    expect((await inject('POST', `/api/play/${created.id}/progress`, { positionMs: 64_000, state: 'paused' })).statusCode).toBe(204);
+    await h.running.play.idle();
+    expect(h.running.hls.get(created.id)?.positionMs).toBe(64_000);
+    expect((await inject('DELETE', `/api/play/${created.id}`)).statusCode).toBe(204);
+    await h.running.play.idle();
+    const jellyfin = h.sim.server(JELLYFIN_ID);
+    await h.waitFor('the transcode stopped on the server', () => jellyfin.media.transcodes.stopCalls().some((c) => c.id === transcodeId), 5_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(jellyfin.media.transcodes.stopCalls().filter((c) => c.id === transcodeId)).toHaveLength(1);
+    const calls = jellyfin.playbackReports().filter((r) => r.itemId === item);
+    expect(calls.every((r) => r.accepted)).toBe(true);
+    expect(calls.map((r) => [r.call, r.positionMs])).toEqual([
+      ['POST /Sessions/Playing', 60_000],
+      ['POST /Sessions/Playing/Progress', 64_000],
+      ['POST /Sessions/Playing/Stopped', 64_000],
+    ]);
   }, 60_000);
 });
 
