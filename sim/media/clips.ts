@@ -21,6 +21,8 @@ export const CLIP_PARAMS = {
   height: 240,
   fps: 24,
   videoKbps: 300,
+  /** The `h264-aac-high` clip: constant bitrate (filler data), above any Plex relay cap. */
+  highVideoKbps: 3_000,
   audioKbps: 96,
   hlsSegmentSec: 4,
   version: 1,
@@ -122,6 +124,11 @@ async function build(work: string): Promise<void> {
       '-c:a', 'ac3', '-b:a', `${p.audioKbps}k`, '-shortest', join(work, 'hevc-ac3.mkv')]),
     ff([...audio, '-c:a', 'aac', '-b:a', `${p.audioKbps}k`, '-movflags', '+faststart', join(work, 'audio-aac.m4a')]),
   ]);
+  // The same picture at a constant ~3 Mbps (x264's CBR pads with filler): a file whose bitrate
+  // alone decides "direct play or transcode" against a cap. Encoded after the others: 2 cores.
+  const high = p.highVideoKbps;
+  await ff([...video, ...audio, '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', `${high}k`, '-minrate', `${high}k`, '-maxrate', `${high}k`, '-bufsize', `${high}k`, '-x264-params', 'nal-hrd=cbr',
+    '-pix_fmt', 'yuv420p', ...gop, '-c:a', 'aac', '-b:a', `${p.audioKbps}k`, '-movflags', '+faststart', '-shortest', join(work, 'h264-aac-high.mp4')]);
   await ff(['-i', join(work, 'h264-aac.mp4'), '-c', 'copy', '-f', 'hls', '-hls_time', String(p.hlsSegmentSec), '-hls_list_size', '0', '-hls_playlist_type', 'vod',
     '-hls_segment_filename', join(work, 'hls', '%d.ts'), join(work, 'hls', 'index.m3u8')]);
   await writeFile(join(work, 'subtitles.vtt'), subtitlesVtt(p.durationSec));
@@ -155,6 +162,7 @@ async function describe(dir: string, builtInSec: number | undefined): Promise<Cl
     'h264-aac': await file('h264-aac', 'h264-aac.mp4', 'mp4', 'video/mp4', 'h264', 'aac'),
     'hevc-ac3': await file('hevc-ac3', 'hevc-ac3.mkv', 'mkv', 'video/x-matroska', 'hevc', 'ac3'),
     'audio-aac': await file('audio-aac', 'audio-aac.m4a', 'm4a', 'audio/mp4', null, 'aac'),
+    'h264-aac-high': await file('h264-aac-high', 'h264-aac-high.mp4', 'mp4', 'video/mp4', 'h264', 'aac'),
   };
   const playlist = await readFile(join(dir, 'hls', 'index.m3u8'), 'utf8');
   const hls: HlsSegment[] = [];

@@ -121,7 +121,7 @@ export class JellyfinMedia {
       return async () => {
         const playSessionId = queryParam(url, 'playSessionId');
         if (!playSessionId && !queryParam(url, 'deviceId')) return errorText(400);
-        this.transcodes.stop(playSessionId);
+        this.transcodes.stopRequested(playSessionId);
         return empty(204);
       };
     }

@@ -94,8 +94,18 @@ export interface TranscodeSession {
  * Running "transcodes". A session with no ping (or segment request) for `idleMs` is killed, as
  * the servers kill an unwatched transcode; a killed session's playlists and segments answer 404.
  */
+/** A client asked the transcoder to stop a session (Plex …/universal/stop, Jellyfin DELETE /Videos/ActiveEncodings). */
+export interface TranscodeStopCall {
+  /** The session named (undefined: none named). */
+  id: string | undefined;
+  /** The item of the live session it stopped; null when no such session was running. */
+  itemId: string | null;
+  at: number;
+}
+
 export class TranscodeSessions {
   private readonly sessions = new Map<string, { session: TranscodeSession; timer: NodeJS.Timeout }>();
+  private readonly stopCallList: TranscodeStopCall[] = [];
 
   constructor(
     private readonly timers: Timers,
@@ -131,6 +141,19 @@ export class TranscodeSessions {
     this.timers.clear(entry.timer);
     this.sessions.delete(id);
     return true;
+  }
+
+  /** A client's stop request (recorded for tests: "was it stopped, and how often?"), then the stop. */
+  stopRequested(id: string | undefined): boolean {
+    const running = this.get(id);
+    this.stopCallList.push({ id, itemId: running?.itemId ?? null, at: Date.now() });
+    if (this.stopCallList.length > 1_000) this.stopCallList.shift();
+    return this.stop(id);
+  }
+
+  /** Every stop request received, oldest first (the last 1,000). */
+  stopCalls(): TranscodeStopCall[] {
+    return this.stopCallList.map((c) => ({ ...c }));
   }
 
   all(): TranscodeSession[] {

@@ -18,7 +18,7 @@ export const PLEX_CHANGESTAMP = '1700000000';
 const html = (status: number, title: string) => text(status, `<html><head><title>${title}</title></head><body><h1>${status} ${title}</h1></body></html>`, 'text/html');
 const TIMELINE_STATES = new Set(['stopped', 'buffering', 'playing', 'paused']);
 /** Chromium (Plex Web's profile) plays these as they are; HEVC and AC-3 need the transcoder. */
-const BROWSER_PLAYABLE = new Set(['h264-aac', 'audio-aac']);
+const BROWSER_PLAYABLE = new Set(['h264-aac', 'audio-aac', 'h264-aac-high']);
 
 /** Stream ids of a part: video, audio, subtitle (the subtitle's `key` serves WebVTT). */
 export const plexStreamIds = (partId: string) => ({ video: `${partId}1`, audio: `${partId}2`, subtitle: `${partId}3` });
@@ -63,7 +63,7 @@ export class PlexMedia {
       if (action === 'start.m3u8') return async () => this.start(req, url);
       return async () => {
         const id = sessionIdOf(req, url);
-        const known = action === 'ping' ? this.transcodes.touch(id) : this.transcodes.stop(id);
+        const known = action === 'ping' ? this.transcodes.touch(id) : this.transcodes.stopRequested(id);
         return known ? this.reply(req, { size: 0 }) : html(404, 'Not Found');
       };
     }

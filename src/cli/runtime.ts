@@ -25,8 +25,7 @@ import type { DemoControl } from '../server/demo-control.js';
 import { createLogger, type Logger } from '../server/logger.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { startServer } from '../server/start.js';
-import { QualityFollower } from '../playback/hls-quality.js';
-import { HlsService } from '../playback/hls-stream.js';
+import { HlsService, type HlsChange } from '../playback/hls-stream.js';
 import { openDatabase, type Store } from '../store/index.js';
 import { appriseNotificationParts } from '../notifications/apprise-parts.js';
 import { NotificationService } from '../notifications/service.js';
@@ -82,6 +81,8 @@ export interface Runtime {
   routedCaller: RoutedCaller;
   /** Play sessions and progress reports (issue 15). */
   play: PlayService;
+  /** The HLS of play sessions' transcodes (issue 15): served, kept alive, restarted, stopped here. */
+  hls: HlsService;
   /** The Fastify app, ready (and listening unless `listen: false`). */
   app: FastifyInstance;
   /** e.g. http://127.0.0.1:8844/marquee/ — null when not listening. */
@@ -166,16 +167,17 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       dataDir,
       logger: logger.child({ component: 'library' }),
     });
-    // Playback (issue 15): sessions, and the HLS of their transcodes over the routed caller. A
-    // session that ends (left, expired, pushed out) stops its transcode on the server.
+    // Playback (issue 15), one pipeline: the play service decides (at the cap the route allows),
+    // hands transcodes to the HLS service — the one keep-alive, restart and stop of a transcode —
+    // and follows the route with its quality follower. A session that ends (left, expired, pushed
+    // out) reports its stop and ends its HLS stream there, once.
     const playSessions = new PlaySessions(now ? { now } : {});
     const hlsLog = logger.child({ component: 'hls' });
-    const hls = new HlsService({ caller: routedCaller, engine, log: (level, obj, msg) => hlsLog[level](obj, msg) });
-    playSessions.onEnded((session) => void hls.end(session.id));
-    const sweep = setInterval(() => playSessions.sweepExpired(), 60_000);
-    sweep.unref();
-    // The durable progress outbox and its reporter, over the routed caller.
     const playLog = logger.child({ component: 'playback' });
+    // The play service is built just below; the HLS service only calls it once streams exist.
+    let onHlsChange: (change: HlsChange) => void = () => undefined;
+    const hls = new HlsService({ caller: routedCaller, engine, onChange: (change) => onHlsChange(change), log: (level, obj, msg) => hlsLog[level](obj, msg) });
+    // The durable progress outbox and its reporter, over the routed caller.
     const reporter = new ProgressReporter({
       outbox: store.playOutbox,
       caller: routedCaller,
@@ -184,24 +186,17 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       ...(parts.progress ?? {}),
       log: (level, obj, msg) => playLog[level](obj, msg),
     });
-    const quality = new QualityFollower({
-      engine,
-      caller: routedCaller,
-      hls,
-      onSwitch: (change) => play.applySwitch(change),
-      log: (level, obj, msg) => playLog[level](obj, msg),
-    });
     const play = new PlayService({
-      hls,
-      quality,
       sessions: playSessions,
       reporter,
       caller: routedCaller,
       engine,
+      hls,
       deviceId: clientIdentifier,
       basePath: config.basePath,
       log: (level, obj, msg) => playLog[level](obj, msg),
     });
+    onHlsChange = (change) => play.hlsChanged(change);
     play.start();
     closers.push(() => play.close());
     const unsubscribe = parts.onMessage ? engine.subscribe(parts.onMessage) : null;
@@ -233,17 +228,16 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     // After the engine started; stopped before HTTP and the engine (closers run in reverse).
     library.start();
     closers.push(() => library.stop());
-    // Runs before the server's close (closers run in reverse): transcodes are stopped while the engine still routes.
-    closers.push(async () => {
-      clearInterval(sweep);
-      await hls.close();
-    });
+    // Runs before the server's close (closers run in reverse): transcodes are stopped while the
+    // engine still routes (the closer above only repeats it if the start failed before this).
+    closers.push(() => play.close());
     // Closed first: the caller's listener hears nothing of the shutdown itself.
     if (unsubscribe) closers.push(unsubscribe);
     return {
       engine,
       routedCaller,
       play,
+      hls,
       app: server.app,
       url: server.url,
       store,

@@ -1,6 +1,6 @@
-// What Chromium plays and the quality per route (issue 15): table tests.
+// What Chromium plays, Plex's location and the watched mark (issue 15): table tests.
 import { describe, expect, it } from 'vitest';
-import { browserPlays, pastWatchedMark, plexLocation, qualityForRoute, RELAY_MAX_KBPS } from './playback-policy.js';
+import { browserPlays, pastWatchedMark, plexLocation } from './playback-policy.js';
 
 describe('browserPlays', () => {
   it.each([
@@ -31,26 +31,6 @@ describe('browserPlays', () => {
   it('refuses what it cannot know', () => {
     expect(browserPlays({ container: null, videoCodec: 'h264', audioCodec: 'aac' })).toBe(false);
     expect(browserPlays({ container: 'mp4', videoCodec: null, audioCodec: null })).toBe(false);
-  });
-});
-
-describe('qualityForRoute', () => {
-  it.each([
-    ['plex', 'local', null],
-    ['plex', 'remote', null],
-    ['plex', 'relay', RELAY_MAX_KBPS],
-    ['jellyfin', 'local', null],
-    ['jellyfin', 'remote', null],
-    ['plex', null, null],
-  ] as const)('%s on %s → cap %s', (kind, route, cap) => {
-    const q = qualityForRoute(kind, route);
-    expect(q.maxBitrateKbps).toBe(cap);
-    expect(q.reason === null).toBe(cap === null);
-  });
-
-  it('says why a relay is capped, in words', () => {
-    expect(qualityForRoute('plex', 'relay').reason).toBe('relay: Plex caps relayed streams at 2 Mbps');
-    expect(RELAY_MAX_KBPS).toBeLessThanOrEqual(2_000);
   });
 });
 

@@ -1,7 +1,7 @@
-// What the browser plays and at which quality (issue 15). Pure: no I/O, no clock. The backends
-// build their device profile (Jellyfin) and direct-play check (Plex) from these very tables, so
+// What the browser plays (issue 15). Pure: no I/O, no clock. The quality a route allows is the
+// one policy in quality-policy.ts. The backends build their device profile (Jellyfin) and direct-play check (Plex) from these very tables, so
 // both servers are told the same truth about Debian's Chromium.
-import type { RouteKind, SourceKind } from './types.js';
+import type { RouteKind } from './types.js';
 
 /** Containers Debian's Chromium plays (as the servers name them). */
 export const BROWSER_CONTAINERS = ['mp4', 'm4v', 'mov', 'webm', 'ts', 'mpegts', 'm4a', 'mp3', 'flac', 'ogg'] as const;
@@ -32,28 +32,6 @@ export function browserPlays(format: MediaFormat): boolean {
   if (format.videoCodec !== null && !(BROWSER_VIDEO_CODECS as readonly string[]).includes(norm(format.videoCodec))) return false;
   if (format.audioCodec !== null && !(BROWSER_AUDIO_CODECS as readonly string[]).includes(norm(format.audioCodec))) return false;
   return format.videoCodec !== null || format.audioCodec !== null;
-}
-
-/** plex.tv caps relayed streams at 1 Mbps (2 Mbps with Plex Pass): ask for what fits the larger. */
-export const RELAY_MAX_KBPS = 2_000;
-
-export interface StreamQuality {
-  /** The cap asked of the server (MaxStreamingBitrate / maxVideoBitrate); null: original quality. */
-  maxBitrateKbps: number | null;
-  /** Why, in words, for the player's connection line; null when nothing limits it. */
-  reason: string | null;
-}
-
-/**
- * The quality for a route. Local and remote: the original (direct play when the browser can; a
- * remote link that cannot carry it still plays, through the byte proxy, just buffers). Relay (Plex
- * only; Jellyfin has none): at most 2 Mbps — the server transcodes when the file is bigger.
- */
-export function qualityForRoute(sourceKind: SourceKind, routeKind: RouteKind | null): StreamQuality {
-  if (routeKind === 'relay') {
-    return { maxBitrateKbps: RELAY_MAX_KBPS, reason: `relay: ${sourceKind === 'plex' ? 'Plex caps' : 'the server caps'} relayed streams at ${RELAY_MAX_KBPS / 1000} Mbps` };
-  }
-  return { maxBitrateKbps: null, reason: null };
 }
 
 /** Plex `location=`: lan only on a local route. */

@@ -1,3 +1,4 @@
+// The one quality policy (issue 15): what a route allows for the first decision and for a playing session.
 import { describe, expect, it } from 'vitest';
 import { formatKbps, qualityAction, qualityFor, type QualityInput } from './quality-policy.js';
 
@@ -12,6 +13,8 @@ describe('qualityFor', () => {
     ['Plex relay with Plex Pass: fits 2 Mbps', { routeKind: 'relay', plexPass: true }, 1600, 'relay: Plex caps relayed streams at 2 Mbps'],
     ['Plex relay, user cap lower', { routeKind: 'relay', plexPass: true, userCapKbps: 500 }, 500, 'your limit of 500 kb/s'],
     ['Plex relay, user cap higher: the relay wins', { routeKind: 'relay', plexPass: true, userCapKbps: 8000 }, 1600, 'relay: Plex caps relayed streams at 2 Mbps'],
+    ['Jellyfin local: no cap', { serverKind: 'jellyfin' }, null, null],
+    ['Jellyfin remote: no cap from Marquee (the server applies its own remote limit)', { serverKind: 'jellyfin', routeKind: 'remote' }, null, null],
     ['Jellyfin relay-kind route: no known cap', { serverKind: 'jellyfin', routeKind: 'relay' }, null, null],
     ['user cap on local', { userCapKbps: 4000 }, 4000, 'your limit of 4 Mbps'],
     ['offline', { routeKind: null }, null, null],
@@ -36,6 +39,8 @@ describe('qualityAction', () => {
     ['capped on relay, back on remote → original quality', 800, { routeKind: 'remote' }, null],
     ['capped on relay, source away → wait', 800, { routeKind: null }, 'keep'],
     ['direct, source away → wait', null, { routeKind: null }, 'keep'],
+    ['Jellyfin direct on local, moved to remote → keep', null, { serverKind: 'jellyfin', routeKind: 'remote' }, 'keep'],
+    ['relay without Plex Pass (unknown) → the safe 800 kb/s', null, { routeKind: 'relay' }, 800],
   ])('%s', (_what, inUse, patch, expected) => {
     const action = qualityAction(inUse, { ...base, ...patch });
     if (expected === 'keep') expect(action).toEqual({ action: 'keep' });

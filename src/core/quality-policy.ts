@@ -1,10 +1,17 @@
-// Quality follows the route (issue 15). On a relay, Plex caps a stream at 1 Mbps (2 Mbps with Plex
-// Pass): asking for more only makes the player stall, so Marquee asks the server for a transcode
-// that fits under the cap with room for audio and overhead. Back on a local or remote route the
-// cap goes away and the original quality returns. The engine already holds a source on a lesser
-// route until the better one has answered for its hold-down window (return-policy.ts), so the
-// route kind in the source's status is "stable" by construction: a switch back happens only once
-// the engine itself switched. Pure: no clock, no I/O.
+// The one quality policy of playback (issue 15): the cap a route allows, for the first decision
+// (POST /api/play) and for a playing session (the quality follower re-decides when it changes).
+// - Plex relay: plex.tv caps a relayed stream at 1 Mbps (2 Mbps when the server owner has Plex
+//   Pass); asking for more only makes the player stall, so Marquee asks for a transcode that fits
+//   under the cap with room for audio and overhead (80 %). Whether the owner has Plex Pass is not
+//   something Marquee can see for a shared server, so the runtime passes `null` and the safe 1 Mbps
+//   cap applies (800 kb/s asked) — `plexPass: true` is honoured when a caller knows better.
+// - Plex local/remote and every Jellyfin route: no cap from Marquee (the original; direct play when
+//   the browser can). Jellyfin has no relay; on a remote route its own "internet streaming bitrate
+//   limit" applies on the server's side, which it enforces itself for remote clients.
+// - A user's own cap, when set, wins when it is lower.
+// The engine holds a source on a lesser route until the better one answered for its hold-down
+// window (return-policy.ts), so the route kind in the status is "stable" by construction: a switch
+// back to the original quality happens only once the engine itself switched. Pure: no clock, no I/O.
 import type { RouteKind, SourceKind } from './types.js';
 
 /** Plex's relay caps (kb/s). */

@@ -5,6 +5,8 @@
 // asks the server again at the player's position and hands the new decision over — the HLS
 // stream of a transcode is replaced (the old transcode stopped on the server), `generation` is
 // bumped so the player reloads `streamUrl` at its position, and the connection line says why.
+// The play service builds it and follows every session it creates (its `FollowedSession` is the
+// play session's own state); the runtime runs it.
 import type { PlaybackDecision, PlaybackRequest } from '../backends/types.js';
 import { qualityAction, qualityFor, type QualityChoice } from '../core/quality-policy.js';
 import type { RouteKind } from '../core/types.js';
@@ -94,8 +96,12 @@ export class QualityFollower {
         this.options.log?.('warn', { sessionId: sessionId.slice(0, 6) }, `quality could not follow the route: ${outcome.message}`);
         return null;
       }
-      if (!this.sessions.has(sessionId)) return null; // ended meanwhile
       const decision = outcome.value;
+      if (!this.sessions.has(sessionId)) {
+        // Ended meanwhile: a transcode this decision started has no player.
+        if (decision.method === 'transcode' && decision.playSessionId !== (session.decision.method === 'transcode' ? session.decision.playSessionId : null)) void this.options.hls.stopTranscode(session.sourceId, decision);
+        return null;
+      }
       const old = session.decision;
       // The server kept the same way of playing (a file that fits the cap plays directly): only the cap changes.
       const sameStream = old.method === 'direct' && decision.method === 'direct' && old.mediaPath === decision.mediaPath;

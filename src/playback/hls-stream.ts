@@ -2,7 +2,9 @@
 // `/api/play/{session}/hls/master.m3u8` and the names it lists; Marquee fetches the server's
 // playlists and segments over the route the engine chose NOW (the routed caller: a request that
 // dies with its route is retried on the next one), rewrites the playlists (hls-playlist.ts: no
-// token, no host, only names Marquee handed out), and keeps the transcode alive:
+// token, no host, only names Marquee handed out), and keeps the transcode alive. The play service
+// (play-service.ts) attaches every transcode decision here and ends the stream when its session
+// ends: this is the one keep-alive, restart and stop of a transcode in Marquee.
 // - keep-alive pings while the session lives (Jellyfin /Sessions/Playing/Ping, Plex …/ping);
 //   during an outage they simply fail and are tried again — nothing is restarted for that alone;
 // - when the server forgot the transcode (a playlist, segment or ping answered 404 once the source
@@ -34,6 +36,8 @@ export interface HlsChange {
   sessionId: string;
   decision: TranscodeDecision;
   generation: number;
+  /** The new transcode does not list the player's next name: it must reload the master. */
+  reload: boolean;
   why: string;
 }
 
@@ -140,7 +144,7 @@ export class HlsService {
   /** The session ended: keep-alive stopped, and the transcode Marquee runs NOW stopped on the server. */
   async end(sessionId: string): Promise<void> {
     const stream = this.detach(sessionId);
-    if (stream) await this.stopOnServer(stream.sourceId, stream.decision);
+    if (stream) await this.stopTranscode(stream.sourceId, stream.decision);
   }
 
   async close(): Promise<void> {
@@ -359,13 +363,13 @@ export class HlsService {
       if (!variant.ok) this.log('warn', { sessionId: stream.sessionId.slice(0, 6) }, `HLS variant of the new transcode failed: ${variant.message}`);
     }
     // Plex names a restarted transcode by the same session: stopping the old one would stop the new.
-    if (!oldIsDead && old.playSessionId !== decision.playSessionId) void this.stopOnServer(stream.sourceId, old);
+    if (!oldIsDead && old.playSessionId !== decision.playSessionId) void this.stopTranscode(stream.sourceId, old);
     // Same names for the same media: the player goes on. Otherwise it must reload the master.
     const reload = wanted !== null && !stream.entries.has(wanted);
     if (reload) stream.generation++;
     const words = reload ? `${why}; the new transcode numbers its segments differently: the player reloads at its position` : `${why}; the player keeps its URLs`;
     this.log('info', { sessionId: stream.sessionId.slice(0, 6), positionMs: request.startMs, generation: stream.generation }, `HLS transcode restarted: ${words}`);
-    this.options.onChange?.({ sessionId: stream.sessionId, decision, generation: stream.generation, why: words });
+    this.options.onChange?.({ sessionId: stream.sessionId, decision, generation: stream.generation, reload, why: words });
     return { ok: true, reload };
   }
 
@@ -403,7 +407,8 @@ export class HlsService {
     this.log('info', { sessionId: stream.sessionId.slice(0, 6) }, `HLS keep-alive paused: ${outcome.message}`);
   }
 
-  private async stopOnServer(sourceId: string, decision: TranscodeDecision): Promise<void> {
+  /** Stops a transcode on the server: the one place Marquee does (a session's end, a replaced or superseded decision). */
+  async stopTranscode(sourceId: string, decision: TranscodeDecision): Promise<void> {
     const outcome = await this.options.caller.call(
       sourceId,
       async (use, signal) => (use.backend.playback ? use.backend.playback.stop(use, decision, { timeoutMs: 5_000, signal }) : { ok: true as const, value: null }),

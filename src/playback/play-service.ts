@@ -1,17 +1,21 @@
-// Play sessions end to end (issue 15): ask the server for a decision over the engine's current
-// route (quality follows the route: src/core/playback-policy.ts), start at the server's resume
-// position, keep transcodes alive, report progress through the durable outbox, stop the transcode
-// when the player leaves, serve subtitles as WebVTT. The HTTP layer (src/server/routes/play.ts) is
-// a thin shell over this; the HLS proxy (play-hls.ts) reads `session.decision` for transcodes.
+// Play sessions end to end (issue 15) — the one playback pipeline: ask the server for a decision
+// over the engine's current route at the cap the route allows (src/core/quality-policy.ts), start
+// at the server's resume position, hand a transcode to the HLS service (hls-stream.ts: it serves
+// `master.m3u8` and what it lists, keeps the transcode alive, restarts it when the server forgot
+// it, and is the only part that stops it on the server), follow the route with the quality
+// follower (hls-quality.ts), report progress through the durable outbox, serve subtitles as
+// WebVTT. A session ends in one place — `PlaySessions.onEnded` (left, expired, pushed out): the
+// stopped report goes to the outbox and the HLS stream is ended, which stops the transcode once.
+// The HTTP layer (src/server/routes/play.ts, play-hls.ts) is a thin shell over this.
 import { randomBytes } from 'node:crypto';
 import type { PlaybackDecision, PlaybackRequest, ProgressReport } from '../backends/types.js';
-import { pastWatchedMark, qualityForRoute } from '../core/playback-policy.js';
+import { pastWatchedMark } from '../core/playback-policy.js';
 import type { RouteKind } from '../core/types.js';
 import type { Engine, RoutedCaller } from '../monitor/engine-types.js';
-import type { QualityFollower, QualitySwitch } from './hls-quality.js';
-import type { HlsService } from './hls-stream.js';
+import { QualityFollower, type FollowedSession, type QualitySwitch } from './hls-quality.js';
+import type { HlsChange, HlsService } from './hls-stream.js';
 import type { ProgressReporter } from './progress.js';
-import type { PlaySession, PlaySessions } from './sessions.js';
+import type { PlaySession, PlaySessionEnd, PlaySessions } from './sessions.js';
 
 /** A failure in words with the HTTP status it maps to. */
 export interface PlayError {
@@ -25,20 +29,23 @@ export interface PlayServiceOptions {
   sessions: PlaySessions;
   reporter: ProgressReporter;
   caller: RoutedCaller;
-  engine: Pick<Engine, 'getSource'>;
+  engine: Pick<Engine, 'getSource' | 'subscribe'>;
+  /** Serves, keeps alive, restarts and stops the transcodes (the only part that does). */
+  hls: HlsService;
   /** The install's fixed device id (Jellyfin transcodes are named after it). */
   deviceId: string;
   /** Base path of the app ('/' or '/marquee/'): stream and subtitle URLs live under it. */
   basePath: string;
-  /** Transcode keep-alive cadence (default 30 s: Jellyfin kills an unpinged HLS job after ~60 s, Plex after 1–2 min). */
-  keepAliveMs?: number;
+  /**
+   * Whether a Plex server's owner has Plex Pass (relay cap 2 Mbps instead of 1). Default: unknown
+   * for every server — Marquee cannot see a shared server owner's subscription — so the safe cap.
+   */
+  plexPass?(sourceId: string): boolean | null;
+  /** How often idle sessions are ended (default 60 s; each end stops its transcode). */
+  sweepMs?: number;
   /** Budget of one decision (default 15 s). */
   timeoutMs?: number;
   log?: (level: 'info' | 'warn', obj: object, msg: string) => void;
-  /** Serves a transcode's HLS through Marquee (play-hls.ts) and keeps it alive; it owns stopping it. */
-  hls?: HlsService;
-  /** Quality follows the route while a session plays (its onSwitch calls `applySwitch`). */
-  quality?: QualityFollower;
 }
 
 /** Where the HLS proxy serves a transcode's master playlist (play-hls.ts). */
@@ -47,11 +54,24 @@ export function hlsMasterUrl(basePath: string, sessionId: string): string {
 }
 
 export class PlayService {
-  private keepAlive: NodeJS.Timeout | null = null;
+  private sweep: NodeJS.Timeout | null = null;
+  private closed = false;
   private readonly log: NonNullable<PlayServiceOptions['log']>;
+  /** Re-decides playing sessions when their route changes the cap. */
+  readonly follower: QualityFollower;
+  private readonly stopListening: () => void;
 
   constructor(private readonly options: PlayServiceOptions) {
     this.log = options.log ?? (() => undefined);
+    this.follower = new QualityFollower({
+      engine: options.engine,
+      caller: options.caller,
+      hls: options.hls,
+      plexPass: (sourceId) => options.plexPass?.(sourceId) ?? null,
+      onSwitch: (change) => this.applySwitch(change),
+      log: this.log,
+    });
+    this.stopListening = options.sessions.onEnded((session, why) => this.ended(session, why));
   }
 
   get sessions(): PlaySessions {
@@ -60,15 +80,24 @@ export class PlayService {
 
   start(): void {
     this.options.reporter.start();
-    if (this.keepAlive) return;
-    this.keepAlive = setInterval(() => void this.keepAliveRound(), this.options.keepAliveMs ?? 30_000);
-    this.keepAlive.unref();
+    if (this.sweep) return;
+    // A session nobody asks for again still ends (and its transcode is stopped).
+    this.sweep = setInterval(() => this.options.sessions.sweepExpired(), this.options.sweepMs ?? 60_000);
+    this.sweep.unref();
   }
 
+  /**
+   * Stops following routes and ends every HLS stream (their transcodes stopped on the server while
+   * the engine still routes), then closes the reporter. Safe to call twice.
+   */
   async close(): Promise<void> {
-    this.options.quality?.close();
-    if (this.keepAlive) clearInterval(this.keepAlive);
-    this.keepAlive = null;
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sweep) clearInterval(this.sweep);
+    this.sweep = null;
+    this.follower.close();
+    this.stopListening();
+    await this.options.hls.close();
     await this.options.reporter.close();
   }
 
@@ -84,16 +113,20 @@ export class PlayService {
   async create(input: { sourceId: string; itemId: string; startMs?: number; audioTrackId?: string }): Promise<PlayResult<PlaySession>> {
     const snap = this.options.engine.getSource(input.sourceId);
     if (!snap) return fail(404, 'not_found', 'There is no such server.');
-    const routeKind = this.routeKindOf(input.sourceId);
-    if (routeKind === null) return fail(409, 'offline', `${snap.source.name} is not reachable right now, so nothing of it can play. Try again once it is back.`);
-    // The follower's policy when there is one, so a session made on a relay is not re-decided at once.
-    const quality = this.options.quality ? this.options.quality.choiceFor(input.sourceId) : qualityForRoute(snap.source.kind, routeKind);
+    // The cap the route allows now: the same policy the follower applies while it plays.
+    const quality = this.follower.choiceFor(input.sourceId);
+    if (quality.routeKind === null) return fail(409, 'offline', `${snap.source.name} is not reachable right now, so nothing of it can play. Try again once it is back.`);
     const clientSessionId = randomBytes(12).toString('hex');
-    const requestAt = (startMs: number): PlaybackRequest => ({ itemId: input.itemId, startMs, maxBitrateKbps: quality.maxBitrateKbps, deviceId: this.options.deviceId, clientSessionId, ...(input.audioTrackId !== undefined ? { audioTrackId: input.audioTrackId } : {}) });
-    let request = requestAt(input.startMs ?? 0);
-    const decide = (startMs: number) => {
-      request = requestAt(startMs);
-      return this.options.caller.call<PlaybackDecision>(
+    const requestAt = (startMs: number): PlaybackRequest => ({
+      itemId: input.itemId,
+      startMs,
+      maxBitrateKbps: quality.maxBitrateKbps,
+      deviceId: this.options.deviceId,
+      clientSessionId,
+      ...(input.audioTrackId !== undefined ? { audioTrackId: input.audioTrackId } : {}),
+    });
+    const decide = (request: PlaybackRequest) =>
+      this.options.caller.call<PlaybackDecision>(
         input.sourceId,
         (use, signal) =>
           use.backend.playback
@@ -101,13 +134,14 @@ export class PlayService {
             : Promise.resolve({ ok: false, error: { code: 'malformed', message: `a ${use.source.kind} server cannot play here` } }),
         { timeoutMs: this.options.timeoutMs ?? 15_000 },
       );
-    };
-    let outcome = await decide(input.startMs ?? 0);
+    let request = requestAt(input.startMs ?? 0);
+    let outcome = await decide(request);
     // A transcode starts where it is asked to: ask again at the resume position the server gave.
     if (outcome.ok && input.startMs === undefined && outcome.value.method === 'transcode' && (outcome.value.resumeMs ?? 0) > 0) {
       const first = outcome.value;
-      outcome = await decide(first.resumeMs!);
-      if (outcome.ok && first.playSessionId !== outcome.value.playSessionId) void this.stopTranscode(input.sourceId, first);
+      request = requestAt(first.resumeMs!);
+      outcome = await decide(request);
+      if (outcome.ok && first.playSessionId !== outcome.value.playSessionId && first.method === 'transcode') void this.options.hls.stopTranscode(input.sourceId, first);
     }
     if (!outcome.ok) {
       if (outcome.reason === 'offline') return fail(409, 'offline', `${snap.source.name} is not reachable right now: ${outcome.message}`);
@@ -127,6 +161,7 @@ export class PlayService {
       sourceId: input.sourceId,
       itemId: input.itemId,
       decision,
+      request,
       startMs,
       title: decision.title ?? 'Untitled',
       subtitleLine: decision.subtitleLine ?? null,
@@ -134,9 +169,9 @@ export class PlayService {
       decidedFor: { routeKind: outcome.routeKind, maxBitrateKbps: quality.maxBitrateKbps, reason: quality.reason },
       ...(input.audioTrackId !== undefined ? { audioTrackId: input.audioTrackId } : {}),
     });
-    // A transcode plays through Marquee's HLS proxy; every session's quality follows its route.
-    if (decision.method === 'transcode') this.options.hls?.attach({ sessionId: session.id, sourceId: session.sourceId, request, decision });
-    this.options.quality?.follow({ sessionId: session.id, sourceId: session.sourceId, request, decision, generation: session.generation, positionMs: () => session.positionMs });
+    // A transcode is served by the HLS service under `streamUrl` (master.m3u8) from now on.
+    if (decision.method === 'transcode') this.options.hls.attach({ sessionId: session.id, sourceId: session.sourceId, request, decision });
+    this.follower.follow(followed(session));
     void this.options.reporter.submit(session.sourceId, session.id, this.report(session, decision, 'start', 'playing', startMs));
     this.log('info', { sessionId: session.id.slice(0, 6), method: decision.method }, `playback started (${decision.method})`);
     return { ok: true, value: session };
@@ -156,7 +191,8 @@ export class PlayService {
     const session = this.options.sessions.get(id);
     if (!session || !session.decision) return fail(404, 'not_found', 'This play session has ended or never existed.');
     session.positionMs = body.positionMs;
-    this.options.hls?.notePosition(id, body.positionMs);
+    // A restart of the transcode (the server forgot it) or a quality switch starts here.
+    this.options.hls.notePosition(id, body.positionMs);
     const event = body.state === 'stopped' ? 'stop' : 'progress';
     // One stopped report per playback: the player says stopped and then leaves (DELETE), or sends
     // it twice (ended, then left); the server hears the stop once. Playing again starts anew.
@@ -166,13 +202,21 @@ export class PlayService {
     return { ok: true, value: null };
   }
 
-  /** The player left: a stopped report (durable), and the transcode stopped on the server. */
+  /** The player left: the session ends (`ended`: a stopped report, the transcode stopped once). */
   stop(id: string): PlayResult<null> {
-    const session = this.options.sessions.peek(id);
-    if (!session) return fail(404, 'not_found', 'This play session has ended or never existed.');
-    this.options.sessions.delete(id);
-    this.end(session);
+    if (!this.options.sessions.delete(id)) return fail(404, 'not_found', 'This play session has ended or never existed.');
     return { ok: true, value: null };
+  }
+
+  /**
+   * The HLS service restarted a transcode the server forgot: progress reports name the new one from
+   * now on, and when its segments are named otherwise the player reloads (`generation`).
+   */
+  hlsChanged(change: HlsChange): void {
+    const session = this.options.sessions.peek(change.sessionId);
+    if (!session) return;
+    session.decision = change.decision;
+    if (change.reload) session.generation++;
   }
 
   async subtitle(id: string, index: number): Promise<PlayResult<string>> {
@@ -209,53 +253,64 @@ export class PlayService {
     };
   }
 
-  /** The quality follower switched a session's stream: the session (and so its answer) follows. */
-  applySwitch(change: QualitySwitch): void {
+  /**
+   * The quality follower re-decided a playing session (the route changed the cap): decision,
+   * request and generation are already the session's own (see `followed`); the way it plays, the
+   * file the byte proxy may serve and the connection line follow here.
+   */
+  private applySwitch(change: QualitySwitch): void {
     const session = this.options.sessions.peek(change.sessionId);
     if (!session) return;
-    const decision = change.decision;
-    const mediaPath = decision.method === 'direct' ? decision.mediaPath : '';
+    const mediaPath = change.decision.method === 'direct' ? change.decision.mediaPath : '';
     if (mediaPath !== session.mediaPath) {
-      // Another file: what the byte proxy learned of the old one no longer holds.
+      // Another file: what was learned about the old one must not be checked against the new.
       session.length = null;
       session.etag = null;
       session.lastModified = null;
     }
-    session.decision = decision;
-    session.method = decision.method;
+    session.method = change.decision.method;
     session.mediaPath = mediaPath;
-    session.generation = change.generation;
     session.decidedFor = { routeKind: change.routeKind, maxBitrateKbps: change.choice.maxBitrateKbps, reason: change.choice.reason };
   }
 
-  private end(session: PlaySession): void {
-    this.options.quality?.unfollow(session.id);
-    if (!session.decision) return;
-    // The HLS service owns the transcodes it serves (it stops the one running now); without it, stop it here.
-    if (this.options.hls) void this.options.hls.end(session.id);
-    else if (session.decision.method === 'transcode') void this.stopTranscode(session.sourceId, session.decision);
-    if (session.stopReported) return;
-    session.stopReported = true;
-    void this.options.reporter.submit(session.sourceId, session.id, this.report(session, session.decision, 'stop', 'stopped', session.positionMs));
+  /** The one end of a session (left, expired, pushed out). */
+  private ended(session: PlaySession, why: PlaySessionEnd): void {
+    this.follower.unfollow(session.id);
+    if (session.decision && !session.stopReported) {
+      session.stopReported = true;
+      void this.options.reporter.submit(session.sourceId, session.id, this.report(session, session.decision, 'stop', 'stopped', session.positionMs));
+    }
+    // Stops the keep-alive and the transcode on the server (once); nothing for direct play.
+    void this.options.hls.end(session.id);
+    this.log('info', { sessionId: session.id.slice(0, 6), why }, 'playback ended');
   }
+}
 
-  private async stopTranscode(sourceId: string, decision: PlaybackDecision): Promise<void> {
-    const outcome = await this.options.caller.call(sourceId, (use, signal) => (use.backend.playback ? use.backend.playback.stop(use, decision, { timeoutMs: 5_000, signal }) : Promise.resolve({ ok: true as const, value: null })), { timeoutMs: 5_000 });
-    if (!outcome.ok) this.log('info', { sourceId }, `the transcode could not be stopped on the server (it ends by itself): ${outcome.message}`);
-  }
-
-  /** Pings every live transcode; ends sessions abandoned past their idle time. */
-  private async keepAliveRound(): Promise<void> {
-    for (const session of this.options.sessions.takeExpired()) this.end(session);
-    const pings = this.options.sessions
-      .all()
-      // Streams the HLS service serves are kept alive by it.
-      .filter((s) => s.decision?.method === 'transcode' && !this.options.hls?.get(s.id))
-      .map((s) =>
-        this.options.caller.call(s.sourceId, (use, signal) => (use.backend.playback ? use.backend.playback.ping(use, s.decision!, { timeoutMs: 5_000, signal }) : Promise.resolve({ ok: true as const, value: null })), { timeoutMs: 5_000 }),
-      );
-    await Promise.allSettled(pings);
-  }
+/** The follower's view of a play session: the session's own fields, so there is one state. */
+function followed(session: PlaySession): FollowedSession {
+  return {
+    sessionId: session.id,
+    sourceId: session.sourceId,
+    get request() {
+      return session.request!;
+    },
+    set request(value) {
+      session.request = value;
+    },
+    get decision() {
+      return session.decision!;
+    },
+    set decision(value) {
+      session.decision = value;
+    },
+    get generation() {
+      return session.generation;
+    },
+    set generation(value) {
+      session.generation = value;
+    },
+    positionMs: () => session.positionMs,
+  };
 }
 
 function fail(status: PlayError['status'], code: PlayError['code'], message: string): { ok: false; error: PlayError } {

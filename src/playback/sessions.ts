@@ -2,7 +2,7 @@
 // server-relative media path) stays here. Sessions expire after idle time and their number is
 // bounded (the least recently used goes first), so abandoned players cost nothing for long.
 import { randomBytes } from 'node:crypto';
-import type { PlaybackDecision } from '../backends/types.js';
+import type { PlaybackDecision, PlaybackRequest } from '../backends/types.js';
 
 export interface PlaySession {
   id: string;
@@ -19,6 +19,8 @@ export interface PlaySession {
   method: 'direct' | 'transcode';
   /** The server's decision (null only for a bare direct session made without one). */
   decision: PlaybackDecision | null;
+  /** The request that produced `decision` (a restart or a quality switch asks again from it). */
+  request: PlaybackRequest | null;
   /** Bumped whenever the stream was switched (quality followed the route, a transcode restarted). */
   generation: number;
   /** The last position the player reported (ms), and whether it reported at all. */
@@ -40,6 +42,7 @@ export interface NewPlaySession {
   sourceId: string;
   itemId: string;
   decision: PlaybackDecision;
+  request?: PlaybackRequest;
   startMs: number;
   title: string;
   subtitleLine: string | null;
@@ -79,6 +82,7 @@ export class PlaySessions {
       ...input,
       method: 'direct',
       decision: null,
+      request: null,
       positionMs: 0,
       title: '',
       subtitleLine: null,
@@ -89,21 +93,8 @@ export class PlaySessions {
 
   /** A session for a server's decision: direct play or a transcode. */
   create(input: NewPlaySession): PlaySession {
-    const { decision, startMs, ...rest } = input;
-    return this.insert({ ...rest, decision, method: decision.method, mediaPath: decision.method === 'direct' ? decision.mediaPath : '', positionMs: startMs });
-  }
-
-  /** Sessions that expired since the last look, removed (their transcodes are then stopped). */
-  takeExpired(): PlaySession[] {
-    const now = this.now();
-    const gone: PlaySession[] = [];
-    for (const [id, s] of this.sessions) {
-      if (now - s.lastUsedAt > this.idleMs) {
-        this.sessions.delete(id);
-        gone.push(s);
-      }
-    }
-    return gone;
+    const { decision, startMs, request, ...rest } = input;
+    return this.insert({ ...rest, decision, request: request ?? null, method: decision.method, mediaPath: decision.method === 'direct' ? decision.mediaPath : '', positionMs: startMs });
   }
 
   /** The session without touching it (keep-alive timers must not keep an abandoned player alive). */
