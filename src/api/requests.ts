@@ -194,6 +194,16 @@ export const playSessionParams = z.object({
   session: z.string().min(16).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a valid play session id'),
 });
 
+/** GET /api/play/:session/subtitles/:index: a subtitle track of the session, by its place in `subtitles`. */
+export const playSubtitleParams = playSessionParams.extend({
+  index: z.coerce.number({ error: 'index must be a number' }).int().min(0).max(999),
+});
+
+/** GET /api/play/:session/hls/:name: a name the session's own playlists handed out (`master.m3u8`, `p0.m3u8`, `p0-15.ts`). */
+export const playHlsParams = playSessionParams.extend({
+  name: z.string().max(40).regex(/^(master\.m3u8|p\d{1,4}\.m3u8|p\d{1,4}-(?:\d{1,9}|key\d{1,4}|map\d{1,4})\.[a-z0-9]{1,6})$/, 'not an HLS file of this play session'),
+});
+
 /** POST /api/play. */
 export const createPlayBody = z.strictObject({
   sourceId: sourceIdParams.shape.id,

@@ -18,7 +18,7 @@ export interface RouteContract {
   status: number;
   response: z.ZodType | null;
   /** Not JSON: `text/event-stream` (SSE payloads: responses.ts) or Prometheus text. */
-  produces?: 'text/event-stream' | 'text/plain' | 'image/*';
+  produces?: 'text/event-stream' | 'text/plain' | 'image/*' | 'application/vnd.apple.mpegurl';
   /** Registered only in demo mode. */
   demoOnly?: true;
 }
@@ -61,6 +61,16 @@ export const API_ROUTES = {
   getItem: { method: 'GET', path: '/api/sources/:id/items/:itemId', params: req.sourceItemParams, status: 200, response: res.apiItemDetailSchema },
   /** The image bytes (JPEG, PNG, WebP or GIF), not JSON. */
   itemImage: { method: 'GET', path: '/api/sources/:id/items/:itemId/image', params: req.sourceItemParams, query: req.itemImageQuery, status: 200, response: null, produces: 'image/*' },
+  createPlay: { method: 'POST', path: '/api/play', body: req.createPlayBody, status: 201, response: res.apiPlaySessionSchema },
+  getPlay: { method: 'GET', path: '/api/play/:session', params: req.playSessionParams, status: 200, response: res.apiPlaySessionSchema },
+  playProgress: { method: 'POST', path: '/api/play/:session/progress', params: req.playSessionParams, body: req.playProgressBody, status: 204, response: null },
+  deletePlay: { method: 'DELETE', path: '/api/play/:session', params: req.playSessionParams, status: 204, response: null },
+  /** The direct-play byte proxy: 200/206 media bytes (Range honoured, 416 for a bad range). */
+  playStream: { method: 'GET', path: '/api/play/:session/stream', params: req.playSessionParams, status: 200, response: null },
+  /** A subtitle track as WebVTT (text/vtt). */
+  playSubtitle: { method: 'GET', path: '/api/play/:session/subtitles/:index', params: req.playSubtitleParams, status: 200, response: null },
+  /** HLS of a transcode (issue 15): rewritten playlists and segments, fetched over the engine's current route. Not JSON. */
+  playHls: { method: 'GET', path: '/api/play/:session/hls/:name', params: req.playHlsParams, status: 200, response: null, produces: 'application/vnd.apple.mpegurl' },
 
   events: { method: 'GET', path: '/api/events', query: req.eventsQuery, status: 200, response: null, produces: 'text/event-stream' },
 

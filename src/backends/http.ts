@@ -26,7 +26,7 @@ export interface HttpClientOptions {
 
 export interface HttpRequest {
   url: string;
-  method?: 'GET' | 'POST' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   headers?: Record<string, string>;
   body?: string;
   timeoutMs: number;
@@ -59,7 +59,20 @@ export interface HttpBytesResponse {
 }
 export type HttpBytesResult = HttpBytesResponse | HttpFailure;
 
-const SECRET_PARAMS = /^(x-plex-token|apikey|api_key|token|access_token|accesstoken)$/i;
+const SECRET_PARAMS = /^(x-plex-token|apikey|api_key|token|access_token|accesstoken|x-emby-token|x-mediabrowser-token)$/i;
+
+/**
+ * A server-relative path (`/videos/…/master.m3u8?…&ApiKey=…`) with every token-like query
+ * parameter removed, not redacted: what is left is handed on (playlists, the HLS proxy).
+ */
+export function stripTokenParams(path: string): string {
+  const q = path.indexOf('?');
+  if (q < 0) return path;
+  const params = new URLSearchParams(path.slice(q + 1));
+  for (const key of [...params.keys()]) if (SECRET_PARAMS.test(key)) params.delete(key);
+  const rest = params.toString();
+  return rest ? `${path.slice(0, q)}?${rest}` : path.slice(0, q);
+}
 
 /** A URL safe to print: userinfo dropped, token-like query parameters replaced. */
 export function redactUrl(raw: string): string {

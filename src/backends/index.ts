@@ -5,7 +5,9 @@ import { createSafeAxios } from './axios.js';
 import { HttpClient } from './http.js';
 import { JellyfinBackend, JellyfinSignInFlow } from './jellyfin/backend.js';
 import { MediaFetcher, mediaStreams } from './media.js';
+import { JellyfinPlayback } from './jellyfin/playback.js';
 import { PlexAccountClient, PlexBackend, PlexSignInFlow, plexHeaders } from './plex/backend.js';
+import { PlexPlayback } from './plex/playback.js';
 import type { JellyfinPublicInfoApi, JellyfinSignIn, MediaBackend, PlexAccountApi, PlexSignIn } from './types.js';
 
 export interface BackendsConfig {
@@ -69,8 +71,12 @@ export function createBackends(config: BackendsConfig): Backends {
   });
   const plex: MediaBackend = Object.assign(new PlexBackend(plexConfig), {
     media: mediaStreams(media, (call) => ({ ...plexHeaders(plexConfig, call.credentials.token), accept: '*/*' })),
+    playback: new PlexPlayback(plexConfig),
   });
-  Object.assign(jellyfin, { media: mediaStreams(media, (call) => ({ authorization: jellyfin.authorizationFor(call.target, call.route, call.credentials), accept: '*/*' })) });
+  Object.assign(jellyfin, {
+    media: mediaStreams(media, (call) => ({ authorization: jellyfin.authorizationFor(call.target, call.route, call.credentials), accept: '*/*' })),
+    playback: new JellyfinPlayback({ apiFor: (call) => jellyfin.apiFor(call), deviceIdFor: (call) => jellyfin.playbackDeviceId(call) }),
+  });
   return {
     backends: { plex, jellyfin },
     jellyfinInfo: jellyfin,

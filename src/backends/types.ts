@@ -192,6 +192,11 @@ export type PlaybackDecision = {
   playSessionId: string;
   /** Jellyfin MediaSourceId; Plex part id. */
   mediaSourceId: string;
+  /** The item's title and the line under it ("Show · S1 E2"), when the server said. */
+  title?: string;
+  subtitleLine?: string | null;
+  /** Episodes: the show's id, for `nextItem`. */
+  seriesId?: string | null;
 } & (
   | { method: 'direct'; /** Plex part key / Jellyfin `/Videos/{id}/stream?static=true&…`. */ mediaPath: string }
   | {
@@ -211,6 +216,8 @@ export interface ProgressReport {
   event: 'start' | 'progress' | 'stop';
   /** Made while the server was away (Plex offline=1&updated=). */
   offlineAt?: number;
+  /** Past 90 % for the first time in this playback: Plex also gets PUT /:/scrobble. */
+  scrobble?: boolean;
 }
 
 export interface PlaybackApi {
@@ -223,6 +230,8 @@ export interface PlaybackApi {
   stop(call: RouteContext, decision: PlaybackDecision, options: CallOptions): Promise<BrowseResult<null>>;
   /** A subtitle as WebVTT text (converted from SRT when needed), size-capped. */
   subtitle(call: RouteContext, path: string, options: CallOptions): Promise<BrowseResult<string>>;
+  /** The episode after this one (next in the season, then the first of the next season); null when none. */
+  nextItem?(call: RouteContext, itemId: string, options: CallOptions): Promise<BrowseResult<string | null>>;
 }
 
 // ---- Library browsing (issue 14) -----------------------------------------------------------

@@ -17,11 +17,15 @@ import { createLibraryLayer, type LibraryLayer } from '../library/index.js';
 import { MarqueeEngine, type EngineOptions } from '../monitor/engine.js';
 import type { EngineStreamMessage, RoutedCaller } from '../monitor/engine-types.js';
 import { EngineRoutedCaller } from '../monitor/routed-caller.js';
+import { PlayService } from '../playback/play-service.js';
+import { ProgressReporter, type ProgressReporterOptions } from '../playback/progress.js';
+import { PlaySessions } from '../playback/sessions.js';
 import type { AppConfig } from '../server/config.js';
 import type { DemoControl } from '../server/demo-control.js';
 import { createLogger, type Logger } from '../server/logger.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { startServer } from '../server/start.js';
+import { HlsService } from '../playback/hls-stream.js';
 import { openDatabase, type Store } from '../store/index.js';
 import { appriseNotificationParts } from '../notifications/apprise-parts.js';
 import { NotificationService } from '../notifications/service.js';
@@ -67,12 +71,16 @@ export interface RuntimeParts {
   routedCaller?: (engine: MarqueeEngine, backends: Record<SourceKind, MediaBackend>) => RoutedCaller;
   /** Listen on config.host:config.port (default). Without it the app is ready for `app.inject` only. */
   listen?: boolean;
+  /** Progress delivery timings (tests: short backoff). */
+  progress?: Pick<ProgressReporterOptions, 'timeoutMs' | 'retryBaseMs' | 'retryMaxMs' | 'maxAttempts'>;
 }
 
 export interface Runtime {
   engine: MarqueeEngine;
   /** Calls over the engine's current route with failover: built here only, handed to every part that fetches from a server. */
   routedCaller: RoutedCaller;
+  /** Play sessions and progress reports (issue 15). */
+  play: PlayService;
   /** The Fastify app, ready (and listening unless `listen: false`). */
   app: FastifyInstance;
   /** e.g. http://127.0.0.1:8844/marquee/ — null when not listening. */
@@ -157,6 +165,35 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
       dataDir,
       logger: logger.child({ component: 'library' }),
     });
+    // Playback (issue 15): sessions, and the HLS of their transcodes over the routed caller. A
+    // session that ends (left, expired, pushed out) stops its transcode on the server.
+    const playSessions = new PlaySessions(now ? { now } : {});
+    const hlsLog = logger.child({ component: 'hls' });
+    const hls = new HlsService({ caller: routedCaller, engine, log: (level, obj, msg) => hlsLog[level](obj, msg) });
+    playSessions.onEnded((session) => void hls.end(session.id));
+    const sweep = setInterval(() => playSessions.sweepExpired(), 60_000);
+    sweep.unref();
+    // The durable progress outbox and its reporter, over the routed caller.
+    const playLog = logger.child({ component: 'playback' });
+    const reporter = new ProgressReporter({
+      outbox: store.playOutbox,
+      caller: routedCaller,
+      engine,
+      ...(now ? { now } : {}),
+      ...(parts.progress ?? {}),
+      log: (level, obj, msg) => playLog[level](obj, msg),
+    });
+    const play = new PlayService({
+      sessions: playSessions,
+      reporter,
+      caller: routedCaller,
+      engine,
+      deviceId: clientIdentifier,
+      basePath: config.basePath,
+      log: (level, obj, msg) => playLog[level](obj, msg),
+    });
+    play.start();
+    closers.push(() => play.close());
     const unsubscribe = parts.onMessage ? engine.subscribe(parts.onMessage) : null;
     const publicBase = config.publicOrigin ? `${config.publicOrigin}${config.basePath}` : null;
     const notifications = new NotificationService({
@@ -179,18 +216,24 @@ export async function startRuntime(config: AppConfig, parts: RuntimeParts = {}):
     // startServer starts the engine; its close() stops HTTP first, then the engine.
     const server = await startServer(
       config,
-      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, notifications, library, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
+      { engine, plexSignIn, jellyfinSignIn: backends.jellyfinSignIn, signInSessions: store.signIns, notifications, library, play: { service: play, caller: routedCaller }, playback: { sessions: playSessions, hls }, ...(demoControl ? { demo: demoControl } : {}), ...(now ? { now } : {}), logger, metrics },
       { listen: parts.listen ?? true },
     );
     closers.push(() => server.close());
     // After the engine started; stopped before HTTP and the engine (closers run in reverse).
     library.start();
     closers.push(() => library.stop());
+    // Runs before the server's close (closers run in reverse): transcodes are stopped while the engine still routes.
+    closers.push(async () => {
+      clearInterval(sweep);
+      await hls.close();
+    });
     // Closed first: the caller's listener hears nothing of the shutdown itself.
     if (unsubscribe) closers.push(unsubscribe);
     return {
       engine,
       routedCaller,
+      play,
       app: server.app,
       url: server.url,
       store,

@@ -7,7 +7,7 @@ import type { LibraryLayer } from '../library/index.js';
 import type { ApiError } from '../api/types.js';
 import { collectRoute, createGuard, type RegisteredRoute } from './auth.js';
 import type { AppConfig } from './config.js';
-import type { AppContext } from './context.js';
+import type { AppContext, PlaybackDeps, PlayDeps } from './context.js';
 import type { DemoControl } from './demo-control.js';
 import { installErrorHandler } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
@@ -17,6 +17,8 @@ import { eventRoutes } from './routes/events.js';
 import { notificationRoutes, type NotificationsControl } from './routes/notifications.js';
 import { libraryRoutes } from './routes/library.js';
 import { toApiLibraryUpdate } from './library-views.js';
+import { playRoutes } from './routes/play.js';
+import { playHlsRoutes } from './routes/play-hls.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { sourceRoutes } from './routes/sources.js';
 import { systemRoutes } from './routes/system.js';
@@ -43,12 +45,16 @@ export interface AppDeps {
   now?: () => number;
   /** Wrong-key rate limit per address (tests); default DEFAULT_KEY_GUESS_LIMITS. */
   keyGuessLimits?: KeyGuessLimits;
+  /** Play sessions and HLS streams (the runtime builds them on its routed caller); absent: playback routes answer 404. */
+  playback?: PlaybackDeps;
   /** Where sign-ins in progress are kept (the runtime passes the store's, so they survive a restart); default: memory. */
   signInSessions?: SignInSessionStore;
   /** Notification targets and "Send test" (the runtime passes its NotificationService). */
   notifications?: NotificationsControl;
   /** Library browsing (issue 14): the runtime passes it; without it the library routes answer 503. */
   library?: LibraryLayer;
+  /** Playback (issue 15): the play service and the routed caller the byte proxy streams through; without it /api/play answers 503. */
+  play?: PlayDeps;
 }
 
 const routeTables = new WeakMap<FastifyInstance, readonly RegisteredRoute[]>();
@@ -132,6 +138,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     demo: deps.demo ?? null,
     notifications: deps.notifications ?? null,
     library: deps.library ?? null,
+    play: deps.play ?? null,
+    playback: deps.playback ?? null,
     now,
   };
 
@@ -143,6 +151,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes, { prefix, ctx });
   await app.register(notificationRoutes, { prefix, ctx });
   await app.register(libraryRoutes, { prefix, ctx });
+  await app.register(playRoutes, { prefix, ctx });
+  await app.register(playHlsRoutes, { prefix, ctx });
   if (deps.demo) await app.register(demoRoutes, { prefix, demo: deps.demo });
 
   // ---- web UI last: static files and the SPA fallback ----

@@ -19,6 +19,7 @@ import { LibraryCacheRepo } from './repos/library-cache-repo.js';
 import { ProbeHistoryRepo } from './repos/probe-history-repo.js';
 import { RoutesRepo } from './repos/routes-repo.js';
 import { SettingsRepo } from './repos/settings-repo.js';
+import { PlayOutboxRepo } from './repos/play-outbox-repo.js';
 import { SignInSessionsRepo } from './repos/sign-in-sessions-repo.js';
 import { SourcesRepo } from './repos/sources-repo.js';
 import { StatusRepo, drain } from './repos/status-repo.js';
@@ -79,6 +80,8 @@ export interface Store {
   readonly signIns: SignInSessionsRepo;
   /** Notification targets and the durable outbox (issue 16). */
   readonly notifications: NotificationsRepo;
+  /** Progress reports on their way to a server (issue 15): written before sending, deleted once acknowledged. */
+  readonly playOutbox: PlayOutboxRepo;
   /** 'ok', or 'degraded' with a reason in plain words (for /healthz and the UI warning). */
   health(): StoreHealth;
   onHealthChange(listener: (health: StoreHealth) => void): () => void;
@@ -262,6 +265,7 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
     settings: new SettingsRepo(ctx),
     signIns,
     notifications: new NotificationsRepo(ctx),
+    playOutbox: new PlayOutboxRepo(ctx),
     get sqlite() {
       return ctx.sqlite;
     },

@@ -20,3 +20,4 @@ export type { EventLogRepo } from './repos/event-log-repo.js';
 export type { SettingsRepo } from './repos/settings-repo.js';
 export { MemorySignInSessions, MAX_SIGN_IN_SESSIONS, type PlexPinSession, type QuickConnectSession, type SignInSessionStore, type SignInSessionsRepo } from './repos/sign-in-sessions-repo.js';
 export { NotificationsRepo, type StoredTarget, type NewTarget, type TargetPatch, type OutboxRow } from './repos/notifications-repo.js';
+export { PlayOutboxRepo, MAX_OUTBOX_PER_SOURCE, type OutboxEntry } from './repos/play-outbox-repo.js';

@@ -326,3 +326,36 @@ export const libraryHomeRows = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.sourceId, t.row] })],
 );
+
+/**
+ * Progress reports on their way to a server (issue 15): written before sending, deleted once the
+ * server acknowledged, so a report made while the server is away — or before a kill -9 — is sent
+ * when it is back. Collapsed on write to the latest per (source, item); `kept` rows (a stop or a
+ * scrobble) are never collapsed away. Delivered in `id` order per source.
+ */
+export const playOutbox = sqliteTable(
+  'play_outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    itemId: text('item_id').notNull(),
+    /** The play session that made it: the furthest position wins only within one playback. */
+    playbackId: text('playback_id').notNull(),
+    /** 'start' | 'progress' | 'stop'. */
+    event: text('event').notNull(),
+    positionMs: integer('position_ms').notNull(),
+    /** 1: a stop or a scrobble, delivered even when later reports follow. */
+    kept: integer('kept').notNull().default(0),
+    /** The ProgressReport as JSON (no secrets: ids, positions, state). */
+    report: text('report').notNull(),
+    createdAt: integer('created_at').notNull(),
+    /** Failed deliveries that count toward the bound (5xx, timeouts); the server being away does not. */
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull().default(0),
+    /** 1: the server was away at least once while this waited (Plex gets offline=1&updated=). */
+    offline: integer('offline').notNull().default(0),
+  },
+  (t) => [index('play_outbox_source_idx').on(t.sourceId, t.id), index('play_outbox_item_idx').on(t.sourceId, t.itemId)],
+);

@@ -128,9 +128,13 @@ class LibraryFaultBackend implements MediaBackend {
   readonly kind: SourceKind;
   readonly openPush: MediaBackend['openPush'];
   readonly identify: MediaBackend['identify'];
+  readonly media: MediaBackend['media'];
+  readonly playback: MediaBackend['playback'];
 
   constructor(private readonly real: MediaBackend, failure: ProbeError | null) {
     this.failure = failure;
+    this.media = real.media;
+    this.playback = real.playback;
     this.kind = real.kind;
     this.openPush = real.openPush ? real.openPush.bind(real) : undefined;
     this.identify = real.identify ? real.identify.bind(real) : undefined;
@@ -185,6 +189,11 @@ export class EngineHarness {
   /** The running runtime's notification service. */
   get notifications(): NotificationService {
     return this.current.notifications;
+  }
+
+  /** The running runtime itself (its app for `inject`, its play service). */
+  get running(): TestRuntime {
+    return this.current;
   }
 
   /** The real backends and sign-in flows of the running runtime. */

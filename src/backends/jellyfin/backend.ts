@@ -121,6 +121,16 @@ export class JellyfinBackend extends JellyfinClient implements MediaBackend, Jel
     api: (call) => this.api(call.route.url, this.deviceIdFor(call.target.serverId, call.credentials), call.credentials.token),
   });
 
+  /** An SDK client on a call's route with its token and the install's DeviceId (playback). */
+  apiFor(call: { target: BackendTarget; route: Route; credentials: Credentials }): Api {
+    return this.api(call.route.url, this.deviceIdFor(call.target.serverId, call.credentials), call.credentials.token);
+  }
+
+  /** The DeviceId of every call to this server: a transcode is named after it, so keep it fixed. */
+  playbackDeviceId(call: { target: BackendTarget; credentials: Credentials }): string {
+    return this.deviceIdFor(call.target.serverId, call.credentials);
+  }
+
   /** `Authorization: MediaBrowser …, Token=…` for a raw request on a route (media bytes); server-side only. */
   authorizationFor(target: BackendTarget, route: Route, credentials: Credentials): string {
     return this.api(route.url, this.deviceIdFor(target.serverId, credentials), credentials.token).authorizationHeader;

@@ -1,0 +1,181 @@
+// Play sessions against the simulators through the real app (issue 15): the decision (direct play
+// for H.264/AAC, a token-free transcode for HEVC/AC-3), the resume position, the byte proxy, the
+// progress reports the servers received, the transcode stop — and the durable outbox across an
+// outage: 0 reports lost, delivered in order once the server is back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureClips } from '../../sim/index.js';
+import type { ApiPlaySession } from '../../src/api/types.js';
+import { apiPlaySessionSchema } from '../../src/api/responses.js';
+import { EngineHarness, JELLYFIN_ID, PLEX_ID } from '../support/engine-harness.js';
+
+let h: EngineHarness;
+
+beforeAll(async () => {
+  await ensureClips();
+  h = await EngineHarness.start();
+  await h.waitForSteadyState(20_000);
+}, 180_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+async function play(sourceId: string, itemId: string, extra: Record<string, unknown> = {}) {
+  const res = await h.running.app.inject({ method: 'POST', url: '/api/play', payload: { sourceId, itemId, ...extra } });
+  const body = res.json<ApiPlaySession & { error?: string; message?: string }>();
+  if (res.statusCode >= 500) console.error(body);
+  return { status: res.statusCode, body };
+}
+
+/** The first ratingKeys of the Plex 'Movies' library (library 1) with the variant asked. */
+function plexMovie(variant: 'h264-aac' | 'hevc-ac3'): string {
+  const catalog = h.sim.library(PLEX_ID).mediaCatalog();
+  for (let i = 0; i < 20; i++) {
+    const key = String(100_000_000 + i * 1000);
+    if (catalog.playable(key)?.variant === variant) return key;
+  }
+  throw new Error(`no ${variant} movie in the simulated Plex library`);
+}
+
+async function jellyfinMovies(): Promise<string[]> {
+  const creds = h.engine.getCredentials(h.jellyfinSourceId)!;
+  const url = h.sim.route('jellyfin-home-local').url;
+  const res = await fetch(`${url}/Items?recursive=true&includeItemTypes=Movie&limit=20&userId=${creds.userId}`, { headers: { authorization: `MediaBrowser Token="${creds.token}"` } });
+  const body = (await res.json()) as { Items: { Id: string }[] };
+  return body.Items.map((i) => i.Id);
+}
+async function jellyfinMovie(variant: 'h264-aac' | 'hevc-ac3'): Promise<string> {
+  const catalog = h.sim.library(JELLYFIN_ID).mediaCatalog();
+  const id = (await jellyfinMovies()).find((m) => catalog.playable(m)?.variant === variant);
+  if (!id) throw new Error(`no ${variant} movie in the simulated Jellyfin library`);
+  return id;
+}
+
+describe('Plex', () => {
+  it('plays H.264/AAC directly from the resume position, proxies ranges, reports progress and the stop', async () => {
+    const key = plexMovie('h264-aac');
+    h.sim.library(PLEX_ID).setResume(key, 42_000);
+    h.sim.server(PLEX_ID).clearPlaybackReports();
+    const created = await play(h.plexSourceId, key);
+    expect(created.status).toBe(201);
+    expect(apiPlaySessionSchema.safeParse(created.body).success).toBe(true);
+    expect(created.body).toMatchObject({ protocol: 'file', startMs: 42_000, durationMs: 180_000, connection: { method: 'direct', routeKind: 'local', bitrateKbps: null } });
+    expect(created.body.streamUrl).toBe(`/api/play/${created.body.id}/stream`);
+    expect(created.body.subtitles.length).toBeGreaterThan(0);
+
+    const bytes = await h.running.app.inject({ method: 'GET', url: created.body.streamUrl, headers: { range: 'bytes=0-99' } });
+    expect(bytes.statusCode).toBe(206);
+    expect(bytes.rawPayload.length).toBe(100);
+    const vtt = await h.running.app.inject({ method: 'GET', url: created.body.subtitles[0]!.url });
+    expect(vtt.statusCode).toBe(200);
+    expect(vtt.body.startsWith('WEBVTT')).toBe(true);
+
+    const id = created.body.id;
+    expect((await h.running.app.inject({ method: 'POST', url: `/api/play/${id}/progress`, payload: { positionMs: 50_000, state: 'playing' } })).statusCode).toBe(204);
+    expect((await h.running.app.inject({ method: 'POST', url: `/api/play/${id}/progress`, payload: { positionMs: 165_000, state: 'paused' } })).statusCode).toBe(204);
+    await h.running.play.idle();
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}` })).statusCode).toBe(204);
+    await h.running.play.idle();
+    expect((await h.running.app.inject({ method: 'GET', url: `/api/play/${id}` })).statusCode).toBe(404);
+
+    const reports = h.sim.server(PLEX_ID).playbackReports().filter((r) => r.itemId === key);
+    expect(reports.every((r) => r.accepted)).toBe(true);
+    const timeline = reports.filter((r) => r.call.endsWith('/:/timeline')).map((r) => [r.state, r.positionMs]);
+    expect(timeline).toEqual([
+      ['playing', 42_000],
+      ['playing', 50_000],
+      ['paused', 165_000],
+      ['stopped', 165_000],
+    ]);
+    // Past 90 % of 180 s: one scrobble, right after the report that crossed it.
+    expect(reports.filter((r) => r.call === 'PUT /:/scrobble')).toHaveLength(1);
+    expect(h.store.playOutbox.count()).toBe(0);
+  });
+
+  it('asks for a transcode of HEVC/AC-3 whose master path carries no token; unknown items are 404', async () => {
+    const key = plexMovie('hevc-ac3');
+    const created = await play(h.plexSourceId, key, { startMs: 0 });
+    expect(created.status).toBe(201);
+    expect(created.body.protocol).toBe('hls');
+    const session = h.running.play.sessions.peek(created.body.id)!;
+    expect(session.decision?.method).toBe('transcode');
+    if (session.decision?.method !== 'transcode') throw new Error('unreachable');
+    expect(session.decision.masterPath).toMatch(/^\/video\/:\/transcode\/universal\/start\.m3u8\?/);
+    expect(session.decision.masterPath).toContain('location=lan');
+    expect(session.decision.masterPath.toLowerCase()).not.toContain('token');
+    expect(JSON.stringify(created.body)).not.toContain(h.engine.getCredentials(h.plexSourceId)!.token);
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${created.body.id}` })).statusCode).toBe(204);
+
+    const missing = await play(h.plexSourceId, '999999999');
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toMatch(/no such item/);
+  });
+});
+
+describe('Jellyfin', () => {
+  it('plays H.264 directly and transcodes HEVC with a token-free TranscodingUrl; reports start, progress and stop', async () => {
+    const direct = await jellyfinMovie('h264-aac');
+    h.sim.server(JELLYFIN_ID).clearPlaybackReports();
+    const a = await play(h.jellyfinSourceId, direct, { startMs: 10_000 });
+    expect(a.status).toBe(201);
+    expect(a.body).toMatchObject({ protocol: 'file', startMs: 10_000, connection: { method: 'direct' } });
+    const bytes = await h.running.app.inject({ method: 'GET', url: a.body.streamUrl, headers: { range: 'bytes=100-199' } });
+    expect(bytes.statusCode).toBe(206);
+    expect(bytes.headers['content-range']).toMatch(/^bytes 100-199\/\d+$/);
+    await h.running.app.inject({ method: 'POST', url: `/api/play/${a.body.id}/progress`, payload: { positionMs: 20_000, state: 'playing' } });
+    await h.running.play.idle();
+    await h.running.app.inject({ method: 'DELETE', url: `/api/play/${a.body.id}` });
+    await h.running.play.idle();
+    const calls = h.sim.server(JELLYFIN_ID).playbackReports().filter((r) => r.itemId === direct);
+    expect(calls.every((r) => r.accepted)).toBe(true);
+    expect(calls.map((r) => [r.call, r.positionMs])).toEqual([
+      ['POST /Sessions/Playing', 10_000],
+      ['POST /Sessions/Playing/Progress', 20_000],
+      ['POST /Sessions/Playing/Stopped', 20_000],
+    ]);
+
+    const hevc = await jellyfinMovie('hevc-ac3');
+    const b = await play(h.jellyfinSourceId, hevc, { startMs: 60_000 });
+    expect(b.status).toBe(201);
+    expect(b.body.protocol).toBe('hls');
+    const session = h.running.play.sessions.peek(b.body.id)!;
+    if (session.decision?.method !== 'transcode') throw new Error('expected a transcode');
+    expect(session.decision.masterPath).toMatch(/^\/videos\/[0-9a-f]+\/master\.m3u8\?/);
+    expect(session.decision.masterPath).toContain('StartTimeTicks=600000000');
+    expect(session.decision.masterPath).not.toMatch(/ApiKey|api_key/i);
+    expect(session.decision.masterPath).not.toContain(h.engine.getCredentials(h.jellyfinSourceId)!.token);
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${b.body.id}` })).statusCode).toBe(204);
+  });
+});
+
+describe('the durable outbox', () => {
+  it('keeps every report made while the server is away and delivers them in order once it is back', async () => {
+    const item = await jellyfinMovie('h264-aac');
+    const created = await play(h.jellyfinSourceId, item, { startMs: 5_000 });
+    expect(created.status).toBe(201);
+    await h.running.play.idle();
+    h.sim.server(JELLYFIN_ID).clearPlaybackReports();
+
+    await h.sim.server(JELLYFIN_ID).fault({ mode: 'stop' });
+    await h.waitForView('jellyfin', 'away', (v) => v.status !== 'connected', 20_000);
+    for (const positionMs of [30_000, 40_000, 50_000]) {
+      const r = await h.running.app.inject({ method: 'POST', url: `/api/play/${created.body.id}/progress`, payload: { positionMs, state: 'playing' } });
+      expect(r.statusCode).toBe(204);
+    }
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${created.body.id}` })).statusCode).toBe(204);
+    await h.running.play.idle();
+    // Collapsed to the latest per item: the stop (at 50 s) superseded the progress reports before it.
+    expect(h.store.playOutbox.count(h.jellyfinSourceId)).toBe(1);
+    expect(h.sim.server(JELLYFIN_ID).playbackReports()).toHaveLength(0);
+    // Nothing new starts while it is away: 409 in words.
+    const away = await play(h.jellyfinSourceId, item);
+    expect(away.status).toBe(409);
+    expect(away.body.message).toMatch(/not reachable right now/);
+
+    await h.sim.server(JELLYFIN_ID).fault({ mode: 'up' });
+    await h.waitFor('the outbox delivered', () => h.store.playOutbox.count(h.jellyfinSourceId) === 0, 30_000);
+    const calls = h.sim.server(JELLYFIN_ID).playbackReports().filter((r) => r.itemId === item);
+    expect(calls.every((r) => r.accepted)).toBe(true);
+    expect(calls.map((r) => [r.call, r.positionMs])).toEqual([['POST /Sessions/Playing/Stopped', 50_000]]);
+  }, 90_000);
+});
