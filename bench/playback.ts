@@ -20,10 +20,11 @@ import { EngineRoutedCaller } from '../src/monitor/routed-caller.js';
 import { serveMedia } from '../src/playback/byte-proxy.js';
 import { PlaySessions } from '../src/playback/sessions.js';
 import { ensureClips } from '../sim/index.js';
+import { EngineHarness, JELLYFIN_ID, PLEX_ID } from '../test/support/engine-harness.js';
 import { startTestRuntime } from '../test/support/start.js';
 import { waitUntil } from '../test/support/wait.js';
 import { median } from './stats.js';
-import type { Benchmark, BenchRow } from './types.js';
+import type { Benchmark, BenchOptions, BenchRow } from './types.js';
 
 const FIRST_BYTES = 256 * 1024;
 /** A simulated Living-room Plex movie of the H.264 clip (sim/library-model.ts). */
@@ -256,6 +257,7 @@ export const playback: Benchmark = {
       rows.push({ case: "the proxy's own CPU per GB moved (main thread busy, proxy run − direct run)", n: rounds, unit: 'ms', p50: ownMsPerGB, p95: null, note: `main thread busy per GB: proxy run ${busyProxy?.toFixed(0)} ms, direct run ${busyDirect?.toFixed(0)} ms; one 40 Mbit/s stream ≈ ${at40?.toFixed(2)} % of a core` });
       rows.push({ case: 'machine load during the run', n: 1, unit: 'count', p50: loadAfter[0]!, p95: null, note: load });
       options.log(`${load}; first 256 KB p50 direct ${fd?.toFixed(2)} ms, bare ${fb?.toFixed(2)} ms, proxy ${fp?.toFixed(2)} ms (${firstRatio?.toFixed(2)}×, before ${BASELINE.firstProxyMs} vs ${BASELINE.firstDirectMs} ms); one stream direct ${od?.toFixed(0)}, bare ${m(one.bare)?.toFixed(0)}, proxy ${op?.toFixed(0)} Mbit/s (${pct?.toFixed(0)} %, before ${BASELINE.oneProxyMbps} vs ${BASELINE.oneDirectMbps}); ${streams} streams ${gbps?.toFixed(2)} Gbit/s (before ${BASELINE.manyProxyGbps}), CPU/stream ${cpuProxy?.toFixed(1)} % (direct ${cpuDirect?.toFixed(1)} %, before ${BASELINE.cpuPerStreamPct} %)`);
+      rows.push(...(await progressAcrossOutage(options)));
       return rows;
     } finally {
       await browser.close();
@@ -267,3 +269,84 @@ export const playback: Benchmark = {
     }
   },
 };
+
+/**
+ * Progress reports across a 60 s outage (issue 15 figure), Plex and Jellyfin together, through the
+ * real app (play API → progress reporter → durable outbox): a session on each, both servers stopped,
+ * the player's reports every 10 s while they are away (and a pause at the end), then both back. A
+ * report counts as lost when nothing at or after its position reached the server (the outbox
+ * collapses to the latest per item, so delivering the last one keeps every earlier one).
+ */
+async function progressAcrossOutage(options: BenchOptions): Promise<BenchRow[]> {
+  const outageMs = 60_000;
+  const everyMs = 10_000;
+  const h = await EngineHarness.start();
+  try {
+    await h.waitForSteadyState(30_000);
+    const plexCatalog = h.sim.library(PLEX_ID).mediaCatalog();
+    const plexItem = Array.from({ length: 20 }, (_, i) => String(100_000_000 + i * 1000)).find((key) => plexCatalog.playable(key)?.variant === 'h264-aac');
+    const jfCreds = h.engine.getCredentials(h.jellyfinSourceId)!;
+    const jfUrl = h.sim.route('jellyfin-home-local').url;
+    const jfItems = (await (await fetch(`${jfUrl}/Items?recursive=true&includeItemTypes=Movie&limit=20&userId=${jfCreds.userId}`, { headers: { authorization: `MediaBrowser Token="${jfCreds.token}"` } })).json()) as { Items: { Id: string }[] };
+    const jfCatalog = h.sim.library(JELLYFIN_ID).mediaCatalog();
+    const jfItem = jfItems.Items.map((i) => i.Id).find((id) => jfCatalog.playable(id)?.variant === 'h264-aac');
+    if (!plexItem || !jfItem) throw new Error('no H.264 movie in the simulated libraries');
+    const servers = [
+      { name: 'Plex', simId: PLEX_ID, sourceId: h.plexSourceId, kind: 'plex' as const, itemId: plexItem, session: '', made: [] as number[] },
+      { name: 'Jellyfin', simId: JELLYFIN_ID, sourceId: h.jellyfinSourceId, kind: 'jellyfin' as const, itemId: jfItem, session: '', made: [] as number[] },
+    ];
+    for (const server of servers) {
+      const res = await h.running.app.inject({ method: 'POST', url: '/api/play', payload: { sourceId: server.sourceId, itemId: server.itemId, startMs: 30_000 } });
+      if (res.statusCode !== 201) throw new Error(`${server.name}: POST /api/play answered ${res.statusCode}`);
+      server.session = res.json<{ id: string }>().id;
+    }
+    await h.running.play.idle();
+    for (const server of servers) h.sim.server(server.simId).clearPlaybackReports();
+
+    options.log(`progress outbox: both servers stopped for ${outageMs / 1000} s, a report every ${everyMs / 1000} s`);
+    for (const server of servers) await h.sim.server(server.simId).fault({ mode: 'stop' });
+    for (const server of servers) await h.waitForView(server.kind, 'away', (v) => v.status !== 'connected', 30_000);
+    const cutAt = Date.now();
+    let positionMs = 60_000;
+    for (let tick = 0; Date.now() - cutAt < outageMs && tick < 20; tick++) {
+      const state = Date.now() - cutAt + everyMs >= outageMs ? 'paused' : 'playing';
+      for (const server of servers) {
+        const r = await h.running.app.inject({ method: 'POST', url: `/api/play/${server.session}/progress`, payload: { positionMs, state } });
+        if (r.statusCode !== 204) throw new Error(`${server.name}: progress answered ${r.statusCode}`);
+        server.made.push(positionMs);
+      }
+      positionMs += everyMs;
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(everyMs, outageMs - (Date.now() - cutAt)))));
+    }
+    const upAt = Date.now();
+    for (const server of servers) await h.sim.server(server.simId).fault({ mode: 'up' });
+    const deliveredAfter: number[] = [];
+    for (const server of servers) {
+      await h.waitFor(`${server.name}'s outbox delivered`, () => h.store.playOutbox.count(server.sourceId) === 0, 60_000);
+      deliveredAfter.push(Date.now() - upAt);
+    }
+    const rows: BenchRow[] = [];
+    for (const server of servers) {
+      const seen = h.sim
+        .server(server.simId)
+        .playbackReports()
+        .filter((r) => r.itemId === server.itemId && r.accepted && r.positionMs !== null);
+      const latest = Math.max(-1, ...seen.map((r) => r.positionMs!));
+      const lost = server.made.filter((p) => p > latest).length;
+      rows.push({
+        case: `${server.name}: progress reports lost across a ${outageMs / 1000} s outage (server stopped)`,
+        n: server.made.length,
+        unit: 'count',
+        p50: lost,
+        p95: null,
+        goal: '0',
+        met: lost === 0,
+        note: `${server.made.length} reports made while away, ${seen.length} call(s) delivered once back (collapsed to the latest), last position ${latest / 1000} s of ${server.made.at(-1)! / 1000} s`,
+      });
+    }
+    rows.push({ case: 'progress outbox — delivered after the servers are back', n: servers.length, unit: 'ms', p50: median(deliveredAfter), p95: Math.max(...deliveredAfter), note: 'from the fault lifted to the outbox empty (includes the engine noticing the servers are back)' });
+    return rows;
+  } finally {
+    await h.close();
+  }
+}
