@@ -3,6 +3,7 @@
 // guarantees otherwise: a deadline on the headers and on every read (a stall), redirects never
 // followed, failures classified into ProbeErrors in plain words, tokens only in headers.
 import type { LookupFunction } from 'node:net';
+import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { classifyNetworkError, classifyStatus, describeHost, formatSeconds } from './http.js';
 import { MediaReadError, type BrowseResult, type MediaOpenOptions, type MediaRange, type MediaResponse, type MediaStreams, type RouteContext } from './types.js';
@@ -12,6 +13,13 @@ export interface MediaFetcherOptions {
   rejectUnauthorized?: boolean;
   dispatcher?: Dispatcher;
 }
+
+/**
+ * Bytes a body may hold that its consumer has not taken yet (bounded: a browser that stops reading
+ * costs at most this per stream, plus socket buffers). Larger than undici's 64 KiB default so a
+ * short pause of the consumer does not stop the upstream socket at once.
+ */
+export const MEDIA_BODY_BUFFER_BYTES = 256 * 1024;
 
 /** `bytes=<start>-<end>` of a 206 answer. */
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+)$/;
@@ -49,8 +57,9 @@ export class MediaFetcher {
         headers: { ...headers, ...(range ? { range: `bytes=${range.start}-${range.end ?? ''}` } : {}) },
         signal: controller.signal,
         headersTimeout: options.timeoutMs,
-        // Our own per-read stall timer below judges the body; undici's would also count pauses.
+        // Our own stall watchdog (guardStalls) judges the body; undici's would also count pauses.
         bodyTimeout: 0,
+        highWaterMark: MEDIA_BODY_BUFFER_BYTES,
       });
       clearTimeout(timer);
       // Errors reach the reader through the iterator; a body cancelled before any read must not throw unheard.
@@ -91,7 +100,7 @@ export class MediaFetcher {
           ...(parsedRange ? { range: parsedRange } : {}),
           ...(etag ? { etag } : {}),
           ...(lastModified ? { lastModified } : {}),
-          body: stallGuarded(res.body, options.stallMs, url, () => options.signal?.removeEventListener('abort', onAbort)),
+          body: guardStalls(res.body, options.stallMs, url, () => options.signal?.removeEventListener('abort', onAbort)),
           cancel,
         },
       };
@@ -108,40 +117,70 @@ export class MediaFetcher {
 }
 
 /**
- * The body, read chunk by chunk; a read that yields nothing within `stallMs` destroys the socket
- * and throws a MediaReadError (timeout). Only a pending read is timed: a consumer that pauses
- * (backpressure from a slow browser) is not a stall.
+ * Stall detection on the body itself, at no cost per chunk beyond reading the clock: one watchdog
+ * timer per body, re-armed about once per `stallMs` while bytes flow (not a timer and a promise per
+ * read). A stall is a read the stream asked for (`_read`: its buffer has room) that nothing arrived
+ * for within `stallMs`; a consumer that stops reading lets the buffer fill, the stream stops asking,
+ * and that pause is never a stall. The stalled body is destroyed with a MediaReadError (timeout),
+ * which also drops its connection. Read errors reach the consumer as MediaReadErrors too.
+ *
+ * undici's body Readable is used as it is (no second stream copying every chunk): its `push`,
+ * `_read` and `_destroy` — the producer side of the public Readable contract, called by undici on
+ * the instance — are wrapped to see arrivals, asks and failures.
  */
-async function* stallGuarded(body: AsyncIterable<unknown> & { destroy(error?: Error): unknown }, stallMs: number, url: string, done: () => void): AsyncGenerator<Uint8Array> {
-  const iterator = body[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      let timer: NodeJS.Timeout | undefined;
-      const stalled = new Promise<'stalled'>((resolve) => {
-        timer = setTimeout(() => resolve('stalled'), stallMs);
-      });
-      let next: IteratorResult<unknown> | 'stalled';
-      const read = iterator.next();
-      // A read that loses the race to the stall timer rejects once the socket is destroyed: seen here.
-      read.catch(() => undefined);
-      try {
-        next = await Promise.race([read, stalled]);
-      } catch (err) {
-        throw new MediaReadError(classifyNetworkError(err, url, stallMs, false));
-      } finally {
-        clearTimeout(timer);
-      }
-      if (next === 'stalled') {
-        body.destroy();
-        throw new MediaReadError({ code: 'timeout', message: `${describeHost(url)} sent nothing for ${formatSeconds(stallMs)} mid-stream` });
-      }
-      if (next.done) return;
-      yield next.value as Uint8Array;
+function guardStalls(body: Readable, stallMs: number, url: string, done: () => void): Readable {
+  /** Since when a read has been pending; null when none is (buffer full, ended, destroyed). */
+  let waitingSince: number | null = null;
+  let watchdog: NodeJS.Timeout | null = null;
+  const check = () => {
+    watchdog = null;
+    if (waitingSince === null || body.destroyed) return;
+    const idle = Date.now() - waitingSince;
+    if (idle >= stallMs) {
+      body.destroy(new MediaReadError({ code: 'timeout', message: `${describeHost(url)} sent nothing for ${formatSeconds(stallMs)} mid-stream` }));
+      return;
     }
-  } finally {
+    watchdog = setTimeout(check, stallMs - idle);
+  };
+  const stopWatching = () => {
+    waitingSince = null;
+    if (watchdog) clearTimeout(watchdog);
+    watchdog = null;
+  };
+  /** The stream has room and asks for bytes from now on (the clock restarts at every arrival). */
+  const wantMore = () => {
+    waitingSince = Date.now();
+    watchdog ??= setTimeout(check, stallMs);
+  };
+  const push = body.push.bind(body);
+  const read = body._read.bind(body);
+  const destroy = body._destroy.bind(body);
+  body.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
+    const more = push(chunk, encoding);
+    if (chunk === null) stopWatching();
+    else if (more) wantMore();
+    else waitingSince = null;
+    return more;
+  };
+  body._read = (size: number): void => {
+    if (waitingSince === null && !body.readableEnded) wantMore();
+    read(size);
+  };
+  body._destroy = (error: Error | null, callback: (error?: Error | null) => void): void => {
+    stopWatching();
     done();
-    body.destroy();
-  }
+    const plain = error && !(error instanceof MediaReadError) && errorCode(error) !== 'UND_ERR_ABORTED' ? new MediaReadError(classifyNetworkError(error, url, stallMs, false)) : error;
+    destroy(plain, callback);
+  };
+  body.once('end', () => {
+    stopWatching();
+    done();
+  });
+  return body;
+}
+
+function errorCode(error: Error): unknown {
+  return (error as { code?: unknown }).code;
 }
 
 /**

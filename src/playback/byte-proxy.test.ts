@@ -156,6 +156,44 @@ describe('byte proxy: the stream survives a route change', () => {
     expect(multi.body.equals(FILE.subarray(10, 20))).toBe(true);
   });
 
+  it('a browser that pauses for several stall periods is not a stall: one upstream request, no resume, byte-identical', async () => {
+    const t = await rig();
+    const req = get(t.url);
+    const res = await new Promise<IncomingMessage>((r) => req.on('response', r));
+    const chunks: Buffer[] = [];
+    let got = 0;
+    let paused = false;
+    const complete = await new Promise<boolean>((resolve) => {
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        got += c.length;
+        if (!paused && got >= 512 * 1024) {
+          paused = true;
+          res.pause();
+          setTimeout(() => res.resume(), 1_300); // stallMs is 400 in the rig
+        }
+      });
+      res.on('end', () => resolve(res.complete));
+      res.on('error', () => resolve(false));
+    });
+    expect(complete).toBe(true);
+    expect(sha(Buffer.concat(chunks))).toBe(sha(FILE));
+    expect(t.a.requests).toHaveLength(1);
+    expect(t.b.requests).toHaveLength(0);
+    expect(t.logs.join('\n')).not.toMatch(/resumed/);
+  });
+
+  it('sequential requests of a session reuse the upstream connection (keep-alive), each read to its end', async () => {
+    const t = await rig();
+    for (let i = 0; i < 4; i++) {
+      const got = await fetchSlowly(t.url, `bytes=${i * 1000}-${i * 1000 + 65_535}`);
+      expect(got.status).toBe(206);
+      expect(got.body.equals(FILE.subarray(i * 1000, i * 1000 + 65_536))).toBe(true);
+    }
+    expect(t.a.requests).toHaveLength(4);
+    expect(t.a.connections).toBeLessThanOrEqual(2);
+  });
+
   it('a browser that stops reading does not make the proxy buffer the file; one that leaves aborts the upstream', async () => {
     const big = randomBytes(48 * 1024 * 1024);
     const t = await rig(big, big);

@@ -4,8 +4,10 @@
 // for over the current route, checked to be the same file (total length, ETag / Last-Modified when
 // given), and written into the SAME browser response: the player never sees the route change.
 // A different file ends the response short (never spliced bytes); a vanished browser aborts the
-// upstream at once; backpressure end to end (a chunk is read only after the last one was taken).
+// upstream at once; backpressure end to end (the upstream is paused while the browser has not taken
+// the last chunk), with events rather than a promise per chunk.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import type { MediaRange, MediaResponse } from '../backends/types.js';
 import type { Engine, RoutedCaller } from '../monitor/engine-types.js';
 import type { PlaySession } from './sessions.js';
@@ -146,19 +148,9 @@ export async function serveMedia(req: IncomingMessage, res: ServerResponse, sess
     let resumes = 0;
     const firstResumeAt: number[] = [];
     for (;;) {
-      let why = 'the upstream ended early';
-      try {
-        for await (const chunk of current.response.body) {
-          if (browserGone.signal.aborted) break;
-          const room = end - next + 1;
-          const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-          next += piece.length;
-          if (!res.write(piece)) await drained(res);
-          if (next > end) break;
-        }
-      } catch (error) {
-        why = error instanceof Error ? error.message : 'the upstream read failed';
-      }
+      const copied = await copyRange(current.response, res, next, end, browserGone.signal);
+      next = copied.next;
+      const why = copied.why;
       if (browserGone.signal.aborted) return;
       if (next > end) break;
       // Resume the rest over the route that is current now (the routed caller fails over).
@@ -267,6 +259,76 @@ function failBeforeBytes(res: ServerResponse, status: number, message: string): 
 /** The browser sees a short read (Content-Length not reached), never wrong bytes. */
 function endShort(res: ServerResponse): void {
   res.destroy();
+}
+
+/**
+ * Writes the upstream body into the browser response from byte `from` up to `end` (inclusive) and
+ * says where it stopped and why. Backpressure end to end: a Node stream is paused while the browser
+ * has not taken the last chunk and resumed on 'drain' (events, no promise or timer per chunk —
+ * what `pipe` does, but bounded to the range and without ending the response, which the next
+ * upstream may continue); any other iterable is read one chunk after the browser took the last.
+ */
+function copyRange(upstream: MediaResponse, res: ServerResponse, from: number, end: number, browserGone: AbortSignal): Promise<{ next: number; why: string }> {
+  const body = upstream.body;
+  // An upstream body that ends where the browser's range ends is read to its end, not cancelled
+  // after its last byte: its connection stays in the keep-alive pool for the next request.
+  if (body instanceof Readable) return copyStream(body, res, from, end, upstream.range?.end === end, browserGone);
+  return copyIterable(body, res, from, end, browserGone);
+}
+
+function copyStream(body: Readable, res: ServerResponse, from: number, end: number, endsWithRange: boolean, browserGone: AbortSignal): Promise<{ next: number; why: string }> {
+  return new Promise((resolve) => {
+    let next = from;
+    let settled = false;
+    const finish = (why: string) => {
+      if (settled) return;
+      settled = true;
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+      res.off('drain', onDrain);
+      res.off('close', onBrowserGone);
+      resolve({ next, why });
+    };
+    const onData = (chunk: Uint8Array) => {
+      const room = end - next + 1;
+      if (room <= 0) return;
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      next += piece.length;
+      if (!res.write(piece)) body.pause();
+      if (next > end && !(endsWithRange && body.readableLength === 0)) finish('done');
+    };
+    const onDrain = () => body.resume();
+    const onEnd = () => finish(next > end ? 'done' : 'the upstream ended early');
+    const onError = (error: Error) => finish(error.message || 'the upstream read failed');
+    const onClose = () => finish('the upstream connection closed');
+    const onBrowserGone = () => finish('the browser left');
+    if (browserGone.aborted || body.destroyed) return finish(browserGone.aborted ? 'the browser left' : 'the upstream connection closed');
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+    body.on('close', onClose);
+    res.on('drain', onDrain);
+    res.on('close', onBrowserGone);
+  });
+}
+
+async function copyIterable(body: AsyncIterable<Uint8Array>, res: ServerResponse, from: number, end: number, browserGone: AbortSignal): Promise<{ next: number; why: string }> {
+  let next = from;
+  try {
+    for await (const chunk of body) {
+      if (browserGone.aborted) break;
+      const room = end - next + 1;
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      next += piece.length;
+      if (!res.write(piece)) await drained(res);
+      if (next > end) break;
+    }
+  } catch (error) {
+    return { next, why: error instanceof Error ? error.message : 'the upstream read failed' };
+  }
+  return { next, why: 'the upstream ended early' };
 }
 
 function drained(res: ServerResponse): Promise<void> {

@@ -14,6 +14,8 @@ export class MediaFake {
   private hung: ServerResponse[] = [];
   private sent = 0;
   private open = 0;
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  connections = 0;
   private constructor(private readonly server: Server, public file: Buffer, readonly url: string) {}
 
   static async start(file: Buffer, host = '127.0.0.1'): Promise<MediaFake> {
@@ -24,6 +26,7 @@ export class MediaFake {
     const fake = new MediaFake(server, file, `http://${host}:${port}`);
     self.fake = fake;
     server.on('connection', (s) => {
+      fake.connections++;
       fake.sockets.add(s);
       s.on('close', () => fake.sockets.delete(s));
     });
