@@ -247,6 +247,9 @@ describe('engine against the simulators: push channels (issue 6)', () => {
     for (const kind of KINDS) {
       await h.waitForView(kind, 'connected via local with its libraries', (v) => v.status === 'connected' && v.route?.kind === 'local' && v.libraries.length > 0);
     }
+    // The library cache's first sync (on connect) asks the servers too, and a browse request that
+    // meets a dead route makes the engine re-check at once (request failover): let it finish first.
+    await h.libraryLayer.sync.idle();
     const nextPoll = await waitForNextPollFar(h);
     await Promise.all(KINDS.map((k) => h!.sim.route(LOCAL[k]).fault({ mode: 'refuse' })));
     await sleep(500);
