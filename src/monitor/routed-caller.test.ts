@@ -59,6 +59,27 @@ async function setup() {
 }
 
 describe('RoutedCaller', () => {
+  it('a long-lived caller signal collects no listeners over many calls, and still ends a body streaming after success', async () => {
+    const t = await setup();
+    const outer = new AbortController();
+    const { getEventListeners } = await import('node:events');
+    for (let i = 0; i < 30; i++) {
+      const out = t.settle(t.caller.call(t.id, t.run, { signal: outer.signal }));
+      await t.clock.advance(50);
+      expect(out.value).toMatchObject({ ok: true });
+    }
+    // Before: two listeners stayed on the caller's signal per successful call (60 here, and Node's
+    // MaxListenersExceededWarning during every library sync).
+    expect(getEventListeners(outer.signal, 'abort').length).toBeLessThanOrEqual(1);
+    let runSignal: AbortSignal | null = null;
+    const streaming = t.settle(t.caller.call(t.id, (_use, signal) => ((runSignal = signal), Promise.resolve({ ok: true as const, value: 'body follows' })), { signal: outer.signal }));
+    await t.clock.advance(1);
+    expect(streaming.value).toMatchObject({ ok: true });
+    expect(runSignal!.aborted).toBe(false);
+    outer.abort();
+    expect(runSignal!.aborted).toBe(true);
+  });
+
   it('a healthy route: one run on the current route with its token, no check', async () => {
     const t = await setup();
     const probes = t.backend.calls.length;

@@ -114,26 +114,26 @@ export class EngineRoutedCaller implements RoutedCaller {
    */
   private attempt<T>(use: RouteUse, run: (use: RouteUse, signal: AbortSignal) => Promise<BrowseResult<T>>, deadline: number, outer?: AbortSignal): Promise<Attempt<T>> {
     const controller = new AbortController();
-    const forward = () => controller.abort();
+    // AbortSignal.any holds its sources weakly: a long-lived caller signal (a library sync's) does
+    // not collect one listener per successful call, yet a streaming body still ends with it.
+    const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal;
     return new Promise<Attempt<T>>((resolve) => {
       let done = false;
       let timer: TimerHandle | null = null;
+      const onOuterAbort = () => finish({ ok: false, error: { code: 'timeout', message: 'cancelled' }, ended: 'aborted' });
       const finish = (result: Attempt<T>) => {
         if (done) return;
         done = true;
         if (timer !== null) this.clock.clearTimeout(timer);
-        if (!result.ok) {
-          controller.abort();
-          outer?.removeEventListener('abort', forward);
-        }
+        outer?.removeEventListener('abort', onOuterAbort);
+        if (!result.ok) controller.abort();
         resolve(result);
       };
       if (outer?.aborted) return finish({ ok: false, error: { code: 'timeout', message: 'cancelled' }, ended: 'aborted' });
-      outer?.addEventListener('abort', forward, { once: true });
-      outer?.addEventListener('abort', () => finish({ ok: false, error: { code: 'timeout', message: 'cancelled' }, ended: 'aborted' }), { once: true });
+      outer?.addEventListener('abort', onOuterAbort, { once: true });
       const left = deadline - this.clock.now();
       timer = this.clock.setTimeout(() => finish({ ok: false, error: { code: 'timeout', message: `no answer within ${seconds(left)}` }, ended: 'deadline' }), Math.max(0, left));
-      run(use, controller.signal).then(
+      run(use, signal).then(
         (result) => finish(result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error }),
         (error: unknown) => finish({ ok: false, error: { code: 'malformed', message: error instanceof Error ? error.message : 'the request failed' } }),
       );
