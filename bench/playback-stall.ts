@@ -24,7 +24,7 @@ export const playbackStall: Benchmark = {
   name: 'playback-stall',
   description: 'Chromium on the player page: visible stall when the local route is cut (nft drop in a namespace), direct play and HLS, and time to first frame vs a plain static server',
   async run(options) {
-    const args: StallArgs = options.quick ? { trials: 1, watchMs: 9_000, frameRounds: 5, heldThrottle: HELD_THROTTLE, heldWaitMs: 5_000 } : { trials: 3, watchMs: 14_000, frameRounds: 9, heldThrottle: HELD_THROTTLE, heldWaitMs: 15_000 };
+    const args: StallArgs = options.quick ? { trials: 1, watchMs: 7_000, frameRounds: 5, heldThrottle: HELD_THROTTLE, heldWaitMs: 3_000 } : { trials: 3, watchMs: 14_000, frameRounds: 9, heldThrottle: HELD_THROTTLE, heldWaitMs: 15_000 };
     options.log(`${args.trials} trial(s) per case, ${args.watchMs / 1000} s watched after each cut, ${args.frameRounds} first-frame rounds`);
     const out = await runInNetns<StallOutput>(scenario, args, { timeoutMs: options.quick ? 150_000 : 600_000 });
     const load = `load average ${out.load[0].toFixed(1)} → ${out.load[1].toFixed(1)} on ${os.availableParallelism()} cores`;
