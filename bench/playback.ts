@@ -9,8 +9,8 @@
 //  - one stream's throughput: proxy vs direct, goal ≥ 90 %;
 //  - 20+ concurrent streams: aggregate proxy throughput (goal ≥ 1 Gbit/s, no stream stalled),
 //    CPU per stream, and the proxy's own CPU per GB (main-thread busy time, proxy run − direct run).
-// The visible stall at a route cut is measured in Chromium by test/browser/player.test.ts (see
-// docs/BENCHMARKS.md); the progress-report outbox across an outage belongs to the play API.
+// The visible stall at a route cut and the time to first frame are measured in Chromium by
+// bench/playback-stall.ts (see docs/BENCHMARKS.md); the progress-report outbox across an outage belongs to the play API.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';

@@ -1,0 +1,81 @@
+// Benchmark — playback in Chromium (issue 15): the visible stall at a route cut and the time to
+// first frame, on the real player page over the real runtime and the simulators, inside a private
+// network namespace so the cut is a real nftables `drop` of the local route (see
+// bench/scenarios/playback-stall.ts). Every figure sits beside its reference from the same run: the
+// stall beside the engine's cut-detection time, the first frame beside the same clip file from a
+// plain loopback static server.
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runInNetns } from '../test/support/net/netns.js';
+import type { StallArgs, StallOutput, StallTrial } from './scenarios/playback-stall.js';
+import { median, percentile, summarize } from './stats.js';
+import type { Benchmark, BenchRow } from './types.js';
+
+const scenario = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios', 'playback-stall.ts');
+
+/** The held-buffer case: the local route just above the clip's bitrate, so little gets ahead. */
+const HELD_THROTTLE = 1.05;
+
+const PROTOCOL = { direct: 'direct play (H.264, byte proxy)', hls: 'HLS (HEVC transcode, hls.js)' } as const;
+const BUFFER = { default: "player's default buffer", held: `route throttled to ${HELD_THROTTLE}× the clip bitrate, cut at ≤ 2.5 s buffered ahead` } as const;
+
+export const playbackStall: Benchmark = {
+  name: 'playback-stall',
+  description: 'Chromium on the player page: visible stall when the local route is cut (nft drop in a namespace), direct play and HLS, and time to first frame vs a plain static server',
+  async run(options) {
+    const args: StallArgs = options.quick ? { trials: 1, watchMs: 7_000, frameRounds: 5, heldThrottle: HELD_THROTTLE, heldWaitMs: 3_000 } : { trials: 3, watchMs: 14_000, frameRounds: 9, heldThrottle: HELD_THROTTLE, heldWaitMs: 15_000 };
+    options.log(`${args.trials} trial(s) per case, ${args.watchMs / 1000} s watched after each cut, ${args.frameRounds} first-frame rounds`);
+    const out = await runInNetns<StallOutput>(scenario, args, { timeoutMs: options.quick ? 150_000 : 600_000 });
+    const load = `load average ${out.load[0].toFixed(1)} → ${out.load[1].toFixed(1)} on ${os.availableParallelism()} cores`;
+    const detections = out.trials.map((t) => t.detectionMs).filter((d): d is number => d !== null);
+    const detectionP95 = percentile(detections, 95);
+    const rows: BenchRow[] = [];
+    const det = summarize(detections);
+    rows.push({ case: 'engine cut detection, same runs (nft drop → source off its local route; player-test cadences)', n: det.n, unit: 'ms', p50: det.p50, p95: det.p95, min: det.min, max: det.max, note: `${out.trials.length - detections.length} not detected within the watch; ${load}` });
+    for (const protocol of ['direct', 'hls'] as const) {
+      for (const buffer of ['default', 'held'] as const) {
+        const trials = out.trials.filter((t) => t.protocol === protocol && t.buffer === buffer);
+        const stalls = trials.map((t) => t.longestStallMs);
+        const worst = stalls.length ? Math.max(...stalls) : null;
+        const kept = trials.every((t) => t.lowestAfterCutSec >= -0.5 && t.advancedSec > args.watchMs / 2000 && t.stateAfter === 'playing');
+        const clean = trials.every((t) => t.errors.length === 0);
+        const goalMs = buffer === 'default' ? 0 : detectionP95 === null ? null : detectionP95 + 1_000;
+        const describe = (t: StallTrial) =>
+          `cut at ${t.atCutSec.toFixed(1)} s with ${t.bufferedAheadSec.toFixed(1)} s ahead → stall ${Math.round(t.longestStallMs)} ms, +${t.advancedSec.toFixed(1)} s played, detection ${t.detectionMs === null ? '–' : Math.round(t.detectionMs)} ms${t.errors.length ? `, errors: ${t.errors.join(' | ').slice(0, 200)}` : ''}`;
+        rows.push({
+          case: `visible stall at a local-route cut — ${PROTOCOL[protocol]}, ${BUFFER[buffer]}`,
+          n: trials.length,
+          unit: 'ms',
+          p50: median(stalls),
+          p95: worst,
+          goal: buffer === 'default' ? '0 ms, position kept, no error' : `≤ detection p95 + 1 s${goalMs === null ? '' : ` (${Math.round(goalMs)} ms)`}, kept, no error`,
+          met: worst === null || goalMs === null ? null : worst <= goalMs && kept && clean,
+          note: `p95 column = longest of the trials; position kept and playing: ${kept ? 'yes' : 'NO'}; error events/console errors: ${clean ? 'none' : 'YES'}; ${trials.map(describe).join('; ')}`,
+        });
+      }
+    }
+    const ff = out.firstFrame;
+    const direct = median(ff.direct);
+    for (const [kind, label] of [
+      ['direct', 'time to first frame — the same clip from a plain loopback static server (reference)'],
+      ['proxyPage', 'time to first frame — plain <video src> on Marquee’s stream URL (byte proxy alone)'],
+      ['playerPage', 'time to first frame — Marquee’s player page /play/{source}/{item} (app boot + POST /api/play + proxy)'],
+    ] as const) {
+      const s = summarize(ff[kind]);
+      const ratio = direct && s.p50 !== null ? s.p50 / direct : null;
+      rows.push({
+        case: label,
+        n: s.n,
+        unit: 'ms',
+        p50: s.p50,
+        p95: s.p95,
+        min: s.min,
+        max: s.max,
+        ...(kind === 'direct' ? { note: `navigation start → loadeddata, ${s.n} interleaved rounds (order alternating), ${out.clipKbps.toFixed(0)} kbit/s clip` } : { note: `median ${ratio?.toFixed(2)}× direct${kind === 'playerPage' ? `; of which navigation → the video's src set (app boot, POST /api/play) ${median(out.playerSrcSet)?.toFixed(0)} ms` : ''}` }),
+        ...(kind === 'playerPage' || kind === 'proxyPage' ? { goal: '≤ 1.1× direct', met: ratio === null ? null : ratio <= 1.1 } : {}),
+      });
+    }
+    return rows;
+  },
+};
