@@ -2,25 +2,19 @@
 // plays a Jellyfin transcode through Marquee's HLS service while the local route is refused mid
 // play (the engine moves to the remote route) — `currentTime` keeps advancing, no fatal hls.js
 // error, and the longest stall of `currentTime` (sampled every 100 ms) is reported.
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSimulation, ensureClips, type Simulation } from '../../sim/index.js';
 import { smallConfig } from '../../sim/test-fixtures.js';
-import { MediaFetcher, mediaStreams } from '../../src/backends/media.js';
 import type { PlaybackRequest } from '../../src/backends/types.js';
-import { realClock } from '../../src/monitor/clock.js';
-import { MarqueeEngine } from '../../src/monitor/engine.js';
 import { EngineRoutedCaller } from '../../src/monitor/routed-caller.js';
 import { HlsService } from '../../src/playback/hls-stream.js';
-import { openDatabase } from '../../src/store/index.js';
 import { CHROMIUM_LAUNCH } from '../support/chromium.js';
-import { ScriptedBackend } from '../support/scripted-backend.js';
+import { startMediaEngine } from '../support/media-engine.js';
 import { simJellyfinPlayback } from '../support/sim-jellyfin-playback.js';
 
 const DEVICE = 'marquee-hls-browser';
@@ -49,18 +43,8 @@ it('hls.js keeps playing through Marquee while the local route is refused mid-pl
   const catalog = sim.library('jf').mediaCatalog();
   const itemId = listed.Items.find((i) => catalog.playable(i.Id)?.variant === 'hevc-ac3')!.Id;
 
-  const dir = mkdtempSync(join(tmpdir(), 'marquee-hls-browser-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const store = openDatabase({ dataDir: dir });
-  cleanups.push(() => store.close());
-  const backend = new ScriptedBackend(realClock, 'jellyfin', { answer: 'ok', delayMs: 2 });
-  const fetcher = new MediaFetcher();
-  cleanups.push(() => fetcher.close());
   const playback = simJellyfinPlayback(DEVICE);
-  Object.assign(backend, { media: mediaStreams(fetcher, (call) => ({ authorization: `MediaBrowser Client="Marquee", Device="Test", DeviceId="${DEVICE}", Version="1.0.0", Token="${call.credentials.token}"` })), playback });
-  const engine = new MarqueeEngine({ store, backends: { plex: backend, jellyfin: backend }, push: { enabled: false }, watchNetwork: false, settings: { probeTimeoutMs: 1_000, graceMs: 50 } });
-  await engine.start();
-  cleanups.push(() => engine.stop());
+  const { backend, engine } = await startMediaEngine({ kind: 'jellyfin', dirPrefix: 'marquee-hls-browser-', mediaHeaders: (call) => ({ authorization: `MediaBrowser Client="Marquee", Device="Test", DeviceId="${DEVICE}", Version="1.0.0", Token="${call.credentials.token}"` }), playback, cleanups });
   const view = engine.addSource({
     name: 'Home Jellyfin',
     kind: 'jellyfin',
