@@ -10,7 +10,7 @@ import { EngineRoutedCaller } from '../monitor/routed-caller.js';
 import { parseRange, resolveRange, serveMedia } from './byte-proxy.js';
 import { PlaySessions } from './sessions.js';
 import { MediaFake } from '../../test/support/media-fake.js';
-import { startMediaEngine } from '../../test/support/media-engine.js';
+import { addTwoRouteSource, startMediaEngine } from '../../test/support/media-engine.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -26,19 +26,8 @@ async function rig(secondFile: Buffer = FILE, firstFile: Buffer = FILE) {
   const b = await MediaFake.start(secondFile);
   cleanups.push(() => a.close(), () => b.close());
   const { backend, engine } = await startMediaEngine({ kind: 'plex', dirPrefix: 'marquee-proxy-', mediaHeaders: (call) => ({ 'x-plex-token': call.credentials.token }), cleanups });
-  const view = engine.addSource({
-    name: 'Living room',
-    kind: 'plex',
-    serverId: 'c'.repeat(40),
-    routes: [
-      { url: a.url, kind: 'local', priority: 0 },
-      { url: b.url, kind: 'remote', priority: 1 },
-    ],
-    credentials: { token: 'token-0123456789' },
-  });
-  const [routeA, routeB] = view.source.routes;
-  for (let i = 0; i < 100 && engine.getSource(view.source.id)?.status.state !== 'connected'; i++) await new Promise((r) => setTimeout(r, 20));
-  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeA!.id });
+  const { view, local: routeA, remote: routeB } = await addTwoRouteSource(engine, { name: 'Living room', kind: 'plex', serverId: 'c'.repeat(40), localUrl: a.url, remoteUrl: b.url, credentials: { token: 'token-0123456789' } });
+  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeA.id });
   const caller = new EngineRoutedCaller({ engine, backends: { plex: backend, jellyfin: backend } });
   const sessions = new PlaySessions();
   const session = sessions.createDirect({ sourceId: view.source.id, itemId: 'item-1', mediaPath: '/library/parts/1/file.mp4' });
@@ -52,7 +41,7 @@ async function rig(secondFile: Buffer = FILE, firstFile: Buffer = FILE) {
   cleanups.push(() => new Promise<void>((r) => proxy.close(() => r())));
   cleanups.push(() => proxy.closeAllConnections());
   const port = (proxy.address() as AddressInfo).port;
-  return { a, b, backend, engine, routeA: routeA!, routeB: routeB!, session, sourceId: view.source.id, logs, url: `http://127.0.0.1:${port}/${session.id}` };
+  return { a, b, backend, engine, routeA, routeB, session, sourceId: view.source.id, logs, url: `http://127.0.0.1:${port}/${session.id}` };
 }
 
 /** A browser that reads slowly (pauses between chunks); resolves with what it got, in one response. */

@@ -13,7 +13,7 @@ import type { PlaybackRequest } from '../backends/types.js';
 import { EngineRoutedCaller } from '../monitor/routed-caller.js';
 import { HlsService, type HlsChange, type TranscodeDecision } from './hls-stream.js';
 import { PlaySessions } from './sessions.js';
-import { startMediaEngine } from '../../test/support/media-engine.js';
+import { addTwoRouteSource, startMediaEngine } from '../../test/support/media-engine.js';
 import { simJellyfinPlayback } from '../../test/support/sim-jellyfin-playback.js';
 import { rawGet, sha256 } from '../../sim/media/test-helpers.js';
 
@@ -50,19 +50,8 @@ async function rig(options: { pingIntervalMs?: number } = {}) {
   const [local, remote] = jf.routes;
   const playback = simJellyfinPlayback(DEVICE);
   const { backend, engine } = await startMediaEngine({ kind: 'jellyfin', dirPrefix: 'marquee-hls-', mediaHeaders: (call) => ({ authorization: `MediaBrowser Client="Marquee", Device="Test", DeviceId="${DEVICE}", Version="1.0.0", Token="${call.credentials.token}"` }), playback, cleanups });
-  const view = engine.addSource({
-    name: 'Home Jellyfin',
-    kind: 'jellyfin',
-    serverId: jf.machineId,
-    routes: [
-      { url: local!.url, kind: 'local', priority: 0 },
-      { url: remote!.url, kind: 'remote', priority: 1 },
-    ],
-    credentials: { token, userId: 'u' },
-  });
-  const [routeLocal, routeRemote] = view.source.routes;
-  for (let i = 0; i < 100 && engine.getSource(view.source.id)?.status.state !== 'connected'; i++) await new Promise((r) => setTimeout(r, 20));
-  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeLocal!.id });
+  const { view, local: routeLocal, remote: routeRemote } = await addTwoRouteSource(engine, { name: 'Home Jellyfin', kind: 'jellyfin', serverId: jf.machineId, localUrl: local!.url, remoteUrl: remote!.url, credentials: { token, userId: 'u' } });
+  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeLocal.id });
   const caller = new EngineRoutedCaller({ engine, backends: { plex: backend, jellyfin: backend } });
   const logs: string[] = [];
   const changes: HlsChange[] = [];
@@ -86,7 +75,7 @@ async function rig(options: { pingIntervalMs?: number } = {}) {
   cleanups.push(() => proxy.closeAllConnections());
   const base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/${session.id}/hls/`;
   const routeHosts = jf.routes.map((r) => new URL(r.url).host);
-  return { engine, backend, playback, hls, stream, session, sessions, base, logs, changes, sourceId: view.source.id, local: local!, routeLocal: routeLocal!, routeRemote: routeRemote!, routeHosts };
+  return { engine, backend, playback, hls, stream, session, sessions, base, logs, changes, sourceId: view.source.id, local: local!, routeLocal: routeLocal, routeRemote: routeRemote, routeHosts };
 }
 
 type Rig = Awaited<ReturnType<typeof rig>>;

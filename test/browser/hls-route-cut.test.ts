@@ -14,7 +14,7 @@ import type { PlaybackRequest } from '../../src/backends/types.js';
 import { EngineRoutedCaller } from '../../src/monitor/routed-caller.js';
 import { HlsService } from '../../src/playback/hls-stream.js';
 import { CHROMIUM_LAUNCH } from '../support/chromium.js';
-import { startMediaEngine } from '../support/media-engine.js';
+import { addTwoRouteSource, startMediaEngine } from '../support/media-engine.js';
 import { simJellyfinPlayback } from '../support/sim-jellyfin-playback.js';
 
 const DEVICE = 'marquee-hls-browser';
@@ -45,18 +45,7 @@ it('hls.js keeps playing through Marquee while the local route is refused mid-pl
 
   const playback = simJellyfinPlayback(DEVICE);
   const { backend, engine } = await startMediaEngine({ kind: 'jellyfin', dirPrefix: 'marquee-hls-browser-', mediaHeaders: (call) => ({ authorization: `MediaBrowser Client="Marquee", Device="Test", DeviceId="${DEVICE}", Version="1.0.0", Token="${call.credentials.token}"` }), playback, cleanups });
-  const view = engine.addSource({
-    name: 'Home Jellyfin',
-    kind: 'jellyfin',
-    serverId: jf.machineId,
-    routes: [
-      { url: local!.url, kind: 'local', priority: 0 },
-      { url: remote!.url, kind: 'remote', priority: 1 },
-    ],
-    credentials: { token, userId: 'u' },
-  });
-  const [routeLocal, routeRemote] = view.source.routes;
-  for (let i = 0; i < 100 && engine.getSource(view.source.id)?.status.state !== 'connected'; i++) await new Promise((r) => setTimeout(r, 20));
+  const { view, local: routeLocal, remote: routeRemote } = await addTwoRouteSource(engine, { name: 'Home Jellyfin', kind: 'jellyfin', serverId: jf.machineId, localUrl: local!.url, remoteUrl: remote!.url, credentials: { token, userId: 'u' } });
   const caller = new EngineRoutedCaller({ engine, backends: { plex: backend, jellyfin: backend } });
   const hls = new HlsService({ caller, engine, stallMs: 1_000, openTimeoutMs: 4_000, pingIntervalMs: 2_000 });
   cleanups.push(() => hls.close());
@@ -91,7 +80,7 @@ it('hls.js keeps playing through Marquee while the local route is refused mid-pl
   await tab.waitForFunction(() => (document.getElementById('v') as HTMLVideoElement).currentTime > 3, undefined, { timeout: 20_000 });
 
   await sim.route(local!.id).fault({ mode: 'refuse' });
-  backend.route(routeLocal!.id, { answer: 'refused' });
+  backend.route(routeLocal.id, { answer: 'refused' });
   const samples: number[] = [];
   for (let i = 0; i < 120; i++) {
     samples.push(await tab.evaluate(() => (document.getElementById('v') as HTMLVideoElement).currentTime));
@@ -106,6 +95,6 @@ it('hls.js keeps playing through Marquee while the local route is refused mid-pl
   console.log(`HLS through Marquee, local route refused mid-play: currentTime ${samples[0]!.toFixed(1)} → ${samples.at(-1)!.toFixed(1)} s in ~12 s, longest stall ${longestStallMs} ms`);
   expect(await tab.evaluate(() => (window as unknown as { fatal: string | null }).fatal)).toBeNull();
   expect(samples.at(-1)! - samples[0]!).toBeGreaterThan(8);
-  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeRemote!.id });
+  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeRemote.id });
   expect(await tab.evaluate(() => (document.getElementById('v') as HTMLVideoElement).error)).toBeNull();
 }, 90_000);

@@ -53,3 +53,26 @@ export async function startMediaEngine(options: MediaEngineOptions): Promise<Med
   cleanups.push(() => engine.stop());
   return { store, backend, engine };
 }
+
+/**
+ * A source on a local and a remote route (priority in that order), then up to 2 s for its first
+ * check to connect it. The caller asserts which route it connected on where that matters.
+ */
+export async function addTwoRouteSource(
+  engine: MarqueeEngine,
+  source: { name: string; kind: 'plex' | 'jellyfin'; serverId: string; localUrl: string; remoteUrl: string; credentials: { token: string; userId?: string } },
+) {
+  const view = engine.addSource({
+    name: source.name,
+    kind: source.kind,
+    serverId: source.serverId,
+    routes: [
+      { url: source.localUrl, kind: 'local', priority: 0 },
+      { url: source.remoteUrl, kind: 'remote', priority: 1 },
+    ],
+    credentials: source.credentials,
+  });
+  for (let i = 0; i < 100 && engine.getSource(view.source.id)?.status.state !== 'connected'; i++) await new Promise((r) => setTimeout(r, 20));
+  const [local, remote] = view.source.routes;
+  return { view, local: local!, remote: remote! };
+}
