@@ -2,7 +2,7 @@
 // and waits — bounded — for a check that started after it asked, then reads the route it chose.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckWaitResult } from './engine-types.js';
-import { startScriptedEngine } from '../../test/support/scripted-engine.js';
+import { startScriptedTwoRouteSource } from '../../test/support/scripted-engine.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -11,23 +11,10 @@ afterEach(async () => {
 });
 
 async function connectedSource() {
-  const ctx = await startScriptedEngine(cleanups);
-  const view = ctx.engine.addSource({
-    name: 'Living room',
-    kind: 'plex',
-    serverId: 'a'.repeat(40),
-    routes: [
-      { url: 'http://127.10.0.1:32400', kind: 'local', priority: 0 },
-      { url: 'http://127.11.0.1:32400', kind: 'remote', priority: 1 },
-    ],
-    credentials: { token: 'token-0123456789' },
-  });
-  await ctx.clock.advance(1_000);
-  const id = view.source.id;
-  const [local, remote] = view.source.routes;
-  const status = ctx.engine.getSource(id)!.status;
-  expect(status.state === 'connected' && status.routeId).toBe(local!.id);
-  return { ...ctx, id, local: local!, remote: remote! };
+  const ctx = await startScriptedTwoRouteSource(cleanups, 'a'.repeat(40));
+  const status = ctx.engine.getSource(ctx.id)!.status;
+  expect(status.state === 'connected' && status.routeId).toBe(ctx.local.id);
+  return ctx;
 }
 
 /** Tracks a pending promise's result without awaiting it. */

@@ -6,7 +6,7 @@ import type { BrowseResult } from '../backends/types.js';
 import type { ProbeErrorCode } from '../core/types.js';
 import type { RoutedOutcome, RouteUse } from './engine-types.js';
 import { EngineRoutedCaller, type FailoverOutcome } from './routed-caller.js';
-import { startScriptedEngine } from '../../test/support/scripted-engine.js';
+import { startScriptedTwoRouteSource } from '../../test/support/scripted-engine.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -15,19 +15,7 @@ afterEach(async () => {
 });
 
 async function setup() {
-  const ctx = await startScriptedEngine(cleanups);
-  const view = ctx.engine.addSource({
-    name: 'Living room',
-    kind: 'plex',
-    serverId: 'b'.repeat(40),
-    routes: [
-      { url: 'http://127.10.0.1:32400', kind: 'local', priority: 0 },
-      { url: 'http://127.11.0.1:32400', kind: 'remote', priority: 1 },
-    ],
-    credentials: { token: 'token-0123456789' },
-  });
-  await ctx.clock.advance(1_000);
-  const [local, remote] = view.source.routes as [(typeof view.source.routes)[0], (typeof view.source.routes)[0]];
+  const ctx = await startScriptedTwoRouteSource(cleanups, 'b'.repeat(40));
   const failovers: FailoverOutcome[] = [];
   const caller = new EngineRoutedCaller({ engine: ctx.engine, backends: { plex: ctx.backend, jellyfin: ctx.backend }, clock: ctx.clock, onFailover: (_k, o) => failovers.push(o) });
   /** What each route answers to the request (routes not listed: ok after 20 ms). */
@@ -55,7 +43,7 @@ async function setup() {
     });
     return box;
   };
-  return { ...ctx, id: view.source.id, local, remote, caller, answers, runs, run, failovers, settle };
+  return { ...ctx, caller, answers, runs, run, failovers, settle };
 }
 
 describe('RoutedCaller', () => {

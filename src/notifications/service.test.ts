@@ -5,11 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DeliveryResult, NotificationMessage } from '../core/notifications.js';
 import { EngineNotificationSettingsSchema } from '../core/settings.js';
 import type { EngineEvent } from '../core/types.js';
-import type { EngineStreamMessage } from '../monitor/engine-types.js';
 import { openDatabase, type Store } from '../store/index.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { makeTempDir } from '../../test/support/store.js';
 import { NotificationService } from './service.js';
+import { FakeEngineStream } from '../../test/support/fake-engine-stream.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -20,28 +20,13 @@ const silent = { error() {}, warn() {}, info() {}, debug() {} };
 // 2023-11-14 22:13:20 UTC — the tests below pass quiet hours in UTC terms through TZ-independent math.
 const START = 1_700_000_000_000;
 
-class FakeStream {
-  private listeners: Array<(m: EngineStreamMessage) => void> = [];
-  seq = 0;
-  subscribe(listener: (m: EngineStreamMessage) => void): () => void {
-    this.listeners.push(listener);
-    return () => (this.listeners = this.listeners.filter((l) => l !== listener));
-  }
-  getSource() {
-    return null;
-  }
-  emit(event: EngineEvent): void {
-    for (const l of this.listeners) l({ type: 'engine', message: { seq: ++this.seq, event, source: null } });
-  }
-}
-
 function setup(options: { send?: (url: string, m: NotificationMessage) => Promise<DeliveryResult>; dir?: { dir: string; remove(): void } } = {}) {
   const dir = options.dir ?? makeTempDir();
   if (!options.dir) cleanups.push(() => dir.remove());
   const clock = new FakeClock(START);
   const store: Store = openDatabase({ dataDir: dir.dir, now: () => clock.now() });
   cleanups.push(() => store.close());
-  const stream = new FakeStream();
+  const stream = new FakeEngineStream();
   const sent: Array<{ url: string; message: NotificationMessage; at: number }> = [];
   const send = options.send ?? (async (url: string, message: NotificationMessage): Promise<DeliveryResult> => {
     sent.push({ url, message, at: clock.now() });

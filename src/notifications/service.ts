@@ -33,16 +33,10 @@ import type { NotificationLogger, NotificationParts } from './types.js';
 export const RUNNING_MARKER_KEY = 'notifications.runningSince';
 
 /** A target as the API shows it: the URL redacted. */
-export interface TargetView {
-  id: string;
-  name: string;
+export interface TargetView extends Omit<StoredTarget, 'createdAt'> {
+  /** Redacted: the secret part of the URL never leaves the server. */
   url: string;
-  sources: string[] | null;
-  events: NotificationEvent[] | null;
-  quietHours: QuietHours | null;
-  lastSuccessAt: number | null;
-  lastErrorAt: number | null;
-  lastError: string | null;
+  /** Messages waiting in the outbox for this target. */
   pending: number;
 }
 

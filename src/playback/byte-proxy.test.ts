@@ -3,21 +3,14 @@
 // client still receives the whole file, byte-identical, in ONE response, while the engine moved to
 // the second route. A second route with another file ends the response short, no wrong bytes.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, get, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MediaFetcher, mediaStreams } from '../backends/media.js';
-import { MarqueeEngine } from '../monitor/engine.js';
 import { EngineRoutedCaller } from '../monitor/routed-caller.js';
-import { openDatabase } from '../store/index.js';
-import { realClock } from '../monitor/clock.js';
 import { parseRange, resolveRange, serveMedia } from './byte-proxy.js';
 import { PlaySessions } from './sessions.js';
 import { MediaFake } from '../../test/support/media-fake.js';
-import { ScriptedBackend } from '../../test/support/scripted-backend.js';
+import { addTwoRouteSource, startMediaEngine } from '../../test/support/media-engine.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -32,30 +25,9 @@ async function rig(secondFile: Buffer = FILE, firstFile: Buffer = FILE) {
   const a = await MediaFake.start(firstFile);
   const b = await MediaFake.start(secondFile);
   cleanups.push(() => a.close(), () => b.close());
-  const dir = mkdtempSync(join(tmpdir(), 'marquee-proxy-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const store = openDatabase({ dataDir: dir });
-  cleanups.push(() => store.close());
-  const backend = new ScriptedBackend(realClock, 'plex', { answer: 'ok', delayMs: 2 });
-  const fetcher = new MediaFetcher();
-  cleanups.push(() => fetcher.close());
-  Object.assign(backend, { media: mediaStreams(fetcher, (call) => ({ 'x-plex-token': call.credentials.token })) });
-  const engine = new MarqueeEngine({ store, backends: { plex: backend, jellyfin: backend }, push: { enabled: false }, watchNetwork: false, settings: { probeTimeoutMs: 1_000, graceMs: 50 } });
-  await engine.start();
-  cleanups.push(() => engine.stop());
-  const view = engine.addSource({
-    name: 'Living room',
-    kind: 'plex',
-    serverId: 'c'.repeat(40),
-    routes: [
-      { url: a.url, kind: 'local', priority: 0 },
-      { url: b.url, kind: 'remote', priority: 1 },
-    ],
-    credentials: { token: 'token-0123456789' },
-  });
-  const [routeA, routeB] = view.source.routes;
-  for (let i = 0; i < 100 && engine.getSource(view.source.id)?.status.state !== 'connected'; i++) await new Promise((r) => setTimeout(r, 20));
-  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeA!.id });
+  const { backend, engine } = await startMediaEngine({ kind: 'plex', dirPrefix: 'marquee-proxy-', mediaHeaders: (call) => ({ 'x-plex-token': call.credentials.token }), cleanups });
+  const { view, local: routeA, remote: routeB } = await addTwoRouteSource(engine, { name: 'Living room', kind: 'plex', serverId: 'c'.repeat(40), localUrl: a.url, remoteUrl: b.url, credentials: { token: 'token-0123456789' } });
+  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeA.id });
   const caller = new EngineRoutedCaller({ engine, backends: { plex: backend, jellyfin: backend } });
   const sessions = new PlaySessions();
   const session = sessions.createDirect({ sourceId: view.source.id, itemId: 'item-1', mediaPath: '/library/parts/1/file.mp4' });
@@ -69,7 +41,7 @@ async function rig(secondFile: Buffer = FILE, firstFile: Buffer = FILE) {
   cleanups.push(() => new Promise<void>((r) => proxy.close(() => r())));
   cleanups.push(() => proxy.closeAllConnections());
   const port = (proxy.address() as AddressInfo).port;
-  return { a, b, backend, engine, routeA: routeA!, routeB: routeB!, session, sourceId: view.source.id, logs, url: `http://127.0.0.1:${port}/${session.id}` };
+  return { a, b, backend, engine, routeA, routeB, session, sourceId: view.source.id, logs, url: `http://127.0.0.1:${port}/${session.id}` };
 }
 
 /** A browser that reads slowly (pauses between chunks); resolves with what it got, in one response. */

@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import type { MediaRange, MediaResponse } from '../backends/types.js';
 import type { Engine, RoutedCaller } from '../monitor/engine-types.js';
 import type { PlaySession } from './sessions.js';
+import { drained } from './drained.js';
 
 /** A browser Range header, parsed strictly. Multi-range: the first range is served (one body, no multipart). */
 export type ParsedRange =
@@ -329,18 +330,6 @@ async function copyIterable(body: AsyncIterable<Uint8Array>, res: ServerResponse
     return { next, why: error instanceof Error ? error.message : 'the upstream read failed' };
   }
   return { next, why: 'the upstream ended early' };
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 /** Only a plain media type goes to the browser (no parameters smuggled from upstream). */

@@ -3,23 +3,16 @@
 // becomes a ≤ 2 Mbps transcode served through Marquee over the relay; the H.264 item, whose bitrate
 // fits, stays direct); once the engine returns to local after its hold-down, the cap goes away.
 // And Plex's keep-alive: a ping answered 404 restarts the transcode before the player needs it.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createSimulation, ensureClips, type Simulation } from '../../sim/index.js';
 import { smallConfig } from '../../sim/test-fixtures.js';
-import { MediaFetcher, mediaStreams } from '../backends/media.js';
 import type { PlaybackRequest } from '../backends/types.js';
-import { realClock } from '../monitor/clock.js';
-import { MarqueeEngine } from '../monitor/engine.js';
 import { EngineRoutedCaller } from '../monitor/routed-caller.js';
-import { openDatabase } from '../store/index.js';
 import { QualityFollower, type FollowedSession, type QualitySwitch } from './hls-quality.js';
 import { HlsService } from './hls-stream.js';
-import { ScriptedBackend } from '../../test/support/scripted-backend.js';
+import { startMediaEngine } from '../../test/support/media-engine.js';
 import { simPlexPlayback } from '../../test/support/sim-plex-playback.js';
 import { rawGet } from '../../sim/media/test-helpers.js';
 
@@ -55,24 +48,8 @@ async function until(what: string, ok: () => boolean, ms = 15_000) {
 
 it('on the relay the sessions are re-decided under the relay cap; back on local the cap goes away', async () => {
   const plex = sim.servers.find((s) => s.id === 'plex-a')!;
-  const dir = mkdtempSync(join(tmpdir(), 'marquee-quality-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const store = openDatabase({ dataDir: dir });
-  cleanups.push(() => store.close());
-  const backend = new ScriptedBackend(realClock, 'plex', { answer: 'ok', delayMs: 2 });
-  const fetcher = new MediaFetcher();
-  cleanups.push(() => fetcher.close());
   const playback = simPlexPlayback();
-  Object.assign(backend, { media: mediaStreams(fetcher, (call) => ({ 'x-plex-token': call.credentials.token })), playback });
-  const engine = new MarqueeEngine({
-    store,
-    backends: { plex: backend, jellyfin: backend },
-    push: { enabled: false },
-    watchNetwork: false,
-    settings: { probeTimeoutMs: 1_000, graceMs: 50, returnCheckMs: 1_000, returnHoldMs: 1_500, returnMinSuccesses: 2 },
-  });
-  await engine.start();
-  cleanups.push(() => engine.stop());
+  const { backend, engine } = await startMediaEngine({ kind: 'plex', dirPrefix: 'marquee-quality-', mediaHeaders: (call) => ({ 'x-plex-token': call.credentials.token }), playback, settings: { probeTimeoutMs: 1_000, graceMs: 50, returnCheckMs: 1_000, returnHoldMs: 1_500, returnMinSuccesses: 2 }, cleanups });
   const view = engine.addSource({
     name: 'Living-room Plex',
     kind: 'plex',
@@ -153,18 +130,8 @@ it('on the relay the sessions are re-decided under the relay cap; back on local 
 
 it('Plex: a keep-alive answered 404 (the server dropped the transcode) restarts it before the player asks, same names', async () => {
   const plex = sim.servers.find((s) => s.id === 'plex-a')!;
-  const dir = mkdtempSync(join(tmpdir(), 'marquee-plex-keepalive-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const store = openDatabase({ dataDir: dir });
-  cleanups.push(() => store.close());
-  const backend = new ScriptedBackend(realClock, 'plex', { answer: 'ok', delayMs: 2 });
-  const fetcher = new MediaFetcher();
-  cleanups.push(() => fetcher.close());
   const playback = simPlexPlayback();
-  Object.assign(backend, { media: mediaStreams(fetcher, (call) => ({ 'x-plex-token': call.credentials.token })), playback });
-  const engine = new MarqueeEngine({ store, backends: { plex: backend, jellyfin: backend }, push: { enabled: false }, watchNetwork: false, settings: { probeTimeoutMs: 1_000, graceMs: 50 } });
-  await engine.start();
-  cleanups.push(() => engine.stop());
+  const { backend, engine } = await startMediaEngine({ kind: 'plex', dirPrefix: 'marquee-plex-keepalive-', mediaHeaders: (call) => ({ 'x-plex-token': call.credentials.token }), playback, cleanups });
   const token = sim.plexTv.serverToken('plex-a');
   const view = engine.addSource({ name: 'Living-room Plex', kind: 'plex', serverId: plex.machineId, routes: plex.routes.map((r, i) => ({ url: r.url, kind: r.kind, priority: i })), credentials: { token } });
   await until('connected', () => engine.getSource(view.source.id)?.status.state === 'connected');

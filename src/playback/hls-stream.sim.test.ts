@@ -3,23 +3,17 @@
 // then refused (the engine moves to the remote route), the keep-alive holding a transcode the
 // server would kill, a transcode the server killed restarted under the same names, and the
 // session's end stopping the transcode on the server.
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, ensureClips, type ClipSet, type Simulation } from '../../sim/index.js';
 import { smallConfig } from '../../sim/test-fixtures.js';
-import { MediaFetcher, mediaStreams } from '../backends/media.js';
 import type { PlaybackRequest } from '../backends/types.js';
-import { realClock } from '../monitor/clock.js';
-import { MarqueeEngine } from '../monitor/engine.js';
 import { EngineRoutedCaller } from '../monitor/routed-caller.js';
-import { openDatabase } from '../store/index.js';
 import { HlsService, type HlsChange, type TranscodeDecision } from './hls-stream.js';
 import { PlaySessions } from './sessions.js';
-import { ScriptedBackend } from '../../test/support/scripted-backend.js';
+import { addTwoRouteSource, startMediaEngine } from '../../test/support/media-engine.js';
 import { simJellyfinPlayback } from '../../test/support/sim-jellyfin-playback.js';
 import { rawGet, sha256 } from '../../sim/media/test-helpers.js';
 
@@ -54,34 +48,10 @@ afterEach(async () => {
 async function rig(options: { pingIntervalMs?: number } = {}) {
   const jf = sim.servers.find((s) => s.id === 'jf')!;
   const [local, remote] = jf.routes;
-  const dir = mkdtempSync(join(tmpdir(), 'marquee-hls-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const store = openDatabase({ dataDir: dir });
-  cleanups.push(() => store.close());
-  const backend = new ScriptedBackend(realClock, 'jellyfin', { answer: 'ok', delayMs: 2 });
-  const fetcher = new MediaFetcher();
-  cleanups.push(() => fetcher.close());
   const playback = simJellyfinPlayback(DEVICE);
-  Object.assign(backend, {
-    media: mediaStreams(fetcher, (call) => ({ authorization: `MediaBrowser Client="Marquee", Device="Test", DeviceId="${DEVICE}", Version="1.0.0", Token="${call.credentials.token}"` })),
-    playback,
-  });
-  const engine = new MarqueeEngine({ store, backends: { plex: backend, jellyfin: backend }, push: { enabled: false }, watchNetwork: false, settings: { probeTimeoutMs: 1_000, graceMs: 50 } });
-  await engine.start();
-  cleanups.push(() => engine.stop());
-  const view = engine.addSource({
-    name: 'Home Jellyfin',
-    kind: 'jellyfin',
-    serverId: jf.machineId,
-    routes: [
-      { url: local!.url, kind: 'local', priority: 0 },
-      { url: remote!.url, kind: 'remote', priority: 1 },
-    ],
-    credentials: { token, userId: 'u' },
-  });
-  const [routeLocal, routeRemote] = view.source.routes;
-  for (let i = 0; i < 100 && engine.getSource(view.source.id)?.status.state !== 'connected'; i++) await new Promise((r) => setTimeout(r, 20));
-  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeLocal!.id });
+  const { backend, engine } = await startMediaEngine({ kind: 'jellyfin', dirPrefix: 'marquee-hls-', mediaHeaders: (call) => ({ authorization: `MediaBrowser Client="Marquee", Device="Test", DeviceId="${DEVICE}", Version="1.0.0", Token="${call.credentials.token}"` }), playback, cleanups });
+  const { view, local: routeLocal, remote: routeRemote } = await addTwoRouteSource(engine, { name: 'Home Jellyfin', kind: 'jellyfin', serverId: jf.machineId, localUrl: local!.url, remoteUrl: remote!.url, credentials: { token, userId: 'u' } });
+  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeLocal.id });
   const caller = new EngineRoutedCaller({ engine, backends: { plex: backend, jellyfin: backend } });
   const logs: string[] = [];
   const changes: HlsChange[] = [];
@@ -105,7 +75,7 @@ async function rig(options: { pingIntervalMs?: number } = {}) {
   cleanups.push(() => proxy.closeAllConnections());
   const base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/${session.id}/hls/`;
   const routeHosts = jf.routes.map((r) => new URL(r.url).host);
-  return { engine, backend, playback, hls, stream, session, sessions, base, logs, changes, sourceId: view.source.id, local: local!, routeLocal: routeLocal!, routeRemote: routeRemote!, routeHosts };
+  return { engine, backend, playback, hls, stream, session, sessions, base, logs, changes, sourceId: view.source.id, local: local!, routeLocal: routeLocal, routeRemote: routeRemote, routeHosts };
 }
 
 type Rig = Awaited<ReturnType<typeof rig>>;

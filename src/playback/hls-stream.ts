@@ -19,6 +19,7 @@ import type { MediaRange, MediaResponse, PlaybackDecision, PlaybackRequest } fro
 import { MediaReadError } from '../backends/types.js';
 import type { Engine, RoutedCaller, RoutedOutcome } from '../monitor/engine-types.js';
 import { PLAYLIST_LIMITS, rewritePlaylist, type HlsEntry } from './hls-playlist.js';
+import { drained } from './drained.js';
 
 export type TranscodeDecision = Extract<PlaybackDecision, { method: 'transcode' }>;
 
@@ -477,18 +478,6 @@ function fail(res: ServerResponse, status: number, error: string, message: strin
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('content-length', String(Buffer.byteLength(body)));
   res.end(body);
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 /** Only a plain media type goes to the browser; else one from the name's extension. */

@@ -2,25 +2,19 @@
 // plays a Jellyfin transcode through Marquee's HLS service while the local route is refused mid
 // play (the engine moves to the remote route) — `currentTime` keeps advancing, no fatal hls.js
 // error, and the longest stall of `currentTime` (sampled every 100 ms) is reported.
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSimulation, ensureClips, type Simulation } from '../../sim/index.js';
 import { smallConfig } from '../../sim/test-fixtures.js';
-import { MediaFetcher, mediaStreams } from '../../src/backends/media.js';
 import type { PlaybackRequest } from '../../src/backends/types.js';
-import { realClock } from '../../src/monitor/clock.js';
-import { MarqueeEngine } from '../../src/monitor/engine.js';
 import { EngineRoutedCaller } from '../../src/monitor/routed-caller.js';
 import { HlsService } from '../../src/playback/hls-stream.js';
-import { openDatabase } from '../../src/store/index.js';
 import { CHROMIUM_LAUNCH } from '../support/chromium.js';
-import { ScriptedBackend } from '../support/scripted-backend.js';
+import { addTwoRouteSource, startMediaEngine } from '../support/media-engine.js';
 import { simJellyfinPlayback } from '../support/sim-jellyfin-playback.js';
 
 const DEVICE = 'marquee-hls-browser';
@@ -49,30 +43,9 @@ it('hls.js keeps playing through Marquee while the local route is refused mid-pl
   const catalog = sim.library('jf').mediaCatalog();
   const itemId = listed.Items.find((i) => catalog.playable(i.Id)?.variant === 'hevc-ac3')!.Id;
 
-  const dir = mkdtempSync(join(tmpdir(), 'marquee-hls-browser-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const store = openDatabase({ dataDir: dir });
-  cleanups.push(() => store.close());
-  const backend = new ScriptedBackend(realClock, 'jellyfin', { answer: 'ok', delayMs: 2 });
-  const fetcher = new MediaFetcher();
-  cleanups.push(() => fetcher.close());
   const playback = simJellyfinPlayback(DEVICE);
-  Object.assign(backend, { media: mediaStreams(fetcher, (call) => ({ authorization: `MediaBrowser Client="Marquee", Device="Test", DeviceId="${DEVICE}", Version="1.0.0", Token="${call.credentials.token}"` })), playback });
-  const engine = new MarqueeEngine({ store, backends: { plex: backend, jellyfin: backend }, push: { enabled: false }, watchNetwork: false, settings: { probeTimeoutMs: 1_000, graceMs: 50 } });
-  await engine.start();
-  cleanups.push(() => engine.stop());
-  const view = engine.addSource({
-    name: 'Home Jellyfin',
-    kind: 'jellyfin',
-    serverId: jf.machineId,
-    routes: [
-      { url: local!.url, kind: 'local', priority: 0 },
-      { url: remote!.url, kind: 'remote', priority: 1 },
-    ],
-    credentials: { token, userId: 'u' },
-  });
-  const [routeLocal, routeRemote] = view.source.routes;
-  for (let i = 0; i < 100 && engine.getSource(view.source.id)?.status.state !== 'connected'; i++) await new Promise((r) => setTimeout(r, 20));
+  const { backend, engine } = await startMediaEngine({ kind: 'jellyfin', dirPrefix: 'marquee-hls-browser-', mediaHeaders: (call) => ({ authorization: `MediaBrowser Client="Marquee", Device="Test", DeviceId="${DEVICE}", Version="1.0.0", Token="${call.credentials.token}"` }), playback, cleanups });
+  const { view, local: routeLocal, remote: routeRemote } = await addTwoRouteSource(engine, { name: 'Home Jellyfin', kind: 'jellyfin', serverId: jf.machineId, localUrl: local!.url, remoteUrl: remote!.url, credentials: { token, userId: 'u' } });
   const caller = new EngineRoutedCaller({ engine, backends: { plex: backend, jellyfin: backend } });
   const hls = new HlsService({ caller, engine, stallMs: 1_000, openTimeoutMs: 4_000, pingIntervalMs: 2_000 });
   cleanups.push(() => hls.close());
@@ -107,7 +80,7 @@ it('hls.js keeps playing through Marquee while the local route is refused mid-pl
   await tab.waitForFunction(() => (document.getElementById('v') as HTMLVideoElement).currentTime > 3, undefined, { timeout: 20_000 });
 
   await sim.route(local!.id).fault({ mode: 'refuse' });
-  backend.route(routeLocal!.id, { answer: 'refused' });
+  backend.route(routeLocal.id, { answer: 'refused' });
   const samples: number[] = [];
   for (let i = 0; i < 120; i++) {
     samples.push(await tab.evaluate(() => (document.getElementById('v') as HTMLVideoElement).currentTime));
@@ -122,6 +95,6 @@ it('hls.js keeps playing through Marquee while the local route is refused mid-pl
   console.log(`HLS through Marquee, local route refused mid-play: currentTime ${samples[0]!.toFixed(1)} → ${samples.at(-1)!.toFixed(1)} s in ~12 s, longest stall ${longestStallMs} ms`);
   expect(await tab.evaluate(() => (window as unknown as { fatal: string | null }).fatal)).toBeNull();
   expect(samples.at(-1)! - samples[0]!).toBeGreaterThan(8);
-  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeRemote!.id });
+  expect(engine.getSource(view.source.id)?.status).toMatchObject({ state: 'connected', routeId: routeRemote.id });
   expect(await tab.evaluate(() => (document.getElementById('v') as HTMLVideoElement).error)).toBeNull();
 }, 90_000);

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, type Simulation } from '../../sim/index.js';
 import type { ApiSource } from '../../src/api/types.js';
 import { AppProcess, startApp } from '../support/app-process.js';
+import { FAST_MONITOR } from '../support/fast-monitor.js';
 import { sleep, waitUntil } from '../support/wait.js';
 
 const SERVERS = 30;
@@ -19,20 +20,6 @@ const CYCLES = 20;
 const USER = 'crash-user';
 const PASSWORD = 'crash-pw-7f3e9a1c4b2d';
 const LAUNCHER = join(import.meta.dirname, 'launch-app.ts');
-
-/**
- * Aggressive cadences: every source is re-checked several times a second, so every run writes.
- * Below the settings file's ranges, so they go to the engine directly (MARQUEE_TEST_MONITOR).
- */
-const FAST_MONITOR = {
-  baseTickMs: 200,
-  probeTimeoutMs: 1000,
-  suspectProbeTimeoutMs: 500,
-  graceMs: 30,
-  reselectMs: { local: 1000, remote: 1000, relay: 1000, unknown: 1000 },
-  backoff: { initialMs: 100, capMs: 400, minDelayMs: 50 },
-  disconnectAfterAttempts: 2,
-};
 
 interface DbSnapshot {
   integrity: string;

@@ -6,23 +6,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ApiPlaySession, ApiSource } from '../../src/api/types.js';
 import { startApp, startSimulator, type AppProcess } from '../support/app-process.js';
+import { FAST_MONITOR } from '../support/fast-monitor.js';
 import { Cleanup, simControl } from '../support/process-harness.js';
 import { sleep, waitUntil } from '../support/wait.js';
 
 const LAUNCHER = join(import.meta.dirname, 'launch-app.ts');
 const SERVER = 'kill9-jf';
 const USER = { name: 'alice', password: 'pw-kill9-play-3c1d' };
-/** Below the settings file's ranges: the server's absence and return are seen within a second or two. */
-const FAST_MONITOR = {
-  baseTickMs: 200,
-  probeTimeoutMs: 1000,
-  suspectProbeTimeoutMs: 500,
-  graceMs: 30,
-  reselectMs: { local: 1000, remote: 1000, relay: 1000, unknown: 1000 },
-  backoff: { initialMs: 100, capMs: 400, minDelayMs: 50 },
-  disconnectAfterAttempts: 2,
-};
-
 interface SimReport {
   call: string;
   itemId: string | null;

@@ -25,6 +25,7 @@ import { FakeClock } from '../support/fake-clock.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/notify-receivers.js';
 import { startTestRuntime, type TestRuntime } from '../support/start.js';
 import { sleep, waitUntil } from '../support/wait.js';
+import { FakeEngineStream } from '../support/fake-engine-stream.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -293,22 +294,6 @@ describe('notification scenarios through the runtime (issue 16)', () => {
 
 // ---- the same rules on a fake clock, with the default settings ----------------------------------
 
-/** Engine events straight into the service: the stream the runtime subscribes it to. */
-class FakeStream {
-  private listeners: Array<(m: EngineStreamMessage) => void> = [];
-  private seq = 0;
-  subscribe(listener: (m: EngineStreamMessage) => void): () => void {
-    this.listeners.push(listener);
-    return () => (this.listeners = this.listeners.filter((l) => l !== listener));
-  }
-  getSource() {
-    return null;
-  }
-  emit(event: EngineEvent): void {
-    for (const l of this.listeners) l({ type: 'engine', message: { seq: ++this.seq, event, source: null } });
-  }
-}
-
 const silent = { error() {}, warn() {}, info() {}, debug() {} };
 
 function fakeClockService(settings: NotificationSettingsInput = {}) {
@@ -317,7 +302,7 @@ function fakeClockService(settings: NotificationSettingsInput = {}) {
   const clock = new FakeClock();
   const store = openDatabase({ dataDir: dir, now: () => clock.now() });
   cleanups.push(() => store.close());
-  const stream = new FakeStream();
+  const stream = new FakeEngineStream();
   const service = new NotificationService({
     engine: stream,
     repo: store.notifications,

@@ -13,6 +13,7 @@ import type { ApiPlaySession } from '../../src/api/types.js';
 import { apiPlaySessionSchema } from '../../src/api/responses.js';
 import { PLEX_RELAY_CAP_KBPS } from '../../src/core/quality-policy.js';
 import { EngineHarness, JELLYFIN_ID, PLEX_ID, SIM_ROUTES } from '../support/engine-harness.js';
+import { simPlexMovies } from '../support/sim-movies.js';
 
 let h: EngineHarness;
 let clips: ClipSet;
@@ -47,18 +48,6 @@ async function session(id: string): Promise<ApiPlaySession> {
   return res.json<ApiPlaySession>();
 }
 
-/** Plex ratingKeys of the 'Movies' library with the variant asked, in order. */
-function plexMovies(variant: SimPlayable['variant']): string[] {
-  const catalog = h.sim.library(PLEX_ID).mediaCatalog();
-  const keys: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    const key = String(100_000_000 + i * 1000);
-    if (catalog.playable(key)?.variant === variant) keys.push(key);
-  }
-  if (keys.length === 0) throw new Error(`no ${variant} movie in the simulated Plex library`);
-  return keys;
-}
-
 /** The names a playlist lists (its URIs). */
 const listed = (text: string) => text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
 
@@ -82,7 +71,7 @@ const simSegment = (n: number) => readFile(clips.hls[n]!.path);
 
 describe('a transcode through the API', () => {
   it('serves master → variant → segments byte for byte; progress reaches the server; DELETE stops the transcode once', async () => {
-    const item = plexMovies('hevc-ac3')[0]!;
+    const item = simPlexMovies(h, 'hevc-ac3')[0]!;
     h.sim.server(PLEX_ID).clearPlaybackReports();
     const created = await play(item, 0);
     expect(created).toMatchObject({ protocol: 'hls', streamUrl: `/api/play/${created.id}/hls/master.m3u8`, connection: { method: 'transcode', routeKind: 'local' } });
@@ -159,8 +148,8 @@ describe('a transcode through the API', () => {
 describe('quality follows the route', () => {
   it('on the relay: a 3 Mbps direct play becomes a transcode under the cap, an uncapped transcode is re-capped; back on local: the original', async () => {
     // One H.264 movie plays the ~3 Mbps clip (above any relay cap): direct on local, too big for the relay.
-    const [highItem] = plexMovies('h264-aac');
-    const hevcItem = plexMovies('hevc-ac3')[0]!;
+    const [highItem] = simPlexMovies(h, 'h264-aac');
+    const hevcItem = simPlexMovies(h, 'hevc-ac3')[0]!;
     const media = h.sim.server(PLEX_ID).media;
     const original = media.catalog;
     const high = (p: SimPlayable | null): SimPlayable | null => (p && p.itemId === highItem ? { ...p, variant: 'h264-aac-high' } : p);

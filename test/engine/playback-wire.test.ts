@@ -9,6 +9,7 @@ import { JELLYFIN_SPEC, OpenApiValidator, PLEX_SPEC } from '../../sim/openapi-va
 import type { ApiPlaySession } from '../../src/api/types.js';
 import type { RouteContext } from '../../src/backends/types.js';
 import { EngineHarness, JELLYFIN_ID, PLEX_ID, SIM_ROUTES } from '../support/engine-harness.js';
+import { simJellyfinMovie, simPlexMovies } from '../support/sim-movies.js';
 import { startRecordingProxy, type RecordedRequest, type RecordingProxy } from '../support/recording-proxy.js';
 
 let h: EngineHarness;
@@ -41,32 +42,13 @@ async function play(sourceId: string, itemId: string, extra: Record<string, unkn
   return { res, body: res.json<ApiPlaySession>() };
 }
 
-function plexMovie(variant: 'h264-aac' | 'hevc-ac3'): string {
-  const catalog = h.sim.library(PLEX_ID).mediaCatalog();
-  for (let i = 0; i < 20; i++) {
-    const key = String(100_000_000 + i * 1000);
-    if (catalog.playable(key)?.variant === variant) return key;
-  }
-  throw new Error(`no ${variant} movie in the simulated Plex library`);
-}
-
-async function jellyfinMovie(variant: 'h264-aac' | 'hevc-ac3'): Promise<string> {
-  const creds = h.engine.getCredentials(h.jellyfinSourceId)!;
-  const res = await fetch(`${h.sim.route(SIM_ROUTES.jellyfinLocal).url}/Items?recursive=true&includeItemTypes=Movie&limit=20&userId=${creds.userId}`, { headers: { authorization: `MediaBrowser Token="${creds.token}"` } });
-  const ids = ((await res.json()) as { Items: { Id: string }[] }).Items.map((i) => i.Id);
-  const catalog = h.sim.library(JELLYFIN_ID).mediaCatalog();
-  const id = ids.find((m) => catalog.playable(m)?.variant === variant);
-  if (!id) throw new Error(`no ${variant} movie in the simulated Jellyfin library`);
-  return id;
-}
-
 const queryOf = (r: RecordedRequest) => Object.fromEntries(new URL(r.path, 'http://x').searchParams);
 const pathOf = (r: RecordedRequest) => new URL(r.path, 'http://x').pathname;
 
 describe('requests Marquee sends, against the published specs', () => {
   it('Jellyfin: PlaybackInfo (body and query) and Sessions/Playing, /Progress, /Stopped bodies', async () => {
-    const direct = await jellyfinMovie('h264-aac');
-    const hevc = await jellyfinMovie('hevc-ac3');
+    const direct = await simJellyfinMovie(h, 'h264-aac');
+    const hevc = await simJellyfinMovie(h, 'hevc-ac3');
     const since = jellyfinWire.requests.length;
     const a = await play(h.jellyfinSourceId, direct, { startMs: 10_000 });
     expect(a.res.statusCode).toBe(201);
@@ -116,9 +98,9 @@ describe('requests Marquee sends, against the published specs', () => {
     const playback = h.backends.backends.plex.playback!;
     const options = { timeoutMs: 5_000 };
     const since = plexWire.requests.length;
-    const directDecision = await playback.decide(call, { itemId: plexMovie('h264-aac'), startMs: 30_000, maxBitrateKbps: null, deviceId: 'dev-1', clientSessionId: 'client-session-1' }, options);
+    const directDecision = await playback.decide(call, { itemId: simPlexMovies(h, 'h264-aac')[0]!, startMs: 30_000, maxBitrateKbps: null, deviceId: 'dev-1', clientSessionId: 'client-session-1' }, options);
     expect(directDecision.ok).toBe(true);
-    const transcode = await playback.decide(call, { itemId: plexMovie('hevc-ac3'), startMs: 0, maxBitrateKbps: 2_000, deviceId: 'dev-1', clientSessionId: 'client-session-2' }, options);
+    const transcode = await playback.decide(call, { itemId: simPlexMovies(h, 'hevc-ac3')[0]!, startMs: 0, maxBitrateKbps: 2_000, deviceId: 'dev-1', clientSessionId: 'client-session-2' }, options);
     expect(transcode.ok && transcode.value.method).toBe('transcode');
     if (!directDecision.ok || !transcode.ok) throw new Error('unreachable');
     const d = directDecision.value;
@@ -169,10 +151,10 @@ describe('secret scan: nothing the browser receives from the play API carries a 
       seen.push(`${label} ${res.statusCode} ${JSON.stringify(res.headers)} ${res.body}`);
     };
     const items: Array<[string, string]> = [
-      [h.plexSourceId, plexMovie('h264-aac')],
-      [h.plexSourceId, plexMovie('hevc-ac3')],
-      [h.jellyfinSourceId, await jellyfinMovie('h264-aac')],
-      [h.jellyfinSourceId, await jellyfinMovie('hevc-ac3')],
+      [h.plexSourceId, simPlexMovies(h, 'h264-aac')[0]!],
+      [h.plexSourceId, simPlexMovies(h, 'hevc-ac3')[0]!],
+      [h.jellyfinSourceId, await simJellyfinMovie(h, 'h264-aac')],
+      [h.jellyfinSourceId, await simJellyfinMovie(h, 'hevc-ac3')],
     ];
     for (const [sourceId, itemId] of items) {
       const created = await play(sourceId, itemId, { startMs: 0 });

@@ -7,6 +7,7 @@ import { ensureClips } from '../../sim/index.js';
 import type { ApiPlaySession } from '../../src/api/types.js';
 import { apiPlaySessionSchema } from '../../src/api/responses.js';
 import { EngineHarness, JELLYFIN_ID, PLEX_ID } from '../support/engine-harness.js';
+import { simJellyfinMovie, simPlexMovies } from '../support/sim-movies.js';
 
 let h: EngineHarness;
 
@@ -27,33 +28,9 @@ async function play(sourceId: string, itemId: string, extra: Record<string, unkn
   return { status: res.statusCode, body };
 }
 
-/** The first ratingKeys of the Plex 'Movies' library (library 1) with the variant asked. */
-function plexMovie(variant: 'h264-aac' | 'hevc-ac3'): string {
-  const catalog = h.sim.library(PLEX_ID).mediaCatalog();
-  for (let i = 0; i < 20; i++) {
-    const key = String(100_000_000 + i * 1000);
-    if (catalog.playable(key)?.variant === variant) return key;
-  }
-  throw new Error(`no ${variant} movie in the simulated Plex library`);
-}
-
-async function jellyfinMovies(): Promise<string[]> {
-  const creds = h.engine.getCredentials(h.jellyfinSourceId)!;
-  const url = h.sim.route('jellyfin-home-local').url;
-  const res = await fetch(`${url}/Items?recursive=true&includeItemTypes=Movie&limit=20&userId=${creds.userId}`, { headers: { authorization: `MediaBrowser Token="${creds.token}"` } });
-  const body = (await res.json()) as { Items: { Id: string }[] };
-  return body.Items.map((i) => i.Id);
-}
-async function jellyfinMovie(variant: 'h264-aac' | 'hevc-ac3'): Promise<string> {
-  const catalog = h.sim.library(JELLYFIN_ID).mediaCatalog();
-  const id = (await jellyfinMovies()).find((m) => catalog.playable(m)?.variant === variant);
-  if (!id) throw new Error(`no ${variant} movie in the simulated Jellyfin library`);
-  return id;
-}
-
 describe('Plex', () => {
   it('plays H.264/AAC directly from the resume position, proxies ranges, reports progress and the stop', async () => {
-    const key = plexMovie('h264-aac');
+    const key = simPlexMovies(h, 'h264-aac')[0]!;
     h.sim.library(PLEX_ID).setResume(key, 42_000);
     h.sim.server(PLEX_ID).clearPlaybackReports();
     const created = await play(h.plexSourceId, key);
@@ -93,7 +70,7 @@ describe('Plex', () => {
   });
 
   it('one stopped report per playback: the page says stopped, then leaves (DELETE)', async () => {
-    const key = plexMovie('h264-aac');
+    const key = simPlexMovies(h, 'h264-aac')[0]!;
     h.sim.library(PLEX_ID).setResume(key, 0);
     h.sim.server(PLEX_ID).clearPlaybackReports();
     const created = await play(h.plexSourceId, key, { startMs: 0 });
@@ -112,7 +89,7 @@ describe('Plex', () => {
   });
 
   it('asks for a transcode of HEVC/AC-3 whose master path carries no token; unknown items are 404', async () => {
-    const key = plexMovie('hevc-ac3');
+    const key = simPlexMovies(h, 'hevc-ac3')[0]!;
     const created = await play(h.plexSourceId, key, { startMs: 0 });
     expect(created.status).toBe(201);
     expect(created.body.protocol).toBe('hls');
@@ -133,7 +110,7 @@ describe('Plex', () => {
 
 describe('Jellyfin', () => {
   it('plays H.264 directly and transcodes HEVC with a token-free TranscodingUrl; reports start, progress and stop', async () => {
-    const direct = await jellyfinMovie('h264-aac');
+    const direct = await simJellyfinMovie(h, 'h264-aac');
     h.sim.server(JELLYFIN_ID).clearPlaybackReports();
     const a = await play(h.jellyfinSourceId, direct, { startMs: 10_000 });
     expect(a.status).toBe(201);
@@ -153,7 +130,7 @@ describe('Jellyfin', () => {
       ['POST /Sessions/Playing/Stopped', 20_000],
     ]);
 
-    const hevc = await jellyfinMovie('hevc-ac3');
+    const hevc = await simJellyfinMovie(h, 'hevc-ac3');
     const b = await play(h.jellyfinSourceId, hevc, { startMs: 60_000 });
     expect(b.status).toBe(201);
     expect(b.body.protocol).toBe('hls');
@@ -169,7 +146,7 @@ describe('Jellyfin', () => {
 
 describe('the durable outbox', () => {
   it('keeps every report made while the server is away and delivers them in order once it is back', async () => {
-    const item = await jellyfinMovie('h264-aac');
+    const item = await simJellyfinMovie(h, 'h264-aac');
     const created = await play(h.jellyfinSourceId, item, { startMs: 5_000 });
     expect(created.status).toBe(201);
     await h.running.play.idle();

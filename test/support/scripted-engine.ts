@@ -28,3 +28,28 @@ export async function startScriptedEngine(cleanups: Array<() => Promise<void> | 
   await engine.start();
   return { engine, store, clock, backend };
 }
+
+/** Loopback addresses nothing listens on: the scripted backend answers for them. */
+export const SCRIPTED_LOCAL_URL = 'http://127.10.0.1:32400';
+export const SCRIPTED_REMOTE_URL = 'http://127.11.0.1:32400';
+
+/**
+ * The scripted engine with one Plex source on a local and a remote route, after its first check
+ * (1 s of fake time): with the backend's default answer it is connected on the local route.
+ */
+export async function startScriptedTwoRouteSource(cleanups: Array<() => Promise<void> | void>, serverId: string) {
+  const ctx = await startScriptedEngine(cleanups);
+  const view = ctx.engine.addSource({
+    name: 'Living room',
+    kind: 'plex',
+    serverId,
+    routes: [
+      { url: SCRIPTED_LOCAL_URL, kind: 'local', priority: 0 },
+      { url: SCRIPTED_REMOTE_URL, kind: 'remote', priority: 1 },
+    ],
+    credentials: { token: 'token-0123456789' },
+  });
+  await ctx.clock.advance(1_000);
+  const [local, remote] = view.source.routes;
+  return { ...ctx, id: view.source.id, local: local!, remote: remote! };
+}

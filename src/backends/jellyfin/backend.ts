@@ -20,11 +20,9 @@ import { getAuthenticationApi } from '@jellyfin/sdk/lib/utils/api/authentication
 import { getSystemApi } from '@jellyfin/sdk/lib/utils/api/system-api.js';
 import { getUserApi } from '@jellyfin/sdk/lib/utils/api/user-api.js';
 import { getUserViewApi } from '@jellyfin/sdk/lib/utils/api/user-view-api.js';
-import type { AxiosInstance, AxiosResponse } from 'axios';
-import type { ProbeError, ProbeResult, Route } from '../../core/types.js';
-import { probeErrorFromAxios } from '../axios.js';
+import type { AxiosInstance } from 'axios';
+import type { ProbeResult, Route } from '../../core/types.js';
 import { describeHost } from '../http.js';
-import type { Parsed } from '../parse.js';
 import { openPushSocket, toWsUrl } from '../push-socket.js';
 import {
   SignInError,
@@ -58,6 +56,7 @@ import {
 } from './parsers.js';
 import { jellyfinRoutes, normaliseBaseUrl, planLocalAddress } from './routes.js';
 import { JellyfinLibraryBrowser } from './browse.js';
+import { sdkCall } from './sdk-call.js';
 
 export interface JellyfinConfig {
   /** axios instance backed by our HttpClient (createSafeAxios). */
@@ -81,21 +80,6 @@ export function jellyfinDeviceId(installId: string, serverId: string): string {
 const LOCAL_ADDRESS_CHECK_MS = 3000;
 
 const sameId = (a: string, b: string) => a.replace(/-/g, '').toLowerCase() === b.replace(/-/g, '').toLowerCase();
-
-type Call<T> = { ok: true; value: T } | { ok: false; error: ProbeError };
-
-/** Run an SDK call and parse its body; never throws. */
-async function sdkCall<T>(run: () => Promise<AxiosResponse<unknown>>, parse: (body: unknown) => Parsed<T>, url: string): Promise<Call<T>> {
-  let res: AxiosResponse<unknown>;
-  try {
-    res = await run();
-  } catch (err) {
-    return { ok: false, error: probeErrorFromAxios(err) };
-  }
-  const parsed = parse(res.data);
-  if (!parsed.ok) return { ok: false, error: { ...parsed.error, message: `${describeHost(url)}: ${parsed.error.message}` } };
-  return parsed;
-}
 
 class JellyfinClient {
   constructor(protected readonly config: JellyfinConfig) {}

@@ -24,9 +24,9 @@ import type { ImageRef, LibraryItem } from '../../core/library.js';
 import { probeErrorFromAxios } from '../axios.js';
 import { describeHost } from '../http.js';
 import { IMAGE_MAX_BODY_BYTES, LIBRARY_MAX_BODY_BYTES, checkImage } from '../images.js';
-import type { Parsed } from '../parse.js';
 import type { BrowseResult, CallOptions, ImageBody, ImageSize, ItemDetail, ItemPage, ItemsQuery, LibraryBrowser, RouteContext } from '../types.js';
 import { parseJellyfinItemArray, parseJellyfinItemDetail, parseJellyfinItemPage } from './library-parsers.js';
+import { sdkCall } from './sdk-call.js';
 
 export const LIBRARY_ITEM_TYPES = [BaseItemKind.Movie, BaseItemKind.Series, BaseItemKind.MusicAlbum, BaseItemKind.Photo, BaseItemKind.Video, BaseItemKind.MusicVideo];
 const SEARCH_ITEM_TYPES = [BaseItemKind.Movie, BaseItemKind.Series, BaseItemKind.Episode, BaseItemKind.MusicArtist, BaseItemKind.MusicAlbum, BaseItemKind.Audio, BaseItemKind.Photo];
@@ -43,19 +43,6 @@ export interface JellyfinBrowseConfig {
 type Options = { timeout: number; signal?: AbortSignal; maxContentLength: number };
 const requestOptions = (options: CallOptions): Options => ({ timeout: options.timeoutMs, maxContentLength: LIBRARY_MAX_BODY_BYTES, ...(options.signal ? { signal: options.signal } : {}) });
 
-/** Run an SDK call and parse its body; never throws. Messages name the server (host:port only). */
-async function call<T>(url: string, run: () => Promise<AxiosResponse<unknown>>, parse: (body: unknown) => Parsed<T>): Promise<BrowseResult<T>> {
-  let res: AxiosResponse<unknown>;
-  try {
-    res = await run();
-  } catch (err) {
-    return { ok: false, error: probeErrorFromAxios(err) };
-  }
-  const parsed = parse(res.data);
-  if (!parsed.ok) return { ok: false, error: { ...parsed.error, message: `${describeHost(url)}: ${parsed.error.message}` } };
-  return parsed;
-}
-
 const IMAGE_PATH = /^\/Items\/([A-Za-z0-9_-]{1,64})\/Images\/(Primary|Backdrop|Thumb|Art|Banner|Logo)$/;
 
 export class JellyfinLibraryBrowser implements LibraryBrowser {
@@ -71,8 +58,7 @@ export class JellyfinLibraryBrowser implements LibraryBrowser {
     const api = this.config.api(route);
     const start = Math.max(0, Math.floor(query.start));
     const since = query.changedSinceMs !== undefined && Number.isFinite(query.changedSinceMs) ? new Date(Math.max(0, query.changedSinceMs)).toISOString() : undefined;
-    const r = await call(
-      route.route.url,
+    const r = await sdkCall(
       () =>
         getLibraryApi(api).getItems(
           {
@@ -92,6 +78,7 @@ export class JellyfinLibraryBrowser implements LibraryBrowser {
           requestOptions(options),
         ),
       (body) => parseJellyfinItemPage(body, query.libraryId, 'Jellyfin library items'),
+      route.route.url,
     );
     if (!r.ok) return r;
     const page = r.value;
@@ -107,7 +94,7 @@ export class JellyfinLibraryBrowser implements LibraryBrowser {
     const api = this.config.api(route);
     const url = route.route.url;
     const started = performance.now();
-    const detail = await call(url, () => getLibraryApi(api).getItem({ itemId, ...userOf(route) }, requestOptions(options)), parseJellyfinItemDetail);
+    const detail = await sdkCall(() => getLibraryApi(api).getItem({ itemId, ...userOf(route) }, requestOptions(options)), parseJellyfinItemDetail, url);
     if (!detail.ok) return detail;
     // The children call gets what is left of the method's timeout.
     const opts = requestOptions({ ...options, timeoutMs: Math.max(1, Math.round(options.timeoutMs - (performance.now() - started))) });
@@ -117,25 +104,25 @@ export class JellyfinLibraryBrowser implements LibraryBrowser {
     let children: BrowseResult<{ items: LibraryItem[] }> = { ok: true, value: { items: [] } };
     switch (item.type) {
       case 'show':
-        children = await call(url, () => getShowApi(api).getSeasons({ seriesId: item.id, ...common }, opts), childList);
+        children = await sdkCall(() => getShowApi(api).getSeasons({ seriesId: item.id, ...common }, opts), childList, url);
         break;
       case 'season':
         children = item.parentId
-          ? await call(url, () => getShowApi(api).getEpisodes({ seriesId: item.parentId ?? '', seasonId: item.id, ...common, limit: MAX_CHILDREN }, opts), childList)
-          : await call(url, () => getLibraryApi(api).getItems({ parentId: item.id, ...common, limit: MAX_CHILDREN }, opts), childList);
+          ? await sdkCall(() => getShowApi(api).getEpisodes({ seriesId: item.parentId ?? '', seasonId: item.id, ...common, limit: MAX_CHILDREN }, opts), childList, url)
+          : await sdkCall(() => getLibraryApi(api).getItems({ parentId: item.id, ...common, limit: MAX_CHILDREN }, opts), childList, url);
         break;
       case 'artist':
-        children = await call(
-          url,
+        children = await sdkCall(
           () => getLibraryApi(api).getItems({ artistIds: [item.id], includeItemTypes: [BaseItemKind.MusicAlbum], recursive: true, sortBy: [ItemSortBy.ProductionYear, ItemSortBy.SortName], ...common, limit: MAX_CHILDREN }, opts),
           childList,
+          url,
         );
         break;
       case 'album':
-        children = await call(url, () => getLibraryApi(api).getItems({ parentId: item.id, sortBy: [ItemSortBy.ParentIndexNumber, ItemSortBy.IndexNumber, ItemSortBy.SortName], ...common, limit: MAX_CHILDREN }, opts), childList);
+        children = await sdkCall(() => getLibraryApi(api).getItems({ parentId: item.id, sortBy: [ItemSortBy.ParentIndexNumber, ItemSortBy.IndexNumber, ItemSortBy.SortName], ...common, limit: MAX_CHILDREN }, opts), childList, url);
         break;
       case 'folder':
-        children = await call(url, () => getLibraryApi(api).getItems({ parentId: item.id, sortBy: [ItemSortBy.SortName], ...common, limit: MAX_CHILDREN }, opts), childList);
+        children = await sdkCall(() => getLibraryApi(api).getItems({ parentId: item.id, sortBy: [ItemSortBy.SortName], ...common, limit: MAX_CHILDREN }, opts), childList, url);
         break;
       case 'movie':
       case 'episode':
@@ -152,10 +139,10 @@ export class JellyfinLibraryBrowser implements LibraryBrowser {
   /** `GET /UserItems/Resume?userId&limit&mediaTypes=Video`: what the user started watching. */
   async continueWatching(route: RouteContext, limit: number, options: CallOptions): Promise<BrowseResult<LibraryItem[]>> {
     const api = this.config.api(route);
-    const r = await call(
-      route.route.url,
+    const r = await sdkCall(
       () => getLibraryApi(api).getResumeItems({ ...userOf(route), limit: Math.max(0, Math.floor(limit)), mediaTypes: [MediaType.Video], fields: LIST_FIELDS, enableUserData: true }, requestOptions(options)),
       (body) => parseJellyfinItemPage(body, null, 'Jellyfin continue watching'),
+      route.route.url,
     );
     return r.ok ? { ok: true, value: r.value.items.slice(0, limit) } : r;
   }
@@ -163,10 +150,10 @@ export class JellyfinLibraryBrowser implements LibraryBrowser {
   /** `GET /Items/Latest?userId&limit` (a bare array; episodes grouped into their show as Jellyfin does). */
   async recentlyAdded(route: RouteContext, limit: number, options: CallOptions): Promise<BrowseResult<LibraryItem[]>> {
     const api = this.config.api(route);
-    const r = await call(
-      route.route.url,
+    const r = await sdkCall(
       () => getLibraryApi(api).getLatestMedia({ ...userOf(route), limit: Math.max(0, Math.floor(limit)), fields: LIST_FIELDS, enableUserData: true }, requestOptions(options)),
       (body) => parseJellyfinItemArray(body),
+      route.route.url,
     );
     return r.ok ? { ok: true, value: r.value.items.slice(0, limit) } : r;
   }
@@ -174,14 +161,14 @@ export class JellyfinLibraryBrowser implements LibraryBrowser {
   /** `GET /Items?searchTerm&recursive=true&includeItemTypes…&limit` (full items, unlike /Search/Hints). */
   async search(route: RouteContext, query: string, limit: number, options: CallOptions): Promise<BrowseResult<LibraryItem[]>> {
     const api = this.config.api(route);
-    const r = await call(
-      route.route.url,
+    const r = await sdkCall(
       () =>
         getLibraryApi(api).getItems(
           { ...userOf(route), searchTerm: query.slice(0, 200), recursive: true, includeItemTypes: SEARCH_ITEM_TYPES, limit: Math.max(1, Math.floor(limit)), fields: LIST_FIELDS, enableUserData: true },
           requestOptions(options),
         ),
       (body) => parseJellyfinItemPage(body, null, 'Jellyfin search'),
+      route.route.url,
     );
     return r.ok ? { ok: true, value: r.value.items.slice(0, limit) } : r;
   }

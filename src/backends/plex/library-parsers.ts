@@ -41,6 +41,14 @@ const PLEX_ITEM_TYPES: Record<string, ItemType> = {
   collection: 'folder',
 };
 
+/** Fields a container may hoist from its children (a season's episodes share parentTitle…): the same schema both places. */
+const hoistableFields = {
+  librarySectionID: lenient(idString),
+  parentTitle: lenient(text(MAX_TITLE)),
+  grandparentTitle: lenient(text(MAX_TITLE)),
+  parentIndex: lenient(num),
+};
+
 const tagList = z.array(z.unknown()).transform((list) => list);
 const metadataSchema = z.object({
   ratingKey: idString,
@@ -57,9 +65,6 @@ const metadataSchema = z.object({
   Genre: lenient(tagList),
   Role: lenient(tagList),
   index: lenient(num),
-  parentIndex: lenient(num),
-  parentTitle: lenient(text(MAX_TITLE)),
-  grandparentTitle: lenient(text(MAX_TITLE)),
   leafCount: lenient(num),
   viewedLeafCount: lenient(num),
   childCount: lenient(num),
@@ -68,8 +73,8 @@ const metadataSchema = z.object({
   lastViewedAt: lenient(num),
   thumb: lenient(z.string()),
   art: lenient(z.string()),
-  librarySectionID: lenient(idString),
   parentRatingKey: lenient(idString),
+  ...hoistableFields,
 });
 
 const tagSchema = z.object({ tag: text(200), role: lenient(text(200)) });
@@ -133,11 +138,8 @@ const containerSchema = z.object({
     size: lenient(num),
     totalSize: lenient(num),
     offset: lenient(num),
-    librarySectionID: lenient(idString),
-    parentTitle: lenient(text(MAX_TITLE)),
-    grandparentTitle: lenient(text(MAX_TITLE)),
-    parentIndex: lenient(num),
     key: lenient(z.string()),
+    ...hoistableFields,
   }),
 });
 type Container = z.output<typeof containerSchema>['MediaContainer'];

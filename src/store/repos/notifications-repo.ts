@@ -8,7 +8,7 @@ import { NOTIFICATION_EVENTS, type NotificationEvent, type NotificationMessage }
 import type { QuietHours } from '../../core/notification-policy.js';
 import type { StoreContext } from '../context.js';
 
-export interface StoredTarget {
+export interface NewTarget {
   id: string;
   name: string;
   /** Secret: server-side only. */
@@ -18,19 +18,13 @@ export interface StoredTarget {
   /** null: every event. */
   events: NotificationEvent[] | null;
   quietHours: QuietHours | null;
+}
+
+export interface StoredTarget extends NewTarget {
   createdAt: number;
   lastSuccessAt: number | null;
   lastErrorAt: number | null;
   lastError: string | null;
-}
-
-export interface NewTarget {
-  id: string;
-  name: string;
-  url: string;
-  sources: string[] | null;
-  events: NotificationEvent[] | null;
-  quietHours: QuietHours | null;
 }
 
 export type TargetPatch = Partial<Omit<NewTarget, 'id'>>;
