@@ -3,7 +3,8 @@
 // backends, simulators) and the proxy run in this one process, as in `marquee demo`; the "browser"
 // runs in a worker thread. Rounds interleave proxy, direct and a bare undici pipe (the ceiling of
 // any proxy here); every figure is a median over rounds, printed beside the figures before the
-// performance pass (BASELINE).
+// performance pass (BASELINE). bench/playback-process.ts measures the first two with the simulator in
+// its own process.
 //  - time to the first 256 KB (what a <video> needs for its first frame of a faststart MP4):
 //    proxy vs direct, goal ≤ 1.1×;
 //  - one stream's throughput: proxy vs direct, goal ≥ 90 %;
@@ -26,16 +27,16 @@ import { waitUntil } from '../test/support/wait.js';
 import { median } from './stats.js';
 import type { Benchmark, BenchOptions, BenchRow } from './types.js';
 
-const FIRST_BYTES = 256 * 1024;
+export const FIRST_BYTES = 256 * 1024;
 /** A simulated Living-room Plex movie of the H.264 clip (sim/library-model.ts). */
-const PART_PATH = '/library/parts/1000000002/1/file.mp4';
+export const PART_PATH = '/library/parts/1000000002/1/file.mp4';
 
 /** The figures before the issue-15 performance pass (docs/BENCHMARKS.md, `--quick`, loaded 2-core machine). */
 const BASELINE = { firstDirectMs: 1.0, firstProxyMs: 4.0, oneDirectMbps: 2808, oneProxyMbps: 1485, manyProxyGbps: 2.83, cpuPerStreamPct: 4.8 };
 
-const mbps = (f: Fetched) => (f.bytes * 8) / 1e6 / (f.totalMs / 1000);
+export const mbps = (f: Fetched) => (f.bytes * 8) / 1e6 / (f.totalMs / 1000);
 
-interface Fetched {
+export interface Fetched {
   firstMs: number;
   totalMs: number;
   bytes: number;
@@ -69,7 +70,7 @@ parentPort.on('message', ({ id, url, headers, limit, first }) => {
 });
 `;
 
-class BrowserThread {
+export class BrowserThread {
   private readonly worker = new Worker(CLIENT_SOURCE, { eval: true });
   private readonly waiting = new Map<number, { resolve: (f: Fetched) => void; reject: (e: Error) => void }>();
   private nextId = 0;

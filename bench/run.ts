@@ -11,6 +11,7 @@ import { fuzz } from './fuzz.js';
 import { library } from './library.js';
 import { notifications } from './notifications.js';
 import { playback } from './playback.js';
+import { playbackProcess } from './playback-process.js';
 import { playbackStall } from './playback-stall.js';
 import { libraryLive } from './library-live.js';
 import { recovery } from './recovery.js';
@@ -21,7 +22,7 @@ import { sourcesPage } from './sources-page.js';
 import type { Benchmark, BenchReport, BenchResult, BenchRow, MachineInfo } from './types.js';
 
 /** Registry: recovery and scale plug in here as further modules. */
-export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, returnToBest, fuzz, scale, sourcesPage, library, libraryLive, playback, playbackStall, notifications];
+export const BENCHMARKS: Benchmark[] = [routeChoice, detection, domLatency, recovery, returnToBest, fuzz, scale, sourcesPage, library, libraryLive, playback, playbackProcess, playbackStall, notifications];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
