@@ -19,7 +19,7 @@ import { PlaySessions } from '../src/playback/sessions.js';
 import { ensureClips } from '../sim/index.js';
 import { startTestRuntime } from '../test/support/start.js';
 import { waitUntil } from '../test/support/wait.js';
-import { BrowserThread, FIRST_BYTES, mbps, PART_PATH } from './playback.js';
+import { BrowserThread, FIRST_BYTES, interleavedRound, mbps, PART_PATH } from './playback.js';
 import { median } from './stats.js';
 import type { Benchmark, BenchRow } from './types.js';
 
@@ -151,37 +151,25 @@ export const playbackProcess: Benchmark = {
       const first = { direct: [] as number[], proxy: [] as number[], bare: [] as number[], ratio: [] as number[] };
       const one = { direct: [] as number[], proxy: [] as number[], bare: [] as number[], pct: [] as number[], barePct: [] as number[] };
       for (let round = 0; round < rounds; round++) {
-        const fd: number[] = [];
-        const fp: number[] = [];
-        const fb: number[] = [];
-        for (let i = 0; i < firstPerRound; i++) {
-          const order = (round + i) % 2 === 0 ? (['proxy', 'direct', 'bare'] as const) : (['direct', 'bare', 'proxy'] as const);
-          for (const which of order) {
-            if (which === 'proxy') fp.push((await fetchTimed(newProxyUrl(), {}, FIRST_BYTES)).firstMs);
-            else if (which === 'direct') fd.push((await fetchTimed(directUrl, directHeaders, FIRST_BYTES)).firstMs);
-            else fb.push((await fetchTimed(bareUrl, {}, FIRST_BYTES)).firstMs);
-          }
-        }
-        first.direct.push(median(fd)!);
-        first.proxy.push(median(fp)!);
-        first.bare.push(median(fb)!);
-        first.ratio.push(median(fp)! / median(fd)!);
-        const op: number[] = [];
-        const od: number[] = [];
-        const ob: number[] = [];
-        for (let i = 0; i < onePerRound; i++) {
-          const order = (round + i) % 2 === 0 ? (['proxy', 'direct', 'bare'] as const) : (['direct', 'bare', 'proxy'] as const);
-          for (const which of order) {
-            if (which === 'proxy') op.push(mbps(await fetchTimed(newProxyUrl(), {})));
-            else if (which === 'direct') od.push(mbps(await fetchTimed(directUrl, directHeaders)));
-            else ob.push(mbps(await fetchTimed(bareUrl, {})));
-          }
-        }
-        one.direct.push(median(od)!);
-        one.proxy.push(median(op)!);
-        one.bare.push(median(ob)!);
-        one.pct.push((median(op)! / median(od)!) * 100);
-        one.barePct.push((median(ob)! / median(od)!) * 100);
+        const firstBytes = await interleavedRound(round, firstPerRound, {
+          proxy: async () => (await fetchTimed(newProxyUrl(), {}, FIRST_BYTES)).firstMs,
+          direct: async () => (await fetchTimed(directUrl, directHeaders, FIRST_BYTES)).firstMs,
+          bare: async () => (await fetchTimed(bareUrl, {}, FIRST_BYTES)).firstMs,
+        });
+        first.direct.push(firstBytes.direct);
+        first.proxy.push(firstBytes.proxy);
+        first.bare.push(firstBytes.bare);
+        first.ratio.push(firstBytes.proxy / firstBytes.direct);
+        const whole = await interleavedRound(round, onePerRound, {
+          proxy: async () => mbps(await fetchTimed(newProxyUrl(), {})),
+          direct: async () => mbps(await fetchTimed(directUrl, directHeaders)),
+          bare: async () => mbps(await fetchTimed(bareUrl, {})),
+        });
+        one.direct.push(whole.direct);
+        one.proxy.push(whole.proxy);
+        one.bare.push(whole.bare);
+        one.pct.push((whole.proxy / whole.direct) * 100);
+        one.barePct.push((whole.bare / whole.direct) * 100);
       }
       const loadAfter = os.loadavg();
       const load = `load average ${loadBefore[0]!.toFixed(1)} → ${loadAfter[0]!.toFixed(1)} on ${os.availableParallelism()} cores`;

@@ -70,6 +70,22 @@ parentPort.on('message', ({ id, url, headers, limit, first }) => {
 });
 `;
 
+/** Who a round reads from: Marquee's proxy, the server directly, and a bare copying pipe. */
+export type ReadPath = 'proxy' | 'direct' | 'bare';
+
+/**
+ * One round: `count` reads of each path, interleaved and alternating who goes first so drift on a
+ * noisy machine hits all alike; the round's median of each.
+ */
+export async function interleavedRound(round: number, count: number, read: Record<ReadPath, () => Promise<number>>): Promise<Record<ReadPath, number>> {
+  const got: Record<ReadPath, number[]> = { proxy: [], direct: [], bare: [] };
+  for (let i = 0; i < count; i++) {
+    const order = (round + i) % 2 === 0 ? (['proxy', 'direct', 'bare'] as const) : (['direct', 'bare', 'proxy'] as const);
+    for (const which of order) got[which].push(await read[which]());
+  }
+  return { proxy: median(got.proxy)!, direct: median(got.direct)!, bare: median(got.bare)! };
+}
+
 export class BrowserThread {
   private readonly worker = new Worker(CLIENT_SOURCE, { eval: true });
   private readonly waiting = new Map<number, { resolve: (f: Fetched) => void; reject: (e: Error) => void }>();
@@ -163,39 +179,27 @@ export const playback: Benchmark = {
       const one = { direct: [] as number[], proxy: [] as number[], bare: [] as number[], pct: [] as number[] };
       const many = { proxyGbps: [] as number[], directGbps: [] as number[], proxyCpu: [] as number[], directCpu: [] as number[], proxyBusy: [] as number[], directBusy: [] as number[], slowest: [] as number[] };
       for (let round = 0; round < rounds; round++) {
-        const fd: number[] = [];
-        const fp: number[] = [];
-        const fb: number[] = [];
-        for (let i = 0; i < firstPerRound; i++) {
-          const order = (round + i) % 2 === 0 ? (['proxy', 'direct', 'bare'] as const) : (['direct', 'bare', 'proxy'] as const);
-          for (const which of order) {
-            if (which === 'proxy') fp.push((await fetchTimed(newProxyUrl(), {}, FIRST_BYTES)).firstMs);
-            else if (which === 'direct') fd.push((await fetchTimed(directUrl, directHeaders, FIRST_BYTES)).firstMs);
-            else fb.push((await fetchTimed(bareUrl, {}, FIRST_BYTES)).firstMs);
-          }
-        }
-        perRound.firstDirect.push(median(fd)!);
-        perRound.firstProxy.push(median(fp)!);
-        perRound.firstBare.push(median(fb)!);
-        perRound.firstRatio.push(median(fp)! / median(fd)!);
-        perRound.firstExtra.push(median(fp)! - median(fd)!);
+        const first = await interleavedRound(round, firstPerRound, {
+          proxy: async () => (await fetchTimed(newProxyUrl(), {}, FIRST_BYTES)).firstMs,
+          direct: async () => (await fetchTimed(directUrl, directHeaders, FIRST_BYTES)).firstMs,
+          bare: async () => (await fetchTimed(bareUrl, {}, FIRST_BYTES)).firstMs,
+        });
+        perRound.firstDirect.push(first.direct);
+        perRound.firstProxy.push(first.proxy);
+        perRound.firstBare.push(first.bare);
+        perRound.firstRatio.push(first.proxy / first.direct);
+        perRound.firstExtra.push(first.proxy - first.direct);
 
         // Several whole-clip reads a round (one is ~10 ms here: too short to stand alone), alternating who goes first.
-        const op: number[] = [];
-        const od: number[] = [];
-        const ob: number[] = [];
-        for (let i = 0; i < onePerRound; i++) {
-          const order = (round + i) % 2 === 0 ? (['proxy', 'direct', 'bare'] as const) : (['direct', 'bare', 'proxy'] as const);
-          for (const which of order) {
-            if (which === 'proxy') op.push(mbps(await fetchTimed(newProxyUrl(), {})));
-            else if (which === 'direct') od.push(mbps(await fetchTimed(directUrl, directHeaders)));
-            else ob.push(mbps(await fetchTimed(bareUrl, {})));
-          }
-        }
-        one.proxy.push(median(op)!);
-        one.direct.push(median(od)!);
-        one.bare.push(median(ob)!);
-        one.pct.push((median(op)! / median(od)!) * 100);
+        const whole = await interleavedRound(round, onePerRound, {
+          proxy: async () => mbps(await fetchTimed(newProxyUrl(), {})),
+          direct: async () => mbps(await fetchTimed(directUrl, directHeaders)),
+          bare: async () => mbps(await fetchTimed(bareUrl, {})),
+        });
+        one.proxy.push(whole.proxy);
+        one.direct.push(whole.direct);
+        one.bare.push(whole.bare);
+        one.pct.push((whole.proxy / whole.direct) * 100);
 
         const concurrent = async (url: () => string, headers: Record<string, string>) => {
           const cpuBefore = process.cpuUsage();
