@@ -16,31 +16,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { MonitorSettingsInput } from '../../src/core/settings.js';
 import { ensureClips } from '../../sim/index.js';
 import { CHROMIUM_LAUNCH } from '../../test/support/chromium.js';
 import { runScenario } from '../../test/support/net/netns.js';
 import { cleanup, clear, drop } from '../../test/support/net/nft.js';
 import { startTestRuntime } from '../../test/support/start.js';
+import { BROWSER_MONITOR } from '../../test/support/browser-monitor.js';
 import { sleep, waitUntil } from '../../test/support/wait.js';
 
-/**
- * The player tests' cadences (test/support/browser.ts BROWSER_MONITOR, not importable here: that
- * module is type-checked with the DOM library): a cut route is noticed within a second or two.
- */
-const PLAYER_TEST_MONITOR: MonitorSettingsInput = {
-  baseTickMs: 1_000,
-  pushOpenTickMs: 2_000,
-  probeTimeoutMs: 1_500,
-  suspectProbeTimeoutMs: 1_000,
-  librariesTimeoutMs: 3_000,
-  backoff: { initialMs: 300, factor: 2, capMs: 1_500, minDelayMs: 300 },
-  reselectMs: { local: 3_000, remote: 2_000, relay: 2_000, unknown: 2_000 },
-  disconnectAfterAttempts: 3,
-  returnCheckMs: 300,
-  returnHoldMs: 0,
-  returnMinSuccesses: 1,
-};
 const WEB_INDEX = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../dist/web/index.html');
 
 export interface StallArgs {
@@ -122,7 +105,7 @@ runScenario<StallArgs, StallOutput>(async ({ trials, watchMs, frameRounds, heldT
   if (!existsSync(WEB_INDEX)) throw new Error('the web UI is not built (npm run build:web)');
   const clips = await ensureClips();
   const clip = clips.files['h264-aac'];
-  const runtime = await startTestRuntime({ demo: true, listen: true, monitor: PLAYER_TEST_MONITOR });
+  const runtime = await startTestRuntime({ demo: true, listen: true, monitor: BROWSER_MONITOR });
   const browser = await chromium.launch({ ...CHROMIUM_LAUNCH, args: [...CHROMIUM_LAUNCH.args] });
   const contexts = new Set<BrowserContext>();
   let staticServer: Server | undefined;
