@@ -119,7 +119,7 @@ describe.each(['/', '/marquee/'])('every registered route under base %s', (baseP
     const staticWildcard = `${basePath}*`;
     // The table really is Fastify's: API, demo, UI and static routes are all in it.
     const names = routes.map((r) => `${r.method} ${r.url}`);
-    for (const expected of [`DELETE ${basePath}api/sources/:id`, `GET ${basePath}api/events`, `POST ${basePath}api/demo/routes/:id/fault`, `GET ${basePath}metrics`, `HEAD ${basePath}healthz`, `GET ${staticWildcard}`]) {
+    for (const expected of [`DELETE ${basePath}api/sources/:id`, `GET ${basePath}api/events`, `POST ${basePath}api/demo/routes/:id/fault`, `GET ${basePath}metrics`, `HEAD ${basePath}healthz`, `GET ${staticWildcard}`, `GET ${basePath}api/home`, `GET ${basePath}api/sources/:id/items/:itemId/image`, `POST ${basePath}api/play`, `GET ${basePath}api/play/:session/stream`, `GET ${basePath}api/play/:session/hls/:name`, `POST ${basePath}api/notifications/targets/:id/test`]) {
       expect(names).toContain(expected);
     }
     expect(routes.length).toBeGreaterThan(25);
