@@ -21,6 +21,7 @@ import { startTestRuntime } from '../test/support/start.js';
 import { waitUntil } from '../test/support/wait.js';
 import { BrowserThread, FIRST_BYTES, interleavedRound, mbps, PART_PATH } from './playback.js';
 import { median } from './stats.js';
+import { startReferenceProxies, type ReferenceProxies } from './support/reference-proxies.js';
 import type { Benchmark, BenchRow } from './types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -93,6 +94,7 @@ export const playbackProcess: Benchmark = {
     let proxy: Server | undefined;
     let bare: Server | undefined;
     let browser: BrowserThread | undefined;
+    let references: ReferenceProxies | undefined;
     try {
       const sim = await spawnSimulator(configPath);
       child = sim.child;
@@ -136,65 +138,73 @@ export const playbackProcess: Benchmark = {
       await new Promise<void>((resolve) => bare!.listen(0, '127.0.0.1', resolve));
       const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
 
+      // What any proxy costs here: C proxies (socat, HAProxy with kernel splice) in the same rounds.
+      const target = new URL(directUrl);
+      references = await startReferenceProxies({ host: target.hostname, port: Number(target.port) });
+      for (const words of references.missing) options.log(`reference proxy: ${words}`);
+      const referenceUrls = Object.fromEntries(references.running.map((r) => [r.name, new URL(PART_PATH.slice(1), r.url).toString()]));
+
       browser = new BrowserThread();
       const fetchTimed = (url: string, headers: Record<string, string>, limit = Infinity) => browser!.fetch(url, headers, limit);
-      for (let i = 0; i < 2; i++) {
-        await fetchTimed(directUrl, directHeaders);
-        await fetchTimed(newProxyUrl(), {});
-        await fetchTimed(bareUrl, {});
-      }
+      const readers = (measure: (url: string, headers: Record<string, string>) => Promise<number>) => ({
+        proxy: () => measure(newProxyUrl(), {}),
+        direct: () => measure(directUrl, directHeaders),
+        bare: () => measure(bareUrl, {}),
+        ...Object.fromEntries(Object.entries(referenceUrls).map(([name, url]) => [name, () => measure(url, directHeaders)])),
+      });
+      for (let i = 0; i < 2; i++) for (const read of Object.values(readers((url, headers) => fetchTimed(url, headers).then((f) => f.totalMs)))) await read();
 
       const loadBefore = os.loadavg();
       const rounds = options.quick ? 5 : 9;
       const firstPerRound = options.quick ? 8 : 12;
       const onePerRound = options.quick ? 3 : 5;
-      const first = { direct: [] as number[], proxy: [] as number[], bare: [] as number[], ratio: [] as number[] };
-      const one = { direct: [] as number[], proxy: [] as number[], bare: [] as number[], pct: [] as number[], barePct: [] as number[] };
+      const first: Record<string, number[]> = {};
+      const one: Record<string, number[]> = {};
+      const push = (into: Record<string, number[]>, key: string, value: number) => (into[key] ??= []).push(value);
       for (let round = 0; round < rounds; round++) {
-        const firstBytes = await interleavedRound(round, firstPerRound, {
-          proxy: async () => (await fetchTimed(newProxyUrl(), {}, FIRST_BYTES)).firstMs,
-          direct: async () => (await fetchTimed(directUrl, directHeaders, FIRST_BYTES)).firstMs,
-          bare: async () => (await fetchTimed(bareUrl, {}, FIRST_BYTES)).firstMs,
-        });
-        first.direct.push(firstBytes.direct);
-        first.proxy.push(firstBytes.proxy);
-        first.bare.push(firstBytes.bare);
-        first.ratio.push(firstBytes.proxy / firstBytes.direct);
-        const whole = await interleavedRound(round, onePerRound, {
-          proxy: async () => mbps(await fetchTimed(newProxyUrl(), {})),
-          direct: async () => mbps(await fetchTimed(directUrl, directHeaders)),
-          bare: async () => mbps(await fetchTimed(bareUrl, {})),
-        });
-        one.direct.push(whole.direct);
-        one.proxy.push(whole.proxy);
-        one.bare.push(whole.bare);
-        one.pct.push((whole.proxy / whole.direct) * 100);
-        one.barePct.push((whole.bare / whole.direct) * 100);
+        const firstBytes = await interleavedRound(round, firstPerRound, readers(async (url, headers) => (await fetchTimed(url, headers, FIRST_BYTES)).firstMs));
+        for (const [name, ms] of Object.entries(firstBytes)) {
+          push(first, name, ms);
+          push(first, `${name}/direct`, ms / firstBytes.direct);
+        }
+        const whole = await interleavedRound(round, onePerRound, readers(async (url, headers) => mbps(await fetchTimed(url, headers))));
+        for (const [name, rate] of Object.entries(whole)) {
+          push(one, name, rate);
+          push(one, `${name}/direct`, (rate / whole.direct) * 100);
+        }
       }
       const loadAfter = os.loadavg();
       const load = `load average ${loadBefore[0]!.toFixed(1)} → ${loadAfter[0]!.toFixed(1)} on ${os.availableParallelism()} cores`;
       const spread = (xs: number[], digits: number) => `rounds ${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
       const range = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs) });
-      const ratio = median(first.ratio);
-      const pct = median(one.pct);
-      const fd = median(first.direct);
-      const fb = median(first.bare);
+      const m = (xs: number[] | undefined) => (xs ? median(xs) : null);
+      const ratio = m(first['proxy/direct']);
+      const pct = m(one['proxy/direct']);
       const ip = IN_PROCESS;
-      const rows: BenchRow[] = [
-        { case: 'simulator in its own process: first 256 KB — direct (reference)', n: rounds, unit: 'ms', p50: fd, p95: null, ...range(first.direct), note: `in-process: ${ip.firstDirectMs} ms` },
-        { case: 'simulator in its own process: first 256 KB — bare undici pipe (reference)', n: rounds, unit: 'ms', p50: fb, p95: null, ...range(first.bare), note: `in-process: ${ip.firstBareMs} ms` },
-        { case: 'simulator in its own process: first 256 KB — through the byte proxy', n: rounds, unit: 'ms', p50: median(first.proxy), p95: null, ...range(first.proxy), note: `in-process: ${ip.firstProxyMs} ms` },
-        { case: 'simulator in its own process: first 256 KB — proxy / direct', n: rounds, unit: 'x', p50: ratio, p95: null, goal: '≤ 1.1×', met: ratio === null ? null : ratio <= 1.1, note: `${spread(first.ratio, 2)}; bare pipe / direct ${fb !== null && fd ? (fb / fd).toFixed(2) : '?'}×; in-process: ${ip.firstRatio}×` },
-        { case: 'simulator in its own process: one stream — direct, Mbit/s (reference)', n: rounds, unit: '/s', p50: median(one.direct), p95: null, ...range(one.direct), note: `in-process: ${ip.oneDirectMbps}` },
-        { case: 'simulator in its own process: one stream — bare undici pipe, Mbit/s (reference)', n: rounds, unit: '/s', p50: median(one.bare), p95: null, ...range(one.bare), note: `in-process: ${ip.oneBareMbps}` },
-        { case: 'simulator in its own process: one stream — through the byte proxy, Mbit/s', n: rounds, unit: '/s', p50: median(one.proxy), p95: null, ...range(one.proxy), note: `in-process: ${ip.oneProxyMbps}` },
-        { case: 'simulator in its own process: one stream — proxy / direct throughput', n: rounds, unit: '%', p50: pct, p95: null, goal: '≥ 90 %', met: pct === null ? null : pct >= 90, note: `${spread(one.pct, 0)}; bare pipe / direct ${median(one.barePct)?.toFixed(0)} %; in-process: ${ip.onePct} % (bare ${ip.oneBarePct} %)` },
-        { case: 'machine load during the run', n: 1, unit: 'count', p50: loadAfter[0]!, p95: null, note: load },
-      ];
-      options.log(`${load}; first 256 KB direct ${fd?.toFixed(2)} ms, bare ${fb?.toFixed(2)} ms, proxy ${median(first.proxy)?.toFixed(2)} ms (${ratio?.toFixed(2)}×); one stream direct ${median(one.direct)?.toFixed(0)}, bare ${median(one.bare)?.toFixed(0)}, proxy ${median(one.proxy)?.toFixed(0)} Mbit/s (${pct?.toFixed(0)} %)`);
+      const label: Record<string, string> = { direct: 'direct (reference)', bare: 'bare undici pipe (reference)', proxy: 'through the byte proxy' };
+      for (const r of references.running) label[r.name] = `${r.what} (reference)`;
+      const inProcess: Record<string, { first: number; one: number } | undefined> = { direct: { first: ip.firstDirectMs, one: ip.oneDirectMbps }, bare: { first: ip.firstBareMs, one: ip.oneBareMbps }, proxy: { first: ip.firstProxyMs, one: ip.oneProxyMbps } };
+      const order = ['direct', 'bare', ...references.running.map((r) => r.name), 'proxy'];
+      const rows: BenchRow[] = [];
+      for (const name of order) {
+        const before = inProcess[name];
+        const versus = name === 'direct' ? '' : `${m(first[`${name}/direct`])?.toFixed(2)}× direct; `;
+        rows.push({ case: `simulator in its own process: first 256 KB — ${label[name]}`, n: rounds, unit: 'ms', p50: m(first[name]), p95: null, ...range(first[name]!), note: `${versus}${before ? `in-process: ${before.first} ms` : 'not in the in-process bench'}` });
+      }
+      rows.push({ case: 'simulator in its own process: first 256 KB — proxy / direct', n: rounds, unit: 'x', p50: ratio, p95: null, goal: '≤ 1.1×', met: ratio === null ? null : ratio <= 1.1, note: `${spread(first['proxy/direct']!, 2)}; in-process: ${ip.firstRatio}×` });
+      for (const name of order) {
+        const before = inProcess[name];
+        const versus = name === 'direct' ? '' : `${m(one[`${name}/direct`])?.toFixed(0)} % of direct (${spread(one[`${name}/direct`]!, 0)}); `;
+        rows.push({ case: `simulator in its own process: one stream — ${label[name]}, Mbit/s`, n: rounds, unit: '/s', p50: m(one[name]), p95: null, ...range(one[name]!), note: `${versus}${before ? `in-process: ${before.one}` : 'not in the in-process bench'}` });
+      }
+      rows.push({ case: 'simulator in its own process: one stream — proxy / direct throughput', n: rounds, unit: '%', p50: pct, p95: null, goal: '≥ 90 %', met: pct === null ? null : pct >= 90, note: `${spread(one['proxy/direct']!, 0)}; in-process: ${ip.onePct} % (bare ${ip.oneBarePct} %)${references.missing.length ? `; ${references.missing.join(', ')}` : ''}` });
+      rows.push({ case: 'machine load during the run', n: 1, unit: 'count', p50: loadAfter[0]!, p95: null, note: load });
+      const summary = order.map((name) => `${name} ${m(first[name])?.toFixed(2)} ms / ${m(one[name])?.toFixed(0)} Mbit/s${name === 'direct' ? '' : ` (${m(first[`${name}/direct`])?.toFixed(2)}×, ${m(one[`${name}/direct`])?.toFixed(0)} %)`}`);
+      options.log(`${load}; first 256 KB / one stream: ${summary.join('; ')}`);
       return rows;
     } finally {
       await browser?.close();
+      await references?.close();
       bare?.closeAllConnections();
       await new Promise<void>((resolve) => (bare ? bare.close(() => resolve()) : resolve()));
       proxy?.closeAllConnections();

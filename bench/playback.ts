@@ -70,20 +70,19 @@ parentPort.on('message', ({ id, url, headers, limit, first }) => {
 });
 `;
 
-/** Who a round reads from: Marquee's proxy, the server directly, and a bare copying pipe. */
-export type ReadPath = 'proxy' | 'direct' | 'bare';
-
 /**
- * One round: `count` reads of each path, interleaved and alternating who goes first so drift on a
- * noisy machine hits all alike; the round's median of each.
+ * One round: `count` reads of each contender (proxy, direct, bare pipe, and any reference proxies),
+ * interleaved and rotating who goes first so drift on a noisy machine hits all alike; the round's
+ * median of each.
  */
-export async function interleavedRound(round: number, count: number, read: Record<ReadPath, () => Promise<number>>): Promise<Record<ReadPath, number>> {
-  const got: Record<ReadPath, number[]> = { proxy: [], direct: [], bare: [] };
+export async function interleavedRound<K extends string>(round: number, count: number, read: Record<K, () => Promise<number>>): Promise<Record<K, number>> {
+  const names = Object.keys(read) as K[];
+  const got = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
   for (let i = 0; i < count; i++) {
-    const order = (round + i) % 2 === 0 ? (['proxy', 'direct', 'bare'] as const) : (['direct', 'bare', 'proxy'] as const);
-    for (const which of order) got[which].push(await read[which]());
+    const shift = (round + i) % names.length;
+    for (const which of [...names.slice(shift), ...names.slice(0, shift)]) got[which].push(await read[which]());
   }
-  return { proxy: median(got.proxy)!, direct: median(got.direct)!, bare: median(got.bare)! };
+  return Object.fromEntries(names.map((n) => [n, median(got[n])!])) as Record<K, number>;
 }
 
 export class BrowserThread {
