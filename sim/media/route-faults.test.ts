@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulation, ensureClips, fallbackPlayables, type ClipSet, type Simulation } from '../index.js';
 import { smallConfig } from '../test-fixtures.js';
@@ -77,5 +78,48 @@ describe('route fault: throttle', () => {
     console.log(`throttle 200000 B/s: measured ${Math.round(rate)} B/s over ${Math.round(res.ms)} ms; unthrottled ${Math.round(unthrottled.ms)} ms`);
     expect(rate).toBeLessThanOrEqual(200_000 * 1.1);
     expect(rate).toBeGreaterThan(200_000 * 0.6);
+  });
+
+  it('applies a new rate to a body already under way, and lifts it there too (the playback-stall bench steers it live)', async () => {
+    const route = sim.route('plex-a-local');
+    const size = 2_500_000;
+    await route.fault({ mode: 'throttle', bytesPerSecond: 1_000_000 });
+    /** Bytes received by the time of each mark, read as they arrive. */
+    const received: { at: number; bytes: number }[] = [];
+    let total = 0;
+    const done = new Promise<void>((resolve, reject) => {
+      const req = http.request(partUrl, { headers: { ...token, Range: `bytes=0-${size - 1}` }, agent: false }, (res) => {
+        res.on('data', (c: Buffer) => {
+          total += c.length;
+          received.push({ at: performance.now(), bytes: total });
+        });
+        res.on('end', () => resolve());
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      setTimeout(() => req.destroy(new Error('the throttled body did not finish within 15 s')), 15_000).unref();
+      req.end();
+    });
+    const bytesBy = (t: number) => received.filter((r) => r.at <= t).at(-1)?.bytes ?? 0;
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      const slowedAt = performance.now();
+      await route.fault({ mode: 'throttle', bytesPerSecond: 100_000 });
+      await new Promise((r) => setTimeout(r, 1_300));
+      const liftedAt = performance.now();
+      await route.fault({ mode: 'up' });
+      await done;
+      // Skip the first 200 ms after the change (pieces already written), then one second at the new rate.
+      const slowed = bytesBy(slowedAt + 1_200) - bytesBy(slowedAt + 200);
+      console.log(`throttle 1,000,000 → 100,000 B/s mid-body: ${slowed} B in the 1 s window; before the change ${bytesBy(slowedAt)} B; the rest ${size - bytesBy(liftedAt)} B in ${Math.round(received.at(-1)!.at - liftedAt)} ms after the lift`);
+      expect(total).toBe(size);
+      expect(bytesBy(slowedAt)).toBeGreaterThan(200_000); // it ran at ~1 MB/s before
+      expect(slowed).toBeLessThanOrEqual(100_000 * 1.3);
+      expect(slowed).toBeGreaterThan(100_000 * 0.5);
+      // Lifted mid-body: the remaining ~1.8 MB come at loopback speed, not at 100 kB/s (18 s).
+      expect(received.at(-1)!.at - liftedAt).toBeLessThan(2_000);
+    } finally {
+      await route.fault({ mode: 'up' });
+    }
   });
 });
