@@ -35,17 +35,18 @@ function sessionPath(id: string, rest = ''): string {
 }
 
 /**
- * Reports that must outlive the page (leaving, closing the tab): `keepalive` lets the browser
- * finish them after unload. sendBeacon cannot say DELETE, fetch keepalive can.
+ * Stops a session, saying where the player was: `keepalive` lets the browser finish the request
+ * after the page is gone (sendBeacon cannot say DELETE, fetch keepalive can). Without a position
+ * the server's stop carries the last reported one.
  */
-function sendOnLeave(path: string, method: 'POST' | 'DELETE', body?: unknown): void {
+function stopOnLeave(sessionId: string, positionMs?: number): void {
   try {
-    void fetch(apiUrl(path), {
-      method,
+    void fetch(apiUrl(sessionPath(sessionId)), {
+      method: 'DELETE',
       keepalive: true,
       credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: positionMs === undefined ? {} : { 'content-type': 'application/json' },
+      body: positionMs === undefined ? undefined : JSON.stringify({ positionMs }),
     }).catch(() => undefined);
   } catch {
     // Nothing to do when leaving: the session expires on the server by itself.
@@ -91,7 +92,7 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
     let cancelled = false;
     createSession().then(
       (created) => {
-        if (cancelled) return void sendOnLeave(sessionPath(created.id), 'DELETE');
+        if (cancelled) return void stopOnLeave(created.id);
         sessionRef.current = created;
         setSession(created);
       },
@@ -106,15 +107,16 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
     };
   }, [createSession]);
 
-  // Leaving the page (navigation inside the app, closing the tab): a last report, then stop.
+  // Leaving the page (navigation inside the app, closing the tab): ONE request that stops the
+  // session and says where the player was. Two (a stopped report, then DELETE) raced: when the
+  // DELETE won, the server's stop carried the last periodic position, up to 10 s old.
   useEffect(() => {
     const leave = () => {
       const current = sessionRef.current;
       if (!current) return;
       sessionRef.current = null;
       const positionMs = Math.round((mediaRef.current?.currentTime ?? lastPosition.current) * 1000);
-      sendOnLeave(sessionPath(current.id, '/progress'), 'POST', { positionMs, state: 'stopped' });
-      sendOnLeave(sessionPath(current.id), 'DELETE');
+      stopOnLeave(current.id, positionMs);
     };
     window.addEventListener('pagehide', leave);
     return () => {
@@ -401,7 +403,9 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
     createSession(atMs, audioTrackId).then(
       (created) => {
         sessionRef.current = created;
-        sendOnLeave(sessionPath(old.id), 'DELETE');
+        // The old session's stop says where the switch happened (where the new one starts), not
+        // its last periodic report, which would put the server's resume point back.
+        stopOnLeave(old.id, Math.round(atMs));
         holdFrame();
         attach(created, atMs / 1000, resume);
         setSession(created);
