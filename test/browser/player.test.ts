@@ -173,12 +173,14 @@ describe('player page', () => {
           });
           context.on('request', (r) => {
             const path = new URL(r.url()).pathname;
-            if (path.startsWith('/api/play/') && (r.method() === 'DELETE' || path.endsWith('/progress'))) sent.push({ method: r.method(), path, body: r.postData() });
+            if (path === '/api/play' || (path.startsWith('/api/play/') && (r.method() === 'DELETE' || path.endsWith('/progress')))) sent.push({ method: r.method(), path, body: r.postData() });
           });
         },
       });
       const page = session!.page;
       const id = (await page.getByTestId('player-page').getAttribute('data-session-id'))!;
+      // A cold load of the player asks for its session once (at boot, before the app renders).
+      expect(sent.filter((r) => r.path === '/api/play').map((r) => r.method)).toEqual(['POST']);
       // Seconds past the start report: the last position the server heard is well behind the player.
       await expect.poll(currentTime, { timeout: 15_000 }).toBeGreaterThan(34);
       // Where the page is at the moment it leaves, read in the same task that starts leaving.
