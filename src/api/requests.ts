@@ -213,13 +213,22 @@ export const createPlayBody = z.strictObject({
   audioTrackId: z.string().min(1).max(64).optional(),
 });
 
+/** A position in the item (ms), as the player reports it. */
+const playPositionMs = z.number({ error: 'positionMs must be a number' }).min(0).max(1_000_000_000);
+
 /** POST /api/play/:session/progress: what the player reports (every ~10 s, and on pause, seek and stop). */
 export const playProgressBody = z.strictObject({
-  positionMs: z.number({ error: 'positionMs must be a number' }).min(0).max(1_000_000_000),
+  positionMs: playPositionMs,
   state: z.enum(['playing', 'paused', 'stopped'], { error: 'state must be playing, paused or stopped' }),
   /** The report follows a seek (Jellyfin and Plex want one at once). */
   seeked: z.boolean().optional(),
 });
+
+/**
+ * DELETE /api/play/:session: the player left. It says where in the same request, so the stopped
+ * report cannot race a separate last progress report; without a body the last reported position.
+ */
+export const stopPlayBody = z.strictObject({ positionMs: playPositionMs.optional() }, { error: 'expected nothing or a JSON object with positionMs' }).optional();
 
 // ---- Notifications (issue 16) ----
 export const notificationTargetIdParams = z.object({

@@ -64,7 +64,7 @@ export const API_ROUTES = {
   createPlay: { method: 'POST', path: '/api/play', body: req.createPlayBody, status: 201, response: res.apiPlaySessionSchema },
   getPlay: { method: 'GET', path: '/api/play/:session', params: req.playSessionParams, status: 200, response: res.apiPlaySessionSchema },
   playProgress: { method: 'POST', path: '/api/play/:session/progress', params: req.playSessionParams, body: req.playProgressBody, status: 204, response: null },
-  deletePlay: { method: 'DELETE', path: '/api/play/:session', params: req.playSessionParams, status: 204, response: null },
+  deletePlay: { method: 'DELETE', path: '/api/play/:session', params: req.playSessionParams, body: req.stopPlayBody, status: 204, response: null },
   /** The direct-play byte proxy: 200/206 media bytes (Range honoured, 416 for a bad range). */
   playStream: { method: 'GET', path: '/api/play/:session/stream', params: req.playSessionParams, status: 200, response: null },
   /** A subtitle track as WebVTT (text/vtt). */

@@ -202,8 +202,14 @@ export class PlayService {
     return { ok: true, value: null };
   }
 
-  /** The player left: the session ends (`ended`: a stopped report, the transcode stopped once). */
-  stop(id: string): PlayResult<null> {
+  /**
+   * The player left: the session ends (`ended`: a stopped report, the transcode stopped once). The
+   * stopped report carries `finalPositionMs` when the player said where it was, else the last
+   * reported position.
+   */
+  stop(id: string, finalPositionMs?: number): PlayResult<null> {
+    const session = this.options.sessions.peek(id);
+    if (session && finalPositionMs !== undefined) session.positionMs = finalPositionMs;
     if (!this.options.sessions.delete(id)) return fail(404, 'not_found', 'This play session has ended or never existed.');
     return { ok: true, value: null };
   }

@@ -158,6 +158,62 @@ describe('player page', () => {
     expect((await fetch(new URL(`api/play/${id}`, marquee.url))).status).toBe(404);
   }, 90_000);
 
+  it('leaving mid-play, in the app or by unloading: one DELETE carries the position, and the server\'s one stop is where the page left (±0.5 s), also when the DELETE would overtake a separate report', async () => {
+    const sent: { method: string; path: string; body: string | null }[] = [];
+    for (const how of ['in-app link', 'pagehide'] as const) {
+      marquee.sim.library('living-room').setResume(H264_ITEM, 30_000);
+      marquee.sim.server('living-room').clearPlaybackReports();
+      sent.length = 0;
+      await openPlayer(H264_ITEM, {
+        beforeLoad: async (context) => {
+          // A separate stopped report, if the page sent one, is held back: the DELETE gets there first.
+          await context.route('**/api/play/*/progress', async (route) => {
+            if (route.request().postData()?.includes('"stopped"')) await sleep(1_500);
+            await route.continue().catch(() => undefined);
+          });
+          context.on('request', (r) => {
+            const path = new URL(r.url()).pathname;
+            if (path === '/api/play' || (path.startsWith('/api/play/') && (r.method() === 'DELETE' || path.endsWith('/progress')))) sent.push({ method: r.method(), path, body: r.postData() });
+          });
+        },
+      });
+      const page = session!.page;
+      const id = (await page.getByTestId('player-page').getAttribute('data-session-id'))!;
+      // A cold load of the player asks for its session once (at boot, before the app renders).
+      expect(sent.filter((r) => r.path === '/api/play').map((r) => r.method)).toEqual(['POST']);
+      // Seconds past the start report: the last position the server heard is well behind the player.
+      await expect.poll(currentTime, { timeout: 15_000 }).toBeGreaterThan(34);
+      // Where the page is at the moment it leaves, read in the same task that starts leaving.
+      const leftAt = await page.evaluate((viaLink) => {
+        const t = document.querySelector<HTMLMediaElement>('[data-testid="player-media"]')!.currentTime;
+        if (viaLink) document.querySelector<HTMLAnchorElement>('.back-link')!.click();
+        else setTimeout(() => void (location.href = 'about:blank'), 0);
+        return t;
+      }, how === 'in-app link');
+      await expect.poll(() => timelineOf(H264_ITEM).filter((r) => r.state === 'stopped').length, { timeout: 10_000 }).toBe(1);
+      await sleep(2_000);
+      const stops = timelineOf(H264_ITEM).filter((r) => r.state === 'stopped');
+      console.log(`left (${how}) at ${leftAt.toFixed(2)} s; the server's stop says ${(stops[0]!.positionMs! / 1000).toFixed(2)} s`);
+      expect(stops, how).toHaveLength(1);
+      expect(Math.abs(stops[0]!.positionMs! - leftAt * 1000), how).toBeLessThanOrEqual(500);
+      expect(timelineOf(H264_ITEM).every((r) => r.accepted)).toBe(true);
+      // One request on leaving: the DELETE with the position, no separate stopped report. (A
+      // keepalive request sent while the page unloads is not in Playwright's request log: there the
+      // server's record above is the proof.)
+      expect(sent.filter((r) => r.body?.includes('"stopped"')), how).toEqual([]);
+      if (how === 'in-app link') {
+        const deletes = sent.filter((r) => r.method === 'DELETE');
+        expect(deletes.map((r) => r.path)).toEqual([`/api/play/${id}`]);
+        expect(Math.abs((JSON.parse(deletes[0]!.body ?? '{}') as { positionMs?: number }).positionMs! - leftAt * 1000)).toBeLessThanOrEqual(500);
+      }
+      expect((await fetch(new URL(`api/play/${id}`, marquee.url))).status).toBe(404);
+      const errors = session!.consoleErrors.splice(0);
+      await session!.close();
+      session = undefined;
+      expect(errors, how).toEqual([]);
+    }
+  }, 120_000);
+
   it('the local route is cut mid-play: the video keeps playing from where it was, no error, the line says remote', async () => {
     // Held near the clip's bitrate, so the browser cannot have buffered the file before the cut.
     await marquee.sim.route('living-room-local').fault({ mode: 'throttle', bytesPerSecond: 80_000 });

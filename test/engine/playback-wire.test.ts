@@ -57,7 +57,8 @@ describe('requests Marquee sends, against the published specs', () => {
     await h.running.play.idle();
     await h.running.app.inject({ method: 'POST', url: `/api/play/${a.body.id}/progress`, payload: { positionMs: 25_000, state: 'paused' } });
     await h.running.play.idle();
-    await h.running.app.inject({ method: 'DELETE', url: `/api/play/${a.body.id}` });
+    // Left at 26 s, said by the DELETE itself: the Stopped body carries exactly that.
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${a.body.id}`, payload: { positionMs: 26_000 } })).statusCode).toBe(204);
     const b = await play(h.jellyfinSourceId, hevc, { startMs: 60_000 });
     expect(b.res.statusCode).toBe(201);
     expect(b.body.protocol).toBe('hls');
@@ -85,6 +86,8 @@ describe('requests Marquee sends, against the published specs', () => {
       const checked = jellyfinSpec.validateRequestBody(pathOf(r), 'post', body);
       expect(checked.errors, `${pathOf(r)} ${JSON.stringify(body)}`).toEqual([]);
     }
+    const stopped = sessions.filter((r) => pathOf(r) === '/Sessions/Playing/Stopped').map((r) => JSON.parse(r.body!.toString('utf8')) as { PositionTicks?: number });
+    expect(stopped[0]!.PositionTicks).toBe(26_000 * 10_000);
     // And the simulated server accepted every one of them.
     const reports = h.sim.server(JELLYFIN_ID).playbackReports().filter((r) => r.itemId === direct || r.itemId === hevc);
     expect(reports.length).toBeGreaterThan(0);

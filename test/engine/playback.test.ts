@@ -76,16 +76,45 @@ describe('Plex', () => {
     const created = await play(h.plexSourceId, key, { startMs: 0 });
     expect(created.status).toBe(201);
     const id = created.body.id;
-    // What PlayerPage sends when it is left: a stopped report at the position, then DELETE.
+    // The media ended (PlayerPage reports stopped), then the page is left (DELETE with its position).
     expect((await h.running.app.inject({ method: 'POST', url: `/api/play/${id}/progress`, payload: { positionMs: 33_000, state: 'stopped' } })).statusCode).toBe(204);
     await h.running.play.idle();
-    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}` })).statusCode).toBe(204);
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}`, payload: { positionMs: 33_000 } })).statusCode).toBe(204);
     await h.running.play.idle();
     // A second DELETE (a retried keepalive request) is a 404 and reports nothing.
     expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}` })).statusCode).toBe(404);
     await h.running.play.idle();
     const stops = h.sim.server(PLEX_ID).playbackReports().filter((r) => r.itemId === key && r.state === 'stopped');
     expect(stops.map((r) => [r.call, r.positionMs])).toEqual([['POST /:/timeline', 33_000]]);
+  });
+
+  it('leaving is one request: DELETE carries the final position, and the one stopped report says exactly that', async () => {
+    const key = simPlexMovies(h, 'h264-aac')[0]!;
+    h.sim.library(PLEX_ID).setResume(key, 0);
+    h.sim.server(PLEX_ID).clearPlaybackReports();
+    const created = await play(h.plexSourceId, key, { startMs: 0 });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    // The last periodic report, up to ~10 s before the page was left.
+    expect((await h.running.app.inject({ method: 'POST', url: `/api/play/${id}/progress`, payload: { positionMs: 20_000, state: 'playing' } })).statusCode).toBe(204);
+    await h.running.play.idle();
+    // A body that is not a position is refused in words, and the session lives on.
+    const bad = await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}`, payload: { positionMs: 'late' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ message: string }>().message).toMatch(/positionMs/);
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}`, payload: { positionMs: 1, extra: true } })).statusCode).toBe(400);
+    expect((await h.running.app.inject({ method: 'GET', url: `/api/play/${id}` })).statusCode).toBe(200);
+    // What PlayerPage sends when it is left: only DELETE, with where the player was.
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${id}`, payload: { positionMs: 29_400 } })).statusCode).toBe(204);
+    await h.running.play.idle();
+    const timeline = h.sim.server(PLEX_ID).playbackReports().filter((r) => r.itemId === key && r.call.endsWith('/:/timeline'));
+    expect(timeline.map((r) => [r.state, r.positionMs])).toEqual([
+      ['playing', 0],
+      ['playing', 20_000],
+      ['stopped', 29_400],
+    ]);
+    expect(timeline.every((r) => r.accepted)).toBe(true);
+    expect(h.store.playOutbox.count()).toBe(0);
   });
 
   it('asks for a transcode of HEVC/AC-3 whose master path carries no token; unknown items are 404', async () => {
@@ -120,14 +149,15 @@ describe('Jellyfin', () => {
     expect(bytes.headers['content-range']).toMatch(/^bytes 100-199\/\d+$/);
     await h.running.app.inject({ method: 'POST', url: `/api/play/${a.body.id}/progress`, payload: { positionMs: 20_000, state: 'playing' } });
     await h.running.play.idle();
-    await h.running.app.inject({ method: 'DELETE', url: `/api/play/${a.body.id}` });
+    // Left at 27.5 s: the DELETE says so, and Jellyfin's Stopped carries it (PositionTicks).
+    expect((await h.running.app.inject({ method: 'DELETE', url: `/api/play/${a.body.id}`, payload: { positionMs: 27_500 } })).statusCode).toBe(204);
     await h.running.play.idle();
     const calls = h.sim.server(JELLYFIN_ID).playbackReports().filter((r) => r.itemId === direct);
     expect(calls.every((r) => r.accepted)).toBe(true);
     expect(calls.map((r) => [r.call, r.positionMs])).toEqual([
       ['POST /Sessions/Playing', 10_000],
       ['POST /Sessions/Playing/Progress', 20_000],
-      ['POST /Sessions/Playing/Stopped', 20_000],
+      ['POST /Sessions/Playing/Stopped', 27_500],
     ]);
 
     const hevc = await simJellyfinMovie(h, 'hevc-ac3');

@@ -2,7 +2,7 @@
 // The browser holds only the session id; what it plays and over which route stays server-side.
 // The HLS side of a transcode is served by play-hls.ts.
 import type { FastifyPluginAsync } from 'fastify';
-import { createPlayBody, playProgressBody, playSessionParams, playSubtitleParams } from '../../api/requests.js';
+import { createPlayBody, playProgressBody, playSessionParams, playSubtitleParams, stopPlayBody } from '../../api/requests.js';
 import type { ApiPlaySession } from '../../api/types.js';
 import { serveMedia } from '../../playback/byte-proxy.js';
 import { hlsMasterUrl, type PlayError, type PlayService } from '../../playback/play-service.js';
@@ -45,7 +45,8 @@ export const playRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
 
   app.delete('/api/play/:session', async (request, reply) => {
     const { session: id } = parseInput(playSessionParams, request.params, 'params');
-    const done = play().service.stop(id);
+    const body = parseInput(stopPlayBody, request.body, 'body');
+    const done = play().service.stop(id, body?.positionMs);
     if (!done.ok) throw toHttp(done.error);
     return reply.status(204).send();
   });

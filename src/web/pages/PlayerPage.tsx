@@ -1,9 +1,10 @@
 import type Hls from 'hls.js';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { ApiPlaySession } from '../../api/types';
 import { ArrowLeftIcon, PlayIcon } from '../components/Icons';
-import { ApiRequestError, apiFetch, apiUrl, errorMessage } from '../lib/api';
+import { ApiRequestError, apiFetch, errorMessage } from '../lib/api';
 import { bufferedSpans, connectionLine, formatPlayTime, loadHls, seekTarget, shortcutFor } from '../lib/player';
+import { createPlaySession, stopPlaySession, takeEarlyPlay } from '../lib/play-session';
 import { href } from '../lib/router';
 
 /** Position reports while playing (the servers expect one about every 10 s). */
@@ -34,24 +35,6 @@ function sessionPath(id: string, rest = ''): string {
   return `play/${encodeURIComponent(id)}${rest}`;
 }
 
-/**
- * Reports that must outlive the page (leaving, closing the tab): `keepalive` lets the browser
- * finish them after unload. sendBeacon cannot say DELETE, fetch keepalive can.
- */
-function sendOnLeave(path: string, method: 'POST' | 'DELETE', body?: unknown): void {
-  try {
-    void fetch(apiUrl(path), {
-      method,
-      keepalive: true,
-      credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).catch(() => undefined);
-  } catch {
-    // Nothing to do when leaving: the session expires on the server by itself.
-  }
-}
-
 /** The player page: `/play/{sourceId}/{itemId}`. */
 export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: string }) {
   const [session, setSession] = useState<ApiPlaySession | null>(null);
@@ -80,41 +63,21 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
   const attachedGeneration = useRef<number | null>(null);
 
   // ---- the session: created on arrival, stopped on leaving --------------------------------------
-  const createSession = useCallback(async (startMs?: number, audioTrackId?: string) => {
-    const body: { sourceId: string; itemId: string; startMs?: number; audioTrackId?: string } = { sourceId, itemId };
-    if (startMs !== undefined) body.startMs = Math.round(startMs);
-    if (audioTrackId !== undefined) body.audioTrackId = audioTrackId;
-    return apiFetch<ApiPlaySession>('play', { method: 'POST', body });
-  }, [sourceId, itemId]);
+  const createSession = useCallback(
+    (startMs?: number, audioTrackId?: string) => createPlaySession({ sourceId, itemId, ...(startMs !== undefined ? { startMs } : {}), ...(audioTrackId !== undefined ? { audioTrackId } : {}) }),
+    [sourceId, itemId],
+  );
 
-  useEffect(() => {
-    let cancelled = false;
-    createSession().then(
-      (created) => {
-        if (cancelled) return void sendOnLeave(sessionPath(created.id), 'DELETE');
-        sessionRef.current = created;
-        setSession(created);
-      },
-      (err: unknown) => {
-        if (cancelled) return;
-        setError(errorMessage(err));
-        setPhase('error');
-      },
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [createSession]);
-
-  // Leaving the page (navigation inside the app, closing the tab): a last report, then stop.
+  // Leaving the page (navigation inside the app, closing the tab): ONE request that stops the
+  // session and says where the player was. Two (a stopped report, then DELETE) raced: when the
+  // DELETE won, the server's stop carried the last periodic position, up to 10 s old.
   useEffect(() => {
     const leave = () => {
       const current = sessionRef.current;
       if (!current) return;
       sessionRef.current = null;
       const positionMs = Math.round((mediaRef.current?.currentTime ?? lastPosition.current) * 1000);
-      sendOnLeave(sessionPath(current.id, '/progress'), 'POST', { positionMs, state: 'stopped' });
-      sendOnLeave(sessionPath(current.id), 'DELETE');
+      stopPlaySession(current.id, positionMs);
     };
     window.addEventListener('pagehide', leave);
     return () => {
@@ -198,6 +161,39 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
       },
     );
   }, []);
+
+  // The session: the one main.tsx asked for while the app booted (a cold load of this address),
+  // else asked for now. Nothing else is waited for before it. A layout effect: it runs as the page
+  // is put on screen, not after the first paint, so an answer that came during boot is used at once.
+  useLayoutEffect(() => {
+    let cancelled = false;
+    const early = takeEarlyPlay(sourceId, itemId);
+    // Asked before the API key was given (401): ask again now that the app shows the player.
+    const pending = early
+      ? early.catch((err: unknown) => {
+          if (err instanceof ApiRequestError && err.status === 401) return createSession();
+          throw err;
+        })
+      : createSession();
+    pending.then(
+      (created) => {
+        if (cancelled) return void stopPlaySession(created.id);
+        sessionRef.current = created;
+        // The <video> is already on the page: it gets its src now, not one render and effect later
+        // (an audio item swaps the element in that render, so it is attached by the effect below).
+        if (created.mediaType !== 'audio') attach(created, created.startMs / 1000, true);
+        setSession(created);
+      },
+      (err: unknown) => {
+        if (cancelled) return;
+        setError(errorMessage(err));
+        setPhase('error');
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [sourceId, itemId, createSession, attach]);
 
   useEffect(() => {
     if (!session || attachedGeneration.current !== null) return;
@@ -401,7 +397,9 @@ export function PlayerPage({ sourceId, itemId }: { sourceId: string; itemId: str
     createSession(atMs, audioTrackId).then(
       (created) => {
         sessionRef.current = created;
-        sendOnLeave(sessionPath(old.id), 'DELETE');
+        // The old session's stop says where the switch happened (where the new one starts), not
+        // its last periodic report, which would put the server's resume point back.
+        stopPlaySession(old.id, atMs);
         holdFrame();
         attach(created, atMs / 1000, resume);
         setSession(created);
