@@ -214,6 +214,39 @@ describe('player page', () => {
     }
   }, 120_000);
 
+  it('Play on an item page asks for the play session as the click lands, before the player page is on screen, and the player takes that one session', async () => {
+    const sourceId = marquee.sourceId(LIVING_ROOM);
+    marquee.sim.library('living-room').setResume(H264_ITEM, 0);
+    const posts: string[] = [];
+    session = await openBrowser(`${marquee.url}item/${sourceId}/${H264_ITEM}`, {
+      beforeLoad: async (context) => {
+        context.on('request', (r) => {
+          if (new URL(r.url()).pathname === '/api/play' && r.method() === 'POST') posts.push(r.postData() ?? '');
+        });
+        // When the page asks for a play session: was the player page already in the DOM?
+        await context.addInitScript(() => {
+          const w = window as unknown as { __playAsked: { playerOnScreen: boolean }[] };
+          w.__playAsked = [];
+          const original = window.fetch.bind(window);
+          window.fetch = (input, init) => {
+            const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+            if (init?.method === 'POST' && new URL(url, location.href).pathname.endsWith('/api/play')) w.__playAsked.push({ playerOnScreen: document.querySelector('[data-testid="player-page"]') !== null });
+            return original(input, init);
+          };
+        });
+      },
+    });
+    const page = session.page;
+    await page.getByTestId('play-button').click();
+    await page.getByTestId('player-page').waitFor();
+    await poll(() => page.getByTestId('player-page').getAttribute('data-state'), 20_000).toMatch(/^(playing|paused)$/);
+    const asked = await page.evaluate(() => (window as unknown as { __playAsked: { playerOnScreen: boolean }[] }).__playAsked);
+    expect(asked).toEqual([{ playerOnScreen: false }]);
+    expect(posts).toHaveLength(1);
+    const id = await page.getByTestId('player-page').getAttribute('data-session-id');
+    expect((await fetch(new URL(`api/play/${id}`, marquee.url))).status).toBe(200);
+  }, 60_000);
+
   it('the local route is cut mid-play: the video keeps playing from where it was, no error, the line says remote', async () => {
     // Held near the clip's bitrate, so the browser cannot have buffered the file before the cut.
     await marquee.sim.route('living-room-local').fault({ mode: 'throttle', bytesPerSecond: 80_000 });

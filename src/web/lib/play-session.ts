@@ -43,31 +43,51 @@ export function stopPlaySession(sessionId: string, positionMs?: number): void {
   }
 }
 
-let early: { sourceId: string; itemId: string; session: Promise<ApiPlaySession> } | null = null;
+interface EarlyPlay {
+  sourceId: string;
+  itemId: string;
+  session: Promise<ApiPlaySession>;
+  claimed: boolean;
+}
 
-/** On a player address, asks for the session now (main.tsx, before the app renders). */
-export function startPlayEarly(location: Pick<Location, 'pathname' | 'search' | 'hash'> = window.location): void {
-  const route = parseLocation(location.pathname, location.search, location.hash, basePath());
-  if (route.page !== 'play' || !route.sourceId || !route.itemId) return;
-  const session = createPlaySession({ sourceId: route.sourceId, itemId: route.itemId });
-  const entry = { sourceId: route.sourceId, itemId: route.itemId, session };
-  early = entry;
-  session.then(
+let early: EarlyPlay | null = null;
+
+/** Stops an early session once it answers, if no player took it (replaced, or never shown). */
+function stopIfUnclaimed(entry: EarlyPlay): void {
+  entry.session.then(
     (created) => {
-      setTimeout(() => {
-        if (early !== entry) return;
-        early = null;
-        stopPlaySession(created.id);
-      }, UNCLAIMED_STOP_MS);
+      if (entry.claimed) return;
+      if (early === entry) early = null;
+      stopPlaySession(created.id);
     },
-    () => undefined, // the player that takes it says the error (or asks again)
+    () => undefined,
   );
 }
 
-/** The session asked for at boot for this item, once; null when there is none to take. */
+/**
+ * On a player address, asks for the session now: at boot (main.tsx, before the app renders) and on
+ * an in-app navigation to a player address (before the page switches). A player that does not take
+ * it within UNCLAIMED_STOP_MS, or a newer early session, stops it.
+ */
+export function startPlayEarly(location: Pick<Location, 'pathname' | 'search' | 'hash'> = window.location): void {
+  const route = parseLocation(location.pathname, location.search, location.hash, basePath());
+  if (route.page !== 'play' || !route.sourceId || !route.itemId) return;
+  if (early && !early.claimed) stopIfUnclaimed(early);
+  const session = createPlaySession({ sourceId: route.sourceId, itemId: route.itemId });
+  const entry: EarlyPlay = { sourceId: route.sourceId, itemId: route.itemId, session, claimed: false };
+  early = entry;
+  // The player that takes it says the error (or asks again); nobody else needs to hear it.
+  session.catch(() => undefined);
+  setTimeout(() => {
+    if (!entry.claimed) stopIfUnclaimed(entry);
+  }, UNCLAIMED_STOP_MS);
+}
+
+/** The session asked for early (boot or navigation) for this item, once; null when there is none to take. */
 export function takeEarlyPlay(sourceId: string, itemId: string): Promise<ApiPlaySession> | null {
-  if (!early || early.sourceId !== sourceId || early.itemId !== itemId) return null;
+  if (!early || early.claimed || early.sourceId !== sourceId || early.itemId !== itemId) return null;
   const { session } = early;
+  early.claimed = true;
   early = null;
   return session;
 }

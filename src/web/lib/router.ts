@@ -129,10 +129,25 @@ export function href(route: Route): string {
   return routeUrl(route, basePath());
 }
 
+type NavigationStart = (target: URL) => void;
+const navigationStarts = new Set<NavigationStart>();
+
+/**
+ * Called with the target of every in-app navigation to another address, before the page changes:
+ * work the next page will need can start a render earlier (the player asks for its play session
+ * while the page switches, lib/play-early.ts). Returns a function that removes the listener.
+ */
+export function onNavigationStart(listener: NavigationStart): () => void {
+  navigationStarts.add(listener);
+  return () => navigationStarts.delete(listener);
+}
+
 /** Goes to a route (or a URL under the base) without reloading; `replace` rewrites the current history entry. */
 export function navigate(to: Route | string, options: { replace?: boolean } = {}): void {
   const url = typeof to === 'string' ? to : href(to);
   const before = snapshot();
+  const target = new URL(url, window.location.href);
+  if (`${target.pathname}${target.search}${target.hash}` !== before) for (const listener of navigationStarts) listener(target);
   if (options.replace) window.history.replaceState(null, '', url);
   else window.history.pushState(null, '', url);
   if (snapshot() === before) return;
