@@ -21,6 +21,7 @@ import { startTestRuntime } from '../test/support/start.js';
 import { waitUntil } from '../test/support/wait.js';
 import { BrowserThread, FIRST_BYTES, interleavedRound, mbps, PART_PATH } from './playback.js';
 import { median } from './stats.js';
+import { cpuBoundRatio, ownCpuMs, processCpuMs, proxyBudgetFor } from './support/cpu-cost.js';
 import { startReferenceProxies, type ReferenceProxies } from './support/reference-proxies.js';
 import type { Benchmark, BenchRow } from './types.js';
 
@@ -173,6 +174,27 @@ export const playbackProcess: Benchmark = {
           push(one, `${name}/direct`, (rate / whole.direct) * 100);
         }
       }
+
+      // CPU per MB of every party, from long runs of whole-clip reads (steady where throughput
+      // ratios are not): the simulator's process, this process (the worker "browser", plus Marquee's
+      // proxy or the bare pipe when they carry the bytes), and each reference proxy's process.
+      const cpuReads = options.quick ? 12 : 30;
+      const cpu: Record<string, { mbps: number; simMsPerMb: number; ownMsPerMb: number; refMsPerMb: number | null }> = {};
+      const simPid = child.pid!;
+      for (const [name, read] of Object.entries(readers((url, headers) => fetchTimed(url, headers).then((f) => f.bytes)))) {
+        const ref = references.running.find((r) => r.name === name);
+        const before = { own: ownCpuMs(), sim: processCpuMs(simPid), ref: ref ? processCpuMs(ref.pid) : 0, at: performance.now() };
+        let bytes = 0;
+        for (let i = 0; i < cpuReads; i++) bytes += await read();
+        const wallMs = performance.now() - before.at;
+        const mb = bytes / 1e6;
+        cpu[name] = {
+          mbps: (bytes * 8) / 1e6 / (wallMs / 1000),
+          simMsPerMb: (processCpuMs(simPid) - before.sim) / mb,
+          ownMsPerMb: (ownCpuMs() - before.own) / mb,
+          refMsPerMb: ref ? (processCpuMs(ref.pid) - before.ref) / mb : null,
+        };
+      }
       const loadAfter = os.loadavg();
       const load = `load average ${loadBefore[0]!.toFixed(1)} → ${loadAfter[0]!.toFixed(1)} on ${os.availableParallelism()} cores`;
       const spread = (xs: number[], digits: number) => `rounds ${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
@@ -198,6 +220,21 @@ export const playbackProcess: Benchmark = {
         rows.push({ case: `simulator in its own process: one stream — ${label[name]}, Mbit/s`, n: rounds, unit: '/s', p50: m(one[name]), p95: null, ...range(one[name]!), note: `${versus}${before ? `in-process: ${before.one}` : 'not in the in-process bench'}` });
       }
       rows.push({ case: 'simulator in its own process: one stream — proxy / direct throughput', n: rounds, unit: '%', p50: pct, p95: null, goal: '≥ 90 %', met: pct === null ? null : pct >= 90, note: `${spread(one['proxy/direct']!, 0)}; in-process: ${ip.onePct} % (bare ${ip.oneBarePct} %)${references.missing.length ? `; ${references.missing.join(', ')}` : ''}` });
+      // Who costs what per MB: the client is this process during direct reads; a proxy in this
+      // process costs what it adds to that; a reference proxy, its own process.
+      const cores = os.availableParallelism();
+      const client = cpu.direct!.ownMsPerMb;
+      const server = cpu.direct!.simMsPerMb;
+      const proxyCost = (name: string) => (cpu[name]!.refMsPerMb ?? Math.max(0, cpu[name]!.ownMsPerMb - client));
+      const budget = proxyBudgetFor(0.9, { server, client }, cores);
+      rows.push({ case: 'CPU per MB — simulated Plex serving the file (direct reads)', n: cpuReads, unit: 'ms', p50: server, p95: null, note: `${cpuReads} whole-clip reads per contender, ${cpu.direct!.mbps.toFixed(0)} Mbit/s` });
+      rows.push({ case: 'CPU per MB — the client reading it (worker thread)', n: cpuReads, unit: 'ms', p50: client, p95: null });
+      for (const name of order.filter((n) => n !== 'direct')) {
+        const cost = proxyCost(name);
+        const ceiling = cpuBoundRatio({ server, client, proxy: cost }, cores) * 100;
+        rows.push({ case: `CPU per MB — ${label[name]}`, n: cpuReads, unit: 'ms', p50: cost, p95: null, note: `CPU-bound ceiling on ${cores} cores: ${ceiling.toFixed(0)} % of direct; measured over these reads ${((cpu[name]!.mbps / cpu.direct!.mbps) * 100).toFixed(0)} %` });
+      }
+      rows.push({ case: `CPU per MB a proxy may cost for ≥ 90 % of direct on ${cores} cores`, n: cpuReads, unit: 'ms', p50: budget, p95: null, note: budget <= 0 ? 'none: the server and client alone fill the cores' : `Marquee's proxy costs ${proxyCost('proxy').toFixed(2)} ms` });
       rows.push({ case: 'machine load during the run', n: 1, unit: 'count', p50: loadAfter[0]!, p95: null, note: load });
       const summary = order.map((name) => `${name} ${m(first[name])?.toFixed(2)} ms / ${m(one[name])?.toFixed(0)} Mbit/s${name === 'direct' ? '' : ` (${m(first[`${name}/direct`])?.toFixed(2)}×, ${m(one[`${name}/direct`])?.toFixed(0)} %)`}`);
       options.log(`${load}; first 256 KB / one stream: ${summary.join('; ')}`);

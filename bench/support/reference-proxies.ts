@@ -17,6 +17,8 @@ export interface ReferenceProxy {
   what: string;
   /** Base URL on 127.0.0.1 that forwards to the target. */
   url: string;
+  /** Its process (socat's forked per-connection children are counted by bench/support/cpu-cost.ts). */
+  pid: number;
 }
 
 export interface ReferenceProxies {
@@ -82,7 +84,7 @@ export async function startReferenceProxies(target: { host: string; port: number
       const child = spawn(socat, ['-b', '262144', `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `TCP:${target.host}:${target.port}`], { stdio: 'ignore' });
       children.push(child);
       await listening(port, child);
-      running.push({ name: 'socat', what: 'socat: C, read/write through user space, 256 KiB buffer', url: `http://127.0.0.1:${port}/` });
+      running.push({ name: 'socat', what: 'socat: C, read/write through user space, 256 KiB buffer', url: `http://127.0.0.1:${port}/`, pid: child.pid! });
     } else missing.push('socat not installed');
 
     const haproxy = installed('haproxy');
@@ -111,7 +113,7 @@ export async function startReferenceProxies(target: { host: string; port: number
       const child = spawn(haproxy, ['-db', '-f', config], { stdio: 'ignore' });
       children.push(child);
       await listening(port, child);
-      running.push({ name: 'haproxy', what: 'HAProxy: C, TCP mode, kernel splice', url: `http://127.0.0.1:${port}/` });
+      running.push({ name: 'haproxy', what: 'HAProxy: C, TCP mode, kernel splice', url: `http://127.0.0.1:${port}/`, pid: child.pid! });
     } else missing.push('haproxy not installed');
   } catch (error) {
     await stopAll();
