@@ -42,6 +42,9 @@ const JellyfinLibrarySchema = z.object({
   itemCount: z.number().int().min(0).max(50_000).default(24),
 });
 
+/** The clips of sim/media-catalog.ts (SimMediaVariant). */
+const MediaVariantSchema = z.enum(['h264-aac', 'hevc-ac3', 'audio-aac', 'h264-aac-high']);
+
 const PlexServerSchema = z.object({
   id: z.string().min(1),
   kind: z.literal('plex'),
@@ -59,6 +62,8 @@ const PlexServerSchema = z.object({
   presence: z.boolean().default(true),
   routes: z.array(RouteConfigSchema).min(1),
   libraries: z.array(PlexLibrarySchema).default([]),
+  /** Items (ratingKey) that play another clip than their generated one, e.g. `h264-aac-high` (~3 Mbps) for throughput benches. */
+  mediaVariants: z.record(z.string().regex(/^\d+$/), MediaVariantSchema).default({}),
 });
 
 const JellyfinUserSchema = z.object({
@@ -89,6 +94,8 @@ const JellyfinServerSchema = z.object({
   users: z.array(JellyfinUserSchema).default([{ name: 'demo', password: 'demo', admin: true, disabled: false }]),
   routes: z.array(RouteConfigSchema).min(1),
   libraries: z.array(JellyfinLibrarySchema).default([]),
+  /** Items (Id, 32 hex) that play another clip than their generated one, e.g. `h264-aac-high` (~3 Mbps) for throughput benches. */
+  mediaVariants: z.record(z.string().regex(/^[0-9a-f]{32}$/), MediaVariantSchema).default({}),
 });
 
 export const ServerConfigSchema = z.discriminatedUnion('kind', [PlexServerSchema, JellyfinServerSchema]);

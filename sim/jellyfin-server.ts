@@ -16,7 +16,7 @@ import type { RequestContext, SimService } from './service.js';
 import type { Timers } from './timers.js';
 import { DEFAULT_SEARCH_SLOW_MS, type SearchFault } from './faults.js';
 import { isJellyfinImagePath, isJellyfinLibraryPath, isJellyfinSearch, JellyfinLibraryApi, jellyfinServerLibrary } from './jellyfin-library.js';
-import { chainCatalogs, jellyfinMediaCatalog, libraryPlayState, type ServerLibrary } from './library-model.js';
+import { chainCatalogs, jellyfinMediaCatalog, libraryPlayState, withMediaVariants, type ServerLibrary } from './library-model.js';
 import type { MediaCatalog } from './media-catalog.js';
 
 const ERROR_BODY = 'Error processing request.';
@@ -107,7 +107,7 @@ export class JellyfinServerSim implements SimService {
     this.impostor = { id: stableHex(`jellyfin-impostor:${config.id}`, 32), name: `${config.name} (other)`, version: config.version };
     this.library = jellyfinServerLibrary(config.id, this.machineId, config.libraries);
     this.libraryApi = new JellyfinLibraryApi(this.library, this.machineId);
-    this.media.catalog = chainCatalogs(jellyfinMediaCatalog(this.library, this.libraryApi.codec), this.media.catalog);
+    this.media.catalog = withMediaVariants(chainCatalogs(jellyfinMediaCatalog(this.library, this.libraryApi.codec), this.media.catalog), config.mediaVariants);
     this.media.playState = libraryPlayState(this.library, (itemId) => this.libraryApi.codec.decode(itemId), this.media.playState);
     this.users = config.users.map((u) => ({ id: stableHex(`jellyfin-user:${config.id}:${u.name}`, 32), name: u.name, password: u.password, admin: u.admin, disabled: u.disabled }));
   }

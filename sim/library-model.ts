@@ -523,6 +523,13 @@ export function chainCatalogs(...catalogs: MediaCatalog[]): MediaCatalog {
   };
 }
 
+/** A catalog whose listed items play another clip (config `mediaVariants`); everything else as `catalog` says. */
+export function withMediaVariants(catalog: MediaCatalog, variants: Readonly<Record<string, SimMediaVariant>>): MediaCatalog {
+  if (Object.keys(variants).length === 0) return catalog;
+  const swap = (p: SimPlayable | null): SimPlayable | null => (p && Object.hasOwn(variants, p.itemId) ? { ...p, variant: variants[p.itemId]! } : p);
+  return { playable: (itemId) => swap(catalog.playable(itemId)), playableByPart: (partId) => swap(catalog.playableByPart?.(partId) ?? null) };
+}
+
 export function plexMediaCatalog(library: ServerLibrary): MediaCatalog {
   const playable = (itemId: string) => {
     if (!/^\d+$/.test(itemId)) return null;

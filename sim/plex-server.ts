@@ -16,7 +16,7 @@ import type { Dispatcher } from './dispatch.js';
 import { PlexMedia } from './media/plex-media.js';
 import type { ServerLibrary } from './library-model.js';
 import type { MediaCatalog } from './media-catalog.js';
-import { chainCatalogs, libraryPlayState, plexMediaCatalog } from './library-model.js';
+import { chainCatalogs, libraryPlayState, plexMediaCatalog, withMediaVariants } from './library-model.js';
 import { isPlexLibraryPath, isPlexSearchPath, PlexLibraryApi, plexServerLibrary } from './plex-library.js';
 import { DEFAULT_SEARCH_SLOW_MS, type SearchFault } from './faults.js';
 
@@ -74,7 +74,7 @@ export class PlexServerSim implements SimService, PlexResourceSource {
     this.impostor = { machineId: stableHex(`plex-impostor:${config.id}`, 40), name: `${config.name} (other)` };
     this.library = plexServerLibrary(config.id, config.libraries);
     this.libraryApi = new PlexLibraryApi(this.library, config.id, this.machineId);
-    this.media.catalog = chainCatalogs(plexMediaCatalog(this.library), this.media.catalog);
+    this.media.catalog = withMediaVariants(chainCatalogs(plexMediaCatalog(this.library), this.media.catalog), config.mediaVariants);
     this.media.playState = libraryPlayState(this.library, (itemId) => (/^\d+$/.test(itemId) ? Number(itemId) : undefined), this.media.playState);
     this.registerAccessTokens();
   }
