@@ -259,11 +259,13 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
   const maintenance = maintenanceMs > 0 ? setInterval(() => void runMaintenance(), maintenanceMs) : null;
   maintenance?.unref();
 
+  const credentialsRepo = new CredentialsRepo(ctx);
   return {
     path,
-    sources: new SourcesRepo(ctx),
+    // Deleting a source deletes its credentials row: the credentials repo forgets what it read of it.
+    sources: new SourcesRepo(ctx, (ref) => credentialsRepo.forget(ref)),
     routes: new RoutesRepo(ctx),
-    credentials: new CredentialsRepo(ctx),
+    credentials: credentialsRepo,
     status,
     probes,
     libraries: new LibrariesRepo(ctx),

@@ -137,6 +137,35 @@ describe('CredentialsRepo', () => {
     expect(store.credentials.get('r1')).toBeNull();
   });
 
+  it('keeps what it read in memory (no SQLite read per routed call), and every write — its own or a source deleted with its credentials — is seen by the next read', () => {
+    const store = open();
+    store.credentials.put('r1', { token: 'a' });
+    const first = store.credentials.get('r1')!;
+    // A second read is the same row, not a new query; and nobody can change it through the object.
+    let selects = 0;
+    const db = (store as unknown as { credentials: { ctx: { db: { select: (...a: unknown[]) => unknown } } } }).credentials.ctx.db;
+    const select = db.select.bind(db);
+    db.select = (...a: unknown[]) => {
+      selects++;
+      return select(...a);
+    };
+    expect(store.credentials.get('r1')).toBe(first);
+    expect(selects).toBe(0);
+    expect(() => {
+      (first as { token: string }).token = 'changed';
+    }).toThrow();
+    store.credentials.put('r1', { token: 'b' });
+    expect(store.credentials.get('r1')).toEqual({ token: 'b' });
+    expect(selects).toBe(1);
+    expect(store.credentials.delete('r1')).toBe(true);
+    expect(store.credentials.get('r1')).toBeNull();
+
+    const source = store.sources.create(sampleSource(1));
+    expect(store.credentials.get(source.credentialRef)).not.toBeNull();
+    expect(store.sources.delete(source.id)).toBe(true);
+    expect(store.credentials.get(source.credentialRef)).toBeNull();
+  });
+
   it('skips a corrupt credentials row without logging its content', () => {
     const logger = recordingLogger();
     const store = open({ logger });

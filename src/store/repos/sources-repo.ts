@@ -51,7 +51,11 @@ type RouteRow = typeof routes.$inferSelect;
 
 /** Sources with their routes; creation stores the credentials in the same transaction. */
 export class SourcesRepo {
-  constructor(private readonly ctx: StoreContext) {}
+  constructor(
+    private readonly ctx: StoreContext,
+    /** Told of every credentials row this repo writes or deletes (CredentialsRepo keeps rows it read). */
+    private readonly credentialsChanged: (ref: string) => void = () => undefined,
+  ) {}
 
   /** Throws a ZodError for invalid input and StoreUnavailableError when storage is unusable. */
   create(input: NewSourceRecord): Source {
@@ -81,6 +85,7 @@ export class SourcesRepo {
             .values(sourceRoutes.map((r, i) => ({ ...r, sourceId: id, origin: valid.routes[i]?.origin ?? 'typed' })))
             .run();
         }
+        this.credentialsChanged(source.credentialRef);
         this.ctx.db.insert(credentials).values({ ref: source.credentialRef, payload, updatedAt: this.ctx.now() }).run();
       }),
     );
@@ -163,7 +168,10 @@ export class SourcesRepo {
         this.ctx.db.delete(sources).where(eq(sources.id, id)).run();
         // Another source could share a ref only if created by hand; never delete a ref still in use.
         const stillUsed = this.ctx.db.select({ id: sources.id }).from(sources).where(eq(sources.credentialRef, row.ref)).get();
-        if (!stillUsed) this.ctx.db.delete(credentials).where(eq(credentials.ref, row.ref)).run();
+        if (!stillUsed) {
+          this.credentialsChanged(row.ref);
+          this.ctx.db.delete(credentials).where(eq(credentials.ref, row.ref)).run();
+        }
         return true;
       }),
     );
