@@ -91,7 +91,7 @@ export interface StallTrial {
 
 export interface StallOutput {
   trials: StallTrial[];
-  firstFrame: { direct: number[]; proxyPage: number[]; playerPage: number[]; clickPlay: number[] };
+  firstFrame: { direct: number[]; server: number[]; proxyPage: number[]; playerPage: number[]; clickPlay: number[] };
   /** Player page: navigation start → its media element got its src (app boot, POST /api/play). */
   playerSrcSet: number[];
   /** Click on Play on the item page → the player's media element got its src. */
@@ -368,7 +368,11 @@ runScenario<StallArgs, StallOutput>(async ({ trials, watchMs, frameRounds, heldT
     });
     await new Promise<void>((resolve) => staticServer!.listen(0, '127.0.0.1', resolve));
     const staticBase = `http://127.0.0.1:${(staticServer.address() as AddressInfo).port}`;
-    const firstFrame = { direct: [] as number[], proxyPage: [] as number[], playerPage: [] as number[], clickPlay: [] as number[] };
+    const firstFrame = { direct: [] as number[], server: [] as number[], proxyPage: [] as number[], playerPage: [] as number[], clickPlay: [] as number[] };
+    // The same file fetched directly from the simulated Living-room Plex over its local route (what
+    // the byte proxy fetches; the token in the URL only on this bench page, as Plex accepts it there).
+    const local = sim.servers.find((x) => x.id === 'living-room')!.routes.find((r) => r.kind === 'local')!;
+    const serverPartUrl = `${local.url}/library/parts/${Number(H264_ITEM) * 10 + 2}/1/file.mp4?X-Plex-Token=${encodeURIComponent(sim.plexTv.serverToken('living-room'))}`;
     const playerSrcSet: number[] = [];
     const clickSrcSet: number[] = [];
     const { context } = await newContext(browser);
@@ -400,7 +404,7 @@ runScenario<StallArgs, StallOutput>(async ({ trials, watchMs, frameRounds, heldT
         await page.close();
       }
     };
-    const kinds = ['direct', 'proxyPage', 'playerPage', 'clickPlay'] as const;
+    const kinds = ['direct', 'server', 'proxyPage', 'playerPage', 'clickPlay'] as const;
     for (let round = -1; round < frameRounds; round++) {
       const order = round % 2 === 0 ? kinds : [...kinds].reverse();
       for (const kind of order) {
@@ -415,6 +419,7 @@ runScenario<StallArgs, StallOutput>(async ({ trials, watchMs, frameRounds, heldT
         }
         let url: string;
         if (kind === 'direct') url = `${staticBase}/`;
+        else if (kind === 'server') url = `${staticBase}/page?src=${encodeURIComponent(serverPartUrl)}`;
         else if (kind === 'playerPage') url = new URL(`play/${sourceId}/${H264_ITEM}`, marqueeUrl).toString();
         else {
           const created = await fetch(new URL('api/play', marqueeUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sourceId, itemId: H264_ITEM, startMs: 0 }) });
