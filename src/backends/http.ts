@@ -22,6 +22,12 @@ export interface HttpClientOptions {
   /** Verify TLS certificates (default true; plex.direct hosts carry valid certificates). */
   rejectUnauthorized?: boolean;
   maxBodyBytes?: number;
+  /**
+   * Connections per origin (default 1: a light Client per address, what probes of 30,000 routes
+   * need). Interactive requests (library pages, posters, play calls) use a client with several, so
+   * those of one server overlap as a browser's would.
+   */
+  connectionsPerOrigin?: number;
 }
 
 export interface HttpRequest {
@@ -203,7 +209,7 @@ export class HttpClient {
         // which at 30,000 probed routes was a third of the engine's garbage (bench/scale). Probes of
         // one route never overlap (one check per source at a time), so nothing waits behind it.
         keepAliveTimeout: 15_000,
-        connections: 1,
+        connections: Math.max(1, options.connectionsPerOrigin ?? 1),
         connect: {
           ...(options.lookup ? { lookup: options.lookup } : {}),
           rejectUnauthorized: options.rejectUnauthorized ?? true,

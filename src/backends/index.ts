@@ -1,4 +1,7 @@
-// Wiring: one HttpClient (one connection pool, one set of guarantees) shared by both backends.
+// Wiring: two HttpClients with one set of guarantees, shared by both backends — one connection per
+// origin for probes and sign-in (light at 30,000 routes), several for what a user waits on (library
+// pages, posters, play calls), so those to one server overlap instead of queueing — and media bytes
+// on their own connections.
 import type { LookupFunction } from 'node:net';
 import type { SourceKind } from '../core/types.js';
 import { createSafeAxios } from './axios.js';
@@ -47,6 +50,12 @@ export function createBackends(config: BackendsConfig): Backends {
     ...(config.lookup ? { lookup: config.lookup } : {}),
     ...(config.rejectUnauthorized !== undefined ? { rejectUnauthorized: config.rejectUnauthorized } : {}),
   });
+  // Six per origin, as browsers allow: a poster grid or a play start (item + decision) in parallel.
+  const interactiveHttp = new HttpClient({
+    ...(config.lookup ? { lookup: config.lookup } : {}),
+    ...(config.rejectUnauthorized !== undefined ? { rejectUnauthorized: config.rejectUnauthorized } : {}),
+    connectionsPerOrigin: 6,
+  });
   const common = {
     ...(config.version ? { version: config.version } : {}),
     ...(config.deviceName ? { deviceName: config.deviceName } : {}),
@@ -58,11 +67,12 @@ export function createBackends(config: BackendsConfig): Backends {
   const plexConfig = {
     ...common,
     http,
+    interactiveHttp,
     clientIdentifier: config.clientIdentifier,
     ...(config.plexTvUrl ? { plexTvUrl: config.plexTvUrl } : {}),
     ...(config.plexAuthAppUrl ? { plexAuthAppUrl: config.plexAuthAppUrl } : {}),
   };
-  const jellyfinConfig = { ...common, axios: createSafeAxios(http), installId: config.clientIdentifier };
+  const jellyfinConfig = { ...common, axios: createSafeAxios(http), interactiveAxios: createSafeAxios(interactiveHttp), installId: config.clientIdentifier };
   const jellyfin = new JellyfinBackend(jellyfinConfig);
   // Media bytes go over their own connections: a film must not queue behind (or hold up) probes.
   const media = new MediaFetcher({
@@ -71,7 +81,7 @@ export function createBackends(config: BackendsConfig): Backends {
   });
   const plex: MediaBackend = Object.assign(new PlexBackend(plexConfig), {
     media: mediaStreams(media, (call) => ({ ...plexHeaders(plexConfig, call.credentials.token), accept: '*/*' })),
-    playback: new PlexPlayback(plexConfig),
+    playback: new PlexPlayback({ ...plexConfig, http: interactiveHttp }),
   });
   Object.assign(jellyfin, {
     media: mediaStreams(media, (call) => ({ authorization: jellyfin.authorizationFor(call.target, call.route, call.credentials), accept: '*/*' })),
@@ -84,7 +94,7 @@ export function createBackends(config: BackendsConfig): Backends {
     plexAccount: new PlexAccountClient(plexConfig),
     jellyfinSignIn: new JellyfinSignInFlow(jellyfinConfig),
     close: async () => {
-      await Promise.all([http.close(), media.close()]);
+      await Promise.all([http.close(), interactiveHttp.close(), media.close()]);
     },
   };
 }

@@ -3,6 +3,8 @@
 // the Plex universal decision and timeline/scrobble query parameters — recorded on the wire by a
 // proxy in front of each server. And the secret scan: no token in any play API answer, streamUrl,
 // subtitle URL, HLS playlist or segment, or response header the browser receives.
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureClips } from '../../sim/index.js';
 import { JELLYFIN_SPEC, OpenApiValidator, PLEX_SPEC } from '../../sim/openapi-validator.js';
@@ -94,6 +96,49 @@ describe('requests Marquee sends, against the published specs', () => {
     expect(reports.filter((r) => !r.accepted)).toEqual([]);
   });
 
+  it('deciding is one round trip: the item and the decision (Plex) / PlaybackInfo (Jellyfin) are in flight together', async () => {
+    // A proxy that holds every answer 80 ms and counts requests in flight at once: asked one after
+    // the other (or queued on one connection) they never overlap; asked together, two are in flight.
+    const overlapProxy = async (upstream: string) => {
+      let inFlight = 0;
+      const seen = { max: 0 };
+      const server = createServer((req, res) => {
+        inFlight++;
+        seen.max = Math.max(seen.max, inFlight);
+        const target = new URL(req.url ?? '/', upstream);
+        const out = httpRequest(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+          setTimeout(() => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+            answer.on('end', () => inFlight--);
+          }, 80);
+        });
+        out.on('error', () => {
+          inFlight--;
+          res.destroy();
+        });
+        req.pipe(out);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.11', resolve));
+      h.onClose(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      return { url: `http://127.0.0.11:${(server.address() as AddressInfo).port}`, seen };
+    };
+    const options = { timeoutMs: 5_000 };
+    const seen: Record<string, number> = {};
+    for (const kind of ['plex', 'jellyfin'] as const) {
+      const sourceId = kind === 'plex' ? h.plexSourceId : h.jellyfinSourceId;
+      const source = h.engine.getSource(sourceId)!.source;
+      const local = source.routes.find((r) => r.kind === 'local')!;
+      const itemId = kind === 'plex' ? simPlexMovies(h, 'h264-aac')[0]! : await simJellyfinMovie(h, 'h264-aac');
+      const proxy = await overlapProxy(kind === 'plex' ? h.sim.route(SIM_ROUTES.plexLocal).url : h.sim.route(SIM_ROUTES.jellyfinLocal).url);
+      const call: RouteContext = { target: { kind, serverId: source.serverId }, route: { ...local, url: proxy.url }, credentials: h.engine.getCredentials(sourceId)! };
+      const decided = await h.backends.backends[kind].playback!.decide(call, { itemId, startMs: 0, maxBitrateKbps: null, deviceId: 'dev-1', clientSessionId: `overlap-${kind}` }, options);
+      expect(decided.ok && decided.value.method, kind).toBe('direct');
+      seen[kind] = proxy.seen.max;
+    }
+    expect(seen).toEqual({ plex: 2, jellyfin: 2 });
+  });
+
   it('Plex: the universal decision, /:/timeline (live and made offline) and /:/scrobble query parameters', async () => {
     const source = h.engine.getSource(h.plexSourceId)!.source;
     const local = source.routes.find((r) => r.kind === 'local')!;
@@ -117,7 +162,10 @@ describe('requests Marquee sends, against the published specs', () => {
     const decisions = sent.filter((r) => /^\/video\/:\/transcode\/universal\/decision$/.test(pathOf(r)));
     const timelines = sent.filter((r) => pathOf(r) === '/:/timeline');
     const scrobbles = sent.filter((r) => pathOf(r) === '/:/scrobble');
-    expect([decisions.length, timelines.length, scrobbles.length]).toEqual([2, 3, 1]);
+    // Three decisions: the H.264 movie's (asked beside its metadata, direct play allowed, and used),
+    // and for the HEVC one the same early ask, then the transcode decision once the metadata said so.
+    expect([decisions.length, timelines.length, scrobbles.length]).toEqual([3, 3, 1]);
+    expect(decisions.map((r) => queryOf(r).directPlay)).toEqual(['1', '1', '0']);
     // Parameters real Plex clients send that the published spec does not list (Plex Web sends each);
     // anything else undocumented fails the test.
     const knownUndocumented = new Set(['query:session', 'query:X-Plex-Session-Identifier', 'query:fastSeek', 'query:maxVideoBitrate', 'query:audioStreamID']);

@@ -61,6 +61,8 @@ import { sdkCall } from './sdk-call.js';
 export interface JellyfinConfig {
   /** axios instance backed by our HttpClient (createSafeAxios). */
   axios: AxiosInstance;
+  /** The same over the interactive HttpClient (several connections per origin): browsing and playback. Default `axios`. */
+  interactiveAxios?: AxiosInstance;
   /** Stable per install; DeviceIds are derived from it. */
   installId: string;
   clientName?: string;
@@ -90,8 +92,8 @@ class JellyfinClient {
   protected deviceInfo(deviceId: string): DeviceInfo {
     return { id: deviceId, name: this.config.deviceName ?? 'Marquee' };
   }
-  protected api(baseUrl: string, deviceId: string, token?: string): Api {
-    return new Api(baseUrl, this.clientInfo(), this.deviceInfo(deviceId), token ?? '', this.config.axios);
+  protected api(baseUrl: string, deviceId: string, token?: string, interactive = false): Api {
+    return new Api(baseUrl, this.clientInfo(), this.deviceInfo(deviceId), token ?? '', interactive ? (this.config.interactiveAxios ?? this.config.axios) : this.config.axios);
   }
   protected deviceIdFor(serverId: string, credentials?: Credentials): string {
     return credentials?.deviceId ?? jellyfinDeviceId(this.config.installId, serverId);
@@ -102,12 +104,12 @@ export class JellyfinBackend extends JellyfinClient implements MediaBackend, Jel
   readonly kind = 'jellyfin' as const;
   /** Library browsing (issue 14), with the source's token and DeviceId on the chosen route. */
   readonly browse = new JellyfinLibraryBrowser({
-    api: (call) => this.api(call.route.url, this.deviceIdFor(call.target.serverId, call.credentials), call.credentials.token),
+    api: (call) => this.api(call.route.url, this.deviceIdFor(call.target.serverId, call.credentials), call.credentials.token, true),
   });
 
   /** An SDK client on a call's route with its token and the install's DeviceId (playback). */
   apiFor(call: { target: BackendTarget; route: Route; credentials: Credentials }): Api {
-    return this.api(call.route.url, this.deviceIdFor(call.target.serverId, call.credentials), call.credentials.token);
+    return this.api(call.route.url, this.deviceIdFor(call.target.serverId, call.credentials), call.credentials.token, true);
   }
 
   /** The DeviceId of every call to this server: a transcode is named after it, so keep it fixed. */

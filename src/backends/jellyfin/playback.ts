@@ -133,8 +133,9 @@ export class JellyfinPlayback implements PlaybackApi {
   }
 
   async decide(call: RouteContext, request: PlaybackRequest, options: CallOptions): Promise<BrowseResult<PlaybackDecision>> {
-    const item = await this.item(call, request.itemId, options);
-    if (!item.ok) return item;
+    // The item (title, resume point) and PlaybackInfo are independent: asked together, one round
+    // trip instead of two (on a remote route, ~100 ms less before the first frame).
+    const itemAnswer = this.item(call, request.itemId, options);
     const api = this.source.apiFor(call);
     const deviceId = this.source.deviceIdFor(call);
     const maxBps = request.maxBitrateKbps !== null ? request.maxBitrateKbps * 1000 : null;
@@ -164,6 +165,8 @@ export class JellyfinPlayback implements PlaybackApi {
         ),
       parseWith(playbackInfoSchema, 'playback info'),
     );
+    const item = await itemAnswer;
+    if (!item.ok) return item;
     if (!info.ok) return info;
     const source = info.value.MediaSources?.[0];
     const playSessionId = info.value.PlaySessionId;

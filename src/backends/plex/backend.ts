@@ -33,6 +33,8 @@ export const PLEX_PRODUCT = 'Marquee';
 
 export interface PlexConfig {
   http: HttpClient;
+  /** Library pages, images and playback calls: several connections per origin (default `http`). */
+  interactiveHttp?: HttpClient;
   /** Stable per install (a UUID); also shown by plex.tv under Authorized Devices. */
   clientIdentifier: string;
   /** Default https://plex.tv; tests and the demo point it at the simulator. */
@@ -85,7 +87,7 @@ export class PlexBackend implements MediaBackend {
   /** Library browsing (issue 14): JSON always, whatever `preferXml` says. */
   readonly browse: PlexLibraryBrowser;
   constructor(private readonly config: PlexConfig) {
-    this.browse = new PlexLibraryBrowser({ http: config.http, headers: (token) => plexHeaders(config, token) });
+    this.browse = new PlexLibraryBrowser({ http: config.interactiveHttp ?? config.http, headers: (token) => plexHeaders(config, token) });
   }
 
   private now(): number {

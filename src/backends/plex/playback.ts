@@ -56,6 +56,29 @@ export class PlexPlayback implements PlaybackApi {
 
   async decide(call: RouteContext, request: PlaybackRequest, options: CallOptions): Promise<BrowseResult<PlaybackDecision>> {
     const itemPath = `/library/metadata/${encodeURIComponent(request.itemId)}`;
+    // The usual decision (video, direct play allowed) is asked together with the item's metadata:
+    // one round trip instead of two (on a relay, ~100 ms less before the first frame). Asked again
+    // as it must be only when the metadata shows music, or a file the browser cannot play.
+    const paramsFor = (directAllowed: boolean) =>
+      new URLSearchParams({
+        path: itemPath,
+        session: request.clientSessionId,
+        transcodeSessionId: request.clientSessionId,
+        'X-Plex-Session-Identifier': request.clientSessionId,
+        protocol: 'hls',
+        mediaIndex: '0',
+        partIndex: '0',
+        offset: String(Math.floor(request.startMs / 1000)),
+        directPlay: directAllowed ? '1' : '0',
+        directStream: '1',
+        fastSeek: '1',
+        location: plexLocation(call.route.kind),
+        ...(request.maxBitrateKbps !== null ? { maxVideoBitrate: String(request.maxBitrateKbps) } : {}),
+        ...(request.audioTrackId !== undefined ? { audioStreamID: request.audioTrackId } : {}),
+      });
+    const askDecision = (kind: string, params: URLSearchParams) => this.get(call, `/${kind}/:/transcode/universal/decision?${params.toString()}`, options, { 'x-plex-session-identifier': request.clientSessionId });
+    // Asking for another audio track means the server has to remux or transcode: no direct play.
+    const early = request.audioTrackId === undefined ? askDecision('video', paramsFor(true)) : null;
     const item = await this.get(call, itemPath, options);
     if (!item.ok) return item;
     const meta = item.value.MediaContainer.Metadata?.[0];
@@ -65,27 +88,10 @@ export class PlexPlayback implements PlaybackApi {
     if (!firstMedia || !firstPart) return { ok: false, error: { code: 'malformed', message: 'this item has no media file to play' } };
     const isAudio = meta.type === 'track' || (firstMedia.videoCodec === undefined && firstMedia.audioCodec !== undefined);
     const playable = browserPlays({ container: firstMedia.container ?? firstPart.container ?? null, videoCodec: isAudio ? null : (firstMedia.videoCodec ?? null), audioCodec: firstMedia.audioCodec ?? null });
-    // Asking for another audio track means the server has to remux or transcode: no direct play.
     const directAllowed = playable && request.audioTrackId === undefined;
-
-    const params = new URLSearchParams({
-      path: itemPath,
-      session: request.clientSessionId,
-      transcodeSessionId: request.clientSessionId,
-      'X-Plex-Session-Identifier': request.clientSessionId,
-      protocol: 'hls',
-      mediaIndex: '0',
-      partIndex: '0',
-      offset: String(Math.floor(request.startMs / 1000)),
-      directPlay: directAllowed ? '1' : '0',
-      directStream: '1',
-      fastSeek: '1',
-      location: plexLocation(call.route.kind),
-      ...(request.maxBitrateKbps !== null ? { maxVideoBitrate: String(request.maxBitrateKbps) } : {}),
-      ...(request.audioTrackId !== undefined ? { audioStreamID: request.audioTrackId } : {}),
-    });
     const kind = isAudio ? 'music' : 'video';
-    const decided = await this.get(call, `/${kind}/:/transcode/universal/decision?${params.toString()}`, options, { 'x-plex-session-identifier': request.clientSessionId });
+    const params = paramsFor(directAllowed);
+    const decided = early && kind === 'video' && directAllowed ? await early : await askDecision(kind, params);
     if (!decided.ok) return decided;
     const answer = decided.value.MediaContainer;
     const code = answer.generalDecisionCode ?? 0;
