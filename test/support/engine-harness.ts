@@ -285,8 +285,10 @@ export class EngineHarness {
   }
 
   /** Stops Marquee (engine, store, backends), then starts it again on the same data dir (a restart). */
-  async restart(): Promise<void> {
+  /** Stops the runtime and starts a new one on the same data; `stopped` runs in between. */
+  async restart(stopped?: () => void): Promise<void> {
     await this.stopRuntime();
+    stopped?.();
     await this.startRuntime();
   }
 
