@@ -48,12 +48,8 @@ export const detection: Benchmark = {
         if (push && pushLost.p50 !== null) notes.push(`push channel lost after p50 ${Math.round(pushLost.p50)} ms / p95 ${Math.round(pushLost.p95!)} ms`);
         rows.push({
           case: `${CASES[fault]} — ${push ? 'Marquee engine (push on)' : 'engine, push off: polling only (reference)'}`,
-          n: s.n,
           unit: 'ms',
-          p50: s.p50,
-          p95: s.p95,
-          min: s.min,
-          max: s.max,
+          ...s, // n, p50, p95, min, max
           // The goals are Marquee's: judged on the push rows; polling alone is the comparison.
           ...(push && goal.p95Ms !== null ? { goal: goal.label, met: s.p95 === null || out.undetected > 0 ? false : s.p95 <= goal.p95Ms } : {}),
           ...(notes.length ? { note: notes.join('; ') } : {}),

@@ -130,12 +130,8 @@ export const domLatency: Benchmark = {
       options.log(`${samples.length} status changes seen in the DOM, ${unseen} not (superseded before a frame, or missed)`);
       const row: BenchRow = {
         case: 'engine StatusChanged → sidebar badge data-state (Chromium, SSE, React)',
-        n: s.n,
         unit: 'ms',
-        p50: s.p50,
-        p95: s.p95,
-        min: s.min,
-        max: s.max,
+        ...s, // n, p50, p95, min, max
         goal: `p95 ≤ ${GOAL_MS} ms`,
         met: s.p95 === null || s.n < 5 ? null : s.p95 <= GOAL_MS,
         note: `${cycles} crash/restore cycles over ${trialSources.length} demo sources${unseen ? `; ${unseen} changes never shown as such` : ''}`,

@@ -69,12 +69,8 @@ export const playbackStall: Benchmark = {
       const inFlight = trials.filter((t) => t.inFlightBytes !== null && t.inFlightSec !== null);
       rows.push({
         case: `held buffer: ahead in the browser at the cut — ${PROTOCOL[protocol]} (${protocol === 'direct' ? "what the received bytes play beyond currentTime, by the clip's packet index" : 'buffered end − currentTime'})`,
-        n: s.n,
         unit: 'ms',
-        p50: s.p50,
-        p95: s.p95,
-        min: s.min,
-        max: s.max,
+        ...s, // n, p50, p95, min, max
         goal: `in ${band}, held there by the loop`,
         met: trials.length === 0 ? null : trials.every((t) => t.held?.reached === true && heldAhead(t) >= out.heldSettings.lowSec && heldAhead(t) <= out.heldSettings.highSec),
         note: `band reached in ${trials.filter((t) => t.held?.reached).length} of ${trials.length} (else cut when the wait ran out)${
@@ -98,12 +94,8 @@ export const playbackStall: Benchmark = {
       const ratio = direct && s.p50 !== null ? s.p50 / direct : null;
       rows.push({
         case: label,
-        n: s.n,
         unit: 'ms',
-        p50: s.p50,
-        p95: s.p95,
-        min: s.min,
-        max: s.max,
+        ...s, // n, p50, p95, min, max
         ...(kind === 'server'
           ? { note: `navigation start → loadeddata, ${s.n} interleaved rounds (order alternating), ${out.clipKbps.toFixed(0)} kbit/s clip` }
           : kind === 'direct'

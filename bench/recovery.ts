@@ -68,12 +68,8 @@ export const recovery: Benchmark = {
         else notes.push('delays uniform in [0.1 s, ceiling], ceilings 1, 2, 4, 8, 16, 30 s');
         rows.push({
           case: `restore → ConnectionRestored after a ${outageMs / 1000} s outage — ${variant.label}`,
-          n: s.n,
           unit: 'ms',
-          p50: s.p50,
-          p95: s.p95,
-          min: s.min,
-          max: s.max,
+          ...s, // n, p50, p95, min, max
           goal: `p95 ≤ ${RECOVERY_GOAL_MS / 1000} s`,
           met: s.p95 === null || out.notRestored > 0 ? false : s.p95 <= RECOVERY_GOAL_MS,
           ...(notes.length ? { note: notes.join('; ') } : {}),

@@ -28,6 +28,16 @@ async function play(sourceId: string, itemId: string, extra: Record<string, unkn
   return { status: res.statusCode, body };
 }
 
+/** The first simulated Plex H.264 movie played from 0:00, with the server's play log cleared. */
+async function playPlexMovieFromStart(): Promise<{ key: string; id: string }> {
+  const key = simPlexMovies(h, 'h264-aac')[0]!;
+  h.sim.library(PLEX_ID).setResume(key, 0);
+  h.sim.server(PLEX_ID).clearPlaybackReports();
+  const created = await play(h.plexSourceId, key, { startMs: 0 });
+  expect(created.status).toBe(201);
+  return { key, id: created.body.id };
+}
+
 describe('Plex', () => {
   it('plays H.264/AAC directly from the resume position, proxies ranges, reports progress and the stop', async () => {
     const key = simPlexMovies(h, 'h264-aac')[0]!;
@@ -70,12 +80,7 @@ describe('Plex', () => {
   });
 
   it('one stopped report per playback: the page says stopped, then leaves (DELETE)', async () => {
-    const key = simPlexMovies(h, 'h264-aac')[0]!;
-    h.sim.library(PLEX_ID).setResume(key, 0);
-    h.sim.server(PLEX_ID).clearPlaybackReports();
-    const created = await play(h.plexSourceId, key, { startMs: 0 });
-    expect(created.status).toBe(201);
-    const id = created.body.id;
+    const { key, id } = await playPlexMovieFromStart();
     // The media ended (PlayerPage reports stopped), then the page is left (DELETE with its position).
     expect((await h.running.app.inject({ method: 'POST', url: `/api/play/${id}/progress`, payload: { positionMs: 33_000, state: 'stopped' } })).statusCode).toBe(204);
     await h.running.play.idle();
@@ -89,12 +94,7 @@ describe('Plex', () => {
   });
 
   it('leaving is one request: DELETE carries the final position, and the one stopped report says exactly that', async () => {
-    const key = simPlexMovies(h, 'h264-aac')[0]!;
-    h.sim.library(PLEX_ID).setResume(key, 0);
-    h.sim.server(PLEX_ID).clearPlaybackReports();
-    const created = await play(h.plexSourceId, key, { startMs: 0 });
-    expect(created.status).toBe(201);
-    const id = created.body.id;
+    const { key, id } = await playPlexMovieFromStart();
     // The last periodic report, up to ~10 s before the page was left.
     expect((await h.running.app.inject({ method: 'POST', url: `/api/play/${id}/progress`, payload: { positionMs: 20_000, state: 'playing' } })).statusCode).toBe(204);
     await h.running.play.idle();
