@@ -10,19 +10,14 @@
 // says what ratio CPU allows here at all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Agent, request as undiciRequest } from 'undici';
-import { serveMedia } from '../src/playback/byte-proxy.js';
-import { PlaySessions } from '../src/playback/sessions.js';
 import { ensureClips } from '../sim/index.js';
 import { startTestRuntime } from '../test/support/start.js';
 import { waitUntil } from '../test/support/wait.js';
-import { BrowserThread, FIRST_BYTES, interleavedRound, mbps, PART_PATH } from './playback.js';
+import { BrowserThread, FIRST_BYTES, interleavedRound, mbps, PART_PATH, startProxyContenders, type ProxyContenders } from './playback.js';
 import { median } from './stats.js';
 import { cpuBoundRatio, ownCpuMs, processCpuMs, proxyBudgetFor } from './support/cpu-cost.js';
 import { startReferenceProxies, type ReferenceProxies } from './support/reference-proxies.js';
@@ -98,8 +93,7 @@ export const playbackProcess: Benchmark = {
     writeFileSync(configPath, JSON.stringify(SIM_CONFIG));
     let child: ChildProcess | undefined;
     let runtime: Awaited<ReturnType<typeof startTestRuntime>> | undefined;
-    let proxy: Server | undefined;
-    let bare: Server | undefined;
+    let contenders: ProxyContenders | undefined;
     let browser: BrowserThread | undefined;
     let references: ReferenceProxies | undefined;
     try {
@@ -121,29 +115,8 @@ export const playbackProcess: Benchmark = {
       const directUrl = new URL(PART_PATH, route.url.endsWith('/') ? route.url : `${route.url}/`).toString();
       const directHeaders = { 'x-plex-token': token, accept: '*/*' };
 
-      const sessions = new PlaySessions();
-      const caller = runtime.routedCaller;
-      proxy = createServer((req, res) => {
-        const s = sessions.get((req.url ?? '').slice(1));
-        if (!s) return void res.writeHead(404).end();
-        void serveMedia(req, res, s, { caller, engine });
-      });
-      await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
-      const proxyBase = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;
-      const newProxyUrl = () => proxyBase + sessions.createDirect({ sourceId, itemId: '100000000', mediaPath: PART_PATH }).id;
-
-      const bareAgent = new Agent({ keepAliveTimeout: 10_000 });
-      bare = createServer((req, res) => {
-        undiciRequest(directUrl, { dispatcher: bareAgent, headers: { ...directHeaders, ...(req.headers.range ? { range: req.headers.range } : {}) } }).then(
-          (upstream) => {
-            res.writeHead(upstream.statusCode, { 'content-length': String(upstream.headers['content-length'] ?? '') });
-            upstream.body.pipe(res);
-          },
-          () => res.destroy(),
-        );
-      });
-      await new Promise<void>((resolve) => bare!.listen(0, '127.0.0.1', resolve));
-      const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+      contenders = await startProxyContenders({ caller: runtime.routedCaller, engine, sourceId, directUrl, directHeaders });
+      const { newProxyUrl, bareUrl } = contenders;
 
       // What any proxy costs here: C proxies (socat, HAProxy with kernel splice) in the same rounds.
       const target = new URL(directUrl);
@@ -248,10 +221,7 @@ export const playbackProcess: Benchmark = {
     } finally {
       await browser?.close();
       await references?.close();
-      bare?.closeAllConnections();
-      await new Promise<void>((resolve) => (bare ? bare.close(() => resolve()) : resolve()));
-      proxy?.closeAllConnections();
-      await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+      await contenders?.close();
       await runtime?.close();
       if (child) await stopSimulator(child);
       rmSync(dir, { recursive: true, force: true });

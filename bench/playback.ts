@@ -18,7 +18,8 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Agent, request as undiciRequest } from 'undici';
 import { EngineRoutedCaller } from '../src/monitor/routed-caller.js';
-import { serveMedia } from '../src/playback/byte-proxy.js';
+import type { RoutedCaller } from '../src/monitor/engine-types.js';
+import { serveMedia, type ByteProxyOptions } from '../src/playback/byte-proxy.js';
 import { PlaySessions } from '../src/playback/sessions.js';
 import { ensureClips } from '../sim/index.js';
 import { EngineHarness, JELLYFIN_ID, PLEX_ID } from '../test/support/engine-harness.js';
@@ -85,6 +86,65 @@ export async function interleavedRound<K extends string>(round: number, count: n
   return Object.fromEntries(names.map((n) => [n, median(got[n])!])) as Record<K, number>;
 }
 
+export interface ProxyContenders {
+  /** Marquee's byte proxy: a new play session (and so a new URL) per read. */
+  newProxyUrl: () => string;
+  /** A bare undici request piped into the response: no session, no routed caller, no checks. */
+  bareUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The two Node contenders both playback benches read through, on 127.0.0.1: Marquee's byte proxy
+ * (`serveMedia` over a `PlaySessions` session, as the play API's route drives it) and the floor of
+ * any proxy here, a bare undici pipe to the same file.
+ */
+export async function startProxyContenders(options: {
+  caller: RoutedCaller;
+  engine: ByteProxyOptions['engine'];
+  sourceId: string;
+  directUrl: string;
+  directHeaders: Record<string, string>;
+}): Promise<ProxyContenders> {
+  const { caller, engine, sourceId, directUrl, directHeaders } = options;
+  const sessions = new PlaySessions();
+  const proxy = createServer((req, res) => {
+    const s = sessions.get((req.url ?? '').slice(1));
+    if (!s) return void res.writeHead(404).end();
+    void serveMedia(req, res, s, { caller, engine });
+  });
+  const bareAgent = new Agent({ keepAliveTimeout: 10_000 });
+  const bare = createServer((req, res) => {
+    undiciRequest(directUrl, { dispatcher: bareAgent, headers: { ...directHeaders, ...(req.headers.range ? { range: req.headers.range } : {}) } }).then(
+      (upstream) => {
+        res.writeHead(upstream.statusCode, { 'content-length': String(upstream.headers['content-length'] ?? '') });
+        upstream.body.pipe(res);
+      },
+      () => res.destroy(),
+    );
+  });
+  const close = async () => {
+    for (const server of [bare, proxy]) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+    }
+    await bareAgent.destroy();
+  };
+  try {
+    for (const server of [proxy, bare]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const base = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const proxyBase = base(proxy);
+  return {
+    newProxyUrl: () => proxyBase + sessions.createDirect({ sourceId, itemId: '100000000', mediaPath: PART_PATH }).id,
+    bareUrl: base(bare),
+    close,
+  };
+}
+
 export class BrowserThread {
   private readonly worker = new Worker(CLIENT_SOURCE, { eval: true });
   private readonly waiting = new Map<number, { resolve: (f: Fetched) => void; reject: (e: Error) => void }>();
@@ -119,8 +179,7 @@ export const playback: Benchmark = {
   async run(options) {
     await ensureClips();
     const runtime = await startTestRuntime({ demo: true });
-    let proxy: Server | undefined;
-    let bare: Server | undefined;
+    let contenders: ProxyContenders | undefined;
     const browser = new BrowserThread();
     const fetchTimed = (url: string, headers: Record<string, string>, limit = Infinity) => browser.fetch(url, headers, limit);
     try {
@@ -134,31 +193,8 @@ export const playback: Benchmark = {
       const directUrl = new URL(PART_PATH, route.url.endsWith('/') ? route.url : `${route.url}/`).toString();
       const directHeaders = { 'x-plex-token': token, accept: '*/*' };
 
-      const caller = new EngineRoutedCaller({ engine, backends: runtime.backends.backends });
-      const sessions = new PlaySessions();
-      proxy = createServer((req, res) => {
-        const s = sessions.get((req.url ?? '').slice(1));
-        if (!s) return void res.writeHead(404).end();
-        void serveMedia(req, res, s, { caller, engine });
-      });
-      await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
-      const proxyBase = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;
-      const newProxyUrl = () => proxyBase + sessions.createDirect({ sourceId: view.source.id, itemId: '100000000', mediaPath: PART_PATH }).id;
-
-      // The floor of any proxy here: a bare undici request piped into the response (no session,
-      // no routed caller, no checks) — what the byte proxy is measured against besides direct.
-      const bareAgent = new Agent({ keepAliveTimeout: 10_000 });
-      bare = createServer((req, res) => {
-        undiciRequest(directUrl, { dispatcher: bareAgent, headers: { ...directHeaders, ...(req.headers.range ? { range: req.headers.range } : {}) } }).then(
-          (upstream) => {
-            res.writeHead(upstream.statusCode, { 'content-length': String(upstream.headers['content-length'] ?? '') });
-            upstream.body.pipe(res);
-          },
-          () => res.destroy(),
-        );
-      });
-      await new Promise<void>((resolve) => bare!.listen(0, '127.0.0.1', resolve));
-      const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+      contenders = await startProxyContenders({ caller: new EngineRoutedCaller({ engine, backends: runtime.backends.backends }), engine, sourceId: view.source.id, directUrl, directHeaders });
+      const { newProxyUrl, bareUrl } = contenders;
 
       // Warm every path (connection pools, file cache, JIT).
       for (let i = 0; i < 2; i++) {
@@ -265,10 +301,7 @@ export const playback: Benchmark = {
       return rows;
     } finally {
       await browser.close();
-      bare?.closeAllConnections();
-      await new Promise<void>((resolve) => (bare ? bare.close(() => resolve()) : resolve()));
-      proxy?.closeAllConnections();
-      await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+      await contenders?.close();
       await runtime.close();
     }
   },

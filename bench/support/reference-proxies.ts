@@ -6,7 +6,7 @@
 // They forward raw TCP to the simulator's route on loopback only, and close() stops them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -45,12 +45,16 @@ async function freePort(): Promise<number> {
 async function listening(port: number, child: ChildProcess): Promise<void> {
   for (let attempt = 0; attempt < 50; attempt++) {
     if (child.exitCode !== null) throw new Error(`reference proxy exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = createServer().listen(port, '127.0.0.1');
-      socket.once('listening', () => socket.close(() => resolve(false)));
-      socket.once('error', () => resolve(true)); // EADDRINUSE: the proxy holds it
+    // Connecting, not binding: a test bind could take the port from the proxy while it starts.
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
     });
-    if (ok) return;
+    if (accepted) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`reference proxy did not listen on ${port} within 5 s`);
