@@ -35,6 +35,7 @@ import { createLogger } from '../../src/server/logger.js';
 import { startTestRuntime } from '../../test/support/start.js';
 import { BROWSER_MONITOR } from '../../test/support/browser-monitor.js';
 import { HELD_BUFFER_START, HOLD_TWO_SECONDS, holdBufferStep, type HeldBufferSettings } from '../../test/support/held-buffer.js';
+import { longestStall } from '../../test/support/stall.js';
 import { sleep, waitUntil } from '../../test/support/wait.js';
 
 const WEB_INDEX = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../dist/web/index.html');
@@ -111,17 +112,6 @@ const FFPROBE = process.env.MARQUEE_FFPROBE ?? '/usr/bin/ffprobe';
 const HELD_SETTINGS = { direct: HOLD_TWO_SECONDS, hls: { ...HOLD_TWO_SECONDS, dwellMs: 0 } } as const;
 /** How often the held loop samples the buffer and may change the rate. */
 const HELD_SAMPLE_MS = 100;
-
-/** The longest time currentTime did not move, in ms. */
-function longestStall(list: { at: number; t: number }[]): number {
-  let longest = 0;
-  let since = list[0]?.at ?? 0;
-  for (let i = 1; i < list.length; i++) {
-    if (list[i]!.t > list[i - 1]!.t) since = list[i]!.at;
-    else longest = Math.max(longest, list[i]!.at - since);
-  }
-  return longest;
-}
 
 /** Times from navigation start to the first `loadstart` (the media element got its src) and `loadeddata` (first frame decoded) of any media element (capture: media events do not bubble). */
 const FIRST_FRAME_PROBE = `

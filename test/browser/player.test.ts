@@ -7,6 +7,7 @@ import type { BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureClips, type PlaybackReport } from '../../sim/index.js';
 import { LIVING_ROOM, openBrowser, startMarquee, type BrowserSession, type MarqueeUnderTest } from '../support/browser.js';
+import { longestStall } from '../support/stall.js';
 import { poll, sleep, waitUntil } from '../support/wait.js';
 
 let marquee: MarqueeUnderTest;
@@ -75,17 +76,6 @@ async function samples(): Promise<{ samples: { at: number; t: number }[]; errors
     const w = window as unknown as { __samples: { at: number; t: number }[]; __mediaErrors: string[] };
     return { samples: w.__samples, errors: w.__mediaErrors };
   });
-}
-
-/** The longest time currentTime did not move, in ms. */
-function longestStall(list: { at: number; t: number }[]): number {
-  let longest = 0;
-  let since = list[0]?.at ?? 0;
-  for (let i = 1; i < list.length; i++) {
-    if (list[i]!.t > list[i - 1]!.t) since = list[i]!.at;
-    else longest = Math.max(longest, list[i]!.at - since);
-  }
-  return longest;
 }
 
 describe('player page', () => {
