@@ -72,7 +72,8 @@ function stopIfUnclaimed(entry: EarlyPlay): void {
 export function startPlayEarly(location: Pick<Location, 'pathname' | 'search' | 'hash'> = window.location): void {
   const route = parseLocation(location.pathname, location.search, location.hash, basePath());
   if (route.page !== 'play' || !route.sourceId || !route.itemId) return;
-  if (early && !early.claimed) stopIfUnclaimed(early);
+  // `early` is only ever an entry nobody took (taking it clears it).
+  if (early) stopIfUnclaimed(early);
   const session = createPlaySession({ sourceId: route.sourceId, itemId: route.itemId });
   const entry: EarlyPlay = { sourceId: route.sourceId, itemId: route.itemId, session, claimed: false };
   early = entry;
@@ -85,7 +86,7 @@ export function startPlayEarly(location: Pick<Location, 'pathname' | 'search' | 
 
 /** The session asked for early (boot or navigation) for this item, once; null when there is none to take. */
 export function takeEarlyPlay(sourceId: string, itemId: string): Promise<ApiPlaySession> | null {
-  if (!early || early.claimed || early.sourceId !== sourceId || early.itemId !== itemId) return null;
+  if (!early || early.sourceId !== sourceId || early.itemId !== itemId) return null;
   const { session } = early;
   early.claimed = true;
   early = null;
